@@ -1,0 +1,83 @@
+/**
+ * Every error the protocol layer raises, with a stable code. Blame is data (`culprits`), never
+ * only message text: a driver can exclude the named parties without parsing strings.
+ */
+
+/** The closed list of protocol error codes. docs/errors.md explains each one. */
+export const PROTOCOL_ERROR_CODES = [
+  // Encoding and input validation
+  'invalid_hex',
+  'invalid_encoding',
+  'invalid_scalar',
+  'invalid_point',
+  'invalid_identifier',
+  'duplicate_identifier',
+  'invalid_threshold',
+  'unknown_suite',
+  'wrong_suite',
+  'empty_message',
+  // Envelopes
+  'invalid_envelope',
+  'unsupported_version',
+  'unknown_message_type',
+  'invalid_message',
+  'bad_signature',
+  'unknown_party',
+  'wrong_recipient',
+  'wrong_session',
+  'replayed_message',
+  'decryption_failed',
+  // DKG
+  'dkg_unexpected_message',
+  'dkg_equivocation',
+  'dkg_invalid_round1',
+  'dkg_invalid_secret_share',
+  'dkg_transcript_mismatch',
+  'dkg_confirmation_mismatch',
+  'dkg_failed',
+  // Signing
+  'wrong_key',
+  'not_in_committee',
+  'too_few_signers',
+  'too_many_signers',
+  'missing_own_commitment',
+  'unknown_commitment',
+  'nonce_reused',
+  'invalid_signature_share',
+  'missing_signature_share',
+  'unexpected_signature_share',
+  'aggregate_invalid',
+  'session_closed',
+  // ROAST
+  'insufficient_parties',
+] as const;
+
+/** A stable, machine-readable protocol error code. */
+export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
+
+/** The one error type of `@glacis/protocol`. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  /** Parties provably at fault (empty when the fault cannot be attributed). */
+  readonly culprits: readonly string[];
+
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+    culprits: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.culprits = culprits;
+  }
+
+  /** Plain JSON-able form for logs and wire messages. */
+  toJSON(): { code: ProtocolErrorCode; message: string; culprits: readonly string[] } {
+    return { code: this.code, message: this.message, culprits: this.culprits };
+  }
+}
+
+/** True when `e` is a ProtocolError, optionally with the given code. */
+export function isProtocolError(e: unknown, code?: ProtocolErrorCode): e is ProtocolError {
+  return e instanceof ProtocolError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,62 @@
+/**
+ * @glacis/protocol — FROST suites, wire schemas, signed and encrypted envelopes and the sans-IO
+ * state machines of DKG and signing. No sockets, files, clocks or ambient randomness.
+ */
+export { concatBytes, equalBytes, fromHex, isHex, type Rng, toHex, utf8 } from './bytes.js';
+export { type Canonical, canonicalBytes, canonicalJson } from './canonical.js';
+export { type Committee, makeCommittee } from './committee.js';
+export { type BoxContext, openBox, type SealedBox, sealBox } from './crypto/box.js';
+export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certificate.js';
+export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
+export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
+export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
+export {
+  decodeKeyShare,
+  encodeKeyShare,
+  type KeyShare,
+  type KeyShareRecord,
+  keyShareRecordSchema,
+  makeKeyShare,
+  type PublicKeyPackage,
+  publicKeyPackageSchema,
+  toFrostPublic,
+} from './keys.js';
+export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
+export { createSigner, type SignedShare, type Signer } from './signing/signer.js';
+export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';
+export { evaluateVss } from './vss.js';
+export {
+  createEnvelopeSealer,
+  ENVELOPE_VERSION,
+  type EnvelopeSealer,
+  envelopeSigningBytes,
+  type OpenOptions,
+  openEnvelope,
+  ReplayGuard,
+} from './wire/envelope.js';
+export {
+  type Approval,
+  approvalSchema,
+  type Envelope,
+  envelopeSchema,
+  isMessageType,
+  type Message,
+  type MessageBody,
+  type MessageType,
+  messageBodySchemas,
+  type NonceCommitmentWire,
+  type Outgoing,
+  type SealedBoxWire,
+} from './wire/messages.js';
+export {
+  BROADCAST,
+  COORDINATOR,
+  endpointSchema,
+  hexSchema,
+  MAX_PARTIES,
+  nonEmptyHexSchema,
+  type PartyId,
+  partyIdSchema,
+  sessionIdSchema,
+  suiteIdSchema,
+} from './wire/primitives.js';

@@ -1,0 +1,112 @@
+/**
+ * Every protocol message body, one zod schema per envelope `type`. Bytes are lowercase hex here and
+ * only here; state machines decode them once, on arrival.
+ */
+import { z } from 'zod';
+import { hexSchema, nonEmptyHexSchema, partyIdSchema, sessionIdSchema, suiteIdSchema } from './primitives.js';
+
+const sealedBoxSchema = z.strictObject({ epk: nonEmptyHexSchema, nonce: nonEmptyHexSchema, ciphertext: nonEmptyHexSchema });
+const nonceCommitmentSchema = z.strictObject({ hiding: nonEmptyHexSchema, binding: nonEmptyHexSchema });
+
+/** An approval: an approver's Ed25519 signature over the request digest. */
+export const approvalSchema = z.strictObject({ approverKey: hexSchema.length(64), signature: hexSchema.length(128) });
+
+/** A signed envelope as it travels (also embedded in DKG certificates). */
+export const envelopeSchema = z.strictObject({
+  v: z.number().int(),
+  type: z.string().max(64),
+  sessionId: sessionIdSchema,
+  from: z.string().max(64),
+  to: z.string().max(64),
+  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  body: z.unknown(),
+  signature: hexSchema,
+});
+
+export const messageBodySchemas = {
+  /** Coordinator → committee: run a DKG for `keyId`. */
+  dkg_start: z.strictObject({
+    keyId: sessionIdSchema,
+    suite: suiteIdSchema,
+    threshold: z.number().int(),
+    committee: z.array(partyIdSchema).max(255),
+  }),
+  /** Party → all: VSS commitment and proof of knowledge (frost-rs DKG part 1). */
+  dkg_round1: z.strictObject({
+    commitment: z.array(nonEmptyHexSchema).max(255),
+    proofOfKnowledge: nonEmptyHexSchema,
+  }),
+  /** Party → party: its share for the recipient, end-to-end encrypted, plus its round-1 transcript hash. */
+  dkg_round2: z.strictObject({ transcriptHash: hexSchema.length(64), box: sealedBoxSchema }),
+  /** Party → coordinator: what this party derived; the set of all of them is the key's certificate. */
+  dkg_confirm: z.strictObject({
+    keyId: sessionIdSchema,
+    suite: suiteIdSchema,
+    threshold: z.number().int(),
+    transcriptHash: hexSchema.length(64),
+    publicKey: nonEmptyHexSchema,
+    groupCommitment: z.array(nonEmptyHexSchema).max(255),
+    verifyingShares: z.record(partyIdSchema, nonEmptyHexSchema),
+  }),
+  /** Coordinator → committee: every confirmation agreed; the key is active. */
+  dkg_complete: z.strictObject({ keyId: sessionIdSchema, confirmations: z.array(envelopeSchema).max(255) }),
+  /** Anyone → all: this DKG is over and failed. */
+  dkg_abort: z.strictObject({
+    keyId: sessionIdSchema,
+    code: z.string().max(64),
+    message: z.string().max(1024),
+    culprits: z.array(partyIdSchema).max(255),
+  }),
+  /** Coordinator → party: send `count` fresh nonce commitments for `keyId`. */
+  commit_request: z.strictObject({ keyId: sessionIdSchema, count: z.number().int().min(1).max(1000) }),
+  /** Party → coordinator: fresh nonce commitments. */
+  commitments: z.strictObject({ keyId: sessionIdSchema, commitments: z.array(nonceCommitmentSchema).max(1000) }),
+  /** Coordinator → signers: RFC 9591 signing package plus the request it serves. */
+  signing_package: z.strictObject({
+    keyId: sessionIdSchema,
+    requestId: sessionIdSchema,
+    message: hexSchema,
+    context: z.unknown().optional(),
+    approvals: z.array(approvalSchema).max(64),
+    commitments: z.array(nonceCommitmentSchema.extend({ partyId: partyIdSchema })).max(255),
+  }),
+  /** Signer → coordinator: its signature share, and (ROAST) a fresh commitment for the next session. */
+  signature_share: z.strictObject({
+    keyId: sessionIdSchema,
+    requestId: sessionIdSchema,
+    share: nonEmptyHexSchema,
+    next: nonceCommitmentSchema.nullable(),
+  }),
+  /** Signer → coordinator: the signer will not sign this package (policy or validation). */
+  sign_refused: z.strictObject({
+    keyId: sessionIdSchema,
+    requestId: sessionIdSchema,
+    code: z.string().max(64),
+    message: z.string().max(1024),
+  }),
+} as const;
+
+/** Envelope `type`s. */
+export type MessageType = keyof typeof messageBodySchemas;
+/** The body of a message of type `T`. */
+export type MessageBody<T extends MessageType> = z.infer<(typeof messageBodySchemas)[T]>;
+/** A signed envelope as it travels. */
+export type Envelope = z.infer<typeof envelopeSchema>;
+export type NonceCommitmentWire = z.infer<typeof nonceCommitmentSchema>;
+export type SealedBoxWire = z.infer<typeof sealedBoxSchema>;
+export type Approval = z.infer<typeof approvalSchema>;
+
+/** An authenticated, parsed message: the envelope's header with a typed body. */
+export type Message = {
+  [T in MessageType]: { type: T; sessionId: string; from: string; to: string; seq: number; body: MessageBody<T> };
+}[MessageType];
+
+/** An outgoing message before it is signed. */
+export type Outgoing = {
+  [T in MessageType]: { type: T; sessionId: string; to: string; body: MessageBody<T> };
+}[MessageType];
+
+/** True when `t` is a known message type. */
+export function isMessageType(t: string): t is MessageType {
+  return Object.hasOwn(messageBodySchemas, t);
+}

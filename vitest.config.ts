@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Unit tests run against sources; multi-process tests in test/ spawn the built dist/.
+    alias: { '@glacis/protocol': src('protocol') },
+  },
+  test: {
+    projects: [
+      { extends: true, test: { name: 'protocol', include: ['packages/protocol/**/*.test.ts'] } },
+      { extends: true, test: { name: 'party-node', include: ['packages/party-node/**/*.test.ts'] } },
+      { extends: true, test: { name: 'coordinator', include: ['packages/coordinator/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'system', include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
+      },
+    ],
+  },
+});
