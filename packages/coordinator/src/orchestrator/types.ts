@@ -1,0 +1,27 @@
+/**
+ * The boundary between the HTTP layer and the part of the coordinator that talks to parties.
+ * Routes persist first, answer, and then hand the id to the orchestrator; the orchestrator drives
+ * the protocol over WebSocket and writes every outcome back through the store.
+ */
+
+/** A configured party and its live connection state. */
+export interface PartyStatus {
+  partyId: string;
+  /** Ed25519 identity public key, hex. */
+  identityKey: string;
+  /** A live, authenticated WebSocket connection exists. */
+  connected: boolean;
+  /** RFC 3339 time of the last frame from this party, or null if never seen. */
+  lastSeenAt: string | null;
+}
+
+export interface Orchestrator {
+  /** Every configured party, with its connection state. */
+  parties(): PartyStatus[];
+  /** True when every party in `partyIds` has a live authenticated connection. */
+  allConnected(partyIds: readonly string[]): boolean;
+  /** A key in status `pending` was just persisted: run its DKG. Never throws; outcomes go to the store. */
+  onKeyCreated(keyId: string): void;
+  /** A signature request in status `pending` was just persisted: sign it. Never throws. */
+  onSignatureRequested(signatureId: string): void;
+}
