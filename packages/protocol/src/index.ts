@@ -22,6 +22,8 @@ export {
   toFrostPublic,
 } from './keys.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
+export { requestDigest } from './signing/request-digest.js';
+export { createRoastCoordinator, type RoastAction, type RoastCoordinator, type RoastInput, type RoastOptions } from './signing/roast.js';
 export { createSigner, type SignedShare, type Signer } from './signing/signer.js';
 export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';
 export { evaluateVss } from './vss.js';
@@ -60,3 +62,4 @@ export {
   sessionIdSchema,
   suiteIdSchema,
 } from './wire/primitives.js';
+export { coordinatorAuthBytes, partyAuthBytes, type TransportFrame, transportFrameSchema, WS_CLOSE } from './wire/transport.js';

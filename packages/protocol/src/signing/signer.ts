@@ -35,13 +35,15 @@ export interface Signer {
 const commitmentKey = (c: { hiding: string; binding: string }) => `${c.hiding}:${c.binding}`;
 
 /** A signer for one key share. `rng` feeds RFC 9591 nonce_generate (hashed with the share). */
-export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed?: number } = {}): Signer {
+export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed?: number; maxPending?: number } = {}): Signer {
   const suite: Suite = getSuite(share.public.suite);
   const committee: Committee = makeCommittee(suite, share.public.committee, share.public.threshold);
   const pool = new Map<string, Nonces>();
   // Consumed commitments, remembered so a replayed package gets `nonce_reused`, not a vaguer code.
   const consumed = new Set<string>();
   const rememberConsumed = opts.rememberConsumed ?? 10_000;
+  // Commitments handed out but never used (the coordinator picked others) must not pile up.
+  const maxPending = opts.maxPending ?? 4096;
 
   function markConsumed(key: string): void {
     consumed.add(key);
@@ -60,6 +62,12 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
       const { nonces, commitments } = suite.frost.commit(share.frostSecret, rng);
       const wire = { hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) };
       pool.set(commitmentKey(wire), nonces);
+      if (pool.size > maxPending) {
+        const [oldestKey, oldest] = pool.entries().next().value as [string, Nonces];
+        oldest.hiding.fill(0);
+        oldest.binding.fill(0);
+        pool.delete(oldestKey);
+      }
       return wire;
     },
     sign(pkg) {

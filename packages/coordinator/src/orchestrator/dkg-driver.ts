@@ -1,0 +1,174 @@
+/**
+ * Runs DKG sessions: starts them, relays round-1 broadcasts and encrypted round-2 shares between
+ * committee members (opaque to the coordinator), and activates a key only when every member's
+ * signed confirmation is in and they all agree — the set of confirmations is kept as the key's
+ * certificate. Anything else ends the key as `failed` with a code.
+ */
+import { canonicalJson, type Envelope, isProtocolError, type Message, verifyDkgCertificate } from '@glacis/protocol';
+import type { Logger } from 'pino';
+import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
+import type { KeyRow, OrchestratorStore } from './store-port.js';
+
+interface DkgRun {
+  key: KeyRow;
+  sessionId: string;
+  startedAt: number;
+  round1: Map<string, Envelope>;
+  confirmations: Map<string, Envelope>;
+  timer: { cancel(): void };
+  done: boolean;
+}
+
+export interface DkgDriverOptions {
+  store: OrchestratorStore;
+  link: PartyLink;
+  clock: Clock;
+  logger: Logger;
+  metrics: OrchestratorMetrics;
+  keyOf: (partyId: string) => Uint8Array | undefined;
+  timeoutMs: number;
+}
+
+export interface DkgDriver {
+  start(keyId: string): Promise<void>;
+  /** Returns false when `sessionId` is not a DKG session this driver runs. */
+  onMessage(partyId: string, msg: Message, env: Envelope): boolean;
+  onDisconnected(partyId: string): void;
+}
+
+export const dkgSessionId = (keyId: string) => `dkg-${keyId}`;
+
+export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
+  const runs = new Map<string, DkgRun>();
+  const { link, logger } = o;
+
+  async function fail(run: DkgRun, code: string, message: string, culprits: readonly string[] = []): Promise<void> {
+    if (run.done) return;
+    run.done = true;
+    run.timer.cancel();
+    runs.delete(run.sessionId);
+    const keyId = run.key.keyId;
+    logger.warn({ keyId, sessionId: run.sessionId, code, culprits }, 'DKG failed');
+    for (const p of run.key.parties) {
+      link.sendSealed(p, { type: 'dkg_abort', sessionId: run.sessionId, to: p, body: { keyId, code, message, culprits: [...culprits] } });
+    }
+    const detail = culprits.length > 0 ? `${message} (culprits: ${culprits.join(', ')})` : message;
+    await o.store.markKeyFailed(keyId, { code, message: detail });
+    await o.store.appendAudit('key_failed', { keyId, code, message: detail, culprits: [...culprits] });
+    o.metrics.sessionEnded('dkg', 'failed', (o.clock.now() - run.startedAt) / 1000);
+  }
+
+  async function complete(run: DkgRun): Promise<void> {
+    const key = run.key;
+    let pub: ReturnType<typeof verifyDkgCertificate>;
+    const certificate = key.parties.map((p) => run.confirmations.get(p) as Envelope);
+    try {
+      pub = verifyDkgCertificate(certificate, {
+        keyId: key.keyId,
+        suite: key.suite,
+        threshold: key.threshold,
+        committee: key.parties,
+        keyOf: o.keyOf,
+      });
+    } catch (e) {
+      return fail(run, isProtocolError(e) ? e.code : 'dkg_failed', (e as Error).message, isProtocolError(e) ? e.culprits : []);
+    }
+    run.done = true;
+    run.timer.cancel();
+    runs.delete(run.sessionId);
+    await o.store.markKeyActive(key.keyId, {
+      publicKey: pub.publicKey,
+      verifyingShares: pub.verifyingShares,
+      groupCommitment: pub.groupCommitment,
+      certificate,
+    });
+    await o.store.appendAudit('key_created', {
+      keyId: key.keyId,
+      suite: key.suite,
+      threshold: key.threshold,
+      parties: key.parties,
+      publicKey: pub.publicKey,
+    });
+    for (const p of key.parties) {
+      link.sendSealed(p, { type: 'dkg_complete', sessionId: run.sessionId, to: p, body: { keyId: key.keyId, confirmations: certificate } });
+    }
+    logger.info({ keyId: key.keyId, publicKey: pub.publicKey }, 'key active');
+    o.metrics.sessionEnded('dkg', 'completed', (o.clock.now() - run.startedAt) / 1000);
+  }
+
+  function handle(run: DkgRun, partyId: string, msg: Message, env: Envelope): Promise<void> | undefined {
+    const members = run.key.parties;
+    if (!members.includes(partyId)) return undefined;
+    switch (msg.type) {
+      case 'dkg_round1': {
+        const prev = run.round1.get(partyId);
+        if (prev) {
+          // Two different signed round-1 packages from one party is proof of equivocation.
+          if (canonicalJson(prev.body) !== canonicalJson(env.body))
+            return fail(run, 'dkg_equivocation', `${partyId} sent two different round-1 packages`, [partyId]);
+          return undefined;
+        }
+        if (msg.to !== '*') return fail(run, 'dkg_unexpected_message', `round 1 from ${partyId} was not a broadcast`, [partyId]);
+        run.round1.set(partyId, env);
+        for (const p of members) if (p !== partyId) link.forward(p, env);
+        return undefined;
+      }
+      case 'dkg_round2':
+        if (!members.includes(msg.to) || msg.to === partyId)
+          return fail(run, 'dkg_unexpected_message', `round 2 from ${partyId} to ${msg.to}`, [partyId]);
+        link.forward(msg.to, env);
+        return undefined;
+      case 'dkg_confirm':
+        if (!run.confirmations.has(partyId)) run.confirmations.set(partyId, env);
+        if (run.confirmations.size === members.length) return complete(run);
+        return undefined;
+      case 'dkg_abort':
+        return fail(run, msg.body.code, `${partyId}: ${msg.body.message}`, msg.body.culprits);
+      default:
+        return undefined;
+    }
+  }
+
+  return {
+    async start(keyId) {
+      const key = await o.store.getKey(keyId);
+      if (key?.status !== 'pending') return;
+      const sessionId = dkgSessionId(keyId);
+      const run: DkgRun = {
+        key,
+        sessionId,
+        startedAt: o.clock.now(),
+        round1: new Map(),
+        confirmations: new Map(),
+        timer: { cancel: () => undefined },
+        done: false,
+      };
+      runs.set(sessionId, run);
+      run.timer = o.clock.setTimeout(() => {
+        void fail(run, 'dkg_timeout', `DKG did not finish within ${o.timeoutMs} ms`);
+      }, o.timeoutMs);
+      const offline = key.parties.filter((p) => !link.isConnected(p));
+      if (offline.length > 0) return fail(run, 'parties_unavailable', `not connected: ${offline.join(', ')}`);
+      logger.info({ keyId, sessionId, suite: key.suite, threshold: key.threshold, parties: key.parties }, 'DKG starting');
+      for (const p of key.parties) {
+        link.sendSealed(p, {
+          type: 'dkg_start',
+          sessionId,
+          to: p,
+          body: { keyId, suite: key.suite, threshold: key.threshold, committee: key.parties },
+        });
+      }
+    },
+    onMessage(partyId, msg, env) {
+      const run = runs.get(msg.sessionId);
+      if (!run) return msg.sessionId.startsWith('dkg-');
+      handle(run, partyId, msg, env)?.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'DKG driver error'));
+      return true;
+    },
+    onDisconnected(partyId) {
+      for (const run of [...runs.values()]) {
+        if (run.key.parties.includes(partyId)) void fail(run, 'party_disconnected', `${partyId} disconnected during the DKG`);
+      }
+    },
+  };
+}

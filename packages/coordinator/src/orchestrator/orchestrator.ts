@@ -1,0 +1,116 @@
+/**
+ * The coordinator's engine room: party connections, the DKG and signing drivers, and recovery
+ * after a restart. Implements the Orchestrator boundary the HTTP layer calls.
+ */
+import type { Server } from 'node:http';
+import { COORDINATOR, createEnvelopeSealer, type IdentityKey, toHex } from '@glacis/protocol';
+import type { Logger } from 'pino';
+import { type ConnectionHub, createConnectionHub } from './connections.js';
+import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
+import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
+import { createSigningDriver, type SigningDriver } from './signing-driver.js';
+import type { OrchestratorStore } from './store-port.js';
+import type { Orchestrator, PartyStatus } from './types.js';
+
+export interface OrchestratorOptions {
+  identity: IdentityKey;
+  /** Admitted parties and their pinned identity keys. */
+  parties: ReadonlyMap<string, Uint8Array>;
+  store: OrchestratorStore;
+  logger: Logger;
+  metrics: OrchestratorMetrics;
+  dkgTimeoutMs: number;
+  requestTimeoutMs: number;
+  clock?: Clock;
+}
+
+export interface RunningOrchestrator extends Orchestrator {
+  /** Accepts party WebSocket connections on `server` at /v1/ws. */
+  attach(server: Server): void;
+  /** Resumes what a previous life of the coordinator left unsettled. */
+  recover(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator {
+  const clock = o.clock ?? realClock;
+  const sealer = createEnvelopeSealer(COORDINATOR, o.identity, clock.now() * 1000);
+  const log = o.logger;
+  let hub: ConnectionHub | undefined;
+  let dkg: DkgDriver | undefined;
+  let signing: SigningDriver | undefined;
+
+  const link: PartyLink = {
+    isConnected: (p) => hub?.isConnected(p) ?? false,
+    sendSealed: (p, out) => hub?.send(p, sealer.seal(out)) ?? false,
+    forward: (p, env) => hub?.send(p, env) ?? false,
+  };
+  const connectedCount = () => [...o.parties.keys()].filter((p) => link.isConnected(p)).length;
+
+  hub = createConnectionHub({
+    identity: o.identity,
+    parties: o.parties,
+    logger: log,
+    events: {
+      onConnected(partyId) {
+        o.metrics.connectedParties(connectedCount());
+        void o.store.appendAudit('party_connected', { partyId });
+        signing?.onConnected(partyId);
+      },
+      onDisconnected(partyId) {
+        o.metrics.connectedParties(connectedCount());
+        void o.store.appendAudit('party_disconnected', { partyId });
+        dkg?.onDisconnected(partyId);
+        signing?.onDisconnected(partyId);
+      },
+      onMessage(partyId, msg, env) {
+        if (dkg?.onMessage(partyId, msg, env)) return;
+        if (signing?.onMessage(partyId, msg, env)) return;
+        log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no live session; dropped');
+      },
+      onRejected: (reason) => o.metrics.wsRejected(reason),
+    },
+  });
+  const keyOf = (p: string) => o.parties.get(p);
+  dkg = createDkgDriver({ store: o.store, link, clock, logger: log, metrics: o.metrics, keyOf, timeoutMs: o.dkgTimeoutMs });
+  signing = createSigningDriver({ store: o.store, link, clock, logger: log, metrics: o.metrics, requestTimeoutMs: o.requestTimeoutMs });
+
+  return {
+    parties(): PartyStatus[] {
+      return [...o.parties.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([partyId, key]) => ({
+          partyId,
+          identityKey: toHex(key),
+          connected: link.isConnected(partyId),
+          lastSeenAt: hub?.lastSeen(partyId)?.toISOString() ?? null,
+        }));
+    },
+    allConnected: (ids) => ids.every((p) => link.isConnected(p)),
+    onKeyCreated(keyId) {
+      dkg?.start(keyId).catch((e: unknown) => log.error({ keyId, err: (e as Error).message }, 'DKG start failed'));
+    },
+    onSignatureRequested(signatureId) {
+      signing?.start(signatureId).catch((e: unknown) => log.error({ signatureId, err: (e as Error).message }, 'signing start failed'));
+    },
+    attach: (server) => hub?.attach(server),
+    async recover() {
+      // A DKG cannot resume: its round state lived in the parties' memory. Fail it with a reason.
+      for (const key of await o.store.listPendingKeys()) {
+        await o.store.markKeyFailed(key.keyId, {
+          code: 'coordinator_restarted',
+          message: 'the coordinator restarted during the DKG; request a new key',
+        });
+        await o.store.appendAudit('key_failed', { keyId: key.keyId, code: 'coordinator_restarted' });
+      }
+      // Accepted signing requests are finished: from scratch, with fresh nonces.
+      for (const s of await o.store.listUnsettledSignatures()) {
+        log.info({ signatureId: s.signatureId }, 'resuming signing request after restart');
+        this.onSignatureRequested(s.signatureId);
+      }
+    },
+    async close() {
+      await hub?.close();
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/** Small interfaces the orchestrator's drivers share, so each can be tested with plain doubles. */
+import type { Envelope, Outgoing } from '@glacis/protocol';
+
+/** What the orchestrator reports to metrics. */
+export interface OrchestratorMetrics {
+  sessionEnded(kind: 'dkg' | 'signing', outcome: string, seconds: number): void;
+  connectedParties(count: number): void;
+  wsRejected(reason: string): void;
+  partyExcluded(partyId: string): void;
+}
+
+/** Sending to parties. */
+export interface PartyLink {
+  isConnected(partyId: string): boolean;
+  /** Seals `out` as the coordinator and sends it to `partyId`; false if not connected. */
+  sendSealed(partyId: string, out: Outgoing): boolean;
+  /** Forwards a party's envelope unchanged; false if not connected. */
+  forward(partyId: string, env: Envelope): boolean;
+}
+
+/** Timers, injectable so drivers can be tested on a virtual clock. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return { cancel: () => clearTimeout(t) };
+  },
+};

@@ -1,0 +1,226 @@
+/**
+ * Runs signing requests with ROAST: asks every connected committee member for a fresh commitment,
+ * feeds commitments, shares and refusals to the protocol's ROAST machine, and carries out what it
+ * says (send packages, exclude cheaters, settle). Nothing here is persisted mid-flight: after a
+ * restart a request starts over with fresh nonces, so a stale signing package is never resent.
+ */
+import {
+  createRoastCoordinator,
+  type Envelope,
+  fromHex,
+  type Message,
+  type PublicKeyPackage,
+  type RoastAction,
+  type RoastCoordinator,
+  type RoastInput,
+  toHex,
+} from '@glacis/protocol';
+import type { Logger } from 'pino';
+import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
+import type { KeyRow, OrchestratorStore, SignatureRow } from './store-port.js';
+
+interface RequestRun {
+  request: SignatureRow;
+  key: KeyRow;
+  roast: RoastCoordinator;
+  commitSessionId: string;
+  sessionIds: Set<string>;
+  asked: Set<string>;
+  startedAt: number;
+  deadline: { cancel(): void };
+}
+
+export interface SigningDriverOptions {
+  store: OrchestratorStore;
+  link: PartyLink;
+  clock: Clock;
+  logger: Logger;
+  metrics: OrchestratorMetrics;
+  /** How long a request may take before it fails with `insufficient_parties`. */
+  requestTimeoutMs: number;
+}
+
+export interface SigningDriver {
+  start(signatureId: string): Promise<void>;
+  onMessage(partyId: string, msg: Message, env: Envelope): boolean;
+  onConnected(partyId: string): void;
+  onDisconnected(partyId: string): void;
+  /** Requests in flight. */
+  readonly inFlight: number;
+}
+
+function publicPackage(key: KeyRow): PublicKeyPackage {
+  return {
+    keyId: key.keyId,
+    suite: key.suite,
+    threshold: key.threshold,
+    committee: key.parties,
+    publicKey: key.publicKey as string,
+    groupCommitment: key.groupCommitment as string[],
+    verifyingShares: key.verifyingShares as Record<string, string>,
+  };
+}
+
+export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
+  const runs = new Map<string, RequestRun>(); // signatureId → run
+  const bySession = new Map<string, RequestRun>();
+  const { link, logger } = o;
+
+  function askForCommitment(run: RequestRun, partyId: string): void {
+    if (run.asked.has(partyId) && run.roast.ready.includes(partyId)) return;
+    if (!link.isConnected(partyId)) return;
+    run.asked.add(partyId);
+    link.sendSealed(partyId, {
+      type: 'commit_request',
+      sessionId: run.commitSessionId,
+      to: partyId,
+      body: { keyId: run.key.keyId, count: 1 },
+    });
+  }
+
+  function finish(run: RequestRun): void {
+    run.deadline.cancel();
+    runs.delete(run.request.signatureId);
+    bySession.delete(run.commitSessionId);
+    for (const s of run.sessionIds) bySession.delete(s);
+  }
+
+  async function perform(run: RequestRun, actions: RoastAction[]): Promise<void> {
+    const id = run.request.signatureId;
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send_package':
+          run.sessionIds.add(a.sessionId);
+          bySession.set(a.sessionId, run);
+          logger.debug({ signatureId: id, sessionId: a.sessionId, signers: a.to }, 'signing session started');
+          for (const p of a.to) link.sendSealed(p, { type: 'signing_package', sessionId: a.sessionId, to: p, body: a.pkg });
+          break;
+        case 'exclude':
+          logger.warn({ signatureId: id, partyId: a.party, code: a.code }, 'party excluded');
+          o.metrics.partyExcluded(a.party);
+          await o.store.addExcluded(id, { partyId: a.party, reason: `${a.code}: ${a.reason}` });
+          await o.store.appendAudit(a.code.startsWith('policy') ? 'policy_refusal' : 'party_excluded', {
+            signatureId: id,
+            keyId: run.key.keyId,
+            partyId: a.party,
+            code: a.code,
+            reason: a.reason,
+          });
+          break;
+        case 'completed': {
+          finish(run);
+          const signature = toHex(a.signature);
+          await o.store.completeSignature(id, { signature, signers: [...a.signers].sort() });
+          await o.store.appendAudit('signature_completed', {
+            signatureId: id,
+            keyId: run.key.keyId,
+            signers: [...a.signers].sort(),
+            signature,
+          });
+          o.metrics.sessionEnded('signing', 'completed', (o.clock.now() - run.startedAt) / 1000);
+          break;
+        }
+        case 'failed': {
+          finish(run);
+          const error = { code: a.code, message: a.message };
+          if (a.code === 'rejected') await o.store.rejectSignature(id, error);
+          else await o.store.failSignature(id, error);
+          await o.store.appendAudit(a.code === 'rejected' ? 'signature_rejected' : 'signature_failed', {
+            signatureId: id,
+            keyId: run.key.keyId,
+            ...error,
+          });
+          o.metrics.sessionEnded('signing', a.code, (o.clock.now() - run.startedAt) / 1000);
+          break;
+        }
+        default: {
+          const never: never = a;
+          throw new Error(`unhandled ROAST action ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  function feed(run: RequestRun, input: RoastInput): void {
+    let actions: RoastAction[];
+    try {
+      actions = run.roast.handle(input);
+    } catch (e) {
+      logger.error({ signatureId: run.request.signatureId, err: (e as Error).message }, 'ROAST input rejected');
+      return;
+    }
+    perform(run, actions).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'signing driver error'));
+  }
+
+  return {
+    get inFlight() {
+      return runs.size;
+    },
+    async start(signatureId) {
+      if (runs.has(signatureId)) return;
+      const request = await o.store.getSignature(signatureId);
+      if (!request || (request.status !== 'pending' && request.status !== 'signing')) return;
+      const key = await o.store.getKey(request.keyId);
+      if (key?.status !== 'active') {
+        await o.store.failSignature(signatureId, { code: 'key_not_active', message: `key ${request.keyId} is not active` });
+        return;
+      }
+      const roast = createRoastCoordinator({
+        key: publicPackage(key),
+        requestId: signatureId,
+        message: fromHex(request.message),
+        ...(request.context === null || request.context === undefined ? {} : { context: request.context }),
+        approvals: request.approvals,
+        // A fresh suffix per start: sessions of an earlier coordinator life are never reused.
+        sessionId: (n) => `${signatureId}-${o.clock.now().toString(36)}-s${n}`,
+      });
+      const run: RequestRun = {
+        request,
+        key,
+        roast,
+        commitSessionId: `${signatureId}-${o.clock.now().toString(36)}-c`,
+        sessionIds: new Set(),
+        asked: new Set(),
+        startedAt: o.clock.now(),
+        deadline: { cancel: () => undefined },
+      };
+      runs.set(signatureId, run);
+      bySession.set(run.commitSessionId, run);
+      run.deadline = o.clock.setTimeout(() => feed(run, { type: 'deadline' }), o.requestTimeoutMs);
+      await o.store.markSigning(signatureId);
+      for (const p of key.parties) askForCommitment(run, p);
+    },
+    onMessage(partyId, msg) {
+      const run = bySession.get(msg.sessionId);
+      if (!run) return false;
+      switch (msg.type) {
+        case 'commitments': {
+          const c = msg.body.commitments[0];
+          if (c && msg.body.keyId === run.key.keyId) feed(run, { type: 'commitment', from: partyId, commitment: c });
+          break;
+        }
+        case 'signature_share':
+          feed(run, { type: 'share', from: partyId, sessionId: msg.sessionId, share: msg.body.share, next: msg.body.next });
+          break;
+        case 'sign_refused':
+          feed(run, { type: 'refused', from: partyId, sessionId: msg.sessionId, code: msg.body.code, message: msg.body.message });
+          break;
+        default:
+          break;
+      }
+      return true;
+    },
+    onConnected(partyId) {
+      // A party that comes back rejoins every request it can still help with.
+      for (const run of runs.values()) {
+        if (run.key.parties.includes(partyId) && !run.roast.excluded.has(partyId)) {
+          run.asked.delete(partyId);
+          askForCommitment(run, partyId);
+        }
+      }
+    },
+    onDisconnected(partyId) {
+      for (const run of [...runs.values()]) if (run.key.parties.includes(partyId)) feed(run, { type: 'unavailable', party: partyId });
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * What the orchestrator needs of the coordinator's store. The SQLite store implements it; so must
+ * any other backend. Methods may be synchronous or return promises.
+ */
+import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** The parts of a key row the orchestrator reads. */
+export interface KeyRow {
+  keyId: string;
+  suite: SuiteId;
+  threshold: number;
+  parties: string[];
+  status: 'pending' | 'active' | 'failed';
+  publicKey: string | null;
+  verifyingShares: Record<string, string> | null;
+  groupCommitment: string[] | null;
+}
+
+/** The parts of a signature request the orchestrator reads. */
+export interface SignatureRow {
+  signatureId: string;
+  keyId: string;
+  message: string;
+  context: unknown;
+  approvals: Approval[];
+  status: 'pending' | 'signing' | 'completed' | 'failed' | 'rejected';
+}
+
+export interface OrchestratorStore {
+  getKey(keyId: string): MaybePromise<KeyRow | undefined>;
+  markKeyActive(
+    keyId: string,
+    v: { publicKey: string; verifyingShares: Record<string, string>; groupCommitment: string[]; certificate: Envelope[] },
+  ): MaybePromise<void>;
+  markKeyFailed(keyId: string, error: { code: string; message: string }): MaybePromise<void>;
+  getSignature(signatureId: string): MaybePromise<SignatureRow | undefined>;
+  markSigning(signatureId: string): MaybePromise<void>;
+  completeSignature(signatureId: string, v: { signature: string; signers: string[] }): MaybePromise<void>;
+  failSignature(signatureId: string, error: { code: string; message: string }): MaybePromise<void>;
+  rejectSignature(signatureId: string, error: { code: string; message: string }): MaybePromise<void>;
+  addExcluded(signatureId: string, e: { partyId: string; reason: string }): MaybePromise<void>;
+  /** Requests accepted but not settled (pending or signing), oldest first. */
+  listUnsettledSignatures(): MaybePromise<SignatureRow[]>;
+  /** Keys whose DKG had not finished. */
+  listPendingKeys(): MaybePromise<KeyRow[]>;
+  appendAudit(type: string, data: Record<string, unknown>): MaybePromise<void>;
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/**
+ * glacis-party: create a party's identity and run its daemon.
+ *
+ *   glacis-party init  --data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX]
+ *   glacis-party pin   --data-dir DIR (--peer ID=HEX | --coordinator URL=HEX)...
+ *   glacis-party identity --data-dir DIR
+ *   glacis-party serve --data-dir DIR
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateIdentity, toHex } from '@glacis/protocol';
+import { pino } from 'pino';
+import { CONFIG_FILE, ConfigError, loadPartyConfig, partyConfigSchema } from './config.js';
+import { createCrashPoints } from './crash-points.js';
+import { writeFileAtomic } from './fs-atomic.js';
+import { KeystoreError, openKeystore } from './keystore/keystore.js';
+import { startPartyNode } from './node.js';
+import { openNonceLog } from './nonce-store/nonce-log.js';
+
+const USAGE = `usage:
+  glacis-party init --data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX]
+  glacis-party pin --data-dir DIR [--peer ID=HEX]... [--coordinator URL=HEX]
+  glacis-party identity --data-dir DIR
+  glacis-party serve --data-dir DIR`;
+
+class UsageError extends Error {}
+
+function dataDirOf(values: { 'data-dir'?: string | undefined }): string {
+  const d = values['data-dir'] ?? process.env.GLACIS_DATA_DIR;
+  if (!d) throw new UsageError('--data-dir (or GLACIS_DATA_DIR) is required');
+  return d;
+}
+
+function readRawConfig(dataDir: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(dataDir, CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+}
+
+function writeConfig(dataDir: string, raw: unknown): void {
+  const parsed = partyConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new ConfigError(`${join(dataDir, CONFIG_FILE)}: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`);
+  }
+  writeFileAtomic(join(dataDir, CONFIG_FILE), `${JSON.stringify(parsed.data, null, 2)}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      'data-dir': { type: 'string' },
+      'party-id': { type: 'string' },
+      'coordinator-url': { type: 'string' },
+      'coordinator-key': { type: 'string' },
+      peer: { type: 'string', multiple: true },
+      coordinator: { type: 'string' },
+    },
+    strict: true,
+  });
+  switch (command) {
+    case 'init': {
+      const dataDir = dataDirOf(values);
+      const partyId = values['party-id'];
+      if (!partyId) throw new UsageError('--party-id is required');
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      if (existsSync(join(dataDir, CONFIG_FILE)))
+        throw new UsageError(`${join(dataDir, CONFIG_FILE)} exists: this directory is already initialised`);
+      const keystore = openKeystore(dataDir);
+      const identity = generateIdentity((n = 32) => new Uint8Array(randomBytes(n)));
+      keystore.createIdentity(identity);
+      writeConfig(dataDir, {
+        partyId,
+        coordinator: {
+          url: values['coordinator-url'] ?? 'ws://127.0.0.1:8700/v1/ws',
+          identityKey: values['coordinator-key'] ?? '00'.repeat(32),
+        },
+        peers: {},
+      });
+      console.log(JSON.stringify({ partyId, identityKey: toHex(identity.publicKey) }));
+      return 0;
+    }
+    case 'pin': {
+      const dataDir = dataDirOf(values);
+      const raw = readRawConfig(dataDir);
+      const peers = { ...((raw.peers as Record<string, string> | undefined) ?? {}) };
+      for (const p of values.peer ?? []) {
+        const [id, key] = p.split('=');
+        if (!id || !key) throw new UsageError(`--peer expects ID=HEX, got "${p}"`);
+        peers[id] = key;
+      }
+      raw.peers = peers;
+      if (values.coordinator) {
+        const i = values.coordinator.lastIndexOf('=');
+        raw.coordinator = { url: values.coordinator.slice(0, i), identityKey: values.coordinator.slice(i + 1) };
+      }
+      writeConfig(dataDir, raw);
+      return 0;
+    }
+    case 'identity': {
+      const dataDir = dataDirOf(values);
+      const cfg = loadPartyConfig(dataDir);
+      const identity = openKeystore(dataDir).loadIdentity();
+      console.log(JSON.stringify({ partyId: cfg.partyId, identityKey: toHex(identity.publicKey) }));
+      return 0;
+    }
+    case 'serve': {
+      const dataDir = dataDirOf(values);
+      const config = loadPartyConfig(dataDir);
+      const logger = pino({ name: 'glacis-party', base: { partyId: config.partyId }, level: process.env.GLACIS_LOG_LEVEL ?? 'info' });
+      const keystore = openKeystore(dataDir);
+      const identity = keystore.loadIdentity();
+      const nonceLog = await openNonceLog(dataDir);
+      const node = startPartyNode({
+        config,
+        identity,
+        keystore,
+        nonceLog,
+        logger,
+        crash: createCrashPoints(process.env.GLACIS_TEST_CRASH_POINTS),
+      });
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      logger.info('shutting down');
+      await node.stop();
+      return 0;
+    }
+    default:
+      throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) console.error(`glacis-party: ${e.message}\n${USAGE}`);
+    else if (e instanceof ConfigError || e instanceof KeystoreError) console.error(`glacis-party: ${e.message}`);
+    else console.error(`glacis-party: unexpected error: ${(e as Error).stack ?? String(e)}`);
+    process.exit(e instanceof UsageError ? 64 : 1);
+  },
+);

@@ -1,0 +1,19 @@
+/**
+ * Test-only crash injection. GLACIS_TEST_CRASH_POINTS="nonce-recorded:0.05,share-sent:0.02" makes
+ * the process SIGKILL itself at those points with those probabilities, so tests can prove the
+ * invariants hold when power fails at the worst moment. Unset in production: a no-op.
+ */
+export type CrashPoint = 'nonce-recorded' | 'share-sent' | 'dkg-share-saved';
+
+export function createCrashPoints(spec: string | undefined): (point: CrashPoint) => void {
+  if (!spec) return () => undefined;
+  const odds = new Map<string, number>();
+  for (const part of spec.split(',')) {
+    const [name, p] = part.split(':');
+    if (name) odds.set(name.trim(), Number(p ?? '1'));
+  }
+  return (point) => {
+    const p = odds.get(point);
+    if (p !== undefined && Math.random() < p) process.kill(process.pid, 'SIGKILL');
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * The coordinator side of ROAST (Ruffing et al., "ROAST: Robust Asynchronous Schnorr Threshold
+ * Signatures", CCS 2022) for one signing request, sans-IO, over the FROST aggregator.
+ *
+ * A party is *ready* when the coordinator holds a fresh commitment of it. Whenever t parties are
+ * ready, a session starts with them; sessions run concurrently. A party that answers with a valid
+ * share sends a fresh commitment along and is ready again at once, so a silent party can stall
+ * only the sessions it is in, never the request. Only a provably invalid share makes a party
+ * malicious (excluded for this request); slowness or silence never does. The first valid
+ * aggregate ends the request; at most n − t + 1 sessions are ever started.
+ */
+import { fromHex } from '../bytes.js';
+import { type Committee, makeCommittee } from '../committee.js';
+import { ProtocolError } from '../errors.js';
+import type { PublicKeyPackage } from '../keys.js';
+import { getSuite } from '../suites.js';
+import type { Approval, MessageBody, NonceCommitmentWire } from '../wire/messages.js';
+import { type Aggregator, createAggregator } from './aggregator.js';
+
+export type RoastInput =
+  /** A fresh commitment from `from` (the answer to a commit request). */
+  | { type: 'commitment'; from: string; commitment: NonceCommitmentWire }
+  /** A signature share for `sessionId`, with the signer's next commitment. */
+  | { type: 'share'; from: string; sessionId: string; share: string; next: NonceCommitmentWire | null }
+  /** `from` will not sign this request (its own policy or checks said no). */
+  | { type: 'refused'; from: string; sessionId: string; code: string; message: string }
+  /** `party` lost its connection: its commitment may never be answered; it is not blamed. */
+  | { type: 'unavailable'; party: string }
+  /** The request's deadline passed. */
+  | { type: 'deadline' };
+
+export type RoastAction =
+  | { type: 'send_package'; sessionId: string; to: readonly string[]; pkg: MessageBody<'signing_package'> }
+  | { type: 'exclude'; party: string; code: string; reason: string }
+  | { type: 'completed'; sessionId: string; signature: Uint8Array; signers: readonly string[] }
+  | { type: 'failed'; code: 'insufficient_parties' | 'rejected'; message: string };
+
+export interface RoastOptions {
+  key: PublicKeyPackage;
+  requestId: string;
+  message: Uint8Array;
+  context?: unknown;
+  approvals?: Approval[];
+  /** Names the n-th session of this request (a driver-chosen unique id). */
+  sessionId: (n: number) => string;
+}
+
+type Session = { aggregator: Aggregator; signers: readonly string[]; open: boolean };
+
+export interface RoastCoordinator {
+  readonly phase: 'running' | 'completed' | 'failed';
+  /** Parties currently ready (holding a fresh commitment). */
+  readonly ready: readonly string[];
+  /** Sessions started so far. */
+  readonly sessionsStarted: number;
+  /** Parties excluded from this request, with why. */
+  readonly excluded: ReadonlyMap<string, string>;
+  /** Feeds one input; returns what the driver must do, in order. */
+  handle(input: RoastInput): RoastAction[];
+}
+
+export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
+  const suite = getSuite(o.key.suite);
+  const committee: Committee = makeCommittee(suite, o.key.committee, o.key.threshold);
+  const t = committee.threshold;
+  const n = committee.members.length;
+  const maxSessions = n - t + 1;
+  if (o.message.length === 0) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
+
+  let phase: RoastCoordinator['phase'] = 'running';
+  const ready = new Map<string, NonceCommitmentWire>(); // insertion order = readiness order
+  const inSession = new Map<string, string>(); // party → session it has yet to answer
+  const excluded = new Map<string, string>();
+  const refusedBy = new Set<string>();
+  const sessions = new Map<string, Session>();
+  let started = 0;
+
+  function exclude(party: string, code: string, reason: string, out: RoastAction[]): void {
+    if (excluded.has(party)) return;
+    excluded.set(party, reason);
+    ready.delete(party);
+    inSession.delete(party);
+    out.push({ type: 'exclude', party, code, reason });
+  }
+
+  function checkViability(out: RoastAction[]): void {
+    if (phase !== 'running') return;
+    if (n - excluded.size >= t) return;
+    phase = 'failed';
+    const rejected = refusedBy.size > 0;
+    out.push({
+      type: 'failed',
+      code: rejected ? 'rejected' : 'insufficient_parties',
+      message: rejected
+        ? `${refusedBy.size} of ${n} parties refused to sign (${[...refusedBy].join(', ')}); threshold is ${t}`
+        : `${excluded.size} of ${n} parties excluded; fewer than ${t} can sign`,
+    });
+  }
+
+  function maybeStartSession(out: RoastAction[]): void {
+    if (phase !== 'running' || ready.size < t || started >= maxSessions) return;
+    const signers = [...ready.keys()].slice(0, t);
+    const aggregator = createAggregator({
+      key: o.key,
+      requestId: o.requestId,
+      message: o.message,
+      ...(o.context === undefined ? {} : { context: o.context }),
+      ...(o.approvals === undefined ? {} : { approvals: o.approvals }),
+    });
+    for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitmentWire);
+    const pkg = aggregator.buildPackage(signers);
+    const sessionId = o.sessionId(started++);
+    sessions.set(sessionId, { aggregator, signers, open: true });
+    for (const p of signers) {
+      ready.delete(p);
+      inSession.set(p, sessionId);
+    }
+    out.push({ type: 'send_package', sessionId, to: signers, pkg });
+  }
+
+  function becomeReady(party: string, c: NonceCommitmentWire | null, out: RoastAction[]): void {
+    if (c === null || excluded.has(party) || inSession.has(party)) return;
+    try {
+      suite.parseElement(fromHex(c.hiding, 'hiding'), 'hiding commitment', party);
+      suite.parseElement(fromHex(c.binding, 'binding'), 'binding commitment', party);
+    } catch (e) {
+      exclude(party, 'invalid_point', `invalid commitment: ${(e as Error).message}`, out);
+      return;
+    }
+    ready.set(party, c);
+  }
+
+  function onShare(input: Extract<RoastInput, { type: 'share' }>, out: RoastAction[]): void {
+    const s = sessions.get(input.sessionId);
+    if (!s?.signers.includes(input.from) || inSession.get(input.from) !== input.sessionId) return;
+    inSession.delete(input.from);
+    if (s.open) {
+      let complete: boolean;
+      try {
+        complete = s.aggregator.addShare(input.from, input.share);
+      } catch (e) {
+        s.open = false;
+        exclude(input.from, 'invalid_signature_share', (e as Error).message, out);
+        return;
+      }
+      if (complete) {
+        s.open = false;
+        try {
+          const signature = s.aggregator.finish();
+          phase = 'completed';
+          out.push({ type: 'completed', sessionId: input.sessionId, signature, signers: s.signers });
+          return;
+        } catch (e) {
+          const culprits = e instanceof ProtocolError ? e.culprits : [];
+          for (const c of culprits) exclude(c, 'invalid_signature_share', `invalid signature share in session ${input.sessionId}`, out);
+        }
+      }
+    }
+    becomeReady(input.from, input.next, out);
+  }
+
+  return {
+    get phase() {
+      return phase;
+    },
+    get ready() {
+      return [...ready.keys()];
+    },
+    get sessionsStarted() {
+      return started;
+    },
+    get excluded() {
+      return excluded;
+    },
+    handle(input) {
+      const out: RoastAction[] = [];
+      if (phase !== 'running') return out;
+      switch (input.type) {
+        case 'commitment':
+          if (committee.has(input.from)) becomeReady(input.from, input.commitment, out);
+          break;
+        case 'share':
+          onShare(input, out);
+          break;
+        case 'refused': {
+          const s = sessions.get(input.sessionId);
+          if (!s?.signers.includes(input.from)) break;
+          s.open = false; // this session can no longer complete
+          refusedBy.add(input.from);
+          exclude(input.from, input.code, `refused: ${input.message}`, out);
+          break;
+        }
+        case 'unavailable': {
+          // Not blame: the party simply stops being ready. A session waiting on it cannot finish
+          // (its nonce may be gone with the connection), so release the party from it; ROAST's
+          // session bound still caps how much a flapping party can cost.
+          ready.delete(input.party);
+          const sid = inSession.get(input.party);
+          if (sid !== undefined) {
+            inSession.delete(input.party);
+            const s = sessions.get(sid);
+            if (s) s.open = false;
+          }
+          break;
+        }
+        case 'deadline':
+          phase = 'failed';
+          out.push({
+            type: 'failed',
+            code: 'insufficient_parties',
+            message: `fewer than ${t} parties answered before the deadline (${started} session(s) started, ${excluded.size} party(ies) excluded)`,
+          });
+          return out;
+        default: {
+          const never: never = input;
+          throw new ProtocolError('invalid_message', `unknown ROAST input ${JSON.stringify(never)}`);
+        }
+      }
+      checkViability(out);
+      maybeStartSession(out);
+      return out;
+    },
+  };
+}
