@@ -1,0 +1,69 @@
+import { fromHex, getSuite, SUITE_IDS, toHex, utf8 } from '@glacis/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type InProcessCluster, startInProcessCluster } from './support/in-process-cluster.js';
+
+let cluster: InProcessCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+async function dkg(c: InProcessCluster, keyId: string, suite: (typeof SUITE_IDS)[number], t: number, parties: string[]) {
+  c.store.addKey(keyId, suite, t, parties);
+  c.orchestrator.onKeyCreated(keyId);
+  await c.store.until(() => c.store.keys.get(keyId)?.status !== 'pending');
+  return c.store.keys.get(keyId)!;
+}
+
+async function sign(c: InProcessCluster, signatureId: string, keyId: string, message: Uint8Array) {
+  c.store.addSignature(signatureId, keyId, toHex(message));
+  c.orchestrator.onSignatureRequested(signatureId);
+  await c.store.until(() => ['completed', 'failed', 'rejected'].includes(c.store.signatures.get(signatureId)?.status ?? ''));
+  return c.store.signatures.get(signatureId)!;
+}
+
+describe('orchestration over WebSockets (in-process)', () => {
+  for (const suite of SUITE_IDS) {
+    it(`${suite}: DKG 2-of-3 then two signatures verify`, async () => {
+      cluster = await startInProcessCluster(['p1', 'p2', 'p3']);
+      const key = await dkg(cluster, 'k1', suite, 2, ['p1', 'p2', 'p3']);
+      expect(key.error).toBeNull();
+      expect(key.status).toBe('active');
+      for (const i of [1, 2]) {
+        const msg = utf8(`transfer ${i}`);
+        const s = await sign(cluster, `s${i}`, 'k1', msg);
+        expect(s.error).toBeNull();
+        expect(s.status).toBe('completed');
+        expect(getSuite(suite).verify(fromHex(s.signature!), msg, fromHex(key.publicKey!))).toBe(true);
+      }
+    });
+  }
+
+  it('signs 2-of-3 with one party stopped', async () => {
+    cluster = await startInProcessCluster(['p1', 'p2', 'p3']);
+    const key = await dkg(cluster, 'k1', 'ed25519', 2, ['p1', 'p2', 'p3']);
+    await cluster.stopParty('p2');
+    const s = await sign(cluster, 's1', 'k1', utf8('one down'));
+    expect(s.status).toBe('completed');
+    expect(s.signers).not.toContain('p2');
+    expect(getSuite('ed25519').verify(fromHex(s.signature!), utf8('one down'), fromHex(key.publicKey!))).toBe(true);
+  });
+
+  it('fails with insufficient_parties when fewer than t can sign', async () => {
+    cluster = await startInProcessCluster(['p1', 'p2', 'p3'], { requestTimeoutMs: 1_000 });
+    await dkg(cluster, 'k1', 'ed25519', 2, ['p1', 'p2', 'p3']);
+    await cluster.stopParty('p2');
+    await cluster.stopParty('p3');
+    const s = await sign(cluster, 's1', 'k1', utf8('alone'));
+    expect(s.status).toBe('failed');
+    expect(s.error?.code).toBe('insufficient_parties');
+  });
+
+  it('a DKG with a party offline fails with parties_unavailable', async () => {
+    cluster = await startInProcessCluster(['p1', 'p2', 'p3']);
+    await cluster.stopParty('p3');
+    const key = await dkg(cluster, 'k1', 'ed25519', 2, ['p1', 'p2', 'p3']);
+    expect(key.status).toBe('failed');
+    expect(key.error?.code).toBe('parties_unavailable');
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * A coordinator orchestrator and N party nodes in one process, over real WebSockets on 127.0.0.1.
+ * For fast tests of the orchestration logic; multi-process tests cover the real daemons.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateIdentity, type IdentityKey, type Rng, toHex } from '@glacis/protocol';
+import { pino } from 'pino';
+import { createOrchestrator, type RunningOrchestrator } from '../../packages/coordinator/src/orchestrator/orchestrator.js';
+import type { OrchestratorMetrics } from '../../packages/coordinator/src/orchestrator/ports.js';
+import { type PartyConfig, partyConfigSchema } from '../../packages/party-node/src/config.js';
+import { openKeystore } from '../../packages/party-node/src/keystore/keystore.js';
+import { type PartyNode, startPartyNode } from '../../packages/party-node/src/node.js';
+import { openNonceLog } from '../../packages/party-node/src/nonce-store/nonce-log.js';
+import { MemoryStore } from './memory-store.js';
+
+export const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
+
+export const nullMetrics: OrchestratorMetrics = {
+  sessionEnded: () => undefined,
+  connectedParties: () => undefined,
+  wsRejected: () => undefined,
+  partyExcluded: () => undefined,
+};
+
+export interface InProcessCluster {
+  store: MemoryStore;
+  orchestrator: RunningOrchestrator;
+  parties: Map<string, { node: PartyNode; identity: IdentityKey; dataDir: string; config: PartyConfig }>;
+  url: string;
+  startParty(name: string): Promise<void>;
+  stopParty(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startInProcessCluster(
+  names: string[],
+  opts: { requestTimeoutMs?: number; dkgTimeoutMs?: number; policy?: Partial<PartyConfig['policy']> } = {},
+): Promise<InProcessCluster> {
+  const root = mkdtempSync(join(tmpdir(), 'glacis-ip-'));
+  const logger = pino({ level: process.env.GLACIS_TEST_LOG ?? 'silent' });
+  const coordinatorIdentity = generateIdentity(rng);
+  const identities = new Map(names.map((n) => [n, generateIdentity(rng)]));
+  const store = new MemoryStore();
+  const orchestrator = createOrchestrator({
+    identity: coordinatorIdentity,
+    parties: new Map([...identities].map(([n, id]) => [n, id.publicKey])),
+    store,
+    logger,
+    metrics: nullMetrics,
+    dkgTimeoutMs: opts.dkgTimeoutMs ?? 30_000,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
+  });
+  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  orchestrator.attach(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/ws`;
+  const parties: InProcessCluster['parties'] = new Map();
+
+  async function startParty(name: string): Promise<void> {
+    const identity = identities.get(name) as IdentityKey;
+    const dataDir = join(root, name);
+    const keystore = openKeystore(dataDir);
+    if (!keystore.hasIdentity()) keystore.createIdentity(identity);
+    const config = partyConfigSchema.parse({
+      partyId: name,
+      coordinator: { url, identityKey: toHex(coordinatorIdentity.publicKey) },
+      peers: Object.fromEntries([...identities].filter(([n]) => n !== name).map(([n, id]) => [n, toHex(id.publicKey)])),
+      policy: opts.policy ?? {},
+      reconnect: { initialMs: 50, maxMs: 500 },
+    });
+    const node = startPartyNode({
+      config,
+      identity: keystore.loadIdentity(),
+      keystore,
+      nonceLog: await openNonceLog(dataDir),
+      logger: logger.child({ partyId: name }),
+    });
+    parties.set(name, { node, identity, dataDir, config });
+    const deadline = Date.now() + 10_000;
+    while (!orchestrator.allConnected([name])) {
+      if (Date.now() > deadline) throw new Error(`${name} did not connect`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  for (const n of names) await startParty(n);
+  return {
+    store,
+    orchestrator,
+    parties,
+    url,
+    startParty,
+    async stopParty(name) {
+      await parties.get(name)?.node.stop();
+      parties.delete(name);
+      const deadline = Date.now() + 5_000;
+      while (orchestrator.allConnected([name]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    },
+    async close() {
+      for (const p of parties.values()) await p.node.stop();
+      await orchestrator.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,126 @@
+/** An in-memory OrchestratorStore for in-process tests of the orchestrator. */
+import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
+import type { KeyRow, OrchestratorStore, SignatureRow } from '../../packages/coordinator/src/orchestrator/store-port.js';
+
+export interface MemoryKey extends KeyRow {
+  error: { code: string; message: string } | null;
+  certificate: Envelope[] | null;
+}
+export interface MemorySignature extends SignatureRow {
+  signature: string | null;
+  signers: string[] | null;
+  excluded: { partyId: string; reason: string }[];
+  error: { code: string; message: string } | null;
+}
+
+export class MemoryStore implements OrchestratorStore {
+  readonly keys = new Map<string, MemoryKey>();
+  readonly signatures = new Map<string, MemorySignature>();
+  readonly audit: { type: string; data: Record<string, unknown> }[] = [];
+  private waiters: (() => void)[] = [];
+
+  addKey(keyId: string, suite: SuiteId, threshold: number, parties: string[]): void {
+    this.keys.set(keyId, {
+      keyId,
+      suite,
+      threshold,
+      parties: [...parties].sort(),
+      status: 'pending',
+      publicKey: null,
+      verifyingShares: null,
+      groupCommitment: null,
+      error: null,
+      certificate: null,
+    });
+  }
+  addSignature(signatureId: string, keyId: string, message: string, approvals: Approval[] = []): void {
+    this.signatures.set(signatureId, {
+      signatureId,
+      keyId,
+      message,
+      context: null,
+      approvals,
+      status: 'pending',
+      signature: null,
+      signers: null,
+      excluded: [],
+      error: null,
+    });
+  }
+  /** Resolves when `pred` holds, re-checked after every write. */
+  until(pred: () => boolean, ms = 30_000): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('timed out waiting for the store')), ms);
+      const check = () => {
+        if (pred()) {
+          clearTimeout(t);
+          resolve();
+        } else this.waiters.push(check);
+      };
+      this.waiters.push(check);
+    });
+  }
+  private changed(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  private key(id: string): MemoryKey {
+    const k = this.keys.get(id);
+    if (!k) throw new Error(`no key ${id}`);
+    return k;
+  }
+  private sig(id: string): MemorySignature {
+    const s = this.signatures.get(id);
+    if (!s) throw new Error(`no signature ${id}`);
+    return s;
+  }
+
+  getKey(keyId: string) {
+    return this.keys.get(keyId);
+  }
+  markKeyActive(
+    keyId: string,
+    v: { publicKey: string; verifyingShares: Record<string, string>; groupCommitment: string[]; certificate: Envelope[] },
+  ) {
+    Object.assign(this.key(keyId), { status: 'active', ...v });
+    this.changed();
+  }
+  markKeyFailed(keyId: string, error: { code: string; message: string }) {
+    Object.assign(this.key(keyId), { status: 'failed', error });
+    this.changed();
+  }
+  getSignature(id: string) {
+    return this.signatures.get(id);
+  }
+  markSigning(id: string) {
+    this.sig(id).status = 'signing';
+    this.changed();
+  }
+  completeSignature(id: string, v: { signature: string; signers: string[] }) {
+    Object.assign(this.sig(id), { status: 'completed', ...v });
+    this.changed();
+  }
+  failSignature(id: string, error: { code: string; message: string }) {
+    Object.assign(this.sig(id), { status: 'failed', error });
+    this.changed();
+  }
+  rejectSignature(id: string, error: { code: string; message: string }) {
+    Object.assign(this.sig(id), { status: 'rejected', error });
+    this.changed();
+  }
+  addExcluded(id: string, e: { partyId: string; reason: string }) {
+    this.sig(id).excluded.push(e);
+    this.changed();
+  }
+  listUnsettledSignatures() {
+    return [...this.signatures.values()].filter((s) => s.status === 'pending' || s.status === 'signing');
+  }
+  listPendingKeys() {
+    return [...this.keys.values()].filter((k) => k.status === 'pending');
+  }
+  appendAudit(type: string, data: Record<string, unknown>) {
+    this.audit.push({ type, data });
+  }
+}
