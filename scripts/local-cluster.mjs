@@ -1,0 +1,146 @@
+/**
+ * A whole Glacis cluster on 127.0.0.1 as real OS processes: one coordinator and N party nodes,
+ * each with its own data directory under one root. Used by `npm start`, `npm run demo`, the
+ * multi-process tests and the benchmarks, so all of them run the system the same way.
+ *
+ * First start initialises everything (identities, pinned keys both ways, an admin token);
+ * later starts reuse the directory, so keys and shares survive restarts.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const COORDINATOR_CLI = join(ROOT, 'packages/coordinator/dist/cli.js');
+export const PARTY_CLI = join(ROOT, 'packages/party-node/dist/cli.js');
+
+function runCli(cli, args, env = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`${cli} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+const partyName = (i) => `party-${i}`;
+
+/**
+ * Creates the cluster's directories and identities if they do not exist yet.
+ * @returns {{ adminToken: string, generatedToken: boolean, parties: string[] }}
+ */
+export function initCluster({ dataDir, parties, adminToken }) {
+  const coordDir = join(dataDir, 'coordinator');
+  const names = Array.from({ length: parties }, (_, i) => partyName(i + 1));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(join(coordDir, 'coordinator.json'))) runCli(COORDINATOR_CLI, ['init', '--data-dir', coordDir]);
+  const coordKey = JSON.parse(runCli(COORDINATOR_CLI, ['identity', '--data-dir', coordDir])).identityKey;
+  const keys = {};
+  for (const name of names) {
+    const dir = join(dataDir, name);
+    const out = existsSync(join(dir, 'party.json'))
+      ? runCli(PARTY_CLI, ['identity', '--data-dir', dir])
+      : runCli(PARTY_CLI, ['init', '--data-dir', dir, '--party-id', name, '--coordinator-key', coordKey]);
+    keys[name] = JSON.parse(out).identityKey;
+  }
+  for (const name of names) {
+    runCli(COORDINATOR_CLI, ['add-party', '--data-dir', coordDir, '--party-id', name, '--identity-key', keys[name]]);
+    const peers = names.filter((n) => n !== name).flatMap((n) => ['--peer', `${n}=${keys[n]}`]);
+    runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), ...peers]);
+  }
+  let token = adminToken;
+  let generated = false;
+  const tokenFile = join(dataDir, 'admin-token');
+  if (!token && existsSync(tokenFile)) token = readFileSync(tokenFile, 'utf8').trim();
+  if (!token) {
+    token = `glc_${randomBytes(24).toString('base64url')}`;
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    generated = true;
+  }
+  return { adminToken: token, generatedToken: generated, parties: names, coordinatorKey: coordKey };
+}
+
+function startProcess(cli, args, logFile, env) {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  return child;
+}
+
+async function waitFor(fn, what, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+/**
+ * Starts (initialising if needed) a cluster and resolves once every party is connected.
+ * `port: 0` picks a free port (tests).
+ */
+export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adminToken, env = {}, partyEnv = {}, timeoutMs = 30_000 }) {
+  const init = initCluster({ dataDir, parties, adminToken });
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const coordDir = join(dataDir, 'coordinator');
+  const portFile = join(coordDir, 'port');
+  const children = new Map();
+  const coordinatorEnv = { GLACIS_PORT: String(port), GLACIS_HOST: '127.0.0.1', GLACIS_ADMIN_TOKEN: init.adminToken, GLACIS_PORT_FILE: portFile, ...env };
+  const startCoordinator = () => {
+    if (existsSync(portFile)) writeFileSync(portFile, '');
+    const child = startProcess(COORDINATOR_CLI, ['serve', '--data-dir', coordDir], join(logDir, 'coordinator.log'), coordinatorEnv);
+    children.set('coordinator', child);
+    return child;
+  };
+  startCoordinator();
+  const actualPort = await waitFor(() => {
+    const v = existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : '';
+    return v ? Number(v) : undefined;
+  }, 'the coordinator to listen', timeoutMs);
+  const baseUrl = `http://127.0.0.1:${actualPort}`;
+  const wsUrl = `ws://127.0.0.1:${actualPort}/v1/ws`;
+  for (const name of init.parties) {
+    runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${wsUrl}=${init.coordinatorKey}`]);
+  }
+  const startParty = (name, extraEnv = {}) => {
+    const child = startProcess(PARTY_CLI, ['serve', '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), { ...partyEnv, ...extraEnv });
+    children.set(name, child);
+    return child;
+  };
+  for (const name of init.parties) startParty(name);
+  const health = async () => (await fetch(`${baseUrl}/v1/health`)).json();
+  const cluster = {
+    dataDir,
+    baseUrl,
+    wsUrl,
+    port: actualPort,
+    adminToken: init.adminToken,
+    generatedToken: init.generatedToken,
+    parties: init.parties,
+    children,
+    startParty,
+    startCoordinator,
+    /** Resolves when `n` parties (default all) are connected. */
+    waitConnected: (n = init.parties.length, ms = timeoutMs) =>
+      waitFor(async () => (await health()).parties?.connected >= n, `${n} connected parties`, ms),
+    /** Sends `signal` to one process and waits for it to exit. */
+    async kill(name, signal = 'SIGKILL') {
+      const child = children.get(name);
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+    async stop() {
+      await Promise.all([...children.keys()].map((n) => cluster.kill(n, 'SIGTERM')));
+    },
+  };
+  await cluster.waitConnected();
+  return cluster;
+}
