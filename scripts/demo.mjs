@@ -39,7 +39,10 @@ try {
   console.log(`    signed by ${sig.signers.join(' + ')}: ${sig.signature}`);
 
   step(4, 'verifying with OpenSSL (node:crypto Ed25519, RFC 8032) — independent of Glacis…');
-  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.publicKey, 'hex').toString('base64url') }, format: 'jwk' });
+  const publicKey = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.publicKey, 'hex').toString('base64url') },
+    format: 'jwk',
+  });
   ok = verify(null, message, publicKey, Buffer.from(sig.signature, 'hex'));
   console.log(`    OpenSSL says: ${ok ? 'VALID' : 'INVALID'}`);
 } catch (e) {

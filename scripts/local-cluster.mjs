@@ -25,6 +25,19 @@ function runCli(cli, args, env = {}) {
 const partyName = (i) => `party-${i}`;
 
 /**
+ * Each local party's keystore is sealed with its own key-encryption key, kept in
+ * <dataDir>/secrets (mode 0600). A real deployment keeps that secret off the party's disk
+ * (docs/operations.md); for a local cluster convenience wins.
+ */
+function partyKekFile(dataDir, name) {
+  const dir = join(dataDir, 'secrets');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `${name}.kek`);
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return file;
+}
+
+/**
  * Creates the cluster's directories and identities if they do not exist yet.
  * @returns {{ adminToken: string, generatedToken: boolean, parties: string[] }}
  */
@@ -37,9 +50,10 @@ export function initCluster({ dataDir, parties, adminToken }) {
   const keys = {};
   for (const name of names) {
     const dir = join(dataDir, name);
+    const env = { GLACIS_KEK_FILE: partyKekFile(dataDir, name) };
     const out = existsSync(join(dir, 'party.json'))
-      ? runCli(PARTY_CLI, ['identity', '--data-dir', dir])
-      : runCli(PARTY_CLI, ['init', '--data-dir', dir, '--party-id', name, '--coordinator-key', coordKey]);
+      ? runCli(PARTY_CLI, ['identity', '--data-dir', dir], env)
+      : runCli(PARTY_CLI, ['init', '--data-dir', dir, '--party-id', name, '--coordinator-key', coordKey], env);
     keys[name] = JSON.parse(out).identityKey;
   }
   for (const name of names) {
@@ -91,7 +105,13 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
   const coordDir = join(dataDir, 'coordinator');
   const portFile = join(coordDir, 'port');
   const children = new Map();
-  const coordinatorEnv = { GLACIS_PORT: String(port), GLACIS_HOST: '127.0.0.1', GLACIS_ADMIN_TOKEN: init.adminToken, GLACIS_PORT_FILE: portFile, ...env };
+  const coordinatorEnv = {
+    GLACIS_PORT: String(port),
+    GLACIS_HOST: '127.0.0.1',
+    GLACIS_ADMIN_TOKEN: init.adminToken,
+    GLACIS_PORT_FILE: portFile,
+    ...env,
+  };
   const startCoordinator = () => {
     if (existsSync(portFile)) writeFileSync(portFile, '');
     const child = startProcess(COORDINATOR_CLI, ['serve', '--data-dir', coordDir], join(logDir, 'coordinator.log'), coordinatorEnv);
@@ -99,17 +119,25 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     return child;
   };
   startCoordinator();
-  const actualPort = await waitFor(() => {
-    const v = existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : '';
-    return v ? Number(v) : undefined;
-  }, 'the coordinator to listen', timeoutMs);
+  const actualPort = await waitFor(
+    () => {
+      const v = existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : '';
+      return v ? Number(v) : undefined;
+    },
+    'the coordinator to listen',
+    timeoutMs,
+  );
   const baseUrl = `http://127.0.0.1:${actualPort}`;
   const wsUrl = `ws://127.0.0.1:${actualPort}/v1/ws`;
   for (const name of init.parties) {
     runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${wsUrl}=${init.coordinatorKey}`]);
   }
   const startParty = (name, extraEnv = {}) => {
-    const child = startProcess(PARTY_CLI, ['serve', '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), { ...partyEnv, ...extraEnv });
+    const child = startProcess(PARTY_CLI, ['serve', '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), {
+      GLACIS_KEK_FILE: partyKekFile(dataDir, name),
+      ...partyEnv,
+      ...extraEnv,
+    });
     children.set(name, child);
     return child;
   };

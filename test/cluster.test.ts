@@ -42,7 +42,9 @@ async function signAndVerify(key: Key, suite: SuiteId, text: string): Promise<Si
   const res = await api<Sig>('POST', `/v1/keys/${key.keyId}/signatures?wait=30000`, { message: message.toString('hex') });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   expect(res.body.status, JSON.stringify(res.body.error)).toBe('completed');
-  expect(verifyIndependently(suite, key.publicKey, message, res.body.signature), `${verifierName(suite)} rejected the signature`).toBe(true);
+  expect(verifyIndependently(suite, key.publicKey, message, res.body.signature), `${verifierName(suite)} rejected the signature`).toBe(
+    true,
+  );
   expect(verifyIndependently(suite, key.publicKey, Buffer.from(`${text}!`), res.body.signature)).toBe(false);
   return res.body;
 }

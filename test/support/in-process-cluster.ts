@@ -3,7 +3,7 @@
  * For fast tests of the orchestration logic; multi-process tests cover the real daemons.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { createOrchestrator, type RunningOrchestrator } from '../../packages/coordinator/src/orchestrator/orchestrator.js';
 import type { OrchestratorMetrics } from '../../packages/coordinator/src/orchestrator/ports.js';
 import { type PartyConfig, partyConfigSchema } from '../../packages/party-node/src/config.js';
-import { openKeystore } from '../../packages/party-node/src/keystore/keystore.js';
+import { initKeystore, openKeystore } from '../../packages/party-node/src/keystore/keystore.js';
 import { type PartyNode, startPartyNode } from '../../packages/party-node/src/node.js';
 import { openNonceLog } from '../../packages/party-node/src/nonce-store/nonce-log.js';
 import { MemoryStore } from './memory-store.js';
@@ -45,6 +45,7 @@ export async function startInProcessCluster(
   const logger = pino({ level: process.env.GLACIS_TEST_LOG ?? 'silent' });
   const coordinatorIdentity = generateIdentity(rng);
   const identities = new Map(names.map((n) => [n, generateIdentity(rng)]));
+  const kek = new Map(names.map((n) => [n, rng(32)]));
   const store = new MemoryStore();
   const orchestrator = createOrchestrator({
     identity: coordinatorIdentity,
@@ -64,7 +65,8 @@ export async function startInProcessCluster(
   async function startParty(name: string): Promise<void> {
     const identity = identities.get(name) as IdentityKey;
     const dataDir = join(root, name);
-    const keystore = openKeystore(dataDir);
+    const unlock = { kind: 'kek' as const, kek: kek.get(name) as Uint8Array };
+    const keystore = existsSync(join(dataDir, 'keystore.json')) ? openKeystore(dataDir, unlock) : initKeystore(dataDir, unlock);
     if (!keystore.hasIdentity()) keystore.createIdentity(identity);
     const config = partyConfigSchema.parse({
       partyId: name,

@@ -3,6 +3,9 @@
  * glacis-party: create a party's identity and run its daemon.
  *
  *   glacis-party init  --data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX]
+ *
+ * The keystore secret comes from --passphrase-file / --kek-file or GLACIS_PASSPHRASE(_FILE) /
+ * GLACIS_KEK(_FILE); see docs/operations.md.
  *   glacis-party pin   --data-dir DIR (--peer ID=HEX | --coordinator URL=HEX)...
  *   glacis-party identity --data-dir DIR
  *   glacis-party serve --data-dir DIR
@@ -16,7 +19,8 @@ import { pino } from 'pino';
 import { CONFIG_FILE, ConfigError, loadPartyConfig, partyConfigSchema } from './config.js';
 import { createCrashPoints } from './crash-points.js';
 import { writeFileAtomic } from './fs-atomic.js';
-import { KeystoreError, openKeystore } from './keystore/keystore.js';
+import { initKeystore, KeystoreError, openKeystore } from './keystore/keystore.js';
+import { resolveUnlockSource, UnlockError } from './keystore/unlock.js';
 import { startPartyNode } from './node.js';
 import { openNonceLog } from './nonce-store/nonce-log.js';
 
@@ -58,9 +62,12 @@ async function main(argv: string[]): Promise<number> {
       'coordinator-key': { type: 'string' },
       peer: { type: 'string', multiple: true },
       coordinator: { type: 'string' },
+      'passphrase-file': { type: 'string' },
+      'kek-file': { type: 'string' },
     },
     strict: true,
   });
+  const unlock = () => resolveUnlockSource({ kekFile: values['kek-file'], passphraseFile: values['passphrase-file'] }, process.env);
   switch (command) {
     case 'init': {
       const dataDir = dataDirOf(values);
@@ -69,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (existsSync(join(dataDir, CONFIG_FILE)))
         throw new UsageError(`${join(dataDir, CONFIG_FILE)} exists: this directory is already initialised`);
-      const keystore = openKeystore(dataDir);
+      const logN = process.env.GLACIS_SCRYPT_LOG_N ? Number(process.env.GLACIS_SCRYPT_LOG_N) : undefined;
+      const keystore = initKeystore(dataDir, unlock(), logN === undefined ? {} : { scryptLogN: logN });
       const identity = generateIdentity((n = 32) => new Uint8Array(randomBytes(n)));
       keystore.createIdentity(identity);
       writeConfig(dataDir, {
@@ -103,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
     case 'identity': {
       const dataDir = dataDirOf(values);
       const cfg = loadPartyConfig(dataDir);
-      const identity = openKeystore(dataDir).loadIdentity();
+      const identity = openKeystore(dataDir, unlock()).loadIdentity();
       console.log(JSON.stringify({ partyId: cfg.partyId, identityKey: toHex(identity.publicKey) }));
       return 0;
     }
@@ -111,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       const dataDir = dataDirOf(values);
       const config = loadPartyConfig(dataDir);
       const logger = pino({ name: 'glacis-party', base: { partyId: config.partyId }, level: process.env.GLACIS_LOG_LEVEL ?? 'info' });
-      const keystore = openKeystore(dataDir);
+      const keystore = openKeystore(dataDir, unlock());
       const identity = keystore.loadIdentity();
       const nonceLog = await openNonceLog(dataDir);
       const node = startPartyNode({
@@ -139,7 +147,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof UsageError) console.error(`glacis-party: ${e.message}\n${USAGE}`);
-    else if (e instanceof ConfigError || e instanceof KeystoreError) console.error(`glacis-party: ${e.message}`);
+    else if (e instanceof ConfigError || e instanceof KeystoreError || e instanceof UnlockError)
+      console.error(`glacis-party: ${e.message}`);
     else console.error(`glacis-party: unexpected error: ${(e as Error).stack ?? String(e)}`);
     process.exit(e instanceof UsageError ? 64 : 1);
   },
