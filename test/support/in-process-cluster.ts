@@ -15,7 +15,7 @@ import type { OrchestratorMetrics } from '../../packages/coordinator/src/orchest
 import { type PartyConfig, partyConfigSchema } from '../../packages/party-node/src/config.js';
 import { initKeystore, openKeystore } from '../../packages/party-node/src/keystore/keystore.js';
 import { type PartyNode, startPartyNode } from '../../packages/party-node/src/node.js';
-import { openNonceLog } from '../../packages/party-node/src/nonce-store/nonce-log.js';
+import { openShareLog } from '../../packages/party-node/src/share-log/share-log.js';
 import { MemoryStore } from './memory-store.js';
 
 export const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
@@ -79,7 +79,7 @@ export async function startInProcessCluster(
       config,
       identity: keystore.loadIdentity(),
       keystore,
-      nonceLog: await openNonceLog(dataDir),
+      shareLog: await openShareLog(dataDir),
       logger: logger.child({ partyId: name }),
     });
     parties.set(name, { node, identity, dataDir, config });

@@ -9,6 +9,9 @@
  *   glacis-party pin   --data-dir DIR (--peer ID=HEX | --coordinator URL=HEX)...
  *   glacis-party identity --data-dir DIR
  *   glacis-party serve --data-dir DIR
+ *   glacis-party backup export --data-dir DIR --out FILE --backup-passphrase-file F
+ *   glacis-party backup import --data-dir DIR --in FILE --backup-passphrase-file F
+ *   glacis-party audit verify --data-dir DIR
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -16,21 +19,39 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateIdentity, toHex } from '@glacis/protocol';
 import { pino } from 'pino';
+import { BackupError, exportBackup, importBackup, readBackupFile } from './backup/backup.js';
 import { CONFIG_FILE, ConfigError, loadPartyConfig, partyConfigSchema } from './config.js';
 import { createCrashPoints } from './crash-points.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { initKeystore, KeystoreError, openKeystore } from './keystore/keystore.js';
 import { resolveUnlockSource, UnlockError } from './keystore/unlock.js';
 import { startPartyNode } from './node.js';
-import { openNonceLog } from './nonce-store/nonce-log.js';
+import { openShareLog, verifyShareLog } from './share-log/share-log.js';
 
 const USAGE = `usage:
   glacis-party init --data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX]
   glacis-party pin --data-dir DIR [--peer ID=HEX]... [--coordinator URL=HEX]
   glacis-party identity --data-dir DIR
-  glacis-party serve --data-dir DIR`;
+  glacis-party serve --data-dir DIR
+  glacis-party backup export --data-dir DIR --out FILE --backup-passphrase-file F
+  glacis-party backup import --data-dir DIR --in FILE --backup-passphrase-file F
+  glacis-party audit verify --data-dir DIR
+The keystore secret: --passphrase-file F | --kek-file F | GLACIS_PASSPHRASE(_FILE) | GLACIS_KEK(_FILE).`;
 
 class UsageError extends Error {}
+
+function backupPassphrase(file: string | undefined): string {
+  const path = file ?? process.env.GLACIS_BACKUP_PASSPHRASE_FILE;
+  if (path) return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  if (process.env.GLACIS_BACKUP_PASSPHRASE) return process.env.GLACIS_BACKUP_PASSPHRASE;
+  throw new UsageError('a backup passphrase is required: --backup-passphrase-file F (or GLACIS_BACKUP_PASSPHRASE(_FILE))');
+}
+
+/** scrypt cost override for tests (GLACIS_SCRYPT_LOG_N); production keeps the default. */
+function scryptOpts<K extends string>(name: K): Partial<Record<K, number>> {
+  const v = process.env.GLACIS_SCRYPT_LOG_N;
+  return v ? ({ [name]: Number(v) } as Partial<Record<K, number>>) : {};
+}
 
 function dataDirOf(values: { 'data-dir'?: string | undefined }): string {
   const d = values['data-dir'] ?? process.env.GLACIS_DATA_DIR;
@@ -52,7 +73,9 @@ function writeConfig(dataDir: string, raw: unknown): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const grouped = argv[0] === 'backup' || argv[0] === 'audit';
+  const command = grouped ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
+  const rest = argv.slice(grouped ? 2 : 1);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -64,6 +87,9 @@ async function main(argv: string[]): Promise<number> {
       coordinator: { type: 'string' },
       'passphrase-file': { type: 'string' },
       'kek-file': { type: 'string' },
+      'backup-passphrase-file': { type: 'string' },
+      out: { type: 'string' },
+      in: { type: 'string' },
     },
     strict: true,
   });
@@ -76,8 +102,7 @@ async function main(argv: string[]): Promise<number> {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (existsSync(join(dataDir, CONFIG_FILE)))
         throw new UsageError(`${join(dataDir, CONFIG_FILE)} exists: this directory is already initialised`);
-      const logN = process.env.GLACIS_SCRYPT_LOG_N ? Number(process.env.GLACIS_SCRYPT_LOG_N) : undefined;
-      const keystore = initKeystore(dataDir, unlock(), logN === undefined ? {} : { scryptLogN: logN });
+      const keystore = initKeystore(dataDir, unlock(), scryptOpts('scryptLogN'));
       const identity = generateIdentity((n = 32) => new Uint8Array(randomBytes(n)));
       keystore.createIdentity(identity);
       writeConfig(dataDir, {
@@ -121,12 +146,12 @@ async function main(argv: string[]): Promise<number> {
       const logger = pino({ name: 'glacis-party', base: { partyId: config.partyId }, level: process.env.GLACIS_LOG_LEVEL ?? 'info' });
       const keystore = openKeystore(dataDir, unlock());
       const identity = keystore.loadIdentity();
-      const nonceLog = await openNonceLog(dataDir);
+      const shareLog = await openShareLog(dataDir);
       const node = startPartyNode({
         config,
         identity,
         keystore,
-        nonceLog,
+        shareLog,
         logger,
         crash: createCrashPoints(process.env.GLACIS_TEST_CRASH_POINTS),
       });
@@ -138,6 +163,32 @@ async function main(argv: string[]): Promise<number> {
       await node.stop();
       return 0;
     }
+    case 'backup export': {
+      const dataDir = dataDirOf(values);
+      if (!values.out) throw new UsageError('--out FILE is required');
+      const passphrase = backupPassphrase(values['backup-passphrase-file']);
+      const text = exportBackup(openKeystore(dataDir, unlock()), loadPartyConfig(dataDir), passphrase, scryptOpts('logN'));
+      writeFileAtomic(values.out, text);
+      console.log(
+        JSON.stringify({ backup: values.out, note: 'nonce state is never backed up; a restored party starts with fresh commitments' }),
+      );
+      return 0;
+    }
+    case 'backup import': {
+      const dataDir = dataDirOf(values);
+      if (!values.in) throw new UsageError('--in FILE is required');
+      const passphrase = backupPassphrase(values['backup-passphrase-file']);
+      const restored = importBackup(readBackupFile(values.in), passphrase, dataDir, unlock(), scryptOpts('scryptLogN'));
+      console.log(JSON.stringify(restored));
+      return 0;
+    }
+    case 'audit verify': {
+      const dataDir = dataDirOf(values);
+      const v = verifyShareLog(dataDir);
+      console.log(JSON.stringify(v));
+      if (!v.ok) console.error(`glacis-party: share log broken at event ${v.brokenAt}: ${v.reason}`);
+      return v.ok ? 0 : 3;
+    }
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
@@ -147,7 +198,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof UsageError) console.error(`glacis-party: ${e.message}\n${USAGE}`);
-    else if (e instanceof ConfigError || e instanceof KeystoreError || e instanceof UnlockError)
+    else if (e instanceof ConfigError || e instanceof KeystoreError || e instanceof UnlockError || e instanceof BackupError)
       console.error(`glacis-party: ${e.message}`);
     else console.error(`glacis-party: unexpected error: ${(e as Error).stack ?? String(e)}`);
     process.exit(e instanceof UsageError ? 64 : 1);

@@ -2,5 +2,5 @@
 export { ConfigError, loadPartyConfig, type PartyConfig, type Policy, partyConfigSchema } from './config.js';
 export { type Keystore, KeystoreError, openKeystore, type StoredShare } from './keystore/keystore.js';
 export { type PartyNode, type PartyNodeOptions, startPartyNode } from './node.js';
-export { type NonceLog, openNonceLog } from './nonce-store/nonce-log.js';
 export { evaluatePolicy, type PolicyVerdict } from './policy/policy.js';
+export { openShareLog, readShareLog, type ShareLog, type ShareRelease, verifyShareLog } from './share-log/share-log.js';

@@ -23,6 +23,7 @@ import {
   ProtocolError,
   ReplayGuard,
   type Rng,
+  requestDigest,
   type Signer,
   toHex,
   verifyDkgCertificate,
@@ -31,15 +32,15 @@ import type { Logger } from 'pino';
 import type { PartyConfig } from './config.js';
 import type { CrashPoint } from './crash-points.js';
 import type { Keystore } from './keystore/keystore.js';
-import type { NonceLog } from './nonce-store/nonce-log.js';
 import { evaluatePolicy } from './policy/policy.js';
+import type { ShareLog } from './share-log/share-log.js';
 import { type CoordinatorClient, createCoordinatorClient } from './transport/coordinator-client.js';
 
 export interface PartyNodeOptions {
   config: PartyConfig;
   identity: IdentityKey;
   keystore: Keystore;
-  nonceLog: NonceLog;
+  shareLog: ShareLog;
   logger: Logger;
   rng?: Rng;
   crash?: (point: CrashPoint) => void;
@@ -274,13 +275,16 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       throw e;
     }
     // SECURITY: the consumption is on disk before the share can leave (DESIGN.md invariant 1).
-    await o.nonceLog.recordConsumed({
-      keyId: pkg.keyId,
-      requestId: pkg.requestId,
-      sessionId: msg.sessionId,
-      commitment: signed.consumed,
-      at: new Date().toISOString(),
-    });
+    await o.shareLog.recordRelease(
+      {
+        keyId: pkg.keyId,
+        requestId: pkg.requestId,
+        sessionId: msg.sessionId,
+        requestDigest: toHex(requestDigest(pkg.keyId, pkg.message, pkg.context)),
+        commitment: signed.consumed,
+      },
+      new Date(),
+    );
     crash('nonce-recorded');
     const next = signer.commit();
     send({
@@ -301,7 +305,7 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     async stop() {
       await client.stop();
       for (const s of signers.values()) s.discardAll();
-      await o.nonceLog.close();
+      await o.shareLog.close();
     },
   };
 }

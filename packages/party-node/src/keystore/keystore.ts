@@ -80,6 +80,8 @@ export interface Keystore {
   savePending(share: KeyShare): void;
   /** Marks a share active once its certificate checked out. */
   activate(keyId: string, certificate: Envelope[]): StoredShare;
+  /** Writes a share restored from a backup; refuses to overwrite one that exists. */
+  restore(s: StoredShare): void;
   /** Forgets a share whose DKG failed. Active shares are never discarded here. */
   discardPending(keyId: string): void;
   get(keyId: string): StoredShare | undefined;
@@ -196,6 +198,11 @@ export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
       const s = { ...readKeyFile(path, keyId), status: 'active' as const, certificate };
       writeKeyFile(s);
       return s;
+    },
+    restore(stored) {
+      if (existsSync(keyPath(stored.share.keyId)))
+        throw new KeystoreError('already_initialized', `a share for key ${stored.share.keyId} already exists`);
+      writeKeyFile(stored);
     },
     discardPending(keyId) {
       const path = keyPath(keyId);

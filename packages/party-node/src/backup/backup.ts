@@ -1,0 +1,145 @@
+/**
+ * One-file backups of a party: its configuration, identity and key shares, sealed under a
+ * separate backup passphrase (scrypt → XChaCha20-Poly1305) and checksummed (SHA-256 of the
+ * ciphertext in the header, so a damaged file is told apart from a wrong passphrase).
+ *
+ * Nonce state is deliberately not in a backup — it never touches disk — so restoring a backup,
+ * however old, can never revive a nonce that was handed out or used: the restored party starts
+ * with fresh commitments.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  canonicalBytes,
+  decodeKeyShare,
+  encodeKeyShare,
+  envelopeSchema,
+  fromHex,
+  identityFromSeed,
+  keyShareRecordSchema,
+  toHex,
+  utf8,
+} from '@glacis/protocol';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { scrypt } from '@noble/hashes/scrypt.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { z } from 'zod';
+import { CONFIG_FILE, type PartyConfig, partyConfigSchema } from '../config.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { initKeystore, type Keystore } from '../keystore/keystore.js';
+import type { UnlockSource } from '../keystore/sealing.js';
+
+const headerSchema = z.strictObject({
+  format: z.literal('glacis-backup'),
+  v: z.literal(1),
+  partyId: z.string(),
+  createdAt: z.string(),
+  kdf: z.strictObject({
+    alg: z.literal('scrypt'),
+    logN: z.number().int().min(10).max(22),
+    r: z.literal(8),
+    p: z.literal(1),
+    salt: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  nonce: z.string().regex(/^[0-9a-f]{48}$/),
+  ciphertext: z.string().regex(/^(?:[0-9a-f]{2})+$/),
+});
+const contentSchema = z.strictObject({
+  config: z.unknown(),
+  identitySeed: z.string().regex(/^[0-9a-f]{64}$/),
+  shares: z.array(
+    z.strictObject({ status: z.enum(['pending', 'active']), share: keyShareRecordSchema, certificate: z.array(envelopeSchema).nullable() }),
+  ),
+});
+
+export class BackupError extends Error {
+  override readonly name = 'BackupError';
+  constructor(
+    readonly code: 'backup_corrupt' | 'backup_wrong_passphrase' | 'backup_target_not_empty',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const aad = (h: Pick<z.infer<typeof headerSchema>, 'partyId' | 'createdAt' | 'kdf'>) =>
+  canonicalBytes('glacis/backup/v1', { format: 'glacis-backup', v: 1, partyId: h.partyId, createdAt: h.createdAt, kdf: h.kdf });
+const kdfKey = (passphrase: string, kdf: z.infer<typeof headerSchema>['kdf']) =>
+  scrypt(utf8(passphrase.normalize('NFKC')), fromHex(kdf.salt), { N: 2 ** kdf.logN, r: kdf.r, p: kdf.p, dkLen: 32 });
+
+/** The backup file's text for the party in `keystore` (configuration from `config`). */
+export function exportBackup(
+  keystore: Keystore,
+  config: PartyConfig,
+  backupPassphrase: string,
+  opts: { logN?: number; now?: Date } = {},
+): string {
+  const content = {
+    config,
+    identitySeed: toHex(keystore.loadIdentity().exportSeed()),
+    shares: keystore.list().map((s) => ({ status: s.status, share: encodeKeyShare(s.share), certificate: s.certificate })),
+  };
+  const kdf = { alg: 'scrypt' as const, logN: opts.logN ?? 17, r: 8 as const, p: 1 as const, salt: toHex(new Uint8Array(randomBytes(32))) };
+  const partial = { partyId: config.partyId, createdAt: (opts.now ?? new Date()).toISOString(), kdf };
+  const nonce = new Uint8Array(randomBytes(24));
+  const key = kdfKey(backupPassphrase, kdf);
+  const ciphertext = xchacha20poly1305(key, nonce, aad(partial)).encrypt(utf8(JSON.stringify(content)));
+  key.fill(0);
+  const header = {
+    format: 'glacis-backup',
+    v: 1,
+    ...partial,
+    sha256: toHex(sha256(ciphertext)),
+    nonce: toHex(nonce),
+    ciphertext: toHex(ciphertext),
+  };
+  return `${JSON.stringify(header)}\n`;
+}
+
+/**
+ * Restores a backup into an empty `dataDir`, sealing the keystore with `unlock` (the new
+ * machine's passphrase or key-encryption key). Returns the restored party id and key ids.
+ */
+export function importBackup(
+  text: string,
+  backupPassphrase: string,
+  dataDir: string,
+  unlock: UnlockSource,
+  opts: { scryptLogN?: number } = {},
+): { partyId: string; keys: string[] } {
+  let header: z.infer<typeof headerSchema>;
+  try {
+    header = headerSchema.parse(JSON.parse(text));
+  } catch (e) {
+    throw new BackupError('backup_corrupt', `not a Glacis backup, or damaged: ${(e as Error).message}`);
+  }
+  const ciphertext = fromHex(header.ciphertext);
+  if (toHex(sha256(ciphertext)) !== header.sha256)
+    throw new BackupError('backup_corrupt', 'backup checksum mismatch: the file is damaged; use another copy');
+  let plaintext: Uint8Array;
+  const key = kdfKey(backupPassphrase, header.kdf);
+  try {
+    plaintext = xchacha20poly1305(key, fromHex(header.nonce), aad(header)).decrypt(ciphertext);
+  } catch {
+    throw new BackupError('backup_wrong_passphrase', 'cannot open the backup: wrong backup passphrase (the checksum is intact)');
+  } finally {
+    key.fill(0);
+  }
+  const content = contentSchema.parse(JSON.parse(new TextDecoder().decode(plaintext)));
+  const config = partyConfigSchema.parse(content.config);
+  if (existsSync(join(dataDir, CONFIG_FILE)) || existsSync(join(dataDir, 'keystore.json'))) {
+    throw new BackupError('backup_target_not_empty', `${dataDir} already holds a party; restore into an empty directory`);
+  }
+  const keystore = initKeystore(dataDir, unlock, opts);
+  keystore.createIdentity(identityFromSeed(fromHex(content.identitySeed)));
+  for (const s of content.shares) keystore.restore({ status: s.status, share: decodeKeyShare(s.share), certificate: s.certificate });
+  writeFileAtomic(join(dataDir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  return { partyId: config.partyId, keys: content.shares.map((s) => s.share.public.keyId) };
+}
+
+/** Reads a backup file from disk. */
+export function readBackupFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}
