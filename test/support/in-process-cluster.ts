@@ -13,7 +13,8 @@ import { pino } from 'pino';
 import { createOrchestrator, type RunningOrchestrator } from '../../packages/coordinator/src/orchestrator/orchestrator.js';
 import type { OrchestratorMetrics } from '../../packages/coordinator/src/orchestrator/ports.js';
 import { type PartyConfig, partyConfigSchema } from '../../packages/party-node/src/config.js';
-import { initKeystore, openKeystore } from '../../packages/party-node/src/keystore/keystore.js';
+import { initKeystore, type Keystore, openKeystore } from '../../packages/party-node/src/keystore/keystore.js';
+import type { UnlockSource } from '../../packages/party-node/src/keystore/sealing.js';
 import { type PartyNode, startPartyNode } from '../../packages/party-node/src/node.js';
 import { openShareLog } from '../../packages/party-node/src/share-log/share-log.js';
 import { MemoryStore } from './memory-store.js';
@@ -30,9 +31,10 @@ export const nullMetrics: OrchestratorMetrics = {
 export interface InProcessCluster {
   store: MemoryStore;
   orchestrator: RunningOrchestrator;
-  parties: Map<string, { node: PartyNode; identity: IdentityKey; dataDir: string; config: PartyConfig }>;
+  parties: Map<string, { node: PartyNode; identity: IdentityKey; dataDir: string; config: PartyConfig; keystore: Keystore; unlock: UnlockSource }>;
   url: string;
-  startParty(name: string): Promise<void>;
+  /** (Re)starts a party; `unlock` overrides its keystore secret (after a restore). */
+  startParty(name: string, unlock?: UnlockSource): Promise<void>;
   stopParty(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -62,10 +64,10 @@ export async function startInProcessCluster(
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/ws`;
   const parties: InProcessCluster['parties'] = new Map();
 
-  async function startParty(name: string): Promise<void> {
+  async function startParty(name: string, unlockOverride?: UnlockSource): Promise<void> {
     const identity = identities.get(name) as IdentityKey;
     const dataDir = join(root, name);
-    const unlock = { kind: 'kek' as const, kek: kek.get(name) as Uint8Array };
+    const unlock: UnlockSource = unlockOverride ?? { kind: 'kek', kek: kek.get(name) as Uint8Array };
     const keystore = existsSync(join(dataDir, 'keystore.json')) ? openKeystore(dataDir, unlock) : initKeystore(dataDir, unlock);
     if (!keystore.hasIdentity()) keystore.createIdentity(identity);
     const config = partyConfigSchema.parse({
@@ -82,7 +84,7 @@ export async function startInProcessCluster(
       shareLog: await openShareLog(dataDir),
       logger: logger.child({ partyId: name }),
     });
-    parties.set(name, { node, identity, dataDir, config });
+    parties.set(name, { node, identity, dataDir, config, keystore, unlock });
     const deadline = Date.now() + 10_000;
     while (!orchestrator.allConnected([name])) {
       if (Date.now() > deadline) throw new Error(`${name} did not connect`);
