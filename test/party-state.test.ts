@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromHex, getSuite, requestDigest, toHex, utf8 } from '@glacis/protocol';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportBackup, importBackup } from '../packages/party-node/src/backup/backup.js';
 import { KeystoreError, openKeystore } from '../packages/party-node/src/keystore/keystore.js';
@@ -29,7 +29,13 @@ async function activeKey(c: InProcessCluster, keyId: string, t: number) {
   return key;
 }
 
-async function sign(c: InProcessCluster, id: string, keyId: string, message: Uint8Array, approvals: { approverKey: string; signature: string }[] = []) {
+async function sign(
+  c: InProcessCluster,
+  id: string,
+  keyId: string,
+  message: Uint8Array,
+  approvals: { approverKey: string; signature: string }[] = [],
+) {
   c.store.addSignature(id, keyId, toHex(message), approvals);
   c.orchestrator.onSignatureRequested(id);
   await c.store.until(() => ['completed', 'failed', 'rejected'].includes(c.store.signatures.get(id)!.status));
@@ -60,10 +66,14 @@ describe('party state', () => {
     const p1 = cluster.parties.get('p1')!;
     const backup = exportBackup(p1.keystore, p1.config, 'right', { logN: 10 });
     const kek = { kind: 'kek' as const, kek: new Uint8Array(randomBytes(32)) };
-    expect(() => importBackup(backup, 'wrong', join(p1.dataDir, 'r1'), kek)).toThrowError(expect.objectContaining({ code: 'backup_wrong_passphrase' }));
+    expect(() => importBackup(backup, 'wrong', join(p1.dataDir, 'r1'), kek)).toThrowError(
+      expect.objectContaining({ code: 'backup_wrong_passphrase' }),
+    );
     const h = JSON.parse(backup);
     h.ciphertext = (h.ciphertext[0] === '0' ? '1' : '0') + h.ciphertext.slice(1);
-    expect(() => importBackup(JSON.stringify(h), 'right', join(p1.dataDir, 'r2'), kek)).toThrowError(expect.objectContaining({ code: 'backup_corrupt' }));
+    expect(() => importBackup(JSON.stringify(h), 'right', join(p1.dataDir, 'r2'), kek)).toThrowError(
+      expect.objectContaining({ code: 'backup_corrupt' }),
+    );
   });
 
   it('the share log records every released share, verifies, and catches an edited event', async () => {

@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateIdentity, type IdentityKey, type Rng, toHex } from '@glacis/protocol';
 import { pino } from 'pino';
-import { createOrchestrator, type RunningOrchestrator } from '../../packages/coordinator/src/orchestrator/orchestrator.js';
+import {
+  createOrchestrator,
+  type RunningOrchestrator,
+  type TransportFaults,
+} from '../../packages/coordinator/src/orchestrator/orchestrator.js';
 import type { OrchestratorMetrics } from '../../packages/coordinator/src/orchestrator/ports.js';
 import { type PartyConfig, partyConfigSchema } from '../../packages/party-node/src/config.js';
 import { initKeystore, type Keystore, openKeystore } from '../../packages/party-node/src/keystore/keystore.js';
@@ -29,9 +33,14 @@ export const nullMetrics: OrchestratorMetrics = {
 };
 
 export interface InProcessCluster {
+  /** The coordinator's identity: a test holding it can act as a hostile coordinator. */
+  coordinatorIdentity: IdentityKey;
   store: MemoryStore;
   orchestrator: RunningOrchestrator;
-  parties: Map<string, { node: PartyNode; identity: IdentityKey; dataDir: string; config: PartyConfig; keystore: Keystore; unlock: UnlockSource }>;
+  parties: Map<
+    string,
+    { node: PartyNode; identity: IdentityKey; dataDir: string; config: PartyConfig; keystore: Keystore; unlock: UnlockSource }
+  >;
   url: string;
   /** (Re)starts a party; `unlock` overrides its keystore secret (after a restore). */
   startParty(name: string, unlock?: UnlockSource): Promise<void>;
@@ -41,7 +50,7 @@ export interface InProcessCluster {
 
 export async function startInProcessCluster(
   names: string[],
-  opts: { requestTimeoutMs?: number; dkgTimeoutMs?: number; policy?: Partial<PartyConfig['policy']> } = {},
+  opts: { requestTimeoutMs?: number; dkgTimeoutMs?: number; policy?: Partial<PartyConfig['policy']>; faults?: TransportFaults } = {},
 ): Promise<InProcessCluster> {
   const root = mkdtempSync(join(tmpdir(), 'glacis-ip-'));
   const logger = pino({ level: process.env.GLACIS_TEST_LOG ?? 'silent' });
@@ -57,6 +66,7 @@ export async function startInProcessCluster(
     metrics: nullMetrics,
     dkgTimeoutMs: opts.dkgTimeoutMs ?? 30_000,
     requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
+    ...(opts.faults ? { faults: opts.faults } : {}),
   });
   const server: Server = createServer((_req, res) => res.writeHead(404).end());
   orchestrator.attach(server);
@@ -94,6 +104,7 @@ export async function startInProcessCluster(
 
   for (const n of names) await startParty(n);
   return {
+    coordinatorIdentity,
     store,
     orchestrator,
     parties,

@@ -3,7 +3,7 @@
  * after a restart. Implements the Orchestrator boundary the HTTP layer calls.
  */
 import type { Server } from 'node:http';
-import { COORDINATOR, createEnvelopeSealer, type IdentityKey, toHex } from '@glacis/protocol';
+import { COORDINATOR, createEnvelopeSealer, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import { type ConnectionHub, createConnectionHub } from './connections.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
@@ -22,11 +22,21 @@ export interface OrchestratorOptions {
   dkgTimeoutMs: number;
   requestTimeoutMs: number;
   clock?: Clock;
+  /** Fault injection for tests and the LAN bench: rewrite, drop or duplicate traffic per party. */
+  faults?: TransportFaults;
+}
+
+/** Hooks on the coordinator's side of every party link. Return [] to drop, several to duplicate. */
+export interface TransportFaults {
+  outbound?(partyId: string, env: Envelope): Envelope[];
+  inbound?(partyId: string, msg: Message, env: Envelope): boolean;
 }
 
 export interface RunningOrchestrator extends Orchestrator {
   /** Accepts party WebSocket connections on `server` at /v1/ws. */
   attach(server: Server): void;
+  /** Sends an already-sealed envelope to a party (tools and tests). */
+  sendEnvelope(partyId: string, env: Envelope): boolean;
   /** Resumes what a previous life of the coordinator left unsettled. */
   recover(): Promise<void>;
   close(): Promise<void>;
@@ -40,10 +50,17 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
   let dkg: DkgDriver | undefined;
   let signing: SigningDriver | undefined;
 
+  const transmit = (p: string, env: Envelope): boolean => {
+    if (!hub) return false;
+    const outs = o.faults?.outbound ? o.faults.outbound(p, env) : [env];
+    let sent = hub.isConnected(p);
+    for (const e of outs) sent = hub.send(p, e) && sent;
+    return sent;
+  };
   const link: PartyLink = {
     isConnected: (p) => hub?.isConnected(p) ?? false,
-    sendSealed: (p, out) => hub?.send(p, sealer.seal(out)) ?? false,
-    forward: (p, env) => hub?.send(p, env) ?? false,
+    sendSealed: (p, out) => transmit(p, sealer.seal(out)),
+    forward: transmit,
   };
   const connectedCount = () => [...o.parties.keys()].filter((p) => link.isConnected(p)).length;
 
@@ -64,6 +81,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         signing?.onDisconnected(partyId);
       },
       onMessage(partyId, msg, env) {
+        if (o.faults?.inbound && !o.faults.inbound(partyId, msg, env)) return;
         if (dkg?.onMessage(partyId, msg, env)) return;
         if (signing?.onMessage(partyId, msg, env)) return;
         log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no live session; dropped');
@@ -94,6 +112,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
       signing?.start(signatureId).catch((e: unknown) => log.error({ signatureId, err: (e as Error).message }, 'signing start failed'));
     },
     attach: (server) => hub?.attach(server),
+    sendEnvelope: (partyId, env) => hub?.send(partyId, env) ?? false,
     async recover() {
       // A DKG cannot resume: its round state lived in the parties' memory. Fail it with a reason.
       for (const key of await o.store.listPendingKeys()) {
