@@ -1,0 +1,66 @@
+/**
+ * The coordinator's one error type and its closed list of codes. Each code has exactly one HTTP
+ * status (ERROR_STATUS); docs/errors.md explains every code and what a client should do about it.
+ */
+
+/** Every code the coordinator puts in a problem document, with the HTTP status it maps to. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  invalid_json: 400,
+  invalid_hex: 400,
+  unknown_suite: 400,
+  invalid_threshold: 400,
+  empty_message: 400,
+  unknown_party: 400,
+  invalid_cursor: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  key_not_active: 409,
+  idempotency_conflict: 409,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  not_implemented: 501,
+  parties_unavailable: 503,
+  store_unavailable: 503,
+} as const satisfies Record<string, number>;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** True when `code` is one of the coordinator's error codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_STATUS, code);
+}
+
+/** The one error class of the coordinator: a code, a client-safe detail, and optional headers. */
+export class CoordinatorError extends Error {
+  override readonly name = 'CoordinatorError';
+  /** HTTP status, derived from the code so the two can never disagree. */
+  readonly statusCode: number;
+  /** Extra response headers (e.g. WWW-Authenticate on 401). */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: ErrorCode,
+    /** Shown to the client for 4xx; replaced by a generic text for 5xx. */
+    readonly detail: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
+    super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.statusCode = ERROR_STATUS[code];
+    this.headers = options?.headers ?? {};
+  }
+}
+
+/** True when `e` is a CoordinatorError. */
+export function isCoordinatorError(e: unknown): e is CoordinatorError {
+  return e instanceof CoordinatorError;
+}
+
+/** The `404 not_found` for an id that names nothing; the id is not echoed back. */
+export function notFound(kind: 'key' | 'signature' | 'operation'): CoordinatorError {
+  return new CoordinatorError('not_found', `no such ${kind}`);
+}

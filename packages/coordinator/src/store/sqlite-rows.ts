@@ -1,0 +1,183 @@
+/**
+ * Row shapes of the SQLite tables and their conversion to the store's records. JSON columns are
+ * written by this module only, so they are parsed without a schema: the database is not an edge.
+ */
+import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
+import type {
+  AuditEvent,
+  ErrorInfo,
+  Exclusion,
+  IdempotencyRecord,
+  JsonObject,
+  KeyRecord,
+  KeyStatus,
+  OperationRecord,
+  OperationStatus,
+  OperationType,
+  Role,
+  SignatureRecord,
+  SignatureStatus,
+  StoredResponse,
+  TokenRecord,
+} from './types.js';
+
+/** A `keys` row. */
+export interface KeyRow {
+  seq: number;
+  key_id: string;
+  operation_id: string;
+  label: string | null;
+  suite: string;
+  threshold: number;
+  parties: string;
+  status: string;
+  public_key: string | null;
+  verifying_shares: string | null;
+  group_commitment: string | null;
+  certificate: string | null;
+  error: string | null;
+  created_at: string;
+  settled_at: string | null;
+  requested_by: string;
+}
+
+/** A `signatures` row. */
+export interface SignatureRow {
+  seq: number;
+  signature_id: string;
+  key_id: string;
+  message: string;
+  context: string | null;
+  approvals: string;
+  status: string;
+  signature: string | null;
+  signers: string | null;
+  excluded: string;
+  error: string | null;
+  created_at: string;
+  completed_at: string | null;
+  deadline: string;
+  requested_by: string;
+}
+
+/** An `operations` row. */
+export interface OperationRow {
+  seq: number;
+  operation_id: string;
+  key_id: string;
+  type: string;
+  status: string;
+  error: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+/** A `tokens` row. */
+export interface TokenRow {
+  name: string;
+  token_sha256: string;
+  role: string;
+  created_at: string;
+}
+
+/** An `idempotency` row. */
+export interface IdempotencyRow {
+  idem_key: string;
+  route: string;
+  token_name: string;
+  request_hash: string;
+  status_code: number;
+  response: string;
+  created_at: string;
+}
+
+/** An `audit` row. */
+export interface AuditRow {
+  seq: number;
+  at: string;
+  type: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+function json<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+function jsonOrNull<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+/** A `keys` row as a KeyRecord. */
+export function keyFromRow(r: KeyRow): KeyRecord {
+  return {
+    keyId: r.key_id,
+    label: r.label,
+    suite: r.suite as SuiteId,
+    threshold: r.threshold,
+    parties: json<string[]>(r.parties),
+    status: r.status as KeyStatus,
+    publicKey: r.public_key,
+    verifyingShares: jsonOrNull<Record<string, string>>(r.verifying_shares),
+    groupCommitment: jsonOrNull<string[]>(r.group_commitment),
+    certificate: jsonOrNull<Envelope[]>(r.certificate),
+    error: jsonOrNull<ErrorInfo>(r.error),
+    createdAt: r.created_at,
+    settledAt: r.settled_at,
+    operationId: r.operation_id,
+    requestedBy: r.requested_by,
+  };
+}
+
+/** A `signatures` row as a SignatureRecord. */
+export function signatureFromRow(r: SignatureRow): SignatureRecord {
+  return {
+    signatureId: r.signature_id,
+    keyId: r.key_id,
+    message: r.message,
+    context: jsonOrNull<JsonObject>(r.context),
+    approvals: json<Approval[]>(r.approvals),
+    status: r.status as SignatureStatus,
+    signature: r.signature,
+    signers: jsonOrNull<string[]>(r.signers),
+    excluded: json<Exclusion[]>(r.excluded),
+    error: jsonOrNull<ErrorInfo>(r.error),
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+    deadline: r.deadline,
+    requestedBy: r.requested_by,
+  };
+}
+
+/** An `operations` row as an OperationRecord. */
+export function operationFromRow(r: OperationRow): OperationRecord {
+  return {
+    operationId: r.operation_id,
+    keyId: r.key_id,
+    type: r.type as OperationType,
+    status: r.status as OperationStatus,
+    error: jsonOrNull<ErrorInfo>(r.error),
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+  };
+}
+
+/** A `tokens` row as a TokenRecord (without the hash). */
+export function tokenFromRow(r: TokenRow): TokenRecord {
+  return { name: r.name, role: r.role as Role, createdAt: r.created_at };
+}
+
+/** An `idempotency` row as an IdempotencyRecord. */
+export function idempotencyFromRow(r: IdempotencyRow): IdempotencyRecord {
+  return {
+    scope: { key: r.idem_key, route: r.route, tokenName: r.token_name },
+    requestHash: r.request_hash,
+    response: { statusCode: r.status_code, body: json<StoredResponse['body']>(r.response) },
+    createdAt: r.created_at,
+  };
+}
+
+/** An `audit` row as an AuditEvent. */
+export function auditFromRow(r: AuditRow): AuditEvent {
+  return { seq: r.seq, at: r.at, type: r.type, data: json<JsonObject>(r.data), prevHash: r.prev_hash, hash: r.hash };
+}

@@ -1,0 +1,359 @@
+/**
+ * The SQLite Store: one file under the data directory, WAL journal, synchronous=FULL so a commit
+ * is on disk before the API answers 2xx (DESIGN.md invariant 3). better-sqlite3 is synchronous,
+ * so each method is one transaction that nothing else in this process can interleave with.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { auditHash, GENESIS_HASH, normalizeAuditData } from '../audit.js';
+import { CoordinatorError } from '../errors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { migrate } from './migrations.js';
+import { createNotifier } from './notifier.js';
+import {
+  auditFromRow,
+  idempotencyFromRow,
+  type KeyRow,
+  keyFromRow,
+  operationFromRow,
+  type SignatureRow,
+  signatureFromRow,
+  type TokenRow,
+  tokenFromRow,
+} from './sqlite-rows.js';
+import { prepareStatements } from './sqlite-statements.js';
+import type { ErrorInfo, Exclusion, IdempotencyClaim, Page, PageRequest, SettleKind, SignatureStatus, Store } from './types.js';
+
+/** Options of openSqliteStore. */
+export interface SqliteStoreOptions {
+  /** The database file; its directory is created (mode 0700) if missing. `:memory:` for throwaway stores. */
+  path: string;
+  /** Clock for audit and settle times (ms since the epoch). */
+  now?: () => number;
+}
+
+const FINAL_SIGNATURE: readonly SignatureStatus[] = ['completed', 'failed', 'rejected'];
+// Errors that mean "the disk or the lock is not available", not "the request was wrong".
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
+
+/** Opens (creating and migrating if needed) a SQLite-backed Store. */
+export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  const clock = opts.now ?? Date.now;
+  const iso = () => new Date(clock()).toISOString();
+  if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
+  const db = new Database(opts.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db, iso);
+  const notifier = createNotifier();
+
+  const q = prepareStatements(db);
+
+  /** Runs `fn`, turning "database unavailable" failures into a 503-mapped error. */
+  function guard<T>(fn: () => T): T {
+    if (!db.open) throw new CoordinatorError('store_unavailable', 'the store is closed');
+    try {
+      return fn();
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && UNAVAILABLE.test(code))
+        throw new CoordinatorError('store_unavailable', 'the store is unavailable', { cause: e });
+      throw e;
+    }
+  }
+
+  function appendAuditTx(type: string, data: Record<string, unknown>): void {
+    const last = q.lastAudit.get();
+    const event = { seq: (last?.seq ?? 0) + 1, at: iso(), type, data: normalizeAuditData(data), prevHash: last?.hash ?? GENESIS_HASH };
+    q.insertAudit.run({ ...event, data: JSON.stringify(event.data), hash: auditHash(event) });
+  }
+
+  function claimIdempotency(claim: IdempotencyClaim | undefined) {
+    if (!claim) return undefined;
+    const row = q.idem.get(claim.scope.key, claim.scope.route, claim.scope.tokenName);
+    return row ? idempotencyFromRow(row) : undefined;
+  }
+  function recordIdempotency(claim: IdempotencyClaim | undefined, createdAt: string): void {
+    if (!claim) return;
+    q.insertIdem.run({
+      ...claim.scope,
+      requestHash: claim.requestHash,
+      statusCode: claim.response.statusCode,
+      response: JSON.stringify(claim.response.body),
+      createdAt,
+    });
+  }
+
+  function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
+    const more = rows.length > limit;
+    const items = more ? rows.slice(0, limit) : rows;
+    return { items: items.map(map), nextCursor: more ? encodeCursor((items[items.length - 1] as R).seq) : null };
+  }
+  const fetchLimit = (p: PageRequest) => p.limit + 1;
+
+  function settleKey(keyId: string, fields: Record<string, string | null>): void {
+    const opId = guard(() =>
+      db
+        .transaction(() => {
+          const row = q.key.get(keyId);
+          if (!row) throw new CoordinatorError('not_found', `no key ${keyId}`);
+          const changed = q.settleKey.run({ keyId, at: iso(), ...fields }).changes > 0;
+          if (!changed) return undefined;
+          const status = fields.status === 'active' ? 'completed' : 'failed';
+          q.settleOp.run({ id: row.operation_id, status, error: fields.error ?? null, at: iso() });
+          return row.operation_id;
+        })
+        .immediate(),
+    );
+    if (opId !== undefined) {
+      notifier.settled('key', keyId);
+      notifier.settled('operation', opId);
+    }
+  }
+
+  function settleSignature(
+    id: string,
+    status: SignatureStatus,
+    fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
+  ): void {
+    const changed = guard(() =>
+      db
+        .transaction(() => {
+          if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
+          return (
+            q.settleSig.run({
+              id,
+              status,
+              signature: fields.signature ?? null,
+              signers: fields.signers ? JSON.stringify(fields.signers) : null,
+              error: fields.error ? JSON.stringify(fields.error) : null,
+              at: iso(),
+            }).changes > 0
+          );
+        })
+        .immediate(),
+    );
+    if (changed) notifier.settled('signature', id);
+  }
+
+  function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): void {
+    const changed = guard(() =>
+      db
+        .transaction(() => {
+          if (!q.op.get(id)) throw new CoordinatorError('not_found', `no operation ${id}`);
+          return q.settleOp.run({ id, status, error: error ? JSON.stringify(error) : null, at: iso() }).changes > 0;
+        })
+        .immediate(),
+    );
+    if (changed) notifier.settled('operation', id);
+  }
+
+  function isSettled(kind: SettleKind, id: string): boolean | undefined {
+    if (!db.open) return undefined;
+    switch (kind) {
+      case 'key': {
+        const r = q.key.get(id);
+        return r ? r.status !== 'pending' : undefined;
+      }
+      case 'signature': {
+        const r = q.sig.get(id);
+        return r ? FINAL_SIGNATURE.includes(r.status as SignatureStatus) : undefined;
+      }
+      case 'operation': {
+        const r = q.op.get(id);
+        return r ? r.status !== 'pending' : undefined;
+      }
+      default: {
+        const never: never = kind;
+        throw new Error(`unknown settle kind ${String(never)}`);
+      }
+    }
+  }
+
+  const store: Store = {
+    async ping() {
+      try {
+        if (!db.open) return false;
+        q.lastAudit.get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      notifier.close();
+      if (db.open) db.close();
+    },
+
+    async createKey(key, claim) {
+      return guard(() =>
+        db
+          .transaction(() => {
+            const previous = claimIdempotency(claim);
+            if (previous) return { created: false as const, previous };
+            q.insertKey.run({ ...key, parties: JSON.stringify(key.parties) });
+            q.insertOp.run({ operationId: key.operationId, keyId: key.keyId, type: 'dkg', createdAt: key.createdAt });
+            const { keyId, operationId, label, suite, threshold, parties, requestedBy } = key;
+            appendAuditTx('key_requested', { keyId, operationId, label, suite, threshold, parties, requestedBy });
+            recordIdempotency(claim, key.createdAt);
+            return { created: true as const, record: keyFromRow(q.key.get(key.keyId) as KeyRow) };
+          })
+          .immediate(),
+      );
+    },
+    async getKey(keyId) {
+      return guard(() => {
+        const r = q.key.get(keyId);
+        return r ? keyFromRow(r) : undefined;
+      });
+    },
+    async listKeys(p) {
+      return guard(() => page(q.keysAfter.all(decodeCursor(p.cursor), fetchLimit(p)), p.limit, keyFromRow));
+    },
+    async listPendingKeys() {
+      return guard(() => q.pendingKeys.all().map(keyFromRow));
+    },
+    async markKeyActive(keyId, m) {
+      settleKey(keyId, {
+        status: 'active',
+        publicKey: m.publicKey,
+        verifyingShares: JSON.stringify(m.verifyingShares),
+        groupCommitment: JSON.stringify(m.groupCommitment),
+        certificate: JSON.stringify(m.certificate),
+        error: null,
+      });
+    },
+    async markKeyFailed(keyId, error) {
+      const fields = { publicKey: null, verifyingShares: null, groupCommitment: null, certificate: null };
+      settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) });
+    },
+
+    async createSignature(sig, claim) {
+      return guard(() =>
+        db
+          .transaction(() => {
+            const previous = claimIdempotency(claim);
+            if (previous) return { created: false as const, previous };
+            const key = q.key.get(sig.keyId);
+            if (!key) throw new CoordinatorError('not_found', 'no such key');
+            if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+            q.insertSig.run({
+              ...sig,
+              context: sig.context === null ? null : JSON.stringify(sig.context),
+              approvals: JSON.stringify(sig.approvals),
+            });
+            const bytes = Buffer.from(sig.message, 'hex');
+            appendAuditTx('signature_requested', {
+              signatureId: sig.signatureId,
+              keyId: sig.keyId,
+              // The message can be large; its hash pins it and the request row holds it in full.
+              messageSha256: createHash('sha256').update(bytes).digest('hex'),
+              messageBytes: bytes.length,
+              context: sig.context,
+              approvers: sig.approvals.map((a) => a.approverKey),
+              requestedBy: sig.requestedBy,
+            });
+            recordIdempotency(claim, sig.createdAt);
+            return { created: true as const, record: signatureFromRow(q.sig.get(sig.signatureId) as SignatureRow) };
+          })
+          .immediate(),
+      );
+    },
+    async getSignature(id) {
+      return guard(() => {
+        const r = q.sig.get(id);
+        return r ? signatureFromRow(r) : undefined;
+      });
+    },
+    async listSignatures(keyId, p) {
+      return guard(() => page(q.sigsAfter.all(keyId, decodeCursor(p.cursor), fetchLimit(p)), p.limit, signatureFromRow));
+    },
+    async listUnsettledSignatures() {
+      return guard(() => q.unsettledSigs.all().map(signatureFromRow));
+    },
+    async markSigning(id) {
+      guard(() => {
+        if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
+        q.markSigning.run(id);
+      });
+    },
+    async completeSignature(id, r) {
+      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers });
+    },
+    async failSignature(id, error) {
+      settleSignature(id, 'failed', { error: { code: error.code, message: error.message } });
+    },
+    async rejectSignature(id, error) {
+      settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } });
+    },
+    async addExcluded(id, e) {
+      guard(() =>
+        db
+          .transaction(() => {
+            const row = q.sig.get(id);
+            if (!row) throw new CoordinatorError('not_found', `no signature ${id}`);
+            const excluded = JSON.parse(row.excluded) as Exclusion[];
+            if (excluded.some((x) => x.partyId === e.partyId && x.reason === e.reason)) return;
+            excluded.push({ partyId: e.partyId, reason: e.reason });
+            q.setExcluded.run(JSON.stringify(excluded), id);
+          })
+          .immediate(),
+      );
+    },
+
+    async getOperation(id) {
+      return guard(() => {
+        const r = q.op.get(id);
+        return r ? operationFromRow(r) : undefined;
+      });
+    },
+    async completeOperation(id) {
+      settleOperation(id, 'completed', null);
+    },
+    async failOperation(id, error) {
+      settleOperation(id, 'failed', { code: error.code, message: error.message });
+    },
+
+    async getIdempotency(scope) {
+      return guard(() => {
+        const r = q.idem.get(scope.key, scope.route, scope.tokenName);
+        return r ? idempotencyFromRow(r) : undefined;
+      });
+    },
+
+    async putToken(name, role, tokenSha256) {
+      return guard(() => {
+        q.putToken.run({ name, hash: tokenSha256, role, createdAt: iso() });
+        return tokenFromRow(q.tokenByName.get(name) as TokenRow);
+      });
+    },
+    async findToken(tokenSha256) {
+      return guard(() => {
+        const r = q.tokenByHash.get(tokenSha256);
+        return r ? tokenFromRow(r) : undefined;
+      });
+    },
+    async listTokens() {
+      return guard(() => q.tokens.all().map(tokenFromRow));
+    },
+    async deleteToken(name) {
+      return guard(() => q.deleteToken.run(name).changes > 0);
+    },
+
+    async appendAudit(type, data) {
+      guard(() => db.transaction(() => appendAuditTx(type, data)).immediate());
+    },
+    async listAudit(p) {
+      return guard(() => page(q.auditAfter.all(decodeCursor(p.cursor), fetchLimit(p)), p.limit, auditFromRow));
+    },
+
+    waitForSettled(kind, id, ms, signal) {
+      return notifier.wait(kind, id, ms, () => isSettled(kind, id), signal);
+    },
+  };
+  return Object.freeze(store);
+}

@@ -1,0 +1,260 @@
+/**
+ * The coordinator's persistence boundary. Everything here is public material (requests, public
+ * keys, signatures, audit log): the coordinator never stores a secret share. Methods are async so
+ * that a PostgreSQL backend can implement the same interface; the SQLite one is synchronous inside.
+ */
+import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
+import type { OrchestratorStore } from '../orchestrator/store-port.js';
+
+/** A JSON value as it is persisted and served. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [k: string]: JsonValue };
+
+/** Why something failed: a stable code and a human-readable message. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+/** Status of a key: `pending` until its DKG settles. */
+export type KeyStatus = 'pending' | 'active' | 'failed';
+/** Status of a signing request; `completed`, `failed` and `rejected` are final. */
+export type SignatureStatus = 'pending' | 'signing' | 'completed' | 'failed' | 'rejected';
+/** Status of a long operation. */
+export type OperationStatus = 'pending' | 'completed' | 'failed';
+/** What a long operation does. */
+export type OperationType = 'dkg' | 'refresh' | 'repair' | 'reshare';
+/** Token roles, from API.md. */
+export type Role = 'admin' | 'requester' | 'auditor';
+
+/** A key as stored. */
+export interface KeyRecord {
+  keyId: string;
+  label: string | null;
+  suite: SuiteId;
+  threshold: number;
+  /** Committee, sorted. */
+  parties: string[];
+  status: KeyStatus;
+  publicKey: string | null;
+  verifyingShares: Record<string, string> | null;
+  groupCommitment: string[] | null;
+  /** The DKG success certificate (every member's signed confirmation), once active. */
+  certificate: Envelope[] | null;
+  error: ErrorInfo | null;
+  createdAt: string;
+  settledAt: string | null;
+  /** The `dkg` operation that tracks this key's generation. */
+  operationId: string;
+  /** Name of the token that asked for the key. */
+  requestedBy: string;
+}
+
+/** A party left out of a signing request, and why. */
+export interface Exclusion {
+  partyId: string;
+  reason: string;
+}
+
+/** A signing request as stored. */
+export interface SignatureRecord {
+  signatureId: string;
+  keyId: string;
+  message: string;
+  context: JsonObject | null;
+  approvals: Approval[];
+  status: SignatureStatus;
+  signature: string | null;
+  signers: string[] | null;
+  excluded: Exclusion[];
+  error: ErrorInfo | null;
+  createdAt: string;
+  completedAt: string | null;
+  /** When the request fails with `insufficient_parties` if not completed. */
+  deadline: string;
+  requestedBy: string;
+}
+
+/** A long operation as stored. */
+export interface OperationRecord {
+  operationId: string;
+  keyId: string;
+  type: OperationType;
+  status: OperationStatus;
+  error: ErrorInfo | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+/** A key request the HTTP layer has validated; ids are chosen by the caller. */
+export interface NewKey {
+  keyId: string;
+  operationId: string;
+  label: string | null;
+  suite: SuiteId;
+  threshold: number;
+  parties: string[];
+  createdAt: string;
+  requestedBy: string;
+}
+
+/** A signing request the HTTP layer has validated. */
+export interface NewSignature {
+  signatureId: string;
+  keyId: string;
+  message: string;
+  context: JsonObject | null;
+  approvals: Approval[];
+  createdAt: string;
+  deadline: string;
+  requestedBy: string;
+}
+
+/** The public data of a finished DKG. */
+export interface KeyMaterial {
+  publicKey: string;
+  verifyingShares: Record<string, string>;
+  groupCommitment: string[];
+  certificate: Envelope[];
+}
+
+/** Who an idempotency key belongs to: the same key under another route or token is unrelated. */
+export interface IdempotencyScope {
+  key: string;
+  /** Method and path, e.g. `POST /v1/keys/key_x/signatures`. */
+  route: string;
+  tokenName: string;
+}
+
+/** A response to replay for a repeated idempotent request. */
+export interface StoredResponse {
+  statusCode: number;
+  body: JsonObject;
+}
+
+/** The first answer to an idempotent request, kept so a retry gets the same one. */
+export interface IdempotencyRecord {
+  scope: IdempotencyScope;
+  /** SHA-256 (hex) of the request's canonical body. */
+  requestHash: string;
+  response: StoredResponse;
+  createdAt: string;
+}
+
+/** What a create call claims under an idempotency key, in the same transaction as the row. */
+export interface IdempotencyClaim {
+  scope: IdempotencyScope;
+  requestHash: string;
+  response: StoredResponse;
+}
+
+/** Result of a create: the new row, or the record of an earlier request under the same key. */
+export type CreateResult<T> = { created: true; record: T } | { created: false; previous: IdempotencyRecord };
+
+/** A bearer token as stored: never the token itself, only its SHA-256. */
+export interface TokenRecord {
+  name: string;
+  role: Role;
+  createdAt: string;
+}
+
+/** One entry of the hash-chained audit log (see audit.ts for the hash). */
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  type: string;
+  data: JsonObject;
+  prevHash: string;
+  hash: string;
+}
+
+/** A page request: `cursor` is the opaque string a previous page returned. */
+export interface PageRequest {
+  limit: number;
+  cursor: string | null;
+}
+
+/** A page of results, oldest first; `nextCursor` is null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** What `waitForSettled` can wait for. */
+export type SettleKind = 'key' | 'signature' | 'operation';
+
+/**
+ * Everything the coordinator persists. Implements the orchestrator's port (OrchestratorStore).
+ * Settle methods are first-settle-wins: once a row is final, later settle calls change nothing.
+ * They throw `not_found` for an unknown id. They do not write audit events: the caller does.
+ */
+export interface Store extends OrchestratorStore {
+  /** True when the store can read and write; used by readiness. */
+  ping(): Promise<boolean>;
+  /** Releases the database; pending waits resolve `false`. */
+  close(): Promise<void>;
+
+  /** Persists a pending key, its `dkg` operation and a `key_requested` audit event atomically. */
+  createKey(key: NewKey, idempotency?: IdempotencyClaim): Promise<CreateResult<KeyRecord>>;
+  /** The key, or undefined. */
+  getKey(keyId: string): Promise<KeyRecord | undefined>;
+  /** Keys, oldest first. */
+  listKeys(page: PageRequest): Promise<Page<KeyRecord>>;
+  /** Keys whose DKG has not settled, for restart recovery. */
+  listPendingKeys(): Promise<KeyRecord[]>;
+  /** pending → active; settles the key's `dkg` operation too. */
+  markKeyActive(keyId: string, material: KeyMaterial): Promise<void>;
+  /** pending → failed; settles the key's `dkg` operation too. */
+  markKeyFailed(keyId: string, error: ErrorInfo): Promise<void>;
+
+  /** Persists a pending signing request and a `signature_requested` audit event atomically; the key must be active. */
+  createSignature(sig: NewSignature, idempotency?: IdempotencyClaim): Promise<CreateResult<SignatureRecord>>;
+  /** The signing request, or undefined. */
+  getSignature(signatureId: string): Promise<SignatureRecord | undefined>;
+  /** A key's signing requests, oldest first. */
+  listSignatures(keyId: string, page: PageRequest): Promise<Page<SignatureRecord>>;
+  /** Requests accepted but not settled (pending or signing), oldest first, for restart recovery. */
+  listUnsettledSignatures(): Promise<SignatureRecord[]>;
+  /** pending → signing (signing → signing is a no-op, for a request resumed after a restart). */
+  markSigning(signatureId: string): Promise<void>;
+  /** → completed with the aggregate signature and the parties whose shares it holds. */
+  completeSignature(signatureId: string, result: { signature: string; signers: string[] }): Promise<void>;
+  /** → failed (e.g. `insufficient_parties` at the deadline). */
+  failSignature(signatureId: string, error: ErrorInfo): Promise<void>;
+  /** → rejected (the parties' policies refused it). */
+  rejectSignature(signatureId: string, error: ErrorInfo): Promise<void>;
+  /** Records a party left out of this request; a repeated (partyId, reason) is kept once. */
+  addExcluded(signatureId: string, exclusion: Exclusion): Promise<void>;
+
+  /** The operation, or undefined. */
+  getOperation(operationId: string): Promise<OperationRecord | undefined>;
+  /** pending → completed. */
+  completeOperation(operationId: string): Promise<void>;
+  /** pending → failed. */
+  failOperation(operationId: string, error: ErrorInfo): Promise<void>;
+
+  /** The earlier answer to a request under this idempotency scope, or undefined. */
+  getIdempotency(scope: IdempotencyScope): Promise<IdempotencyRecord | undefined>;
+
+  /** Stores a token by the SHA-256 (hex) of its secret; replaces a token of the same name. */
+  putToken(name: string, role: Role, tokenSha256: string): Promise<TokenRecord>;
+  /** The token whose secret hashes to `tokenSha256`, or undefined. */
+  findToken(tokenSha256: string): Promise<TokenRecord | undefined>;
+  /** Every token (names and roles only). */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Deletes a token; true if it existed. */
+  deleteToken(name: string): Promise<boolean>;
+
+  /** Appends a hash-chained audit event; values JSON cannot hold are normalised, never rejected. */
+  appendAudit(type: string, data: Record<string, unknown>): Promise<void>;
+  /** Audit events, oldest first. */
+  listAudit(page: PageRequest): Promise<Page<AuditEvent>>;
+
+  /**
+   * Resolves true as soon as the row is final (key active|failed, signature completed|failed|
+   * rejected, operation completed|failed), false after `ms`, on `signal` abort or on close.
+   * Resolves false at once for an id that names nothing.
+   */
+  waitForSettled(kind: SettleKind, id: string, ms: number, signal?: AbortSignal): Promise<boolean>;
+}
