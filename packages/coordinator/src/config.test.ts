@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { CONFIG_FILE, loadConfig, parseConfig, partyKeys, writeConfigFile } from './config.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'glacis-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const party = (partyId: string) => ({ partyId, identityKey: '11'.repeat(32) });
+
+describe('parseConfig', () => {
+  test('an empty file gives the documented defaults, with paths under the data directory', () => {
+    const c = parseConfig({}, '/data');
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8700, parties: [], bodyLimitBytes: 65536, minConnectedParties: 0, tokens: [] });
+    expect(c.databasePath).toBe('/data/coordinator.sqlite');
+    expect(c.identitySeedPath).toBe('/data/identity.seed');
+    expect(c.portFile).toBeNull();
+  });
+
+  test('the environment overrides the file; GLACIS_ADMIN_TOKEN becomes an admin token', () => {
+    const env = {
+      GLACIS_PORT: '0',
+      GLACIS_HOST: '0.0.0.0',
+      GLACIS_ADMIN_TOKEN: 'glc_0123456789abcdef',
+      GLACIS_PORT_FILE: '/tmp/port',
+      GLACIS_SIGNING_TIMEOUT_MS: '20000',
+      GLACIS_DKG_TIMEOUT_MS: '5000',
+    };
+    const c = parseConfig({ port: 9000, parties: [party('alice')] }, '/data', env);
+    expect(c).toMatchObject({ port: 0, host: '0.0.0.0', portFile: '/tmp/port', signingTimeoutMs: 20_000, dkgTimeoutMs: 5_000 });
+    expect(c.tokens).toEqual([{ name: 'env-admin', role: 'admin', token: 'glc_0123456789abcdef' }]);
+    expect(partyKeys(c).get('alice')).toHaveLength(32);
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp, Record<string, string>?]>([
+    ['a bad port', { port: 70000 }, /port/],
+    ['a port from the environment that is not a number', {}, /port/, { GLACIS_PORT: 'eighty' }],
+    ['an unknown field', { colour: 'blue' }, /colour|Unrecognized/],
+    ['a duplicate party', { parties: [party('alice'), party('alice')] }, /duplicate/],
+    ['an uppercase party id', { parties: [party('Alice')] }, /parties/],
+    ['a short identity key', { parties: [{ partyId: 'alice', identityKey: 'ab' }] }, /identityKey/],
+    ['a request timeout shorter than the longest wait', { requestTimeoutMs: 30_000 }, /requestTimeoutMs/],
+    ['a short admin token', {}, /GLACIS_ADMIN_TOKEN/, { GLACIS_ADMIN_TOKEN: 'short' }],
+    ['a signing timeout from the environment that is not a number', {}, /signingTimeoutMs/, { GLACIS_SIGNING_TIMEOUT_MS: '20s' }],
+  ])('rejects %s', (_name, raw, message, env = {}) => {
+    expect(() => parseConfig(raw, '/data', env)).toThrow(message);
+  });
+});
+
+describe('loadConfig and writeConfigFile', () => {
+  test('round-trip through the file in the data directory', () => {
+    writeConfigFile(dir, { parties: [party('alice'), party('bob')], port: 8800 });
+    expect(JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')).port).toBe(8800);
+    const c = loadConfig(dir, {});
+    expect(c.parties.map((p) => p.partyId)).toEqual(['alice', 'bob']);
+    expect(c.port).toBe(8800);
+  });
+
+  test('no file means defaults; a broken file is an error that names it', () => {
+    expect(loadConfig(dir, {}).port).toBe(8700);
+    writeFileSync(join(dir, CONFIG_FILE), '{oops');
+    expect(() => loadConfig(dir, {})).toThrow(/coordinator\.json is not JSON/);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Coordinator configuration: `<dataDir>/coordinator.json`, validated with zod, then overridden by
+ * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
+ * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS).
+ * The file holds public material only (party identity keys, token hashes); the admin token comes
+ * from the environment and is hashed before it reaches the store.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fromHex, hexSchema, MAX_PARTIES, partyIdSchema } from '@glacis/protocol';
+import { z } from 'zod';
+import type { ConfiguredToken } from './tokens.js';
+import { ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
+
+/** The config file's name inside the data directory. */
+export const CONFIG_FILE = 'coordinator.json';
+
+const partySchema = z.strictObject({ partyId: partyIdSchema, identityKey: hexSchema.length(64) });
+const tokenSchema = z.strictObject({
+  name: z.string().regex(TOKEN_NAME_PATTERN),
+  role: z.enum(ROLES as ['admin', 'requester', 'auditor']),
+  sha256: hexSchema.length(64),
+});
+const ms = (dflt: number, min: number, max: number) => z.int().min(min).max(max).default(dflt);
+
+/** The JSON config file. Every field has a default, so `{}` is a valid (party-less) file. */
+export const configFileSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.int().min(0).max(65535).default(8700),
+  parties: z
+    .array(partySchema)
+    .max(MAX_PARTIES)
+    .default([])
+    .refine((ps) => new Set(ps.map((p) => p.partyId)).size === ps.length, 'parties: duplicate partyId'),
+  /** The coordinator's Ed25519 identity seed (32 bytes, hex), relative to the data directory. */
+  identitySeedFile: z.string().min(1).default('identity.seed'),
+  /** SQLite database file, relative to the data directory. */
+  databaseFile: z.string().min(1).default('coordinator.sqlite'),
+  bodyLimitBytes: z
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
+  // Must exceed the longest ?wait= (30 s), or a waiting request is cut off before it can answer.
+  requestTimeoutMs: ms(45_000, 31_000, 600_000),
+  keepAliveTimeoutMs: ms(5_000, 1_000, 600_000),
+  dkgTimeoutMs: ms(120_000, 1_000, 3_600_000),
+  /** How long a signing request may take before it fails with `insufficient_parties`. */
+  signingTimeoutMs: ms(120_000, 1_000, 86_400_000),
+  /** Readiness needs at least this many connected parties (0: the store alone decides). */
+  minConnectedParties: z.int().min(0).max(MAX_PARTIES).default(0),
+  tokens: z.array(tokenSchema).default([]),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The config file as written (defaults not applied). */
+export type ConfigFile = z.input<typeof configFileSchema>;
+
+/** Validated configuration with paths resolved and environment applied. */
+export interface CoordinatorConfig extends Omit<z.output<typeof configFileSchema>, 'tokens'> {
+  dataDir: string;
+  /** Absolute paths. */
+  databasePath: string;
+  identitySeedPath: string;
+  /** Where to write the bound port once listening (GLACIS_PORT_FILE), or null. */
+  portFile: string | null;
+  tokens: ConfiguredToken[];
+}
+
+/** Builds the configuration from parsed file contents and the environment. Throws with every issue listed. */
+export function parseConfig(raw: unknown, dataDir: string, env: Record<string, string | undefined> = {}): CoordinatorConfig {
+  const merged = { ...(raw as Record<string, unknown>) };
+  // A number from the environment stays a string if it is not one, so the schema reports it.
+  const num = (v: string) => (/^\d+$/.test(v) ? Number(v) : v);
+  if (env.GLACIS_HOST) merged.host = env.GLACIS_HOST;
+  if (env.GLACIS_PORT) merged.port = num(env.GLACIS_PORT);
+  if (env.GLACIS_LOG_LEVEL) merged.logLevel = env.GLACIS_LOG_LEVEL;
+  if (env.GLACIS_SIGNING_TIMEOUT_MS) merged.signingTimeoutMs = num(env.GLACIS_SIGNING_TIMEOUT_MS);
+  if (env.GLACIS_DKG_TIMEOUT_MS) merged.dkgTimeoutMs = num(env.GLACIS_DKG_TIMEOUT_MS);
+  const r = configFileSchema.safeParse(merged);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid coordinator configuration: ${issues}`);
+  }
+  const { tokens: fileTokens, ...rest } = r.data;
+  const tokens: ConfiguredToken[] = [...fileTokens];
+  const admin = env.GLACIS_ADMIN_TOKEN;
+  if (admin !== undefined && admin !== '') {
+    if (admin.length < 16) throw new Error('invalid coordinator configuration: GLACIS_ADMIN_TOKEN must be at least 16 characters');
+    tokens.push({ name: 'env-admin', role: 'admin', token: admin });
+  }
+  const resolve = (p: string) => (isAbsolute(p) ? p : join(dataDir, p));
+  return {
+    ...rest,
+    dataDir,
+    databasePath: resolve(rest.databaseFile),
+    identitySeedPath: resolve(rest.identitySeedFile),
+    portFile: env.GLACIS_PORT_FILE ? env.GLACIS_PORT_FILE : null,
+    tokens,
+  };
+}
+
+/** Reads `<dataDir>/coordinator.json` (absent: all defaults) and applies the environment. */
+export function loadConfig(dataDir: string, env: Record<string, string | undefined> = process.env): CoordinatorConfig {
+  const path = join(dataDir, CONFIG_FILE);
+  let raw: unknown = {};
+  if (existsSync(path)) {
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new Error(`invalid coordinator configuration: ${path} is not JSON (${(e as Error).message})`);
+    }
+  }
+  return parseConfig(raw, dataDir, env);
+}
+
+/** Writes `<dataDir>/coordinator.json` atomically (temp file, fsync, rename, fsync directory). */
+export function writeConfigFile(dataDir: string, file: ConfigFile): void {
+  configFileSchema.parse(file);
+  const path = join(dataDir, CONFIG_FILE);
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(file, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  // The rename is durable only once the directory entry is on disk too.
+  const dir = openSync(dataDir, 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+/** The configured parties as the orchestrator takes them: party id → pinned identity key. */
+export function partyKeys(config: Pick<CoordinatorConfig, 'parties'>): Map<string, Uint8Array> {
+  return new Map(config.parties.map((p) => [p.partyId, fromHex(p.identityKey, `parties.${p.partyId}.identityKey`)]));
+}

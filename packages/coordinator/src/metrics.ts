@@ -1,0 +1,108 @@
+/**
+ * Prometheus metrics on a per-app Registry (never prom-client's global one, so tests can build
+ * many apps in one process). The HTTP layer records request latencies; the orchestrator reports
+ * session outcomes, connections and exclusions through the OrchestratorMetrics port.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { OrchestratorMetrics } from './orchestrator/ports.js';
+
+/** Every metric the coordinator exports, and the port the orchestrator reports through. */
+export interface CoordinatorMetrics {
+  readonly registry: Registry;
+  /** glacis_http_request_duration_seconds{route,method,status}. */
+  readonly httpRequestDuration: Histogram<'route' | 'method' | 'status'>;
+  /** glacis_dkg_sessions_total{outcome}. */
+  readonly dkgSessions: Counter<'outcome'>;
+  /** glacis_signing_sessions_total{outcome}. */
+  readonly signingSessions: Counter<'outcome'>;
+  /** glacis_connected_parties. */
+  readonly connectedParties: Gauge;
+  /** glacis_session_duration_seconds{kind}. */
+  readonly sessionDuration: Histogram<'kind'>;
+  /** glacis_ws_rejected_total{reason}. */
+  readonly wsRejected: Counter<'reason'>;
+  /** glacis_party_exclusions_total{party}. */
+  readonly partyExclusions: Counter<'party'>;
+  /** The orchestrator's view of the above. */
+  readonly orchestrator: OrchestratorMetrics;
+}
+
+/** Options of createMetrics. */
+export interface MetricsOptions {
+  /** Also export process metrics (CPU, memory, event loop); off in tests to keep them fast. */
+  processMetrics?: boolean;
+}
+
+/** A fresh Registry with every coordinator metric registered on it. */
+export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'glacis_' });
+  const registers = [registry];
+
+  const httpRequestDuration = new Histogram({
+    name: 'glacis_http_request_duration_seconds',
+    help: 'HTTP request latency by route template, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    // Up to 30 s because ?wait= holds requests that long by design.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const dkgSessions = new Counter({
+    name: 'glacis_dkg_sessions_total',
+    help: 'DKG sessions by outcome',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const signingSessions = new Counter({
+    name: 'glacis_signing_sessions_total',
+    help: 'Signing requests settled, by outcome',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const connectedParties = new Gauge({
+    name: 'glacis_connected_parties',
+    help: 'Parties with a live authenticated connection',
+    registers,
+  });
+  const sessionDuration = new Histogram({
+    name: 'glacis_session_duration_seconds',
+    help: 'Time from start to settle of DKG and signing sessions',
+    labelNames: ['kind'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers,
+  });
+  const wsRejected = new Counter({
+    name: 'glacis_ws_rejected_total',
+    help: 'Party WebSocket connections refused, by reason',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const partyExclusions = new Counter({
+    name: 'glacis_party_exclusions_total',
+    help: 'Parties excluded from a signing request (bad share, refusal, no answer)',
+    labelNames: ['party'] as const,
+    registers,
+  });
+
+  const orchestrator: OrchestratorMetrics = {
+    sessionEnded(kind, outcome, seconds) {
+      (kind === 'dkg' ? dkgSessions : signingSessions).inc({ outcome });
+      sessionDuration.observe({ kind }, seconds);
+    },
+    connectedParties: (count) => connectedParties.set(count),
+    wsRejected: (reason) => wsRejected.inc({ reason }),
+    partyExcluded: (party) => partyExclusions.inc({ party }),
+  };
+
+  return Object.freeze({
+    registry,
+    httpRequestDuration,
+    dkgSessions,
+    signingSessions,
+    connectedParties,
+    sessionDuration,
+    wsRejected,
+    partyExclusions,
+    orchestrator,
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * Bearer tokens. A token is shown once, when it is made; the store keeps only its SHA-256, so a
+ * copy of the database cannot be replayed against the API. Lookup is by hash, so comparing the
+ * secret never happens in a way whose timing depends on it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Role, Store, TokenRecord } from './store/types.js';
+
+/** Every role, weakest last. */
+export const ROLES: readonly Role[] = ['admin', 'requester', 'auditor'];
+
+/** True when `s` names a role. */
+export function isRole(s: string): s is Role {
+  return (ROLES as readonly string[]).includes(s);
+}
+
+/** Token names: what audit events and idempotency scopes record as the actor. */
+export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** SHA-256 (hex) of a token's secret, the only form the store keeps. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** A fresh random token: `glc_` and 32 random bytes, base64url. */
+export function generateToken(random: Uint8Array = randomBytes(32)): string {
+  return `glc_${Buffer.from(random).toString('base64url')}`;
+}
+
+/** Creates (or replaces) token `name` with `role`; returns the secret, which is not stored anywhere. */
+export async function issueToken(store: Store, name: string, role: Role): Promise<{ token: string; record: TokenRecord }> {
+  if (!TOKEN_NAME_PATTERN.test(name))
+    throw new RangeError(`token name: expected 1-64 chars of A-Z a-z 0-9 . _ -, got ${JSON.stringify(name)}`);
+  const token = generateToken();
+  const record = await store.putToken(name, role, hashToken(token));
+  return { token, record };
+}
+
+/** A token given by configuration: its secret in clear (from the environment) or only its hash. */
+export type ConfiguredToken = { name: string; role: Role } & ({ token: string } | { sha256: string });
+
+/** Installs configured tokens (e.g. GLACIS_ADMIN_TOKEN) so they work from the first request. */
+export async function installTokens(store: Store, tokens: readonly ConfiguredToken[]): Promise<void> {
+  for (const t of tokens) {
+    await store.putToken(t.name, t.role, 'token' in t ? hashToken(t.token) : t.sha256);
+  }
+}
+
+/**
+ * The `token create` command: `--name <name> --role <admin|requester|auditor>`. Prints the token
+ * once on `out`; returns a process exit code. Kept free of process globals so a CLI can wrap it.
+ */
+export async function runTokenCreate(store: Store, args: readonly string[], out: (line: string) => void): Promise<number> {
+  const opt = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const name = opt('--name');
+  const role = opt('--role');
+  if (name === undefined || role === undefined || !isRole(role) || !TOKEN_NAME_PATTERN.test(name)) {
+    out('usage: token create --name <name> --role <admin|requester|auditor>');
+    return 2;
+  }
+  const { token } = await issueToken(store, name, role);
+  out(JSON.stringify({ name, role, token }));
+  return 0;
+}
