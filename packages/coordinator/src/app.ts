@@ -1,0 +1,115 @@
+/**
+ * The coordinator's HTTP application: every endpoint of API.md on a fastify instance that does not
+ * listen. A server wraps it with `listen` and the WebSocket relay; tests drive it with inject().
+ */
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import {
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
+  serializerCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { CoordinatorConfig } from './config.js';
+import type { CoordinatorMetrics } from './metrics.js';
+import type { Orchestrator } from './orchestrator/types.js';
+import { installAuth } from './plugins/auth.js';
+import { frameworkErrors, installProblemHandlers } from './plugins/problem.js';
+import { validatorCompiler } from './plugins/validation.js';
+import type { RouteDeps, ZodApp } from './routes/v1/context.js';
+import { keyRoutes } from './routes/v1/keys.js';
+import { operationRoutes } from './routes/v1/operations.js';
+import { apiRegistry } from './routes/v1/schemas.js';
+import { signatureRoutes } from './routes/v1/signatures.js';
+import { pruneComponents, systemRoutes } from './routes/v1/system.js';
+import type { Store } from './store/types.js';
+
+/** The settings buildApp reads from the configuration. */
+export type AppSettings = Pick<
+  CoordinatorConfig,
+  'bodyLimitBytes' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'signingTimeoutMs' | 'minConnectedParties'
+>;
+
+/** What buildApp needs. */
+export interface AppOptions {
+  config: AppSettings;
+  store: Store;
+  orchestrator: Orchestrator;
+  logger: Logger;
+  metrics: CoordinatorMetrics;
+  /** Clock for createdAt and deadlines (ms since the epoch). */
+  now?: () => number;
+}
+
+/** The coordinator's fastify instance. */
+export type CoordinatorApp = ZodApp;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the app without listening. The caller owns the store and orchestrator and closes them. */
+export function buildApp(options: AppOptions): CoordinatorApp {
+  const { config, store, orchestrator, metrics } = options;
+  // Typed as fastify's base logger so route types stay independent of pino's generics.
+  const loggerInstance: FastifyBaseLogger = options.logger;
+  const fastify = Fastify({
+    loggerInstance,
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Ids up to 128 chars must reach the handler (and its 404); longer ones 404 at the router.
+    routerOptions: { maxParamLength: 200 },
+    // A caller's request id is kept if it is harmless in a log line; otherwise we make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    frameworkErrors,
+    return503OnClosing: true,
+  });
+  const app: CoordinatorApp = fastify.withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+  installProblemHandlers(app);
+  installAuth(app, store);
+
+  const shutdown = new AbortController();
+  app.addHook('preClose', async () => shutdown.abort());
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  void app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Glacis REST API', version: '1.0.0', description: 'FROST threshold signing for custody (API.md).' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: createJsonSchemaTransform({ schemaRegistry: apiRegistry }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry: apiRegistry }),
+  });
+
+  const deps: RouteDeps = {
+    store,
+    orchestrator,
+    metrics,
+    now: options.now ?? Date.now,
+    signingTimeoutMs: config.signingTimeoutMs,
+    minConnectedParties: config.minConnectedParties,
+    shutdown: shutdown.signal,
+  };
+  void app.register(async (api) => {
+    systemRoutes(api, deps, () => pruneComponents(app.swagger()));
+    keyRoutes(api, deps);
+    signatureRoutes(api, deps);
+    operationRoutes(api, deps);
+  });
+  return app;
+}

@@ -1,0 +1,35 @@
+/**
+ * @glacis/coordinator — the REST API, persistence and orchestration of a Glacis coordinator.
+ * Explicit named exports only; the WebSocket relay and orchestrator live in ./orchestrator.
+ */
+export { type AppOptions, type AppSettings, buildApp, type CoordinatorApp } from './app.js';
+export { type AuditChainResult, auditHash, GENESIS_HASH, verifyAuditChain } from './audit.js';
+export {
+  CONFIG_FILE,
+  type ConfigFile,
+  type CoordinatorConfig,
+  configFileSchema,
+  loadConfig,
+  parseConfig,
+  partyKeys,
+  writeConfigFile,
+} from './config.js';
+export { CoordinatorError, ERROR_STATUS, type ErrorCode, isCoordinatorError } from './errors.js';
+export { createLogger, type LoggerSettings, redactSecrets } from './logger.js';
+export { type CoordinatorMetrics, createMetrics, type MetricsOptions } from './metrics.js';
+export { createOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from './orchestrator/orchestrator.js';
+export type { Orchestrator, PartyStatus } from './orchestrator/types.js';
+export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
+export type {
+  AuditEvent,
+  ErrorInfo,
+  KeyRecord,
+  OperationRecord,
+  Page,
+  PageRequest,
+  Role,
+  SignatureRecord,
+  Store,
+  TokenRecord,
+} from './store/types.js';
+export { type ConfiguredToken, generateToken, hashToken, installTokens, issueToken, ROLES, runTokenCreate } from './tokens.js';

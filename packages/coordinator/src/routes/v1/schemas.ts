@@ -1,0 +1,195 @@
+/**
+ * The zod schemas of API v1: they validate every request, type every handler, shape every
+ * response and generate /v1/openapi.json, so the contract in API.md has one source here.
+ */
+import { approvalSchema, hexSchema, MAX_PARTIES, SUITE_IDS, suiteIdSchema } from '@glacis/protocol';
+import { z } from 'zod';
+
+/** Components of the OpenAPI document: schemas registered here are emitted once and referenced. */
+export const apiRegistry = z.registry<{ id: string; description?: string }>();
+
+/** Longest `?wait=` in milliseconds. */
+export const MAX_WAIT_MS = 30_000;
+
+// ---- request parts ----
+
+/**
+ * A decimal integer from the query string. Stricter than z.coerce (which reads '' as 0 and '1e3'
+ * as 1000): only plain digits are numbers, anything else fails as itself.
+ */
+function queryInt(min: number, max: number) {
+  const int = z.int({ error: 'expected an integer' }).min(min).max(max);
+  return z.preprocess((v) => (typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : v), int);
+}
+
+/** `?wait=<ms>`: hold the answer until the object settles or this much time passes. */
+export const waitQuery = z.object({
+  wait: queryInt(0, MAX_WAIT_MS).optional().describe('hold the answer up to this many ms until the object settles'),
+});
+
+/** `?limit=&cursor=` of every list. */
+export const pageQuery = z.object({
+  limit: queryInt(1, 500).default(50).describe('page size, 1-500'),
+  cursor: z.string().max(256).optional().describe('the nextCursor of the previous page'),
+});
+
+/** The Idempotency-Key header of creating POSTs. */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters')
+    .optional()
+    .describe('retrying with the same key and body returns the original response'),
+});
+
+/** Path parameters. Ids are not pattern-checked: an id that names nothing is a 404, whatever its form. */
+export const keyParams = z.object({ keyId: z.string() });
+export const signatureParams = z.object({ signatureId: z.string() });
+export const operationParams = z.object({ operationId: z.string() });
+
+const MAX_CONTEXT_DEPTH = 16;
+/** True when `v` is JSON with a canonical form: integers only, bounded nesting (see protocol/canonical). */
+function isCanonicalJson(v: unknown, depth: number): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isSafeInteger(v);
+  if (typeof v !== 'object' || depth >= MAX_CONTEXT_DEPTH) return false;
+  return Object.values(v).every((x) => isCanonicalJson(x, depth + 1));
+}
+
+const thresholdSchema = z.number().int().min(2).max(MAX_PARTIES);
+const partyListSchema = z.array(z.string().max(128)).max(MAX_PARTIES);
+
+/** POST /v1/keys. */
+export const createKeyBody = z.strictObject({
+  suite: suiteIdSchema,
+  threshold: thresholdSchema,
+  parties: partyListSchema.optional().describe('committee; defaults to every configured party'),
+  label: z.string().max(256).optional(),
+});
+
+/** POST /v1/keys/{keyId}/signatures. */
+export const createSignatureBody = z.strictObject({
+  message: hexSchema.min(2, 'message is empty').describe('the bytes to sign, lowercase hex'),
+  // Approvers sign a digest over the canonical JSON of the context, which has no floats.
+  context: z
+    .record(z.string(), z.unknown())
+    .refine((c) => isCanonicalJson(c, 0), 'numbers must be safe integers and nesting at most 16 deep')
+    .optional(),
+  approvals: z.array(approvalSchema).max(64).optional(),
+});
+
+/** POST /v1/keys/{keyId}/refresh. */
+// fastify hands a bodiless request's body over as null.
+export const refreshBody = z.strictObject({}).nullish();
+/** POST /v1/keys/{keyId}/repair. */
+export const repairBody = z.strictObject({ partyId: z.string().max(128) });
+/** POST /v1/keys/{keyId}/reshare. */
+export const reshareBody = z.strictObject({ threshold: thresholdSchema, parties: partyListSchema });
+
+// ---- response objects ----
+
+const time = z.iso.datetime({ offset: true }).describe('RFC 3339');
+const errorInfo = z.object({ code: z.string(), message: z.string() }).nullable();
+
+/** Key (API.md). */
+export const keySchema = z
+  .object({
+    keyId: z.string(),
+    label: z.string().nullable(),
+    suite: z.enum(SUITE_IDS),
+    threshold: z.int(),
+    parties: z.array(z.string()),
+    status: z.enum(['pending', 'active', 'failed']),
+    publicKey: z.string().nullable(),
+    verifyingShares: z.record(z.string(), z.string()).nullable(),
+    error: errorInfo,
+    createdAt: time,
+  })
+  .register(apiRegistry, { id: 'Key' });
+
+/** Signature (API.md). */
+export const signatureSchema = z
+  .object({
+    signatureId: z.string(),
+    keyId: z.string(),
+    message: z.string(),
+    context: z.record(z.string(), z.unknown()).nullable(),
+    status: z.enum(['pending', 'signing', 'completed', 'failed', 'rejected']),
+    signature: z.string().nullable(),
+    signers: z.array(z.string()).nullable(),
+    excluded: z.array(z.object({ partyId: z.string(), reason: z.string() })),
+    error: errorInfo,
+    createdAt: time,
+    completedAt: time.nullable(),
+  })
+  .register(apiRegistry, { id: 'Signature' });
+
+/** Operation (API.md). */
+export const operationSchema = z
+  .object({
+    operationId: z.string(),
+    keyId: z.string(),
+    type: z.enum(['dkg', 'refresh', 'repair', 'reshare']),
+    status: z.enum(['pending', 'completed', 'failed']),
+    error: errorInfo,
+    createdAt: time,
+    completedAt: time.nullable(),
+  })
+  .register(apiRegistry, { id: 'Operation' });
+
+/** An RFC 9457 problem document. */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    code: z.string().describe('stable machine-readable code; see docs/errors.md'),
+    detail: z.string(),
+    requestId: z.string().optional(),
+  })
+  .register(apiRegistry, { id: 'Problem' });
+
+/** 202 of POST /v1/keys. */
+export const keyAcceptedSchema = z.object({ keyId: z.string(), status: z.literal('pending'), operationId: z.string() });
+/** 202 of POST /v1/keys/{keyId}/signatures. */
+export const signatureAcceptedSchema = z.object({ signatureId: z.string(), status: z.literal('pending') });
+
+/** GET /v1/keys. */
+export const keyListSchema = z.object({ keys: z.array(keySchema), nextCursor: z.string().nullable() });
+/** GET /v1/keys/{keyId}/signatures. */
+export const signatureListSchema = z.object({ signatures: z.array(signatureSchema), nextCursor: z.string().nullable() });
+
+/** One audit event. */
+export const auditEventSchema = z
+  .object({
+    seq: z.int(),
+    at: time,
+    type: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    prevHash: z.string(),
+    hash: z.string(),
+  })
+  .register(apiRegistry, { id: 'AuditEvent' });
+/** GET /v1/audit. */
+export const auditListSchema = z.object({ events: z.array(auditEventSchema), nextCursor: z.string().nullable() });
+
+/** GET /v1/parties. */
+export const partyListSchema200 = z.object({
+  parties: z.array(z.object({ partyId: z.string(), identityKey: z.string(), connected: z.boolean(), lastSeenAt: time.nullable() })),
+});
+
+/** GET /v1/health (200 and 503 alike). */
+export const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded', 'unavailable']),
+  parties: z.object({ connected: z.int(), known: z.int() }),
+});
+
+/** Problem responses for the given statuses, as `application/problem+json`. */
+export function problems(
+  ...statuses: number[]
+): Record<number, { description: string; content: Record<string, { schema: typeof problemSchema }> }> {
+  const out: Record<number, { description: string; content: Record<string, { schema: typeof problemSchema }> }> = {};
+  for (const s of statuses)
+    out[s] = { description: 'problem (RFC 9457)', content: { 'application/problem+json': { schema: problemSchema } } };
+  return out;
+}

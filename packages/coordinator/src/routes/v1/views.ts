@@ -1,0 +1,60 @@
+/**
+ * Stored records → the objects API.md defines. Internal fields (certificate, deadline, who asked)
+ * stay out; the response schemas would strip them anyway, this keeps the mapping explicit.
+ */
+import type { z } from 'zod';
+import type { KeyRecord, OperationRecord, SignatureRecord } from '../../store/types.js';
+import type { keySchema, operationSchema, signatureSchema } from './schemas.js';
+
+/** The API's Key. */
+export type KeyView = z.output<typeof keySchema>;
+/** The API's Signature. */
+export type SignatureView = z.output<typeof signatureSchema>;
+/** The API's Operation. */
+export type OperationView = z.output<typeof operationSchema>;
+
+/** A KeyRecord as the API's Key. */
+export function keyView(k: KeyRecord): KeyView {
+  return {
+    keyId: k.keyId,
+    label: k.label,
+    suite: k.suite,
+    threshold: k.threshold,
+    parties: k.parties,
+    status: k.status,
+    publicKey: k.publicKey,
+    verifyingShares: k.verifyingShares,
+    error: k.error,
+    createdAt: k.createdAt,
+  };
+}
+
+/** A SignatureRecord as the API's Signature. */
+export function signatureView(s: SignatureRecord): SignatureView {
+  return {
+    signatureId: s.signatureId,
+    keyId: s.keyId,
+    message: s.message,
+    context: s.context,
+    status: s.status,
+    signature: s.signature,
+    signers: s.signers,
+    excluded: s.excluded,
+    error: s.error,
+    createdAt: s.createdAt,
+    completedAt: s.completedAt,
+  };
+}
+
+/** An OperationRecord as the API's Operation. */
+export function operationView(o: OperationRecord): OperationView {
+  return {
+    operationId: o.operationId,
+    keyId: o.keyId,
+    type: o.type,
+    status: o.status,
+    error: o.error,
+    createdAt: o.createdAt,
+    completedAt: o.completedAt,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * A test double of the Orchestrator: configurable parties and connections, a record of every
+ * hand-off, and optional automatic settling through the store (with made-up public material), so
+ * HTTP tests can exercise `?wait=` and every status without real parties.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Orchestrator, PartyStatus } from '../orchestrator/types.js';
+import type { KeyMaterial, Store } from '../store/types.js';
+
+/** What the fake does when handed an id. */
+export type FakeBehaviour =
+  /** Nothing: the test settles through the store itself. */
+  | { kind: 'manual' }
+  /** Settles successfully after `delayMs`. */
+  | { kind: 'succeed'; delayMs: number }
+  /** Fails with `code` after `delayMs`. */
+  | { kind: 'fail'; delayMs: number; code: string };
+
+/** Options of createFakeOrchestrator. */
+export interface FakeOrchestratorOptions {
+  parties: readonly string[];
+  /** Parties connected at start (default: all). */
+  connected?: readonly string[];
+  store?: Store;
+  behaviour?: FakeBehaviour;
+}
+
+/** The fake, with hooks for tests. */
+export interface FakeOrchestrator extends Orchestrator {
+  readonly keysCreated: string[];
+  readonly signaturesRequested: string[];
+  connect(partyId: string): void;
+  disconnect(partyId: string): void;
+  behaviour: FakeBehaviour;
+  /** Resolves when every scheduled settle has run. */
+  idle(): Promise<void>;
+}
+
+/** Made-up but well-formed public key material for `parties` (not a real key). */
+export function fakeKeyMaterial(parties: readonly string[], threshold = 2): KeyMaterial {
+  const point = () => `02${randomBytes(32).toString('hex')}`;
+  return {
+    publicKey: randomBytes(32).toString('hex'),
+    verifyingShares: Object.fromEntries(parties.map((p) => [p, point()])),
+    groupCommitment: Array.from({ length: threshold }, point),
+    certificate: [],
+  };
+}
+
+/** A fake Orchestrator. */
+export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOrchestrator {
+  const connected = new Set(options.connected ?? options.parties);
+  const lastSeen = new Map<string, string>();
+  const pending = new Set<Promise<void>>();
+  const identityKeys = new Map(options.parties.map((p) => [p, randomBytes(32).toString('hex')]));
+
+  const later = (delayMs: number, fn: () => Promise<void>) => {
+    const p = new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(fn).finally(() => pending.delete(p));
+    pending.add(p);
+  };
+
+  const fake: FakeOrchestrator = {
+    keysCreated: [],
+    signaturesRequested: [],
+    behaviour: options.behaviour ?? { kind: 'manual' },
+    parties(): PartyStatus[] {
+      return [...options.parties].sort().map((partyId) => ({
+        partyId,
+        identityKey: identityKeys.get(partyId) as string,
+        connected: connected.has(partyId),
+        lastSeenAt: lastSeen.get(partyId) ?? null,
+      }));
+    },
+    allConnected: (ids) => ids.every((p) => connected.has(p)),
+    onKeyCreated(keyId) {
+      fake.keysCreated.push(keyId);
+      const b = fake.behaviour;
+      const store = options.store;
+      if (b.kind === 'manual' || !store) return;
+      later(b.delayMs, async () => {
+        const key = await store.getKey(keyId);
+        if (!key) return;
+        if (b.kind === 'succeed') await store.markKeyActive(keyId, fakeKeyMaterial(key.parties, key.threshold));
+        else await store.markKeyFailed(keyId, { code: b.code, message: 'the fake orchestrator failed this DKG' });
+      });
+    },
+    onSignatureRequested(signatureId) {
+      fake.signaturesRequested.push(signatureId);
+      const b = fake.behaviour;
+      const store = options.store;
+      if (b.kind === 'manual' || !store) return;
+      later(b.delayMs, async () => {
+        const sig = await store.getSignature(signatureId);
+        const key = sig && (await store.getKey(sig.keyId));
+        if (!sig || !key) return;
+        await store.markSigning(signatureId);
+        if (b.kind === 'succeed') {
+          await store.completeSignature(signatureId, {
+            signature: randomBytes(64).toString('hex'),
+            signers: key.parties.slice(0, key.threshold),
+          });
+        } else {
+          await store.failSignature(signatureId, { code: b.code, message: 'the fake orchestrator failed this request' });
+        }
+      });
+    },
+    connect(partyId) {
+      connected.add(partyId);
+      lastSeen.set(partyId, new Date().toISOString());
+    },
+    disconnect(partyId) {
+      connected.delete(partyId);
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+  };
+  return fake;
+}

@@ -1,0 +1,250 @@
+/** Contract tests of health, metrics, OpenAPI, parties, audit and the error envelope. */
+import { existsSync, readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, test } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { verifyAuditChain } from '../src/audit.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
+import type { Store } from '../src/store/types.js';
+import { createHarness, DEFAULT_SETTINGS, type Harness, type HarnessOptions, problem } from './harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+const harness = async (o: HarnessOptions = {}) => {
+  h = await createHarness(o);
+  return h;
+};
+
+describe('GET /v1/health', () => {
+  test('ok when the store works and every party is connected; no token needed', async () => {
+    const res = await (await harness()).request('GET', '/v1/health', { token: 'none' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok', parties: { connected: 3, known: 3 } });
+  });
+
+  test('degraded but ready when a party is missing (default minConnectedParties 0)', async () => {
+    const res = await (await harness({ connected: ['alice'] })).request('GET', '/v1/health', { token: 'none' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'degraded', parties: { connected: 1, known: 3 } });
+  });
+
+  test('503 with the same body when fewer than minConnectedParties are connected', async () => {
+    const hh = await harness({ connected: ['alice'], config: { minConnectedParties: 2 } });
+    const res = await hh.request('GET', '/v1/health', { token: 'none' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ status: 'unavailable', parties: { connected: 1, known: 3 } });
+    hh.orchestrator.connect('bob');
+    expect((await hh.request('GET', '/v1/health')).statusCode).toBe(200);
+  });
+
+  test('503 when the store is unusable', async () => {
+    const hh = await harness();
+    await hh.store.close();
+    const res = await hh.request('GET', '/v1/health', { token: 'none' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().status).toBe('unavailable');
+  });
+});
+
+describe('GET /metrics', () => {
+  test('serves Prometheus text with request latencies and coordinator series, without a token', async () => {
+    const hh = await harness({ connected: ['alice', 'bob'] });
+    await hh.request('GET', '/v1/keys');
+    const res = await hh.request('GET', '/metrics', { token: 'none' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toMatch(/glacis_http_request_duration_seconds_count\{route="\/v1\/keys",method="GET",status="200"\} 1/);
+    expect(res.body).toContain('glacis_connected_parties 2');
+    for (const name of [
+      'glacis_dkg_sessions_total',
+      'glacis_signing_sessions_total',
+      'glacis_session_duration_seconds',
+      'glacis_ws_rejected_total',
+    ]) {
+      expect(res.body).toContain(`# TYPE ${name}`);
+    }
+  });
+
+  test('labels unmatched routes as such instead of by their path', async () => {
+    const hh = await harness();
+    await hh.request('GET', '/v1/nope/123');
+    expect((await hh.request('GET', '/metrics')).body).toContain('route="unmatched"');
+  });
+});
+
+describe('GET /v1/openapi.json', () => {
+  // The endpoint table of API.md; checked against the file itself when ../shared is beside the repo.
+  const apiPaths: (readonly [string, string])[] = [
+    ['GET', '/v1/health'],
+    ['GET', '/metrics'],
+    ['GET', '/v1/openapi.json'],
+    ['GET', '/v1/parties'],
+    ['POST', '/v1/keys'],
+    ['GET', '/v1/keys'],
+    ['GET', '/v1/keys/{keyId}'],
+    ['POST', '/v1/keys/{keyId}/signatures'],
+    ['GET', '/v1/signatures/{signatureId}'],
+    ['GET', '/v1/keys/{keyId}/signatures'],
+    ['POST', '/v1/keys/{keyId}/refresh'],
+    ['POST', '/v1/keys/{keyId}/repair'],
+    ['POST', '/v1/keys/{keyId}/reshare'],
+    ['GET', '/v1/operations/{operationId}'],
+    ['GET', '/v1/audit'],
+  ];
+  const apiMd = new URL('../../../../shared/API.md', import.meta.url);
+
+  test.runIf(existsSync(apiMd))('the endpoint list above is the one in API.md', () => {
+    const table = [...readFileSync(apiMd, 'utf8').matchAll(/^\| `(GET|POST) ([^`]+)` \|/gm)].map((m) => [m[1], m[2]]);
+    expect(table).toEqual(apiPaths);
+  });
+
+  test('is an OpenAPI 3 document listing every path and method of API.md', async () => {
+    const res = await (await harness()).request('GET', '/v1/openapi.json', { token: 'none' });
+    expect(res.statusCode).toBe(200);
+    const doc = JSON.parse(res.body);
+    expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
+    for (const [method, path] of apiPaths) expect(doc.paths[path]?.[method.toLowerCase()], `${method} ${path}`).toBeDefined();
+  });
+
+  test('documents bodies from the validating schemas and references only components it defines', async () => {
+    const doc = (await (await harness()).request('GET', '/v1/openapi.json')).json();
+    const body = doc.paths['/v1/keys'].post.requestBody.content['application/json'].schema;
+    expect(body.properties.threshold).toMatchObject({ type: 'integer', minimum: 2, maximum: 255 });
+    expect(body.properties.suite.enum).toContain('secp256k1-tr');
+    expect(doc.paths['/v1/keys/{keyId}'].get.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Key',
+    });
+    const refs = [...JSON.stringify(doc).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] as string);
+    for (const ref of refs) expect(doc.components.schemas[ref], ref).toBeDefined();
+    expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer' });
+  });
+});
+
+describe('GET /v1/parties', () => {
+  test('lists every configured party for admin and auditor', async () => {
+    const hh = await harness({ connected: ['alice', 'carol'] });
+    for (const token of ['admin', 'auditor']) {
+      const res = await hh.request('GET', '/v1/parties', { token });
+      expect(res.statusCode).toBe(200);
+      const { parties } = res.json();
+      expect(parties.map((p: { partyId: string; connected: boolean }) => [p.partyId, p.connected])).toEqual([
+        ['alice', true],
+        ['bob', false],
+        ['carol', true],
+      ]);
+      expect(Object.keys(parties[0]).sort()).toEqual(['connected', 'identityKey', 'lastSeenAt', 'partyId']);
+    }
+  });
+
+  test('is refused to a requester (403) and without a token (401)', async () => {
+    const hh = await harness();
+    expect(problem(await hh.request('GET', '/v1/parties', { token: 'requester' })).code).toBe('forbidden');
+    expect(problem(await hh.request('GET', '/v1/parties', { token: 'none' })).code).toBe('unauthorized');
+  });
+});
+
+describe('GET /v1/audit', () => {
+  test('pages through a hash chain that verifies end to end, oldest first', async () => {
+    const hh = await harness();
+    const keyId = await hh.activeKey();
+    for (let i = 0; i < 4; i++) await hh.request('POST', `/v1/keys/${keyId}/signatures`, { body: { message: `0${i}` } });
+    await hh.store.appendAudit('key_created', { keyId });
+    const events = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const url: string = `/v1/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await hh.request('GET', url, { token: 'auditor' });
+      expect(res.statusCode).toBe(200);
+      const page = res.json();
+      events.push(...page.events);
+      cursor = page.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(events.map((e) => e.type)).toEqual(['key_requested', ...Array(4).fill('signature_requested'), 'key_created']);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Object.keys(events[0]).sort()).toEqual(['at', 'data', 'hash', 'prevHash', 'seq', 'type']);
+    expect(events[0].prevHash).toBe('0'.repeat(64));
+    for (let i = 1; i < events.length; i++) expect(events[i].prevHash).toBe(events[i - 1].hash);
+    expect(verifyAuditChain(events)).toMatchObject({ ok: true, count: 6 });
+  });
+
+  test('is for admin and auditor only', async () => {
+    const hh = await harness();
+    expect((await hh.request('GET', '/v1/audit', { token: 'admin' })).statusCode).toBe(200);
+    expect(problem(await hh.request('GET', '/v1/audit', { token: 'requester' })).code).toBe('forbidden');
+    expect(problem(await hh.request('GET', '/v1/audit', { token: 'none' })).code).toBe('unauthorized');
+    expect(problem(await hh.request('GET', '/v1/audit?cursor=%%%', { token: 'admin' })).status).toBe(400);
+  });
+});
+
+describe('the error envelope', () => {
+  test('an unknown route is a problem+json 404', async () => {
+    const res = await (await harness()).request('GET', '/v2/anything');
+    expect(res.statusCode).toBe(404);
+    expect(problem(res)).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404, code: 'not_found' });
+  });
+
+  test('echoes a sane X-Request-Id and replaces an unsafe one', async () => {
+    const hh = await harness();
+    const given = await hh.request('GET', '/v1/health', { headers: { 'x-request-id': 'desk-42' } });
+    expect(given.headers['x-request-id']).toBe('desk-42');
+    const unsafe = await hh.request('GET', '/v1/nope', { headers: { 'x-request-id': 'a b\nc' } });
+    expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(unsafe.json().requestId).toBe(unsafe.headers['x-request-id']);
+  });
+
+  test('every log line of a request carries its request id, and no bearer token', async () => {
+    const hh = await harness();
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const app = buildApp({
+      config: DEFAULT_SETTINGS,
+      store: hh.store,
+      orchestrator: hh.orchestrator,
+      logger: createLogger({ level: 'info', destination }),
+      metrics: createMetrics(),
+    });
+    const headers = { authorization: `Bearer ${hh.tokens.admin}`, 'x-request-id': 'trace-7' };
+    await app.inject({ method: 'POST', url: '/v1/keys', headers, payload: { suite: 'ed25519', threshold: 2 } });
+    await app.inject({ method: 'POST', url: '/v1/keys', headers, payload: { suite: 'rsa', threshold: 2 } });
+    await app.close();
+    const requestLines = lines.filter((l) => l.msg !== 'Server listening');
+    expect(requestLines.length).toBeGreaterThanOrEqual(4);
+    for (const l of requestLines) expect(l.reqId).toBe('trace-7');
+    expect(requestLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['key requested', 'request rejected']));
+    expect(JSON.stringify(lines)).not.toContain(hh.tokens.admin);
+  });
+
+  test('a 5xx never carries internals', async () => {
+    const hh = await harness();
+    const broken: Store = {
+      ...hh.store,
+      getKey: async () => {
+        throw new Error('SQLITE_MISUSE at /srv/glacis/secret/path.db');
+      },
+    };
+    const app = buildApp({
+      config: DEFAULT_SETTINGS,
+      store: broken,
+      orchestrator: hh.orchestrator,
+      logger: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+    });
+    const res = await app.inject({ method: 'GET', url: '/v1/keys/key_x', headers: { authorization: `Bearer ${hh.tokens.admin}` } });
+    await app.close();
+    expect(res.statusCode).toBe(500);
+    expect(problem(res)).toMatchObject({ code: 'internal_error', detail: 'Internal Server Error' });
+    expect(res.body).not.toContain('SQLITE');
+    expect(res.body).not.toContain('/srv');
+  });
+});
