@@ -181,7 +181,10 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
   function assertShareFrom(from: string, share: Uint8Array): void {
     const s = suite.parseScalar(share, `round 2 share from ${from}`, { culprit: from });
     const expected = evaluateVss(suite, (round1.get(from) as Round1Entry).points, myId);
-    if (!suite.Point.BASE.multiply(s).equals(expected)) {
+    // noble's constant-time multiply throws on 0, which would turn a dealer's zero share into an
+    // unattributed failure; G·0 is the identity, which no honest commitment evaluates to.
+    const actual = suite.Fn.is0(s) ? suite.Point.ZERO : suite.Point.BASE.multiply(s);
+    if (!actual.equals(expected)) {
       throw new ProtocolError('dkg_invalid_secret_share', `round 2 share from ${from} does not match its round-1 commitment`, [from]);
     }
   }

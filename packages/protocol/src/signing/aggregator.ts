@@ -65,6 +65,9 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
     buildPackage(signers) {
       if (state.phase !== 'awaiting_commitments') throw closed('package');
       const chosen = [...(signers ?? state.commitments.keys())].sort();
+      // A party listed twice would count twice towards the threshold.
+      const twice = chosen.find((p, i) => chosen[i + 1] === p);
+      if (twice !== undefined) throw new ProtocolError('duplicate_identifier', `${twice} appears twice among the signers`);
       if (chosen.length < committee.threshold)
         throw new ProtocolError('too_few_signers', `${chosen.length} signers, threshold is ${committee.threshold}`);
       const commitments: MessageBody<'signing_package'>['commitments'] = [];

@@ -1,0 +1,54 @@
+/**
+ * The aggregator state machine at the coordinator: it holds only public data, but a relay or a
+ * confused driver must not be able to feed it shares out of turn or finish a session twice.
+ */
+import { describe, expect, it } from 'vitest';
+import { createAggregator, createSigner, toHex, utf8 } from '../src/index.js';
+import { cluster, expectCode, session } from './harness.js';
+import { rng } from './sim.js';
+
+const c = cluster('secp256k1', 3, 2);
+const [a, b, d] = c.names as [string, string, string];
+const msg = utf8('m');
+
+describe('aggregator', () => {
+  it('refuses a share from a party that is not a signer of the session', () => {
+    const s = session(c, [a, b], msg);
+    expectCode(() => s.addShare(d, s.shares.get(a) as string), 'unexpected_signature_share');
+  });
+
+  it('refuses a second share from the same signer', () => {
+    const s = session(c, [a, b], msg);
+    expect(s.addShare(a, s.shares.get(a) as string)).toBe(false);
+    expectCode(() => s.addShare(a, s.shares.get(a) as string), 'unexpected_signature_share');
+  });
+
+  it('will not finish before every signer answered, naming nobody', () => {
+    const s = session(c, [a, b], msg);
+    s.addShare(a, s.shares.get(a) as string);
+    expectCode(() => s.finish(), 'missing_signature_share', []);
+  });
+
+  it('is closed after it completed: no more commitments, packages, shares or finishes', () => {
+    const agg = createAggregator({ key: c.pub, requestId: 'r', message: msg });
+    const signers = [a, b].map((n) => [n, createSigner(c.share(n), rng)] as const);
+    for (const [n, s] of signers) agg.addCommitment(n, s.commit());
+    const pkg = agg.buildPackage();
+    const shares = signers.map(([n, s]) => [n, toHex(s.sign(pkg).share)] as const);
+    for (const [n, h] of shares) agg.addShare(n, h);
+    const sig = agg.finish();
+    expect(c.suite.verify(sig, msg, Buffer.from(c.pub.publicKey, 'hex'))).toBe(true);
+    expect(agg.state.phase).toBe('completed');
+    expectCode(() => agg.finish(), 'session_closed');
+    expectCode(() => agg.addShare(a, shares[0]![1]), 'session_closed');
+    expectCode(() => agg.addCommitment(d, createSigner(c.share(d), rng).commit()), 'session_closed');
+    expectCode(() => agg.buildPackage(), 'session_closed');
+  });
+
+  it('refuses to fix a package with fewer than t signers', () => {
+    const agg = createAggregator({ key: c.pub, requestId: 'r', message: msg });
+    agg.addCommitment(a, createSigner(c.share(a), rng).commit());
+    expectCode(() => agg.buildPackage(), 'too_few_signers');
+    expect(agg.state.phase).toBe('awaiting_commitments');
+  });
+});

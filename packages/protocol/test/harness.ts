@@ -1,0 +1,155 @@
+/**
+ * Test helpers on top of sim.ts: a finished DKG per suite, one signing session through
+ * createSigner/createAggregator, re-signing tampered envelopes as their (cheating) sender, and
+ * asserting typed protocol errors by code and culprits, never by message text.
+ */
+import { expect } from 'vitest';
+import {
+  BROADCAST,
+  createAggregator,
+  createDkgParticipant,
+  createSigner,
+  type Envelope,
+  envelopeSigningBytes,
+  fromHex,
+  getSuite,
+  type IdentityKey,
+  isProtocolError,
+  type KeyShare,
+  type MessageBody,
+  type Outgoing,
+  type ProtocolError,
+  type ProtocolErrorCode,
+  type PublicKeyPackage,
+  type Signer,
+  type Suite,
+  type SuiteId,
+  toHex,
+} from '../src/index.js';
+import { type DkgRun, makeWorld, rng, runDkg, type SimParty, type SimWorld, type Tamper } from './sim.js';
+
+/** Runs `f` and returns the ProtocolError it throws; fails the test if it throws nothing or anything else. */
+export function catchProtocolError(f: () => unknown): ProtocolError {
+  try {
+    f();
+  } catch (e) {
+    if (isProtocolError(e)) return e;
+    throw new Error(`expected a ProtocolError, got: ${String(e)}`, { cause: e });
+  }
+  throw new Error('expected a ProtocolError, nothing was thrown');
+}
+
+/** Asserts that `f` throws a ProtocolError with `code` (and exactly `culprits`, when given). */
+export function expectCode(f: () => unknown, code: ProtocolErrorCode, culprits?: readonly string[]): ProtocolError {
+  const e = catchProtocolError(f);
+  expect({ code: e.code, message: e.message }).toMatchObject({ code });
+  if (culprits !== undefined) expect([...e.culprits].sort()).toEqual([...culprits].sort());
+  return e;
+}
+
+/** Asserts a ProtocolError value (e.g. a DkgStep error) by code and culprits. */
+export function expectError(e: ProtocolError | undefined, code: ProtocolErrorCode, culprits?: readonly string[]): void {
+  expect(e, `expected a ${code} error`).toBeDefined();
+  expect({ code: e?.code, message: e?.message }).toMatchObject({ code });
+  if (culprits !== undefined) expect([...(e?.culprits ?? [])].sort()).toEqual([...culprits].sort());
+}
+
+/** The same envelope with a fresh, valid signature by `identity`: the sender itself is lying. */
+export function resign(env: Envelope, identity: IdentityKey): Envelope {
+  const { signature: _old, ...header } = env;
+  return { ...header, signature: toHex(identity.sign(envelopeSigningBytes(header))) };
+}
+
+export interface Cluster {
+  suite: Suite;
+  world: SimWorld;
+  names: string[];
+  run: DkgRun;
+  pub: PublicKeyPackage;
+  share(name: string): KeyShare;
+}
+
+/** A completed DKG among `names` (party names p01…) with threshold `t`. */
+export function cluster(id: SuiteId, n: number, t: number, opts: { tamper?: Tamper } = {}): Cluster {
+  const suite = getSuite(id);
+  const names = Array.from({ length: n }, (_, i) => `p${String(i + 1).padStart(2, '0')}`);
+  const world = makeWorld(names);
+  const run = runDkg(world, suite, names, t, opts.tamper ? { tamper: opts.tamper } : {});
+  expect([...run.errors.entries()].map(([p, e]) => `${p}: ${e.code} ${e.message}`)).toEqual([]);
+  expect(run.shares.size).toBe(n);
+  const share = (name: string) => run.shares.get(name) ?? expect.fail(`no share for ${name}`);
+  return { suite, world, names, run, pub: share(names[0] as string).public, share };
+}
+
+export interface SigningSession {
+  signers: Map<string, Signer>;
+  pkg: MessageBody<'signing_package'>;
+  shares: Map<string, string>;
+  finish(): Uint8Array;
+  addShare(name: string, hex: string): boolean;
+}
+
+/** One signing session over `names`, through the signer and aggregator state machines. */
+export function session(c: Cluster, names: readonly string[], message: Uint8Array, requestId = 'req-1'): SigningSession {
+  const agg = createAggregator({ key: c.pub, requestId, message });
+  const signers = new Map(names.map((n) => [n, createSigner(c.share(n), rng)]));
+  for (const [n, s] of signers) agg.addCommitment(n, s.commit());
+  const pkg = agg.buildPackage();
+  const shares = new Map<string, string>();
+  for (const [n, s] of signers) shares.set(n, toHex(s.sign(pkg).share));
+  return { signers, pkg, shares, finish: () => agg.finish(), addShare: (n, h) => agg.addShare(n, h) };
+}
+
+/** Signs `message` with `names` and returns the aggregate signature. */
+export function sign(c: Cluster, names: readonly string[], message: Uint8Array): Uint8Array {
+  const s = session(c, names, message);
+  for (const [n, h] of s.shares) s.addShare(n, h);
+  return s.finish();
+}
+
+export const publicKeyBytes = (c: Cluster) => fromHex(c.pub.publicKey);
+
+/** Big-endian or little-endian SerializeScalar of an arbitrary integer (no reduction). */
+export function scalarBytes(suite: Suite, n: bigint): Uint8Array {
+  const out = new Uint8Array(suite.scalarLength);
+  let x = n;
+  for (let i = 0; i < out.length; i++) {
+    out[suite.Fn.isLE ? i : out.length - 1 - i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * One DKG participant (`p01`) of an n-member committee, started, with helpers to feed it
+ * envelopes that other members sealed: the way to show it hostile round-1 or round-2 input.
+ */
+export function dkgVictim(id: SuiteId, n = 3, t = 2) {
+  const suite = getSuite(id);
+  const names = Array.from({ length: n }, (_, i) => `p${String(i + 1).padStart(2, '0')}`);
+  const world = makeWorld(names);
+  const keyId = 'k1';
+  const sessionId = 'dkg-k1';
+  const participant = (self: string) =>
+    createDkgParticipant({
+      suite,
+      keyId,
+      sessionId,
+      self,
+      committee: names,
+      threshold: t,
+      identity: (world.parties.get(self) as SimParty).identity,
+      peerKey: world.keyOf,
+      rng,
+    });
+  const victim = participant('p01');
+  const own = victim.start();
+  /** A valid round-1 body of `name` (a fresh polynomial each call). */
+  const round1Of = (name: string) => (participant(name).start().outgoing[0] as Outgoing & { type: 'dkg_round1' }).body;
+  /** Seals `body` as `from`'s round-1 broadcast and feeds it to the victim. */
+  const sendRound1 = (from: string, body: MessageBody<'dkg_round1'>) =>
+    victim.receive(
+      world.open('p01', (world.parties.get(from) as SimParty).sealer.seal({ type: 'dkg_round1', sessionId, to: BROADCAST, body })),
+    );
+  return { suite, world, names, keyId, sessionId, victim, own, participant, round1Of, sendRound1 };
+}
