@@ -112,9 +112,15 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     GLACIS_PORT_FILE: portFile,
     ...env,
   };
+  let boundPort;
+  /** (Re)starts the coordinator; after the first start it keeps its port, so parties find it again. */
   const startCoordinator = () => {
     if (existsSync(portFile)) writeFileSync(portFile, '');
-    const child = startProcess(COORDINATOR_CLI, ['serve', '--data-dir', coordDir], join(logDir, 'coordinator.log'), coordinatorEnv);
+    const portEnv = boundPort === undefined ? {} : { GLACIS_PORT: String(boundPort) };
+    const child = startProcess(COORDINATOR_CLI, ['serve', '--data-dir', coordDir], join(logDir, 'coordinator.log'), {
+      ...coordinatorEnv,
+      ...portEnv,
+    });
     children.set('coordinator', child);
     return child;
   };
@@ -127,6 +133,7 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     'the coordinator to listen',
     timeoutMs,
   );
+  boundPort = actualPort;
   const baseUrl = `http://127.0.0.1:${actualPort}`;
   const wsUrl = `ws://127.0.0.1:${actualPort}/v1/ws`;
   for (const name of init.parties) {
@@ -154,6 +161,8 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     children,
     startParty,
     startCoordinator,
+    /** Resolves once the coordinator answers /v1/health (after a restart). */
+    waitCoordinator: (ms = timeoutMs) => waitFor(async () => (await fetch(`${baseUrl}/v1/health`)).status > 0, 'the coordinator', ms),
     /** Resolves when `n` parties (default all) are connected. */
     waitConnected: (n = init.parties.length, ms = timeoutMs) =>
       waitFor(async () => (await health()).parties?.connected >= n, `${n} connected parties`, ms),

@@ -1,0 +1,82 @@
+/**
+ * A running coordinator: store, orchestrator (party links), HTTP app and listener, wired from a
+ * configuration. The CLI, `npm start` and the containers all start the coordinator through here.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { type AppSettings, buildApp, type CoordinatorApp } from './app.js';
+import { type CoordinatorConfig, partyKeys } from './config.js';
+import { loadIdentityFile } from './identity-file.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createOrchestrator, type RunningOrchestrator, type TransportFaults } from './orchestrator/orchestrator.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/types.js';
+import { installTokens } from './tokens.js';
+
+export interface RunningCoordinator {
+  app: CoordinatorApp;
+  store: Store;
+  orchestrator: RunningOrchestrator;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Appends every envelope sent to or received from a party to this JSONL file (public data only). */
+  wireLog?: string;
+}
+
+/** A wire log for tests and incident analysis: public traffic only (round-2 shares are ciphertext). */
+function wireLogFaults(path: string): TransportFaults {
+  const write = (dir: 'in' | 'out', party: string, envelope: unknown) =>
+    appendFileSync(path, `${JSON.stringify({ dir, party, envelope })}\n`);
+  return {
+    outbound(partyId, env) {
+      write('out', partyId, env);
+      return [env];
+    },
+    inbound(partyId, _msg, env) {
+      write('in', partyId, env);
+      return true;
+    },
+  };
+}
+
+export async function startCoordinator(config: CoordinatorConfig, opts: ServerOptions = {}): Promise<RunningCoordinator> {
+  const logger = createLogger({ level: config.logLevel });
+  const identity = loadIdentityFile(config.identitySeedPath);
+  const store = openSqliteStore({ path: config.databasePath });
+  await installTokens(store, config.tokens);
+  const metrics = createMetrics({ processMetrics: true });
+  const orchestrator = createOrchestrator({
+    identity,
+    parties: partyKeys(config),
+    store,
+    logger,
+    metrics: metrics.orchestrator,
+    dkgTimeoutMs: config.dkgTimeoutMs,
+    requestTimeoutMs: config.signingTimeoutMs,
+    ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
+  });
+  const settings: AppSettings = config;
+  const app = buildApp({ config: settings, store, orchestrator, logger, metrics });
+  orchestrator.attach(app.server);
+  await app.listen({ host: config.host, port: config.port });
+  const port = (app.server.address() as AddressInfo).port;
+  logger.info({ host: config.host, port, parties: config.parties.length }, 'coordinator listening');
+  if (config.portFile) writeFileSync(config.portFile, `${port}\n`);
+  // Accepted requests a previous life left unsettled are finished now (fresh nonces).
+  await orchestrator.recover();
+  return {
+    app,
+    store,
+    orchestrator,
+    port,
+    async close() {
+      await orchestrator.close();
+      await app.close();
+      await store.close();
+    },
+  };
+}
