@@ -190,7 +190,7 @@ export type SettleKind = 'key' | 'signature' | 'operation';
  * They throw `not_found` for an unknown id. They do not write audit events: the caller does.
  */
 export interface Store extends OrchestratorStore {
-  /** True when the store can read and write; used by readiness. */
+  /** True when the store is open and answers a query; used by readiness. */
   ping(): Promise<boolean>;
   /** Releases the database; pending waits resolve `false`. */
   close(): Promise<void>;
