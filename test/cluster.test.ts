@@ -3,6 +3,7 @@
  * processes on 127.0.0.1, driven only through the REST API. Every signature is checked by a
  * verifier that shares no code with Glacis.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,15 +38,19 @@ async function createKey(suite: SuiteId, threshold: number, parties: string[]): 
   return res.body;
 }
 
+/** secp256k1-tr signs 32-byte digests (a sighash), as libsecp256k1's BIP-340 API expects. */
+const messageFor = (suite: SuiteId, text: string) =>
+  suite === 'secp256k1-tr' ? createHash('sha256').update(text).digest() : Buffer.from(text);
+
 async function signAndVerify(key: Key, suite: SuiteId, text: string): Promise<Sig> {
-  const message = Buffer.from(text);
+  const message = messageFor(suite, text);
   const res = await api<Sig>('POST', `/v1/keys/${key.keyId}/signatures?wait=30000`, { message: message.toString('hex') });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   expect(res.body.status, JSON.stringify(res.body.error)).toBe('completed');
   expect(verifyIndependently(suite, key.publicKey, message, res.body.signature), `${verifierName(suite)} rejected the signature`).toBe(
     true,
   );
-  expect(verifyIndependently(suite, key.publicKey, Buffer.from(`${text}!`), res.body.signature)).toBe(false);
+  expect(verifyIndependently(suite, key.publicKey, messageFor(suite, `${text}!`), res.body.signature)).toBe(false);
   return res.body;
 }
 

@@ -62,12 +62,13 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   const settings: AppSettings = config;
   const app = buildApp({ config: settings, store, orchestrator, logger, metrics });
   orchestrator.attach(app.server);
+  // Before listening: a key created through the new listener must not be taken for one an
+  // earlier life left pending. Accepted requests of that life are finished (fresh nonces).
+  await orchestrator.recover();
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
   logger.info({ host: config.host, port, parties: config.parties.length }, 'coordinator listening');
   if (config.portFile) writeFileSync(config.portFile, `${port}\n`);
-  // Accepted requests a previous life left unsettled are finished now (fresh nonces).
-  await orchestrator.recover();
   return {
     app,
     store,

@@ -68,6 +68,7 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
   const early = new Map<string, Envelope[]>();
   let earlyCount = 0;
   const signers = new Map<string, Signer>();
+  const awaitingActivation = new Map<string, Extract<Message, { type: 'commit_request' }>[]>();
 
   const keyOf = (name: string): Uint8Array | undefined => {
     if (name === COORDINATOR) return coordinatorKey;
@@ -91,7 +92,14 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     onEnvelope: (env) => {
       handle(env).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'envelope handling failed'));
     },
-    onConnected: () => undefined,
+    onConnected: () => {
+      // Keys whose certificate we never saw (a crash right after the DKG): ask for it.
+      const pendingKeys = keystore
+        .list()
+        .filter((s) => s.status === 'pending')
+        .map((s) => s.share.keyId);
+      if (pendingKeys.length > 0) send({ type: 'key_sync', sessionId: 'key-sync', to: COORDINATOR, body: { pendingKeys } });
+    },
     onDisconnected: () => undefined,
   });
 
@@ -202,13 +210,24 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       feedDkg(session, msg.sessionId, msg);
       return;
     }
-    if (msg.type === 'dkg_abort') return;
+    if (msg.type === 'dkg_abort') {
+      if (msg.from === COORDINATOR) onDkgAbortForStoredKey(msg);
+      return;
+    }
     // A peer's round 1 can overtake our dkg_start on another path: hold it briefly.
     if (earlyCount >= MAX_EARLY) return;
     const q = early.get(msg.sessionId) ?? [];
     q.push(env);
     early.set(msg.sessionId, q);
     earlyCount++;
+  }
+
+  function onDkgAbortForStoredKey(msg: Extract<Message, { type: 'dkg_abort' }>): void {
+    const stored = keystore.get(msg.body.keyId);
+    if (stored?.status === 'pending') {
+      keystore.discardPending(msg.body.keyId);
+      logger.warn({ keyId: msg.body.keyId, code: msg.body.code }, 'pending share discarded: its DKG failed');
+    }
   }
 
   function onDkgComplete(msg: Extract<Message, { type: 'dkg_complete' }>): void {
@@ -235,6 +254,9 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       if (!signers.has(keyId)) signers.set(keyId, createSigner(stored.share, rng));
       dkgSessions.delete(msg.sessionId);
       logger.info({ keyId, publicKey: pub.publicKey }, 'key active');
+      const waiting = awaitingActivation.get(keyId) ?? [];
+      awaitingActivation.delete(keyId);
+      for (const m of waiting) onCommitRequest(m);
     } catch (e) {
       logger.error({ keyId, code: isProtocolError(e) ? e.code : 'internal', err: (e as Error).message }, 'DKG certificate rejected');
     }
@@ -244,7 +266,14 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     if (!fromCoordinator(msg)) return;
     const signer = signers.get(msg.body.keyId);
     if (!signer) {
-      logger.warn({ keyId: msg.body.keyId }, 'commitments requested for a key this party does not hold');
+      if (keystore.get(msg.body.keyId)?.status === 'pending') {
+        // The certificate is on its way (key_sync after a restart): answer once it is checked.
+        const q = awaitingActivation.get(msg.body.keyId) ?? [];
+        if (q.length < 64) q.push(msg);
+        awaitingActivation.set(msg.body.keyId, q);
+      } else {
+        logger.warn({ keyId: msg.body.keyId }, 'commitments requested for a key this party does not hold');
+      }
       return;
     }
     const commitments = Array.from({ length: msg.body.count }, () => signer.commit());

@@ -43,7 +43,8 @@ describe('keystore at rest', () => {
     const id = generateIdentity(rng);
     initKeystore(dir, { kind: 'kek', kek: rng(32) }).createIdentity(id);
     const seedHex = Buffer.from(id.exportSeed()).toString('hex');
-    for (const f of readdirSync(dir)) if (statSync(join(dir, f)).isFile()) expect(readFileSync(join(dir, f), 'utf8')).not.toContain(seedHex);
+    for (const f of readdirSync(dir))
+      if (statSync(join(dir, f)).isFile()) expect(readFileSync(join(dir, f), 'utf8')).not.toContain(seedHex);
   });
 
   for (const damage of ['flipped byte', 'truncated', 'swapped'] as const) {

@@ -34,6 +34,8 @@ export interface DkgDriver {
   /** Returns false when `sessionId` is not a DKG session this driver runs. */
   onMessage(partyId: string, msg: Message, env: Envelope): boolean;
   onDisconnected(partyId: string): void;
+  /** Answers a party's `key_sync`: the certificate (or the abort) of each key it names. */
+  sync(partyId: string, keyIds: readonly string[]): Promise<void>;
 }
 
 export const dkgSessionId = (keyId: string) => `dkg-${keyId}`;
@@ -164,6 +166,24 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
       if (!run) return msg.sessionId.startsWith('dkg-');
       handle(run, partyId, msg, env)?.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'DKG driver error'));
       return true;
+    },
+    async sync(partyId, keyIds) {
+      for (const keyId of keyIds) {
+        const key = await o.store.getKey(keyId);
+        if (!key || !key.parties.includes(partyId)) continue;
+        const sessionId = dkgSessionId(keyId);
+        if (key.status === 'active' && key.certificate) {
+          link.sendSealed(partyId, { type: 'dkg_complete', sessionId, to: partyId, body: { keyId, confirmations: key.certificate } });
+        } else if (key.status === 'failed') {
+          const error = key.error ?? { code: 'dkg_failed', message: 'the DKG failed' };
+          link.sendSealed(partyId, {
+            type: 'dkg_abort',
+            sessionId,
+            to: partyId,
+            body: { keyId, code: error.code, message: error.message.slice(0, 1024), culprits: [] },
+          });
+        }
+      }
     },
     onDisconnected(partyId) {
       for (const run of [...runs.values()]) {

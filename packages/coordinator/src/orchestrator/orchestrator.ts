@@ -62,6 +62,12 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     sendSealed: (p, out) => transmit(p, sealer.seal(out)),
     forward: transmit,
   };
+  // Connection events are audited off the request path; a closed store (shutdown) must not crash us.
+  const audit = (type: string, data: Record<string, unknown>) => {
+    Promise.resolve(o.store.appendAudit(type, data)).catch((e: unknown) =>
+      log.warn({ type, err: (e as Error).message }, 'audit append failed'),
+    );
+  };
   const connectedCount = () => [...o.parties.keys()].filter((p) => link.isConnected(p)).length;
 
   hub = createConnectionHub({
@@ -71,17 +77,23 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     events: {
       onConnected(partyId) {
         o.metrics.connectedParties(connectedCount());
-        void o.store.appendAudit('party_connected', { partyId });
+        audit('party_connected', { partyId });
         signing?.onConnected(partyId);
       },
       onDisconnected(partyId) {
         o.metrics.connectedParties(connectedCount());
-        void o.store.appendAudit('party_disconnected', { partyId });
+        audit('party_disconnected', { partyId });
         dkg?.onDisconnected(partyId);
         signing?.onDisconnected(partyId);
       },
       onMessage(partyId, msg, env) {
         if (o.faults?.inbound && !o.faults.inbound(partyId, msg, env)) return;
+        if (msg.type === 'key_sync') {
+          dkg
+            ?.sync(partyId, msg.body.pendingKeys)
+            .catch((e: unknown) => log.error({ partyId, err: (e as Error).message }, 'key sync failed'));
+          return;
+        }
         if (dkg?.onMessage(partyId, msg, env)) return;
         if (signing?.onMessage(partyId, msg, env)) return;
         log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no live session; dropped');

@@ -16,6 +16,9 @@ export interface KeyRow {
   publicKey: string | null;
   verifyingShares: Record<string, string> | null;
   groupCommitment: string[] | null;
+  /** The DKG certificate (every member's signed confirmation), once active. */
+  certificate: Envelope[] | null;
+  error: { code: string; message: string } | null;
 }
 
 /** The parts of a signature request the orchestrator reads. */

@@ -57,6 +57,12 @@ export const messageBodySchemas = {
     message: z.string().max(1024),
     culprits: z.array(partyIdSchema).max(255),
   }),
+  /**
+   * Party → coordinator, after each (re)connect: keys whose DKG certificate this party has not
+   * seen. The coordinator answers each with `dkg_complete` (or `dkg_abort`), so a party that
+   * crashed between the last DKG round and the certificate still activates its share.
+   */
+  key_sync: z.strictObject({ pendingKeys: z.array(sessionIdSchema).max(10_000) }),
   /** Coordinator → party: send `count` fresh nonce commitments for `keyId`. */
   commit_request: z.strictObject({ keyId: sessionIdSchema, count: z.number().int().min(1).max(1000) }),
   /** Party → coordinator: fresh nonce commitments. */

@@ -1,0 +1,104 @@
+/**
+ * DESIGN.md invariant 3: a request the API accepted (2xx) is never lost. The coordinator is
+ * SIGKILLed 50 times at random moments while clients keep submitting signing requests (retrying
+ * through the outages with the same Idempotency-Key). Every accepted request ends completed or
+ * failed with a reason, each idempotency key maps to exactly one request across the crashes, and
+ * every completed signature verifies.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+// @ts-expect-error plain ESM module without types
+import { startLocalCluster } from '../scripts/local-cluster.mjs';
+import { verifyIndependently } from './support/independent-verify.js';
+import { restClient } from './support/rest-client.js';
+
+type Cluster = Awaited<ReturnType<typeof startLocalCluster>>;
+const KILLS = 50;
+const dataDir = mkdtempSync(join(tmpdir(), 'glacis-crash-coord-'));
+let cluster: Cluster;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({ dataDir, port: 0, parties: 3, env: { GLACIS_SIGNING_TIMEOUT_MS: '20000' } });
+});
+afterAll(async () => {
+  await cluster?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it(`accepted requests survive ${KILLS} coordinator SIGKILLs under load`, async () => {
+  const api = restClient(cluster.baseUrl, cluster.adminToken);
+  const key = (
+    await api<{ keyId: string; publicKey: string; status: string }>('POST', '/v1/keys?wait=30000', { suite: 'secp256k1-tr', threshold: 2 })
+  ).body;
+  expect(key.status).toBe('active');
+
+  const idsByIdemKey = new Map<string, Set<string>>();
+  const messageOf = new Map<string, Buffer>();
+  let running = true;
+
+  /** Submits one request, retrying through outages with the same Idempotency-Key until accepted. */
+  async function submit(n: number): Promise<void> {
+    const idem = randomUUID();
+    const message = createHash('sha256').update(`coordinator crash test ${n}`).digest(); // a BIP-340 sighash
+    for (;;) {
+      try {
+        const r = await api<{ signatureId: string }>(
+          'POST',
+          `/v1/keys/${key.keyId}/signatures`,
+          { message: message.toString('hex') },
+          { 'idempotency-key': idem },
+        );
+        if (r.status === 202 || r.status === 200) {
+          const set = idsByIdemKey.get(idem) ?? new Set();
+          set.add(r.body.signatureId);
+          idsByIdemKey.set(idem, set);
+          messageOf.set(r.body.signatureId, message);
+          // Ask once more after the answer: a retry must return the same request.
+          if (Math.random() < 0.3) continue;
+          return;
+        }
+        if (r.status >= 500 || r.status === 503) throw new Error(`status ${r.status}`);
+        throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
+      } catch (e) {
+        if ((e as Error).message.startsWith('unexpected')) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  const load = (async () => {
+    let n = 0;
+    while (running) await Promise.all([submit(n++), submit(n++)]);
+  })();
+  for (let k = 0; k < KILLS; k++) {
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 400));
+    await cluster.kill('coordinator', 'SIGKILL');
+    cluster.startCoordinator();
+    await cluster.waitCoordinator();
+  }
+  running = false;
+  await load;
+  await cluster.waitConnected(3);
+
+  for (const [idem, set] of idsByIdemKey) expect(set.size, `idempotency key ${idem} gave several requests`).toBe(1);
+  let completed = 0;
+  for (const id of messageOf.keys()) {
+    const r = await api<{ status: string; signature: string; error: { code: string; message: string } | null }>(
+      'GET',
+      `/v1/signatures/${id}?wait=30000`,
+    );
+    expect(r.status).toBe(200);
+    expect(['completed', 'failed'], `${id} is ${r.body.status}`).toContain(r.body.status);
+    if (r.body.status === 'completed') {
+      completed++;
+      expect(verifyIndependently('secp256k1-tr', key.publicKey, messageOf.get(id) as Buffer, r.body.signature)).toBe(true);
+    } else {
+      expect(r.body.error?.code).toBeTruthy();
+    }
+  }
+  console.log(`[crash-coordinator] ${messageOf.size} accepted requests, ${completed} completed, ${KILLS} coordinator kills`);
+  expect(messageOf.size).toBeGreaterThan(KILLS);
+}, 900_000);
