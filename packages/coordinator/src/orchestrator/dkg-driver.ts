@@ -170,7 +170,7 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
     async sync(partyId, keyIds) {
       for (const keyId of keyIds) {
         const key = await o.store.getKey(keyId);
-        if (!key || !key.parties.includes(partyId)) continue;
+        if (!key?.parties.includes(partyId)) continue;
         const sessionId = dkgSessionId(keyId);
         if (key.status === 'active' && key.certificate) {
           link.sendSealed(partyId, { type: 'dkg_complete', sessionId, to: partyId, body: { keyId, confirmations: key.certificate } });
