@@ -21,7 +21,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'glacis-crash-coord-'));
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({ dataDir, port: 0, parties: 3, env: { GLACIS_SIGNING_TIMEOUT_MS: '20000' } });
+  cluster = await startLocalCluster({ dataDir, port: 0, parties: 3, env: { GLACIS_SIGNING_TIMEOUT_MS: '30000' } });
 });
 afterAll(async () => {
   await cluster?.stop();
@@ -58,7 +58,15 @@ it(`accepted requests survive ${KILLS} coordinator SIGKILLs under load`, async (
           messageOf.set(r.body.signatureId, message);
           // Ask once more after the answer: a retry must return the same request.
           if (Math.random() < 0.3) continue;
-          return;
+          // Closed loop: follow the request to its end (through outages) before the next one.
+          for (;;) {
+            try {
+              const s = await api<{ status: string }>('GET', `/v1/signatures/${r.body.signatureId}?wait=5000`);
+              if (s.status === 200 && !['pending', 'signing'].includes(s.body.status)) return;
+            } catch {
+              await new Promise((res) => setTimeout(res, 20));
+            }
+          }
         }
         if (r.status >= 500 || r.status === 503) throw new Error(`status ${r.status}`);
         throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
@@ -71,10 +79,13 @@ it(`accepted requests survive ${KILLS} coordinator SIGKILLs under load`, async (
 
   const load = (async () => {
     let n = 0;
-    while (running) await Promise.all([submit(n++), submit(n++)]);
+    const client = async () => {
+      while (running) await submit(n++);
+    };
+    await Promise.all([client(), client(), client(), client()]);
   })();
   for (let k = 0; k < KILLS; k++) {
-    await new Promise((r) => setTimeout(r, 50 + Math.random() * 400));
+    await new Promise((r) => setTimeout(r, 200 + Math.random() * 1200));
     await cluster.kill('coordinator', 'SIGKILL');
     cluster.startCoordinator();
     await cluster.waitCoordinator();
@@ -100,5 +111,6 @@ it(`accepted requests survive ${KILLS} coordinator SIGKILLs under load`, async (
     }
   }
   console.log(`[crash-coordinator] ${messageOf.size} accepted requests, ${completed} completed, ${KILLS} coordinator kills`);
-  expect(messageOf.size).toBeGreaterThan(KILLS);
+  expect(messageOf.size).toBeGreaterThanOrEqual(KILLS);
+  expect(completed).toBeGreaterThan(messageOf.size / 2);
 }, 900_000);

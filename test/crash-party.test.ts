@@ -27,13 +27,13 @@ beforeAll(async () => {
     dataDir,
     port: 0,
     parties: 3,
-    env: { GLACIS_WIRE_LOG: wireLog, GLACIS_SIGNING_TIMEOUT_MS: '8000' },
-    partyEnv: { GLACIS_TEST_CRASH_POINTS: 'nonce-recorded:0.02,share-sent:0.02' },
+    env: { GLACIS_WIRE_LOG: wireLog, GLACIS_SIGNING_TIMEOUT_MS: '15000' },
+    partyEnv: { GLACIS_TEST_CRASH_POINTS: 'nonce-recorded:0.004,share-sent:0.004' },
   });
 });
 afterAll(async () => {
   await cluster?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!process.env.GLACIS_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
 });
 
 it(`${SIGNATURES} signatures while parties are SIGKILLed at random moments: no nonce is ever used twice`, async () => {
@@ -46,13 +46,17 @@ it(`${SIGNATURES} signatures while parties are SIGKILLed at random moments: no n
   // Keep every party alive: restart whichever process died (killed by us or by a crash point).
   let running = true;
   let kills = 0;
+  let restarts = 0;
   const supervisor = (async () => {
     while (running) {
       for (const name of cluster.parties) {
         const child = cluster.children.get(name);
-        if (child && (child.exitCode !== null || child.signalCode !== null)) cluster.startParty(name);
+        if (child && (child.exitCode !== null || child.signalCode !== null)) {
+          cluster.startParty(name);
+          restarts++;
+        }
       }
-      if (Math.random() < 0.1) {
+      if (Math.random() < 0.03) {
         const victim = cluster.parties[Math.floor(Math.random() * cluster.parties.length)];
         await cluster.kill(victim, 'SIGKILL');
         kills++;
@@ -61,31 +65,36 @@ it(`${SIGNATURES} signatures while parties are SIGKILLed at random moments: no n
     }
   })();
 
-  const ids: string[] = [];
+  // Eight requests in flight at a time, each followed to its end.
   const messages = new Map<string, Buffer>();
-  const CONCURRENCY = 4;
-  for (let i = 0; i < SIGNATURES; i += CONCURRENCY) {
-    await Promise.all(
-      Array.from({ length: Math.min(CONCURRENCY, SIGNATURES - i) }, async (_, j) => {
-        const message = Buffer.from(`crash test ${i + j}`);
-        const r = await api<{ signatureId: string }>('POST', `/v1/keys/${key.keyId}/signatures`, { message: message.toString('hex') });
-        expect(r.status).toBe(202);
-        ids.push(r.body.signatureId);
-        messages.set(r.body.signatureId, message);
-      }),
-    );
-  }
   const settled = new Map<string, { status: string; signature: string | null; error: { code: string; message: string } | null }>();
-  for (const id of ids) {
-    const r = await api<{ status: string; signature: string | null; error: { code: string; message: string } | null }>(
-      'GET',
-      `/v1/signatures/${id}?wait=30000`,
-    );
-    settled.set(id, r.body);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < SIGNATURES) {
+      const message = Buffer.from(`crash test ${next++}`);
+      const r = await api<{ signatureId: string }>('POST', `/v1/keys/${key.keyId}/signatures`, { message: message.toString('hex') });
+      expect(r.status).toBe(202);
+      messages.set(r.body.signatureId, message);
+      for (;;) {
+        const s = await api<{ status: string; signature: string | null; error: { code: string; message: string } | null }>(
+          'GET',
+          `/v1/signatures/${r.body.signatureId}?wait=30000`,
+        );
+        if (!['pending', 'signing'].includes(s.body.status)) {
+          settled.set(r.body.signatureId, s.body);
+          break;
+        }
+      }
+    }
   }
+  await Promise.all(Array.from({ length: 8 }, worker));
   running = false;
   await supervisor;
 
+  const reasons = new Map<string, number>();
+  for (const s of settled.values())
+    if (s.error) reasons.set(`${s.error.code}: ${s.error.message.slice(0, 60)}`, (reasons.get(s.error.code) ?? 0) + 1);
+  console.log('[crash-party] failure codes', Object.fromEntries(reasons));
   let completed = 0;
   for (const [id, s] of settled) {
     expect(['completed', 'failed'], `${id} ended ${s.status}`).toContain(s.status);

@@ -41,6 +41,7 @@ export class MemoryStore implements OrchestratorStore {
       context: null,
       approvals,
       status: 'pending',
+      deadline: new Date(Date.now() + 60_000).toISOString(),
       signature: null,
       signers: null,
       excluded: [],

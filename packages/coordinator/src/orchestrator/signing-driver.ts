@@ -186,7 +186,10 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       };
       runs.set(signatureId, run);
       bySession.set(run.commitSessionId, run);
-      run.deadline = o.clock.setTimeout(() => feed(run, { type: 'deadline' }), o.requestTimeoutMs);
+      // The deadline was fixed when the request was accepted; it survives coordinator restarts.
+      const stored = Date.parse(request.deadline);
+      const remaining = Number.isFinite(stored) ? Math.max(0, stored - o.clock.now()) : o.requestTimeoutMs;
+      run.deadline = o.clock.setTimeout(() => feed(run, { type: 'deadline' }), remaining);
       await o.store.markSigning(signatureId);
       for (const p of key.parties) askForCommitment(run, p);
     },

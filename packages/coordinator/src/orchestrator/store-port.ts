@@ -29,6 +29,8 @@ export interface SignatureRow {
   context: unknown;
   approvals: Approval[];
   status: 'pending' | 'signing' | 'completed' | 'failed' | 'rejected';
+  /** RFC 3339: the request fails with `insufficient_parties` if not completed by then. */
+  deadline: string;
 }
 
 export interface OrchestratorStore {
