@@ -9,13 +9,13 @@
  * malicious (excluded for this request); slowness or silence never does. The first valid
  * aggregate ends the request; at most n − t + 1 sessions are ever started.
  */
-import { fromHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite } from '../suites.js';
 import type { Approval, MessageBody, NonceCommitmentWire } from '../wire/messages.js';
 import { type Aggregator, createAggregator } from './aggregator.js';
+import { parseNonceCommitment } from './commitment-points.js';
 
 export type RoastInput =
   /** A fresh commitment from `from` (the answer to a commit request). */
@@ -121,8 +121,8 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   function becomeReady(party: string, c: NonceCommitmentWire | null, out: RoastAction[]): void {
     if (c === null || excluded.has(party) || inSession.has(party)) return;
     try {
-      suite.parseElement(fromHex(c.hiding, 'hiding'), 'hiding commitment', party);
-      suite.parseElement(fromHex(c.binding, 'binding'), 'binding commitment', party);
+      // Decoded once: the aggregator of the session this commitment joins reuses the result.
+      parseNonceCommitment(suite, c, '', party);
     } catch (e) {
       exclude(party, 'invalid_point', `invalid commitment: ${(e as Error).message}`, out);
       return;

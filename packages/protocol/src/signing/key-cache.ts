@@ -1,0 +1,128 @@
+/**
+ * A public key package decoded for signing-session arithmetic, once per key rather than once per
+ * session or per share: the group key and (on first use) each verifying share are decoded and
+ * validated (RFC 9591 §3.1 DeserializeElement, through `suite.parseElement`) a single time and
+ * kept as points. noble's aggregate/verifyShare re-decode and re-validate them on every call.
+ *
+ * secp256k1-tr: the points are kept exactly as noble's `adjustPublic` (frostPubToEvenY) leaves
+ * them: when the group key has odd Y, the group key and every verifying share are negated, so the
+ * group key is the even-Y point BIP-340 verifiers lift from its x-only encoding.
+ */
+import type { FrostPublic } from '@noble/curves/abstract/frost.js';
+import { ProtocolError } from '../errors.js';
+import { type PublicKeyPackage, toFrostPublic } from '../keys.js';
+import { type GroupPoint, getSuite, type Suite } from '../suites.js';
+
+/** A key ready for signing-session arithmetic. Immutable apart from its lazily filled caches. */
+export interface PreparedKey {
+  readonly suite: Suite;
+  /** RFC 9591 MIN_PARTICIPANTS / MAX_PARTICIPANTS of the key. */
+  readonly signers: { readonly min: number; readonly max: number };
+  /** Group public key as signing uses it (even-Y for secp256k1-tr). */
+  readonly groupKey: GroupPoint;
+  /** SerializeElement(groupKey): what the binding-factor input and the challenge hash. */
+  readonly groupKeyBytes: Uint8Array;
+  /** True when `identifier` has a verifying share in the package (not decoded by this). */
+  hasVerifyingShare(identifier: string): boolean;
+  /**
+   * The verifying share of `identifier`, validated on first use and cached (negated with the
+   * group key for secp256k1-tr). Throws `invalid_point` (no culprit: the package is ours, not a
+   * peer's) when the package holds an invalid element, `not_in_committee` when it holds none.
+   */
+  verifyingShare(identifier: string): GroupPoint;
+  /**
+   * The group key, switched to noble's precomputed-window multiplication once the key has signed
+   * often enough to amortize building the window table (see `PRECOMPUTE_AFTER`).
+   */
+  groupKeyForMultiply(): GroupPoint;
+}
+
+/**
+ * Sessions after which the group key gets a precomputed wNAF table. c·PK is one of the three
+ * scalar multiplications of the aggregate check; with a W=4 table it costs about a third, but the
+ * table costs roughly ten multiplications to build and ~100–150 KB to hold, so a key earns one
+ * only once it is clearly in regular use.
+ */
+export const PRECOMPUTE_AFTER = 8;
+const PRECOMPUTE_WINDOW = 4;
+
+type Precomputable = { precompute(windowSize: number, isLazy?: boolean): unknown };
+
+/** Decodes `pub` (noble's identifier-keyed public package) for `suite`. Not cached. */
+export function prepareKey(suite: Suite, pub: FrostPublic): PreparedKey {
+  const raw = pub.commitments[0];
+  if (raw === undefined) throw new ProtocolError('invalid_encoding', 'public package has no group commitment');
+  let groupKey = suite.parseElement(raw, 'group public key');
+  let groupKeyBytes: Uint8Array = raw.slice();
+  // secp256k1-tr (noble adjustPublic): an odd-Y group key and its shares are negated.
+  const negate = suite.id === 'secp256k1-tr' && raw[0] === 0x03;
+  if (negate) {
+    groupKey = groupKey.negate();
+    groupKeyBytes = groupKey.toBytes();
+  }
+  const encoded = new Map(Object.entries(pub.verifyingShares));
+  const decoded = new Map<string, GroupPoint>();
+  let uses = 0;
+  let precomputed = false;
+  return Object.freeze({
+    suite,
+    signers: Object.freeze({ min: pub.signers.min, max: pub.signers.max }),
+    groupKey,
+    groupKeyBytes,
+    hasVerifyingShare: (identifier: string) => encoded.has(identifier),
+    verifyingShare(identifier: string) {
+      let p = decoded.get(identifier);
+      if (p === undefined) {
+        const bytes = encoded.get(identifier);
+        if (bytes === undefined) throw new ProtocolError('not_in_committee', `no verifying share for identifier ${identifier}`);
+        p = suite.parseElement(bytes, `verifying share of ${identifier}`);
+        if (negate) p = p.negate();
+        decoded.set(identifier, p);
+      }
+      return p;
+    },
+    groupKeyForMultiply() {
+      if (!precomputed && ++uses >= PRECOMPUTE_AFTER) {
+        (groupKey as unknown as Precomputable).precompute(PRECOMPUTE_WINDOW, true);
+        precomputed = true;
+      }
+      return groupKey;
+    },
+  });
+}
+
+/**
+ * How many decoded keys the coordinator keeps. A coordinator rebuilds PublicKeyPackage objects per
+ * request (from its store), so entries are found by content, not identity; the bound caps memory
+ * (a few KB per key, plus the window table of a busy key) whatever the number of keys.
+ */
+export const KEY_CACHE_SIZE = 64;
+const keyCache = new Map<string, PreparedKey>();
+
+/**
+ * Everything `prepareKey(toFrostPublic(pkg))` reads, so equal fingerprints mean equal decoded keys.
+ * Content, not object identity: a caller mutating a package in place gets a fresh decode.
+ */
+function fingerprint(pkg: PublicKeyPackage): string {
+  const parts = [pkg.suite, String(pkg.threshold), String(pkg.committee.length), pkg.groupCommitment[0] ?? ''];
+  for (const [party, hex] of Object.entries(pkg.verifyingShares)) parts.push(`${party}=${hex}`);
+  return parts.join('\n');
+}
+
+/** The prepared form of a Glacis public key package, from a small LRU cache keyed by content. */
+export function preparedKeyFor(pkg: PublicKeyPackage): PreparedKey {
+  const fp = fingerprint(pkg);
+  const hit = keyCache.get(fp);
+  if (hit !== undefined) {
+    keyCache.delete(fp); // refresh LRU position
+    keyCache.set(fp, hit);
+    return hit;
+  }
+  const key = prepareKey(getSuite(pkg.suite), toFrostPublic(pkg));
+  keyCache.set(fp, key);
+  if (keyCache.size > KEY_CACHE_SIZE) {
+    const oldest = keyCache.keys().next().value;
+    if (oldest !== undefined) keyCache.delete(oldest);
+  }
+  return key;
+}
