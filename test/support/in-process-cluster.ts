@@ -57,7 +57,7 @@ export async function startInProcessCluster(
   const coordinatorIdentity = generateIdentity(rng);
   const identities = new Map(names.map((n) => [n, generateIdentity(rng)]));
   const kek = new Map(names.map((n) => [n, rng(32)]));
-  const store = new MemoryStore();
+  const store = new MemoryStore(opts.requestTimeoutMs ?? 10_000);
   const orchestrator = createOrchestrator({
     identity: coordinatorIdentity,
     parties: new Map([...identities].map(([n, id]) => [n, id.publicKey])),

@@ -19,6 +19,9 @@ export class MemoryStore implements OrchestratorStore {
   readonly audit: { type: string; data: Record<string, unknown> }[] = [];
   private waiters: (() => void)[] = [];
 
+  /** `deadlineMs`: how long after acceptance a request's deadline falls (the API's signing timeout). */
+  constructor(private readonly deadlineMs = 60_000) {}
+
   addKey(keyId: string, suite: SuiteId, threshold: number, parties: string[]): void {
     this.keys.set(keyId, {
       keyId,
@@ -41,7 +44,7 @@ export class MemoryStore implements OrchestratorStore {
       context: null,
       approvals,
       status: 'pending',
-      deadline: new Date(Date.now() + 60_000).toISOString(),
+      deadline: new Date(Date.now() + this.deadlineMs).toISOString(),
       signature: null,
       signers: null,
       excluded: [],
