@@ -67,3 +67,19 @@ describe('orchestration over WebSockets (in-process)', () => {
     expect(key.error?.code).toBe('parties_unavailable');
   });
 });
+
+describe('per-party state', () => {
+  it('reports connection, readiness, exclusions and signing latency per party', async () => {
+    cluster = await startInProcessCluster(['p1', 'p2', 'p3']);
+    await dkg(cluster, 'k1', 'ed25519', 2, ['p1', 'p2', 'p3']);
+    expect((await sign(cluster, 's1', 'k1', utf8('measure me'))).status).toBe('completed');
+    await cluster.stopParty('p3');
+    const byId = new Map(cluster.orchestrator.parties().map((p) => [p.partyId, p]));
+    expect(byId.get('p3')).toMatchObject({ connected: false, excludedCount: 0 });
+    const signers = cluster.store.signatures.get('s1')!.signers!;
+    for (const p of signers) {
+      expect(byId.get(p)?.connected).toBe(true);
+      expect(byId.get(p)?.latencyMs).toBeGreaterThan(0);
+    }
+  });
+});

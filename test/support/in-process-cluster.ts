@@ -30,6 +30,7 @@ export const nullMetrics: OrchestratorMetrics = {
   connectedParties: () => undefined,
   wsRejected: () => undefined,
   partyExcluded: () => undefined,
+  partyLatency: () => undefined,
 };
 
 export interface InProcessCluster {

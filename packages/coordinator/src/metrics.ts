@@ -23,6 +23,12 @@ export interface CoordinatorMetrics {
   readonly wsRejected: Counter<'reason'>;
   /** glacis_party_exclusions_total{party}. */
   readonly partyExclusions: Counter<'party'>;
+  /** glacis_party_connected{party} (set at scrape time). */
+  readonly partyConnected: Gauge<'party'>;
+  /** glacis_party_ready{party}: in-flight requests holding a fresh commitment of the party (scrape time). */
+  readonly partyReady: Gauge<'party'>;
+  /** glacis_party_sign_latency_seconds{party}: signing package sent → share received. */
+  readonly partyLatency: Histogram<'party'>;
   /** The orchestrator's view of the above. */
   readonly orchestrator: OrchestratorMetrics;
 }
@@ -84,6 +90,26 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     registers,
   });
 
+  const partyConnected = new Gauge({
+    name: 'glacis_party_connected',
+    help: 'Whether the party has a live authenticated connection (1) or not (0)',
+    labelNames: ['party'] as const,
+    registers,
+  });
+  const partyReady = new Gauge({
+    name: 'glacis_party_ready',
+    help: 'In-flight signing requests holding a fresh commitment of the party',
+    labelNames: ['party'] as const,
+    registers,
+  });
+  const partyLatency = new Histogram({
+    name: 'glacis_party_sign_latency_seconds',
+    help: 'Time from a signing package sent to the party until its share arrived',
+    labelNames: ['party'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+
   const orchestrator: OrchestratorMetrics = {
     sessionEnded(kind, outcome, seconds) {
       (kind === 'dkg' ? dkgSessions : signingSessions).inc({ outcome });
@@ -92,6 +118,7 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     connectedParties: (count) => connectedParties.set(count),
     wsRejected: (reason) => wsRejected.inc({ reason }),
     partyExcluded: (party) => partyExclusions.inc({ party }),
+    partyLatency: (party, seconds) => partyLatency.observe({ party }, seconds),
   };
 
   return Object.freeze({
@@ -103,6 +130,9 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     sessionDuration,
     wsRejected,
     partyExclusions,
+    partyConnected,
+    partyReady,
+    partyLatency,
     orchestrator,
   });
 }

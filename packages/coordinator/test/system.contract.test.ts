@@ -137,7 +137,15 @@ describe('GET /v1/parties', () => {
         ['bob', false],
         ['carol', true],
       ]);
-      expect(Object.keys(parties[0]).sort()).toEqual(['connected', 'identityKey', 'lastSeenAt', 'partyId']);
+      expect(Object.keys(parties[0]).sort()).toEqual([
+        'connected',
+        'excludedCount',
+        'identityKey',
+        'lastSeenAt',
+        'latencyMs',
+        'partyId',
+        'ready',
+      ]);
     }
   });
 

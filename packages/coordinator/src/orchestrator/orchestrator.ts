@@ -103,7 +103,29 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
   });
   const keyOf = (p: string) => o.parties.get(p);
   dkg = createDkgDriver({ store: o.store, link, clock, logger: log, metrics: o.metrics, keyOf, timeoutMs: o.dkgTimeoutMs });
-  signing = createSigningDriver({ store: o.store, link, clock, logger: log, metrics: o.metrics, requestTimeoutMs: o.requestTimeoutMs });
+  // Per-party state for /v1/parties and metrics: exclusions and a smoothed signing round trip.
+  const excludedCount = new Map<string, number>();
+  const latencyMs = new Map<string, number>();
+  const metrics: OrchestratorMetrics = {
+    ...o.metrics,
+    partyExcluded(partyId) {
+      excludedCount.set(partyId, (excludedCount.get(partyId) ?? 0) + 1);
+      o.metrics.partyExcluded(partyId);
+    },
+  };
+  signing = createSigningDriver({
+    store: o.store,
+    link,
+    clock,
+    logger: log,
+    metrics,
+    requestTimeoutMs: o.requestTimeoutMs,
+    onLatency(partyId, ms) {
+      const prev = latencyMs.get(partyId);
+      latencyMs.set(partyId, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
+      o.metrics.partyLatency(partyId, ms / 1000);
+    },
+  });
 
   return {
     parties(): PartyStatus[] {
@@ -114,6 +136,9 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           identityKey: toHex(key),
           connected: link.isConnected(partyId),
           lastSeenAt: hub?.lastSeen(partyId)?.toISOString() ?? null,
+          ready: signing?.readyCount(partyId) ?? 0,
+          excludedCount: excludedCount.get(partyId) ?? 0,
+          latencyMs: latencyMs.has(partyId) ? Math.round((latencyMs.get(partyId) as number) * 10) / 10 : null,
         }));
     },
     allConnected: (ids) => ids.every((p) => link.isConnected(p)),

@@ -7,6 +7,8 @@ export interface OrchestratorMetrics {
   connectedParties(count: number): void;
   wsRejected(reason: string): void;
   partyExcluded(partyId: string): void;
+  /** Time from a signing package sent to the party's share received. */
+  partyLatency(partyId: string, seconds: number): void;
 }
 
 /** Sending to parties. */

@@ -26,6 +26,8 @@ interface RequestRun {
   commitSessionId: string;
   sessionIds: Set<string>;
   asked: Set<string>;
+  /** When each signer was sent its package, per session. */
+  sentAt: Map<string, number>;
   startedAt: number;
   deadline: { cancel(): void };
 }
@@ -38,6 +40,8 @@ export interface SigningDriverOptions {
   metrics: OrchestratorMetrics;
   /** How long a request may take before it fails with `insufficient_parties`. */
   requestTimeoutMs: number;
+  /** Reports a signer's package-to-share round trip, ms. */
+  onLatency?: (partyId: string, ms: number) => void;
 }
 
 export interface SigningDriver {
@@ -47,6 +51,8 @@ export interface SigningDriver {
   onDisconnected(partyId: string): void;
   /** Requests in flight. */
   readonly inFlight: number;
+  /** In-flight requests for which `partyId` is ready. */
+  readyCount(partyId: string): number;
 }
 
 function publicPackage(key: KeyRow): PublicKeyPackage {
@@ -93,7 +99,10 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           run.sessionIds.add(a.sessionId);
           bySession.set(a.sessionId, run);
           logger.debug({ signatureId: id, sessionId: a.sessionId, signers: a.to }, 'signing session started');
-          for (const p of a.to) link.sendSealed(p, { type: 'signing_package', sessionId: a.sessionId, to: p, body: a.pkg });
+          for (const p of a.to) {
+            run.sentAt.set(`${a.sessionId}:${p}`, o.clock.now());
+            link.sendSealed(p, { type: 'signing_package', sessionId: a.sessionId, to: p, body: a.pkg });
+          }
           break;
         case 'exclude':
           logger.warn({ signatureId: id, partyId: a.party, code: a.code }, 'party excluded');
@@ -156,6 +165,11 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     get inFlight() {
       return runs.size;
     },
+    readyCount(partyId) {
+      let n = 0;
+      for (const run of runs.values()) if (run.roast.ready.includes(partyId)) n++;
+      return n;
+    },
     async start(signatureId) {
       if (runs.has(signatureId)) return;
       const request = await o.store.getSignature(signatureId);
@@ -181,6 +195,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         commitSessionId: `${signatureId}-${o.clock.now().toString(36)}-c`,
         sessionIds: new Set(),
         asked: new Set(),
+        sentAt: new Map(),
         startedAt: o.clock.now(),
         deadline: { cancel: () => undefined },
       };
@@ -202,9 +217,15 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           if (c && msg.body.keyId === run.key.keyId) feed(run, { type: 'commitment', from: partyId, commitment: c });
           break;
         }
-        case 'signature_share':
+        case 'signature_share': {
+          const sent = run.sentAt.get(`${msg.sessionId}:${partyId}`);
+          if (sent !== undefined) {
+            run.sentAt.delete(`${msg.sessionId}:${partyId}`);
+            o.onLatency?.(partyId, o.clock.now() - sent);
+          }
           feed(run, { type: 'share', from: partyId, sessionId: msg.sessionId, share: msg.body.share, next: msg.body.next });
           break;
+        }
         case 'sign_refused':
           feed(run, { type: 'refused', from: partyId, sessionId: msg.sessionId, code: msg.body.code, message: msg.body.message });
           break;

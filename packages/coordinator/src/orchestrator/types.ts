@@ -13,6 +13,12 @@ export interface PartyStatus {
   connected: boolean;
   /** RFC 3339 time of the last frame from this party, or null if never seen. */
   lastSeenAt: string | null;
+  /** In-flight signing requests for which the coordinator holds a fresh commitment of this party. */
+  ready: number;
+  /** Times this party was excluded from a request (invalid share or refusal) since start. */
+  excludedCount: number;
+  /** Smoothed time from signing package sent to share received, ms; null before the first share. */
+  latencyMs: number | null;
 }
 
 export interface Orchestrator {

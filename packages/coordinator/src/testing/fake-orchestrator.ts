@@ -69,6 +69,9 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
         identityKey: identityKeys.get(partyId) as string,
         connected: connected.has(partyId),
         lastSeenAt: lastSeen.get(partyId) ?? null,
+        ready: 0,
+        excludedCount: 0,
+        latencyMs: null,
       }));
     },
     allConnected: (ids) => ids.every((p) => connected.has(p)),

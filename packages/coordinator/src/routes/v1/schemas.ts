@@ -175,7 +175,17 @@ export const auditListSchema = z.object({ events: z.array(auditEventSchema), nex
 
 /** GET /v1/parties. */
 export const partyListSchema200 = z.object({
-  parties: z.array(z.object({ partyId: z.string(), identityKey: z.string(), connected: z.boolean(), lastSeenAt: time.nullable() })),
+  parties: z.array(
+    z.object({
+      partyId: z.string(),
+      identityKey: z.string(),
+      connected: z.boolean(),
+      lastSeenAt: time.nullable(),
+      ready: z.int().describe('in-flight signing requests holding a fresh commitment of this party'),
+      excludedCount: z.int().describe('exclusions from requests (invalid share or refusal) since the coordinator started'),
+      latencyMs: z.number().nullable().describe('smoothed signing round trip (package sent → share received), ms'),
+    }),
+  ),
 });
 
 /** GET /v1/health (200 and 503 alike). */

@@ -42,7 +42,12 @@ export function systemRoutes(app: ZodApp, deps: RouteDeps, openapi: () => unknow
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics (text format)' } }, async (_request, reply) => {
     // The gauge is read from the source of truth at scrape time rather than trusted to events.
-    metrics.connectedParties.set(orchestrator.parties().filter((p) => p.connected).length);
+    const parties = orchestrator.parties();
+    metrics.connectedParties.set(parties.filter((p) => p.connected).length);
+    for (const p of parties) {
+      metrics.partyConnected.set({ party: p.partyId }, p.connected ? 1 : 0);
+      metrics.partyReady.set({ party: p.partyId }, p.ready);
+    }
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
