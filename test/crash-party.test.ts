@@ -28,7 +28,7 @@ beforeAll(async () => {
     port: 0,
     parties: 3,
     env: { GLACIS_WIRE_LOG: wireLog, GLACIS_SIGNING_TIMEOUT_MS: '15000' },
-    partyEnv: { GLACIS_TEST_CRASH_POINTS: 'nonce-recorded:0.004,share-sent:0.004' },
+    partyEnv: { GLACIS_TEST_CRASH_POINTS: 'nonce-recorded:0.012,share-sent:0.012' },
   });
 });
 afterAll(async () => {
