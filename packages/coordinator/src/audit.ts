@@ -1,24 +1,21 @@
 /**
- * The audit log's hash chain. Each event commits to the one before it:
+ * The coordinator's audit log over the protocol's hash chain (the same construction the parties'
+ * share logs use; see @glacis/protocol audit-chain):
  *
  *   hash = hex(SHA-256("glacis/audit/v1" ‖ 0x00 ‖ canonicalJson({at, data, prevHash, seq, type})))
  *
  * with the first event's prevHash 64 zeros. Anyone holding an exported log can recompute it with
  * verifyAuditChain; editing, inserting or deleting any row breaks every later link.
  */
-import { createHash } from 'node:crypto';
-import { canonicalBytes } from '@glacis/protocol';
+import { auditEventHash, GENESIS_HASH } from '@glacis/protocol';
 import type { AuditEvent, JsonObject, JsonValue } from './store/types.js';
 
-/** The prevHash of the first event. */
-export const GENESIS_HASH = '0'.repeat(64);
-const AUDIT_DOMAIN = 'glacis/audit/v1';
+export { GENESIS_HASH };
 const MAX_DEPTH = 16;
 
 /** The hash of an event from its fields (everything but `hash`). */
 export function auditHash(e: Omit<AuditEvent, 'hash'>): string {
-  const bytes = canonicalBytes(AUDIT_DOMAIN, { at: e.at, data: e.data, prevHash: e.prevHash, seq: e.seq, type: e.type });
-  return createHash('sha256').update(bytes).digest('hex');
+  return auditEventHash(e);
 }
 
 /**
