@@ -21,6 +21,8 @@ export interface OrchestratorOptions {
   metrics: OrchestratorMetrics;
   dkgTimeoutMs: number;
   requestTimeoutMs: number;
+  /** ROAST: how long an open session may run before another starts beside it (default 250 ms). */
+  sessionGraceMs?: number;
   clock?: Clock;
   /** Fault injection for tests and the LAN bench: rewrite, drop or duplicate traffic per party. */
   faults?: TransportFaults;
@@ -120,6 +122,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     logger: log,
     metrics,
     requestTimeoutMs: o.requestTimeoutMs,
+    sessionGraceMs: o.sessionGraceMs ?? 250,
     onLatency(partyId, ms) {
       const prev = latencyMs.get(partyId);
       latencyMs.set(partyId, prev === undefined ? ms : prev * 0.8 + ms * 0.2);

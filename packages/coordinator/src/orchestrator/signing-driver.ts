@@ -30,6 +30,7 @@ interface RequestRun {
   sentAt: Map<string, number>;
   startedAt: number;
   deadline: { cancel(): void };
+  wake?: { cancel(): void };
 }
 
 export interface SigningDriverOptions {
@@ -40,6 +41,8 @@ export interface SigningDriverOptions {
   metrics: OrchestratorMetrics;
   /** How long a request may take before it fails with `insufficient_parties`. */
   requestTimeoutMs: number;
+  /** ROAST session grace (see RoastOptions.sessionGraceMs). */
+  sessionGraceMs?: number;
   /** Reports a signer's package-to-share round trip, ms. */
   onLatency?: (partyId: string, ms: number) => void;
 }
@@ -86,6 +89,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
 
   function finish(run: RequestRun): void {
     run.deadline.cancel();
+    run.wake?.cancel();
     runs.delete(run.request.signatureId);
     bySession.delete(run.commitSessionId);
     for (const s of run.sessionIds) bySession.delete(s);
@@ -129,6 +133,10 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           o.metrics.sessionEnded('signing', 'completed', (o.clock.now() - run.startedAt) / 1000);
           break;
         }
+        case 'wake_at':
+          run.wake?.cancel();
+          run.wake = o.clock.setTimeout(() => feed(run, { type: 'tick' }), Math.max(0, a.at - o.clock.now()));
+          break;
         case 'failed': {
           finish(run);
           const error = { code: a.code, message: a.message };
@@ -153,7 +161,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   function feed(run: RequestRun, input: RoastInput): void {
     let actions: RoastAction[];
     try {
-      actions = run.roast.handle(input);
+      actions = run.roast.handle(input, o.clock.now());
     } catch (e) {
       logger.error({ signatureId: run.request.signatureId, err: (e as Error).message }, 'ROAST input rejected');
       return;
@@ -187,6 +195,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         approvals: request.approvals,
         // A fresh suffix per start: sessions of an earlier coordinator life are never reused.
         sessionId: (n) => `${signatureId}-${o.clock.now().toString(36)}-s${n}`,
+        sessionGraceMs: o.sessionGraceMs ?? 0,
       });
       const run: RequestRun = {
         request,

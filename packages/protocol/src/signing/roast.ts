@@ -27,13 +27,17 @@ export type RoastInput =
   /** `party` lost its connection: its commitment may never be answered; it is not blamed. */
   | { type: 'unavailable'; party: string }
   /** The request's deadline passed. */
-  | { type: 'deadline' };
+  | { type: 'deadline' }
+  /** A `wake_at` the driver was asked for has come. */
+  | { type: 'tick' };
 
 export type RoastAction =
   | { type: 'send_package'; sessionId: string; to: readonly string[]; pkg: MessageBody<'signing_package'> }
   | { type: 'exclude'; party: string; code: string; reason: string }
   | { type: 'completed'; sessionId: string; signature: Uint8Array; signers: readonly string[] }
-  | { type: 'failed'; code: 'insufficient_parties' | 'rejected'; message: string };
+  | { type: 'failed'; code: 'insufficient_parties' | 'rejected'; message: string }
+  /** Feed a `tick` at (or after) this time. */
+  | { type: 'wake_at'; at: number };
 
 export interface RoastOptions {
   key: PublicKeyPackage;
@@ -43,9 +47,15 @@ export interface RoastOptions {
   approvals?: Approval[];
   /** Names the n-th session of this request (a driver-chosen unique id). */
   sessionId: (n: number) => string;
+  /**
+   * While a session younger than this is still open, enough ready parties do not start another
+   * one yet (0: start at once, as in the paper). On the happy path with n > t this saves a
+   * redundant session per request; liveness is unchanged, a stall costs at most this much more.
+   */
+  sessionGraceMs?: number;
 }
 
-type Session = { aggregator: Aggregator; signers: readonly string[]; open: boolean };
+type Session = { aggregator: Aggregator; signers: readonly string[]; open: boolean; startedAt: number };
 
 export interface RoastCoordinator {
   readonly phase: 'running' | 'completed' | 'failed';
@@ -55,8 +65,8 @@ export interface RoastCoordinator {
   readonly sessionsStarted: number;
   /** Parties excluded from this request, with why. */
   readonly excluded: ReadonlyMap<string, string>;
-  /** Feeds one input; returns what the driver must do, in order. */
-  handle(input: RoastInput): RoastAction[];
+  /** Feeds one input at time `now` (ms; the driver's clock); returns what to do, in order. */
+  handle(input: RoastInput, now?: number): RoastAction[];
 }
 
 export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
@@ -74,6 +84,9 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   const refusedBy = new Set<string>();
   const sessions = new Map<string, Session>();
   let started = 0;
+  let now = 0;
+  let wakeAt: number | undefined;
+  const grace = o.sessionGraceMs ?? 0;
 
   function exclude(party: string, code: string, reason: string, out: RoastAction[]): void {
     if (excluded.has(party)) return;
@@ -99,6 +112,16 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
 
   function maybeStartSession(out: RoastAction[]): void {
     if (phase !== 'running' || ready.size < t || started >= maxSessions) return;
+    let youngest = Number.NEGATIVE_INFINITY;
+    for (const s of sessions.values()) if (s.open && s.startedAt > youngest) youngest = s.startedAt;
+    if (grace > 0 && now - youngest < grace) {
+      const at = youngest + grace;
+      if (wakeAt !== at) {
+        wakeAt = at;
+        out.push({ type: 'wake_at', at });
+      }
+      return;
+    }
     const signers = [...ready.keys()].slice(0, t);
     const aggregator = createAggregator({
       key: o.key,
@@ -110,7 +133,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitmentWire);
     const pkg = aggregator.buildPackage(signers);
     const sessionId = o.sessionId(started++);
-    sessions.set(sessionId, { aggregator, signers, open: true });
+    sessions.set(sessionId, { aggregator, signers, open: true, startedAt: now });
     for (const p of signers) {
       ready.delete(p);
       inSession.set(p, sessionId);
@@ -172,7 +195,8 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     get excluded() {
       return excluded;
     },
-    handle(input) {
+    handle(input, at) {
+      if (at !== undefined) now = at;
       const out: RoastAction[] = [];
       if (phase !== 'running') return out;
       switch (input.type) {
@@ -203,6 +227,8 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
           }
           break;
         }
+        case 'tick':
+          break;
         case 'deadline':
           phase = 'failed';
           out.push({
