@@ -11,6 +11,7 @@ import { auditEventHash, GENESIS_HASH } from '@glacis/protocol';
 import type { AuditEvent, JsonObject, JsonValue } from './store/types.js';
 
 export { GENESIS_HASH };
+
 const MAX_DEPTH = 16;
 
 /** The hash of an event from its fields (everything but `hash`). */
