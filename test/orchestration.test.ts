@@ -83,3 +83,26 @@ describe('per-party state', () => {
     }
   });
 });
+
+describe('preprocessed commitments', () => {
+  it('after the first request, signing needs one round trip: no per-request commit requests', async () => {
+    const perRequest: string[] = [];
+    cluster = await startInProcessCluster(['p1', 'p2', 'p3'], {
+      faults: {
+        outbound(_partyId, env) {
+          if (env.type === 'commit_request' && !env.sessionId.startsWith('pool-')) perRequest.push(env.sessionId);
+          return [env];
+        },
+      },
+    });
+    await dkg(cluster, 'k1', 'ed25519', 2, ['p1', 'p2', 'p3']);
+    expect((await sign(cluster, 's1', 'k1', utf8('warm up'))).status).toBe('completed');
+    const afterFirst = perRequest.length;
+    expect(afterFirst).toBeGreaterThan(0); // the pool was empty
+    for (let i = 2; i <= 5; i++) {
+      const s = await sign(cluster, `s${i}`, 'k1', utf8(`pooled ${i}`));
+      expect(s.status).toBe('completed');
+    }
+    expect(perRequest.length).toBe(afterFirst);
+  });
+});

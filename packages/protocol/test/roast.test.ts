@@ -138,4 +138,17 @@ describe('ROAST coordinator', () => {
     expect(roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg)).some((a) => a.type === 'completed')).toBe(true);
     expect(roast.excluded.size).toBe(0);
   });
+
+  it('a signer that withdraws (lost its nonce) leaves the session unblamed and can rejoin', () => {
+    const { c, signers, roast } = setup(3, 2);
+    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle({ type: 'withdrawn', from: 'p02', sessionId: s0!.sessionId });
+    roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg));
+    signers.set('p02', createSigner(c.share('p02'), rng));
+    const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle(answer(signers, 'p01', s1!.sessionId, s1!.pkg));
+    expect(roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg)).some((a) => a.type === 'completed')).toBe(true);
+    expect(roast.excluded.size).toBe(0);
+  });
 });

@@ -16,6 +16,7 @@ import {
   toHex,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
+import { type CommitmentPool, createCommitmentPool } from './commitment-pool.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import type { KeyRow, OrchestratorStore, SignatureRow } from './store-port.js';
 
@@ -41,6 +42,8 @@ export interface SigningDriverOptions {
   metrics: OrchestratorMetrics;
   /** How long a request may take before it fails with `insufficient_parties`. */
   requestTimeoutMs: number;
+  /** Preprocessed commitments kept per (key, party); 0 disables the pool (default 32). */
+  poolTarget?: number;
   /** ROAST session grace (see RoastOptions.sessionGraceMs). */
   sessionGraceMs?: number;
   /** Reports a signer's package-to-share round trip, ms. */
@@ -56,6 +59,11 @@ export interface SigningDriver {
   readonly inFlight: number;
   /** In-flight requests for which `partyId` is ready. */
   readyCount(partyId: string): number;
+}
+
+/** Refusals that are the party's own decision about this request (its policy, or not holding the key). */
+function isPolicyRefusal(code: string): boolean {
+  return code.startsWith('policy_') || code === 'wrong_key';
 }
 
 function publicPackage(key: KeyRow): PublicKeyPackage {
@@ -74,6 +82,21 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   const runs = new Map<string, RequestRun>(); // signatureId → run
   const bySession = new Map<string, RequestRun>();
   const { link, logger } = o;
+  const poolTarget = o.poolTarget ?? 32;
+  const pool: CommitmentPool = createCommitmentPool({ target: poolTarget, lowWater: Math.floor(poolTarget / 2) });
+  const poolSessions = new Map<string, string>(); // pool refill session → keyId
+  let refills = 0;
+
+  /** Tops up `partyId`'s preprocessed commitments for `keyId` when they run low. */
+  function refill(keyId: string, partyId: string): void {
+    if (poolTarget === 0 || !link.isConnected(partyId)) return;
+    const count = pool.deficit(keyId, partyId);
+    if (count === 0) return;
+    const sessionId = `pool-${keyId}-${o.clock.now().toString(36)}-${refills++}`;
+    poolSessions.set(sessionId, keyId);
+    pool.asked(keyId, partyId, count);
+    link.sendSealed(partyId, { type: 'commit_request', sessionId, to: partyId, body: { keyId, count } });
+  }
 
   function askForCommitment(run: RequestRun, partyId: string): void {
     if (run.asked.has(partyId) && run.roast.ready.includes(partyId)) return;
@@ -90,6 +113,8 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   function finish(run: RequestRun): void {
     run.deadline.cancel();
     run.wake?.cancel();
+    // Commitments this request held but never sent in a package are still unused: keep them.
+    for (const [p, c] of run.roast.unusedCommitments) if (link.isConnected(p)) pool.put(run.key.keyId, p, [c]);
     runs.delete(run.request.signatureId);
     bySession.delete(run.commitSessionId);
     for (const s of run.sessionIds) bySession.delete(s);
@@ -215,9 +240,26 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       const remaining = Number.isFinite(stored) ? Math.max(0, stored - o.clock.now()) : o.requestTimeoutMs;
       run.deadline = o.clock.setTimeout(() => feed(run, { type: 'deadline' }), remaining);
       await o.store.markSigning(signatureId);
-      for (const p of key.parties) askForCommitment(run, p);
+      for (const p of key.parties) {
+        const c = pool.take(key.keyId, p);
+        if (c) {
+          run.asked.add(p);
+          feed(run, { type: 'commitment', from: p, commitment: c });
+        } else {
+          askForCommitment(run, p);
+        }
+        refill(key.keyId, p);
+      }
     },
     onMessage(partyId, msg) {
+      const poolKey = poolSessions.get(msg.sessionId);
+      if (poolKey !== undefined) {
+        if (msg.type === 'commitments' && msg.body.keyId === poolKey) {
+          poolSessions.delete(msg.sessionId);
+          pool.put(poolKey, partyId, msg.body.commitments);
+        }
+        return true;
+      }
       const run = bySession.get(msg.sessionId);
       if (!run) return false;
       switch (msg.type) {
@@ -236,7 +278,16 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           break;
         }
         case 'sign_refused':
-          feed(run, { type: 'refused', from: partyId, sessionId: msg.sessionId, code: msg.body.code, message: msg.body.message });
+          if (isPolicyRefusal(msg.body.code)) {
+            feed(run, { type: 'refused', from: partyId, sessionId: msg.sessionId, code: msg.body.code, message: msg.body.message });
+          } else {
+            // The party could not use its commitment (restarted, or evicted it): not a refusal of
+            // the request. It leaves the session unblamed and is asked for a fresh commitment.
+            logger.info({ signatureId: run.request.signatureId, partyId, code: msg.body.code }, 'signer withdrew from a session');
+            feed(run, { type: 'withdrawn', from: partyId, sessionId: msg.sessionId });
+            run.asked.delete(partyId);
+            askForCommitment(run, partyId);
+          }
           break;
         default:
           break;
@@ -253,6 +304,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       }
     },
     onDisconnected(partyId) {
+      pool.dropParty(partyId);
       for (const run of [...runs.values()]) if (run.key.parties.includes(partyId)) feed(run, { type: 'unavailable', party: partyId });
     },
   };

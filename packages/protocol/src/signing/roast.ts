@@ -24,6 +24,11 @@ export type RoastInput =
   | { type: 'share'; from: string; sessionId: string; share: string; next: NonceCommitmentWire | null }
   /** `from` will not sign this request (its own policy or checks said no). */
   | { type: 'refused'; from: string; sessionId: string; code: string; message: string }
+  /**
+   * `from` could not use the commitment it was given in `sessionId` (e.g. it restarted and
+   * forgot it): the session cannot finish; the party is not blamed and may become ready again.
+   */
+  | { type: 'withdrawn'; from: string; sessionId: string }
   /** `party` lost its connection: its commitment may never be answered; it is not blamed. */
   | { type: 'unavailable'; party: string }
   /** The request's deadline passed. */
@@ -65,6 +70,11 @@ export interface RoastCoordinator {
   readonly sessionsStarted: number;
   /** Parties excluded from this request, with why. */
   readonly excluded: ReadonlyMap<string, string>;
+  /**
+   * Commitments held for ready parties: never put into a signing package, so still unused. A
+   * driver may hand them to another request once this one has ended.
+   */
+  readonly unusedCommitments: ReadonlyMap<string, NonceCommitmentWire>;
   /** Feeds one input at time `now` (ms; the driver's clock); returns what to do, in order. */
   handle(input: RoastInput, now?: number): RoastAction[];
 }
@@ -195,6 +205,9 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     get excluded() {
       return excluded;
     },
+    get unusedCommitments() {
+      return ready;
+    },
     handle(input, at) {
       if (at !== undefined) now = at;
       const out: RoastAction[] = [];
@@ -225,6 +238,13 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
             const s = sessions.get(sid);
             if (s) s.open = false;
           }
+          break;
+        }
+        case 'withdrawn': {
+          const s = sessions.get(input.sessionId);
+          if (!s?.signers.includes(input.from) || inSession.get(input.from) !== input.sessionId) break;
+          s.open = false;
+          inSession.delete(input.from);
           break;
         }
         case 'tick':
