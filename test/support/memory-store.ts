@@ -1,6 +1,6 @@
 /** An in-memory OrchestratorStore for in-process tests of the orchestrator. */
 import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
-import type { KeyRow, OrchestratorStore, SignatureRow } from '../../packages/coordinator/src/orchestrator/store-port.js';
+import type { AuditRecord, KeyRow, OrchestratorStore, SignatureRow } from '../../packages/coordinator/src/orchestrator/store-port.js';
 
 export interface MemoryKey extends KeyRow {
   error: { code: string; message: string } | null;
@@ -87,11 +87,14 @@ export class MemoryStore implements OrchestratorStore {
   markKeyActive(
     keyId: string,
     v: { publicKey: string; verifyingShares: Record<string, string>; groupCommitment: string[]; certificate: Envelope[] },
+    audit?: AuditRecord,
   ) {
+    if (audit) this.audit.push(audit);
     Object.assign(this.key(keyId), { status: 'active', ...v });
     this.changed();
   }
-  markKeyFailed(keyId: string, error: { code: string; message: string }) {
+  markKeyFailed(keyId: string, error: { code: string; message: string }, audit?: AuditRecord) {
+    if (audit) this.audit.push(audit);
     Object.assign(this.key(keyId), { status: 'failed', error });
     this.changed();
   }
@@ -102,19 +105,23 @@ export class MemoryStore implements OrchestratorStore {
     this.sig(id).status = 'signing';
     this.changed();
   }
-  completeSignature(id: string, v: { signature: string; signers: string[] }) {
+  completeSignature(id: string, v: { signature: string; signers: string[] }, audit?: AuditRecord) {
+    if (audit) this.audit.push(audit);
     Object.assign(this.sig(id), { status: 'completed', ...v });
     this.changed();
   }
-  failSignature(id: string, error: { code: string; message: string }) {
+  failSignature(id: string, error: { code: string; message: string }, audit?: AuditRecord) {
+    if (audit) this.audit.push(audit);
     Object.assign(this.sig(id), { status: 'failed', error });
     this.changed();
   }
-  rejectSignature(id: string, error: { code: string; message: string }) {
+  rejectSignature(id: string, error: { code: string; message: string }, audit?: AuditRecord) {
+    if (audit) this.audit.push(audit);
     Object.assign(this.sig(id), { status: 'rejected', error });
     this.changed();
   }
-  addExcluded(id: string, e: { partyId: string; reason: string }) {
+  addExcluded(id: string, e: { partyId: string; reason: string }, audit?: AuditRecord) {
+    if (audit) this.audit.push(audit);
     this.sig(id).excluded.push(e);
     this.changed();
   }

@@ -55,8 +55,11 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
       link.sendSealed(p, { type: 'dkg_abort', sessionId: run.sessionId, to: p, body: { keyId, code, message, culprits: [...culprits] } });
     }
     const detail = culprits.length > 0 ? `${message} (culprits: ${culprits.join(', ')})` : message;
-    await o.store.markKeyFailed(keyId, { code, message: detail });
-    await o.store.appendAudit('key_failed', { keyId, code, message: detail, culprits: [...culprits] });
+    await o.store.markKeyFailed(
+      keyId,
+      { code, message: detail },
+      { type: 'key_failed', data: { keyId, code, message: detail, culprits: [...culprits] } },
+    );
     o.metrics.sessionEnded('dkg', 'failed', (o.clock.now() - run.startedAt) / 1000);
   }
 
@@ -78,19 +81,14 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
     run.done = true;
     run.timer.cancel();
     runs.delete(run.sessionId);
-    await o.store.markKeyActive(key.keyId, {
-      publicKey: pub.publicKey,
-      verifyingShares: pub.verifyingShares,
-      groupCommitment: pub.groupCommitment,
-      certificate,
-    });
-    await o.store.appendAudit('key_created', {
-      keyId: key.keyId,
-      suite: key.suite,
-      threshold: key.threshold,
-      parties: key.parties,
-      publicKey: pub.publicKey,
-    });
+    await o.store.markKeyActive(
+      key.keyId,
+      { publicKey: pub.publicKey, verifyingShares: pub.verifyingShares, groupCommitment: pub.groupCommitment, certificate },
+      {
+        type: 'key_created',
+        data: { keyId: key.keyId, suite: key.suite, threshold: key.threshold, parties: key.parties, publicKey: pub.publicKey },
+      },
+    );
     for (const p of key.parties) {
       link.sendSealed(p, { type: 'dkg_complete', sessionId: run.sessionId, to: p, body: { keyId: key.keyId, confirmations: certificate } });
     }

@@ -156,11 +156,8 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     async recover() {
       // A DKG cannot resume: its round state lived in the parties' memory. Fail it with a reason.
       for (const key of await o.store.listPendingKeys()) {
-        await o.store.markKeyFailed(key.keyId, {
-          code: 'coordinator_restarted',
-          message: 'the coordinator restarted during the DKG; request a new key',
-        });
-        await o.store.appendAudit('key_failed', { keyId: key.keyId, code: 'coordinator_restarted' });
+        const error = { code: 'coordinator_restarted', message: 'the coordinator restarted during the DKG; request a new key' };
+        await o.store.markKeyFailed(key.keyId, error, { type: 'key_failed', data: { keyId: key.keyId, ...error } });
       }
       // Accepted signing requests are finished: from scratch, with fresh nonces.
       for (const s of await o.store.listUnsettledSignatures()) {

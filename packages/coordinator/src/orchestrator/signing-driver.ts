@@ -136,25 +136,24 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         case 'exclude':
           logger.warn({ signatureId: id, partyId: a.party, code: a.code }, 'party excluded');
           o.metrics.partyExcluded(a.party);
-          await o.store.addExcluded(id, { partyId: a.party, reason: `${a.code}: ${a.reason}` });
-          await o.store.appendAudit(a.code.startsWith('policy') ? 'policy_refusal' : 'party_excluded', {
-            signatureId: id,
-            keyId: run.key.keyId,
-            partyId: a.party,
-            code: a.code,
-            reason: a.reason,
-          });
+          await o.store.addExcluded(
+            id,
+            { partyId: a.party, reason: `${a.code}: ${a.reason}` },
+            {
+              type: a.code.startsWith('policy') ? 'policy_refusal' : 'party_excluded',
+              data: { signatureId: id, keyId: run.key.keyId, partyId: a.party, code: a.code, reason: a.reason },
+            },
+          );
           break;
         case 'completed': {
           finish(run);
           const signature = toHex(a.signature);
-          await o.store.completeSignature(id, { signature, signers: [...a.signers].sort() });
-          await o.store.appendAudit('signature_completed', {
-            signatureId: id,
-            keyId: run.key.keyId,
-            signers: [...a.signers].sort(),
-            signature,
-          });
+          const signers = [...a.signers].sort();
+          await o.store.completeSignature(
+            id,
+            { signature, signers },
+            { type: 'signature_completed', data: { signatureId: id, keyId: run.key.keyId, signers, signature } },
+          );
           o.metrics.sessionEnded('signing', 'completed', (o.clock.now() - run.startedAt) / 1000);
           break;
         }
@@ -165,13 +164,12 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         case 'failed': {
           finish(run);
           const error = { code: a.code, message: a.message };
-          if (a.code === 'rejected') await o.store.rejectSignature(id, error);
-          else await o.store.failSignature(id, error);
-          await o.store.appendAudit(a.code === 'rejected' ? 'signature_rejected' : 'signature_failed', {
-            signatureId: id,
-            keyId: run.key.keyId,
-            ...error,
-          });
+          const audit = {
+            type: a.code === 'rejected' ? 'signature_rejected' : 'signature_failed',
+            data: { signatureId: id, keyId: run.key.keyId, ...error },
+          };
+          if (a.code === 'rejected') await o.store.rejectSignature(id, error, audit);
+          else await o.store.failSignature(id, error, audit);
           o.metrics.sessionEnded('signing', a.code, (o.clock.now() - run.startedAt) / 1000);
           break;
         }
@@ -209,7 +207,11 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       if (!request || (request.status !== 'pending' && request.status !== 'signing')) return;
       const key = await o.store.getKey(request.keyId);
       if (key?.status !== 'active') {
-        await o.store.failSignature(signatureId, { code: 'key_not_active', message: `key ${request.keyId} is not active` });
+        const error = { code: 'key_not_active', message: `key ${request.keyId} is not active` };
+        await o.store.failSignature(signatureId, error, {
+          type: 'signature_failed',
+          data: { signatureId, keyId: request.keyId, ...error },
+        });
         return;
       }
       const roast = createRoastCoordinator({

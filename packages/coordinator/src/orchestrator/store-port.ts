@@ -6,6 +6,16 @@ import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
 
 type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * An audit event to append in the same transaction as a state change, so that a crash can never
+ * leave the change without its audit record (DESIGN.md invariant 5). Appended only when the
+ * change happens (a settle on an already-settled row appends nothing).
+ */
+export interface AuditRecord {
+  type: string;
+  data: Record<string, unknown>;
+}
+
 /** The parts of a key row the orchestrator reads. */
 export interface KeyRow {
   keyId: string;
@@ -38,14 +48,15 @@ export interface OrchestratorStore {
   markKeyActive(
     keyId: string,
     v: { publicKey: string; verifyingShares: Record<string, string>; groupCommitment: string[]; certificate: Envelope[] },
+    audit?: AuditRecord,
   ): MaybePromise<void>;
-  markKeyFailed(keyId: string, error: { code: string; message: string }): MaybePromise<void>;
+  markKeyFailed(keyId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
   getSignature(signatureId: string): MaybePromise<SignatureRow | undefined>;
   markSigning(signatureId: string): MaybePromise<void>;
-  completeSignature(signatureId: string, v: { signature: string; signers: string[] }): MaybePromise<void>;
-  failSignature(signatureId: string, error: { code: string; message: string }): MaybePromise<void>;
-  rejectSignature(signatureId: string, error: { code: string; message: string }): MaybePromise<void>;
-  addExcluded(signatureId: string, e: { partyId: string; reason: string }): MaybePromise<void>;
+  completeSignature(signatureId: string, v: { signature: string; signers: string[] }, audit?: AuditRecord): MaybePromise<void>;
+  failSignature(signatureId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
+  rejectSignature(signatureId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
+  addExcluded(signatureId: string, e: { partyId: string; reason: string }, audit?: AuditRecord): MaybePromise<void>;
   /** Requests accepted but not settled (pending or signing), oldest first. */
   listUnsettledSignatures(): MaybePromise<SignatureRow[]>;
   /** Keys whose DKG had not finished. */

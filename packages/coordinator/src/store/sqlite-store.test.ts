@@ -134,6 +134,17 @@ describe('signatures', () => {
     expect(await store.listUnsettledSignatures()).toEqual([]);
   });
 
+  test('a settle and its audit event commit together; a second settle appends no event', async () => {
+    const keyId = await activeKey();
+    const s = newSig(keyId);
+    await store.createSignature(s);
+    const audit = (type: string) => ({ type, data: { signatureId: s.signatureId } });
+    await store.completeSignature(s.signatureId, { signature: 'ff', signers: ['alice', 'bob'] }, audit('signature_completed'));
+    await store.failSignature(s.signatureId, { code: 'insufficient_parties', message: 'late timer' }, audit('signature_failed'));
+    const { items } = await store.listAudit({ limit: 100, cursor: null });
+    expect(items.map((e) => e.type).filter((t) => t.startsWith('signature_'))).toEqual(['signature_requested', 'signature_completed']);
+  });
+
   test('failed and rejected carry their error', async () => {
     const keyId = await activeKey();
     const a = newSig(keyId);

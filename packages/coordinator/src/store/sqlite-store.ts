@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { auditHash, GENESIS_HASH, normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
+import type { AuditRecord } from '../orchestrator/store-port.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { migrate } from './migrations.js';
 import { createNotifier } from './notifier.js';
@@ -95,7 +96,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   }
   const fetchLimit = (p: PageRequest) => p.limit + 1;
 
-  function settleKey(keyId: string, fields: Record<string, string | null>): void {
+  function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord): void {
     const opId = guard(() =>
       db
         .transaction(() => {
@@ -105,6 +106,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           if (!changed) return undefined;
           const status = fields.status === 'active' ? 'completed' : 'failed';
           q.settleOp.run({ id: row.operation_id, status, error: fields.error ?? null, at: iso() });
+          if (audit) appendAuditTx(audit.type, audit.data);
           return row.operation_id;
         })
         .immediate(),
@@ -119,12 +121,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     id: string,
     status: SignatureStatus,
     fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
+    audit?: AuditRecord,
   ): void {
     const changed = guard(() =>
       db
         .transaction(() => {
           if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
-          return (
+          const changed =
             q.settleSig.run({
               id,
               status,
@@ -132,8 +135,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
               signers: fields.signers ? JSON.stringify(fields.signers) : null,
               error: fields.error ? JSON.stringify(fields.error) : null,
               at: iso(),
-            }).changes > 0
-          );
+            }).changes > 0;
+          if (changed && audit) appendAuditTx(audit.type, audit.data);
+          return changed;
         })
         .immediate(),
     );
@@ -217,19 +221,23 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     async listPendingKeys() {
       return guard(() => q.pendingKeys.all().map(keyFromRow));
     },
-    async markKeyActive(keyId, m) {
-      settleKey(keyId, {
-        status: 'active',
-        publicKey: m.publicKey,
-        verifyingShares: JSON.stringify(m.verifyingShares),
-        groupCommitment: JSON.stringify(m.groupCommitment),
-        certificate: JSON.stringify(m.certificate),
-        error: null,
-      });
+    async markKeyActive(keyId, m, audit) {
+      settleKey(
+        keyId,
+        {
+          status: 'active',
+          publicKey: m.publicKey,
+          verifyingShares: JSON.stringify(m.verifyingShares),
+          groupCommitment: JSON.stringify(m.groupCommitment),
+          certificate: JSON.stringify(m.certificate),
+          error: null,
+        },
+        audit,
+      );
     },
-    async markKeyFailed(keyId, error) {
+    async markKeyFailed(keyId, error, audit) {
       const fields = { publicKey: null, verifyingShares: null, groupCommitment: null, certificate: null };
-      settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) });
+      settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit);
     },
 
     async createSignature(sig, claim) {
@@ -281,16 +289,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         q.markSigning.run(id);
       });
     },
-    async completeSignature(id, r) {
-      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers });
+    async completeSignature(id, r, audit) {
+      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit);
     },
-    async failSignature(id, error) {
-      settleSignature(id, 'failed', { error: { code: error.code, message: error.message } });
+    async failSignature(id, error, audit) {
+      settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit);
     },
-    async rejectSignature(id, error) {
-      settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } });
+    async rejectSignature(id, error, audit) {
+      settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit);
     },
-    async addExcluded(id, e) {
+    async addExcluded(id, e, audit) {
       guard(() =>
         db
           .transaction(() => {
@@ -300,6 +308,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             if (excluded.some((x) => x.partyId === e.partyId && x.reason === e.reason)) return;
             excluded.push({ partyId: e.partyId, reason: e.reason });
             q.setExcluded.run(JSON.stringify(excluded), id);
+            if (audit) appendAuditTx(audit.type, audit.data);
           })
           .immediate(),
       );

@@ -4,7 +4,7 @@
  * that a PostgreSQL backend can implement the same interface; the SQLite one is synchronous inside.
  */
 import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
-import type { OrchestratorStore } from '../orchestrator/store-port.js';
+import type { AuditRecord, OrchestratorStore } from '../orchestrator/store-port.js';
 
 /** A JSON value as it is persisted and served. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -204,9 +204,9 @@ export interface Store extends OrchestratorStore {
   /** Keys whose DKG has not settled, for restart recovery. */
   listPendingKeys(): Promise<KeyRecord[]>;
   /** pending → active; settles the key's `dkg` operation too. */
-  markKeyActive(keyId: string, material: KeyMaterial): Promise<void>;
+  markKeyActive(keyId: string, material: KeyMaterial, audit?: AuditRecord): Promise<void>;
   /** pending → failed; settles the key's `dkg` operation too. */
-  markKeyFailed(keyId: string, error: ErrorInfo): Promise<void>;
+  markKeyFailed(keyId: string, error: ErrorInfo, audit?: AuditRecord): Promise<void>;
 
   /** Persists a pending signing request and a `signature_requested` audit event atomically; the key must be active. */
   createSignature(sig: NewSignature, idempotency?: IdempotencyClaim): Promise<CreateResult<SignatureRecord>>;
@@ -219,13 +219,13 @@ export interface Store extends OrchestratorStore {
   /** pending → signing (signing → signing is a no-op, for a request resumed after a restart). */
   markSigning(signatureId: string): Promise<void>;
   /** → completed with the aggregate signature and the parties whose shares it holds. */
-  completeSignature(signatureId: string, result: { signature: string; signers: string[] }): Promise<void>;
+  completeSignature(signatureId: string, result: { signature: string; signers: string[] }, audit?: AuditRecord): Promise<void>;
   /** → failed (e.g. `insufficient_parties` at the deadline). */
-  failSignature(signatureId: string, error: ErrorInfo): Promise<void>;
+  failSignature(signatureId: string, error: ErrorInfo, audit?: AuditRecord): Promise<void>;
   /** → rejected (the parties' policies refused it). */
-  rejectSignature(signatureId: string, error: ErrorInfo): Promise<void>;
+  rejectSignature(signatureId: string, error: ErrorInfo, audit?: AuditRecord): Promise<void>;
   /** Records a party left out of this request; a repeated (partyId, reason) is kept once. */
-  addExcluded(signatureId: string, exclusion: Exclusion): Promise<void>;
+  addExcluded(signatureId: string, exclusion: Exclusion, audit?: AuditRecord): Promise<void>;
 
   /** The operation, or undefined. */
   getOperation(operationId: string): Promise<OperationRecord | undefined>;
