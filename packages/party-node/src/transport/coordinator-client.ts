@@ -2,6 +2,12 @@
  * The party's only network link: one outbound WebSocket to the coordinator, mutually authenticated
  * (party signs the coordinator's challenge; the coordinator signs the party's, checked against the
  * pinned coordinator key), with reconnection by capped exponential backoff and full jitter.
+ *
+ * A WebSocket ping goes to the coordinator every `heartbeat.intervalMs` once the link is up; a ping
+ * still unanswered at the next one ends the link and starts a reconnection. Without it a silent
+ * cut (a cable pulled, a NAT or firewall forgetting the flow, the party's address changing) would
+ * leave an idle party "connected" to a socket nothing answers on, for good: the party sends
+ * nothing while idle, so TCP itself never notices.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -24,6 +30,8 @@ export interface CoordinatorClientOptions {
   identity: IdentityKey;
   coordinatorKey: Uint8Array;
   reconnect: { initialMs: number; maxMs: number };
+  /** Liveness pings; a dead link is noticed within two intervals. Default 10 s. */
+  heartbeat?: { intervalMs: number };
   logger: Logger;
   onEnvelope: (env: Envelope) => void;
   onConnected: () => void;
@@ -44,6 +52,8 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
   let stopped = false;
   let attempt = 0;
   let timer: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  const heartbeatMs = o.heartbeat?.intervalMs ?? 10_000;
 
   function scheduleReconnect(): void {
     if (stopped) return;
@@ -59,6 +69,10 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
     ws = socket;
     const myChallenge = toHex(randomBytes(32));
     let authed = false;
+    let answered = true;
+    socket.on('pong', () => {
+      answered = true;
+    });
     socket.on('message', (data) => {
       let frame: ReturnType<typeof transportFrameSchema.parse>;
       try {
@@ -80,6 +94,17 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
         authed = true;
         ready = true;
         attempt = 0;
+        clearInterval(heartbeat);
+        heartbeat = setInterval(() => {
+          if (!answered) {
+            o.logger.warn({ afterMs: heartbeatMs }, 'coordinator did not answer the heartbeat; reconnecting');
+            socket.terminate();
+            return;
+          }
+          answered = false;
+          socket.ping();
+        }, heartbeatMs);
+        heartbeat.unref();
         o.logger.info({ url: o.url }, 'connected to coordinator');
         o.onConnected();
       } else if (frame.t === 'env' && authed) {
@@ -89,6 +114,7 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
       }
     });
     socket.on('close', (code, reason) => {
+      if (ws === socket) clearInterval(heartbeat);
       const wasReady = ready;
       ready = false;
       if (ws === socket) ws = undefined;
@@ -116,6 +142,7 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      clearInterval(heartbeat);
       const s = ws;
       if (s && s.readyState !== WebSocket.CLOSED) {
         await new Promise<void>((resolve) => {
