@@ -6,6 +6,7 @@
  *   glacis-coordinator identity --data-dir DIR
  *   glacis-coordinator add-party --data-dir DIR --party-id ID --identity-key HEX
  *   glacis-coordinator token create --data-dir DIR --name NAME --role admin|requester|auditor
+ *   glacis-coordinator token delete --data-dir DIR --name NAME
  *   glacis-coordinator audit verify --data-dir DIR
  *   glacis-coordinator serve --data-dir DIR
  *
@@ -28,6 +29,7 @@ const USAGE = `usage:
   glacis-coordinator identity --data-dir DIR
   glacis-coordinator add-party --data-dir DIR --party-id ID --identity-key HEX
   glacis-coordinator token create --data-dir DIR --name NAME --role admin|requester|auditor
+  glacis-coordinator token delete --data-dir DIR --name NAME
   glacis-coordinator audit verify --data-dir DIR
   glacis-coordinator serve --data-dir DIR`;
 
@@ -96,6 +98,29 @@ async function main(argv: string[]): Promise<number> {
       try {
         const args = ['--name', values.name ?? '', '--role', values.role ?? ''];
         return await runTokenCreate(store, args, (line) => console.log(line));
+      } finally {
+        await store.close();
+      }
+    }
+    case 'token delete': {
+      // Takes effect at once, also in a running coordinator: every request looks its token up.
+      const name = values.name;
+      if (!name) throw new UsageError('--name is required');
+      const config = loadConfig(dataDir, {});
+      const store = openSqliteStore({ path: config.databasePath });
+      try {
+        const deleted = await store.deleteToken(name);
+        console.log(JSON.stringify({ name, deleted }));
+        if (!deleted) {
+          console.error(`glacis-coordinator: no token named "${name}"`);
+          return 1;
+        }
+        const fromFile = (readConfigFile(dataDir).tokens ?? []).some((t) => t.name === name);
+        if (fromFile || name === 'env-admin')
+          console.error(
+            `glacis-coordinator: "${name}" comes from ${fromFile ? 'coordinator.json' : 'GLACIS_ADMIN_TOKEN'} and returns at the next start; remove it there too`,
+          );
+        return 0;
       } finally {
         await store.close();
       }
