@@ -1,0 +1,425 @@
+/**
+ * Protocol section of `npm run bench`: per suite and committee size, the CPU cost of DKG, commit,
+ * sign share, share verification and aggregation through Glacis's protocol layer and through
+ * @noble/curves 2.4.0 directly, measured in the same process, interleaved round by round so both
+ * sides see the same machine load. Each figure is a median; each ratio is ours / noble of the same
+ * run (< 1: Glacis is faster). Imports packages/protocol/dist: run `npx tsc -b` first.
+ *
+ * DKG: "per party" is one participant's whole work — its round 1, then rounds 2 and 3 given every
+ * other party's messages (generated once, outside the timed region; dkg-fixtures.mjs) — through
+ * Glacis's participant state machine with every message sealed into and opened from a signed
+ * envelope (as packages/protocol/test/sim.ts runs it), and through noble's DKG.round1/2/3. "Total"
+ * is a whole DKG of all n parties in one process, measured up to `maxMeasuredTotalN` parties and
+ * above that extrapolated as n × per party (labelled so: a 20-of-30 noble DKG is ~100 s of CPU).
+ *
+ *   node scripts/bench/protocol.mjs [--quick] [--suites ed25519,p256] [--sizes 2-3,20-30] [--dkg-only]
+ *                                   [--baseline path/to/other/dist/index.js] [--profile] [--json]
+ *
+ * `--baseline` also runs the DKG per-party measurement through another build of @glacis/protocol
+ * (e.g. the previous commit's dist) in the same run, for before/after ratios.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  createAggregator,
+  createSigner,
+  getSuite,
+  makeKeyShare,
+  SUITE_IDS,
+  toFrostPublic,
+  toHex,
+} from '../../packages/protocol/dist/index.js';
+import { parseNonceCommitment } from '../../packages/protocol/dist/signing/commitment-points.js';
+import { preparedKeyFor } from '../../packages/protocol/dist/signing/key-cache.js';
+import { batchVerifySignatureShares, findInvalidShares } from '../../packages/protocol/dist/signing/share-verification.js';
+import { createSigningContext } from '../../packages/protocol/dist/signing/signing-context.js';
+import {
+  certificateRun,
+  committeeNames,
+  glacisFullRun,
+  glacisOnePartyRun,
+  nobleFullRun,
+  nobleOnePartyRun,
+  oneParty,
+} from './dkg-fixtures.mjs';
+
+const rng = (n = 32) => new Uint8Array(randomBytes(n));
+
+export const SIZES = [
+  [2, 3],
+  [3, 5],
+  [7, 10],
+  [20, 30],
+];
+export const QUICK_SIZES = [
+  [2, 3],
+  [3, 5],
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (v, digits = 3) => (v === undefined || Number.isNaN(v) ? undefined : Number(v.toFixed(digits)));
+const ratio = (ours, noble) => round(ours / noble, 2);
+const sizeLabel = (t, n) => `${t}-of-${n}`;
+
+/**
+ * Runs every measure once per round, `rounds` rounds, and returns the median ms of each. A measure
+ * is a function returning the ms of the part it times; cheap ones are repeated within a round
+ * until a sample covers ~`sampleMs` (so timer resolution does not matter).
+ */
+function sampleRoundRobin(measures, { rounds, sampleMs = 20 }) {
+  const names = Object.keys(measures);
+  const samples = Object.fromEntries(names.map((k) => [k, []]));
+  // One calibration call each (doubling as JIT warm-up); a measure that already takes a whole
+  // sample keeps that call as its first sample rather than paying for it twice. Expensive
+  // measures (sampleMs 0: DKGs) skip calibration: their callers warm up.
+  const reps = {};
+  for (const k of names) {
+    if (sampleMs <= 0) {
+      reps[k] = 1;
+      continue;
+    }
+    const first = measures[k]();
+    reps[k] = Math.min(50, Math.max(1, Math.ceil(sampleMs / Math.max(first, 0.01))));
+    if (reps[k] === 1) samples[k].push(first);
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const k of names) {
+      if (samples[k].length >= rounds) continue;
+      let total = 0;
+      for (let i = 0; i < reps[k]; i++) total += measures[k]();
+      samples[k].push(total / reps[k]);
+    }
+  }
+  return Object.fromEntries(names.map((k) => [k, { ms: median(samples[k]), calls: samples[k].length * reps[k] }]));
+}
+
+const timed = (g) => () => {
+  const t0 = performance.now();
+  g();
+  return performance.now() - t0;
+};
+
+/** DKG rows for one suite and size. */
+function benchDkg(suiteId, t, n, { rounds, totalRounds, maxMeasuredTotalN, baseline }) {
+  const f = oneParty(suiteId, t, n);
+  // The last run's confirmation makes the certificate measured below.
+  let finished;
+  let envelopeMs = [];
+  const measures = {
+    ours: () => {
+      finished = glacisOnePartyRun(f);
+      envelopeMs.push(finished.envelopeMs);
+      return finished.totalMs;
+    },
+    noble: () => nobleOnePartyRun(f).totalMs,
+  };
+  if (baseline) measures.baseline = () => glacisOnePartyRun(f, baseline).totalMs;
+  const perParty = sampleRoundRobin(measures, { rounds, sampleMs: 0 });
+  envelopeMs = median(envelopeMs);
+  const certMeasures = { ours: () => certificateRun(f, finished).totalMs };
+  if (baseline) certMeasures.baseline = () => certificateRun(f, finished, baseline).totalMs;
+  const certificate = sampleRoundRobin(certMeasures, { rounds, sampleMs: 0 });
+  let total;
+  if (n <= maxMeasuredTotalN) {
+    const m = sampleRoundRobin(
+      { ours: () => glacisFullRun(suiteId, t, n).totalMs, noble: () => nobleFullRun(suiteId, t, n).totalMs },
+      { rounds: totalRounds, sampleMs: 0 },
+    );
+    total = { ours: m.ours.ms, noble: m.noble.ms, method: 'measured', runs: totalRounds };
+  } else {
+    total = { ours: n * perParty.ours.ms, noble: n * perParty.noble.ms, method: 'extrapolated: n × per party', runs: 0 };
+  }
+  const row = {
+    suite: suiteId,
+    size: sizeLabel(t, n),
+    oursPerPartyMs: round(perParty.ours.ms, 1),
+    noblePerPartyMs: round(perParty.noble.ms, 1),
+    perPartyRatio: ratio(perParty.ours.ms, perParty.noble.ms),
+    oursEnvelopeMs: round(envelopeMs, 1),
+    oursTotalMs: round(total.ours, 0),
+    nobleTotalMs: round(total.noble, 0),
+    totalRatio: ratio(total.ours, total.noble),
+    total: total.method,
+    oursCertificateMs: round(certificate.ours.ms, 1),
+    runs: rounds,
+    totalRuns: total.runs,
+  };
+  const baselineRow = baseline && {
+    suite: suiteId,
+    size: sizeLabel(t, n),
+    beforePerPartyMs: round(perParty.baseline.ms, 1),
+    afterPerPartyMs: round(perParty.ours.ms, 1),
+    noblePerPartyMs: round(perParty.noble.ms, 1),
+    afterVsBefore: ratio(perParty.ours.ms, perParty.baseline.ms),
+    beforeVsNoble: ratio(perParty.baseline.ms, perParty.noble.ms),
+    afterVsNoble: ratio(perParty.ours.ms, perParty.noble.ms),
+    beforeCertificateMs: round(certificate.baseline.ms, 1),
+    afterCertificateMs: round(certificate.ours.ms, 1),
+    runs: rounds,
+  };
+  return { row, baselineRow };
+}
+
+/** A dealer key for t-of-n, the first t parties signing one message. */
+function signingFixture(suiteId, t, n) {
+  const suite = getSuite(suiteId);
+  const names = committeeNames(n);
+  const ids = names.map((p) => suite.identifierFor(p));
+  const deal = suite.frost.trustedDealer({ min: t, max: n }, ids, undefined, rng);
+  const pkg = {
+    keyId: `bench-${suiteId}-${t}-${n}`,
+    suite: suiteId,
+    threshold: t,
+    committee: names,
+    publicKey: toHex(suite.encodePublicKey(deal.public)),
+    groupCommitment: deal.public.commitments.map(toHex),
+    verifyingShares: Object.fromEntries(names.map((p, i) => [p, toHex(deal.public.verifyingShares[ids[i]])])),
+  };
+  const pub = toFrostPublic(pkg);
+  const signers = names.slice(0, t);
+  const secrets = signers.map((_, i) => deal.secretShares[ids[i]]);
+  const keyShares = signers.map((p, i) => makeKeyShare(pkg, p, secrets[i].signingShare));
+  const message = rng(32);
+  // One complete session: commitments and shares of every signer.
+  const commits = secrets.map((s) => suite.frost.commit(s, rng));
+  const list = commits.map((c) => c.commitments);
+  const shares = Object.fromEntries(secrets.map((s, i) => [s.identifier, suite.frost.signShare(s, pub, commits[i].nonces, list, message)]));
+  const wire = signers.map((p, i) => ({
+    partyId: p,
+    hiding: toHex(list[i].hiding),
+    binding: toHex(list[i].binding),
+    share: toHex(shares[secrets[i].identifier]),
+  }));
+  return { suite, names, ids, pkg, pub, signers, secrets, keyShares, message, list, shares, wire };
+}
+
+/** Commit, sign share, share verification and aggregation rows for one suite and size. */
+function benchSigning(suiteId, t, n, { rounds }) {
+  const f = signingFixture(suiteId, t, n);
+  const { suite, pub, message, list, shares, wire, secrets, keyShares } = f;
+  const ids = secrets.map((s) => s.identifier);
+
+  // commit: a Glacis signer (nonce pool) vs noble's commit.
+  const signer = createSigner(keyShares[0], rng);
+  const commitRuns = sampleRoundRobin(
+    {
+      ours: timed(() => signer.commit()),
+      noble: timed(() => suite.frost.commit(secrets[0], rng)),
+    },
+    { rounds },
+  );
+  signer.discardAll();
+
+  // sign share: the first signer's share for a package whose other commitments are fixed.
+  const others = wire.slice(1).map((w) => ({ partyId: w.partyId, hiding: w.hiding, binding: w.binding }));
+  const oursSign = () => {
+    const own = signer.commit();
+    const pkg = {
+      keyId: f.pkg.keyId,
+      requestId: 'bench',
+      message: toHex(message),
+      approvals: [],
+      commitments: [{ partyId: f.signers[0], ...own }, ...others],
+    };
+    const t0 = performance.now();
+    signer.sign(pkg);
+    return performance.now() - t0;
+  };
+  const nobleSign = () => {
+    const c = suite.frost.commit(secrets[0], rng);
+    const l = [c.commitments, ...list.slice(1)];
+    const t0 = performance.now();
+    suite.frost.signShare(secrets[0], pub, c.nonces, l, message);
+    return performance.now() - t0;
+  };
+  const signRuns = sampleRoundRobin({ ours: oursSign, noble: nobleSign }, { rounds });
+
+  // Share verification: every share of a session checked from wire bytes (fresh objects, so every
+  // commitment is decoded), the key in its steady state (cached, as for any key in use).
+  const key = preparedKeyFor(f.pkg);
+  const context = () =>
+    createSigningContext(
+      key,
+      wire.map((w, i) => ({ identifier: ids[i], commitment: parseNonceCommitment(suite, { hiding: w.hiding, binding: w.binding }, '') })),
+      message,
+    );
+  const scalars = () => new Map(ids.map((id) => [id, suite.Fn.fromBytes(shares[id])]));
+  let nextId = 0;
+  const verifyRuns = sampleRoundRobin(
+    {
+      oursBatch: timed(() => {
+        if (!batchVerifySignatureShares(context(), scalars(), rng)) throw new Error('batch verification failed');
+      }),
+      oursExact: timed(() => {
+        if (findInvalidShares(context(), scalars()).length > 0) throw new Error('exact verification failed');
+      }),
+      // noble checks one share per call, each call costing the same (it rebuilds the whole session):
+      // one call is timed, rotating over the signers, and counted t times.
+      noble: () => {
+        const id = ids[nextId++ % ids.length];
+        const t0 = performance.now();
+        if (!suite.frost.verifyShare(pub, list, message, id, shares[id])) throw new Error('share');
+        return ids.length * (performance.now() - t0);
+      },
+    },
+    { rounds },
+  );
+
+  // Aggregation: Glacis's aggregator end to end (commitments in, package, shares in, finish) vs
+  // noble's aggregate on the same session; both must produce the same signature bytes.
+  const aggregator = () => {
+    const agg = createAggregator({ key: f.pkg, requestId: 'bench', message });
+    for (const w of wire) agg.addCommitment(w.partyId, { hiding: w.hiding, binding: w.binding });
+    agg.buildPackage();
+    for (const w of wire) agg.addShare(w.partyId, w.share);
+    return agg.finish();
+  };
+  if (toHex(aggregator()) !== toHex(suite.frost.aggregate(pub, list, message, shares))) {
+    throw new Error(`${suiteId} ${sizeLabel(t, n)}: aggregate signatures differ`);
+  }
+  const aggRuns = sampleRoundRobin(
+    { ours: timed(aggregator), noble: timed(() => suite.frost.aggregate(pub, list, message, shares)) },
+    { rounds },
+  );
+
+  const base = { suite: suiteId, size: sizeLabel(t, n) };
+  const simple = (m) => ({
+    ...base,
+    oursMs: round(m.ours.ms),
+    nobleMs: round(m.noble.ms),
+    ratio: ratio(m.ours.ms, m.noble.ms),
+    runs: rounds,
+  });
+  return {
+    commit: simple(commitRuns),
+    signShare: simple(signRuns),
+    shareVerification: {
+      ...base,
+      shares: t,
+      oursBatchMs: round(verifyRuns.oursBatch.ms),
+      oursExactMs: round(verifyRuns.oursExact.ms),
+      nobleMs: round(verifyRuns.noble.ms),
+      ratio: ratio(verifyRuns.oursBatch.ms, verifyRuns.noble.ms),
+      exactRatio: ratio(verifyRuns.oursExact.ms, verifyRuns.noble.ms),
+      runs: rounds,
+    },
+    aggregation: simple(aggRuns),
+  };
+}
+
+const NOTE = [
+  'Milliseconds of CPU in one process, medians; **ratio = Glacis / noble** measured in the same run, interleaved (below 1: Glacis is faster).',
+  'DKG per party: one participant from its round 1 to its key share given the other parties’ messages, through the Glacis state machine',
+  'with every message sealed into and opened from a signed envelope (`oursEnvelopeMs` of it), and through noble’s DKG.round1/2/3.',
+  'DKG total: all n parties in one process — measured where `total` says so, otherwise **extrapolated as n × per party**.',
+  '`oursCertificateMs`: checking the DKG certificate (n signed confirmations, verifying shares against the group commitment),',
+  'which the coordinator and every party do once a DKG completes (noble has no counterpart).',
+  'Commit / sign share: one party. Share verification: all t shares of a session from wire bytes (Glacis: decode once, one context,',
+  'one random-linear-combination MSM — `oursExactMs` checks each share exactly instead; noble: t × verifyShare, one call timed).',
+  'Aggregation: Glacis’s aggregator end to end vs noble’s aggregate, same signature bytes.',
+].join(' ');
+
+/**
+ * The protocol benchmark. `quick` (tests, `npm run bench -- --quick`): sizes 2-of-3 and 3-of-5, 1–2
+ * rounds. Full: 2-of-3, 3-of-5, 7-of-10, 20-of-30, 3 rounds (20-of-30 DKG: per party, 2 rounds).
+ * Returns JSON-able data: `note`, `meta`, and one array of flat rows per table.
+ */
+export async function benchProtocol({
+  quick = false,
+  suites = SUITE_IDS,
+  sizes = quick ? QUICK_SIZES : SIZES,
+  baseline,
+  signing = true,
+  profile = false,
+  log = () => {},
+} = {}) {
+  const started = performance.now();
+  const rounds = quick ? 1 : 3;
+  const out = { note: NOTE, meta: {}, dkg: [], commit: [], signShare: [], shareVerification: [], aggregation: [] };
+  if (baseline) out.dkgBeforeAfter = [];
+  for (const suiteId of suites) {
+    // JIT warm-up of this suite's curve code on both sides (a 2-of-3 DKG is ~0.1 s).
+    const warm = oneParty(suiteId, 2, 3);
+    glacisOnePartyRun(warm);
+    nobleOnePartyRun(warm);
+    for (const [t, n] of sizes) {
+      const big = n > 10;
+      const { row, baselineRow } = benchDkg(suiteId, t, n, {
+        // A 20-of-30 noble party is seconds of CPU: fewer rounds there keep the section short.
+        rounds: quick ? 2 : big ? 2 : 3,
+        // A measured 7-of-10 total is itself the work of ten parties: one run of each side.
+        totalRounds: quick ? 1 : n >= 7 ? 1 : 3,
+        maxMeasuredTotalN: 10,
+        baseline,
+      });
+      out.dkg.push(row);
+      if (baselineRow) out.dkgBeforeAfter.push(baselineRow);
+      if (signing) {
+        const s = benchSigning(suiteId, t, n, { rounds: quick ? 2 : big ? 2 : rounds });
+        out.commit.push(s.commit);
+        out.signShare.push(s.signShare);
+        out.shareVerification.push(s.shareVerification);
+        out.aggregation.push(s.aggregation);
+      }
+      log(`[protocol] ${suiteId} ${sizeLabel(t, n)}: DKG per party ${row.oursPerPartyMs} ms vs noble ${row.noblePerPartyMs} ms`);
+    }
+  }
+  if (profile) {
+    const { profileDkg } = await import('./dkg-profile.mjs');
+    const impls = { glacis: await import('../../packages/protocol/dist/index.js') };
+    if (baseline) impls.before = baseline;
+    out.dkgProfile = [];
+    for (const suite of suites) out.dkgProfile.push(...(await profileDkg({ suite, t: 7, n: 10, impls })));
+  }
+  out.meta = {
+    node: process.version,
+    noble: '@noble/curves 2.4.0',
+    date: new Date().toISOString(),
+    quick,
+    cpus: cpus().length,
+    loadAverage1m: round(loadavg()[0], 2),
+    suites: [...suites],
+    sizes: sizes.map(([t, n]) => sizeLabel(t, n)),
+    elapsedS: round((performance.now() - started) / 1000, 1),
+  };
+  return out;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      suites: { type: 'string' },
+      sizes: { type: 'string' },
+      baseline: { type: 'string' },
+      'dkg-only': { type: 'boolean' },
+      profile: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  const opts = {
+    quick: values.quick ?? false,
+    signing: !values['dkg-only'],
+    profile: values.profile ?? false,
+    log: values.json ? () => {} : console.log,
+  };
+  if (values.suites) opts.suites = values.suites.split(',');
+  if (values.sizes) opts.sizes = values.sizes.split(',').map((s) => s.split('-').map(Number));
+  if (values.baseline) opts.baseline = await import(pathToFileURL(values.baseline).href);
+  const result = await benchProtocol(opts);
+  if (values.json) console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log(result.note);
+    for (const [name, rows] of Object.entries(result)) {
+      if (!Array.isArray(rows)) continue;
+      console.log(`\n${name}`);
+      console.table(rows);
+    }
+    console.log(result.meta);
+  }
+}
