@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
@@ -15,7 +15,19 @@ export default defineConfig({
       { extends: true, test: { name: 'coordinator', include: ['packages/coordinator/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'system', include: ['test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
+        test: {
+          name: 'system',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/compose/**'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // docker-compose.yml in a real engine; skips with a one-line reason where there is none.
+        extends: true,
+        test: { name: 'compose', include: ['test/compose/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 900_000 },
       },
     ],
   },
