@@ -154,7 +154,12 @@ async function main(argv: string[]): Promise<number> {
         shareLog,
         logger,
         crash: createCrashPoints(process.env.GLACIS_TEST_CRASH_POINTS),
+        // TEST ONLY: GLACIS_TEST_CORRUPT_SHARES=1 makes this party send invalid signature shares
+        // (a cheater for the ROAST tests, test/lan/). Unset in production.
+        testCorruptShares: process.env.GLACIS_TEST_CORRUPT_SHARES === '1',
       });
+      if (process.env.GLACIS_TEST_CORRUPT_SHARES === '1')
+        logger.warn('GLACIS_TEST_CORRUPT_SHARES=1: this party sends invalid shares (test only)');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -44,6 +44,12 @@ export interface PartyNodeOptions {
   logger: Logger;
   rng?: Rng;
   crash?: (point: CrashPoint) => void;
+  /**
+   * TEST ONLY (GLACIS_TEST_CORRUPT_SHARES=1, read in cli.ts): add 1 to every signature share
+   * before sending it, making this party a cheater, so tests can prove that ROAST names and
+   * excludes exactly the cheating party and signs with the others. Never set in production.
+   */
+  testCorruptShares?: boolean;
 }
 
 export interface PartyNode {
@@ -316,11 +322,18 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     );
     crash('nonce-recorded');
     const next = signer.commit();
+    let share = signed.share;
+    const suite = o.testCorruptShares ? keystore.get(pkg.keyId)?.share.public.suite : undefined;
+    if (suite) {
+      // TEST ONLY: a provably invalid share (z + 1), see PartyNodeOptions.testCorruptShares.
+      const { Fn } = getSuite(suite);
+      share = Fn.toBytes(Fn.add(Fn.fromBytes(share), 1n));
+    }
     send({
       type: 'signature_share',
       sessionId: msg.sessionId,
       to: COORDINATOR,
-      body: { keyId: pkg.keyId, requestId: pkg.requestId, share: toHex(signed.share), next },
+      body: { keyId: pkg.keyId, requestId: pkg.requestId, share: toHex(share), next },
     });
     crash('share-sent');
     logger.info({ keyId: pkg.keyId, requestId: pkg.requestId, sessionId: msg.sessionId }, 'share released');
