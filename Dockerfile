@@ -25,8 +25,10 @@ COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/party-node/package.json packages/party-node/
 COPY packages/coordinator/package.json packages/coordinator/
-# Install scripts off for everything but the one native addon the runtime needs.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
+# Install scripts off for everything but the one native addon the runtime needs: better-sqlite3
+# fetches a prebuilt binary, or compiles against the base image's own Node headers.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npm_config_nodedir=/usr/local npm rebuild better-sqlite3
 COPY packages/ packages/
 COPY docker/ docker/
 RUN npx tsc -b \
