@@ -2,7 +2,8 @@
  * The party's link to the coordinator notices a silent cut. A fake coordinator does the real
  * handshake, then stops answering WebSocket pings (as a peer behind a pulled cable, a NAT that
  * forgot the flow, or an address that changed would): the party must give the link up and dial
- * again by itself. With pings answered, the link stays up.
+ * again by itself. With pings answered, the link stays up. And a coordinator that cannot prove the
+ * pinned identity (a network attacker in the middle) is never taken for the coordinator.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -20,8 +21,11 @@ afterEach(async () => {
   for (const f of cleanup.splice(0)) await f();
 });
 
-/** A coordinator that authenticates the party and then, with `autoPong: false`, never answers a ping. */
-async function fakeCoordinator(autoPong: boolean) {
+/**
+ * A coordinator that authenticates the party and then, with `autoPong: false`, never answers a
+ * ping; `signer` answers the party's challenge (the real coordinator's key unless an impostor's).
+ */
+async function fakeCoordinator(autoPong: boolean, signer = coordinator) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong });
   await new Promise((r) => wss.once('listening', r));
   let connections = 0;
@@ -31,7 +35,7 @@ async function fakeCoordinator(autoPong: boolean) {
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString());
       if (frame.t === 'auth') {
-        ws.send(JSON.stringify({ t: 'welcome', signature: toHex(coordinator.sign(coordinatorAuthBytes(frame.nonce, frame.partyId))) }));
+        ws.send(JSON.stringify({ t: 'welcome', signature: toHex(signer.sign(coordinatorAuthBytes(frame.nonce, frame.partyId))) }));
       }
     });
   });
@@ -79,4 +83,15 @@ it('a coordinator that answers pings keeps one connection', async () => {
   expect(events).toEqual(['connected']);
   expect(c.connected).toBe(true);
   expect(fake.connections()).toBe(1);
+});
+
+it('an impostor that cannot sign with the pinned coordinator key is never taken for the coordinator', async () => {
+  const fake = await fakeCoordinator(true, generateIdentity(rng));
+  const events: string[] = [];
+  const c = client(fake.url, events);
+  await sleep(400);
+  expect(events).toEqual([]);
+  expect(c.connected).toBe(false);
+  // It keeps trying (the real coordinator may come back), each attempt refused the same way.
+  expect(fake.connections()).toBeGreaterThanOrEqual(2);
 });
