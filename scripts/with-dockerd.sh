@@ -11,7 +11,9 @@
 # On exit (success, failure, Ctrl-C) the engine is stopped by its PID and the host restored:
 # iptables filter and nat tables as they were saved before (Docker leaves FORWARD DROP behind, which
 # breaks bridges in the root namespace), docker0 and any other bridge the engine created removed,
-# ip_forward and the bridge-netfilter sysctls back to their old values, the temporary directory gone.
+# ip_forward and the bridge-netfilter sysctls back to their old values, the temporary directory gone,
+# and the few paths dockerd and containerd create outside it (/etc/docker/key.json, /opt/containerd,
+# /run/docker, /run/containerd) removed unless they were there before.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -35,6 +37,9 @@ BNF0=$(sysctl_get net/bridge/bridge-nf-call-iptables)
 BNF6=$(sysctl_get net/bridge/bridge-nf-call-ip6tables)
 IPT0=$(iptables-save 2>/dev/null || true)
 LINKS0=$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort)
+OUTSIDE=(/etc/docker /opt/containerd /run/docker /run/containerd)
+CREATED=()
+for p in "${OUTSIDE[@]}"; do [ -e "$p" ] || CREATED+=("$p"); done
 DROOT=$(mktemp -d /tmp/glacis-dockerd.XXXXXX)
 DPID=
 
@@ -67,6 +72,7 @@ cleanup() {
   # Mounts the engine may have left (overlay layers, network namespaces), deepest first.
   awk -v d="$DROOT" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$DROOT"
+  for p in "${CREATED[@]}"; do rm -rf "$p"; done
   exit "$rc"
 }
 trap cleanup EXIT
