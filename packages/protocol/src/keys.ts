@@ -72,6 +72,22 @@ export function makeKeyShare(pkg: PublicKeyPackage, partyId: string, signingShar
       cause: e,
     });
   }
+  return freezeKeyShare(pkg, partyId, frostPublic, frostSecret);
+}
+
+/**
+ * Builds a KeyShare whose share the caller has itself just checked against `pkg` — the DKG
+ * participant, which verifies s·G against the verifying share it derived from the same group
+ * commitment, so `validateSecret`'s second decode of every commitment element would buy nothing.
+ * Internal to @glacis/protocol (not exported from its index): anything loaded from outside goes
+ * through `makeKeyShare`.
+ */
+export function makeVerifiedKeyShare(pkg: PublicKeyPackage, partyId: string, signingShare: Uint8Array): KeyShare {
+  const suite = getSuite(pkg.suite);
+  return freezeKeyShare(pkg, partyId, toFrostPublic(pkg), { identifier: suite.identifierFor(partyId), signingShare: signingShare.slice() });
+}
+
+function freezeKeyShare(pkg: PublicKeyPackage, partyId: string, frostPublic: FrostPublic, frostSecret: FrostSecret): KeyShare {
   return Object.freeze({
     keyId: pkg.keyId,
     partyId,

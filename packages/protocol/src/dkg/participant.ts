@@ -1,13 +1,21 @@
 /**
- * One party's side of a distributed key generation, as a sans-IO state machine over noble's
- * frost-rs-compatible 3-round DKG. Inputs are authenticated messages; outputs are unsigned
- * messages for the driver to seal and send, and at the end the party's KeyShare.
+ * One party's side of a distributed key generation, as a sans-IO state machine for the
+ * frost-rs-compatible 3-round DKG (RFC 9591 App. C; frost-rs `keys::dkg`). Inputs are
+ * authenticated messages; outputs are unsigned messages for the driver to seal and send, and at
+ * the end the party's KeyShare.
  *
- * Beyond noble, it (1) encrypts each round-2 share to its recipient, (2) echoes a hash of the
- * round-1 transcript in round 2 so a relay that shows parties different round-1 data is caught,
- * and (3) names the party at fault whenever noble would only say "invalid".
+ * Beyond the DKG itself, it (1) encrypts each round-2 share to its recipient, (2) echoes a hash of
+ * the round-1 transcript in round 2 so a relay that shows parties different round-1 data is
+ * caught, and (3) names the party at fault whenever the DKG fails because of one.
+ *
+ * Cost: noble's DKG.round1 makes the polynomial and proof; rounds 2 and 3 are computed here from
+ * points decoded and validated once, on arrival (round1-package.ts), with the proofs and the
+ * received shares each checked in one random linear combination (exact per-party checks only
+ * when that fails). noble's DKG.round2/round3 decode every peer commitment element twice more,
+ * with two subgroup checks each on ed25519/ed448 — ~3× the work (scripts/bench/dkg-profile.mjs).
+ * Output is byte-identical to noble's round3 (tests compare them, and the frost-rs vectors).
  */
-import type { DKG_Round1, DKG_Round2, DKG_Secret } from '@noble/curves/abstract/frost.js';
+import type { DKG_Secret } from '@noble/curves/abstract/frost.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, type Rng, toHex } from '../bytes.js';
 import { canonicalBytes, canonicalJson } from '../canonical.js';
@@ -15,11 +23,14 @@ import { type Committee, makeCommittee } from '../committee.js';
 import { openBox, sealBox } from '../crypto/box.js';
 import { ProtocolError } from '../errors.js';
 import type { IdentityKey } from '../identity.js';
-import { type KeyShare, makeKeyShare, type PublicKeyPackage } from '../keys.js';
-import type { GroupPoint, Suite } from '../suites.js';
-import { evaluateVss } from '../vss.js';
+import { type KeyShare, makeVerifiedKeyShare, type PublicKeyPackage } from '../keys.js';
+import type { Suite } from '../suites.js';
 import type { Message, MessageBody, Outgoing } from '../wire/messages.js';
 import { BROADCAST, COORDINATOR } from '../wire/primitives.js';
+import { findInvalidProofs } from './proof-of-knowledge.js';
+import { identifierScalar, ownVssCommitment, parseRound1Package, type Round1Package, type VssCommitment } from './round1-package.js';
+import { evaluatePolynomial, findInvalidReceivedShares, type ReceivedShare } from './round2-shares.js';
+import { deriveDkgKeyPackage } from './round3-key.js';
 
 export interface DkgParticipantOptions {
   suite: Suite;
@@ -43,7 +54,8 @@ export interface DkgStep {
   error?: ProtocolError;
 }
 
-type Round1Entry = { wire: MessageBody<'dkg_round1'>; noble: DKG_Round1; points: GroupPoint[] };
+/** A round-1 broadcast as received (for the transcript and equivocation checks), decoded once. */
+type Round1Entry = { wire: MessageBody<'dkg_round1'>; pkg: Round1Package | undefined };
 
 /** Phases of a participant. Fields used in one phase live in that phase. */
 export type DkgPhase = 'round1' | 'round2' | 'done' | 'failed';
@@ -71,62 +83,34 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
   const myId = committee.identifierOf.get(self) as string;
   const peers = committee.members.filter((m) => m !== self);
 
+  const myX = identifierScalar(suite, myId);
+
   let phase: DkgPhase = 'round1';
+  /** noble's round-1 secret (our polynomial): from start() until our round-2 shares are dealt. */
   let secret: DKG_Secret | undefined;
+  let own: VssCommitment | undefined;
+  /** f_self(x_self): the share we deal ourselves, from round 2 until round 3. */
+  let ownShare: bigint | undefined;
   let transcriptHash: string | undefined;
   const round1 = new Map<string, Round1Entry>();
   const round2Wire = new Map<string, MessageBody<'dkg_round2'>>();
-  const round2Shares = new Map<string, Uint8Array<ArrayBuffer>>();
+  const round2Shares = new Map<string, bigint>();
   let started = false;
+
+  const forgetSecrets = () => {
+    if (secret) suite.frost.DKG.clean(secret);
+    secret = undefined;
+    ownShare = undefined;
+    round2Shares.clear();
+  };
 
   const fail = (e: unknown): DkgStep => {
     phase = 'failed';
-    if (secret) suite.frost.DKG.clean(secret);
-    secret = undefined;
+    forgetSecrets();
     const error =
       e instanceof ProtocolError ? e : new ProtocolError('dkg_failed', `DKG ${keyId}: ${(e as Error).message}`, [], { cause: e });
     return { outgoing: [], error };
   };
-
-  function parseRound1(from: string, body: MessageBody<'dkg_round1'>): Round1Entry {
-    if (body.commitment.length !== t) {
-      throw new ProtocolError('dkg_invalid_round1', `round 1 from ${from}: ${body.commitment.length} commitments, expected ${t}`, [from]);
-    }
-    const commitment = body.commitment.map((h, i) => fromHex(h, `round1.commitment[${i}]`));
-    const points = commitment.map((c, i) => suite.parseElement(c, `round 1 from ${from}: commitment[${i}]`, from));
-    const pok = fromHex(body.proofOfKnowledge, 'round1.proofOfKnowledge');
-    // The proof is a Schnorr signature in the suite's encoding (x-only R for secp256k1-tr).
-    if (pok.length !== suite.signatureLength) {
-      throw new ProtocolError('dkg_invalid_round1', `round 1 from ${from}: proof of knowledge has ${pok.length} bytes`, [from]);
-    }
-    suite.parseScalar(pok.subarray(pok.length - suite.scalarLength), `round 1 from ${from}: proof response`, { culprit: from });
-    const noble: DKG_Round1 = { identifier: committee.identifierOf.get(from) as string, commitment, proofOfKnowledge: pok };
-    return { wire: body, noble, points };
-  }
-
-  /**
-   * noble's round 2 says only "invalid proof of knowledge". To name the party, judge each package
-   * alone: a throwaway DKG of exactly t members in which every other member is freshly generated
-   * (hence honest) fails iff that package is bad. Runs only after a failure.
-   */
-  function round1Acceptable(pkg: DKG_Round1): boolean {
-    const ids: string[] = [];
-    for (let i = 1; ids.length < t - 1; i++) {
-      const id = suite.frost.Identifier.fromNumber(i);
-      if (id !== pkg.identifier) ids.push(id);
-    }
-    const tiny = { min: t, max: t };
-    const me = suite.frost.DKG.round1(ids[0] as string, tiny, undefined, o.rng);
-    const others = ids.slice(1).map((id) => suite.frost.DKG.round1(id, tiny, undefined, o.rng).public);
-    try {
-      suite.frost.DKG.round2(me.secret, [pkg, ...others]);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      suite.frost.DKG.clean(me.secret);
-    }
-  }
 
   function computeTranscriptHash(): string {
     const packages: Record<string, MessageBody<'dkg_round1'>> = {};
@@ -146,25 +130,29 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
     return { suite: suite.id, sessionId, round: 'dkg_round2', from, to };
   }
 
-  /** All round-1 packages are in: hash the transcript, run noble round 2, encrypt shares. */
+  const peerPackage = (p: string) => (round1.get(p) as Round1Entry).pkg as Round1Package;
+
+  /**
+   * All round-1 packages are in: hash the transcript, check every proof of knowledge (frost-rs
+   * part2), deal f(x_j) to each peer, encrypted to it. Our polynomial is forgotten once dealt.
+   */
   function enterRound2(): DkgStep {
     transcriptHash = computeTranscriptHash();
-    const others = peers.map((p) => (round1.get(p) as Round1Entry).noble);
-    let shares: Record<string, DKG_Round2>;
-    try {
-      shares = suite.frost.DKG.round2(secret as DKG_Secret, others);
-    } catch (e) {
-      const culprits = peers.filter((p) => !round1Acceptable((round1.get(p) as Round1Entry).noble));
-      throw new ProtocolError('dkg_invalid_round1', `round 1 rejected: ${(e as Error).message}`, culprits, { cause: e });
+    const bad = findInvalidProofs(suite, peers.map(peerPackage), o.rng);
+    if (bad.length > 0) {
+      const culprits = bad.map((b) => b.from);
+      throw new ProtocolError('dkg_invalid_round1', `invalid proof of knowledge in round 1 from ${culprits.join(', ')}`, culprits);
     }
-    phase = 'round2';
+    const coefficients = secret?.coefficients;
+    if (!coefficients) throw new ProtocolError('dkg_failed', 'round-1 secret is missing');
+    ownShare = evaluatePolynomial(suite, coefficients, myX);
     const outgoing: Outgoing[] = [];
     for (const p of peers) {
-      const share = shares[committee.identifierOf.get(p) as string];
-      if (!share) throw new ProtocolError('dkg_failed', `noble produced no share for ${p}`);
       const peerKey = o.peerKey(p);
       if (!peerKey) throw new ProtocolError('unknown_party', `no pinned identity key for committee member ${p}`);
-      const box = sealBox(share.signingShare, peerKey, boxContext(self, p), o.rng);
+      const share = suite.Fn.toBytes(evaluatePolynomial(suite, coefficients, peerPackage(p).x));
+      const box = sealBox(share, peerKey, boxContext(self, p), o.rng);
+      share.fill(0);
       outgoing.push({
         type: 'dkg_round2',
         sessionId,
@@ -172,21 +160,12 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
         body: { transcriptHash, box: { epk: toHex(box.epk), nonce: toHex(box.nonce), ciphertext: toHex(box.ciphertext) } },
       });
     }
+    suite.frost.DKG.clean(secret as DKG_Secret);
+    secret = undefined;
+    phase = 'round2';
     const step: DkgStep = { outgoing };
     for (const [from, body] of round2Wire) acceptRound2(from, body);
     return merge(step, maybeFinish());
-  }
-
-  /** RFC 9591 App. C.2 vss_verify, naming the dealer of a bad share. */
-  function assertShareFrom(from: string, share: Uint8Array): void {
-    const s = suite.parseScalar(share, `round 2 share from ${from}`, { culprit: from });
-    const expected = evaluateVss(suite, (round1.get(from) as Round1Entry).points, myId);
-    // noble's constant-time multiply throws on 0, which would turn a dealer's zero share into an
-    // unattributed failure; G·0 is the identity, which no honest commitment evaluates to.
-    const actual = suite.Fn.is0(s) ? suite.Point.ZERO : suite.Point.BASE.multiply(s);
-    if (!actual.equals(expected)) {
-      throw new ProtocolError('dkg_invalid_secret_share', `round 2 share from ${from} does not match its round-1 commitment`, [from]);
-    }
   }
 
   function acceptRound2(from: string, body: MessageBody<'dkg_round2'>): void {
@@ -202,20 +181,39 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
       o.identity,
       boxContext(from, self),
     );
-    assertShareFrom(from, plaintext);
-    round2Shares.set(from, plaintext);
+    // A canonical scalar, or the dealer is named; its VSS check waits for all shares (batched).
+    const share = suite.parseScalar(plaintext, `round 2 share from ${from}`, { culprit: from });
+    plaintext.fill(0);
+    round2Shares.set(from, share);
   }
 
+  /**
+   * Every share is in: check them all (RFC 9591 App. C.2 vss_verify; one batch, exact per-dealer
+   * checks only on failure, naming every bad dealer), then derive the key package (frost-rs part3).
+   */
   function maybeFinish(): DkgStep {
     if (phase !== 'round2' || round2Shares.size !== peers.length) return { outgoing: [] };
-    const others = peers.map((p) => (round1.get(p) as Round1Entry).noble);
-    const received: DKG_Round2[] = peers.map((p) => ({
-      identifier: committee.identifierOf.get(p) as string,
-      signingShare: round2Shares.get(p) as Uint8Array<ArrayBuffer>,
-    }));
-    const key = suite.frost.DKG.round3(secret as DKG_Secret, others, received);
-    secret = undefined;
-    for (const s of round2Shares.values()) s.fill(0);
+    const received: ReceivedShare[] = peers.map((p) => ({ dealer: peerPackage(p), share: round2Shares.get(p) as bigint }));
+    const bad = findInvalidReceivedShares(suite, myX, received, o.rng);
+    if (bad.length > 0) {
+      const culprits = bad.map((b) => b.dealer.from);
+      throw new ProtocolError(
+        'dkg_invalid_secret_share',
+        `round 2 share from ${culprits.join(', ')} does not match its round-1 commitment`,
+        culprits,
+      );
+    }
+    const key = deriveDkgKeyPackage(suite, {
+      own: own as VssCommitment,
+      ownShare: ownShare as bigint,
+      received,
+      members: committee.members.map((m) => {
+        const identifier = committee.identifierOf.get(m) as string;
+        return { identifier, x: identifierScalar(suite, identifier) };
+      }),
+      signers,
+    });
+    forgetSecrets();
     const verifyingShares: Record<string, string> = {};
     for (const [id, vs] of Object.entries(key.public.verifyingShares)) {
       verifyingShares[committee.partyOf.get(id) as string] = toHex(vs);
@@ -229,7 +227,8 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
       groupCommitment: key.public.commitments.map(toHex),
       verifyingShares,
     };
-    const share = makeKeyShare(pub, self, key.secret.signingShare);
+    // deriveDkgKeyPackage checked s·G against our verifying share, derived from the same commitment.
+    const share = makeVerifiedKeyShare(pub, self, key.secret.signingShare);
     key.secret.signingShare.fill(0);
     phase = 'done';
     return {
@@ -267,7 +266,10 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
         }
         if (phase !== 'round1')
           throw new ProtocolError('dkg_unexpected_message', `round 1 from ${msg.from} after round 1 closed`, [msg.from]);
-        round1.set(msg.from, parseRound1(msg.from, msg.body));
+        round1.set(msg.from, {
+          wire: msg.body,
+          pkg: parseRound1Package(suite, t, msg.from, committee.identifierOf.get(msg.from) as string, msg.body),
+        });
         if (started && round1.size === n) return enterRound2();
         return { outgoing: [] };
       }
@@ -304,7 +306,8 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
         const r1 = suite.frost.DKG.round1(myId, signers, undefined, o.rng);
         secret = r1.secret;
         const wire = { commitment: r1.public.commitment.map(toHex), proofOfKnowledge: toHex(r1.public.proofOfKnowledge) };
-        round1.set(self, { wire, noble: r1.public, points: [] });
+        own = ownVssCommitment(suite, self, myId, r1.public.commitment);
+        round1.set(self, { wire, pkg: undefined });
         const step: DkgStep = { outgoing: [{ type: 'dkg_round1', sessionId, to: BROADCAST, body: wire }] };
         return round1.size === n ? merge(step, enterRound2()) : step;
       } catch (e) {
