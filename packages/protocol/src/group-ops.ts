@@ -5,7 +5,8 @@
  * `interleavedMSMUnsafe`, the points' own `multiply` / `multiplyUnsafe`).
  */
 import { interleavedMSMUnsafe, mulAddUnsafe } from '@noble/curves/abstract/curve.js';
-import type { Rng } from './bytes.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, type Rng, utf8 } from './bytes.js';
 import { ProtocolError } from './errors.js';
 import type { GroupPoint, Suite } from './suites.js';
 
@@ -70,3 +71,18 @@ export function batchCoefficient(rng: Rng): bigint {
   return r + 1n;
 }
 
+/**
+ * `count` batch coefficients derived from `transcript` (Fiat–Shamir), for checks that have no RNG
+ * (verifying a certificate must be deterministic and reads no ambient randomness). Sound as long
+ * as `transcript` encodes every value the check covers: whoever chose them fixed the coefficients
+ * too, and finding values that cancel under hash-derived 128-bit coefficients takes ~2¹²⁸ hashes.
+ */
+export function derivedBatchCoefficients(domain: string, transcript: Uint8Array, count: number): bigint[] {
+  const seed = sha256(concatBytes(utf8(domain), transcript));
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    const block = sha256(concatBytes(seed, Uint8Array.of(i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff)));
+    out.push(batchCoefficient((n = BATCH_COEFFICIENT_BYTES) => block.slice(0, n) as Uint8Array<ArrayBuffer>));
+  }
+  return out;
+}

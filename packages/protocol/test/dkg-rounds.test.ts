@@ -32,8 +32,9 @@ import {
   type SuiteId,
   sealBox,
   toHex,
+  verifyDkgCertificate,
 } from '../src/index.js';
-import { catchProtocolError, expectCode, expectError } from './harness.js';
+import { catchProtocolError, expectCode, expectError, resign } from './harness.js';
 import { CRATES, type DkgVector, dkgParticipants, vectorJson } from './load-vectors.js';
 import { makeWorld, rng, runDkg, type SimWorld } from './sim.js';
 
@@ -311,6 +312,37 @@ describe('the participant names every cheater of a 3-of-5 DKG', () => {
       });
       expect(run.shares.size).toBe(0);
       for (const p of ['p01', 'p02', 'p04']) expectError(run.errors.get(p), 'dkg_invalid_round1', ['p03', 'p05']);
+    });
+  }
+});
+
+describe('DKG certificate: verifying shares checked in one batch, the inconsistent member still named', () => {
+  const names = ['p01', 'p02', 'p03', 'p04', 'p05'];
+  for (const id of ['ed25519', 'secp256k1-tr', 'p256'] as const) {
+    it(`${id}: a 3-of-5 certificate passes; swapped or shifted verifying shares fail naming the first bad member`, () => {
+      const suite = getSuite(id);
+      const world = makeWorld(names);
+      const run = runDkg(world, suite, names, 3, { keyId: 'cert' });
+      const exp = { keyId: 'cert', suite: id, threshold: 3, committee: names, keyOf: world.keyOf };
+      const pub = verifyDkgCertificate(run.confirmations, exp);
+      expect(pub).toEqual(run.shares.get('p01')?.public);
+      // Every member signs the same wrong body: only the consistency check can catch it.
+      const everyoneSigns = (edit: (vs: Record<string, string>) => Record<string, string>) =>
+        run.confirmations.map((env) => {
+          const body = env.body as MessageBody<'dkg_confirm'>;
+          return resign(
+            { ...env, body: { ...body, verifyingShares: edit({ ...body.verifyingShares }) } },
+            world.parties.get(env.from)!.identity,
+          );
+        });
+      const swapped = everyoneSigns((vs) => ({ ...vs, p02: vs.p04 as string, p04: vs.p02 as string }));
+      expect(catchProtocolError(() => verifyDkgCertificate(swapped, exp)).message).toMatch(/verifying share of p02 is inconsistent/);
+      // +G on one share and −G on another: a plain sum of the checks would balance out.
+      const G = suite.Point.BASE;
+      const shift = (hex: string, by: typeof G) => toHex(suite.Point.fromBytes(fromHex(hex)).add(by).toBytes());
+      const shifted = everyoneSigns((vs) => ({ ...vs, p03: shift(vs.p03 as string, G), p05: shift(vs.p05 as string, G.negate()) }));
+      expectCode(() => verifyDkgCertificate(shifted, exp), 'dkg_confirmation_mismatch');
+      expect(catchProtocolError(() => verifyDkgCertificate(shifted, exp)).message).toMatch(/verifying share of p03 is inconsistent/);
     });
   }
 });

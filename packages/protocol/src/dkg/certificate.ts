@@ -3,12 +3,13 @@
  * holding the members' identity keys can check it; the coordinator activates a key only with one,
  * and a party only treats its share as live once it has seen one.
  */
-import { fromHex, toHex } from '../bytes.js';
+import { fromHex, toHex, utf8 } from '../bytes.js';
 import { canonicalJson } from '../canonical.js';
 import { makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
+import { derivedBatchCoefficients, msmPublic, powersOf } from '../group-ops.js';
 import type { PublicKeyPackage } from '../keys.js';
-import { getSuite } from '../suites.js';
+import { type GroupPoint, getSuite, type Suite } from '../suites.js';
 import { evaluateVss } from '../vss.js';
 import { openEnvelope } from '../wire/envelope.js';
 import type { Envelope, MessageBody } from '../wire/messages.js';
@@ -60,12 +61,17 @@ export function verifyDkgCertificate(confirmations: readonly Envelope[], exp: Ce
     );
   }
   const points = first.groupCommitment.map((h, i) => suite.parseElement(fromHex(h), `groupCommitment[${i}]`));
-  for (const m of committee.members) {
+  const shares = committee.members.map((m) => {
     const vsHex = first.verifyingShares[m];
     if (vsHex === undefined) throw new ProtocolError('dkg_confirmation_mismatch', `no verifying share for ${m}`);
-    const vs = suite.parseElement(fromHex(vsHex), `verifyingShares.${m}`);
-    if (!evaluateVss(suite, points, committee.identifierOf.get(m) as string).equals(vs))
-      throw new ProtocolError('dkg_confirmation_mismatch', `verifying share of ${m} is inconsistent with the group commitment`);
+    return { m, vs: suite.parseElement(fromHex(vsHex), `verifyingShares.${m}`) };
+  });
+  // Y_m = Σ_k Φ_k·x_m^k for every member: all at once, and member by member only to say which not.
+  if (!verifyingSharesConsistent(suite, points, shares, committee.members, first)) {
+    for (const { m, vs } of shares) {
+      if (!evaluateVss(suite, points, committee.identifierOf.get(m) as string).equals(vs))
+        throw new ProtocolError('dkg_confirmation_mismatch', `verifying share of ${m} is inconsistent with the group commitment`);
+    }
   }
   if (Object.keys(first.verifyingShares).length !== committee.members.length) {
     throw new ProtocolError('dkg_confirmation_mismatch', 'verifying shares name parties outside the committee');
@@ -87,4 +93,37 @@ export function verifyDkgCertificate(confirmations: readonly Envelope[], exp: Ce
     groupCommitment: [...groupCommitment],
     verifyingShares: { ...first.verifyingShares },
   };
+}
+
+/**
+ * True when every verifying share is the group polynomial's image at its member's identifier,
+ * checked as Σ_m r_m·Y_m == Σ_k (Σ_m r_m·x_m^k)·Φ_k: two MSMs (n and t points) instead of n
+ * t-point MSMs. The r_m are 128-bit and derived by hashing everything checked (the certificate is
+ * verified without randomness), so shares that cancel out would take ~2¹²⁸ hashes to find. Every
+ * point is a prime-order element (parseElement), so any inconsistency leaves a non-zero error.
+ */
+function verifyingSharesConsistent(
+  suite: Suite,
+  groupCommitment: readonly GroupPoint[],
+  shares: readonly { m: string; vs: GroupPoint }[],
+  members: readonly string[],
+  body: MessageBody<'dkg_confirm'>,
+): boolean {
+  const { Fn } = suite;
+  const transcript = utf8(canonicalJson({ members, body }));
+  const r = derivedBatchCoefficients('glacis/dkg-certificate-batch/v1', transcript, shares.length);
+  const t = groupCommitment.length;
+  const weights = new Array<bigint>(t).fill(Fn.create(0n));
+  shares.forEach(({ m }, i) => {
+    const x = suite.Fn.fromBytes(fromHex(suite.identifierFor(m)));
+    powersOf(suite, x, t).forEach((p, k) => {
+      weights[k] = Fn.add(weights[k] as bigint, Fn.mul(r[i] as bigint, p));
+    });
+  });
+  const lhs = msmPublic(
+    suite,
+    shares.map((s) => s.vs),
+    r,
+  );
+  return lhs.equals(msmPublic(suite, groupCommitment, weights));
 }
