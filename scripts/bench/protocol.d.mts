@@ -18,6 +18,10 @@ export interface DkgRow {
   perPartyRatio: number;
   /** Part of oursPerPartyMs spent sealing and opening signed envelopes. */
   oursEnvelopeMs: number;
+  /** Encrypting n−1 round-2 shares and decrypting n−1 (measured apart; also inside oursPerPartyMs). */
+  oursBoxMs: number;
+  /** (oursPerPartyMs − oursEnvelopeMs − oursBoxMs) / noblePerPartyMs: the DKG computation alone. */
+  coreRatio: number;
   oursTotalMs: number;
   nobleTotalMs: number;
   totalRatio: number;
@@ -72,7 +76,7 @@ export interface DkgBeforeAfterRow {
   runs: number;
 }
 
-/** With `profile`: primitive call counts of one party's DKG at 7-of-10 (dkg-profile.mjs). */
+/** With `profile`: primitive call counts of one party's DKG (dkg-profile.mjs), one row per round / implementation. */
 export type DkgProfileRow = Record<string, string | number>;
 
 export interface ProtocolBenchmark {
@@ -107,7 +111,10 @@ export interface ProtocolBenchOptions {
   baseline?: unknown;
   /** Measure commit, sign share, share verification and aggregation too (default true). */
   signing?: boolean;
-  /** Also count the DKG's primitive operations (V8 precise coverage) at 7-of-10. */
+  /**
+   * Count one party's DKG primitives (V8 precise coverage) for the first suite at the largest size
+   * (default: on in full mode, off in quick mode).
+   */
   profile?: boolean;
   log?: (line: string) => void;
 }

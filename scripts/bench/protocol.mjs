@@ -13,7 +13,7 @@
  * above that extrapolated as n × per party (labelled so: a 20-of-30 noble DKG is ~100 s of CPU).
  *
  *   node scripts/bench/protocol.mjs [--quick] [--suites ed25519,p256] [--sizes 2-3,20-30] [--dkg-only]
- *                                   [--baseline path/to/other/dist/index.js] [--profile] [--json]
+ *                                   [--baseline path/to/other/dist/index.js] [--[no-]profile] [--json]
  *
  * `--baseline` also runs the DKG per-party measurement through another build of @glacis/protocol
  * (e.g. the previous commit's dist) in the same run, for before/after ratios.
@@ -36,6 +36,7 @@ import { preparedKeyFor } from '../../packages/protocol/dist/signing/key-cache.j
 import { batchVerifySignatureShares, findInvalidShares } from '../../packages/protocol/dist/signing/share-verification.js';
 import { createSigningContext } from '../../packages/protocol/dist/signing/signing-context.js';
 import {
+  boxRun,
   certificateRun,
   committeeNames,
   glacisFullRun,
@@ -124,6 +125,10 @@ function benchDkg(suiteId, t, n, { rounds, totalRounds, maxMeasuredTotalN, basel
   const certMeasures = { ours: () => certificateRun(f, finished).totalMs };
   if (baseline) certMeasures.baseline = () => certificateRun(f, finished, baseline).totalMs;
   const certificate = sampleRoundRobin(certMeasures, { rounds, sampleMs: 0 });
+  const boxes = sampleRoundRobin({ ours: () => boxRun(f).totalMs }, { rounds, sampleMs: 0 }).ours.ms;
+  // Glacis's own DKG work: per party minus what it spends on transport security (signed
+  // envelopes, encrypted shares), which noble's DKG leaves to the caller.
+  const coreMs = perParty.ours.ms - envelopeMs - boxes;
   let total;
   if (n <= maxMeasuredTotalN) {
     const m = sampleRoundRobin(
@@ -141,6 +146,8 @@ function benchDkg(suiteId, t, n, { rounds, totalRounds, maxMeasuredTotalN, basel
     noblePerPartyMs: round(perParty.noble.ms, 1),
     perPartyRatio: ratio(perParty.ours.ms, perParty.noble.ms),
     oursEnvelopeMs: round(envelopeMs, 1),
+    oursBoxMs: round(boxes, 1),
+    coreRatio: ratio(coreMs, perParty.noble.ms),
     oursTotalMs: round(total.ours, 0),
     nobleTotalMs: round(total.noble, 0),
     totalRatio: ratio(total.ours, total.noble),
@@ -315,13 +322,18 @@ function benchSigning(suiteId, t, n, { rounds }) {
 const NOTE = [
   'Milliseconds of CPU in one process, medians; **ratio = Glacis / noble** measured in the same run, interleaved (below 1: Glacis is faster).',
   'DKG per party: one participant from its round 1 to its key share given the other parties’ messages, through the Glacis state machine',
-  'with every message sealed into and opened from a signed envelope (`oursEnvelopeMs` of it), and through noble’s DKG.round1/2/3.',
+  'with every message sealed into and opened from a signed envelope (`oursEnvelopeMs` of it) and every share encrypted to its',
+  'recipient (`oursBoxMs`, measured apart), and through noble’s DKG.round1/2/3, which does neither;',
+  '`coreRatio` = (ours − envelopes − boxes) / noble.',
   'DKG total: all n parties in one process — measured where `total` says so, otherwise **extrapolated as n × per party**.',
   '`oursCertificateMs`: checking the DKG certificate (n signed confirmations, verifying shares against the group commitment),',
   'which the coordinator and every party do once a DKG completes (noble has no counterpart).',
   'Commit / sign share: one party. Share verification: all t shares of a session from wire bytes (Glacis: decode once, one context,',
   'one random-linear-combination MSM — `oursExactMs` checks each share exactly instead; noble: t × verifyShare, one call timed).',
   'Aggregation: Glacis’s aggregator end to end vs noble’s aggregate, same signature bytes.',
+  '`dkgProfile`: exact call counts (V8 precise coverage) in one party’s DKG — point decodes, prime-order subgroup checks',
+  '(on ed25519/ed448 each is a full scalar multiplication by the group order), variable-time multiplications (subgroup checks',
+  'and MSMs included), constant-time multiplications; noble decodes every peer commitment three times, with two subgroup checks each.',
 ].join(' ');
 
 /**
@@ -335,7 +347,7 @@ export async function benchProtocol({
   sizes = quick ? QUICK_SIZES : SIZES,
   baseline,
   signing = true,
-  profile = false,
+  profile = !quick,
   log = () => {},
 } = {}) {
   const started = performance.now();
@@ -373,8 +385,10 @@ export async function benchProtocol({
     const { profileDkg } = await import('./dkg-profile.mjs');
     const impls = { glacis: await import('../../packages/protocol/dist/index.js') };
     if (baseline) impls.before = baseline;
-    out.dkgProfile = [];
-    for (const suite of suites) out.dkgProfile.push(...(await profileDkg({ suite, t: 7, n: 10, impls })));
+    // Where one party's time goes, for the first suite at the largest size (ed25519 20-of-30 by
+    // default): exact counts of decodes, subgroup checks and multiplications per round.
+    const [t, n] = sizes.reduce((a, b) => (b[1] > a[1] ? b : a));
+    out.dkgProfile = profileDkg({ suite: suites[0], t, n, impls });
   }
   out.meta = {
     node: process.version,
@@ -399,13 +413,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       baseline: { type: 'string' },
       'dkg-only': { type: 'boolean' },
       profile: { type: 'boolean' },
+      'no-profile': { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
   const opts = {
     quick: values.quick ?? false,
     signing: !values['dkg-only'],
-    profile: values.profile ?? false,
+    profile: values['no-profile'] ? false : (values.profile ?? !values.quick),
     log: values.json ? () => {} : console.log,
   };
   if (values.suites) opts.suites = values.suites.split(',');
