@@ -31,7 +31,7 @@ interface ShBlock {
 }
 
 /** The ```sh blocks of a markdown file, with the `<!-- expect: … -->` / `<!-- test: skip … -->` lines right above each. */
-export function shBlocks(markdown: string): ShBlock[] {
+function shBlocks(markdown: string): ShBlock[] {
   const lines = markdown.split('\n');
   const blocks: ShBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -110,8 +110,9 @@ describe('README.md', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const quickstart = readme.slice(readme.indexOf('## Quickstart'));
     const [block] = shBlocks(quickstart);
-    expect(block?.code).toContain('export TOKEN=$(cat .glacis/admin-token)');
-    const code = (block?.code as string).replaceAll('http://127.0.0.1:8700', cluster.baseUrl);
+    if (!block) throw new Error('README.md: no sh block under "## Quickstart"');
+    expect(block.code).toContain('export TOKEN=$(cat .glacis/admin-token)');
+    const code = block.code.replaceAll('http://127.0.0.1:8700', cluster.baseUrl);
     expect(existsSync(join(work, '.glacis/admin-token'))).toBe(true);
     const run = spawnSync('bash', ['-c', `set -euo pipefail\n${code}`], { cwd: work, encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);
