@@ -56,6 +56,8 @@ export interface HubOptions {
   maxFrameBytes?: number;
   /** A connection must finish the handshake within this time. */
   handshakeTimeoutMs?: number;
+  /** Ping interval; a link that misses a pong for one interval is cut (silent cut-offs). */
+  heartbeatMs?: number;
 }
 
 export function createConnectionHub(o: HubOptions): ConnectionHub {
@@ -71,7 +73,23 @@ export function createConnectionHub(o: HubOptions): ConnectionHub {
     ws.close(code, reason.slice(0, 120));
   }
 
+  // A cut that sends no FIN/RST leaves a half-open socket: ping, and cut links that stay silent.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, o.heartbeatMs ?? 10_000);
+  heartbeat.unref();
+
   function onConnection(ws: WebSocket): void {
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
     const challenge = toHex(randomBytes(32));
     let partyId: string | undefined;
     const timer = setTimeout(() => {
@@ -98,7 +116,12 @@ export function createConnectionHub(o: HubOptions): ConnectionHub {
         const previous = live.get(partyId);
         live.set(partyId, ws);
         seen.set(partyId, new Date());
-        if (previous) previous.close(WS_CLOSE.replaced, 'replaced by a newer connection');
+        if (previous) {
+          previous.close(WS_CLOSE.replaced, 'replaced by a newer connection');
+          // The old link is gone: whatever was in flight on it (a signing package) is lost, so
+          // the drivers must see a disconnect before the new connection's connect.
+          o.events.onDisconnected(partyId);
+        }
         ws.send(JSON.stringify({ t: 'welcome', signature: toHex(o.identity.sign(coordinatorAuthBytes(frame.nonce, partyId))) }));
         o.logger.info({ partyId }, 'party connected');
         o.events.onConnected(partyId);
@@ -153,6 +176,7 @@ export function createConnectionHub(o: HubOptions): ConnectionHub {
       });
     },
     async close() {
+      clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
