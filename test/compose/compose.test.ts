@@ -1,8 +1,8 @@
 /**
  * docker-compose.yml, for real: the images are built, `up` brings a coordinator and three parties to
  * healthy with no other step, a 2-of-3 key is generated and signs through the published REST API;
- * one party is cut off the internal LAN (the two others still sign), notices the cut, comes back
- * by itself once reconnected, and then has to sign: the last signature is made with another party
+ * one party is cut off the internal LAN (the two others still sign), notices the cut (and the
+ * coordinator reports it disconnected), comes back by itself once reconnected, and then has to sign: the last signature is made with another party
  * cut off instead.
  *
  * Needs a container runtime; without one every test here is skipped with a one-line reason
@@ -167,8 +167,12 @@ describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an i
   });
 
   it('the cut-off party notices, comes back once reconnected, and signs', async () => {
-    // Its heartbeat goes unanswered: the party gives the dead link up (and reports unhealthy).
+    // Pings go unanswered both ways: the party gives the dead link up, and the coordinator reports it gone.
     await waitFor(async () => count(await logs('party-2'), 'disconnected from coordinator') >= 1, 'party-2 to notice the cut', 60_000);
+    type Parties = { parties: { partyId: string; connected: boolean }[] };
+    const connected = async (id: string) =>
+      (await api<Parties>('GET', '/v1/parties')).body.parties.find((p) => p.partyId === id)?.connected;
+    await waitFor(async () => (await connected('party-2')) === false, 'the coordinator to report party-2 disconnected', 60_000);
     const connectedBefore = count(await logs('party-2'), 'connected to coordinator');
     await (await lan()).connect({ Container: container('party-2').getId(), EndpointConfig: { Aliases: ['party-2'] } });
     await waitFor(
@@ -177,6 +181,7 @@ describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an i
       60_000,
     );
     await waitFor(async () => (await health('party-2')) === 'healthy', 'party-2 to be healthy again', 60_000);
+    expect(await connected('party-2')).toBe(true);
     // Now party-1 is cut off, so the signature needs party-2.
     await (await lan()).disconnect({ Container: container('party-1').getId() });
     try {
