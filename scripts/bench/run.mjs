@@ -2,7 +2,8 @@
  * `npm run bench`: measures the protocol layer against noble, the running service against the
  * crypto floor measured in the same run, and writes docs/benchmarks.md (+ .json, + .svg).
  * Figures are ratios against baselines of the same run: the machine is noisy.
- *   node scripts/bench/run.mjs [--quick] [--out DIR]
+ *   node scripts/bench/run.mjs [--quick] [--protocol-quick] [--out DIR]
+ * --protocol-quick: the full service section with the short protocol section (a busy machine).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -13,7 +14,14 @@ import { measureFloor } from './floor.mjs';
 import { renderReport } from './report.mjs';
 import { benchService } from './service.mjs';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'skip-protocol': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    'protocol-quick': { type: 'boolean' },
+    out: { type: 'string' },
+    'skip-protocol': { type: 'boolean' },
+  },
+});
 const quick = values.quick ?? false;
 const outDir = resolve(values.out ?? 'docs');
 const log = (s) => console.log(s);
@@ -25,7 +33,7 @@ if (!values['skip-protocol']) {
   try {
     const mod = await import('./protocol.mjs');
     log('[bench] protocol layer vs noble…');
-    protocol = await mod.benchProtocol({ quick });
+    protocol = await mod.benchProtocol({ quick: quick || (values['protocol-quick'] ?? false) });
   } catch (e) {
     if (e.code !== 'ERR_MODULE_NOT_FOUND') throw e;
     log('[bench] protocol section not available (scripts/bench/protocol.mjs missing)');
