@@ -79,7 +79,8 @@ function startProcess(cli, args, logFile, env) {
   return child;
 }
 
-async function waitFor(fn, what, timeoutMs) {
+/** Polls `fn` until it returns something truthy (resolved with it) or `timeoutMs` pass. */
+export async function waitFor(fn, what, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {

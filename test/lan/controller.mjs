@@ -30,7 +30,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { COORDINATOR_CLI, initCluster, PARTY_CLI } from '../../scripts/local-cluster.mjs';
+import { COORDINATOR_CLI, initCluster, PARTY_CLI, waitFor } from '../../scripts/local-cluster.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PROXY = join(HERE, 'proxy.mjs');
@@ -190,21 +190,6 @@ async function stopProcess(name, signal = 'SIGTERM', graceMs = 5000) {
   }, graceMs);
   await proc.exit;
   clearTimeout(t);
-}
-
-async function waitFor(fn, what, ms) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
 // ---------------------------------------------------------------------------------------------
