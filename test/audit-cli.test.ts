@@ -31,7 +31,8 @@ it('the coordinator audit chain verifies, and an edited event is caught at its s
   expect(ok.status, ok.stderr).toBe(0);
   const verdict = JSON.parse(ok.stdout);
   expect(verdict).toMatchObject({ ok: true });
-  expect(verdict.count).toBeGreaterThan(8);
+  expect(verdict.events).toBeGreaterThan(8);
+  expect(verdict.headSeq).toBe(verdict.events);
 
   const db = new Database(join(coord, 'coordinator.sqlite'));
   try {
@@ -43,7 +44,7 @@ it('the coordinator audit chain verifies, and an edited event is caught at its s
   }
   const bad = run(COORDINATOR_CLI, ['audit', 'verify', '--data-dir', coord]);
   expect(bad.status).toBe(3);
-  expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, seq: 4 });
+  expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, brokenAt: 4 });
   expect(bad.stderr).toContain('broken at event 4');
 });
 

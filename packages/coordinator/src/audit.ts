@@ -1,23 +1,15 @@
 /**
- * The coordinator's audit log over the protocol's hash chain (the same construction the parties'
- * share logs use; see @glacis/protocol audit-chain):
+ * The coordinator's audit log is the protocol's hash chain (`nextAuditEvent` / `verifyAuditChain`
+ * of @glacis/protocol, the construction the parties' share logs use too):
  *
  *   hash = hex(SHA-256("glacis/audit/v1" ‖ 0x00 ‖ canonicalJson({at, data, prevHash, seq, type})))
  *
- * with the first event's prevHash 64 zeros. Anyone holding an exported log can recompute it with
- * verifyAuditChain; editing, inserting or deleting any row breaks every later link.
+ * with the first event's prevHash 64 zeros. What this module adds is the coordinator's side of
+ * the boundary: event data comes from anywhere in the coordinator and must always be hashable.
  */
-import { auditEventHash, GENESIS_HASH } from '@glacis/protocol';
-import type { AuditEvent, JsonObject, JsonValue } from './store/types.js';
-
-export { GENESIS_HASH };
+import type { JsonObject, JsonValue } from './store/types.js';
 
 const MAX_DEPTH = 16;
-
-/** The hash of an event from its fields (everything but `hash`). */
-export function auditHash(e: Omit<AuditEvent, 'hash'>): string {
-  return auditEventHash(e);
-}
 
 /**
  * Turns arbitrary data into the JSON the chain can hash: drops undefined and functions, renders
@@ -54,26 +46,4 @@ function normalize(v: unknown, depth: number): JsonValue {
     default:
       return null;
   }
-}
-
-/** Where a chain breaks: the first event that does not verify and why. */
-export type AuditChainResult =
-  | { ok: true; count: number; lastHash: string }
-  | { ok: false; seq: number; reason: 'seq_gap' | 'prev_hash_mismatch' | 'hash_mismatch' };
-
-/**
- * Verifies a run of consecutive events, oldest first. `prevHash` is the hash the first event must
- * follow (GENESIS_HASH for a log read from its start; the last hash of the previous page otherwise).
- */
-export function verifyAuditChain(events: readonly AuditEvent[], prevHash: string = GENESIS_HASH): AuditChainResult {
-  let expectedPrev = prevHash;
-  let expectedSeq: number | undefined;
-  for (const e of events) {
-    if (expectedSeq !== undefined && e.seq !== expectedSeq) return { ok: false, seq: e.seq, reason: 'seq_gap' };
-    if (e.prevHash !== expectedPrev) return { ok: false, seq: e.seq, reason: 'prev_hash_mismatch' };
-    if (auditHash(e) !== e.hash) return { ok: false, seq: e.seq, reason: 'hash_mismatch' };
-    expectedPrev = e.hash;
-    expectedSeq = e.seq + 1;
-  }
-  return { ok: true, count: events.length, lastHash: expectedPrev };
 }

@@ -16,12 +16,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { toHex } from '@glacis/protocol';
-import { verifyAuditChain } from './audit.js';
+import { type AuditEvent, toHex, verifyAuditPages } from '@glacis/protocol';
 import { CONFIG_FILE, type ConfigFile, loadConfig, writeConfigFile } from './config.js';
 import { createIdentityFile, IdentityFileError, loadIdentityFile } from './identity-file.js';
 import { startCoordinator } from './server.js';
 import { openSqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/types.js';
 import { runTokenCreate } from './tokens.js';
 
 const USAGE = `usage:
@@ -49,6 +49,16 @@ function envOverrides(dataDir: string): ReturnType<typeof loadConfig> {
     config.signingTimeoutMs = Number(t);
   }
   return config;
+}
+
+/** The store's audit log, oldest first, a page at a time. */
+async function* auditPages(store: Store): AsyncGenerator<AuditEvent[]> {
+  let cursor: string | null = null;
+  do {
+    const page = await store.listAudit({ limit: 500, cursor });
+    yield page.items;
+    cursor = page.nextCursor;
+  } while (cursor);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -129,16 +139,9 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig(dataDir, {});
       const store = openSqliteStore({ path: config.databasePath });
       try {
-        const events = [];
-        let cursor: string | null = null;
-        do {
-          const page = await store.listAudit({ limit: 500, cursor });
-          events.push(...page.items);
-          cursor = page.nextCursor;
-        } while (cursor);
-        const v = verifyAuditChain(events);
+        const v = await verifyAuditPages(auditPages(store));
         console.log(JSON.stringify(v));
-        if (!v.ok) console.error(`glacis-coordinator: audit chain broken at event ${v.seq}: ${v.reason}`);
+        if (!v.ok) console.error(`glacis-coordinator: audit chain broken at event ${v.brokenAt}: ${v.reason}`);
         return v.ok ? 0 : 3;
       } finally {
         await store.close();

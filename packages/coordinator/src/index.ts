@@ -3,7 +3,7 @@
  * Explicit named exports only; the WebSocket relay and orchestrator live in ./orchestrator.
  */
 export { type AppOptions, type AppSettings, buildApp, type CoordinatorApp } from './app.js';
-export { type AuditChainResult, auditHash, GENESIS_HASH, verifyAuditChain } from './audit.js';
+export { normalizeAuditData } from './audit.js';
 export {
   CONFIG_FILE,
   type ConfigFile,

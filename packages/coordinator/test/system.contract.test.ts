@@ -1,10 +1,10 @@
 /** Contract tests of health, metrics, OpenAPI, parties, audit and the error envelope. */
 import { existsSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { verifyAuditChain } from '@glacis/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { verifyAuditChain } from '../src/audit.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { Store } from '../src/store/types.js';
@@ -178,7 +178,7 @@ describe('GET /v1/audit', () => {
     expect(Object.keys(events[0]).sort()).toEqual(['at', 'data', 'hash', 'prevHash', 'seq', 'type']);
     expect(events[0].prevHash).toBe('0'.repeat(64));
     for (let i = 1; i < events.length; i++) expect(events[i].prevHash).toBe(events[i - 1].hash);
-    expect(verifyAuditChain(events)).toMatchObject({ ok: true, count: 6 });
+    expect(verifyAuditChain(events)).toMatchObject({ ok: true, events: 6, headSeq: 6 });
   });
 
   test('is for admin and auditor only', async () => {

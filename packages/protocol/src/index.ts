@@ -3,7 +3,17 @@
  * state machines of DKG and signing. No sockets, files, clocks or ambient randomness.
  */
 
-export { type AuditEvent, auditEventHash, type ChainVerdict, GENESIS_HASH, nextAuditEvent, verifyAuditChain } from './audit-chain.js';
+export {
+  type AuditEvent,
+  auditEventHash,
+  CHAIN_START,
+  type ChainPoint,
+  type ChainVerdict,
+  GENESIS_HASH,
+  nextAuditEvent,
+  verifyAuditChain,
+  verifyAuditPages,
+} from './audit-chain.js';
 export { concatBytes, equalBytes, fromHex, isHex, type Rng, toHex, utf8 } from './bytes.js';
 export { type Canonical, canonicalBytes, canonicalJson } from './canonical.js';
 export { type Committee, makeCommittee } from './committee.js';

@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { nextAuditEvent } from '@glacis/protocol';
 import Database from 'better-sqlite3';
-import { auditHash, GENESIS_HASH, normalizeAuditData } from '../audit.js';
+import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
 import type { AuditRecord } from '../orchestrator/store-port.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -68,9 +69,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   }
 
   function appendAuditTx(type: string, data: Record<string, unknown>): void {
-    const last = q.lastAudit.get();
-    const event = { seq: (last?.seq ?? 0) + 1, at: iso(), type, data: normalizeAuditData(data), prevHash: last?.hash ?? GENESIS_HASH };
-    q.insertAudit.run({ ...event, data: JSON.stringify(event.data), hash: auditHash(event) });
+    const event = nextAuditEvent(q.lastAudit.get(), iso(), type, normalizeAuditData(data));
+    q.insertAudit.run({ ...event, data: JSON.stringify(event.data) });
   }
 
   function claimIdempotency(claim: IdempotencyClaim | undefined) {

@@ -3,7 +3,7 @@
  * keys, signatures, audit log): the coordinator never stores a secret share. Methods are async so
  * that a PostgreSQL backend can implement the same interface; the SQLite one is synchronous inside.
  */
-import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
+import type { Approval, AuditEvent as ChainEvent, Envelope, SuiteId } from '@glacis/protocol';
 import type { AuditRecord, OrchestratorStore } from '../orchestrator/store-port.js';
 
 /** A JSON value as it is persisted and served. */
@@ -159,14 +159,9 @@ export interface TokenRecord {
   createdAt: string;
 }
 
-/** One entry of the hash-chained audit log (see audit.ts for the hash). */
-export interface AuditEvent {
-  seq: number;
-  at: string;
-  type: string;
+/** One entry of the hash-chained audit log: an event of the protocol's chain whose data is a JSON object. */
+export interface AuditEvent extends ChainEvent {
   data: JsonObject;
-  prevHash: string;
-  hash: string;
 }
 
 /** A page request: `cursor` is the opaque string a previous page returned. */
