@@ -109,7 +109,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       const res = await h.request('POST', '/v1/keys', { body: { suite: 'ed25519', threshold, parties: ps } });
       if (res.statusCode !== 202) throw new Error(`key creation failed: ${res.statusCode} ${res.body}`);
       const { keyId } = res.json() as { keyId: string };
-      await store.markKeyActive(keyId, fakeKeyMaterial(ps, threshold));
+      await store.markKeyActive(keyId, fakeKeyMaterial(ps, threshold, keyId));
       return keyId;
     },
     async close(remove = true) {

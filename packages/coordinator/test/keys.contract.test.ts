@@ -8,7 +8,19 @@ beforeEach(async () => {
 });
 afterEach(async () => h.close());
 
-const KEY_FIELDS = ['keyId', 'label', 'suite', 'threshold', 'parties', 'status', 'publicKey', 'verifyingShares', 'error', 'createdAt'];
+const KEY_FIELDS = [
+  'keyId',
+  'label',
+  'suite',
+  'threshold',
+  'parties',
+  'status',
+  'publicKey',
+  'verifyingShares',
+  'error',
+  'createdAt',
+  'certificate',
+];
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
 describe('POST /v1/keys', () => {
@@ -25,7 +37,7 @@ describe('POST /v1/keys', () => {
     const key = (await h.request('GET', `/v1/keys/${body.keyId}`)).json();
     expect(Object.keys(key).sort()).toEqual([...KEY_FIELDS].sort());
     expect(key).toMatchObject({ label: 'treasury', suite: 'ed25519', threshold: 2, parties: ['alice', 'bob', 'carol'], status: 'pending' });
-    expect(key).toMatchObject({ publicKey: null, verifyingShares: null, error: null });
+    expect(key).toMatchObject({ publicKey: null, verifyingShares: null, error: null, certificate: null });
     expect(key.createdAt).toMatch(RFC3339);
     const audit = await h.store.listAudit({ limit: 10, cursor: null });
     expect(audit.items.map((e) => e.type)).toEqual(['key_requested']);
@@ -55,6 +67,39 @@ describe('POST /v1/keys', () => {
     await h.store.markKeyFailed(keyId, { code: 'dkg_timeout', message: 'bob did not answer' });
     const key = (await h.request('GET', `/v1/keys/${keyId}`)).json();
     expect(key).toMatchObject({ status: 'failed', error: { code: 'dkg_timeout', message: 'bob did not answer' }, publicKey: null });
+    expect(key.certificate).toBeNull();
+  });
+
+  test('an active key carries its certificate: every stored confirmation, unchanged, with partyId and pinned identityKey', async () => {
+    const keyId = await h.activeKey();
+    const stored = (await h.store.getKey(keyId))?.certificate ?? [];
+    expect(stored).toHaveLength(3);
+    const pinned = Object.fromEntries(
+      (await h.request('GET', '/v1/parties'))
+        .json()
+        .parties.map((p: { partyId: string; identityKey: string }) => [p.partyId, p.identityKey]),
+    );
+    const expected = { confirmations: stored.map((env) => ({ partyId: env.from, identityKey: pinned[env.from], ...env })) };
+    expect((await h.request('GET', `/v1/keys/${keyId}`, { token: 'requester' })).json().certificate).toEqual(expected);
+    const listed = (await h.request('GET', '/v1/keys')).json().keys.find((k: { keyId: string }) => k.keyId === keyId);
+    expect(listed.certificate).toEqual(expected);
+  });
+
+  test('a confirmation from a party the coordinator no longer pins shows identityKey null', async () => {
+    const keyId = await h.activeKey();
+    const stored = (await h.store.getKey(keyId))?.certificate ?? [];
+    const gone = await createHarness({ dir: h.dir, parties: ['alice', 'bob'] });
+    try {
+      const cert = (await gone.request('GET', `/v1/keys/${keyId}`)).json().certificate;
+      expect(cert.confirmations.map((c: { partyId: string; identityKey: string | null }) => [c.partyId, c.identityKey === null])).toEqual([
+        ['alice', false],
+        ['bob', false],
+        ['carol', true],
+      ]);
+      expect(cert.confirmations[2].signature).toBe(stored[2]?.signature);
+    } finally {
+      await gone.close(false);
+    }
   });
 
   const json = { 'content-type': 'application/json' };

@@ -49,6 +49,14 @@ export {
   ReplayGuard,
 } from './wire/envelope.js';
 export {
+  type CertificateConfirmation,
+  certificateConfirmationSchema,
+  certificateEnvelopes,
+  type KeyCertificate,
+  keyCertificateSchema,
+  publishCertificate,
+} from './wire/key-certificate.js';
+export {
   type Approval,
   approvalSchema,
   type Envelope,

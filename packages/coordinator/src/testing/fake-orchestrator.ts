@@ -36,14 +36,30 @@ export interface FakeOrchestrator extends Orchestrator {
   idle(): Promise<void>;
 }
 
-/** Made-up but well-formed public key material for `parties` (not a real key). */
-export function fakeKeyMaterial(parties: readonly string[], threshold = 2): KeyMaterial {
+/**
+ * Made-up but well-formed public key material for `parties` (not a real key): the certificate
+ * has one `dkg_confirm` envelope per party whose signature is random bytes, so it verifies nothing.
+ */
+export function fakeKeyMaterial(parties: readonly string[], threshold = 2, keyId = 'key_fake'): KeyMaterial {
   const point = () => `02${randomBytes(32).toString('hex')}`;
+  const publicKey = randomBytes(32).toString('hex');
+  const verifyingShares = Object.fromEntries(parties.map((p) => [p, point()]));
+  const groupCommitment = Array.from({ length: threshold }, point);
+  const body = { keyId, suite: 'ed25519', threshold, transcriptHash: '00'.repeat(32), publicKey, groupCommitment, verifyingShares };
   return {
-    publicKey: randomBytes(32).toString('hex'),
-    verifyingShares: Object.fromEntries(parties.map((p) => [p, point()])),
-    groupCommitment: Array.from({ length: threshold }, point),
-    certificate: [],
+    publicKey,
+    verifyingShares,
+    groupCommitment,
+    certificate: parties.map((from, i) => ({
+      v: 1,
+      type: 'dkg_confirm',
+      sessionId: `dkg-${keyId}`,
+      from,
+      to: 'coordinator',
+      seq: i + 1,
+      body,
+      signature: randomBytes(64).toString('hex'),
+    })),
   };
 }
 
@@ -83,7 +99,7 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
       later(b.delayMs, async () => {
         const key = await store.getKey(keyId);
         if (!key) return;
-        if (b.kind === 'succeed') await store.markKeyActive(keyId, fakeKeyMaterial(key.parties, key.threshold));
+        if (b.kind === 'succeed') await store.markKeyActive(keyId, fakeKeyMaterial(key.parties, key.threshold, keyId));
         else await store.markKeyFailed(keyId, { code: b.code, message: 'the fake orchestrator failed this DKG' });
       });
     },

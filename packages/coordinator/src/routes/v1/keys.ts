@@ -6,7 +6,7 @@ import { CoordinatorError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { ANY_ROLE, principalOf } from '../../plugins/auth.js';
 import { checkReplay, claimFor, findReplay, idempotencyScope, requestHash } from '../../plugins/idempotency.js';
-import type { IdempotencyRecord } from '../../store/types.js';
+import type { IdempotencyRecord, KeyRecord } from '../../store/types.js';
 import { handOff, type RouteDeps, type ZodApp } from './context.js';
 import {
   createKeyBody,
@@ -39,6 +39,11 @@ export function resolveCommittee(requested: readonly string[] | undefined, known
 /** Registers the key routes. */
 export function keyRoutes(app: ZodApp, deps: RouteDeps): void {
   const { store, orchestrator } = deps;
+  /** Keys as the API shows them, with the identity keys the coordinator pins at the time of asking. */
+  const views = () => {
+    const pinned = new Map(orchestrator.parties().map((p) => [p.partyId, p.identityKey]));
+    return (k: KeyRecord) => keyView(k, (partyId) => pinned.get(partyId));
+  };
 
   app.post(
     '/v1/keys',
@@ -59,7 +64,7 @@ export function keyRoutes(app: ZodApp, deps: RouteDeps): void {
         const stored = keyAcceptedSchema.parse(previous.response.body);
         if (waitMs && (await store.waitForSettled('key', stored.keyId, waitMs, deps.shutdown))) {
           const key = await store.getKey(stored.keyId);
-          if (key) return reply.code(200).send(keyView(key));
+          if (key) return reply.code(200).send(views()(key));
         }
         // Only acceptances (202) are ever stored: a request that failed created nothing to replay.
         return reply.code(202).send(stored);
@@ -132,7 +137,7 @@ export function keyRoutes(app: ZodApp, deps: RouteDeps): void {
     },
     async (request) => {
       const page = await store.listKeys({ limit: request.query.limit, cursor: request.query.cursor ?? null });
-      return { keys: page.items.map(keyView), nextCursor: page.nextCursor };
+      return { keys: page.items.map(views()), nextCursor: page.nextCursor };
     },
   );
 
@@ -156,7 +161,7 @@ export function keyRoutes(app: ZodApp, deps: RouteDeps): void {
       if (wait > 0 && key.status === 'pending' && (await store.waitForSettled('key', keyId, wait, deps.shutdown))) {
         key = (await store.getKey(keyId)) ?? key;
       }
-      return keyView(key);
+      return views()(key);
     },
   );
 }

@@ -2,7 +2,7 @@
  * The zod schemas of API v1: they validate every request, type every handler, shape every
  * response and generate /v1/openapi.json, so the contract in API.md has one source here.
  */
-import { approvalSchema, hexSchema, MAX_PARTIES, SUITE_IDS, suiteIdSchema } from '@glacis/protocol';
+import { approvalSchema, hexSchema, keyCertificateSchema, MAX_PARTIES, SUITE_IDS, suiteIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
 
 /** Components of the OpenAPI document: schemas registered here are emitted once and referenced. */
@@ -104,8 +104,13 @@ export const keySchema = z
     verifyingShares: z.record(z.string(), z.string()).nullable(),
     error: errorInfo,
     createdAt: time,
+    certificate: keyCertificateSchema
+      .nullable()
+      .describe("every member's signed dkg_confirm (null unless active); docs/api.md gives the signed bytes"),
   })
   .register(apiRegistry, { id: 'Key' });
+
+apiRegistry.add(keyCertificateSchema, { id: 'KeyCertificate' });
 
 /** Signature (API.md). */
 export const signatureSchema = z

@@ -1,7 +1,8 @@
 /**
- * Stored records → the objects API.md defines. Internal fields (certificate, deadline, who asked)
- * stay out; the response schemas would strip them anyway, this keeps the mapping explicit.
+ * Stored records → the objects API.md defines. Internal fields (group commitment, deadline, who
+ * asked) stay out; the response schemas would strip them anyway, this keeps the mapping explicit.
  */
+import { publishCertificate } from '@glacis/protocol';
 import type { z } from 'zod';
 import type { KeyRecord, OperationRecord, SignatureRecord } from '../../store/types.js';
 import type { keySchema, operationSchema, signatureSchema } from './schemas.js';
@@ -13,8 +14,11 @@ export type SignatureView = z.output<typeof signatureSchema>;
 /** The API's Operation. */
 export type OperationView = z.output<typeof operationSchema>;
 
-/** A KeyRecord as the API's Key. */
-export function keyView(k: KeyRecord): KeyView {
+/**
+ * A KeyRecord as the API's Key. `identityKeyOf` names the identity key (hex) the coordinator pins
+ * for a party, published beside each confirmation for the desk to compare with its own.
+ */
+export function keyView(k: KeyRecord, identityKeyOf: (partyId: string) => string | undefined): KeyView {
   return {
     keyId: k.keyId,
     label: k.label,
@@ -26,6 +30,7 @@ export function keyView(k: KeyRecord): KeyView {
     verifyingShares: k.verifyingShares,
     error: k.error,
     createdAt: k.createdAt,
+    certificate: k.status === 'active' && k.certificate ? publishCertificate(k.certificate, identityKeyOf) : null,
   };
 }
 
