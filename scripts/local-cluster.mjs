@@ -3,8 +3,9 @@
  * each with its own data directory under one root. Used by `npm start`, `npm run demo`, the
  * multi-process tests and the benchmarks, so all of them run the system the same way.
  *
- * First start initialises everything (identities, pinned keys both ways, an admin token);
- * later starts reuse the directory, so keys and shares survive restarts.
+ * First start initialises everything (identities, pinned keys both ways, an admin token, and a
+ * desk's trust file of the party identities); later starts reuse the directory, so keys and
+ * shares survive restarts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,10 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const COORDINATOR_CLI = join(ROOT, 'packages/coordinator/dist/cli.js');
 export const PARTY_CLI = join(ROOT, 'packages/party-node/dist/cli.js');
+/** The desk's CLI, `glacis` (packages/client). */
+export const CLIENT_CLI = join(ROOT, 'packages/client/dist/cli.js');
+/** The trust file a desk of this cluster uses with `glacis keys verify`, under the data directory. */
+export const TRUST_FILE = 'trust.json';
 
 function runCli(cli, args, env = {}) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -56,6 +61,9 @@ export function initCluster({ dataDir, parties, adminToken }) {
       : runCli(PARTY_CLI, ['init', '--data-dir', dir, '--party-id', name, '--coordinator-key', coordKey], env);
     keys[name] = JSON.parse(out).identityKey;
   }
+  // What a desk pins for `glacis keys verify`: each party's identity as the party itself reports it
+  // (`glacis-party identity`), not as the coordinator does.
+  writeFileSync(join(dataDir, TRUST_FILE), `${JSON.stringify({ parties: keys }, null, 2)}\n`);
   for (const name of names) {
     runCli(COORDINATOR_CLI, ['add-party', '--data-dir', coordDir, '--party-id', name, '--identity-key', keys[name]]);
     const peers = names.filter((n) => n !== name).flatMap((n) => ['--peer', `${n}=${keys[n]}`]);
@@ -70,7 +78,7 @@ export function initCluster({ dataDir, parties, adminToken }) {
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     generated = true;
   }
-  return { adminToken: token, generatedToken: generated, parties: names, coordinatorKey: coordKey };
+  return { adminToken: token, generatedToken: generated, parties: names, coordinatorKey: coordKey, trustFile: join(dataDir, TRUST_FILE) };
 }
 
 function startProcess(cli, args, logFile, env) {
@@ -159,6 +167,7 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     adminToken: init.adminToken,
     generatedToken: init.generatedToken,
     parties: init.parties,
+    trustFile: init.trustFile,
     children,
     startParty,
     startCoordinator,

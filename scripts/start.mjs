@@ -31,6 +31,8 @@ data and logs: ${dataDir}
 Try it (see README.md):
   export TOKEN=$(cat ${dataDir}/admin-token)
   curl -s -X POST '${cluster.baseUrl}/v1/keys?wait=10000' -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"suite":"ed25519","threshold":2}'
+Check a key against the parties' own identities (${cluster.trustFile}), not the coordinator's word:
+  GLACIS_TOKEN=$TOKEN npm run -s glacis -- keys verify <keyId> --trust ${cluster.trustFile} --url ${cluster.baseUrl}
 Press Ctrl-C to stop.`);
 
 let stopping = false;

@@ -6,17 +6,18 @@
  *   - every ```sh block of docs/api.md runs, in order, in one shell with BASE and TOKEN set, and
  *     prints what its `<!-- expect: … -->` annotations say; the approval it builds with openssl
  *     is checked against the protocol's own request digest;
- *   - README's quickstart block runs as written (only the port differs) and signs;
+ *   - README's quickstart block runs as written (only the port differs), verifies its key with
+ *     `glacis keys verify` against the trust file `npm start` writes, and signs;
  *   - every metric docs/operations.md names (its table and its alert rules) is served.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fromHex, requestDigest, verifyIdentitySignature } from '@glacis/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
-import { startLocalCluster } from '../scripts/local-cluster.mjs';
+import { CLIENT_CLI, startLocalCluster } from '../scripts/local-cluster.mjs';
 
 type Cluster = Awaited<ReturnType<typeof startLocalCluster>>;
 const ROOT = resolve(import.meta.dirname, '..');
@@ -51,8 +52,30 @@ function shBlocks(markdown: string): ShBlock[] {
   return blocks;
 }
 
+/**
+ * Runs a bash script without blocking this process: a long spawnSync would hold the event loop
+ * while the coordinator closes its idle keep-alive connections, and the next fetch would pick one.
+ */
+function bash(script: string, opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 beforeAll(async () => {
   cluster = await startLocalCluster({ dataDir: join(work, '.glacis'), port: 0, parties: 3 });
+  // `work` stands in for the repository root, where `npm run -s glacis -- …` runs the desk's CLI.
+  writeFileSync(join(work, 'package.json'), JSON.stringify({ private: true, scripts: { glacis: `node ${CLIENT_CLI}` } }));
   // The approver key the approvals example signs with (the page says how to make one).
   const r = spawnSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', join(work, 'approver.pem')], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
@@ -75,16 +98,15 @@ describe('docs/api.md', () => {
     expect(inDocs).toEqual(inOpenApi);
   });
 
-  it('every sh example runs and prints what it says', () => {
+  it('every sh example runs and prints what it says', async () => {
     const blocks = shBlocks(page).filter((b) => !b.skip);
     expect(blocks.length).toBeGreaterThan(15);
     // A newline first: curl prints JSON without one.
     const script = ['set -euo pipefail', ...blocks.flatMap((b, i) => [`printf '\\n@@@ block ${i} @@@\\n'`, b.code])].join('\n');
-    const run = spawnSync('bash', ['-c', script], {
+    const run = await bash(script, {
       cwd: work,
-      encoding: 'utf8',
       env: { ...process.env, BASE: cluster.baseUrl, TOKEN: cluster.adminToken },
-      timeout: 120_000,
+      timeoutMs: 120_000,
     });
     const outputs = run.stdout.split(/^@@@ block \d+ @@@$/m).slice(1);
     const last = blocks[outputs.length - 1];
@@ -106,7 +128,7 @@ describe('docs/api.md', () => {
 });
 
 describe('README.md', () => {
-  it('the quickstart signs, as written (on this cluster’s port)', () => {
+  it('the quickstart verifies its key and signs, as written (on this cluster’s port)', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const quickstart = readme.slice(readme.indexOf('## Quickstart'));
     const [block] = shBlocks(quickstart);
@@ -114,11 +136,14 @@ describe('README.md', () => {
     expect(block.code).toContain('export TOKEN=$(cat .glacis/admin-token)');
     const code = block.code.replaceAll('http://127.0.0.1:8700', cluster.baseUrl);
     expect(existsSync(join(work, '.glacis/admin-token'))).toBe(true);
-    const run = spawnSync('bash', ['-c', `set -euo pipefail\n${code}`], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+    const run = await bash(`set -euo pipefail\n${code}`, { cwd: work, timeoutMs: 60_000 });
     expect(run.status, run.stderr).toBe(0);
-    const signature = JSON.parse(run.stdout.trim().split('\n').at(-1) as string);
+    const lines = run.stdout.trim().split('\n');
+    const signature = JSON.parse(lines.at(-1) as string);
     expect(signature).toMatchObject({ status: 'completed', message: '68656c6c6f' });
     expect(signature.signers).toHaveLength(2);
+    const verdict = JSON.parse(lines.find((l) => l.startsWith('{"ok":')) ?? 'null');
+    expect(verdict).toMatchObject({ ok: true, keyId: signature.keyId, suite: 'ed25519', threshold: 2 });
   });
 });
 

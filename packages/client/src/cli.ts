@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * glacis: Glacis on a custody desk's side (see `glacis --help`).
+ *
+ *   glacis keys verify <keyId> --trust FILE [--url URL] [--token TOKEN]
+ *   glacis audit verify [--anchor SEQ:HASH]... [--url URL] [--token TOKEN]
+ */
+import { readFileSync } from 'node:fs';
+import { runCli } from './cli/run.js';
+
+runCli(process.argv.slice(2), {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+  readFile: (path) => readFileSync(path, 'utf8'),
+  fetch,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(`glacis: unexpected error: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = 1;
+  },
+);
