@@ -6,7 +6,7 @@
  * party, another threshold, and the desk refuses each, with the reason. `glacis audit verify`
  * reads the same chain `glacis-coordinator audit verify` reads, and catches an edited event.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,13 +40,20 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** `glacis <args>` as a desk runs it, with the token in the environment. */
-function glacis(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLIENT_CLI, ...args, '--url', cluster.baseUrl], {
-    encoding: 'utf8',
-    env: { ...process.env, GLACIS_TOKEN: cluster.adminToken },
+/**
+ * `glacis <args>` as a desk runs it, with the token in the environment. Asynchronous: a run of
+ * spawnSync calls would hold this process's event loop while the coordinator closes idle
+ * keep-alive connections, and the next fetch would pick a closed one.
+ */
+function glacis(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLIENT_CLI, ...args, '--url', cluster.baseUrl],
+      { encoding: 'utf8', env: { ...process.env, GLACIS_TOKEN: cluster.adminToken } },
+      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const verify = (keyId: string) => glacis('keys', 'verify', keyId, '--trust', cluster.trustFile);
 
@@ -62,9 +69,9 @@ function tamper(sql: string, ...params: unknown[]): void {
 const keyOf = (suite: SuiteId) => keys.get(suite) as Key;
 
 describe('glacis keys verify', () => {
-  it.each(SUITE_IDS)('accepts the untouched %s key', (suite) => {
+  it.each(SUITE_IDS)('accepts the untouched %s key', async (suite) => {
     const key = keyOf(suite);
-    const r = verify(key.keyId);
+    const r = await verify(key.keyId);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
       ok: true,
@@ -82,53 +89,53 @@ describe('glacis keys verify', () => {
     tamper('UPDATE keys SET public_key = ? WHERE key_id = ?', own, key.keyId);
     // The coordinator now tells every desk to fund the attacker's key.
     expect((await api<Key>('GET', `/v1/keys/${key.keyId}`)).body.publicKey).toBe(own);
-    const r = verify(key.keyId);
+    const r = await verify(key.keyId);
     expect(r.status).toBe(3);
     expect(r.stderr).toContain(`key ${key.keyId} REFUSED (public_key_mismatch): the coordinator serves publicKey ${own}`);
     expect(r.stderr).toContain(`but the committee confirmed ${key.publicKey}`);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'public_key_mismatch' });
   });
 
-  it('refuses a certificate from which a party’s confirmation was removed', () => {
+  it('refuses a certificate from which a party’s confirmation was removed', async () => {
     const key = keyOf('secp256k1-tr');
     const db = new Database(join(dataDir, 'coordinator', 'coordinator.sqlite'), { readonly: true });
     const row = db.prepare('SELECT certificate FROM keys WHERE key_id = ?').get(key.keyId) as { certificate: string };
     db.close();
     const [dropped, ...rest] = JSON.parse(row.certificate) as Envelope[];
     tamper('UPDATE keys SET certificate = ? WHERE key_id = ?', JSON.stringify(rest), key.keyId);
-    const r = verify(key.keyId);
+    const r = await verify(key.keyId);
     expect(r.status).toBe(3);
     expect(r.stderr).toContain(`REFUSED (certificate_invalid): no confirmation from ${dropped?.from}`);
   });
 
-  it('refuses a key whose threshold the coordinator changed', () => {
+  it('refuses a key whose threshold the coordinator changed', async () => {
     const key = keyOf('p256');
     tamper('UPDATE keys SET threshold = 3 WHERE key_id = ?', key.keyId);
-    const r = verify(key.keyId);
+    const r = await verify(key.keyId);
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('REFUSED (certificate_invalid): confirmations are for another key, suite or threshold');
   });
 
-  it('refuses a key one of whose parties the desk does not pin', () => {
+  it('refuses a key one of whose parties the desk does not pin', async () => {
     const { parties } = JSON.parse(readFileSync(cluster.trustFile, 'utf8')) as { parties: Record<string, string> };
     const { 'party-3': _unpinned, ...two } = parties;
     const partial = join(dataDir, 'two-parties.json');
     writeFileSync(partial, JSON.stringify({ parties: two }));
-    const r = glacis('keys', 'verify', keyOf('ed448').keyId, '--trust', partial);
+    const r = await glacis('keys', 'verify', keyOf('ed448').keyId, '--trust', partial);
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('REFUSED (untrusted_party): committee member party-3 is not in the trust file');
   });
 });
 
 describe('glacis audit verify', () => {
-  it('reads the chain glacis-coordinator audit verify reads, and catches an edited event', () => {
+  it('reads the chain glacis-coordinator audit verify reads, and catches an edited event', async () => {
     const local = spawnSync(process.execPath, [COORDINATOR_CLI, 'audit', 'verify', '--data-dir', join(dataDir, 'coordinator')], {
       encoding: 'utf8',
     });
     expect(local.status, local.stderr).toBe(0);
     const { head, headSeq } = JSON.parse(local.stdout) as { head: string; headSeq: number };
     // Anchored at the head the operator's own check saw (the coordinator may have appended since).
-    const remote = glacis('audit', 'verify', '--anchor', `${headSeq}:${head}`);
+    const remote = await glacis('audit', 'verify', '--anchor', `${headSeq}:${head}`);
     expect(remote.status, remote.stderr).toBe(0);
     expect(JSON.parse(remote.stdout)).toMatchObject({ ok: true });
     expect(JSON.parse(remote.stdout).headSeq).toBeGreaterThanOrEqual(headSeq);
@@ -140,7 +147,7 @@ describe('glacis audit verify', () => {
     } finally {
       db.close();
     }
-    const broken = glacis('audit', 'verify');
+    const broken = await glacis('audit', 'verify');
     expect(broken.status).toBe(3);
     expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, brokenAt: 2 });
     expect(broken.stderr).toContain('audit chain broken at event 2');

@@ -46,7 +46,7 @@ describe('usage', () => {
     ['a malformed --anchor', ['audit', 'verify', '--anchor', '12:beef']],
   ])('%s: usage on stderr, exit 64, no request made', async (_name, argv) => {
     const fake = fakeFetch(() => ({ status: 500 }));
-    const r = recordingIo(fake.fetch, { 't.json': '{"parties":{"p01":"' + '11'.repeat(32) + '"}}' });
+    const r = recordingIo(fake.fetch, { 't.json': JSON.stringify({ parties: { p01: '11'.repeat(32) } }) });
     expect(await runCli(argv, r.io)).toBe(64);
     expect(r.stdout()).toBe('');
     expect(r.stderr()).toMatch(/^glacis: .+\nusage: glacis/);
