@@ -1,12 +1,14 @@
 /**
- * `npm run demo`: a one-shot tour. Starts a fresh local cluster, runs a DKG, signs a message,
+ * `npm run demo`: a one-shot tour. Starts a fresh local cluster, runs a DKG, checks the key as a
+ * desk would (`glacis keys verify` against the parties' own identities), signs a message,
  * verifies the signature with OpenSSL (node:crypto) — no Glacis code in the check — and exits 0.
  */
+import { execFile } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalCluster } from './local-cluster.mjs';
+import { CLIENT_CLI, startLocalCluster } from './local-cluster.mjs';
 
 const step = (n, text) => console.log(`\n[${n}] ${text}`);
 const dataDir = mkdtempSync(join(tmpdir(), 'glacis-demo-'));
@@ -32,13 +34,22 @@ try {
   if (key.status !== 'active') throw new Error(`key ended ${key.status}: ${JSON.stringify(key.error)}`);
   console.log(`    key ${key.keyId} active; public key ${key.publicKey}`);
 
+  step(3, "checking the key as a desk would: glacis keys verify, against the parties' own identities…");
+  const verdict = await new Promise((resolve, reject) => {
+    const args = [CLIENT_CLI, 'keys', 'verify', key.keyId, '--trust', cluster.trustFile, '--url', cluster.baseUrl];
+    execFile(process.execPath, args, { env: { ...process.env, GLACIS_TOKEN: cluster.adminToken } }, (err, stdout, stderr) =>
+      err ? reject(new Error(`glacis keys verify refused the key: ${stderr.trim()}`)) : resolve(JSON.parse(stdout)),
+    );
+  });
+  console.log(`    every party (${verdict.parties.join(', ')}) signed public key ${verdict.publicKey}`);
+
   const message = Buffer.from('Pay 1 BTC to Glacis demo, nonce 42');
-  step(3, `signing "${message}" (any 2 of the 3 parties)…`);
+  step(4, `signing "${message}" (any 2 of the 3 parties)…`);
   const sig = await api('POST', `/v1/keys/${key.keyId}/signatures?wait=20000`, { message: message.toString('hex') });
   if (sig.status !== 'completed') throw new Error(`signature ended ${sig.status}: ${JSON.stringify(sig.error)}`);
   console.log(`    signed by ${sig.signers.join(' + ')}: ${sig.signature}`);
 
-  step(4, 'verifying with OpenSSL (node:crypto Ed25519, RFC 8032) — independent of Glacis…');
+  step(5, 'verifying with OpenSSL (node:crypto Ed25519, RFC 8032) — independent of Glacis…');
   const publicKey = createPublicKey({
     key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.publicKey, 'hex').toString('base64url') },
     format: 'jwk',
