@@ -7,7 +7,9 @@
 import {
   createRoastCoordinator,
   type Envelope,
+  exclusionAuditEvent,
   fromHex,
+  isPolicyRefusal,
   type Message,
   type PublicKeyPackage,
   type RoastAction,
@@ -59,11 +61,6 @@ export interface SigningDriver {
   readonly inFlight: number;
   /** In-flight requests for which `partyId` is ready. */
   readyCount(partyId: string): number;
-}
-
-/** Refusals that are the party's own decision about this request (its policy, or not holding the key). */
-function isPolicyRefusal(code: string): boolean {
-  return code.startsWith('policy_') || code === 'wrong_key';
 }
 
 function publicPackage(key: KeyRow): PublicKeyPackage {
@@ -140,7 +137,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
             id,
             { partyId: a.party, reason: `${a.code}: ${a.reason}` },
             {
-              type: a.code.startsWith('policy') ? 'policy_refusal' : 'party_excluded',
+              type: exclusionAuditEvent(a.code),
               data: { signatureId: id, keyId: run.key.keyId, partyId: a.party, code: a.code, reason: a.reason },
             },
           );
@@ -297,9 +294,12 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       return true;
     },
     onConnected(partyId) {
-      // A party that comes back rejoins every request it can still help with.
-      for (const run of runs.values()) {
+      // A party that comes back rejoins every request it can still help with: it is sent again the
+      // package of a session it still owes a share for, or asked for a fresh commitment.
+      for (const run of [...runs.values()]) {
         if (run.key.parties.includes(partyId) && !run.roast.excluded.has(partyId)) {
+          feed(run, { type: 'available', party: partyId });
+          if (run.roast.partyPhase(partyId) !== 'idle') continue;
           run.asked.delete(partyId);
           askForCommitment(run, partyId);
         }
