@@ -15,8 +15,10 @@
 import { type NonceCommitmentWire, parseNonceCommitment, type Suite } from '@glacis/protocol';
 
 /**
- * A commitment that passed the checks where it arrived. Only `admitCommitment` makes one. (When
- * protocol's parsed `NonceCommitment` carries its wire form, this becomes that type.)
+ * A commitment that passed the checks where it arrived: made by `admitCommitment`, or handed back
+ * by a request whose ROAST run checked it (one that came along with a share). When protocol's
+ * parsed `NonceCommitment` carries its wire form, this becomes that type and `admitCommitment`
+ * becomes `parseNonceCommitment`.
  */
 export interface AdmittedCommitment {
   readonly wire: NonceCommitmentWire;

@@ -7,8 +7,9 @@
  *
  * A committee member that is connected and has no commitment in a running request (ROAST phase
  * `idle`) gets one: from the pool if it holds one, else by a `commit_request` of the request's
- * own. Every commitment a party sends is admitted (checked) where it arrives and goes into the
- * pool, then to the requests that need one. A request that ends gives its unused commitments back.
+ * own. The commitments of a `commitments` message are admitted (checked) where they arrive and go
+ * into the pool, then to the requests that need one; the one a share brings along ROAST checks. A
+ * request that ends gives its unused commitments back to the pool.
  */
 import {
   createRoastCoordinator,
