@@ -19,8 +19,12 @@ import { rng } from './sim.js';
 
 const message = utf8('roast me');
 
+// One DKG per committee shape: every test gets fresh signers and a fresh ROAST run over it.
+const clusters = new Map<string, Cluster>();
+
 function setup(n: number, t: number, sessionGraceMs = 0) {
-  const c: Cluster = cluster('secp256k1-tr', n, t);
+  const c: Cluster = clusters.get(`${n}/${t}`) ?? cluster('secp256k1-tr', n, t);
+  clusters.set(`${n}/${t}`, c);
   const signers = new Map<string, Signer>(c.names.map((p) => [p, createSigner(c.share(p), rng)]));
   const roast = createRoastCoordinator({ key: c.pub, requestId: 'r1', message, sessionId: (i) => `s${i}`, sessionGraceMs });
   return { c, signers, roast };
