@@ -1,5 +1,6 @@
 import { fromHex, getSuite, SUITE_IDS, toHex, utf8 } from '@glacis/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseSessionId } from '../packages/coordinator/src/orchestrator/session-id.js';
 import { type InProcessCluster, startInProcessCluster } from './support/in-process-cluster.js';
 
 let cluster: InProcessCluster | undefined;
@@ -90,7 +91,7 @@ describe('preprocessed commitments', () => {
     cluster = await startInProcessCluster(['p1', 'p2', 'p3'], {
       faults: {
         outbound(_partyId, env) {
-          if (env.type === 'commit_request' && !env.sessionId.startsWith('pool-')) perRequest.push(env.sessionId);
+          if (env.type === 'commit_request' && parseSessionId(env.sessionId)?.kind === 'commit') perRequest.push(env.sessionId);
           return [env];
         },
       },

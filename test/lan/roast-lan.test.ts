@@ -276,8 +276,8 @@ describe(`ROAST on an isolated LAN [${choice.mode}]`, () => {
       expect(sig.signers).toEqual(['party-1', 'party-2', 'party-3']);
       expect(sig.excluded).toEqual([]);
     }
-    // The request made during the cut settles by its deadline and blames nobody. (Whether it
-    // completes depends on the coordinator: see the known bugs below.)
+    // The request made during the cut settles by its deadline and blames nobody. (That it also
+    // completes is the test "a request made while a necessary party is cut off …" below.)
     const pending = await settle(pendingId);
     expect(pending.excluded).toEqual([]);
     if (pending.status === 'completed') expectSigned(k33, 'requested during the cut', pending);
@@ -297,15 +297,7 @@ describe(`ROAST on an isolated LAN [${choice.mode}]`, () => {
     const sig = await sign(k33, 'after a long cut');
     expect(sig.signers).toEqual(['party-1', 'party-2', 'party-3']);
   });
-});
 
-/**
- * Liveness bugs this bench found in the coordinator and the party transport (docs/liveness.md,
- * "Known gaps"). These tests state the behaviour issue 5 asks for and fail today, so they only run
- * with GLACIS_LAN_KNOWN_BUGS=1; once fixed, they belong in the suite above.
- */
-const KNOWN_BUGS = process.env.GLACIS_LAN_KNOWN_BUGS === '1';
-describe.skipIf(!KNOWN_BUGS)(`known liveness bugs [${choice.mode}] (run with GLACIS_LAN_KNOWN_BUGS=1)`, () => {
   it('a request made while a necessary party is cut off completes when it comes back before the deadline', async () => {
     const victim = 'party-3'; // k33 is 3-of-3
     await bench.disconnect(victim);
@@ -315,9 +307,9 @@ describe.skipIf(!KNOWN_BUGS)(`known liveness bugs [${choice.mode}] (run with GLA
     const healedAt = Date.now();
     await bench.heal(victim);
     await bench.waitConnected([victim], healedAt, 20_000);
-    // Today: the only session a 3-of-3 request may start (n − t + 1 = 1) used the victim's
-    // preprocessed commitment while it was unreachable; its package went down the dead
-    // connection and is never sent again, so the request fails at its deadline.
+    // The only session a 3-of-3 request may start (n − t + 1 = 1) used the victim's preprocessed
+    // commitment while it was unreachable, and its package went down the dead connection: the
+    // coordinator sends it again when the victim reconnects (issue 10, item 4).
     expectSigned(k33, text, await settle(id));
   });
 
@@ -335,9 +327,9 @@ describe.skipIf(!KNOWN_BUGS)(`known liveness bugs [${choice.mode}] (run with GLA
     const healedAt = Date.now();
     await bench.heal(victim);
     await bench.waitConnected([victim], healedAt);
-    // Today: the new connection replaces the half-open one without an onDisconnected, so ROAST
-    // still holds the victim in the dead session, ignores its fresh commitment, and the request
-    // fails with insufficient_parties at its deadline.
+    // The new connection replaces the half-open one (a disconnect, then a connect): the victim is
+    // sent its package again, answers nonce_reused (it signed; the share was lost), which is a
+    // withdrawal within its budget, gets a fresh commitment and signs in a new session.
     const sig = await settle(id);
     expectSigned(k35, text, sig);
     expect(sig.signers).toEqual(['party-1', 'party-2', 'party-3']);
@@ -346,8 +338,7 @@ describe.skipIf(!KNOWN_BUGS)(`known liveness bugs [${choice.mode}] (run with GLA
   it('the coordinator reports a silently cut-off party as disconnected within a bounded time', async () => {
     const victim = 'party-2';
     await bench.partition(victim);
-    // Today: the coordinator sends no heartbeat, so with nothing pending for the victim its
-    // connection looks alive for as long as the cut lasts (and ~15 minutes once something is).
+    // The coordinator pings every link and cuts one that misses a pong: nothing else would tell it.
     await expect.poll(async () => (await partiesNow()).find(isParty(victim))?.connected, { timeout: 30_000, interval: 500 }).toBe(false);
   });
 });

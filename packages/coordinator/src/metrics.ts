@@ -85,7 +85,7 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
   });
   const partyExclusions = new Counter({
     name: 'glacis_party_exclusions_total',
-    help: 'Parties excluded from a signing request (bad share, refusal, no answer)',
+    help: 'Parties excluded from a signing request (invalid share or commitment, or a refusal)',
     labelNames: ['party'] as const,
     registers,
   });

@@ -34,8 +34,31 @@ export {
   toFrostPublic,
 } from './keys.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
+export { type ParsedCommitment, parseNonceCommitment } from './signing/commitment-points.js';
+export {
+  BLAME_CODES,
+  type BlameCode,
+  type ExclusionCode,
+  exclusionAuditEvent,
+  isPolicyRefusal,
+  POLICY_CODES,
+  POLICY_REFUSAL_CODES,
+  type PolicyCode,
+  type PolicyRefusalCode,
+  SIGNING_OUTCOME_AUDIT_EVENT,
+  type SigningFailureCode,
+  type SigningOutcome,
+} from './signing/outcome.js';
 export { requestDigest } from './signing/request-digest.js';
-export { createRoastCoordinator, type RoastAction, type RoastCoordinator, type RoastInput, type RoastOptions } from './signing/roast.js';
+export {
+  createRoastCoordinator,
+  type RoastAction,
+  type RoastCoordinator,
+  type RoastInput,
+  type RoastOptions,
+  type RoastPartyPhase,
+  WITHDRAWALS_PER_PARTY,
+} from './signing/roast.js';
 export { createSigner, type SignedShare, type Signer } from './signing/signer.js';
 export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';
 export { evaluateVss } from './vss.js';

@@ -12,14 +12,19 @@ import {
   type Signer,
   toHex,
   utf8,
+  WITHDRAWALS_PER_PARTY,
 } from '../src/index.js';
 import { type Cluster, cluster } from './harness.js';
 import { rng } from './sim.js';
 
 const message = utf8('roast me');
 
+// One DKG per committee shape: every test gets fresh signers and a fresh ROAST run over it.
+const clusters = new Map<string, Cluster>();
+
 function setup(n: number, t: number, sessionGraceMs = 0) {
-  const c: Cluster = cluster('secp256k1-tr', n, t);
+  const c: Cluster = clusters.get(`${n}/${t}`) ?? cluster('secp256k1-tr', n, t);
+  clusters.set(`${n}/${t}`, c);
   const signers = new Map<string, Signer>(c.names.map((p) => [p, createSigner(c.share(p), rng)]));
   const roast = createRoastCoordinator({ key: c.pub, requestId: 'r1', message, sessionId: (i) => `s${i}`, sessionGraceMs });
   return { c, signers, roast };
@@ -124,19 +129,31 @@ describe('ROAST coordinator', () => {
     expect(s1?.to.slice().sort()).toEqual(['p01', 'p03']);
   });
 
-  it('a party that disconnects is released from its session without blame and may rejoin', () => {
-    const { c, signers, roast } = setup(3, 2);
+  it('a party whose link drops keeps its place: on reconnect it gets the package again and signs', () => {
+    const { signers, roast } = setup(2, 2);
+    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg));
+    // The package to p02 went down a dead link; its nonce is still in its process.
+    expect(roast.handle({ type: 'unavailable', party: 'p02' })).toEqual([]);
+    expect(roast.partyPhase('p02')).toBe('signing');
+    const [again] = packages(roast.handle({ type: 'available', party: 'p02' }));
+    expect(again).toEqual({ type: 'send_package', sessionId: s0!.sessionId, to: ['p02'], pkg: s0!.pkg });
+    expect(roast.handle(answer(signers, 'p02', s0!.sessionId, s0!.pkg)).some((a) => a.type === 'completed')).toBe(true);
+    expect(roast.sessionsStarted).toBe(1);
+  });
+
+  it('a party that reconnects after its session was ended by someone else is released and may rejoin', () => {
+    const { signers, roast } = setup(3, 2);
     roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
     const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
     roast.handle({ type: 'unavailable', party: 'p02' });
-    expect(packages(roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg)))).toEqual([]);
-    // p02 restarts (its old nonces are gone) and comes back with a fresh commitment.
-    signers.set('p02', createSigner(c.share('p02'), rng));
+    roast.handle({ type: 'withdrawn', from: 'p01', sessionId: s0!.sessionId }); // s0 is over
+    expect(packages(roast.handle({ type: 'available', party: 'p02' }))).toEqual([]);
+    expect(roast.partyPhase('p02')).toBe('idle');
+    roast.handle({ type: 'commitment', from: 'p03', commitment: signers.get('p03')!.commit() });
     const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
-    expect(s1?.to.slice().sort()).toEqual(['p01', 'p02']);
-    roast.handle(answer(signers, 'p01', s1!.sessionId, s1!.pkg));
-    expect(roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg)).some((a) => a.type === 'completed')).toBe(true);
-    expect(roast.excluded.size).toBe(0);
+    expect(s1?.to.slice().sort()).toEqual(['p02', 'p03']);
   });
 
   it('a signer that withdraws (lost its nonce) leaves the session unblamed and can rejoin', () => {
@@ -151,4 +168,123 @@ describe('ROAST coordinator', () => {
     expect(roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg)).some((a) => a.type === 'completed')).toBe(true);
     expect(roast.excluded.size).toBe(0);
   });
+
+  it('t-of-t: a withdrawal within budget gives the session back, so a restarted party still signs the request', () => {
+    const { c, signers, roast } = setup(2, 2);
+    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg));
+    signers.set('p02', createSigner(c.share('p02'), rng)); // restarted: s0's nonce is gone
+    roast.handle({ type: 'withdrawn', from: 'p02', sessionId: s0!.sessionId });
+    const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    expect(s1?.to.slice().sort()).toEqual(['p01', 'p02']);
+    roast.handle(answer(signers, 'p01', s1!.sessionId, s1!.pkg));
+    expect(roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg)).some((a) => a.type === 'completed')).toBe(true);
+  });
+
+  it('a second withdrawal benches the party for the request: no blame, and the others sign without it', () => {
+    const { signers, roast } = setup(3, 2);
+    const commit = (p: string) => roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() });
+    commit('p01');
+    const [s0] = packages(commit('p02'));
+    roast.handle({ type: 'withdrawn', from: 'p01', sessionId: s0!.sessionId });
+    expect(packages(commit('p01'))).toEqual([]); // p02 still owes s0 a share
+    const [s1] = packages(roast.handle(answer(signers, 'p02', s0!.sessionId, s0!.pkg)));
+    expect(s1?.to).toEqual(['p01', 'p02']);
+    const out = roast.handle({ type: 'withdrawn', from: 'p01', sessionId: s1!.sessionId });
+    expect(
+      out.filter((a) => a.type === 'exclude'),
+      'a withdrawal is never blame',
+    ).toEqual([]);
+    expect(roast.partyPhase('p01')).toBe('benched');
+    expect(commit('p01')).toEqual([]);
+    commit('p03');
+    const [s2] = packages(roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg)));
+    expect(s2?.to).toEqual(['p03', 'p02']);
+    roast.handle(answer(signers, 'p03', s2!.sessionId, s2!.pkg));
+    expect(roast.handle(answer(signers, 'p02', s2!.sessionId, s2!.pkg)).some((a) => a.type === 'completed')).toBe(true);
+    expect(roast.excluded.size).toBe(0);
+  });
+
+  it('benched parties count as gone: when fewer than t remain the request fails at once, blaming nobody', () => {
+    const { signers, roast } = setup(2, 2);
+    const commit = (p: string) => roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() });
+    commit('p01');
+    const [s0] = packages(commit('p02'));
+    roast.handle(answer(signers, 'p02', s0!.sessionId, s0!.pkg));
+    roast.handle({ type: 'withdrawn', from: 'p01', sessionId: s0!.sessionId });
+    const [s1] = packages(commit('p01'));
+    roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg));
+    const out = roast.handle({ type: 'withdrawn', from: 'p01', sessionId: s1!.sessionId });
+    expect(out).toEqual([expect.objectContaining({ type: 'failed', code: 'insufficient_parties' })]);
+    expect(roast.excluded.size).toBe(0);
+  });
+});
+
+/**
+ * ROAST against parties that never sign but never get caught either: a FIFO network where the
+ * faulty parties answer at once and honest ones answer in turn. Bounded; returns how it ended.
+ */
+function runAgainst(n: number, t: number, faulty: readonly string[], behaviour: 'withdraw' | 'reconnect') {
+  const { signers, roast } = setup(n, t);
+  const queue: (() => RoastAction[])[] = [];
+  const out: RoastAction[] = [];
+  const play = (actions: RoastAction[]) => {
+    out.push(...actions);
+    for (const a of actions) {
+      if (a.type !== 'send_package') continue;
+      for (const p of a.to) {
+        if (faulty.includes(p) && behaviour === 'withdraw') {
+          // Answers at once (first in line): gives up its place, and is ready again right away.
+          queue.unshift(() => [
+            ...roast.handle({ type: 'withdrawn', from: p, sessionId: a.sessionId }),
+            ...roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() }),
+          ]);
+        } else if (faulty.includes(p)) {
+          // Drops its link on every package and dials again, with a fresh commitment to offer.
+          queue.push(() => [
+            ...roast.handle({ type: 'unavailable', party: p }),
+            ...roast.handle({ type: 'available', party: p }),
+            ...roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() }),
+          ]);
+        } else {
+          queue.push(() => roast.handle(answer(signers, p, a.sessionId, a.pkg)));
+        }
+      }
+    }
+  };
+  // The faulty parties are ready first, so they are in the first sessions.
+  const order = [...faulty, ...[...signers.keys()].filter((p) => !faulty.includes(p))];
+  for (const p of order) play(roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() }));
+  for (let steps = 0; queue.length > 0 && roast.phase === 'running'; steps++) {
+    if (steps > 10_000) throw new Error('ROAST did not settle');
+    play((queue.shift() as () => RoastAction[])());
+  }
+  return { roast, out };
+}
+
+describe('ROAST liveness against withdrawing parties (issue 10 item 3)', () => {
+  // n = t + k: the k faulty parties are exactly the n − t ROAST tolerates, with 1 ≤ k ≤ t − 1.
+  for (const [t, k] of [
+    [2, 1],
+    [3, 1],
+    [3, 2],
+    [4, 3],
+  ] as const) {
+    for (const behaviour of ['withdraw', 'reconnect'] as const) {
+      const what = behaviour === 'withdraw' ? 'withdrawing from' : 'reconnecting on';
+      it(`${k} part${k === 1 ? 'y' : 'ies'} ${what} every session forever cannot stop ${t} honest parties (${t}-of-${t + k})`, () => {
+        const faulty = Array.from({ length: k }, (_, i) => `p${String(i + 1).padStart(2, '0')}`);
+        const { roast, out } = runAgainst(t + k, t, faulty, behaviour);
+        const done = out.find((a) => a.type === 'completed');
+        expect(roast.phase, `${roast.sessionsStarted} sessions started`).toBe('completed');
+        for (const p of faulty) expect((done as { signers: readonly string[] }).signers).not.toContain(p);
+        expect(
+          out.filter((a) => a.type === 'exclude'),
+          'neither is blame',
+        ).toEqual([]);
+        expect(roast.sessionsStarted).toBeLessThanOrEqual(k + 1 + (t + k) * WITHDRAWALS_PER_PARTY);
+      });
+    }
+  }
 });

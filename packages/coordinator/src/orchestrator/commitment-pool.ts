@@ -3,59 +3,140 @@
  * coordinator keeps a few fresh commitments per (key, party), so a request can start its first
  * ROAST session at once and signing needs one round trip instead of two.
  *
- * SECURITY: a commitment leaves the pool at most once (take() removes it). Commitments a request
- * took but never put into a signing package go back; any that was sent in a package never does.
- * A party's entries are dropped when it disconnects (it may have restarted and forgotten them).
+ * Only admitted commitments enter: checked (RFC 9591 §3.1 DeserializeElement) once, where the
+ * party's `commitments` message arrives (`admitCommitment`), never again on the way to a session.
+ *
+ * SECURITY: a commitment leaves the pool at most once. `take` hands it out and remembers it;
+ * only `giveBack` (a request that ended without putting it into a package) returns it, and `put`
+ * refuses a commitment the pool holds or has handed out, so a party that sends one twice cannot
+ * get it into two packages. Everything of a party is forgotten when it disconnects (it may have
+ * restarted and forgotten the nonces); a give-back after that is refused.
  */
-import type { NonceCommitmentWire } from '@glacis/protocol';
+import { type NonceCommitmentWire, parseNonceCommitment, type Suite } from '@glacis/protocol';
+
+/**
+ * A commitment that passed the checks where it arrived: made by `admitCommitment`, or handed back
+ * by a request whose ROAST run checked it (one that came along with a share). When protocol's
+ * parsed `NonceCommitment` carries its wire form, this becomes that type and `admitCommitment`
+ * becomes `parseNonceCommitment`.
+ */
+export interface AdmittedCommitment {
+  readonly wire: NonceCommitmentWire;
+}
+
+/** Checks `wire` as `partyId`'s commitment for `suite`; throws `invalid_hex` / `invalid_point` naming the party. */
+export function admitCommitment(suite: Suite, wire: NonceCommitmentWire, partyId: string): AdmittedCommitment {
+  // Decoded once: ROAST and the session's aggregator are handed this same wire object.
+  parseNonceCommitment(suite, wire, '', partyId);
+  return Object.freeze({ wire });
+}
 
 export interface CommitmentPool {
-  /** Removes and returns one commitment of `partyId` for `keyId`, if any. */
-  take(keyId: string, partyId: string): NonceCommitmentWire | undefined;
-  /** Adds commitments (fresh from the party, or never used by a request). */
-  put(keyId: string, partyId: string, commitments: readonly NonceCommitmentWire[]): void;
+  /** Removes and returns `partyId`'s oldest commitment for `keyId`, if any. */
+  take(keyId: string, partyId: string): AdmittedCommitment | undefined;
+  /**
+   * Adds fresh commitments from the party; returns how many were kept. Commitments the pool holds
+   * or has handed out are refused; beyond the capacity the oldest are dropped.
+   */
+  put(keyId: string, partyId: string, commitments: readonly AdmittedCommitment[]): number;
+  /** Returns a commitment a request ended without using (taken from here, or sent along with a share). */
+  giveBack(keyId: string, partyId: string, commitment: AdmittedCommitment): void;
   /** How many more to ask `partyId` for, given those already asked for; 0 when full enough. */
   deficit(keyId: string, partyId: string): number;
   /** Records that `count` were asked for (so concurrent requests do not all ask). */
   asked(keyId: string, partyId: string, count: number): void;
+  /** Records that an ask for `count` was answered (or will never be). */
+  answered(keyId: string, partyId: string, count: number): void;
   /** Forgets everything of `partyId`. */
   dropParty(partyId: string): void;
   size(keyId: string, partyId: string): number;
 }
 
-export function createCommitmentPool(opts: { target: number; lowWater: number }): CommitmentPool {
-  const entries = new Map<string, NonceCommitmentWire[]>();
-  const outstanding = new Map<string, number>();
-  const k = (keyId: string, partyId: string) => `${keyId}\u0000${partyId}`;
+export interface CommitmentPoolOptions {
+  /** Commitments to keep per (key, party); 0 disables preprocessing (answers to a request's own asks still pass through). */
+  target: number;
+  /** Refill when this many or fewer are held or asked for. */
+  lowWater: number;
+}
+
+type Slot = {
+  held: AdmittedCommitment[];
+  heldKeys: Set<string>;
+  /** Handed out and not given back, oldest first; bounded (see OUT_MEMORY). */
+  out: Set<string>;
+  outstanding: number;
+};
+
+/** Handed-out commitments remembered per slot; far more than a party keeps nonces for its coordinator. */
+const OUT_MEMORY = 4096;
+const keyOf = (c: AdmittedCommitment) => `${c.wire.hiding}:${c.wire.binding}`;
+
+export function createCommitmentPool(opts: CommitmentPoolOptions): CommitmentPool {
+  const slots = new Map<string, Map<string, Slot>>(); // partyId → keyId → slot
+  // Never hold more than the party keeps nonces for, with room for a request's own asks.
+  const capacity = Math.max(2 * opts.target, 16);
+
+  function slot(keyId: string, partyId: string): Slot {
+    const byKey = slots.get(partyId) ?? new Map<string, Slot>();
+    slots.set(partyId, byKey);
+    const s = byKey.get(keyId) ?? { held: [], heldKeys: new Set(), out: new Set(), outstanding: 0 };
+    byKey.set(keyId, s);
+    return s;
+  }
+
+  function hold(s: Slot, c: AdmittedCommitment): void {
+    s.held.push(c);
+    s.heldKeys.add(keyOf(c));
+    while (s.held.length > capacity) s.heldKeys.delete(keyOf(s.held.shift() as AdmittedCommitment));
+  }
 
   return {
     take(keyId, partyId) {
-      return entries.get(k(keyId, partyId))?.shift();
+      const s = slots.get(partyId)?.get(keyId);
+      const c = s?.held.shift();
+      if (!s || !c) return undefined;
+      const k = keyOf(c);
+      s.heldKeys.delete(k);
+      s.out.add(k);
+      if (s.out.size > OUT_MEMORY) s.out.delete(s.out.values().next().value as string);
+      return c;
     },
     put(keyId, partyId, commitments) {
-      const key = k(keyId, partyId);
-      const q = entries.get(key) ?? [];
-      q.push(...commitments);
-      // Never hold more than the party keeps nonces for (it bounds its own pool).
-      if (q.length > opts.target * 2) q.splice(0, q.length - opts.target * 2);
-      entries.set(key, q);
-      outstanding.set(key, Math.max(0, (outstanding.get(key) ?? 0) - commitments.length));
+      const s = slot(keyId, partyId);
+      let kept = 0;
+      for (const c of commitments) {
+        const k = keyOf(c);
+        if (s.heldKeys.has(k) || s.out.has(k)) continue;
+        hold(s, c);
+        kept++;
+      }
+      return kept;
+    },
+    giveBack(keyId, partyId, c) {
+      const s = slots.get(partyId)?.get(keyId);
+      const k = keyOf(c);
+      // Unknown party or key: dropped since (a disconnect), so the nonce may be gone.
+      if (!s || s.heldKeys.has(k)) return;
+      s.out.delete(k);
+      hold(s, c);
     },
     deficit(keyId, partyId) {
-      const key = k(keyId, partyId);
-      const have = (entries.get(key)?.length ?? 0) + (outstanding.get(key) ?? 0);
-      return have <= opts.lowWater ? opts.target - have : 0;
+      const s = slots.get(partyId)?.get(keyId);
+      const have = (s?.held.length ?? 0) + (s?.outstanding ?? 0);
+      return have <= opts.lowWater ? Math.max(0, opts.target - have) : 0;
     },
     asked(keyId, partyId, count) {
-      const key = k(keyId, partyId);
-      outstanding.set(key, (outstanding.get(key) ?? 0) + count);
+      slot(keyId, partyId).outstanding += count;
+    },
+    answered(keyId, partyId, count) {
+      const s = slots.get(partyId)?.get(keyId);
+      if (s) s.outstanding = Math.max(0, s.outstanding - count);
     },
     dropParty(partyId) {
-      for (const key of [...entries.keys()]) if (key.endsWith(`\u0000${partyId}`)) entries.delete(key);
-      for (const key of [...outstanding.keys()]) if (key.endsWith(`\u0000${partyId}`)) outstanding.delete(key);
+      slots.delete(partyId);
     },
     size(keyId, partyId) {
-      return entries.get(k(keyId, partyId))?.length ?? 0;
+      return slots.get(partyId)?.get(keyId)?.held.length ?? 0;
     },
   };
 }

@@ -7,6 +7,7 @@
 import { canonicalJson, type Envelope, isProtocolError, type Message, verifyDkgCertificate } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
+import { encodeSessionId } from './session-id.js';
 import type { KeyRow, OrchestratorStore } from './store-port.js';
 
 interface DkgRun {
@@ -31,14 +32,14 @@ export interface DkgDriverOptions {
 
 export interface DkgDriver {
   start(keyId: string): Promise<void>;
-  /** Returns false when `sessionId` is not a DKG session this driver runs. */
+  /** A message of a DKG session (the orchestrator dispatches on the session id's kind); always true. */
   onMessage(partyId: string, msg: Message, env: Envelope): boolean;
   onDisconnected(partyId: string): void;
   /** Answers a party's `key_sync`: the certificate (or the abort) of each key it names. */
   sync(partyId: string, keyIds: readonly string[]): Promise<void>;
 }
 
-export const dkgSessionId = (keyId: string) => `dkg-${keyId}`;
+export const dkgSessionId = (keyId: string) => encodeSessionId({ kind: 'dkg', keyId });
 
 export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
   const runs = new Map<string, DkgRun>();
@@ -161,7 +162,7 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
     },
     onMessage(partyId, msg, env) {
       const run = runs.get(msg.sessionId);
-      if (!run) return msg.sessionId.startsWith('dkg-');
+      if (!run) return true; // a DKG session (the orchestrator dispatched it by kind) that is over
       handle(run, partyId, msg, env)?.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'DKG driver error'));
       return true;
     },

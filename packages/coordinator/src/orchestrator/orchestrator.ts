@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { type ConnectionHub, createConnectionHub } from './connections.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
+import { parseSessionId } from './session-id.js';
 import { createSigningDriver, type SigningDriver } from './signing-driver.js';
 import type { OrchestratorStore } from './store-port.js';
 import type { Orchestrator, PartyStatus } from './types.js';
@@ -96,9 +97,24 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
             .catch((e: unknown) => log.error({ partyId, err: (e as Error).message }, 'key sync failed'));
           return;
         }
-        if (dkg?.onMessage(partyId, msg, env)) return;
-        if (signing?.onMessage(partyId, msg, env)) return;
-        log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no live session; dropped');
+        const session = parseSessionId(msg.sessionId);
+        switch (session?.kind) {
+          case 'dkg':
+            dkg?.onMessage(partyId, msg, env);
+            return;
+          case 'pool':
+          case 'commit':
+          case 'sign':
+            signing?.onMessage(partyId, msg, session);
+            return;
+          case undefined:
+            log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no session of this coordinator; dropped');
+            return;
+          default: {
+            const never: never = session;
+            throw new Error(`unhandled session ${JSON.stringify(never)}`);
+          }
+        }
       },
       onRejected: (reason) => o.metrics.wsRejected(reason),
     },

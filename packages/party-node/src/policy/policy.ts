@@ -3,12 +3,11 @@
  * approvals but cannot forge them: each is an Ed25519 signature by an approver key pinned in this
  * party's configuration, over the request digest.
  */
-import { fromHex, type MessageBody, requestDigest, toHex, verifyIdentitySignature } from '@glacis/protocol';
+import { fromHex, type MessageBody, type PolicyCode, requestDigest, toHex, verifyIdentitySignature } from '@glacis/protocol';
 import type { Policy } from '../config.js';
 
-export type PolicyVerdict =
-  | { ok: true }
-  | { ok: false; code: 'policy_key_not_allowed' | 'policy_message_too_large' | 'policy_approvals_missing'; message: string };
+/** A refusal's code is one of protocol's `POLICY_CODES`, so the coordinator counts it as a refusal, not a withdrawal. */
+export type PolicyVerdict = { ok: true } | { ok: false; code: PolicyCode; message: string };
 
 export function evaluatePolicy(policy: Policy, pkg: MessageBody<'signing_package'>): PolicyVerdict {
   if (policy.allowedKeys.length > 0 && !policy.allowedKeys.includes(pkg.keyId)) {

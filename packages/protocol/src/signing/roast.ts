@@ -5,9 +5,34 @@
  * A party is *ready* when the coordinator holds a fresh commitment of it. Whenever t parties are
  * ready, a session starts with them; sessions run concurrently. A party that answers with a valid
  * share sends a fresh commitment along and is ready again at once, so a silent party can stall
- * only the sessions it is in, never the request. Only a provably invalid share makes a party
- * malicious (excluded for this request); slowness or silence never does. The first valid
- * aggregate ends the request; at most n − t + 1 sessions are ever started.
+ * only the session it is in, never the request. The first valid aggregate ends the request.
+ *
+ * What a party's answer to a session means (outcome.ts holds the codes):
+ * - **blame** — only a provably invalid share (RFC 9591 §5.4) or an invalid commitment: the party
+ *   is excluded from the request (`exclude`, `party_excluded` in the audit log);
+ * - **refusal** — a policy code or `wrong_key`: the party's own decision; it is excluded without
+ *   blame (`policy_refusal`), and refusals that leave fewer than t parties reject the request;
+ * - **withdrawal** — any other `sign_refused` (a restarted party that forgot its nonce answers
+ *   `unknown_commitment`, a resent package it already signed gets `nonce_reused`): the session
+ *   cannot finish, nobody is blamed;
+ * - **silence** — slowness, a cut link or a closed connection: the party stays in its session
+ *   (`unavailable` only stops it being ready) and, when it connects again, is sent the package
+ *   again (`available`), since its nonce lives in its process, not in the connection.
+ *
+ * Liveness (the paper's argument, kept true with withdrawals). Every failed session holds a party
+ * that did not answer it with a valid share. In the paper that party stays in the session for good
+ * or is excluded, so each of the at most n − t faulty parties spoils at most one session, and
+ * n − t + 1 sessions are enough. A withdrawal frees its party again, which would let one party
+ * spoil every session (issue 10, item 3). So each party has a withdrawal budget per request
+ * (WITHDRAWALS_PER_PARTY): a withdrawal within budget *refunds* its session (it does not count
+ * towards the bound), and a withdrawal beyond it *benches* the party — out of this request, no
+ * blame, like a party that never answers. A party is also released, without refund, from a session
+ * that someone else already ended (it withdraws from it, or connects again). Then every counted
+ * failed session is owned by a distinct party that ended there for good: excluded in it, benched in
+ * it, or silent in a session that is still open. With at most n − t faulty parties at most n − t
+ * counted sessions fail, so with t honest parties the request completes within n − t + 1 counted
+ * sessions, n − t + 1 + n·WITHDRAWALS_PER_PARTY in all. Only blame and refusals exclude; the
+ * request fails early only when fewer than t parties are neither excluded nor benched.
  */
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
@@ -16,33 +41,50 @@ import { getSuite } from '../suites.js';
 import type { Approval, MessageBody, NonceCommitmentWire } from '../wire/messages.js';
 import { type Aggregator, createAggregator } from './aggregator.js';
 import { parseNonceCommitment } from './commitment-points.js';
+import type { BlameCode, ExclusionCode, PolicyRefusalCode } from './outcome.js';
+
+/**
+ * Withdrawals a party may make per request before it is benched. One covers an honest party that
+ * restarted (it forgot its nonces) or lost a share on a dropped link; more than one in a request
+ * only a faulty (or very unlucky) party needs, and each one costs the request a session.
+ */
+export const WITHDRAWALS_PER_PARTY = 1;
 
 export type RoastInput =
-  /** A fresh commitment from `from` (the answer to a commit request). */
+  /** A fresh commitment from `from` (the answer to a commit request, or a preprocessed one). */
   | { type: 'commitment'; from: string; commitment: NonceCommitmentWire }
+  /** `from` sent a commitment that is not a valid group element (checked where it arrived). */
+  | { type: 'invalid_commitment'; from: string; reason: string }
   /** A signature share for `sessionId`, with the signer's next commitment. */
   | { type: 'share'; from: string; sessionId: string; share: string; next: NonceCommitmentWire | null }
-  /** `from` will not sign this request (its own policy or checks said no). */
-  | { type: 'refused'; from: string; sessionId: string; code: string; message: string }
-  /**
-   * `from` could not use the commitment it was given in `sessionId` (e.g. it restarted and
-   * forgot it): the session cannot finish; the party is not blamed and may become ready again.
-   */
+  /** `from` will not sign this request: its own policy said no, or it holds no share of the key. */
+  | { type: 'refused'; from: string; sessionId: string; code: PolicyRefusalCode; message: string }
+  /** `from` could not use the commitment it was given in `sessionId` (a withdrawal, see above). */
   | { type: 'withdrawn'; from: string; sessionId: string }
-  /** `party` lost its connection: its commitment may never be answered; it is not blamed. */
+  /** `party` lost its connection: it stops being ready; a session it is in waits for it. */
   | { type: 'unavailable'; party: string }
+  /** `party` connected again: it is sent the package of the open session it owes a share for. */
+  | { type: 'available'; party: string }
   /** The request's deadline passed. */
   | { type: 'deadline' }
   /** A `wake_at` the driver was asked for has come. */
   | { type: 'tick' };
 
 export type RoastAction =
+  /** Send `pkg` to `to` (a new session, or the package again to a party that reconnected). */
   | { type: 'send_package'; sessionId: string; to: readonly string[]; pkg: MessageBody<'signing_package'> }
-  | { type: 'exclude'; party: string; code: string; reason: string }
+  | { type: 'exclude'; party: string; code: ExclusionCode; reason: string }
   | { type: 'completed'; sessionId: string; signature: Uint8Array; signers: readonly string[] }
   | { type: 'failed'; code: 'insufficient_parties' | 'rejected'; message: string }
   /** Feed a `tick` at (or after) this time. */
   | { type: 'wake_at'; at: number };
+
+/**
+ * Where a committee member stands in this request: without a commitment (`idle`), holding a
+ * fresh one (`ready`), owing a share to a session (`signing`), out for good without blame
+ * (`benched`: withdrew beyond its budget) or excluded (blame or refusal).
+ */
+export type RoastPartyPhase = 'idle' | 'ready' | 'signing' | 'benched' | 'excluded';
 
 export interface RoastOptions {
   key: PublicKeyPackage;
@@ -60,21 +102,31 @@ export interface RoastOptions {
   sessionGraceMs?: number;
 }
 
-type Session = { aggregator: Aggregator; signers: readonly string[]; open: boolean; startedAt: number };
+type Session = {
+  aggregator: Aggregator;
+  signers: readonly string[];
+  pkg: MessageBody<'signing_package'>;
+  open: boolean;
+  startedAt: number;
+};
 
 export interface RoastCoordinator {
   readonly phase: 'running' | 'completed' | 'failed';
   /** Parties currently ready (holding a fresh commitment). */
   readonly ready: readonly string[];
-  /** Sessions started so far. */
+  /** Sessions started so far (refunded ones included). */
   readonly sessionsStarted: number;
   /** Parties excluded from this request, with why. */
   readonly excluded: ReadonlyMap<string, string>;
+  /** Parties benched for this request: they withdrew beyond their budget (not blame). */
+  readonly benched: ReadonlySet<string>;
   /**
    * Commitments held for ready parties: never put into a signing package, so still unused. A
    * driver may hand them to another request once this one has ended.
    */
   readonly unusedCommitments: ReadonlyMap<string, NonceCommitmentWire>;
+  /** Where `party` stands (a non-member is `excluded`). */
+  partyPhase(party: string): RoastPartyPhase;
   /** Feeds one input at time `now` (ms; the driver's clock); returns what to do, in order. */
   handle(input: RoastInput, now?: number): RoastAction[];
 }
@@ -84,21 +136,24 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   const committee: Committee = makeCommittee(suite, o.key.committee, o.key.threshold);
   const t = committee.threshold;
   const n = committee.members.length;
-  const maxSessions = n - t + 1;
+  const maxCountedSessions = n - t + 1;
   if (o.message.length === 0) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
 
   let phase: RoastCoordinator['phase'] = 'running';
   const ready = new Map<string, NonceCommitmentWire>(); // insertion order = readiness order
   const inSession = new Map<string, string>(); // party → session it has yet to answer
   const excluded = new Map<string, string>();
+  const benched = new Set<string>();
+  const withdrawals = new Map<string, number>();
   const refusedBy = new Set<string>();
   const sessions = new Map<string, Session>();
   let started = 0;
+  let refunded = 0;
   let now = 0;
   let wakeAt: number | undefined;
   const grace = o.sessionGraceMs ?? 0;
 
-  function exclude(party: string, code: string, reason: string, out: RoastAction[]): void {
+  function exclude(party: string, code: ExclusionCode, reason: string, out: RoastAction[]): void {
     if (excluded.has(party)) return;
     excluded.set(party, reason);
     ready.delete(party);
@@ -106,9 +161,13 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     out.push({ type: 'exclude', party, code, reason });
   }
 
+  function blame(party: string, code: BlameCode, reason: string, out: RoastAction[]): void {
+    exclude(party, code, reason, out);
+  }
+
   function checkViability(out: RoastAction[]): void {
     if (phase !== 'running') return;
-    if (n - excluded.size >= t) return;
+    if (n - excluded.size - benched.size >= t) return;
     phase = 'failed';
     const rejected = refusedBy.size > 0;
     out.push({
@@ -116,12 +175,12 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       code: rejected ? 'rejected' : 'insufficient_parties',
       message: rejected
         ? `${refusedBy.size} of ${n} parties refused to sign (${[...refusedBy].join(', ')}); threshold is ${t}`
-        : `${excluded.size} of ${n} parties excluded; fewer than ${t} can sign`,
+        : `${excluded.size} of ${n} parties excluded and ${benched.size} withdrew for good; fewer than ${t} can sign`,
     });
   }
 
   function maybeStartSession(out: RoastAction[]): void {
-    if (phase !== 'running' || ready.size < t || started >= maxSessions) return;
+    if (phase !== 'running' || ready.size < t || started - refunded >= maxCountedSessions) return;
     let youngest = Number.NEGATIVE_INFINITY;
     for (const s of sessions.values()) if (s.open && s.startedAt > youngest) youngest = s.startedAt;
     if (grace > 0 && now - youngest < grace) {
@@ -143,7 +202,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitmentWire);
     const pkg = aggregator.buildPackage(signers);
     const sessionId = o.sessionId(started++);
-    sessions.set(sessionId, { aggregator, signers, open: true, startedAt: now });
+    sessions.set(sessionId, { aggregator, signers, pkg, open: true, startedAt: now });
     for (const p of signers) {
       ready.delete(p);
       inSession.set(p, sessionId);
@@ -152,12 +211,12 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   }
 
   function becomeReady(party: string, c: NonceCommitmentWire | null, out: RoastAction[]): void {
-    if (c === null || excluded.has(party) || inSession.has(party)) return;
+    if (c === null || excluded.has(party) || benched.has(party) || inSession.has(party)) return;
     try {
       // Decoded once: the aggregator of the session this commitment joins reuses the result.
       parseNonceCommitment(suite, c, '', party);
     } catch (e) {
-      exclude(party, 'invalid_point', `invalid commitment: ${(e as Error).message}`, out);
+      blame(party, 'invalid_point', `invalid commitment: ${(e as Error).message}`, out);
       return;
     }
     ready.set(party, c);
@@ -173,7 +232,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
         complete = s.aggregator.addShare(input.from, input.share);
       } catch (e) {
         s.open = false;
-        exclude(input.from, 'invalid_signature_share', (e as Error).message, out);
+        blame(input.from, 'invalid_signature_share', (e as Error).message, out);
         return;
       }
       if (complete) {
@@ -185,11 +244,37 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
           return;
         } catch (e) {
           const culprits = e instanceof ProtocolError ? e.culprits : [];
-          for (const c of culprits) exclude(c, 'invalid_signature_share', `invalid signature share in session ${input.sessionId}`, out);
+          for (const c of culprits) blame(c, 'invalid_signature_share', `invalid signature share in session ${input.sessionId}`, out);
         }
       }
     }
     becomeReady(input.from, input.next, out);
+  }
+
+  function onWithdrawn(party: string, sessionId: string): void {
+    const s = sessions.get(sessionId);
+    if (!s || inSession.get(party) !== sessionId) return;
+    inSession.delete(party);
+    // Leaving a session someone else already ended costs nothing: that session is owned by them.
+    if (!s.open) return;
+    s.open = false;
+    const used = withdrawals.get(party) ?? 0;
+    if (used < WITHDRAWALS_PER_PARTY) {
+      withdrawals.set(party, used + 1);
+      refunded++;
+    } else {
+      benched.add(party);
+    }
+  }
+
+  function onAvailable(party: string, out: RoastAction[]): void {
+    const sessionId = inSession.get(party);
+    const s = sessionId === undefined ? undefined : sessions.get(sessionId);
+    if (sessionId === undefined || !s) return;
+    // The package may have gone down the dead link; the party still holds the nonce (or answers
+    // with a withdrawal if it restarted). A session already ended needs nothing from it.
+    if (s.open) out.push({ type: 'send_package', sessionId, to: [party], pkg: s.pkg });
+    else inSession.delete(party);
   }
 
   return {
@@ -205,8 +290,17 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     get excluded() {
       return excluded;
     },
+    get benched() {
+      return benched;
+    },
     get unusedCommitments() {
       return ready;
+    },
+    partyPhase(party) {
+      if (excluded.has(party) || !committee.has(party)) return 'excluded';
+      if (benched.has(party)) return 'benched';
+      if (inSession.has(party)) return 'signing';
+      return ready.has(party) ? 'ready' : 'idle';
     },
     handle(input, at) {
       if (at !== undefined) now = at;
@@ -215,6 +309,9 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       switch (input.type) {
         case 'commitment':
           if (committee.has(input.from)) becomeReady(input.from, input.commitment, out);
+          break;
+        case 'invalid_commitment':
+          if (committee.has(input.from)) blame(input.from, 'invalid_point', `invalid commitment: ${input.reason}`, out);
           break;
         case 'share':
           onShare(input, out);
@@ -227,26 +324,17 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
           exclude(input.from, input.code, `refused: ${input.message}`, out);
           break;
         }
-        case 'unavailable': {
-          // Not blame: the party simply stops being ready. A session waiting on it cannot finish
-          // (its nonce may be gone with the connection), so release the party from it; ROAST's
-          // session bound still caps how much a flapping party can cost.
+        case 'withdrawn':
+          onWithdrawn(input.from, input.sessionId);
+          break;
+        case 'unavailable':
+          // Not blame, and not a reason to leave its session: the link may come back, the nonce
+          // did not go with it. A commitment it held is dropped (it may restart and forget it).
           ready.delete(input.party);
-          const sid = inSession.get(input.party);
-          if (sid !== undefined) {
-            inSession.delete(input.party);
-            const s = sessions.get(sid);
-            if (s) s.open = false;
-          }
           break;
-        }
-        case 'withdrawn': {
-          const s = sessions.get(input.sessionId);
-          if (!s?.signers.includes(input.from) || inSession.get(input.from) !== input.sessionId) break;
-          s.open = false;
-          inSession.delete(input.from);
+        case 'available':
+          onAvailable(input.party, out);
           break;
-        }
         case 'tick':
           break;
         case 'deadline':

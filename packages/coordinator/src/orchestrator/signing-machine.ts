@@ -1,0 +1,377 @@
+/**
+ * The lifecycle of the coordinator's signing requests, sans-IO: one ROAST run per request
+ * (protocol `signing/roast.ts`), the pool of preprocessed commitments they draw from, and which
+ * parties are connected. Inputs are what happened (a request accepted, a party's message, a
+ * connection, a timer); actions are what to do (send, persist, settle, set a timer), in order.
+ * Time comes in as `now`; nothing here awaits, so the same inputs give the same actions.
+ *
+ * A committee member that is connected and has no commitment in a running request (ROAST phase
+ * `idle`) gets one: from the pool if it holds one, else by a `commit_request` of the request's
+ * own. The commitments of a `commitments` message are admitted (checked) where they arrive and go
+ * into the pool, then to the requests that need one; the one a share brings along ROAST checks. A
+ * request that ends gives its unused commitments back to the pool.
+ */
+import {
+  createRoastCoordinator,
+  type ExclusionCode,
+  getSuite,
+  isPolicyRefusal,
+  type MessageBody,
+  type NonceCommitmentWire,
+  type Outgoing,
+  type PublicKeyPackage,
+  type RoastAction,
+  type RoastCoordinator,
+  type RoastInput,
+  type SigningOutcome,
+} from '@glacis/protocol';
+import { type AdmittedCommitment, admitCommitment, type CommitmentPool, createCommitmentPool } from './commitment-pool.js';
+import { encodeSessionId, type SessionRefOf } from './session-id.js';
+
+/** A request as the machine needs it (the driver reads it from the store). */
+export interface SigningRequest {
+  signatureId: string;
+  /** The key's public package, or null when the key is not active. */
+  key: PublicKeyPackage | null;
+  keyId: string;
+  message: Uint8Array;
+  context?: unknown;
+  approvals: MessageBody<'signing_package'>['approvals'];
+  /** Fixed when the API accepted the request (ms since the epoch): it survives restarts. */
+  deadline: number;
+}
+
+export type SigningInput =
+  /** A request to run (accepted, or unsettled after a restart). */
+  | { type: 'request'; request: SigningRequest }
+  /** A party's `commitments` for a pool refill or a request's ask. */
+  | {
+      type: 'commitments';
+      from: string;
+      session: SessionRefOf<'pool'> | SessionRefOf<'commit'>;
+      keyId: string;
+      commitments: readonly NonceCommitmentWire[];
+    }
+  /** A party's `signature_share` for a ROAST session. */
+  | { type: 'share'; from: string; session: SessionRefOf<'sign'>; share: string; next: NonceCommitmentWire | null }
+  /** A party's `sign_refused` for a ROAST session (refusal or withdrawal: `isPolicyRefusal`). */
+  | { type: 'refusal'; from: string; session: SessionRefOf<'sign'>; code: string; message: string }
+  | { type: 'connect'; party: string }
+  | { type: 'disconnect'; party: string }
+  /** A timer set by `set_timer` has fired. */
+  | { type: 'tick'; requestId: string };
+
+/** A change to a request's row that is not its settlement. */
+export type SigningChange = { kind: 'signing' } | { kind: 'excluded'; partyId: string; code: ExclusionCode; reason: string };
+
+export type SigningAction =
+  /** Send `message` to `to` (sealed by the driver). `requestId` when it belongs to a request. */
+  | { type: 'send'; requestId?: string; to: string; message: Extract<Outgoing, { type: 'commit_request' | 'signing_package' }> }
+  | { type: 'persist'; requestId: string; keyId: string; change: SigningChange }
+  /** The request is over (its timer is cleared just before). */
+  | { type: 'settle'; requestId: string; keyId: string; outcome: SigningOutcome; elapsedMs: number }
+  /** Feed `tick` for `requestId` at `at` (replacing any earlier timer of it); null: no timer. */
+  | { type: 'set_timer'; requestId: string; at: number | null }
+  /** Telemetry: a signer's package-to-share round trip. */
+  | { type: 'latency'; partyId: string; ms: number }
+  /** A party's message was not used, and why (for the log). */
+  | { type: 'discarded'; from: string; reason: string };
+
+export interface SigningMachineOptions {
+  /** This coordinator life's tag (session-id.ts `newEpoch`). */
+  epoch: string;
+  /** Preprocessed commitments kept per (key, party); 0 disables the pool (default 32). */
+  poolTarget?: number;
+  /** ROAST session grace (RoastOptions.sessionGraceMs). */
+  sessionGraceMs?: number;
+}
+
+export interface SigningMachine {
+  handle(input: SigningInput, now: number): SigningAction[];
+  /** Requests running. */
+  readonly inFlight: number;
+  /** Running requests in which `partyId` holds a fresh commitment. */
+  readyCount(partyId: string): number;
+  /** Whether `signatureId` is running. */
+  has(signatureId: string): boolean;
+  /** The ROAST run of a request (tests and diagnostics). */
+  roastOf(signatureId: string): RoastCoordinator | undefined;
+}
+
+interface Run {
+  signatureId: string;
+  key: PublicKeyPackage;
+  roast: RoastCoordinator;
+  startedAt: number;
+  deadline: number;
+  /** Members asked for a commitment by this request whose answer has not come. */
+  asking: Set<string>;
+  /** When each signer was last sent each session's package (`sessionId:party`). */
+  sentAt: Map<string, number>;
+  wakeAt: number | undefined;
+  timerAt: number | null;
+}
+
+type PoolAsk = { keyId: string; suite: PublicKeyPackage['suite']; party: string; count: number };
+
+export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
+  const poolTarget = o.poolTarget ?? 32;
+  const pool: CommitmentPool = createCommitmentPool({ target: poolTarget, lowWater: Math.floor(poolTarget / 2) });
+  const runs = new Map<string, Run>(); // insertion order = start order
+  const poolAsks = new Map<string, PoolAsk>(); // encoded pool session id → what was asked
+  const connected = new Set<string>();
+  let refills = 0;
+  let now = 0;
+
+  function send(out: SigningAction[], to: string, message: Extract<SigningAction, { type: 'send' }>['message'], requestId?: string) {
+    out.push(requestId === undefined ? { type: 'send', to, message } : { type: 'send', requestId, to, message });
+  }
+
+  /** Tops up `party`'s preprocessed commitments for `key` when they run low. */
+  function refill(key: PublicKeyPackage, party: string, out: SigningAction[]): void {
+    const count = pool.deficit(key.keyId, party);
+    if (count === 0 || !connected.has(party)) return;
+    const sessionId = encodeSessionId({ kind: 'pool', epoch: o.epoch, n: refills++, keyId: key.keyId });
+    poolAsks.set(sessionId, { keyId: key.keyId, suite: key.suite, party, count });
+    pool.asked(key.keyId, party, count);
+    send(out, party, { type: 'commit_request', sessionId, to: party, body: { keyId: key.keyId, count } });
+  }
+
+  /** Gives every connected, idle member of `run` a commitment: from the pool, or asks for one. */
+  function topUp(run: Run, out: SigningAction[]): void {
+    for (const party of run.key.committee) {
+      if (!runs.has(run.signatureId)) return;
+      if (!connected.has(party) || run.roast.partyPhase(party) !== 'idle') continue;
+      const c = pool.take(run.key.keyId, party);
+      if (c) {
+        feed(run, { type: 'commitment', from: party, commitment: c.wire }, out);
+      } else if (!run.asking.has(party)) {
+        run.asking.add(party);
+        const sessionId = encodeSessionId({ kind: 'commit', epoch: o.epoch, signatureId: run.signatureId });
+        send(out, party, { type: 'commit_request', sessionId, to: party, body: { keyId: run.key.keyId, count: 1 } }, run.signatureId);
+      }
+    }
+  }
+
+  function finish(run: Run, outcome: SigningOutcome, out: SigningAction[]): void {
+    runs.delete(run.signatureId);
+    // Commitments this request held but never put into a package are still unused: keep them.
+    for (const [p, wire] of run.roast.unusedCommitments) if (connected.has(p)) pool.giveBack(run.key.keyId, p, { wire });
+    out.push({ type: 'set_timer', requestId: run.signatureId, at: null });
+    out.push({ type: 'settle', requestId: run.signatureId, keyId: run.key.keyId, outcome, elapsedMs: now - run.startedAt });
+  }
+
+  /** Arms the request's one timer for its next wake-up (session grace) or its deadline. */
+  function arm(run: Run, out: SigningAction[]): void {
+    const next = run.wakeAt !== undefined && run.wakeAt > now && run.wakeAt < run.deadline ? run.wakeAt : run.deadline;
+    if (next === run.timerAt) return;
+    run.timerAt = next;
+    out.push({ type: 'set_timer', requestId: run.signatureId, at: next });
+  }
+
+  function feed(run: Run, input: RoastInput, out: SigningAction[]): void {
+    for (const a of run.roast.handle(input, now)) perform(run, a, out);
+  }
+
+  function perform(run: Run, a: RoastAction, out: SigningAction[]): void {
+    const requestId = run.signatureId;
+    switch (a.type) {
+      case 'send_package':
+        for (const p of a.to) {
+          run.sentAt.set(`${a.sessionId}:${p}`, now);
+          send(out, p, { type: 'signing_package', sessionId: a.sessionId, to: p, body: a.pkg }, requestId);
+        }
+        break;
+      case 'exclude':
+        out.push({
+          type: 'persist',
+          requestId,
+          keyId: run.key.keyId,
+          change: { kind: 'excluded', partyId: a.party, code: a.code, reason: a.reason },
+        });
+        break;
+      case 'completed':
+        finish(run, { status: 'completed', signature: a.signature, signers: [...a.signers].sort() }, out);
+        break;
+      case 'failed':
+        finish(
+          run,
+          a.code === 'rejected'
+            ? { status: 'rejected', code: a.code, message: a.message }
+            : { status: 'failed', code: a.code, message: a.message },
+          out,
+        );
+        break;
+      case 'wake_at':
+        run.wakeAt = a.at;
+        arm(run, out);
+        break;
+      default: {
+        const never: never = a;
+        throw new Error(`unhandled ROAST action ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** The running request a `sign` or `commit` session of this life names. */
+  function runOf(session: SessionRefOf<'sign'> | SessionRefOf<'commit'>): Run | undefined {
+    return session.epoch === o.epoch ? runs.get(session.signatureId) : undefined;
+  }
+
+  function onRequest(r: SigningRequest, out: SigningAction[]): void {
+    if (runs.has(r.signatureId)) return;
+    if (r.key === null) {
+      const outcome: SigningOutcome = { status: 'failed', code: 'key_not_active', message: `key ${r.keyId} is not active` };
+      out.push({ type: 'settle', requestId: r.signatureId, keyId: r.keyId, outcome, elapsedMs: 0 });
+      return;
+    }
+    const signatureId = r.signatureId;
+    const roast = createRoastCoordinator({
+      key: r.key,
+      requestId: signatureId,
+      message: r.message,
+      ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
+      approvals: r.approvals,
+      sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n, signatureId }),
+      sessionGraceMs: o.sessionGraceMs ?? 0,
+    });
+    const run: Run = {
+      signatureId,
+      key: r.key,
+      roast,
+      startedAt: now,
+      deadline: r.deadline,
+      asking: new Set(),
+      sentAt: new Map(),
+      wakeAt: undefined,
+      timerAt: null,
+    };
+    runs.set(signatureId, run);
+    out.push({ type: 'persist', requestId: signatureId, keyId: r.key.keyId, change: { kind: 'signing' } });
+    arm(run, out);
+    topUp(run, out);
+    for (const p of r.key.committee) refill(r.key, p, out);
+  }
+
+  function onCommitments(input: Extract<SigningInput, { type: 'commitments' }>, out: SigningAction[]): void {
+    const { from, session } = input;
+    let suite: PublicKeyPackage['suite'];
+    let run: Run | undefined;
+    if (session.kind === 'pool') {
+      const sessionId = encodeSessionId(session);
+      const ask = poolAsks.get(sessionId);
+      if (!ask || ask.party !== from || ask.keyId !== input.keyId) {
+        out.push({ type: 'discarded', from, reason: `commitments for an unknown refill ${sessionId}` });
+        return;
+      }
+      poolAsks.delete(sessionId);
+      pool.answered(ask.keyId, from, ask.count);
+      suite = ask.suite;
+    } else {
+      run = runOf(session);
+      if (!run || run.key.keyId !== input.keyId || !run.key.committee.includes(from)) {
+        out.push({ type: 'discarded', from, reason: 'commitments for a request that is not running here' });
+        return;
+      }
+      run.asking.delete(from);
+      suite = run.key.suite;
+    }
+    const admitted: AdmittedCommitment[] = [];
+    try {
+      for (const wire of input.commitments) admitted.push(admitCommitment(getSuite(suite), wire, from));
+    } catch (e) {
+      // Provable (its own signed message), but a refill serves no request to exclude it from.
+      if (run) feed(run, { type: 'invalid_commitment', from, reason: (e as Error).message }, out);
+      else out.push({ type: 'discarded', from, reason: `invalid commitment: ${(e as Error).message}` });
+      return;
+    }
+    pool.put(input.keyId, from, admitted);
+    // The request that asked first, then every other running request of the key.
+    const order = run ? [run, ...[...runs.values()].filter((r) => r !== run)] : [...runs.values()];
+    for (const r of order) if (r.key.keyId === input.keyId && runs.has(r.signatureId)) topUp(r, out);
+  }
+
+  function onSessionAnswer(input: Extract<SigningInput, { type: 'share' | 'refusal' }>, out: SigningAction[]): void {
+    const run = runOf(input.session);
+    if (!run) return;
+    const sessionId = encodeSessionId(input.session);
+    if (input.type === 'share') {
+      const sent = run.sentAt.get(`${sessionId}:${input.from}`);
+      if (sent !== undefined) {
+        run.sentAt.delete(`${sessionId}:${input.from}`);
+        out.push({ type: 'latency', partyId: input.from, ms: now - sent });
+      }
+      feed(run, { type: 'share', from: input.from, sessionId, share: input.share, next: input.next }, out);
+    } else if (isPolicyRefusal(input.code)) {
+      feed(run, { type: 'refused', from: input.from, sessionId, code: input.code, message: input.message }, out);
+    } else {
+      feed(run, { type: 'withdrawn', from: input.from, sessionId }, out);
+    }
+    if (runs.has(run.signatureId)) topUp(run, out);
+  }
+
+  return {
+    get inFlight() {
+      return runs.size;
+    },
+    readyCount(partyId) {
+      let count = 0;
+      for (const run of runs.values()) if (run.roast.partyPhase(partyId) === 'ready') count++;
+      return count;
+    },
+    has: (signatureId) => runs.has(signatureId),
+    roastOf: (signatureId) => runs.get(signatureId)?.roast,
+    handle(input, at) {
+      now = at;
+      const out: SigningAction[] = [];
+      switch (input.type) {
+        case 'request':
+          onRequest(input.request, out);
+          break;
+        case 'commitments':
+          onCommitments(input, out);
+          break;
+        case 'share':
+        case 'refusal':
+          onSessionAnswer(input, out);
+          break;
+        case 'connect':
+          connected.add(input.party);
+          for (const run of [...runs.values()]) {
+            if (!run.key.committee.includes(input.party) || !runs.has(run.signatureId)) continue;
+            feed(run, { type: 'available', party: input.party }, out);
+            if (runs.has(run.signatureId)) topUp(run, out);
+          }
+          break;
+        case 'disconnect':
+          connected.delete(input.party);
+          pool.dropParty(input.party);
+          for (const [sid, ask] of poolAsks) if (ask.party === input.party) poolAsks.delete(sid);
+          for (const run of [...runs.values()]) {
+            if (!run.key.committee.includes(input.party)) continue;
+            run.asking.delete(input.party);
+            feed(run, { type: 'unavailable', party: input.party }, out);
+          }
+          break;
+        case 'tick': {
+          const run = runs.get(input.requestId);
+          if (!run) break;
+          run.timerAt = null;
+          if (now >= run.deadline) {
+            feed(run, { type: 'deadline' }, out);
+            break;
+          }
+          if (run.wakeAt !== undefined && run.wakeAt <= now) run.wakeAt = undefined;
+          feed(run, { type: 'tick' }, out);
+          if (runs.has(run.signatureId)) arm(run, out);
+          break;
+        }
+        default: {
+          const never: never = input;
+          throw new Error(`unknown signing input ${JSON.stringify(never)}`);
+        }
+      }
+      return out;
+    },
+  };
+}

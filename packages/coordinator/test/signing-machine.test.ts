@@ -1,0 +1,97 @@
+/**
+ * The signing machine driven by hand (no driver, no network): what it does with answers that do
+ * not belong to it, and where a commitment is checked.
+ */
+import { randomBytes } from 'node:crypto';
+import { createSigner, type NonceCommitmentWire, type Signer, toHex, utf8 } from '@glacis/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster } from '../../protocol/test/harness.js';
+import { encodeSessionId, parseSessionId, type SessionRefOf } from '../src/orchestrator/session-id.js';
+import { createSigningMachine, type SigningAction } from '../src/orchestrator/signing-machine.js';
+import { keyFor } from './signing-sim.js';
+
+const rng = (n = 32) => new Uint8Array(randomBytes(n));
+let key: Cluster;
+beforeAll(() => {
+  key = keyFor('ed25519', 3, 2);
+});
+
+const sends = (actions: SigningAction[], type: 'commit_request' | 'signing_package') =>
+  actions.filter((a): a is Extract<SigningAction, { type: 'send' }> => a.type === 'send' && a.message.type === type);
+
+/** A machine with every party connected and one request running; the parties' signers. */
+function running(poolTarget = 0) {
+  const m = createSigningMachine({ epoch: 'e1', poolTarget });
+  const signers = new Map<string, Signer>(key.names.map((p) => [p, createSigner(key.share(p), rng)]));
+  for (const p of key.names) m.handle({ type: 'connect', party: p }, 0);
+  const started = m.handle(
+    {
+      type: 'request',
+      request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+    },
+    0,
+  );
+  const session = (a: Extract<SigningAction, { type: 'send' }>) => parseSessionId(a.message.sessionId) as SessionRefOf<'commit'>;
+  return { m, signers, started, session };
+}
+
+describe('signing machine', () => {
+  it('asks every connected member for a commitment and persists `signing` first', () => {
+    const { started } = running();
+    expect(started[0]).toEqual({ type: 'persist', requestId: 'sig_1', keyId: key.pub.keyId, change: { kind: 'signing' } });
+    expect(sends(started, 'commit_request').map((a) => a.to)).toEqual(key.names);
+  });
+
+  it('an invalid commitment answering a request’s ask excludes its sender from that request (invalid_point)', () => {
+    const { m, started, session } = running();
+    const ask = sends(started, 'commit_request')[0] as Extract<SigningAction, { type: 'send' }>;
+    const bad: NonceCommitmentWire = { hiding: 'ff'.repeat(32), binding: 'ff'.repeat(32) };
+    const out = m.handle({ type: 'commitments', from: ask.to, session: session(ask), keyId: key.pub.keyId, commitments: [bad] }, 1);
+    expect(out).toEqual([
+      {
+        type: 'persist',
+        requestId: 'sig_1',
+        keyId: key.pub.keyId,
+        change: { kind: 'excluded', partyId: ask.to, code: 'invalid_point', reason: expect.any(String) },
+      },
+    ]);
+    expect(m.roastOf('sig_1')?.partyPhase(ask.to)).toBe('excluded');
+  });
+
+  it('a refill nobody asked for, or one with an invalid commitment, is discarded without touching any request', () => {
+    const { m, started } = running(2);
+    const refill = sends(started, 'commit_request').find((a) => parseSessionId(a.message.sessionId)?.kind === 'pool');
+    const ref = parseSessionId(refill?.message.sessionId ?? '') as SessionRefOf<'pool'>;
+    expect(ref).toMatchObject({ kind: 'pool', epoch: 'e1', keyId: key.pub.keyId });
+    const from = refill?.to as string;
+    const good = createSigner(key.share(from), rng).commit();
+    const unknown = { ...ref, n: 99 };
+    expect(m.handle({ type: 'commitments', from, session: unknown, keyId: key.pub.keyId, commitments: [good] }, 1)).toEqual([
+      { type: 'discarded', from, reason: expect.stringContaining('unknown refill') },
+    ]);
+    const bad: NonceCommitmentWire = { hiding: 'ff'.repeat(32), binding: good.binding };
+    expect(m.handle({ type: 'commitments', from, session: ref, keyId: key.pub.keyId, commitments: [good, bad] }, 1)).toEqual([
+      { type: 'discarded', from, reason: expect.stringContaining('invalid commitment') },
+    ]);
+    expect(m.roastOf('sig_1')?.partyPhase(from), 'not blamed, and not given the good one either').toBe('idle');
+  });
+
+  it('ignores answers for a session of an earlier coordinator life', () => {
+    const { m, signers, started, session } = running();
+    let out: SigningAction[] = [];
+    for (const ask of sends(started, 'commit_request')) {
+      const p = ask.to;
+      const commitments = [(signers.get(p) as Signer).commit()];
+      out = out.concat(m.handle({ type: 'commitments', from: p, session: session(ask), keyId: key.pub.keyId, commitments }, 1));
+    }
+    const [pkg] = sends(out, 'signing_package');
+    if (pkg?.message.type !== 'signing_package') throw new Error('no session started');
+    const signer = signers.get(pkg.to) as Signer;
+    const share = toHex(signer.sign(pkg.message.body).share);
+    const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+    const stale = { ...ref, epoch: 'e0' };
+    expect(m.handle({ type: 'share', from: pkg.to, session: stale, share, next: null }, 2)).toEqual([]);
+    expect(m.roastOf('sig_1')?.partyPhase(pkg.to)).toBe('signing');
+    expect(encodeSessionId(stale)).not.toBe(pkg.message.sessionId);
+  });
+});
