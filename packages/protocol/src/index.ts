@@ -44,6 +44,8 @@ export {
   type Envelope,
   envelopeSchema,
   isMessageType,
+  type LifecycleOperation,
+  lifecycleOperationSchema,
   type Message,
   type MessageBody,
   type MessageType,
