@@ -23,6 +23,16 @@ export {
   publicKeyPackageSchema,
   toFrostPublic,
 } from './keys.js';
+export { keyPackageHash } from './lifecycle/key-package.js';
+export type { LifecycleMachine, LifecycleStep } from './lifecycle/machine.js';
+export { createRefreshParticipant, type RefreshOptions, type RefreshParticipant, type RefreshPhase } from './lifecycle/refresh.js';
+export {
+  activateSuccessor,
+  type LifecycleCertificateExpectation,
+  type PendingSuccessor,
+  type SuccessorOperation,
+  verifyLifecycleCertificate,
+} from './lifecycle/successor.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
 export { requestDigest } from './signing/request-digest.js';
 export { createRoastCoordinator, type RoastAction, type RoastCoordinator, type RoastInput, type RoastOptions } from './signing/roast.js';
