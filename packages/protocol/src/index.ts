@@ -23,6 +23,7 @@ export {
   publicKeyPackageSchema,
   toFrostPublic,
 } from './keys.js';
+export { type DrillChallenge, type DrillProof, proveShareIntact, verifyShareDrill } from './lifecycle/drill.js';
 export { keyPackageHash } from './lifecycle/key-package.js';
 export type { LifecycleMachine, LifecycleStep } from './lifecycle/machine.js';
 export { createRefreshParticipant, type RefreshOptions, type RefreshParticipant, type RefreshPhase } from './lifecycle/refresh.js';
