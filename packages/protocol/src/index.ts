@@ -28,6 +28,13 @@ export { keyPackageHash } from './lifecycle/key-package.js';
 export type { LifecycleMachine, LifecycleStep } from './lifecycle/machine.js';
 export { createRefreshParticipant, type RefreshOptions, type RefreshParticipant, type RefreshPhase } from './lifecycle/refresh.js';
 export {
+  createRepairParticipant,
+  type RepairOptions,
+  type RepairParticipant,
+  type RepairPhase,
+  type RepairResult,
+} from './lifecycle/repair.js';
+export {
   activateSuccessor,
   type LifecycleCertificateExpectation,
   type PendingSuccessor,

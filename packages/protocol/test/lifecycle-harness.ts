@@ -10,6 +10,7 @@ import {
   BROADCAST,
   COORDINATOR,
   createRefreshParticipant,
+  createRepairParticipant,
   type Envelope,
   fromHex,
   type KeyShare,
@@ -17,6 +18,7 @@ import {
   openEnvelope,
   type PendingSuccessor,
   type PublicKeyPackage,
+  type RepairResult,
   ReplayGuard,
   type Rng,
   utf8,
@@ -89,6 +91,58 @@ export function refreshMachines(
 /** Runs a refresh of `c` through the relay. */
 export function runRefresh(c: Cluster, o: { sessionId?: string; tamper?: Tamper; silent?: string[]; world?: SimWorld } = {}) {
   return runSession(o.world ?? c.world, refreshMachines(c, o.sessionId === undefined ? {} : { sessionId: o.sessionId }), o);
+}
+
+/** What every party of a session passes its machine, besides the operation's own parameters. */
+interface SessionParams {
+  sessionId?: string;
+  rng?: Rng;
+  /** A party's share to use instead of its real one (a cheating or damaged party). */
+  shares?: ReadonlyMap<string, KeyShare>;
+}
+
+/**
+ * One machine per name: `make` gets the party's own options (its share when `hasShare`, its
+ * identity, the world's pinned keys, the session and rng).
+ */
+function machinesFor<R, O>(
+  c: Cluster,
+  world: SimWorld,
+  names: readonly string[],
+  p: SessionParams & { defaultSession: string; hasShare: (n: string) => boolean },
+  make: (o: O) => Machine<R>,
+  own: (n: string) => Omit<O, 'share' | 'sessionId' | 'identity' | 'peerKey' | 'rng'>,
+): Map<string, Machine<R>> {
+  return new Map(
+    names.map((n) => {
+      const share = p.shares?.get(n) ?? (p.hasShare(n) ? c.share(n) : undefined);
+      const options = {
+        ...own(n),
+        ...(share ? { share } : {}),
+        sessionId: p.sessionId ?? p.defaultSession,
+        identity: identity(world, n),
+        peerKey: world.keyOf,
+        rng: p.rng ?? rng,
+      } as O;
+      return [n, make(options)];
+    }),
+  );
+}
+
+export interface RepairParams extends SessionParams {
+  target: string;
+  helpers: readonly string[];
+}
+
+/** A repair participant for every helper and the target, in `world` (default: the cluster's). */
+export function repairMachines(c: Cluster, p: RepairParams, world: SimWorld = c.world): Map<string, Machine<RepairResult>> {
+  const session = { ...p, defaultSession: 'repair-1', hasShare: (n: string) => n !== p.target };
+  return machinesFor(c, world, [...p.helpers, p.target], session, createRepairParticipant, (self) => ({
+    key: c.pub,
+    self,
+    target: p.target,
+    helpers: p.helpers,
+  }));
 }
 
 /**
