@@ -35,6 +35,13 @@ export {
   type RepairResult,
 } from './lifecycle/repair.js';
 export {
+  createReshareParticipant,
+  type ReshareOptions,
+  type ReshareParticipant,
+  type ResharePhase,
+  type ReshareResult,
+} from './lifecycle/reshare.js';
+export {
   activateSuccessor,
   type LifecycleCertificateExpectation,
   type PendingSuccessor,

@@ -11,6 +11,7 @@ import {
   COORDINATOR,
   createRefreshParticipant,
   createRepairParticipant,
+  createReshareParticipant,
   type Envelope,
   fromHex,
   type KeyShare,
@@ -20,13 +21,14 @@ import {
   type PublicKeyPackage,
   type RepairResult,
   ReplayGuard,
+  type ReshareResult,
   type Rng,
   utf8,
 } from '../src/index.js';
 import { independentVerifier } from './external-verifiers.js';
 import { type Cluster, sign } from './harness.js';
 import { type Machine, runSession, type SessionRun } from './lifecycle-sim.js';
-import { rng, type SimParty, type SimWorld, type Tamper } from './sim.js';
+import { makeWorld, rng, type SimParty, type SimWorld, type Tamper } from './sim.js';
 
 /** Re-seals `body` as `from` (a fresh, valid signature and seq: the party itself is lying). */
 export function sealAs(world: SimWorld, from: string, env: Envelope, body: unknown): Envelope {
@@ -93,6 +95,16 @@ export function runRefresh(c: Cluster, o: { sessionId?: string; tamper?: Tamper;
   return runSession(o.world ?? c.world, refreshMachines(c, o.sessionId === undefined ? {} : { sessionId: o.sessionId }), o);
 }
 
+/** A world holding `c`'s parties (same identities) and fresh ones for `extra` names. */
+export function widenWorld(c: Cluster, extra: readonly string[], identityRng: Rng = rng): SimWorld {
+  const world = makeWorld(
+    extra.filter((n) => !c.names.includes(n)),
+    identityRng,
+  );
+  for (const n of c.names) world.parties.set(n, c.world.parties.get(n) as SimParty);
+  return world;
+}
+
 /** What every party of a session passes its machine, besides the operation's own parameters. */
 interface SessionParams {
   sessionId?: string;
@@ -127,6 +139,25 @@ function machinesFor<R, O>(
       return [n, make(options)];
     }),
   );
+}
+
+export interface ReshareParams extends SessionParams {
+  dealers: readonly string[];
+  committee: readonly string[];
+  threshold: number;
+}
+
+/** A reshare participant for every dealer and new member, in `world`. */
+export function reshareMachines(c: Cluster, world: SimWorld, p: ReshareParams): Map<string, Machine<ReshareResult>> {
+  const names = [...new Set([...p.dealers, ...p.committee])].sort();
+  const session = { ...p, defaultSession: 'reshare-1', hasShare: (n: string) => p.dealers.includes(n) };
+  return machinesFor(c, world, names, session, createReshareParticipant, (self) => ({
+    key: c.pub,
+    self,
+    dealers: p.dealers,
+    committee: p.committee,
+    threshold: p.threshold,
+  }));
 }
 
 export interface RepairParams extends SessionParams {
@@ -171,6 +202,13 @@ export function activateAll(
   keyOf: (p: string) => Uint8Array | undefined,
 ): Map<string, KeyShare> {
   return new Map([...pending].map(([n, p]) => [n, activateSuccessor(p, { predecessor, confirmations, keyOf })]));
+}
+
+/** The successors a reshare run produced, by new member. */
+export function reshareSuccessors(run: SessionRun<ReshareResult>): Map<string, PendingSuccessor> {
+  const out = new Map<string, PendingSuccessor>();
+  for (const [n, r] of run.results) if (r.kind === 'successor') out.set(n, r.successor);
+  return out;
 }
 
 /** `c` as seen through another set of shares (all of one key generation). */
