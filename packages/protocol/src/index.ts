@@ -1,6 +1,7 @@
 /**
  * @glacis/protocol — FROST suites, wire schemas, signed and encrypted envelopes and the sans-IO
- * state machines of DKG and signing. No sockets, files, clocks or ambient randomness.
+ * state machines of DKG, signing and the key lifecycle (refresh, repair, reshare, drills). No
+ * sockets, files, clocks or ambient randomness.
  */
 
 export { type AuditEvent, auditEventHash, type ChainVerdict, GENESIS_HASH, nextAuditEvent, verifyAuditChain } from './audit-chain.js';
