@@ -39,7 +39,7 @@ import { ProtocolError } from '../errors.js';
 import { mulBaseSecret, mulPublic } from '../group-ops.js';
 import type { IdentityKey } from '../identity.js';
 import { type KeyShare, makeVerifiedKeyShare, type PublicKeyPackage } from '../keys.js';
-import type { GroupPoint } from '../suites.js';
+import type { GroupPoint, ScalarField } from '../suites.js';
 import type { Message, MessageBody, Outgoing } from '../wire/messages.js';
 import { BROADCAST, COORDINATOR } from '../wire/primitives.js';
 import { proveShareIntact } from './drill.js';
@@ -298,10 +298,8 @@ export function createRepairParticipant(o: RepairOptions): RepairParticipant {
   });
 }
 
-type Field = { add(a: bigint, b: bigint): bigint; sub(a: bigint, b: bigint): bigint; create(n: bigint): bigint; is0(n: bigint): boolean };
-
 /** Σ of scalars (frost-rs `repair_share_part2` for the Δ, `repair_share_part3` for the σ). */
-export function sumScalars(Fn: Field, values: readonly bigint[]): bigint {
+export function sumScalars(Fn: ScalarField, values: readonly bigint[]): bigint {
   return values.reduce((a, v) => Fn.add(a, v), Fn.create(0n));
 }
 
@@ -310,7 +308,7 @@ export function sumScalars(Fn: Field, values: readonly bigint[]): bigint {
  * `repair_share_part1`). Every part is non-zero, so each has a commitment (a zero last part,
  * probability ~2⁻²⁵², draws again).
  */
-export function splitScalar(Fn: Field, value: bigint, count: number, random: () => bigint): bigint[] {
+export function splitScalar(Fn: ScalarField, value: bigint, count: number, random: () => bigint): bigint[] {
   for (let attempt = 0; attempt < 16; attempt++) {
     const parts = Array.from({ length: count - 1 }, random);
     const last = Fn.sub(value, sumScalars(Fn, parts));
