@@ -50,6 +50,18 @@ export const PROTOCOL_ERROR_CODES = [
   'session_closed',
   // ROAST
   'insufficient_parties',
+  // Key lifecycle: refresh, repair, reshare (src/lifecycle/)
+  'lifecycle_unexpected_message',
+  'lifecycle_equivocation',
+  'lifecycle_transcript_mismatch',
+  'lifecycle_invalid_commitment',
+  'lifecycle_invalid_share',
+  'lifecycle_key_mismatch',
+  'lifecycle_confirmation_mismatch',
+  'lifecycle_failed',
+  // Share drills
+  'drill_share_mismatch',
+  'drill_invalid_proof',
 ] as const;
 
 /** A stable, machine-readable protocol error code. */

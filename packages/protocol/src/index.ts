@@ -1,6 +1,7 @@
 /**
  * @glacis/protocol — FROST suites, wire schemas, signed and encrypted envelopes and the sans-IO
- * state machines of DKG and signing. No sockets, files, clocks or ambient randomness.
+ * state machines of DKG, signing and the key lifecycle (refresh, repair, reshare, drills). No
+ * sockets, files, clocks or ambient randomness.
  */
 
 export {
@@ -33,6 +34,31 @@ export {
   publicKeyPackageSchema,
   toFrostPublic,
 } from './keys.js';
+export { type DrillChallenge, type DrillProof, proveShareIntact, verifyShareDrill } from './lifecycle/drill.js';
+export { keyPackageHash } from './lifecycle/key-package.js';
+export type { LifecycleMachine, LifecycleStep } from './lifecycle/machine.js';
+export { createRefreshParticipant, type RefreshOptions, type RefreshParticipant, type RefreshPhase } from './lifecycle/refresh.js';
+export {
+  createRepairParticipant,
+  type RepairOptions,
+  type RepairParticipant,
+  type RepairPhase,
+  type RepairResult,
+} from './lifecycle/repair.js';
+export {
+  createReshareParticipant,
+  type ReshareOptions,
+  type ReshareParticipant,
+  type ResharePhase,
+  type ReshareResult,
+} from './lifecycle/reshare.js';
+export {
+  activateSuccessor,
+  type LifecycleCertificateExpectation,
+  type PendingSuccessor,
+  type SuccessorOperation,
+  verifyLifecycleCertificate,
+} from './lifecycle/successor.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
 export { type ParsedCommitment, parseNonceCommitment } from './signing/commitment-points.js';
 export {
@@ -85,6 +111,8 @@ export {
   type Envelope,
   envelopeSchema,
   isMessageType,
+  type LifecycleOperation,
+  lifecycleOperationSchema,
   type Message,
   type MessageBody,
   type MessageType,

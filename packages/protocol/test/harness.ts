@@ -21,6 +21,7 @@ import {
   type ProtocolError,
   type ProtocolErrorCode,
   type PublicKeyPackage,
+  type Rng,
   type Signer,
   type Suite,
   type SuiteId,
@@ -90,9 +91,15 @@ export interface SigningSession {
 }
 
 /** One signing session over `names`, through the signer and aggregator state machines. */
-export function session(c: Cluster, names: readonly string[], message: Uint8Array, requestId = 'req-1'): SigningSession {
+export function session(
+  c: Cluster,
+  names: readonly string[],
+  message: Uint8Array,
+  requestId = 'req-1',
+  signerRng: Rng = rng,
+): SigningSession {
   const agg = createAggregator({ key: c.pub, requestId, message });
-  const signers = new Map(names.map((n) => [n, createSigner(c.share(n), rng)]));
+  const signers = new Map(names.map((n) => [n, createSigner(c.share(n), signerRng)]));
   for (const [n, s] of signers) agg.addCommitment(n, s.commit());
   const pkg = agg.buildPackage();
   const shares = new Map<string, string>();
@@ -100,9 +107,9 @@ export function session(c: Cluster, names: readonly string[], message: Uint8Arra
   return { signers, pkg, shares, finish: () => agg.finish(), addShare: (n, h) => agg.addShare(n, h) };
 }
 
-/** Signs `message` with `names` and returns the aggregate signature. */
-export function sign(c: Cluster, names: readonly string[], message: Uint8Array): Uint8Array {
-  const s = session(c, names, message);
+/** Signs `message` with `names` and returns the aggregate signature (nonces from `signerRng`). */
+export function sign(c: Cluster, names: readonly string[], message: Uint8Array, signerRng: Rng = rng): Uint8Array {
+  const s = session(c, names, message, 'req-1', signerRng);
   for (const [n, h] of s.shares) s.addShare(n, h);
   return s.finish();
 }

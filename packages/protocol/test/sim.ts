@@ -39,9 +39,10 @@ export interface SimWorld {
   open(self: string, env: Envelope): Message;
 }
 
-export function makeWorld(names: readonly string[]): SimWorld {
+/** Parties with fresh identity keys (drawn from `identityRng`: pass a seeded one for vectors). */
+export function makeWorld(names: readonly string[], identityRng: Rng = rng): SimWorld {
   const mk = (name: string): SimParty => {
-    const identity = generateIdentity(rng);
+    const identity = generateIdentity(identityRng);
     return { name, identity, sealer: createEnvelopeSealer(name, identity, 1), guard: new ReplayGuard() };
   };
   const parties = new Map(names.map((n) => [n, mk(n)]));
@@ -75,7 +76,7 @@ export function runDkg(
   suite: Suite,
   committee: readonly string[],
   threshold: number,
-  opts: { keyId?: string; tamper?: Tamper; participants?: Map<string, DkgParticipant> } = {},
+  opts: { keyId?: string; tamper?: Tamper; participants?: Map<string, DkgParticipant>; rng?: Rng } = {},
 ): DkgRun {
   const keyId = opts.keyId ?? `key-${Math.random().toString(36).slice(2, 10)}`;
   const sessionId = `dkg-${keyId}`;
@@ -95,7 +96,7 @@ export function runDkg(
             threshold,
             identity: p.identity,
             peerKey: world.keyOf,
-            rng,
+            rng: opts.rng ?? rng,
           }),
         ];
       }),

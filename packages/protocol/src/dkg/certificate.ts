@@ -5,7 +5,7 @@
  */
 import { fromHex, toHex, utf8 } from '../bytes.js';
 import { canonicalJson } from '../canonical.js';
-import { makeCommittee } from '../committee.js';
+import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
 import { derivedBatchCoefficients, msmPublic, powersOf } from '../group-ops.js';
 import type { PublicKeyPackage } from '../keys.js';
@@ -54,44 +54,69 @@ export function verifyDkgCertificate(confirmations: readonly Envelope[], exp: Ce
   if (first.keyId !== exp.keyId || first.suite !== exp.suite || first.threshold !== exp.threshold) {
     throw new ProtocolError('dkg_confirmation_mismatch', 'confirmations are for another key, suite or threshold');
   }
-  if (first.groupCommitment.length !== committee.threshold) {
-    throw new ProtocolError(
-      'dkg_confirmation_mismatch',
-      `group commitment has ${first.groupCommitment.length} elements, expected ${committee.threshold}`,
-    );
+  return confirmedKeyPackage(suite, committee, exp.keyId, first, {
+    code: 'dkg_confirmation_mismatch',
+    batchDomain: 'glacis/dkg-certificate-batch/v1',
+    transcript: utf8(canonicalJson({ members: committee.members, body: first })),
+  });
+}
+
+/** What a confirmation states about the key it confirms (DKG and lifecycle confirmations alike). */
+export interface ConfirmedKey {
+  readonly publicKey: string;
+  readonly groupCommitment: readonly string[];
+  readonly verifyingShares: Readonly<Record<string, string>>;
+}
+
+/**
+ * Checks that a confirmed key is consistent for `committee` and returns it as key `keyId`'s
+ * public package: exactly t group-commitment elements, a verifying share for every member and nobody else, each the group
+ * polynomial's image at its member's identifier, and `publicKey` the suite's encoding of Φ_0.
+ * Fails with `o.code`. `o.transcript` must encode everything checked: it seeds the batch check's
+ * coefficients (the check is deterministic, see `derivedBatchCoefficients`).
+ */
+export function confirmedKeyPackage(
+  suite: Suite,
+  committee: Committee,
+  keyId: string,
+  key: ConfirmedKey,
+  o: { code: 'dkg_confirmation_mismatch' | 'lifecycle_confirmation_mismatch'; batchDomain: string; transcript: Uint8Array },
+): PublicKeyPackage {
+  if (key.groupCommitment.length !== committee.threshold) {
+    throw new ProtocolError(o.code, `group commitment has ${key.groupCommitment.length} elements, expected ${committee.threshold}`);
   }
-  const points = first.groupCommitment.map((h, i) => suite.parseElement(fromHex(h), `groupCommitment[${i}]`));
+  const points = key.groupCommitment.map((h, i) => suite.parseElement(fromHex(h), `groupCommitment[${i}]`));
   const shares = committee.members.map((m) => {
-    const vsHex = first.verifyingShares[m];
-    if (vsHex === undefined) throw new ProtocolError('dkg_confirmation_mismatch', `no verifying share for ${m}`);
+    const vsHex = key.verifyingShares[m];
+    if (vsHex === undefined) throw new ProtocolError(o.code, `no verifying share for ${m}`);
     return { m, vs: suite.parseElement(fromHex(vsHex), `verifyingShares.${m}`) };
   });
   // Y_m = Σ_k Φ_k·x_m^k for every member: all at once, and member by member only to say which not.
-  if (!verifyingSharesConsistent(suite, points, shares, committee.members, first)) {
+  const r = derivedBatchCoefficients(o.batchDomain, o.transcript, shares.length);
+  if (!verifyingSharesConsistent(suite, points, shares, r)) {
     for (const { m, vs } of shares) {
       if (!evaluateVss(suite, points, committee.identifierOf.get(m) as string).equals(vs))
-        throw new ProtocolError('dkg_confirmation_mismatch', `verifying share of ${m} is inconsistent with the group commitment`);
+        throw new ProtocolError(o.code, `verifying share of ${m} is inconsistent with the group commitment`);
     }
   }
-  if (Object.keys(first.verifyingShares).length !== committee.members.length) {
-    throw new ProtocolError('dkg_confirmation_mismatch', 'verifying shares name parties outside the committee');
+  if (Object.keys(key.verifyingShares).length !== committee.members.length) {
+    throw new ProtocolError(o.code, 'verifying shares name parties outside the committee');
   }
-  const groupCommitment = first.groupCommitment;
   const frostPub = {
     signers: { min: committee.threshold, max: committee.members.length },
-    commitments: groupCommitment.map((h) => fromHex(h)),
+    commitments: key.groupCommitment.map((h) => fromHex(h)),
     verifyingShares: {},
   };
-  const publicKey = toHex(suite.encodePublicKey(frostPub));
-  if (publicKey !== first.publicKey) throw new ProtocolError('dkg_confirmation_mismatch', 'public key does not match the group commitment');
+  if (toHex(suite.encodePublicKey(frostPub)) !== key.publicKey)
+    throw new ProtocolError(o.code, 'public key does not match the group commitment');
   return {
-    keyId: exp.keyId,
+    keyId,
     suite: suite.id,
     threshold: committee.threshold,
     committee: [...committee.members],
-    publicKey,
-    groupCommitment: [...groupCommitment],
-    verifyingShares: { ...first.verifyingShares },
+    publicKey: key.publicKey,
+    groupCommitment: [...key.groupCommitment],
+    verifyingShares: { ...key.verifyingShares },
   };
 }
 
@@ -106,12 +131,9 @@ function verifyingSharesConsistent(
   suite: Suite,
   groupCommitment: readonly GroupPoint[],
   shares: readonly { m: string; vs: GroupPoint }[],
-  members: readonly string[],
-  body: MessageBody<'dkg_confirm'>,
+  r: readonly bigint[],
 ): boolean {
   const { Fn } = suite;
-  const transcript = utf8(canonicalJson({ members, body }));
-  const r = derivedBatchCoefficients('glacis/dkg-certificate-batch/v1', transcript, shares.length);
   const t = groupCommitment.length;
   const weights = new Array<bigint>(t).fill(Fn.create(0n));
   shares.forEach(({ m }, i) => {

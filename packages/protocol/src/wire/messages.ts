@@ -11,6 +11,31 @@ const nonceCommitmentSchema = z.strictObject({ hiding: nonEmptyHexSchema, bindin
 /** An approval: an approver's Ed25519 signature over the request digest. */
 export const approvalSchema = z.strictObject({ approverKey: hexSchema.length(64), signature: hexSchema.length(128) });
 
+/** Key-lifecycle bounds: an element is at most 57 bytes (Ed448), a boxed scalar 57 + 16 (tag). */
+const elementHexSchema = nonEmptyHexSchema.max(2 * 57);
+const digestHexSchema = hexSchema.length(64);
+const lifecycleBoxSchema = z.strictObject({
+  epk: hexSchema.length(64),
+  nonce: hexSchema.length(48),
+  ciphertext: hexSchema.min(2 * 17).max(2 * (57 + 16)),
+});
+const lifecycleThresholdSchema = z.number().int().min(2).max(255);
+const partyListSchema = z.array(partyIdSchema).min(1).max(255);
+/** party id → element, for at most 255 parties. */
+const elementByPartySchema = z.record(partyIdSchema, elementHexSchema).refine((r) => Object.keys(r).length <= 255, 'at most 255 entries');
+/** A Schnorr proof (SerializeElement(R) ‖ SerializeScalar(z)): at most 57 + 57 bytes (Ed448). */
+const proofHexSchema = nonEmptyHexSchema.max(2 * 114);
+/** The operations that change a key's shares. */
+export const lifecycleOperationSchema = z.enum(['refresh', 'repair', 'reshare']);
+export type LifecycleOperation = z.infer<typeof lifecycleOperationSchema>;
+/** The operations that end with a successor key package and its certificate. */
+const successorOperationSchema = z.enum(['refresh', 'reshare']);
+/** Coordinator → participants: start an operation on `keyId` at the generation `predecessor` (`keyPackageHash`). */
+const lifecycleStartSchema = <P extends z.ZodRawShape>(params: P) =>
+  z.strictObject({ keyId: sessionIdSchema, suite: suiteIdSchema, predecessor: digestHexSchema, ...params });
+/** A secret scalar for one party, with the hash of the transcript the sender computed it from. */
+const transcriptBoxSchema = z.strictObject({ keyId: sessionIdSchema, transcriptHash: digestHexSchema, box: lifecycleBoxSchema });
+
 /** A signed envelope as it travels (also embedded in DKG certificates). */
 export const envelopeSchema = z.strictObject({
   v: z.number().int(),
@@ -89,6 +114,73 @@ export const messageBodySchemas = {
     requestId: sessionIdSchema,
     code: z.string().max(64),
     message: z.string().max(1024),
+  }),
+  /**
+   * Coordinator → committee: refresh every share of `keyId` (src/lifecycle/refresh.ts). `predecessor`
+   * is the hash of the key's current public package (`keyPackageHash`): every member must be
+   * refreshing the same generation of the key.
+   */
+  refresh_start: lifecycleStartSchema({ threshold: lifecycleThresholdSchema, committee: partyListSchema }),
+  /**
+   * Member → all: commitments φ_1 … φ_{t−1} to its zero-constant polynomial. φ_0 is the identity,
+   * which SerializeElement cannot encode, so it is left out: exactly t − 1 elements.
+   */
+  refresh_round1: z.strictObject({ keyId: sessionIdSchema, commitment: z.array(elementHexSchema).min(1).max(254) }),
+  /** Member → member: f_i(x_j), end-to-end encrypted, with the hash of the round-1 transcript it saw. */
+  refresh_round2: transcriptBoxSchema,
+  /** Coordinator → helpers and target: rebuild `target`'s share of `keyId` (src/lifecycle/repair.ts). */
+  repair_start: lifecycleStartSchema({ target: partyIdSchema, helpers: partyListSchema }),
+  /** Helper i → helpers and target: Δ_ij·G for every helper j (their sum must be λ_i·Y_i). */
+  repair_commit: z.strictObject({ keyId: sessionIdSchema, target: partyIdSchema, commitments: elementByPartySchema }),
+  /** Helper i → helper j: Δ_ij, end-to-end encrypted, with the hash of the commitment transcript. */
+  repair_delta: transcriptBoxSchema,
+  /** Helper j → target: σ_j = Σ_i Δ_ij, end-to-end encrypted, with the hash of the commitment transcript. */
+  repair_sigma: transcriptBoxSchema,
+  /** Target → coordinator: its verifying share and a proof that it holds the matching share now. */
+  repair_confirm: z.strictObject({ keyId: sessionIdSchema, verifyingShare: elementHexSchema, proof: proofHexSchema }),
+  /** Coordinator → dealers and new committee: move `keyId` to `committee` and `threshold` (src/lifecycle/reshare.ts). */
+  reshare_start: lifecycleStartSchema({ threshold: lifecycleThresholdSchema, committee: partyListSchema, dealers: partyListSchema }),
+  /** Dealer → all: ψ_0 … ψ_{t'−1}, commitments to its dealing polynomial (ψ_0 must be λ_i·Y_i). */
+  reshare_round1: z.strictObject({ keyId: sessionIdSchema, commitment: z.array(elementHexSchema).min(2).max(255) }),
+  /** Dealer → new member: g_i(x_j), end-to-end encrypted, with the hash of the dealer's round-1 body. */
+  reshare_round2: z.strictObject({ keyId: sessionIdSchema, commitmentHash: digestHexSchema, box: lifecycleBoxSchema }),
+  /**
+   * New holder → coordinator: the successor key it derived. Every holder's confirmation together
+   * are the successor's certificate (`verifyLifecycleCertificate`).
+   */
+  lifecycle_confirm: z.strictObject({
+    keyId: sessionIdSchema,
+    suite: suiteIdSchema,
+    operation: successorOperationSchema,
+    predecessor: digestHexSchema,
+    threshold: lifecycleThresholdSchema,
+    transcriptHash: digestHexSchema,
+    publicKey: elementHexSchema,
+    groupCommitment: z.array(elementHexSchema).min(2).max(255),
+    verifyingShares: elementByPartySchema,
+  }),
+  /** Coordinator → participants: every confirmation agreed; switch to the successor. */
+  lifecycle_complete: z.strictObject({
+    keyId: sessionIdSchema,
+    operation: successorOperationSchema,
+    confirmations: z.array(envelopeSchema).max(255),
+  }),
+  /** Anyone → all: this lifecycle operation is over and failed; no share changes. */
+  lifecycle_abort: z.strictObject({
+    keyId: sessionIdSchema,
+    operation: lifecycleOperationSchema,
+    code: z.string().max(64),
+    message: z.string().max(1024),
+    culprits: z.array(partyIdSchema).max(255),
+  }),
+  /** Coordinator → holder: prove that your share of `keyId` is intact, for this fresh `nonce`. */
+  drill_request: z.strictObject({ keyId: sessionIdSchema, drillId: sessionIdSchema, nonce: digestHexSchema }),
+  /** Holder → coordinator: a Schnorr proof of knowledge of the share behind `verifyingShare`. */
+  drill_proof: z.strictObject({
+    keyId: sessionIdSchema,
+    drillId: sessionIdSchema,
+    verifyingShare: elementHexSchema,
+    proof: proofHexSchema,
   }),
 } as const;
 
