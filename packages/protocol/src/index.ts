@@ -11,6 +11,7 @@ export { type BoxContext, openBox, type SealedBox, sealBox } from './crypto/box.
 export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certificate.js';
 export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
+export { createKeyCache, evaluateVss, type KeyCache, type NonceCommitment, parseNonceCommitment } from './fast/index.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
 export {
   decodeKeyShare,
@@ -28,7 +29,6 @@ export { requestDigest } from './signing/request-digest.js';
 export { createRoastCoordinator, type RoastAction, type RoastCoordinator, type RoastInput, type RoastOptions } from './signing/roast.js';
 export { createSigner, type SignedShare, type Signer } from './signing/signer.js';
 export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';
-export { evaluateVss } from './vss.js';
 export {
   createEnvelopeSealer,
   ENVELOPE_VERSION,

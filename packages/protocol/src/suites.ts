@@ -9,6 +9,7 @@ import { ed25519, ed25519_FROST, ristretto255, ristretto255_FROST } from '@noble
 import { p256, p256_FROST } from '@noble/curves/nist.js';
 import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { ProtocolError } from './errors.js';
+import { createFrostHashes, type FrostHashes } from './fast/hashes.js';
 import { type CofactorCurve, createPrimeOrderCheck, type EdwardsCoordinates } from './fast/prime-order.js';
 
 /** Suite ids, as DESIGN.md names them. */
@@ -73,6 +74,8 @@ export interface Suite {
   readonly publicKeyLength: number;
   /** Bytes of a signature in the suite's standard encoding. */
   readonly signatureLength: number;
+  /** The RFC 9591 §6 hash functions of this suite (fast/hashes.ts), built once with it. */
+  readonly hashes: FrostHashes;
   /** The FROST identifier (canonical scalar hex) of a party, derived from its name. */
   identifierFor(partyId: string): string;
   /**
@@ -128,6 +131,7 @@ function makeSuite(o: Options): Suite {
     scalarLength: Fn.BYTES,
     publicKeyLength: o.publicKeyLength,
     signatureLength: o.signatureLength,
+    hashes: createFrostHashes(o.id, Fn, contextStrings[o.id]),
     isPrimeOrder,
     identifierFor(partyId) {
       let id = identifiers.get(partyId);

@@ -1,19 +1,21 @@
 /**
  * Preprocessed nonce commitments (RFC 9591 §5.1 allows commitments ahead of the message). The
  * coordinator keeps a few fresh commitments per (key, party), so a request can start its first
- * ROAST session at once and signing needs one round trip instead of two.
+ * ROAST session at once and signing needs one round trip instead of two. Entries are parsed
+ * (`parseNonceCommitment`, when the party's `commitments` message arrived): a request uses them
+ * as they are, without decoding them again.
  *
  * SECURITY: a commitment leaves the pool at most once (take() removes it). Commitments a request
  * took but never put into a signing package go back; any that was sent in a package never does.
  * A party's entries are dropped when it disconnects (it may have restarted and forgotten them).
  */
-import type { NonceCommitmentWire } from '@glacis/protocol';
+import type { NonceCommitment } from '@glacis/protocol';
 
 export interface CommitmentPool {
   /** Removes and returns one commitment of `partyId` for `keyId`, if any. */
-  take(keyId: string, partyId: string): NonceCommitmentWire | undefined;
+  take(keyId: string, partyId: string): NonceCommitment | undefined;
   /** Adds commitments (fresh from the party, or never used by a request). */
-  put(keyId: string, partyId: string, commitments: readonly NonceCommitmentWire[]): void;
+  put(keyId: string, partyId: string, commitments: readonly NonceCommitment[]): void;
   /** How many more to ask `partyId` for, given those already asked for; 0 when full enough. */
   deficit(keyId: string, partyId: string): number;
   /** Records that `count` were asked for (so concurrent requests do not all ask). */
@@ -24,7 +26,7 @@ export interface CommitmentPool {
 }
 
 export function createCommitmentPool(opts: { target: number; lowWater: number }): CommitmentPool {
-  const entries = new Map<string, NonceCommitmentWire[]>();
+  const entries = new Map<string, NonceCommitment[]>();
   const outstanding = new Map<string, number>();
   const k = (keyId: string, partyId: string) => `${keyId}\u0000${partyId}`;
 

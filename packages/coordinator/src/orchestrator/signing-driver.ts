@@ -3,16 +3,28 @@
  * feeds commitments, shares and refusals to the protocol's ROAST machine, and carries out what it
  * says (send packages, exclude cheaters, settle). Nothing here is persisted mid-flight: after a
  * restart a request starts over with fresh nonces, so a stale signing package is never resent.
+ *
+ * A party's commitments are decoded and validated once, where they enter (`parseNonceCommitment`
+ * on its `commitments` message, for a request or for the pool); ROAST and the aggregator take the
+ * parsed values. Keys are prepared once across requests (one `KeyCache`).
  */
 import {
+  createKeyCache,
   createRoastCoordinator,
   type Envelope,
   fromHex,
+  getSuite,
+  type KeyCache,
   type Message,
+  type NonceCommitment,
+  type NonceCommitmentWire,
+  ProtocolError,
   type PublicKeyPackage,
+  parseNonceCommitment,
   type RoastAction,
   type RoastCoordinator,
   type RoastInput,
+  type Suite,
   toHex,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
@@ -23,6 +35,7 @@ import type { KeyRow, OrchestratorStore, SignatureRow } from './store-port.js';
 interface RequestRun {
   request: SignatureRow;
   key: KeyRow;
+  suite: Suite;
   roast: RoastCoordinator;
   commitSessionId: string;
   sessionIds: Set<string>;
@@ -66,6 +79,15 @@ function isPolicyRefusal(code: string): boolean {
   return code.startsWith('policy_') || code === 'wrong_key';
 }
 
+/** `wire` from `partyId`, decoded and validated (or the reason it is not a commitment). */
+function parseFrom(suite: Suite, wire: NonceCommitmentWire, partyId: string): NonceCommitment | ProtocolError {
+  try {
+    return parseNonceCommitment(suite, wire, partyId);
+  } catch (e) {
+    return e instanceof ProtocolError ? e : new ProtocolError('invalid_point', (e as Error).message, [partyId]);
+  }
+}
+
 function publicPackage(key: KeyRow): PublicKeyPackage {
   return {
     keyId: key.keyId,
@@ -84,16 +106,17 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   const { link, logger } = o;
   const poolTarget = o.poolTarget ?? 32;
   const pool: CommitmentPool = createCommitmentPool({ target: poolTarget, lowWater: Math.floor(poolTarget / 2) });
-  const poolSessions = new Map<string, string>(); // pool refill session → keyId
+  const poolSessions = new Map<string, { keyId: string; suite: Suite }>(); // pool refill session → key
+  const keys: KeyCache = createKeyCache();
   let refills = 0;
 
   /** Tops up `partyId`'s preprocessed commitments for `keyId` when they run low. */
-  function refill(keyId: string, partyId: string): void {
+  function refill(keyId: string, suite: Suite, partyId: string): void {
     if (poolTarget === 0 || !link.isConnected(partyId)) return;
     const count = pool.deficit(keyId, partyId);
     if (count === 0) return;
     const sessionId = `pool-${keyId}-${o.clock.now().toString(36)}-${refills++}`;
-    poolSessions.set(sessionId, keyId);
+    poolSessions.set(sessionId, { keyId, suite });
     pool.asked(keyId, partyId, count);
     link.sendSealed(partyId, { type: 'commit_request', sessionId, to: partyId, body: { keyId, count } });
   }
@@ -223,10 +246,12 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         // A fresh suffix per start: sessions of an earlier coordinator life are never reused.
         sessionId: (n) => `${signatureId}-${o.clock.now().toString(36)}-s${n}`,
         sessionGraceMs: o.sessionGraceMs ?? 0,
+        keys,
       });
       const run: RequestRun = {
         request,
         key,
+        suite: getSuite(key.suite),
         roast,
         commitSessionId: `${signatureId}-${o.clock.now().toString(36)}-c`,
         sessionIds: new Set(),
@@ -250,15 +275,19 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         } else {
           askForCommitment(run, p);
         }
-        refill(key.keyId, p);
+        refill(key.keyId, run.suite, p);
       }
     },
     onMessage(partyId, msg) {
-      const poolKey = poolSessions.get(msg.sessionId);
-      if (poolKey !== undefined) {
-        if (msg.type === 'commitments' && msg.body.keyId === poolKey) {
+      const poolRefill = poolSessions.get(msg.sessionId);
+      if (poolRefill !== undefined) {
+        if (msg.type === 'commitments' && msg.body.keyId === poolRefill.keyId) {
           poolSessions.delete(msg.sessionId);
-          pool.put(poolKey, partyId, msg.body.commitments);
+          const parsed = msg.body.commitments.map((c) => parseFrom(poolRefill.suite, c, partyId));
+          const valid = parsed.filter((c): c is NonceCommitment => !(c instanceof ProtocolError));
+          // No request is waiting on these: an invalid one is dropped here, never handed out.
+          if (valid.length < parsed.length) logger.warn({ partyId, keyId: poolRefill.keyId }, 'invalid pool commitments dropped');
+          pool.put(poolRefill.keyId, partyId, valid);
         }
         return true;
       }
@@ -267,7 +296,15 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       switch (msg.type) {
         case 'commitments': {
           const c = msg.body.commitments[0];
-          if (c && msg.body.keyId === run.key.keyId) feed(run, { type: 'commitment', from: partyId, commitment: c });
+          if (c && msg.body.keyId === run.key.keyId) {
+            const parsed = parseFrom(run.suite, c, partyId);
+            feed(
+              run,
+              parsed instanceof ProtocolError
+                ? { type: 'invalid_commitment', from: partyId, error: parsed }
+                : { type: 'commitment', from: partyId, commitment: parsed },
+            );
+          }
           break;
         }
         case 'signature_share': {

@@ -8,19 +8,31 @@
  * only the sessions it is in, never the request. Only a provably invalid share makes a party
  * malicious (excluded for this request); slowness or silence never does. The first valid
  * aggregate ends the request; at most n − t + 1 sessions are ever started.
+ *
+ * Commitments come in parsed (the driver parses each where it enters the coordinator) and go to
+ * the session's aggregator as they are; only the `next` commitment that arrives with a share is
+ * parsed here. With a `KeyCache` the key is decoded once across requests.
  */
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
+import { createKeyCache, type KeyCache, type NonceCommitment, parseNonceCommitment } from '../fast/index.js';
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite } from '../suites.js';
 import type { Approval, MessageBody, NonceCommitmentWire } from '../wire/messages.js';
 import { type Aggregator, createAggregator } from './aggregator.js';
-import { parseNonceCommitment } from './commitment-points.js';
 
 export type RoastInput =
-  /** A fresh commitment from `from` (the answer to a commit request). */
-  | { type: 'commitment'; from: string; commitment: NonceCommitmentWire }
-  /** A signature share for `sessionId`, with the signer's next commitment. */
+  /**
+   * A fresh commitment from `from` (the answer to a commit request, or one from the driver's
+   * pool), parsed by the driver where it entered (`parseNonceCommitment`).
+   */
+  | { type: 'commitment'; from: string; commitment: NonceCommitment }
+  /** `from` sent a commitment that failed `parseNonceCommitment` (`error`): it is excluded. */
+  | { type: 'invalid_commitment'; from: string; error: ProtocolError }
+  /**
+   * A signature share for `sessionId`, with the signer's next commitment in wire form (parsed
+   * here: an invalid one excludes the signer).
+   */
   | { type: 'share'; from: string; sessionId: string; share: string; next: NonceCommitmentWire | null }
   /** `from` will not sign this request (its own policy or checks said no). */
   | { type: 'refused'; from: string; sessionId: string; code: string; message: string }
@@ -50,6 +62,8 @@ export interface RoastOptions {
   message: Uint8Array;
   context?: unknown;
   approvals?: Approval[];
+  /** Prepared keys to reuse across requests (owned by the driver); default: one for this request. */
+  keys?: KeyCache;
   /** Names the n-th session of this request (a driver-chosen unique id). */
   sessionId: (n: number) => string;
   /**
@@ -74,7 +88,7 @@ export interface RoastCoordinator {
    * Commitments held for ready parties: never put into a signing package, so still unused. A
    * driver may hand them to another request once this one has ended.
    */
-  readonly unusedCommitments: ReadonlyMap<string, NonceCommitmentWire>;
+  readonly unusedCommitments: ReadonlyMap<string, NonceCommitment>;
   /** Feeds one input at time `now` (ms; the driver's clock); returns what to do, in order. */
   handle(input: RoastInput, now?: number): RoastAction[];
 }
@@ -88,7 +102,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   if (o.message.length === 0) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
 
   let phase: RoastCoordinator['phase'] = 'running';
-  const ready = new Map<string, NonceCommitmentWire>(); // insertion order = readiness order
+  const ready = new Map<string, NonceCommitment>(); // insertion order = readiness order
   const inSession = new Map<string, string>(); // party → session it has yet to answer
   const excluded = new Map<string, string>();
   const refusedBy = new Set<string>();
@@ -97,6 +111,8 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   let now = 0;
   let wakeAt: number | undefined;
   const grace = o.sessionGraceMs ?? 0;
+  // Every session of the request signs under the same key: decode it once at least.
+  const keys = o.keys ?? createKeyCache(1);
 
   function exclude(party: string, code: string, reason: string, out: RoastAction[]): void {
     if (excluded.has(party)) return;
@@ -139,8 +155,9 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       message: o.message,
       ...(o.context === undefined ? {} : { context: o.context }),
       ...(o.approvals === undefined ? {} : { approvals: o.approvals }),
+      keys,
     });
-    for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitmentWire);
+    for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitment);
     const pkg = aggregator.buildPackage(signers);
     const sessionId = o.sessionId(started++);
     sessions.set(sessionId, { aggregator, signers, open: true, startedAt: now });
@@ -151,16 +168,31 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     out.push({ type: 'send_package', sessionId, to: signers, pkg });
   }
 
-  function becomeReady(party: string, c: NonceCommitmentWire | null, out: RoastAction[]): void {
-    if (c === null || excluded.has(party) || inSession.has(party)) return;
-    try {
-      // Decoded once: the aggregator of the session this commitment joins reuses the result.
-      parseNonceCommitment(suite, c, '', party);
-    } catch (e) {
-      exclude(party, 'invalid_point', `invalid commitment: ${(e as Error).message}`, out);
+  function becomeReady(party: string, c: NonceCommitment, out: RoastAction[]): void {
+    if (excluded.has(party) || inSession.has(party)) return;
+    if (c.suite !== suite.id) {
+      exclude(party, 'wrong_suite', `a ${c.suite} commitment for a ${suite.id} key`, out);
       return;
     }
     ready.set(party, c);
+  }
+
+  function rejectCommitment(party: string, e: unknown, out: RoastAction[]): void {
+    const code = e instanceof ProtocolError ? e.code : 'invalid_point';
+    exclude(party, code, `invalid commitment: ${(e as Error).message}`, out);
+  }
+
+  /** The commitment a share came with, parsed here (it is the last place it can be). */
+  function becomeReadyWith(party: string, next: NonceCommitmentWire | null, out: RoastAction[]): void {
+    if (next === null || excluded.has(party) || inSession.has(party)) return;
+    let c: NonceCommitment;
+    try {
+      c = parseNonceCommitment(suite, next, party);
+    } catch (e) {
+      rejectCommitment(party, e, out);
+      return;
+    }
+    becomeReady(party, c, out);
   }
 
   function onShare(input: Extract<RoastInput, { type: 'share' }>, out: RoastAction[]): void {
@@ -189,7 +221,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
         }
       }
     }
-    becomeReady(input.from, input.next, out);
+    becomeReadyWith(input.from, input.next, out);
   }
 
   return {
@@ -215,6 +247,10 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       switch (input.type) {
         case 'commitment':
           if (committee.has(input.from)) becomeReady(input.from, input.commitment, out);
+          break;
+        case 'invalid_commitment':
+          // As for a valid one: a party still owing a session's share is not taking new commitments.
+          if (committee.has(input.from) && !inSession.has(input.from)) rejectCommitment(input.from, input.error, out);
           break;
         case 'share':
           onShare(input, out);
