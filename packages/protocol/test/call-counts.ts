@@ -34,7 +34,7 @@ export function countCalls(targets: readonly CountedFunction[], run: () => void)
     const coverage = post<Coverage>(session, 'Profiler.takePreciseCoverage');
     return targets.map(([suffix, name]) =>
       coverage.result
-        .filter((s) => s.url.endsWith(suffix))
+        .filter((s) => s.url.endsWith(suffix) || s.url.endsWith(`${suffix}.ts`) || s.url.endsWith(`${suffix}.js`))
         .flatMap((s) => s.functions.filter((f) => f.functionName === name))
         .reduce((n, f) => n + (f.ranges[0]?.count ?? 0), 0),
     );
@@ -48,3 +48,5 @@ export function countCalls(targets: readonly CountedFunction[], run: () => void)
 export const EDWARDS_DECODE: CountedFunction = ['abstract/edwards.js', 'fromBytes'];
 /** noble's point decoders: every `fromBytes` of an Edwards or Weierstrass point. */
 export const POINT_DECODES: readonly CountedFunction[] = [EDWARDS_DECODE, ['abstract/weierstrass.js', 'fromBytes']];
+/** Glacis's halving subgroup check (its script is the TS source under vitest, the JS in dist). */
+export const PRIME_ORDER_CHECK: CountedFunction = ['prime-order', 'isInPrimeOrderSubgroup'];

@@ -41,3 +41,22 @@ export function parseNonceCommitment(suite: Suite, wire: NonceCommitmentWire, cu
     wire: Object.freeze({ hiding: wire.hiding, binding: wire.binding }),
   });
 }
+
+/**
+ * The commitment a signer issued itself (noble's `commit`: G·d and G·e from its own nonces),
+ * decoded without the checks its construction already guarantees (canonical, prime order, not the
+ * identity). SECURITY: only for the signer's own commitment, recognised by being one it holds
+ * nonces for — never for bytes from anyone else, which go through `parseNonceCommitment`.
+ */
+export function decodeOwnNonceCommitment(suite: Suite, wire: NonceCommitmentWire): NonceCommitment {
+  const hidingBytes = fromHex(wire.hiding, 'own hiding commitment');
+  const bindingBytes = fromHex(wire.binding, 'own binding commitment');
+  return Object.freeze({
+    suite: suite.id,
+    hiding: suite.Point.fromBytes(hidingBytes),
+    binding: suite.Point.fromBytes(bindingBytes),
+    hidingBytes,
+    bindingBytes,
+    wire: Object.freeze({ hiding: wire.hiding, binding: wire.binding }),
+  });
+}

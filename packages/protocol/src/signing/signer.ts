@@ -5,15 +5,22 @@
  * twice; the driver must make that consumption durable before the share leaves the process.
  *
  * The share is computed through the fast path (fast/): the key is prepared once per signer, each
- * commitment of a package is decoded and validated once, and the session context is the one the
- * coordinator's checks use — byte-identical to noble's `signShare`, which would decode every
- * commitment twice more.
+ * peer commitment of a package is decoded and validated once (the signer's own, which it computed
+ * itself, is only decoded), and the session context is the one the coordinator's checks use —
+ * byte-identical to noble's `signShare`, which would decode and check every commitment again.
  */
 import type { Nonces } from '@noble/curves/abstract/frost.js';
 import { fromHex, type Rng, toHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
-import { parseNonceCommitment, prepareKey, prepareSession, prepareSignerSecret, type SignerCommitment } from '../fast/index.js';
+import {
+  decodeOwnNonceCommitment,
+  parseNonceCommitment,
+  prepareKey,
+  prepareSession,
+  prepareSignerSecret,
+  type SignerCommitment,
+} from '../fast/index.js';
 import type { KeyShare } from '../keys.js';
 import { getSuite, type Suite } from '../suites.js';
 import type { MessageBody, NonceCommitmentWire } from '../wire/messages.js';
@@ -98,8 +105,10 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
         if (seen.has(c.partyId)) throw new ProtocolError('duplicate_identifier', `${c.partyId} appears twice in the signing package`);
         seen.add(c.partyId);
         // Decoded and validated once. No culprit: the coordinator assembled this package, and
-        // naming the party would let a coordinator frame an honest one.
-        const parsed = parseNonceCommitment(suite, c, undefined, c.partyId);
+        // naming the party would let a coordinator frame an honest one. Our own commitment, when
+        // it is one we hold nonces for, we computed ourselves: decoding it is enough.
+        const ours = c.partyId === share.partyId && pool.has(commitmentKey(c));
+        const parsed = ours ? decodeOwnNonceCommitment(suite, c) : parseNonceCommitment(suite, c, undefined, c.partyId);
         commitments.push({ identifier: committee.identifierOf.get(c.partyId) as string, commitment: parsed });
         if (c.partyId === share.partyId) own = parsed.wire;
       }
