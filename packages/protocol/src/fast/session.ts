@@ -60,8 +60,8 @@ export interface SessionContext {
 /**
  * Builds the context of a session with `commitments` (any order) on `message` under `key`.
  * Throws `too_few_signers` / `too_many_signers` / `duplicate_identifier` / `invalid_identifier` /
- * `not_in_committee` on a malformed list, and `aggregate_invalid` if R is the identity (RFC 9591
- * §3.1: SerializeElement fails on it, so no signature could encode it).
+ * `not_in_committee` / `wrong_suite` on a malformed list, and `aggregate_invalid` if R is the
+ * identity (RFC 9591 §3.1: SerializeElement fails on it, so no signature could encode it).
  */
 export function createSessionContext(key: PreparedKey, commitments: readonly SignerCommitment[], message: Uint8Array): SessionContext {
   const { suite } = key;
