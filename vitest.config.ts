@@ -1,12 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, entry = 'index') => fileURLToPath(new URL(`./packages/${pkg}/src/${entry}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
     // Unit tests run against sources; multi-process tests in test/ spawn the built dist/.
-    alias: { '@glacis/protocol': src('protocol') },
+    alias: [
+      { find: /^@glacis\/protocol$/, replacement: src('protocol') },
+      { find: /^@glacis\/protocol\/internal$/, replacement: src('protocol', 'internal') },
+    ],
   },
   test: {
     projects: [
@@ -14,6 +17,8 @@ export default defineConfig({
       { extends: true, test: { name: 'party-node', include: ['packages/party-node/**/*.test.ts'] } },
       { extends: true, test: { name: 'coordinator', include: ['packages/coordinator/**/*.test.ts'] } },
       { extends: true, test: { name: 'client', include: ['packages/client/**/*.test.ts'] } },
+      // Smoke tests of the benchmark scripts: the unit projects never import scripts/.
+      { extends: true, test: { name: 'bench', include: ['scripts/bench/**/*.test.ts'], testTimeout: 300_000 } },
       {
         extends: true,
         test: {

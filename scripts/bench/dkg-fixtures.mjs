@@ -2,14 +2,14 @@
  * DKG drivers for the protocol benchmark and the DKG profile: one party's DKG work, or a whole
  * DKG, through noble's `DKG.round1/2/3` directly and through Glacis's participant state machine
  * (every message sealed into a signed envelope and opened again, as packages/protocol/test/sim.ts
- * runDkg does). Import from packages/protocol/dist: run `npx tsc -b` first.
+ * runDkg does). Imports @glacis/protocol (its built dist): run `npx tsc -b` first.
  *
  * "One party's work" is what a participant computes from its own round 1 to its key share, given
  * every other party's messages: those are generated outside the timed region, once per fixture,
  * so a 20-of-30 party can be measured without running the other 29 parties' rounds 2 and 3.
  */
 import { randomBytes } from 'node:crypto';
-import * as current from '../../packages/protocol/dist/index.js';
+import * as current from '@glacis/protocol';
 
 const { BROADCAST, COORDINATOR, ReplayGuard, createEnvelopeSealer, generateIdentity, getSuite, openBox, openEnvelope, sealBox, toHex } =
   current;

@@ -4,7 +4,7 @@
  * one party's DKG, per round, through noble's DKG directly and through Glacis's participant.
  * Counts come from V8's precise coverage (call counts per function): nothing is patched or sampled.
  * "msms" counts MSMs of any size (noble's VSS evaluations are t-point, Glacis's batch checks up to
- * 2(n−1)-point); "otherVariableTimeMuls" includes the envelope signature checks.
+ * 2(n−1)-point); envelope signatures go through OpenSSL (node:crypto) and are not counted.
  *
  *   node scripts/bench/dkg-profile.mjs [--suite ed25519] [--t 20] [--n 30] [--baseline DIST_INDEX_JS]
  */
@@ -18,16 +18,19 @@ const COUNTED = [
   ['abstract/edwards.js', 'fromBytes', 'decodes'],
   ['abstract/weierstrass.js', 'fromBytes', 'decodes'],
   ['abstract/edwards.js', 'isTorsionFree', 'torsion'],
+  ['fast/prime-order.js', 'isInPrimeOrderSubgroup', 'halving'],
   ['abstract/curve.js', 'mulAddUnsafe', 'mulAdd'],
   ['abstract/curve.js', 'wnafWalk', 'walks'],
   ['abstract/curve.js', 'mulCT', 'ct'],
   ['abstract/curve.js', 'mulCTBlinded', 'ct'],
   ['abstract/frost.js', 'msm', 'nobleMsm'],
+  ['fast/group.js', 'msm', 'glacisMsm'],
+  // Builds from before the fast/ folder (a --baseline dist).
   ['dist/group-ops.js', 'msmPublic', 'glacisMsm'],
 ];
 
 function rawCounts(coverage) {
-  const out = { decodes: 0, torsion: 0, mulAdd: 0, walks: 0, ct: 0, nobleMsm: 0, glacisMsm: 0 };
+  const out = { decodes: 0, torsion: 0, halving: 0, mulAdd: 0, walks: 0, ct: 0, nobleMsm: 0, glacisMsm: 0 };
   for (const script of coverage.result) {
     for (const [suffix, fn, key] of COUNTED) {
       if (!script.url.endsWith(suffix)) continue;
@@ -38,15 +41,16 @@ function rawCounts(coverage) {
 }
 
 /**
- * The reported columns. mulAddUnsafe serves subgroup checks (a multiplication by the group order),
- * single variable-time multiplications and MSMs alike; MSMs over shared tables walk without it.
+ * The reported columns. mulAddUnsafe serves noble's subgroup checks (a multiplication by the group
+ * order), single variable-time multiplications and MSMs alike; MSMs over shared tables walk
+ * without it. Glacis's halving check multiplies nothing.
  */
 function countsOf(coverage) {
   const c = rawCounts(coverage);
   const tableMsms = c.walks - c.mulAdd;
   return {
     pointDecodes: c.decodes,
-    subgroupChecks: c.torsion,
+    subgroupChecks: c.torsion + c.halving,
     msms: c.nobleMsm + c.glacisMsm + tableMsms,
     otherVariableTimeMuls: c.mulAdd - c.torsion - c.nobleMsm - c.glacisMsm,
     constantTimeMuls: c.ct,
@@ -129,7 +133,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
     options: { suite: { type: 'string' }, t: { type: 'string' }, n: { type: 'string' }, baseline: { type: 'string' } },
   });
-  const impls = { glacis: await import('../../packages/protocol/dist/index.js') };
+  const impls = { glacis: await import('@glacis/protocol') };
   if (values.baseline) impls.baseline = await import(pathToFileURL(values.baseline).href);
   const rows = profileDkg({ suite: values.suite ?? 'ed25519', t: Number(values.t ?? 20), n: Number(values.n ?? 30), impls });
   console.table(rows);

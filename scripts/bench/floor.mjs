@@ -7,10 +7,9 @@
 import { availableParallelism } from 'node:os';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { schnorr_FROST } from '@noble/curves/secp256k1.js';
+import { median } from './stats.mjs';
 
 const ENGINES = { ed25519: ed25519_FROST, 'secp256k1-tr': schnorr_FROST };
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Per-operation CPU (ms) for a t-of-n key of `suite`, median of `reps` signatures. */
 export function measureFloor(suite, t, n, reps = 30) {

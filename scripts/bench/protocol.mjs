@@ -1,9 +1,12 @@
 /**
- * Protocol section of `npm run bench`: per suite and committee size, the CPU cost of DKG, commit,
- * sign share, share verification and aggregation through Glacis's protocol layer and through
- * @noble/curves 2.4.0 directly, measured in the same process, interleaved round by round so both
- * sides see the same machine load. Each figure is a median; each ratio is ours / noble of the same
- * run (< 1: Glacis is faster). Imports packages/protocol/dist: run `npx tsc -b` first.
+ * The protocol-vs-noble benchmark (the protocol section of `npm run bench`): per suite and
+ * committee size, the CPU cost of DKG, commit, sign share, share verification and aggregation
+ * through Glacis's protocol layer and through @noble/curves 2.4.0 directly; per suite, the
+ * prime-order check (point halving vs noble's [L]P); and identity signatures (node:crypto vs
+ * noble's Ed25519). Both sides run in the same process, interleaved round by round so they see the
+ * same machine load. Each figure is a median; each ratio is ours / noble of the same run (< 1:
+ * Glacis is faster). Imports @glacis/protocol (its built dist: run `npx tsc -b` first) and its
+ * test-only `@glacis/protocol/internal` for the session-level share checks.
  *
  * DKG: "per party" is one participant's whole work — its round 1, then rounds 2 and 3 given every
  * other party's messages (generated once, outside the timed region; dkg-fixtures.mjs) — through
@@ -22,19 +25,9 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  createAggregator,
-  createSigner,
-  getSuite,
-  makeKeyShare,
-  SUITE_IDS,
-  toFrostPublic,
-  toHex,
-} from '../../packages/protocol/dist/index.js';
-import { parseNonceCommitment } from '../../packages/protocol/dist/signing/commitment-points.js';
-import { preparedKeyFor } from '../../packages/protocol/dist/signing/key-cache.js';
-import { batchVerifySignatureShares, findInvalidShares } from '../../packages/protocol/dist/signing/share-verification.js';
-import { createSigningContext } from '../../packages/protocol/dist/signing/signing-context.js';
+import * as glacis from '@glacis/protocol';
+import { preparePublicKeyPackage, prepareSession } from '@glacis/protocol/internal';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import {
   boxRun,
   certificateRun,
@@ -45,6 +38,20 @@ import {
   nobleOnePartyRun,
   oneParty,
 } from './dkg-fixtures.mjs';
+import { median, ratio, round, sampleRoundRobin, timed } from './stats.mjs';
+
+const {
+  createAggregator,
+  createSigner,
+  getSuite,
+  identityFromSeed,
+  makeKeyShare,
+  parseNonceCommitment,
+  SUITE_IDS,
+  toFrostPublic,
+  toHex,
+  verifyIdentitySignature,
+} = glacis;
 
 const rng = (n = 32) => new Uint8Array(randomBytes(n));
 
@@ -59,51 +66,7 @@ export const QUICK_SIZES = [
   [3, 5],
 ];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const round = (v, digits = 3) => (v === undefined || Number.isNaN(v) ? undefined : Number(v.toFixed(digits)));
-const ratio = (ours, noble) => round(ours / noble, 2);
 const sizeLabel = (t, n) => `${t}-of-${n}`;
-
-/**
- * Runs every measure once per round, `rounds` rounds, and returns the median ms of each. A measure
- * is a function returning the ms of the part it times; cheap ones are repeated within a round
- * until a sample covers ~`sampleMs` (so timer resolution does not matter).
- */
-function sampleRoundRobin(measures, { rounds, sampleMs = 20 }) {
-  const names = Object.keys(measures);
-  const samples = Object.fromEntries(names.map((k) => [k, []]));
-  // One calibration call each (doubling as JIT warm-up); a measure that already takes a whole
-  // sample keeps that call as its first sample rather than paying for it twice. Expensive
-  // measures (sampleMs 0: DKGs) skip calibration: their callers warm up.
-  const reps = {};
-  for (const k of names) {
-    if (sampleMs <= 0) {
-      reps[k] = 1;
-      continue;
-    }
-    const first = measures[k]();
-    reps[k] = Math.min(50, Math.max(1, Math.ceil(sampleMs / Math.max(first, 0.01))));
-    if (reps[k] === 1) samples[k].push(first);
-  }
-  for (let r = 0; r < rounds; r++) {
-    for (const k of names) {
-      if (samples[k].length >= rounds) continue;
-      let total = 0;
-      for (let i = 0; i < reps[k]; i++) total += measures[k]();
-      samples[k].push(total / reps[k]);
-    }
-  }
-  return Object.fromEntries(names.map((k) => [k, { ms: median(samples[k]), calls: samples[k].length * reps[k] }]));
-}
-
-const timed = (g) => () => {
-  const t0 = performance.now();
-  g();
-  return performance.now() - t0;
-};
 
 /** DKG rows for one suite and size. */
 function benchDkg(suiteId, t, n, { rounds, totalRounds, maxMeasuredTotalN, baseline }) {
@@ -222,7 +185,8 @@ function benchSigning(suiteId, t, n, { rounds }) {
   );
   signer.discardAll();
 
-  // sign share: the first signer's share for a package whose other commitments are fixed.
+  // sign share: the first signer's share for a package whose other commitments are fixed. Ours is
+  // the whole of createSigner().sign: package checks, each commitment decoded once, the share.
   const others = wire.slice(1).map((w) => ({ partyId: w.partyId, hiding: w.hiding, binding: w.binding }));
   const oursSign = () => {
     const own = signer.commit();
@@ -246,13 +210,16 @@ function benchSigning(suiteId, t, n, { rounds }) {
   };
   const signRuns = sampleRoundRobin({ ours: oursSign, noble: nobleSign }, { rounds });
 
-  // Share verification: every share of a session checked from wire bytes (fresh objects, so every
-  // commitment is decoded), the key in its steady state (cached, as for any key in use).
-  const key = preparedKeyFor(f.pkg);
-  const context = () =>
-    createSigningContext(
+  // Share verification: every share of a session checked from wire bytes (every commitment decoded
+  // once, as where it enters the coordinator), the key in its steady state (prepared once).
+  const key = preparePublicKeyPackage(f.pkg);
+  const session = () =>
+    prepareSession(
       key,
-      wire.map((w, i) => ({ identifier: ids[i], commitment: parseNonceCommitment(suite, { hiding: w.hiding, binding: w.binding }, '') })),
+      wire.map((w, i) => ({
+        identifier: ids[i],
+        commitment: parseNonceCommitment(suite, { hiding: w.hiding, binding: w.binding }, w.partyId),
+      })),
       message,
     );
   const scalars = () => new Map(ids.map((id) => [id, suite.Fn.fromBytes(shares[id])]));
@@ -260,10 +227,10 @@ function benchSigning(suiteId, t, n, { rounds }) {
   const verifyRuns = sampleRoundRobin(
     {
       oursBatch: timed(() => {
-        if (!batchVerifySignatureShares(context(), scalars(), rng)) throw new Error('batch verification failed');
+        if (!session().verifyShares(scalars(), rng)) throw new Error('batch verification failed');
       }),
       oursExact: timed(() => {
-        if (findInvalidShares(context(), scalars()).length > 0) throw new Error('exact verification failed');
+        if (session().findInvalidShares(scalars()).length > 0) throw new Error('exact verification failed');
       }),
       // noble checks one share per call, each call costing the same (it rebuilds the whole session):
       // one call is timed, rotating over the signers, and counted t times.
@@ -277,11 +244,11 @@ function benchSigning(suiteId, t, n, { rounds }) {
     { rounds },
   );
 
-  // Aggregation: Glacis's aggregator end to end (commitments in, package, shares in, finish) vs
-  // noble's aggregate on the same session; both must produce the same signature bytes.
+  // Aggregation: Glacis's aggregator end to end (commitments parsed as they enter, package, shares
+  // in, finish) vs noble's aggregate on the same session; both must produce the same bytes.
   const aggregator = () => {
     const agg = createAggregator({ key: f.pkg, requestId: 'bench', message });
-    for (const w of wire) agg.addCommitment(w.partyId, { hiding: w.hiding, binding: w.binding });
+    for (const w of wire) agg.addCommitment(w.partyId, parseNonceCommitment(suite, { hiding: w.hiding, binding: w.binding }, w.partyId));
     agg.buildPackage();
     for (const w of wire) agg.addShare(w.partyId, w.share);
     return agg.finish();
@@ -319,6 +286,70 @@ function benchSigning(suiteId, t, n, { rounds }) {
   };
 }
 
+/**
+ * The prime-order subgroup check of a decoded point, for the suites that need one (ed25519,
+ * ed448): Glacis's point halving (`Suite.isPrimeOrder`) vs noble's `isTorsionFree` ([L]P == O),
+ * on the same points; and `parseElement` whole (decode, checks, canonical re-encoding).
+ */
+function benchPrimeOrder(suiteId, { rounds }) {
+  const suite = getSuite(suiteId);
+  const points = Array.from({ length: 16 }, () => {
+    const k = suite.Fn.create(BigInt(`0x${toHex(rng(64))}`)) || 1n;
+    return suite.Point.fromBytes(suite.Point.BASE.multiply(k).toBytes());
+  });
+  const encoded = points.map((p) => p.toBytes());
+  let i = 0;
+  const m = sampleRoundRobin(
+    {
+      ours: timed(() => {
+        if (!suite.isPrimeOrder(points[i++ % points.length])) throw new Error('halving refused a prime-order point');
+      }),
+      noble: timed(() => {
+        if (!points[i++ % points.length].isTorsionFree()) throw new Error('[L]P refused a prime-order point');
+      }),
+      parse: timed(() => suite.parseElement(encoded[i++ % encoded.length], 'point')),
+    },
+    { rounds },
+  );
+  return {
+    suite: suiteId,
+    oursHalvingMs: round(m.ours.ms),
+    nobleLPMs: round(m.noble.ms),
+    ratio: ratio(m.ours.ms, m.noble.ms),
+    oursParseElementMs: round(m.parse.ms),
+    runs: rounds,
+  };
+}
+
+/** Identity (envelope) signatures: node:crypto through Glacis vs noble's Ed25519, 256-byte messages. */
+function benchIdentity({ rounds }) {
+  const seed = rng(32);
+  const id = identityFromSeed(seed);
+  const message = rng(256);
+  const signature = id.sign(message);
+  const m = sampleRoundRobin(
+    {
+      oursSign: timed(() => id.sign(message)),
+      nobleSign: timed(() => ed25519.sign(message, seed)),
+      oursVerify: timed(() => {
+        if (!verifyIdentitySignature(signature, message, id.publicKey)) throw new Error('verify');
+      }),
+      nobleVerify: timed(() => {
+        if (!ed25519.verify(signature, message, id.publicKey, { zip215: false })) throw new Error('verify');
+      }),
+    },
+    { rounds },
+  );
+  const row = (op, ours, noble) => ({
+    op,
+    oursMs: round(ours.ms, 4),
+    nobleMs: round(noble.ms, 4),
+    ratio: ratio(ours.ms, noble.ms),
+    runs: rounds,
+  });
+  return [row('sign', m.oursSign, m.nobleSign), row('verify', m.oursVerify, m.nobleVerify)];
+}
+
 const NOTE = [
   'Milliseconds of CPU in one process, medians; **ratio = Glacis / noble** measured in the same run, interleaved (below 1: Glacis is faster).',
   'DKG per party: one participant from its round 1 to its key share given the other parties’ messages, through the Glacis state machine',
@@ -328,12 +359,14 @@ const NOTE = [
   'DKG total: all n parties in one process — measured where `total` says so, otherwise **extrapolated as n × per party**.',
   '`oursCertificateMs`: checking the DKG certificate (n signed confirmations, verifying shares against the group commitment),',
   'which the coordinator and every party do once a DKG completes (noble has no counterpart).',
-  'Commit / sign share: one party. Share verification: all t shares of a session from wire bytes (Glacis: decode once, one context,',
-  'one random-linear-combination MSM — `oursExactMs` checks each share exactly instead; noble: t × verifyShare, one call timed).',
+  'Commit / sign share: one party; sign share is the whole of a Glacis signer’s `sign` (package checks, each commitment decoded once,',
+  'the share through the fast path) vs noble’s signShare. Share verification: all t shares of a session from wire bytes (Glacis: decode',
+  'once, one session, one random-linear-combination MSM — `oursExactMs` checks each share exactly instead; noble: t × verifyShare, one call timed).',
   'Aggregation: Glacis’s aggregator end to end vs noble’s aggregate, same signature bytes.',
+  '`primeOrder`: the prime-order subgroup check of one decoded point — point halving vs noble’s [L]P — and Glacis’s whole `parseElement`.',
+  '`identity`: envelope signatures, Glacis through node:crypto (noble confirming a refusal) vs noble’s Ed25519, 256-byte messages.',
   '`dkgProfile`: exact call counts (V8 precise coverage) in one party’s DKG — point decodes, prime-order subgroup checks',
-  '(on ed25519/ed448 each is a full scalar multiplication by the group order), variable-time multiplications (subgroup checks',
-  'and MSMs included), constant-time multiplications; noble decodes every peer commitment three times, with two subgroup checks each.',
+  '(noble’s [L]P or Glacis’s halving), variable-time multiplications (MSMs included), constant-time multiplications.',
 ].join(' ');
 
 /**
@@ -352,13 +385,24 @@ export async function benchProtocol({
 } = {}) {
   const started = performance.now();
   const rounds = quick ? 1 : 3;
-  const out = { note: NOTE, meta: {}, dkg: [], commit: [], signShare: [], shareVerification: [], aggregation: [] };
+  const out = {
+    note: NOTE,
+    meta: {},
+    dkg: [],
+    commit: [],
+    signShare: [],
+    shareVerification: [],
+    aggregation: [],
+    primeOrder: [],
+    identity: [],
+  };
   if (baseline) out.dkgBeforeAfter = [];
   for (const suiteId of suites) {
     // JIT warm-up of this suite's curve code on both sides (a 2-of-3 DKG is ~0.1 s).
     const warm = oneParty(suiteId, 2, 3);
     glacisOnePartyRun(warm);
     nobleOnePartyRun(warm);
+    if (suiteId === 'ed25519' || suiteId === 'ed448') out.primeOrder.push(benchPrimeOrder(suiteId, { rounds: quick ? 3 : 7 }));
     for (const [t, n] of sizes) {
       const big = n > 10;
       const { row, baselineRow } = benchDkg(suiteId, t, n, {
@@ -381,9 +425,10 @@ export async function benchProtocol({
       log(`[protocol] ${suiteId} ${sizeLabel(t, n)}: DKG per party ${row.oursPerPartyMs} ms vs noble ${row.noblePerPartyMs} ms`);
     }
   }
+  out.identity = benchIdentity({ rounds: quick ? 3 : 7 });
   if (profile) {
     const { profileDkg } = await import('./dkg-profile.mjs');
-    const impls = { glacis: await import('../../packages/protocol/dist/index.js') };
+    const impls = { glacis };
     if (baseline) impls.before = baseline;
     // Where one party's time goes, for the first suite at the largest size (ed25519 20-of-30 by
     // default): exact counts of decodes, subgroup checks and multiplications per round.

@@ -122,10 +122,11 @@ ${floorRows.join('\n')}
 * Online signing takes one round trip: the coordinator keeps preprocessed nonce commitments per
   (key, party) and starts a request's first ROAST session from them (\`commitment-pool.ts\`).
 * ROAST's session grace keeps the happy path to one session per request when n > t.
-* The coordinator aggregates with its own signing context: each peer point decoded and validated once, the
-  context computed once, the aggregate verified once, per-share checks only to name cheaters
-  (\`packages/protocol/src/signing/\`).
-* The parties' \`signShare\` is noble's and rebuilds the signing context per call (O(t)); at t = 2–3 that is
-  small next to the subgroup checks on decoded points.
+* Coordinator and parties sign through Glacis's fast path (\`packages/protocol/src/fast/\`, see
+  architecture.md): each peer point decoded and validated once where it enters, one session context for
+  verifying, aggregating and a signer's share, the aggregate verified once, per-share checks only to name
+  cheaters.
+* Ed25519/Ed448 points are checked for the prime-order subgroup by point halving rather than [L]P
+  (table \`primeOrder\`); envelope signatures go through node:crypto (table \`identity\`).
 `;
 }

@@ -22,6 +22,7 @@ export { type BoxContext, openBox, type SealedBox, sealBox } from './crypto/box.
 export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certificate.js';
 export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
+export { createKeyCache, evaluateVss, type KeyCache, type NonceCommitment, parseNonceCommitment } from './fast/index.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
 export {
   decodeKeyShare,
@@ -60,7 +61,6 @@ export {
   verifyLifecycleCertificate,
 } from './lifecycle/successor.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
-export { type ParsedCommitment, parseNonceCommitment } from './signing/commitment-points.js';
 export {
   BLAME_CODES,
   type BlameCode,
@@ -87,7 +87,6 @@ export {
 } from './signing/roast.js';
 export { createSigner, type SignedShare, type Signer } from './signing/signer.js';
 export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';
-export { evaluateVss } from './vss.js';
 export {
   createEnvelopeSealer,
   ENVELOPE_VERSION,

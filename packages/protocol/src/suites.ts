@@ -9,6 +9,8 @@ import { ed25519, ed25519_FROST, ristretto255, ristretto255_FROST } from '@noble
 import { p256, p256_FROST } from '@noble/curves/nist.js';
 import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { ProtocolError } from './errors.js';
+import { createFrostHashes, type FrostHashes } from './fast/hashes.js';
+import { type CofactorCurve, createPrimeOrderCheck, type EdwardsCoordinates } from './fast/prime-order.js';
 
 /** Suite ids, as DESIGN.md names them. */
 export const SUITE_IDS = ['ed25519', 'secp256k1-tr', 'ed448', 'secp256k1', 'p256', 'ristretto255'] as const;
@@ -72,8 +74,16 @@ export interface Suite {
   readonly publicKeyLength: number;
   /** Bytes of a signature in the suite's standard encoding. */
   readonly signatureLength: number;
+  /** The RFC 9591 §6 hash functions of this suite (fast/hashes.ts), built once with it. */
+  readonly hashes: FrostHashes;
   /** The FROST identifier (canonical scalar hex) of a party, derived from its name. */
   identifierFor(partyId: string): string;
+  /**
+   * True iff `p` is in the prime-order subgroup (the identity included). Point halving on
+   * ed25519/ed448 (fast/prime-order.ts); always true where the encoding or a cofactor of 1
+   * already guarantees it (ristretto255, secp256k1, p256).
+   */
+  isPrimeOrder(p: GroupPoint): boolean;
   /**
    * RFC 9591 §3.1 DeserializeElement: canonical encoding, on the curve, not the identity, in the
    * prime-order subgroup. The only way peer-supplied points enter Glacis.
@@ -96,11 +106,21 @@ type Options = {
   signatureLength: number;
   encodePublicKey?: (groupKey: Uint8Array) => Uint8Array;
   verify: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+  /** Curves with a cofactor: their points are checked by halving. Others need no check. */
+  cofactorCurve?: CofactorCurve;
 };
+
+/** The halving check of `curve`, with noble's [L]P check for what halving never reaches. */
+function halvingCheck(curve: CofactorCurve): (p: GroupPoint) => boolean {
+  const check = createPrimeOrderCheck(curve, (p) => (p as unknown as GroupPoint).isTorsionFree());
+  return (p) => check(p as unknown as EdwardsCoordinates);
+}
 
 function makeSuite(o: Options): Suite {
   const Fn = o.frost.utils.Fn as unknown as ScalarField;
   const identifiers = new Map<string, string>();
+  // ristretto255 decodes only prime-order elements; secp256k1 and P-256 have cofactor 1.
+  const isPrimeOrder = o.cofactorCurve === undefined ? () => true : halvingCheck(o.cofactorCurve);
   const suite: Suite = {
     id: o.id,
     contextString: contextStrings[o.id],
@@ -111,6 +131,8 @@ function makeSuite(o: Options): Suite {
     scalarLength: Fn.BYTES,
     publicKeyLength: o.publicKeyLength,
     signatureLength: o.signatureLength,
+    hashes: createFrostHashes(o.id, Fn, contextStrings[o.id]),
+    isPrimeOrder,
     identifierFor(partyId) {
       let id = identifiers.get(partyId);
       if (id === undefined) {
@@ -135,7 +157,7 @@ function makeSuite(o: Options): Suite {
       }
       if (p.is0()) fail('identity element');
       // noble's raw fromBytes accepts ed25519/ed448 points outside the prime-order subgroup.
-      if (!p.isTorsionFree()) fail('not in the prime-order subgroup');
+      if (!isPrimeOrder(p)) fail('not in the prime-order subgroup');
       // RFC 9591 §3.1 SerializeElement is canonical: reject any alternative encoding of the point.
       const again = p.toBytes();
       if (again.length !== bytes.length || !again.every((b, i) => b === bytes[i])) fail('non-canonical encoding');
@@ -195,6 +217,7 @@ function buildRegistry(): Map<SuiteId, Suite> {
       signatureLength: 64,
       // RFC 8032 strict (not ZIP-215): what OpenSSL accepts for FROST output.
       verify: (sig, msg, pk) => ed25519.verify(sig, msg, pk, { zip215: false }),
+      cofactorCurve: 'ed25519',
     }),
     makeSuite({
       id: 'secp256k1-tr',
@@ -215,6 +238,7 @@ function buildRegistry(): Map<SuiteId, Suite> {
       publicKeyLength: 57,
       signatureLength: 114,
       verify: (sig, msg, pk) => ed448.verify(sig, msg, pk),
+      cofactorCurve: 'ed448',
     }),
     makeSuite({
       id: 'secp256k1',

@@ -1,18 +1,24 @@
 /**
- * The coordinator's aggregation path (signing-context.ts, share-verification.ts,
- * aggregate-shares.ts, key-cache.ts, suites-hash.ts) against noble's `aggregate`: byte-identical
- * signatures on the RFC 9591 and frost-rs vectors and on random dealer and DKG sessions in all six
- * suites, exactly the same cheaters, and the attacks the shortcuts must not open up.
+ * The fast path's aggregation (fast/session.ts, share-checks.ts, aggregate.ts, key.ts, hashes.ts)
+ * against noble's `aggregate`: byte-identical signatures on the RFC 9591 and frost-rs vectors and
+ * on random dealer and DKG sessions in all six suites, exactly the same cheaters, and the attacks
+ * the shortcuts must not open up.
  */
 import type { FrostPublic, FrostSecret, NonceCommitments } from '@noble/curves/abstract/frost.js';
 import { describe, expect, it } from 'vitest';
+import { aggregateSignatureShares } from '../src/fast/aggregate.js';
+import { createKeyCache, KEY_CACHE_CAPACITY, PRECOMPUTE_AFTER, type PreparedKey, prepareKey } from '../src/fast/key.js';
+import { createSessionContext, type SessionContext } from '../src/fast/session.js';
+import { batchVerifySignatureShares, findInvalidShares, verifySignatureShare } from '../src/fast/share-checks.js';
 import {
   createAggregator,
   createSigner,
   fromHex,
   getSuite,
   makeKeyShare,
+  ProtocolError,
   type PublicKeyPackage,
+  parseNonceCommitment,
   type Rng,
   SUITE_IDS,
   type Suite,
@@ -21,13 +27,7 @@ import {
   toHex,
   utf8,
 } from '../src/index.js';
-import { aggregateFrost, aggregateSignatureShares } from '../src/signing/aggregate-shares.js';
-import { parseNonceCommitment } from '../src/signing/commitment-points.js';
-import { KEY_CACHE_SIZE, PRECOMPUTE_AFTER, type PreparedKey, preparedKeyFor, prepareKey } from '../src/signing/key-cache.js';
-import { batchVerifySignatureShares, findInvalidShares, verifySignatureShare } from '../src/signing/share-verification.js';
-import { createSigningContext, type SigningContext } from '../src/signing/signing-context.js';
-import { frostHashes } from '../src/suites-hash.js';
-import { catchProtocolError, cluster, expectCode, scalarBytes, session } from './harness.js';
+import { catchProtocolError, cluster, commitmentOf, expectCode, parsedCommitments, scalarBytes, session } from './harness.js';
 import { CRATES, RFC_FILES, type SigningVector, vectorJson } from './load-vectors.js';
 import { rng } from './sim.js';
 
@@ -38,6 +38,25 @@ function nobleAggregate(suite: Suite, pub: FrostPublic, list: NonceCommitments[]
   } catch (e) {
     return { cheaters: [...((e as { cheaters?: string[] }).cheaters ?? [])].sort() };
   }
+}
+
+/**
+ * noble's `aggregate(pub, commitmentList, msg, sigShares)` through the fast path: the same inputs
+ * and the same bytes out; `invalid_signature_share` naming the cheating identifiers.
+ */
+function aggregateFrost(
+  suite: Suite,
+  pub: FrostPublic | PreparedKey,
+  list: NonceCommitments[],
+  msg: Uint8Array,
+  sigShares: Record<string, Uint8Array>,
+): Uint8Array {
+  const key = 'groupKeyBytes' in pub ? pub : prepareKey(suite, pub);
+  const ctx = createSessionContext(key, parsedCommitments(suite, list), msg);
+  const shares = new Map(Object.entries(sigShares).map(([id, b]) => [id, suite.parseScalar(b, `share of ${id}`, { culprit: id })]));
+  const out = aggregateSignatureShares(ctx, shares);
+  if (out.ok) return out.signature;
+  throw new ProtocolError('invalid_signature_share', 'invalid shares', out.cheaters);
 }
 
 /** The same through aggregateFrost (identifier-level drop-in). */
@@ -90,12 +109,8 @@ function nobleSession(suite: Suite, pub: FrostPublic, secrets: FrostSecret[]) {
   return { msg, list, shares };
 }
 
-function contextOf(suite: Suite, pub: FrostPublic, list: NonceCommitments[], msg: Uint8Array): SigningContext {
-  const commitments = list.map((c) => ({
-    identifier: c.identifier,
-    commitment: parseNonceCommitment(suite, { hiding: toHex(c.hiding), binding: toHex(c.binding) }, ''),
-  }));
-  return createSigningContext(prepareKey(suite, pub), commitments, msg);
+function contextOf(suite: Suite, pub: FrostPublic, list: NonceCommitments[], msg: Uint8Array): SessionContext {
+  return createSessionContext(prepareKey(suite, pub), parsedCommitments(suite, list), msg);
 }
 
 const scalarsOf = (suite: Suite, shares: Record<string, Uint8Array>) =>
@@ -113,12 +128,12 @@ function countingRng(): Rng & { calls: number[] } {
   );
 }
 
-describe('suites-hash: the RFC 9591 hash functions are noble’s', () => {
+describe('fast/hashes: the RFC 9591 hash functions are noble’s', () => {
   for (const id of SUITE_IDS) {
     it(`${id}: hash-to-scalar with the suite DSTs matches noble’s Identifier.derive (HID)`, () => {
       const suite = getSuite(id);
       for (const s of ['alice', 'p01', '', 'ünïcödé', 'x'.repeat(300)]) {
-        const ours = frostHashes(suite).hashToScalar(utf8(s), 'id');
+        const ours = suite.hashes.hashToScalar(utf8(s), 'id');
         expect(toHex(suite.Fn.toBytes(ours))).toBe(suite.frost.Identifier.derive(s));
       }
     });
@@ -176,7 +191,7 @@ describe('vectors: binding factors, share checks and signatures byte-identical',
       const ctx = contextOf(suite, pub, list, msg);
       for (const o of v.round_one_outputs.outputs) {
         // H1 itself, then the session's ρ_i (which also pins H4, H5 and the list encoding).
-        expect(toHex(suite.Fn.toBytes(frostHashes(suite).H1(fromHex(o.binding_factor_input))))).toBe(o.binding_factor);
+        expect(toHex(suite.Fn.toBytes(suite.hashes.H1(fromHex(o.binding_factor_input))))).toBe(o.binding_factor);
         expect(toHex(suite.Fn.toBytes(ctx.signer(idOf(o.identifier))?.bindingFactor as bigint))).toBe(o.binding_factor);
       }
       const scalars = scalarsOf(suite, shares);
@@ -198,7 +213,7 @@ describe('random sessions: the aggregator returns noble’s bytes', HEAVY, () =>
         const msg = rng(33);
         const agg = createAggregator({ key: pkg, requestId: 'r', message: msg });
         const parties = signers.map((n) => [n, createSigner(makeKeyShare(pkg, n, secret(n).signingShare), rng)] as const);
-        for (const [n, s] of parties) agg.addCommitment(n, s.commit());
+        for (const [n, s] of parties) agg.addCommitment(n, commitmentOf(suite, s, n));
         const spkg = agg.buildPackage();
         const shares: Record<string, Uint8Array> = {};
         for (const [n, s] of parties) {
@@ -236,13 +251,14 @@ describe('random sessions: the aggregator returns noble’s bytes', HEAVY, () =>
   }
 
   it(`one key past PRECOMPUTE_AFTER sessions (precomputed group-key table) still matches noble`, () => {
+    const keys = createKeyCache();
     for (const id of ['ed25519', 'secp256k1-tr'] as const) {
       const { suite, names, pkg, secret } = dealerKey(id, 2, 2);
       const pub = toFrostPublic(pkg);
       const secrets = names.map(secret);
       for (let i = 0; i < PRECOMPUTE_AFTER + 3; i++) {
         const { msg, list, shares } = nobleSession(suite, pub, secrets);
-        expect(fastAggregate(suite, preparedKeyFor(pkg), list, msg, shares)).toEqual(nobleAggregate(suite, pub, list, msg, shares));
+        expect(fastAggregate(suite, keys.get(pkg), list, msg, shares)).toEqual(nobleAggregate(suite, pub, list, msg, shares));
       }
     }
   });
@@ -378,46 +394,68 @@ describe('attacks on the shortcuts', HEAVY, () => {
     expect(out.ok ? [] : out.cheaters.length).toBe(4);
   });
 
-  it('commitment swapped after validation: a mutated wire object is decoded and checked again', () => {
+  it('commitment swapped after validation: the parsed value is frozen and keeps its own copy of the wire form', () => {
     const c = cluster('ed25519', 3, 2);
     const suite = c.suite;
     const wire = createSigner(c.share('p02'), rng).commit();
-    const first = parseNonceCommitment(suite, wire, '', 'p02');
-    expect(parseNonceCommitment(suite, wire, '', 'p02')).toBe(first); // validated once
+    const parsed = parseNonceCommitment(suite, wire, 'p02');
+    const validated = { ...wire };
     // A point with an 8-torsion component: on the curve, outside the prime-order subgroup.
     const torsion = suite.Point.fromBytes(fromHex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'));
-    wire.hiding = toHex(first.hiding.add(torsion).toBytes());
+    wire.hiding = toHex(parsed.hiding.add(torsion).toBytes());
+    expect(Object.isFrozen(parsed) && Object.isFrozen(parsed.wire)).toBe(true);
+    expect(parsed.wire).toEqual(validated);
+    // What a package carries is what was validated, whatever happened to the caller's object.
     const agg = createAggregator({ key: c.pub, requestId: 'r', message: utf8('m') });
-    expectCode(() => agg.addCommitment('p02', wire), 'invalid_point', ['p02']);
+    agg.addCommitment('p02', parsed);
+    agg.addCommitment('p01', commitmentOf(suite, createSigner(c.share('p01'), rng), 'p01'));
+    expect(agg.buildPackage().commitments.find((x) => x.partyId === 'p02')).toEqual({ partyId: 'p02', ...validated });
+    expectCode(() => parseNonceCommitment(suite, wire, 'p02'), 'invalid_point', ['p02']);
+  });
+
+  it('a commitment parsed for another suite is refused (wrong_suite), not reinterpreted', () => {
+    const c = cluster('ed25519', 3, 2);
+    const other = cluster('ristretto255', 3, 2);
+    const foreign = commitmentOf(other.suite, createSigner(other.share('p01'), rng), 'p01');
+    const agg = createAggregator({ key: c.pub, requestId: 'r', message: utf8('m') });
+    expectCode(() => agg.addCommitment('p01', foreign), 'wrong_suite');
   });
 
   it('key-cache confusion: a package with the same keyId but other contents gets its own decoded points', () => {
+    const keys = createKeyCache();
     const { pkg } = dealerKey('secp256k1', 2, 3);
     const other = dealerKey('secp256k1', 2, 3).pkg;
     const forged: PublicKeyPackage = { ...pkg, verifyingShares: { ...pkg.verifyingShares, p02: other.verifyingShares.p02 as string } };
-    const a = preparedKeyFor(pkg);
-    const b = preparedKeyFor(forged);
+    const a = keys.get(pkg);
+    const b = keys.get(forged);
     expect(a).not.toBe(b);
     const id = getSuite('secp256k1').identifierFor('p02');
     expect(toHex(a.verifyingShare(id).toBytes())).toBe(pkg.verifyingShares.p02);
     expect(toHex(b.verifyingShare(id).toBytes())).toBe(other.verifyingShares.p02);
     // Equal contents in a fresh object (as a coordinator rebuilds per request): the cached entry.
-    expect(preparedKeyFor(structuredClone(pkg))).toBe(a);
+    expect(keys.get(structuredClone(pkg))).toBe(a);
     // In-place mutation is a different key, not a stale hit.
     const mutable = structuredClone(pkg);
-    const before = preparedKeyFor(mutable);
+    const before = keys.get(mutable);
     mutable.verifyingShares.p01 = other.verifyingShares.p01 as string;
-    expect(preparedKeyFor(mutable)).not.toBe(before);
+    expect(keys.get(mutable)).not.toBe(before);
   });
 
   it('key-cache flooding: the cache stays bounded (LRU) and evicted keys are simply decoded again', () => {
+    const keys = createKeyCache(KEY_CACHE_CAPACITY);
     const { pkg } = dealerKey('secp256k1', 2, 3);
-    const first = preparedKeyFor(pkg);
+    const first = keys.get(pkg);
     const vs = pkg.verifyingShares.p01 as string;
-    for (let i = 0; i < KEY_CACHE_SIZE; i++) preparedKeyFor({ ...pkg, verifyingShares: { ...pkg.verifyingShares, [`x${i}`]: vs } });
-    const again = preparedKeyFor(pkg);
+    for (let i = 0; i < KEY_CACHE_CAPACITY; i++) keys.get({ ...pkg, verifyingShares: { ...pkg.verifyingShares, [`x${i}`]: vs } });
+    expect(keys.size).toBe(KEY_CACHE_CAPACITY);
+    const again = keys.get(pkg);
     expect(again).not.toBe(first);
     expect(toHex(again.groupKeyBytes)).toBe(toHex(first.groupKeyBytes));
+  });
+
+  it('two key caches share nothing: each is an owned object', () => {
+    const { pkg } = dealerKey('secp256k1', 2, 3);
+    expect(createKeyCache().get(pkg)).not.toBe(createKeyCache().get(pkg));
   });
 
   it('corrupted key package: an invalid verifying share blames nobody (aggregate_invalid)', () => {
@@ -425,7 +463,7 @@ describe('attacks on the shortcuts', HEAVY, () => {
     const key: PublicKeyPackage = { ...c.pub, verifyingShares: { ...c.pub.verifyingShares, p02: 'ff'.repeat(32) } };
     const agg = createAggregator({ key, requestId: 'r', message: utf8('m') });
     const signers = ['p01', 'p02'].map((n) => [n, createSigner(c.share(n), rng)] as const);
-    for (const [n, s] of signers) agg.addCommitment(n, s.commit());
+    for (const [n, s] of signers) agg.addCommitment(n, commitmentOf(c.suite, s, n));
     const spkg = agg.buildPackage();
     for (const [n, s] of signers) agg.addShare(n, n === 'p01' ? toHex(scalarBytes(c.suite, 1n)) : toHex(s.sign(spkg).share));
     expectCode(() => agg.finish(), 'aggregate_invalid', []);

@@ -3,7 +3,9 @@
  * createSigner/createAggregator, re-signing tampered envelopes as their (cheating) sender, and
  * asserting typed protocol errors by code and culprits, never by message text.
  */
+import type { NonceCommitments } from '@noble/curves/abstract/frost.js';
 import { expect } from 'vitest';
+import type { SignerCommitment } from '../src/fast/index.js';
 import {
   BROADCAST,
   createAggregator,
@@ -17,10 +19,12 @@ import {
   isProtocolError,
   type KeyShare,
   type MessageBody,
+  type NonceCommitment,
   type Outgoing,
   type ProtocolError,
   type ProtocolErrorCode,
   type PublicKeyPackage,
+  parseNonceCommitment,
   type Rng,
   type Signer,
   type Suite,
@@ -90,6 +94,19 @@ export interface SigningSession {
   addShare(name: string, hex: string): boolean;
 }
 
+/** noble's commitment list, each commitment parsed as a commitment entering Glacis is. */
+export function parsedCommitments(suite: Suite, list: readonly NonceCommitments[]): SignerCommitment[] {
+  return list.map((c) => ({
+    identifier: c.identifier,
+    commitment: parseNonceCommitment(suite, { hiding: toHex(c.hiding), binding: toHex(c.binding) }),
+  }));
+}
+
+/** A fresh commitment of `signer` (party `name`), parsed as the coordinator parses it where it enters. */
+export function commitmentOf(suite: Suite, signer: Signer, name: string): NonceCommitment {
+  return parseNonceCommitment(suite, signer.commit(), name);
+}
+
 /** One signing session over `names`, through the signer and aggregator state machines. */
 export function session(
   c: Cluster,
@@ -100,7 +117,7 @@ export function session(
 ): SigningSession {
   const agg = createAggregator({ key: c.pub, requestId, message });
   const signers = new Map(names.map((n) => [n, createSigner(c.share(n), signerRng)]));
-  for (const [n, s] of signers) agg.addCommitment(n, s.commit());
+  for (const [n, s] of signers) agg.addCommitment(n, commitmentOf(c.suite, s, n));
   const pkg = agg.buildPackage();
   const shares = new Map<string, string>();
   for (const [n, s] of signers) shares.set(n, toHex(s.sign(pkg).share));

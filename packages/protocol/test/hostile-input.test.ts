@@ -14,13 +14,14 @@ import {
   fromHex,
   type MessageBody,
   makeCommittee,
+  parseNonceCommitment,
   SUITE_IDS,
   type Suite,
   type SuiteId,
   toHex,
   utf8,
 } from '../src/index.js';
-import { type Cluster, cluster, dkgVictim, expectCode, expectError, scalarBytes, session } from './harness.js';
+import { type Cluster, cluster, commitmentOf, dkgVictim, expectCode, expectError, scalarBytes, session } from './harness.js';
 import { CRATES, vectorJson } from './load-vectors.js';
 import { rng } from './sim.js';
 
@@ -135,14 +136,13 @@ for (const id of SUITE_IDS) {
       }
     });
 
-    it('a bad point as a party’s commitment to the aggregator: invalid_point naming that party', () => {
+    it('a bad point as a party’s commitment where it enters the coordinator: invalid_point naming that party', () => {
       const c = clusterOf(id);
       const b = c.names[1] as string;
       for (const [, bytes] of badPoints(suite())) {
-        const agg = createAggregator({ key: c.pub, requestId: 'r1', message: utf8('m') });
         const good = createSigner(c.share(b), rng).commit();
-        expectCode(() => agg.addCommitment(b, { ...good, hiding: toHex(bytes) }), 'invalid_point', [b]);
-        expectCode(() => agg.addCommitment(b, { ...good, binding: toHex(bytes) }), 'invalid_point', [b]);
+        expectCode(() => parseNonceCommitment(suite(), { ...good, hiding: toHex(bytes) }, b), 'invalid_point', [b]);
+        expectCode(() => parseNonceCommitment(suite(), { ...good, binding: toHex(bytes) }, b), 'invalid_point', [b]);
       }
     });
 
@@ -285,7 +285,7 @@ describe('identifiers', () => {
     const cl = c();
     const a = cl.names[0] as string;
     const agg = createAggregator({ key: cl.pub, requestId: 'r1', message: utf8('m') });
-    agg.addCommitment(a, createSigner(cl.share(a), rng).commit());
+    agg.addCommitment(a, commitmentOf(cl.suite, createSigner(cl.share(a), rng), a));
     expectCode(() => agg.buildPackage([a, a]), 'duplicate_identifier');
   });
 
@@ -307,7 +307,7 @@ describe('identifiers', () => {
     };
     expectCode(() => sa.sign(pkg), 'not_in_committee');
     const agg = createAggregator({ key: cl.pub, requestId: 'r1', message: utf8('m') });
-    expectCode(() => agg.addCommitment('mallory', cb), 'not_in_committee');
+    expectCode(() => agg.addCommitment('mallory', parseNonceCommitment(cl.suite, cb, 'mallory')), 'not_in_committee');
     expectCode(() => agg.buildPackage(['mallory', a]), 'missing_own_commitment');
 
     // A pinned identity that is not in this key's committee cannot take part in its DKG.

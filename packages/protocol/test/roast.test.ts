@@ -4,16 +4,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  createKeyCache,
   createRoastCoordinator,
   createSigner,
   fromHex,
+  getSuite,
   type MessageBody,
+  parseNonceCommitment,
   type RoastAction,
   type Signer,
   toHex,
   utf8,
   WITHDRAWALS_PER_PARTY,
 } from '../src/index.js';
+import { countCalls, EDWARDS_DECODE } from './call-counts.js';
 import { type Cluster, cluster } from './harness.js';
 import { rng } from './sim.js';
 
@@ -21,6 +25,10 @@ const message = utf8('roast me');
 
 // One DKG per committee shape: every test gets fresh signers and a fresh ROAST run over it.
 const clusters = new Map<string, Cluster>();
+
+/** `p`'s fresh commitment, parsed as the driver parses it where it enters the coordinator. */
+const fresh = (signers: ReadonlyMap<string, Signer>, p: string) =>
+  parseNonceCommitment(getSuite('secp256k1-tr'), (signers.get(p) as Signer).commit(), p);
 
 function setup(n: number, t: number, sessionGraceMs = 0) {
   const c: Cluster = clusters.get(`${n}/${t}`) ?? cluster('secp256k1-tr', n, t);
@@ -42,8 +50,8 @@ function answer(signers: Map<string, Signer>, p: string, sessionId: string, pkg:
 describe('ROAST coordinator', () => {
   it('starts a session as soon as t parties are ready and completes on valid shares', () => {
     const { c, signers, roast } = setup(3, 2);
-    expect(roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() })).toEqual([]);
-    const [start] = packages(roast.handle({ type: 'commitment', from: 'p03', commitment: signers.get('p03')!.commit() }));
+    expect(roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') })).toEqual([]);
+    const [start] = packages(roast.handle({ type: 'commitment', from: 'p03', commitment: fresh(signers, 'p03') }));
     expect(start?.to).toEqual(['p01', 'p03']);
     roast.handle(answer(signers, 'p01', start!.sessionId, start!.pkg));
     const done = roast.handle(answer(signers, 'p03', start!.sessionId, start!.pkg));
@@ -55,10 +63,10 @@ describe('ROAST coordinator', () => {
 
   it('a silent signer stalls only its session: the others, ready again, sign without it and nobody is blamed', () => {
     const { signers, roast } = setup(4, 2);
-    const a1 = roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
-    const [s0] = packages([...a1, ...roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() })]);
+    const a1 = roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
+    const [s0] = packages([...a1, ...roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') })]);
     expect(s0?.to).toEqual(['p01', 'p02']);
-    roast.handle({ type: 'commitment', from: 'p03', commitment: signers.get('p03')!.commit() });
+    roast.handle({ type: 'commitment', from: 'p03', commitment: fresh(signers, 'p03') });
     // p02 never answers s0; p01 does, and with p03 ready a second session starts.
     const [s1] = packages(roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg)));
     expect(s1?.to.slice().sort()).toEqual(['p01', 'p03']);
@@ -70,9 +78,9 @@ describe('ROAST coordinator', () => {
 
   it('an invalid share excludes exactly its sender; the request completes with honest parties', () => {
     const { signers, roast } = setup(3, 2);
-    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
-    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
-    roast.handle({ type: 'commitment', from: 'p03', commitment: signers.get('p03')!.commit() });
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
+    roast.handle({ type: 'commitment', from: 'p03', commitment: fresh(signers, 'p03') });
     const good = answer(signers, 'p01', s0!.sessionId, s0!.pkg);
     const bad = answer(signers, 'p02', s0!.sessionId, s0!.pkg);
     bad.share = good.share; // a valid scalar, the wrong share
@@ -88,8 +96,8 @@ describe('ROAST coordinator', () => {
 
   it('refusals by more than n − t parties reject the request, naming them', () => {
     const { signers, roast } = setup(3, 2);
-    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
-    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
     roast.handle({ type: 'refused', from: 'p01', sessionId: s0!.sessionId, code: 'policy_approvals_missing', message: 'no' });
     const out = roast.handle({ type: 'refused', from: 'p02', sessionId: s0!.sessionId, code: 'policy_approvals_missing', message: 'no' });
     expect(out.find((a) => a.type === 'failed')).toMatchObject({ code: 'rejected' });
@@ -97,16 +105,15 @@ describe('ROAST coordinator', () => {
 
   it('the deadline fails the request with insufficient_parties; later input changes nothing', () => {
     const { signers, roast } = setup(3, 2);
-    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
     expect(roast.handle({ type: 'deadline' })).toEqual([expect.objectContaining({ type: 'failed', code: 'insufficient_parties' })]);
-    expect(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() })).toEqual([]);
+    expect(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') })).toEqual([]);
   });
 
   it('never starts more than n − t + 1 sessions', () => {
     const { signers, roast } = setup(4, 3);
     const all: RoastAction[] = [];
-    for (const p of ['p01', 'p02', 'p03', 'p04'])
-      all.push(...roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() }));
+    for (const p of ['p01', 'p02', 'p03', 'p04']) all.push(...roast.handle({ type: 'commitment', from: p, commitment: fresh(signers, p) }));
     // Every session stalls on one silent member while the others keep answering.
     for (let round = 0; round < 6; round++) {
       for (const s of packages(all.splice(0))) {
@@ -119,9 +126,9 @@ describe('ROAST coordinator', () => {
 
   it('with a session grace, a second session waits for the grace (wake_at), then starts on tick', () => {
     const { signers, roast } = setup(3, 2, 200);
-    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() }, 0);
-    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }, 0));
-    roast.handle({ type: 'commitment', from: 'p03', commitment: signers.get('p03')!.commit() }, 10);
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') }, 0);
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }, 0));
+    roast.handle({ type: 'commitment', from: 'p03', commitment: fresh(signers, 'p03') }, 10);
     const early = roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg), 50);
     expect(packages(early)).toEqual([]);
     expect(early).toContainEqual({ type: 'wake_at', at: 200 });
@@ -131,8 +138,8 @@ describe('ROAST coordinator', () => {
 
   it('a party whose link drops keeps its place: on reconnect it gets the package again and signs', () => {
     const { signers, roast } = setup(2, 2);
-    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
-    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
     roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg));
     // The package to p02 went down a dead link; its nonce is still in its process.
     expect(roast.handle({ type: 'unavailable', party: 'p02' })).toEqual([]);
@@ -145,25 +152,25 @@ describe('ROAST coordinator', () => {
 
   it('a party that reconnects after its session was ended by someone else is released and may rejoin', () => {
     const { signers, roast } = setup(3, 2);
-    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
-    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
     roast.handle({ type: 'unavailable', party: 'p02' });
     roast.handle({ type: 'withdrawn', from: 'p01', sessionId: s0!.sessionId }); // s0 is over
     expect(packages(roast.handle({ type: 'available', party: 'p02' }))).toEqual([]);
     expect(roast.partyPhase('p02')).toBe('idle');
-    roast.handle({ type: 'commitment', from: 'p03', commitment: signers.get('p03')!.commit() });
-    const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle({ type: 'commitment', from: 'p03', commitment: fresh(signers, 'p03') });
+    const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
     expect(s1?.to.slice().sort()).toEqual(['p02', 'p03']);
   });
 
   it('a signer that withdraws (lost its nonce) leaves the session unblamed and can rejoin', () => {
     const { c, signers, roast } = setup(3, 2);
-    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
-    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
     roast.handle({ type: 'withdrawn', from: 'p02', sessionId: s0!.sessionId });
     roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg));
     signers.set('p02', createSigner(c.share('p02'), rng));
-    const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
     roast.handle(answer(signers, 'p01', s1!.sessionId, s1!.pkg));
     expect(roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg)).some((a) => a.type === 'completed')).toBe(true);
     expect(roast.excluded.size).toBe(0);
@@ -171,12 +178,12 @@ describe('ROAST coordinator', () => {
 
   it('t-of-t: a withdrawal within budget gives the session back, so a restarted party still signs the request', () => {
     const { c, signers, roast } = setup(2, 2);
-    roast.handle({ type: 'commitment', from: 'p01', commitment: signers.get('p01')!.commit() });
-    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
     roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg));
     signers.set('p02', createSigner(c.share('p02'), rng)); // restarted: s0's nonce is gone
     roast.handle({ type: 'withdrawn', from: 'p02', sessionId: s0!.sessionId });
-    const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: signers.get('p02')!.commit() }));
+    const [s1] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
     expect(s1?.to.slice().sort()).toEqual(['p01', 'p02']);
     roast.handle(answer(signers, 'p01', s1!.sessionId, s1!.pkg));
     expect(roast.handle(answer(signers, 'p02', s1!.sessionId, s1!.pkg)).some((a) => a.type === 'completed')).toBe(true);
@@ -184,7 +191,7 @@ describe('ROAST coordinator', () => {
 
   it('a second withdrawal benches the party for the request: no blame, and the others sign without it', () => {
     const { signers, roast } = setup(3, 2);
-    const commit = (p: string) => roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() });
+    const commit = (p: string) => roast.handle({ type: 'commitment', from: p, commitment: fresh(signers, p) });
     commit('p01');
     const [s0] = packages(commit('p02'));
     roast.handle({ type: 'withdrawn', from: 'p01', sessionId: s0!.sessionId });
@@ -208,7 +215,7 @@ describe('ROAST coordinator', () => {
 
   it('benched parties count as gone: when fewer than t remain the request fails at once, blaming nobody', () => {
     const { signers, roast } = setup(2, 2);
-    const commit = (p: string) => roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() });
+    const commit = (p: string) => roast.handle({ type: 'commitment', from: p, commitment: fresh(signers, p) });
     commit('p01');
     const [s0] = packages(commit('p02'));
     roast.handle(answer(signers, 'p02', s0!.sessionId, s0!.pkg));
@@ -238,14 +245,14 @@ function runAgainst(n: number, t: number, faulty: readonly string[], behaviour: 
           // Answers at once (first in line): gives up its place, and is ready again right away.
           queue.unshift(() => [
             ...roast.handle({ type: 'withdrawn', from: p, sessionId: a.sessionId }),
-            ...roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() }),
+            ...roast.handle({ type: 'commitment', from: p, commitment: fresh(signers, p) }),
           ]);
         } else if (faulty.includes(p)) {
           // Drops its link on every package and dials again, with a fresh commitment to offer.
           queue.push(() => [
             ...roast.handle({ type: 'unavailable', party: p }),
             ...roast.handle({ type: 'available', party: p }),
-            ...roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() }),
+            ...roast.handle({ type: 'commitment', from: p, commitment: fresh(signers, p) }),
           ]);
         } else {
           queue.push(() => roast.handle(answer(signers, p, a.sessionId, a.pkg)));
@@ -255,7 +262,7 @@ function runAgainst(n: number, t: number, faulty: readonly string[], behaviour: 
   };
   // The faulty parties are ready first, so they are in the first sessions.
   const order = [...faulty, ...[...signers.keys()].filter((p) => !faulty.includes(p))];
-  for (const p of order) play(roast.handle({ type: 'commitment', from: p, commitment: signers.get(p)!.commit() }));
+  for (const p of order) play(roast.handle({ type: 'commitment', from: p, commitment: fresh(signers, p) }));
   for (let steps = 0; queue.length > 0 && roast.phase === 'running'; steps++) {
     if (steps > 10_000) throw new Error('ROAST did not settle');
     play((queue.shift() as () => RoastAction[])());
@@ -287,4 +294,61 @@ describe('ROAST liveness against withdrawing parties (issue 10 item 3)', () => {
       });
     }
   }
+});
+
+describe('ROAST with commitments parsed where they enter', () => {
+  it('an invalid `next` commitment sent with a share excludes its sender (invalid_point), as an invalid share would', () => {
+    const { signers, roast } = setup(3, 2);
+    roast.handle({ type: 'commitment', from: 'p01', commitment: fresh(signers, 'p01') });
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: fresh(signers, 'p02') }));
+    const answer2 = answer(signers, 'p02', s0!.sessionId, s0!.pkg);
+    const bad = { ...answer2, next: { ...(answer2.next as { hiding: string; binding: string }), binding: `01${'00'.repeat(32)}` } };
+    const out = roast.handle(bad);
+    expect(out.filter((a) => a.type === 'exclude')).toEqual([expect.objectContaining({ party: 'p02', code: 'invalid_point' })]);
+  });
+
+  it('a commitment that failed parsing where it entered excludes its sender (invalid_point)', () => {
+    const { roast } = setup(3, 2);
+    const out = roast.handle({ type: 'invalid_commitment', from: 'p03', reason: 'hiding commitment: not in the prime-order subgroup' });
+    expect(out).toEqual([expect.objectContaining({ type: 'exclude', party: 'p03', code: 'invalid_point' })]);
+    expect(roast.ready).toEqual([]);
+  });
+
+  it('a commitment parsed for another suite is not taken: its sender is excluded', () => {
+    const { roast } = setup(3, 2);
+    const other = cluster('secp256k1', 3, 2);
+    const foreign = parseNonceCommitment(other.suite, createSigner(other.share('p01'), rng).commit(), 'p01');
+    const out = roast.handle({ type: 'commitment', from: 'p01', commitment: foreign });
+    expect(out).toEqual([expect.objectContaining({ type: 'exclude', party: 'p01', code: 'invalid_point' })]);
+    expect(roast.ready).toEqual([]);
+  });
+
+  it('a whole request decodes no point when its commitments arrive parsed and its key is prepared', () => {
+    const c = cluster('ed25519', 3, 2);
+    const keys = createKeyCache();
+    keys.get(c.pub);
+    const signers = new Map<string, Signer>(c.names.map((p) => [p, createSigner(c.share(p), rng)]));
+    const roast = createRoastCoordinator({ key: c.pub, requestId: 'r1', message, sessionId: (i) => `s${i}`, keys });
+    const parsed = ['p01', 'p02'].map((p) => parseNonceCommitment(c.suite, (signers.get(p) as Signer).commit(), p));
+    const share = (p: string, s: Extract<RoastAction, { type: 'send_package' }>) => ({
+      type: 'share' as const,
+      from: p,
+      sessionId: s.sessionId,
+      share: toHex((signers.get(p) as Signer).sign(s.pkg).share),
+      next: null,
+    });
+    let done: RoastAction[] = [];
+    let s0: Extract<RoastAction, { type: 'send_package' }> | undefined;
+    const [decodes] = countCalls([EDWARDS_DECODE], () => {
+      roast.handle({ type: 'commitment', from: 'p01', commitment: parsed[0] as (typeof parsed)[number] });
+      [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitment: parsed[1] as (typeof parsed)[number] }));
+    });
+    // The signers' work (outside the count) decodes the package on their side.
+    const answers = ['p01', 'p02'].map((p) => share(p, s0 as NonNullable<typeof s0>));
+    const [more] = countCalls([EDWARDS_DECODE], () => {
+      for (const a of answers) done = roast.handle(a);
+    });
+    expect(done.some((a) => a.type === 'completed')).toBe(true);
+    expect([decodes, more]).toEqual([0, 0]);
+  });
 });

@@ -1,19 +1,19 @@
-import { getSuite, isProtocolError, toHex } from '@glacis/protocol';
+import { getSuite, isProtocolError, type NonceCommitment, parseNonceCommitment, toHex } from '@glacis/protocol';
 import { describe, expect, it } from 'vitest';
-import { type AdmittedCommitment, admitCommitment, createCommitmentPool } from './commitment-pool.js';
+import { createCommitmentPool } from './commitment-pool.js';
 
 const suite = getSuite('ed25519');
 let last = suite.Point.BASE;
-/** A fresh, valid commitment (two group elements never used before), admitted as `party`'s. */
-function commitment(party = 'p1'): AdmittedCommitment {
+/** A fresh, valid commitment (two group elements never used before), parsed as `party`'s. */
+function commitment(party = 'p1'): NonceCommitment {
   const point = () => {
     last = last.add(suite.Point.BASE);
     return toHex(last.toBytes());
   };
-  return admitCommitment(suite, { hiding: point(), binding: point() }, party);
+  return parseNonceCommitment(suite, { hiding: point(), binding: point() }, party);
 }
 const takeAll = (pool: ReturnType<typeof createCommitmentPool>, keyId: string, party: string) => {
-  const out: AdmittedCommitment[] = [];
+  const out: NonceCommitment[] = [];
   for (let c = pool.take(keyId, party); c; c = pool.take(keyId, party)) out.push(c);
   return out;
 };
@@ -21,7 +21,7 @@ const takeAll = (pool: ReturnType<typeof createCommitmentPool>, keyId: string, p
 describe('commitment pool', () => {
   it('hands each commitment out once, oldest first, even when the party sends it again', () => {
     const pool = createCommitmentPool({ target: 8, lowWater: 4 });
-    const [a, b] = [commitment(), commitment()] as [AdmittedCommitment, AdmittedCommitment];
+    const [a, b] = [commitment(), commitment()] as [NonceCommitment, NonceCommitment];
     expect(pool.put('k1', 'p1', [a, b, a])).toBe(2);
     expect(pool.take('k1', 'p1')).toBe(a);
     // A replay of a commitment already handed out (it may be in a package now) is refused.
@@ -43,7 +43,7 @@ describe('commitment pool', () => {
     const pool = createCommitmentPool({ target: 8, lowWater: 4 });
     const c = commitment();
     pool.put('k1', 'p1', [c]);
-    const taken = pool.take('k1', 'p1') as AdmittedCommitment;
+    const taken = pool.take('k1', 'p1') as NonceCommitment;
     pool.giveBack('k1', 'p1', taken);
     pool.giveBack('k1', 'p1', taken);
     expect(pool.size('k1', 'p1')).toBe(1);
@@ -53,10 +53,10 @@ describe('commitment pool', () => {
 
   it('forgets everything of a party that disconnects; a give-back after that is refused', () => {
     const pool = createCommitmentPool({ target: 8, lowWater: 4 });
-    const [a, b] = [commitment(), commitment()] as [AdmittedCommitment, AdmittedCommitment];
+    const [a, b] = [commitment(), commitment()] as [NonceCommitment, NonceCommitment];
     pool.put('k1', 'p1', [a, b]);
     pool.put('k1', 'p2', [commitment('p2')]);
-    const taken = pool.take('k1', 'p1') as AdmittedCommitment;
+    const taken = pool.take('k1', 'p1') as NonceCommitment;
     pool.asked('k1', 'p1', 8);
     pool.dropParty('p1');
     expect(pool.size('k1', 'p1')).toBe(0);
@@ -104,7 +104,7 @@ describe('commitment pool', () => {
     const notAPoint = { hiding: 'ff'.repeat(32), binding: good.wire.binding };
     let caught: unknown;
     try {
-      admitCommitment(suite, notAPoint, 'mallory');
+      parseNonceCommitment(suite, notAPoint, 'mallory');
     } catch (e) {
       caught = e;
     }

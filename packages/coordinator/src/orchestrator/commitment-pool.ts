@@ -3,8 +3,9 @@
  * coordinator keeps a few fresh commitments per (key, party), so a request can start its first
  * ROAST session at once and signing needs one round trip instead of two.
  *
- * Only admitted commitments enter: checked (RFC 9591 §3.1 DeserializeElement) once, where the
- * party's `commitments` message arrives (`admitCommitment`), never again on the way to a session.
+ * Only parsed commitments enter: checked (RFC 9591 §3.1 DeserializeElement) once, where the
+ * party's `commitments` message arrives (protocol's `parseNonceCommitment`), never again on the way
+ * to a session: the pool, ROAST and the session's aggregator all hold the same parsed value.
  *
  * SECURITY: a commitment leaves the pool at most once. `take` hands it out and remembers it;
  * only `giveBack` (a request that ended without putting it into a package) returns it, and `put`
@@ -12,35 +13,18 @@
  * get it into two packages. Everything of a party is forgotten when it disconnects (it may have
  * restarted and forgotten the nonces); a give-back after that is refused.
  */
-import { type NonceCommitmentWire, parseNonceCommitment, type Suite } from '@glacis/protocol';
-
-/**
- * A commitment that passed the checks where it arrived: made by `admitCommitment`, or handed back
- * by a request whose ROAST run checked it (one that came along with a share). When protocol's
- * parsed `NonceCommitment` carries its wire form, this becomes that type and `admitCommitment`
- * becomes `parseNonceCommitment`.
- */
-export interface AdmittedCommitment {
-  readonly wire: NonceCommitmentWire;
-}
-
-/** Checks `wire` as `partyId`'s commitment for `suite`; throws `invalid_hex` / `invalid_point` naming the party. */
-export function admitCommitment(suite: Suite, wire: NonceCommitmentWire, partyId: string): AdmittedCommitment {
-  // Decoded once: ROAST and the session's aggregator are handed this same wire object.
-  parseNonceCommitment(suite, wire, '', partyId);
-  return Object.freeze({ wire });
-}
+import type { NonceCommitment } from '@glacis/protocol';
 
 export interface CommitmentPool {
   /** Removes and returns `partyId`'s oldest commitment for `keyId`, if any. */
-  take(keyId: string, partyId: string): AdmittedCommitment | undefined;
+  take(keyId: string, partyId: string): NonceCommitment | undefined;
   /**
    * Adds fresh commitments from the party; returns how many were kept. Commitments the pool holds
    * or has handed out are refused; beyond the capacity the oldest are dropped.
    */
-  put(keyId: string, partyId: string, commitments: readonly AdmittedCommitment[]): number;
+  put(keyId: string, partyId: string, commitments: readonly NonceCommitment[]): number;
   /** Returns a commitment a request ended without using (taken from here, or sent along with a share). */
-  giveBack(keyId: string, partyId: string, commitment: AdmittedCommitment): void;
+  giveBack(keyId: string, partyId: string, commitment: NonceCommitment): void;
   /** How many more to ask `partyId` for, given those already asked for; 0 when full enough. */
   deficit(keyId: string, partyId: string): number;
   /** Records that `count` were asked for (so concurrent requests do not all ask). */
@@ -60,7 +44,7 @@ export interface CommitmentPoolOptions {
 }
 
 type Slot = {
-  held: AdmittedCommitment[];
+  held: NonceCommitment[];
   heldKeys: Set<string>;
   /** Handed out and not given back, oldest first; bounded (see OUT_MEMORY). */
   out: Set<string>;
@@ -69,7 +53,7 @@ type Slot = {
 
 /** Handed-out commitments remembered per slot; far more than a party keeps nonces for its coordinator. */
 const OUT_MEMORY = 4096;
-const keyOf = (c: AdmittedCommitment) => `${c.wire.hiding}:${c.wire.binding}`;
+const keyOf = (c: NonceCommitment) => `${c.wire.hiding}:${c.wire.binding}`;
 
 export function createCommitmentPool(opts: CommitmentPoolOptions): CommitmentPool {
   const slots = new Map<string, Map<string, Slot>>(); // partyId → keyId → slot
@@ -84,10 +68,10 @@ export function createCommitmentPool(opts: CommitmentPoolOptions): CommitmentPoo
     return s;
   }
 
-  function hold(s: Slot, c: AdmittedCommitment): void {
+  function hold(s: Slot, c: NonceCommitment): void {
     s.held.push(c);
     s.heldKeys.add(keyOf(c));
-    while (s.held.length > capacity) s.heldKeys.delete(keyOf(s.held.shift() as AdmittedCommitment));
+    while (s.held.length > capacity) s.heldKeys.delete(keyOf(s.held.shift() as NonceCommitment));
   }
 
   return {

@@ -12,20 +12,23 @@
  * request that ends gives its unused commitments back to the pool.
  */
 import {
+  createKeyCache,
   createRoastCoordinator,
   type ExclusionCode,
   getSuite,
   isPolicyRefusal,
   type MessageBody,
+  type NonceCommitment,
   type NonceCommitmentWire,
   type Outgoing,
   type PublicKeyPackage,
+  parseNonceCommitment,
   type RoastAction,
   type RoastCoordinator,
   type RoastInput,
   type SigningOutcome,
 } from '@glacis/protocol';
-import { type AdmittedCommitment, admitCommitment, type CommitmentPool, createCommitmentPool } from './commitment-pool.js';
+import { type CommitmentPool, createCommitmentPool } from './commitment-pool.js';
 import { encodeSessionId, type SessionRefOf } from './session-id.js';
 
 /** A request as the machine needs it (the driver reads it from the store). */
@@ -117,6 +120,8 @@ type PoolAsk = { keyId: string; suite: PublicKeyPackage['suite']; party: string;
 export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const poolTarget = o.poolTarget ?? 32;
   const pool: CommitmentPool = createCommitmentPool({ target: poolTarget, lowWater: Math.floor(poolTarget / 2) });
+  // Decoded public keys, shared by every request of the machine (one decode per key, not per request).
+  const keys = createKeyCache();
   const runs = new Map<string, Run>(); // insertion order = start order
   const poolAsks = new Map<string, PoolAsk>(); // encoded pool session id → what was asked
   const connected = new Set<string>();
@@ -144,7 +149,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       if (!connected.has(party) || run.roast.partyPhase(party) !== 'idle') continue;
       const c = pool.take(run.key.keyId, party);
       if (c) {
-        feed(run, { type: 'commitment', from: party, commitment: c.wire }, out);
+        feed(run, { type: 'commitment', from: party, commitment: c }, out);
       } else if (!run.asking.has(party)) {
         run.asking.add(party);
         const sessionId = encodeSessionId({ kind: 'commit', epoch: o.epoch, signatureId: run.signatureId });
@@ -156,7 +161,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   function finish(run: Run, outcome: SigningOutcome, out: SigningAction[]): void {
     runs.delete(run.signatureId);
     // Commitments this request held but never put into a package are still unused: keep them.
-    for (const [p, wire] of run.roast.unusedCommitments) if (connected.has(p)) pool.giveBack(run.key.keyId, p, { wire });
+    for (const [p, c] of run.roast.unusedCommitments) if (connected.has(p)) pool.giveBack(run.key.keyId, p, c);
     out.push({ type: 'set_timer', requestId: run.signatureId, at: null });
     out.push({ type: 'settle', requestId: run.signatureId, keyId: run.key.keyId, outcome, elapsedMs: now - run.startedAt });
   }
@@ -234,6 +239,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       approvals: r.approvals,
       sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n, signatureId }),
       sessionGraceMs: o.sessionGraceMs ?? 0,
+      keys,
     });
     const run: Run = {
       signatureId,
@@ -276,9 +282,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       run.asking.delete(from);
       suite = run.key.suite;
     }
-    const admitted: AdmittedCommitment[] = [];
+    const admitted: NonceCommitment[] = [];
     try {
-      for (const wire of input.commitments) admitted.push(admitCommitment(getSuite(suite), wire, from));
+      for (const wire of input.commitments) admitted.push(parseNonceCommitment(getSuite(suite), wire, from));
     } catch (e) {
       // Provable (its own signed message), but a refill serves no request to exclude it from.
       if (run) feed(run, { type: 'invalid_commitment', from, reason: (e as Error).message }, out);

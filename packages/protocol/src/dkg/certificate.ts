@@ -7,10 +7,9 @@ import { fromHex, toHex, utf8 } from '../bytes.js';
 import { canonicalJson } from '../canonical.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
-import { derivedBatchCoefficients, msmPublic, powersOf } from '../group-ops.js';
+import { derivedBatchCoefficients, evaluateVss, msm, powersOf } from '../fast/index.js';
 import type { PublicKeyPackage } from '../keys.js';
 import { type GroupPoint, getSuite, type Suite } from '../suites.js';
-import { evaluateVss } from '../vss.js';
 import { openEnvelope } from '../wire/envelope.js';
 import type { Envelope, MessageBody } from '../wire/messages.js';
 import { COORDINATOR } from '../wire/primitives.js';
@@ -142,10 +141,10 @@ function verifyingSharesConsistent(
       weights[k] = Fn.add(weights[k] as bigint, Fn.mul(r[i] as bigint, p));
     });
   });
-  const lhs = msmPublic(
+  const lhs = msm(
     suite,
     shares.map((s) => s.vs),
     r,
   );
-  return lhs.equals(msmPublic(suite, groupCommitment, weights));
+  return lhs.equals(msm(suite, groupCommitment, weights));
 }

@@ -3,21 +3,20 @@
  * a Schnorr proof (R, z) that the dealer knows a_0 = log φ_0, with challenge
  * c = H_DKG(SerializeScalar(identifier) ‖ SerializeElement(φ_0) ‖ SerializeElement(R)), valid iff
  * z·G = R + c·φ_0. This is noble's `ProofOfKnowledge.validate` check on points decoded once
- * (round1-package.ts); the hash is noble's, rebuilt in suites-hash.ts with DST contextString‖"dkg".
+ * (round1-package.ts); the hash is noble's, rebuilt in fast/hashes.ts with DST contextString‖"dkg".
  *
  * All proofs are checked in one multi-scalar multiplication on the happy path; only when that
  * fails is each proof checked on its own, so blame is always exact.
  */
 import { concatBytes, type Rng } from '../bytes.js';
-import { batchCoefficient, msmPublic, mulPublic } from '../group-ops.js';
+import { batchCoefficient, msm, mulPublic } from '../fast/index.js';
 import type { GroupPoint, Suite } from '../suites.js';
-import { frostHashes } from '../suites-hash.js';
 import type { Round1Package } from './round1-package.js';
 
 /** c = H_DKG(id ‖ φ_0 ‖ R) (frost-rs `dkg::challenge`; noble `ProofOfKnowledge.challenge`). */
 export function proofChallenge(suite: Suite, pkg: Round1Package): bigint {
   const input = concatBytes(suite.Fn.toBytes(pkg.x), pkg.bytes[0] as Uint8Array, pkg.proofRBytes);
-  return frostHashes(suite).hashToScalar(input, 'dkg');
+  return suite.hashes.hashToScalar(input, 'dkg');
 }
 
 /** Exact check of one proof: z·G == R + c·φ_0. All inputs are public: variable time is fine. */
@@ -44,7 +43,7 @@ export function batchVerifyProofsOfKnowledge(suite: Suite, pkgs: readonly Round1
     scalars.push(a, Fn.mul(a, proofChallenge(suite, pkg)));
     zSum = Fn.add(zSum, Fn.mul(a, pkg.proofZ));
   }
-  return mulPublic(suite, suite.Point.BASE, zSum).equals(msmPublic(suite, points, scalars));
+  return mulPublic(suite, suite.Point.BASE, zSum).equals(msm(suite, points, scalars));
 }
 
 /**

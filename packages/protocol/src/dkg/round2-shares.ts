@@ -8,7 +8,7 @@
  * on its own, so every dealer named is one whose share is provably wrong.
  */
 import type { Rng } from '../bytes.js';
-import { batchCoefficient, msmPublic, mulBaseSecret, powersOf } from '../group-ops.js';
+import { batchCoefficient, msm, mulBaseSecret, powersOf } from '../fast/index.js';
 import type { GroupPoint, Suite } from '../suites.js';
 import type { VssCommitment } from './round1-package.js';
 
@@ -32,7 +32,7 @@ export interface ReceivedShare {
 
 /** Exact `vss_verify` of one share at our identifier x: share·G == Σ_k φ_k·x^k. */
 export function verifyReceivedShare(suite: Suite, x: bigint, r: ReceivedShare): boolean {
-  const expected = msmPublic(suite, r.dealer.points, powersOf(suite, x, r.dealer.points.length));
+  const expected = msm(suite, r.dealer.points, powersOf(suite, x, r.dealer.points.length));
   // The share is secret: constant-time multiplication.
   return mulBaseSecret(suite, r.share).equals(expected);
 }
@@ -57,14 +57,14 @@ export function batchVerifyReceivedShares(suite: Suite, x: bigint, received: rea
   const inner: GroupPoint[] = [];
   for (let k = 0; k < t; k++) {
     inner.push(
-      msmPublic(
+      msm(
         suite,
         received.map((r) => r.dealer.points[k] as GroupPoint),
         b,
       ),
     );
   }
-  const rhs = msmPublic(suite, inner, powersOf(suite, x, t));
+  const rhs = msm(suite, inner, powersOf(suite, x, t));
   return mulBaseSecret(suite, weighted).equals(rhs);
 }
 

@@ -10,7 +10,7 @@
  */
 import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import { ProtocolError } from '../errors.js';
-import { fixedPointsMsm, mulBaseSecret, powersOf } from '../group-ops.js';
+import { fixedPointsMsm, mulBaseSecret, powersOf } from '../fast/index.js';
 import type { GroupPoint, Suite } from '../suites.js';
 import type { VssCommitment } from './round1-package.js';
 import type { ReceivedShare } from './round2-shares.js';

@@ -12,7 +12,7 @@ import { fromHex, type Rng } from '../bytes.js';
 import { identifierScalar, type VssCommitment } from '../dkg/round1-package.js';
 import { findInvalidReceivedShares, type ReceivedShare } from '../dkg/round2-shares.js';
 import { ProtocolError } from '../errors.js';
-import { fixedPointsMsm, powersOf } from '../group-ops.js';
+import { fixedPointsMsm, powersOf } from '../fast/group.js';
 import type { GroupPoint, Suite } from '../suites.js';
 
 /** Whether the commitment's constant term travels (reshare) or is the implicit identity (refresh). */

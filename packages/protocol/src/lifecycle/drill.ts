@@ -15,10 +15,9 @@
 import { concatBytes, fromHex, type Rng, toHex } from '../bytes.js';
 import { canonicalBytes } from '../canonical.js';
 import { ProtocolError } from '../errors.js';
-import { mulBaseSecret, mulPublic } from '../group-ops.js';
+import { mulBaseSecret, mulPublic } from '../fast/group.js';
 import type { KeyShare, PublicKeyPackage } from '../keys.js';
 import { type GroupPoint, getSuite, type Suite } from '../suites.js';
-import { frostHashes } from '../suites-hash.js';
 import type { MessageBody } from '../wire/messages.js';
 
 /** What a drill proof is bound to. `nonce` is the coordinator's fresh 32 bytes (hex). */
@@ -42,7 +41,7 @@ function challengeScalar(suite: Suite, ch: DrillChallenge, verifyingShare: strin
     verifyingShare,
     commitment: toHex(R),
   });
-  return frostHashes(suite).hashToScalar(input, 'glacis-drill');
+  return suite.hashes.hashToScalar(input, 'glacis-drill');
 }
 
 /**
@@ -65,7 +64,7 @@ export function proveShareIntact(share: KeyShare, challenge: DrillChallenge, rng
     );
   }
   const sBytes = Fn.toBytes(s);
-  const k = frostHashes(suite).hashToScalar(concatBytes(rng(32), sBytes), 'glacis-drill-nonce');
+  const k = suite.hashes.hashToScalar(concatBytes(rng(32), sBytes), 'glacis-drill-nonce');
   sBytes.fill(0);
   const R = mulBaseSecret(suite, k).toBytes();
   const c = challengeScalar(suite, challenge, verifyingShare, R);

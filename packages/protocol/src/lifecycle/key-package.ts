@@ -10,7 +10,7 @@ import { fromHex, type Rng, toHex } from '../bytes.js';
 import { canonicalBytes } from '../canonical.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
-import { mulBaseSecret } from '../group-ops.js';
+import { mulBaseSecret } from '../fast/group.js';
 import type { KeyShare, PublicKeyPackage } from '../keys.js';
 import { type GroupPoint, getSuite, type Suite } from '../suites.js';
 

@@ -34,7 +34,7 @@ import { type Rng, toHex } from '../bytes.js';
 import type { VssCommitment } from '../dkg/round1-package.js';
 import { evaluatePolynomial } from '../dkg/round2-shares.js';
 import { ProtocolError } from '../errors.js';
-import { mulBaseSecret } from '../group-ops.js';
+import { mulBaseSecret } from '../fast/group.js';
 import type { IdentityKey } from '../identity.js';
 import type { KeyShare } from '../keys.js';
 import type { GroupPoint } from '../suites.js';

@@ -36,7 +36,7 @@
  */
 import { fromHex, type Rng, toHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
-import { mulBaseSecret, mulPublic } from '../group-ops.js';
+import { mulBaseSecret, mulPublic } from '../fast/group.js';
 import type { IdentityKey } from '../identity.js';
 import { type KeyShare, makeVerifiedKeyShare, type PublicKeyPackage } from '../keys.js';
 import type { GroupPoint, ScalarField } from '../suites.js';

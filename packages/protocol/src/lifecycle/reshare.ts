@@ -32,7 +32,7 @@ import { type Committee, makeCommittee } from '../committee.js';
 import { identifierScalar, type VssCommitment } from '../dkg/round1-package.js';
 import { evaluatePolynomial } from '../dkg/round2-shares.js';
 import { ProtocolError } from '../errors.js';
-import { mulBaseSecret, mulPublic } from '../group-ops.js';
+import { mulBaseSecret, mulPublic } from '../fast/group.js';
 import type { IdentityKey } from '../identity.js';
 import type { KeyShare, PublicKeyPackage } from '../keys.js';
 import type { GroupPoint } from '../suites.js';

@@ -11,7 +11,7 @@ import { canonicalJson } from '../canonical.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { confirmedKeyPackage } from '../dkg/certificate.js';
 import { ProtocolError } from '../errors.js';
-import { mulBaseSecret } from '../group-ops.js';
+import { mulBaseSecret } from '../fast/group.js';
 import { type KeyShare, makeVerifiedKeyShare, type PublicKeyPackage } from '../keys.js';
 import { type GroupPoint, getSuite } from '../suites.js';
 import { openEnvelope } from '../wire/envelope.js';

@@ -33,14 +33,19 @@
  * counted sessions fail, so with t honest parties the request completes within n − t + 1 counted
  * sessions, n − t + 1 + n·WITHDRAWALS_PER_PARTY in all. Only blame and refusals exclude; the
  * request fails early only when fewer than t parties are neither excluded nor benched.
+ *
+ * Commitments come in parsed (the driver parses each where it enters the coordinator, and feeds
+ * `invalid_commitment` for one that fails) and go to the session's aggregator as they are; only the
+ * `next` commitment that arrives with a share is parsed here. With a `KeyCache` the key is decoded
+ * once across requests.
  */
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
+import { createKeyCache, type KeyCache, type NonceCommitment, parseNonceCommitment } from '../fast/index.js';
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite } from '../suites.js';
 import type { Approval, MessageBody, NonceCommitmentWire } from '../wire/messages.js';
 import { type Aggregator, createAggregator } from './aggregator.js';
-import { parseNonceCommitment } from './commitment-points.js';
 import type { BlameCode, ExclusionCode, PolicyRefusalCode } from './outcome.js';
 
 /**
@@ -52,7 +57,7 @@ export const WITHDRAWALS_PER_PARTY = 1;
 
 export type RoastInput =
   /** A fresh commitment from `from` (the answer to a commit request, or a preprocessed one). */
-  | { type: 'commitment'; from: string; commitment: NonceCommitmentWire }
+  | { type: 'commitment'; from: string; commitment: NonceCommitment }
   /** `from` sent a commitment that is not a valid group element (checked where it arrived). */
   | { type: 'invalid_commitment'; from: string; reason: string }
   /** A signature share for `sessionId`, with the signer's next commitment. */
@@ -100,6 +105,8 @@ export interface RoastOptions {
    * redundant session per request; liveness is unchanged, a stall costs at most this much more.
    */
   sessionGraceMs?: number;
+  /** Prepared keys to reuse across requests (owned by the driver); default: one for this request. */
+  keys?: KeyCache;
 }
 
 type Session = {
@@ -124,7 +131,7 @@ export interface RoastCoordinator {
    * Commitments held for ready parties: never put into a signing package, so still unused. A
    * driver may hand them to another request once this one has ended.
    */
-  readonly unusedCommitments: ReadonlyMap<string, NonceCommitmentWire>;
+  readonly unusedCommitments: ReadonlyMap<string, NonceCommitment>;
   /** Where `party` stands (a non-member is `excluded`). */
   partyPhase(party: string): RoastPartyPhase;
   /** Feeds one input at time `now` (ms; the driver's clock); returns what to do, in order. */
@@ -140,7 +147,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   if (o.message.length === 0) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
 
   let phase: RoastCoordinator['phase'] = 'running';
-  const ready = new Map<string, NonceCommitmentWire>(); // insertion order = readiness order
+  const ready = new Map<string, NonceCommitment>(); // insertion order = readiness order
   const inSession = new Map<string, string>(); // party → session it has yet to answer
   const excluded = new Map<string, string>();
   const benched = new Set<string>();
@@ -152,6 +159,8 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   let now = 0;
   let wakeAt: number | undefined;
   const grace = o.sessionGraceMs ?? 0;
+  // Every session of the request signs under the same key: decode it once at least.
+  const keys = o.keys ?? createKeyCache(1);
 
   function exclude(party: string, code: ExclusionCode, reason: string, out: RoastAction[]): void {
     if (excluded.has(party)) return;
@@ -198,8 +207,9 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       message: o.message,
       ...(o.context === undefined ? {} : { context: o.context }),
       ...(o.approvals === undefined ? {} : { approvals: o.approvals }),
+      keys,
     });
-    for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitmentWire);
+    for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitment);
     const pkg = aggregator.buildPackage(signers);
     const sessionId = o.sessionId(started++);
     sessions.set(sessionId, { aggregator, signers, pkg, open: true, startedAt: now });
@@ -210,16 +220,26 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     out.push({ type: 'send_package', sessionId, to: signers, pkg });
   }
 
-  function becomeReady(party: string, c: NonceCommitmentWire | null, out: RoastAction[]): void {
-    if (c === null || excluded.has(party) || benched.has(party) || inSession.has(party)) return;
+  function becomeReady(party: string, c: NonceCommitment, out: RoastAction[]): void {
+    if (excluded.has(party) || benched.has(party) || inSession.has(party)) return;
+    if (c.suite !== suite.id) {
+      blame(party, 'invalid_point', `invalid commitment: a ${c.suite} commitment for a ${suite.id} key`, out);
+      return;
+    }
+    ready.set(party, c);
+  }
+
+  /** The commitment a share came with, parsed here: this is where it enters. */
+  function becomeReadyWith(party: string, next: NonceCommitmentWire | null, out: RoastAction[]): void {
+    if (next === null || excluded.has(party) || benched.has(party) || inSession.has(party)) return;
+    let c: NonceCommitment;
     try {
-      // Decoded once: the aggregator of the session this commitment joins reuses the result.
-      parseNonceCommitment(suite, c, '', party);
+      c = parseNonceCommitment(suite, next, party);
     } catch (e) {
       blame(party, 'invalid_point', `invalid commitment: ${(e as Error).message}`, out);
       return;
     }
-    ready.set(party, c);
+    becomeReady(party, c, out);
   }
 
   function onShare(input: Extract<RoastInput, { type: 'share' }>, out: RoastAction[]): void {
@@ -248,7 +268,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
         }
       }
     }
-    becomeReady(input.from, input.next, out);
+    becomeReadyWith(input.from, input.next, out);
   }
 
   function onWithdrawn(party: string, sessionId: string): void {

@@ -3,11 +3,24 @@
  * checks a signing package against everything the party knows, consumes the nonce and returns the
  * signature share. A nonce is consumed before the share is computed, so no code path can use it
  * twice; the driver must make that consumption durable before the share leaves the process.
+ *
+ * The share is computed through the fast path (fast/): the key is prepared once per signer, each
+ * peer commitment of a package is decoded and validated once (the signer's own, which it computed
+ * itself, is only decoded), and the session context is the one the coordinator's checks use —
+ * byte-identical to noble's `signShare`, which would decode and check every commitment again.
  */
-import type { NonceCommitments, Nonces } from '@noble/curves/abstract/frost.js';
+import type { Nonces } from '@noble/curves/abstract/frost.js';
 import { fromHex, type Rng, toHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
+import {
+  decodeOwnNonceCommitment,
+  parseNonceCommitment,
+  prepareKey,
+  prepareSession,
+  prepareSignerSecret,
+  type SignerCommitment,
+} from '../fast/index.js';
 import type { KeyShare } from '../keys.js';
 import { getSuite, type Suite } from '../suites.js';
 import type { MessageBody, NonceCommitmentWire } from '../wire/messages.js';
@@ -38,6 +51,8 @@ const commitmentKey = (c: { hiding: string; binding: string }) => `${c.hiding}:$
 export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed?: number; maxPending?: number } = {}): Signer {
   const suite: Suite = getSuite(share.public.suite);
   const committee: Committee = makeCommittee(suite, share.public.committee, share.public.threshold);
+  const key = prepareKey(suite, share.frostPublic);
+  const secret = prepareSignerSecret(key, share.frostSecret);
   const pool = new Map<string, Nonces>();
   // Consumed commitments, remembered so a replayed package gets `nonce_reused`, not a vaguer code.
   const consumed = new Set<string>();
@@ -82,31 +97,43 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
       if (list.length > committee.members.length)
         throw new ProtocolError('too_many_signers', `${list.length} signers for ${committee.members.length} parties`);
       const seen = new Set<string>();
-      const nobleList: NonceCommitments[] = [];
+      const commitments: SignerCommitment[] = [];
       let own: NonceCommitmentWire | undefined;
       for (const c of list) {
         if (!committee.has(c.partyId))
           throw new ProtocolError('not_in_committee', `${c.partyId} is not in the committee of key ${share.keyId}`);
         if (seen.has(c.partyId)) throw new ProtocolError('duplicate_identifier', `${c.partyId} appears twice in the signing package`);
         seen.add(c.partyId);
-        const hiding = fromHex(c.hiding, `${c.partyId}.hiding`);
-        const binding = fromHex(c.binding, `${c.partyId}.binding`);
-        suite.parseElement(hiding, `${c.partyId} hiding commitment`);
-        suite.parseElement(binding, `${c.partyId} binding commitment`);
-        nobleList.push({ identifier: committee.identifierOf.get(c.partyId) as string, hiding, binding });
-        if (c.partyId === share.partyId) own = { hiding: c.hiding, binding: c.binding };
+        // Decoded and validated once. No culprit: the coordinator assembled this package, and
+        // naming the party would let a coordinator frame an honest one. Our own commitment, when
+        // it is one we hold nonces for, we computed ourselves: decoding it is enough.
+        const ours = c.partyId === share.partyId && pool.has(commitmentKey(c));
+        const parsed = ours ? decodeOwnNonceCommitment(suite, c) : parseNonceCommitment(suite, c, undefined, c.partyId);
+        commitments.push({ identifier: committee.identifierOf.get(c.partyId) as string, commitment: parsed });
+        if (c.partyId === share.partyId) own = parsed.wire;
       }
       if (!own) throw new ProtocolError('missing_own_commitment', `signing package has no commitment of ${share.partyId}`);
-      const key = commitmentKey(own);
-      if (consumed.has(key)) throw new ProtocolError('nonce_reused', 'this commitment was already used for a signature share');
-      const nonces = pool.get(key);
+      const ownKey = commitmentKey(own);
+      if (consumed.has(ownKey)) throw new ProtocolError('nonce_reused', 'this commitment was already used for a signature share');
+      const nonces = pool.get(ownKey);
       if (!nonces)
         throw new ProtocolError('unknown_commitment', 'the package assigns this party a commitment it never issued (or discarded)');
       // SECURITY: consume before computing, so an exception below cannot leave the nonce usable.
-      pool.delete(key);
-      markConsumed(key);
-      const shareBytes = suite.frost.signShare(share.frostSecret, share.frostPublic, nonces, nobleList, message);
-      return { share: shareBytes, consumed: own };
+      pool.delete(ownKey);
+      markConsumed(ownKey);
+      try {
+        // The pool is keyed by the commitment commit() derived from these nonces, so finding them
+        // under `own` is noble's "commitment matches the nonces" check, without recomputing it.
+        const session = prepareSession(key, commitments, message);
+        const shareBytes = session.signShare(secret, {
+          hiding: suite.Fn.fromBytes(nonces.hiding),
+          binding: suite.Fn.fromBytes(nonces.binding),
+        });
+        return { share: shareBytes, consumed: own };
+      } finally {
+        nonces.hiding.fill(0);
+        nonces.binding.fill(0);
+      }
     },
     discardAll() {
       for (const n of pool.values()) {

@@ -2,11 +2,14 @@
  * A public key package decoded for signing-session arithmetic, once per key rather than once per
  * session or per share: the group key and (on first use) each verifying share are decoded and
  * validated (RFC 9591 §3.1 DeserializeElement, through `suite.parseElement`) a single time and
- * kept as points. noble's aggregate/verifyShare re-decode and re-validate them on every call.
+ * kept as points. noble's signShare/verifyShare/aggregate re-decode and re-validate them per call.
  *
  * secp256k1-tr: the points are kept exactly as noble's `adjustPublic` (frostPubToEvenY) leaves
  * them: when the group key has odd Y, the group key and every verifying share are negated, so the
  * group key is the even-Y point BIP-340 verifiers lift from its x-only encoding.
+ *
+ * A `KeyCache` is an owned object: whoever wants prepared keys reused across requests (the
+ * coordinator's signing driver) creates one and passes it where keys are prepared.
  */
 import type { FrostPublic } from '@noble/curves/abstract/frost.js';
 import { ProtocolError } from '../errors.js';
@@ -22,12 +25,17 @@ export interface PreparedKey {
   readonly groupKey: GroupPoint;
   /** SerializeElement(groupKey): what the binding-factor input and the challenge hash. */
   readonly groupKeyBytes: Uint8Array;
+  /**
+   * secp256k1-tr: the stored group key has odd Y, so signing uses its negation and every share of
+   * it (noble's adjustPublic / adjustSecret). Always false on the other suites.
+   */
+  readonly negated: boolean;
   /** True when `identifier` has a verifying share in the package (not decoded by this). */
   hasVerifyingShare(identifier: string): boolean;
   /**
-   * The verifying share of `identifier`, validated on first use and cached (negated with the
-   * group key for secp256k1-tr). Throws `invalid_point` (no culprit: the package is ours, not a
-   * peer's) when the package holds an invalid element, `not_in_committee` when it holds none.
+   * The verifying share of `identifier`, validated on first use and kept (negated with the group
+   * key for secp256k1-tr). Throws `invalid_point` (no culprit: the package is ours, not a peer's)
+   * when the package holds an invalid element, `not_in_committee` when it holds none.
    */
   verifyingShare(identifier: string): GroupPoint;
   /**
@@ -48,15 +56,15 @@ const PRECOMPUTE_WINDOW = 4;
 
 type Precomputable = { precompute(windowSize: number, isLazy?: boolean): unknown };
 
-/** Decodes `pub` (noble's identifier-keyed public package) for `suite`. Not cached. */
+/** Decodes `pub` (noble's identifier-keyed public package) for `suite`. */
 export function prepareKey(suite: Suite, pub: FrostPublic): PreparedKey {
   const raw = pub.commitments[0];
   if (raw === undefined) throw new ProtocolError('invalid_encoding', 'public package has no group commitment');
   let groupKey = suite.parseElement(raw, 'group public key');
   let groupKeyBytes: Uint8Array = raw.slice();
   // secp256k1-tr (noble adjustPublic): an odd-Y group key and its shares are negated.
-  const negate = suite.id === 'secp256k1-tr' && raw[0] === 0x03;
-  if (negate) {
+  const negated = suite.id === 'secp256k1-tr' && raw[0] === 0x03;
+  if (negated) {
     groupKey = groupKey.negate();
     groupKeyBytes = groupKey.toBytes();
   }
@@ -69,6 +77,7 @@ export function prepareKey(suite: Suite, pub: FrostPublic): PreparedKey {
     signers: Object.freeze({ min: pub.signers.min, max: pub.signers.max }),
     groupKey,
     groupKeyBytes,
+    negated,
     hasVerifyingShare: (identifier: string) => encoded.has(identifier),
     verifyingShare(identifier: string) {
       let p = decoded.get(identifier);
@@ -76,7 +85,7 @@ export function prepareKey(suite: Suite, pub: FrostPublic): PreparedKey {
         const bytes = encoded.get(identifier);
         if (bytes === undefined) throw new ProtocolError('not_in_committee', `no verifying share for identifier ${identifier}`);
         p = suite.parseElement(bytes, `verifying share of ${identifier}`);
-        if (negate) p = p.negate();
+        if (negated) p = p.negate();
         decoded.set(identifier, p);
       }
       return p;
@@ -91,17 +100,26 @@ export function prepareKey(suite: Suite, pub: FrostPublic): PreparedKey {
   });
 }
 
-/**
- * How many decoded keys the coordinator keeps. A coordinator rebuilds PublicKeyPackage objects per
- * request (from its store), so entries are found by content, not identity; the bound caps memory
- * (a few KB per key, plus the window table of a busy key) whatever the number of keys.
- */
-export const KEY_CACHE_SIZE = 64;
-const keyCache = new Map<string, PreparedKey>();
+/** The prepared form of a Glacis public key package (decoded afresh: see `KeyCache` to reuse). */
+export function preparePublicKeyPackage(pkg: PublicKeyPackage): PreparedKey {
+  return prepareKey(getSuite(pkg.suite), toFrostPublic(pkg));
+}
+
+/** Prepared keys reused across sessions and requests, found by content. */
+export interface KeyCache {
+  /** The prepared form of `pkg`: from the cache when a package with the same contents is in it. */
+  get(pkg: PublicKeyPackage): PreparedKey;
+  /** Keys held now (at most `capacity`). */
+  readonly size: number;
+}
+
+/** Default bound of a `KeyCache`: a few KB per key, plus the window table of a busy key. */
+export const KEY_CACHE_CAPACITY = 64;
 
 /**
- * Everything `prepareKey(toFrostPublic(pkg))` reads, so equal fingerprints mean equal decoded keys.
- * Content, not object identity: a caller mutating a package in place gets a fresh decode.
+ * Everything `preparePublicKeyPackage` reads, so equal fingerprints mean equal prepared keys.
+ * Content, not object identity: a coordinator rebuilds packages per request from its store, and a
+ * caller mutating a package in place gets a fresh decode rather than a stale hit.
  */
 function fingerprint(pkg: PublicKeyPackage): string {
   const parts = [pkg.suite, String(pkg.threshold), String(pkg.committee.length), pkg.groupCommitment[0] ?? ''];
@@ -109,20 +127,28 @@ function fingerprint(pkg: PublicKeyPackage): string {
   return parts.join('\n');
 }
 
-/** The prepared form of a Glacis public key package, from a small LRU cache keyed by content. */
-export function preparedKeyFor(pkg: PublicKeyPackage): PreparedKey {
-  const fp = fingerprint(pkg);
-  const hit = keyCache.get(fp);
-  if (hit !== undefined) {
-    keyCache.delete(fp); // refresh LRU position
-    keyCache.set(fp, hit);
-    return hit;
-  }
-  const key = prepareKey(getSuite(pkg.suite), toFrostPublic(pkg));
-  keyCache.set(fp, key);
-  if (keyCache.size > KEY_CACHE_SIZE) {
-    const oldest = keyCache.keys().next().value;
-    if (oldest !== undefined) keyCache.delete(oldest);
-  }
-  return key;
+/** A least-recently-used cache of prepared keys holding at most `capacity` of them. */
+export function createKeyCache(capacity = KEY_CACHE_CAPACITY): KeyCache {
+  const keys = new Map<string, PreparedKey>();
+  return {
+    get(pkg) {
+      const fp = fingerprint(pkg);
+      const hit = keys.get(fp);
+      if (hit !== undefined) {
+        keys.delete(fp); // refresh LRU position
+        keys.set(fp, hit);
+        return hit;
+      }
+      const key = preparePublicKeyPackage(pkg);
+      keys.set(fp, key);
+      if (keys.size > capacity) {
+        const oldest = keys.keys().next().value;
+        if (oldest !== undefined) keys.delete(oldest);
+      }
+      return key;
+    },
+    get size() {
+      return keys.size;
+    },
+  };
 }

@@ -1,20 +1,23 @@
 /**
- * Thin, typed access to noble's multi-scalar multiplication and scalar-multiplication entry
- * points for protocol code that batches checks. No arithmetic is implemented here: every
- * operation is a call into @noble/curves (abstract/curve.js `mulAddUnsafe` and
- * `interleavedMSMUnsafe`, the points' own `multiply` / `multiplyUnsafe`).
+ * Typed access to noble's multi-scalar and scalar multiplications for the fast path, and the
+ * random-linear-combination coefficients every batch check uses. No curve arithmetic is
+ * implemented here: each operation is a call into @noble/curves (abstract/curve.js `mulAddUnsafe`
+ * and `interleavedMSMUnsafe`, the points' own `multiply` / `multiplyUnsafe`).
  */
 import { interleavedMSMUnsafe, mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, type Rng, utf8 } from './bytes.js';
-import { ProtocolError } from './errors.js';
-import type { GroupPoint, Suite } from './suites.js';
+import { concatBytes, type Rng, utf8 } from '../bytes.js';
+import { ProtocolError } from '../errors.js';
+import type { GroupPoint, Suite } from '../suites.js';
 
 type Cons = Parameters<typeof mulAddUnsafe>[0];
 type Points = Parameters<typeof mulAddUnsafe>[1];
 
-/** Σ scalars[i]·points[i], variable time (public inputs only): noble's interleaved wNAF. */
-export function msmPublic(suite: Suite, points: readonly GroupPoint[], scalars: readonly bigint[]): GroupPoint {
+/**
+ * Σ scalars[i]·points[i], variable time: public inputs only (commitments, keys, shares, batch
+ * coefficients). noble's interleaved wNAF.
+ */
+export function msm(suite: Suite, points: readonly GroupPoint[], scalars: readonly bigint[]): GroupPoint {
   return mulAddUnsafe(suite.Point as unknown as Cons, points as unknown as Points, [...scalars]) as unknown as GroupPoint;
 }
 
@@ -61,7 +64,8 @@ export const BATCH_COEFFICIENT_BYTES = 16;
 
 /**
  * A random-linear-combination coefficient: 1 + a 128-bit integer from `rng` (never 0, so no term
- * drops out of the combination). `rng` must be unpredictable to whoever chose the checked values.
+ * drops out of the combination). `rng` must be unpredictable to whoever chose the checked values
+ * (protocol code reads no ambient randomness: callers pass e.g. `crypto.getRandomValues`).
  */
 export function batchCoefficient(rng: Rng): bigint {
   const bytes = rng(BATCH_COEFFICIENT_BYTES);

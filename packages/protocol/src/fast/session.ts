@@ -5,24 +5,23 @@
  *
  * noble's signShare / verifyShare / aggregate each rebuild all of this from bytes (decoding and
  * validating every commitment again), which makes checking t shares O(t²) point decodings. Here
- * the commitments arrive decoded (see commitment-points.ts) and the key prepared (key-cache.ts).
+ * the commitments arrive decoded (commitment.ts) and the key prepared (key.ts).
  *
  * The arithmetic is noble's (Point, Fn, mulAddUnsafe); only the order of operations is ours. Each
  * value is bit-for-bit what noble computes — including secp256k1-tr's even-Y rules — which the
  * tests check against noble and the RFC 9591 / frost-rs vectors.
  */
-import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { concatBytes, fromHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import type { GroupPoint, Suite } from '../suites.js';
-import { frostHashes } from '../suites-hash.js';
-import type { ParsedCommitment } from './commitment-points.js';
-import type { PreparedKey } from './key-cache.js';
+import type { NonceCommitment } from './commitment.js';
+import { msm } from './group.js';
+import type { PreparedKey } from './key.js';
 
 /** A signer's identifier (canonical scalar hex, as noble names it) with its decoded commitments. */
 export interface SignerCommitment {
   readonly identifier: string;
-  readonly commitment: ParsedCommitment;
+  readonly commitment: NonceCommitment;
 }
 
 /** One signer as the session sees it. */
@@ -30,13 +29,13 @@ export interface SessionSigner {
   readonly identifier: string;
   /** The identifier as a scalar (RFC 9591 §3.1 x-coordinate of the signer's share). */
   readonly x: bigint;
-  readonly commitment: ParsedCommitment;
+  readonly commitment: NonceCommitment;
   /** ρ_i, RFC 9591 §4.4. */
   readonly bindingFactor: bigint;
 }
 
 /** The share-independent state of one signing session. */
-export interface SigningContext {
+export interface SessionContext {
   readonly key: PreparedKey;
   readonly message: Uint8Array;
   /** Signers in RFC 9591 §4.3 order (ascending identifier). */
@@ -58,23 +57,16 @@ export interface SigningContext {
   lagrange(identifier: string): bigint;
 }
 
-/** Σ scalars[i]·points[i], variable time (every input here is public): noble's interleaved wNAF. */
-export function msm(suite: Suite, points: readonly GroupPoint[], scalars: readonly bigint[]): GroupPoint {
-  type Cons = Parameters<typeof mulAddUnsafe>[0];
-  type Points = Parameters<typeof mulAddUnsafe>[1];
-  return mulAddUnsafe(suite.Point as unknown as Cons, points as unknown as Points, [...scalars]) as unknown as GroupPoint;
-}
-
 /**
  * Builds the context of a session with `commitments` (any order) on `message` under `key`.
  * Throws `too_few_signers` / `too_many_signers` / `duplicate_identifier` / `invalid_identifier` /
- * `not_in_committee` on a malformed list, and `aggregate_invalid` if R is the identity (RFC 9591
- * §3.1: SerializeElement fails on it, so no signature could encode it).
+ * `not_in_committee` / `wrong_suite` on a malformed list, and `aggregate_invalid` if R is the
+ * identity (RFC 9591 §3.1: SerializeElement fails on it, so no signature could encode it).
  */
-export function createSigningContext(key: PreparedKey, commitments: readonly SignerCommitment[], message: Uint8Array): SigningContext {
+export function createSessionContext(key: PreparedKey, commitments: readonly SignerCommitment[], message: Uint8Array): SessionContext {
   const { suite } = key;
   const Fn = suite.frost.utils.Fn;
-  const hashes = frostHashes(suite);
+  const { hashes } = suite;
   // RFC 9591 §5.2/§5.3: MIN_PARTICIPANTS ≤ NUM_PARTICIPANTS ≤ MAX_PARTICIPANTS.
   if (commitments.length < key.signers.min) {
     throw new ProtocolError('too_few_signers', `${commitments.length} signers, threshold is ${key.signers.min}`);
@@ -82,9 +74,10 @@ export function createSigningContext(key: PreparedKey, commitments: readonly Sig
   if (commitments.length > key.signers.max) {
     throw new ProtocolError('too_many_signers', `${commitments.length} signers for ${key.signers.max} parties`);
   }
-  const parsed: { identifier: string; x: bigint; xBytes: Uint8Array; commitment: ParsedCommitment }[] = [];
+  const parsed: { identifier: string; x: bigint; xBytes: Uint8Array; commitment: NonceCommitment }[] = [];
   const ids = new Set<string>();
   for (const { identifier, commitment } of commitments) {
+    if (commitment.suite !== suite.id) throw new ProtocolError('wrong_suite', `a ${commitment.suite} commitment in a ${suite.id} session`);
     if (ids.has(identifier)) throw new ProtocolError('duplicate_identifier', `identifier ${identifier} appears twice`);
     ids.add(identifier);
     // Identifiers are canonical non-zero scalars; fromHex admits only one spelling of each.

@@ -1,7 +1,7 @@
 /** Verifiable secret sharing over a suite's group (RFC 9591 Appendix C.2). */
-import { fromHex } from './bytes.js';
-import { msmPublic, powersOf } from './group-ops.js';
-import type { GroupPoint, Suite } from './suites.js';
+import { fromHex } from '../bytes.js';
+import type { GroupPoint, Suite } from '../suites.js';
+import { msm, powersOf } from './group.js';
 
 /**
  * Σ commitment[j]·x^j: the public image of the shared polynomial at identifier `x` (hex). One
@@ -9,5 +9,5 @@ import type { GroupPoint, Suite } from './suites.js';
  */
 export function evaluateVss(suite: Suite, commitment: readonly GroupPoint[], identifier: string): GroupPoint {
   const x = suite.Fn.fromBytes(fromHex(identifier));
-  return msmPublic(suite, commitment, powersOf(suite, x, commitment.length));
+  return msm(suite, commitment, powersOf(suite, x, commitment.length));
 }

@@ -1,6 +1,7 @@
 /**
- * The RFC 9591 §6 hash functions the coordinator needs — H1 (binding factors), H4/H5 (message and
- * commitment-list digests) and the challenge (H2, or BIP-340's for secp256k1-tr) — for each suite.
+ * The RFC 9591 §6 hash functions the fast path needs — H1 (binding factors), H4/H5 (message and
+ * commitment-list digests), the challenge (H2, or BIP-340's for secp256k1-tr) and H_DKG — for each
+ * suite. Each suite builds its set once (`Suite.hashes`, suites.ts): no cache here.
  *
  * @noble/curves 2.4.0 computes these inside createFROST and does not export them, so they are
  * rebuilt here from the same parts noble feeds createFROST (see noble's ed25519.js, ed448.js,
@@ -15,8 +16,8 @@ import { schnorr, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { concatBytes, utf8 } from './bytes.js';
-import type { Suite, SuiteId } from './suites.js';
+import { concatBytes, utf8 } from '../bytes.js';
+import type { ScalarField, SuiteId } from '../suites.js';
 
 /** The hash functions of one suite, as RFC 9591 §6 names them. */
 export interface FrostHashes {
@@ -62,22 +63,10 @@ const recipes: Record<SuiteId, Recipe> = {
   'secp256k1-tr': { hash: sha256, hashToScalar: secp256k1_hasher.hashToScalar, bip340: true },
 };
 
-const cache = new Map<SuiteId, FrostHashes>();
-
-/** The hash functions of `suite` (built once per suite). */
-export function frostHashes(suite: Suite): FrostHashes {
-  let h = cache.get(suite.id);
-  if (h === undefined) {
-    h = build(suite);
-    cache.set(suite.id, h);
-  }
-  return h;
-}
-
-function build(suite: Suite): FrostHashes {
-  const r = recipes[suite.id];
-  const { Fn } = suite;
-  const ctx = suite.contextString;
+/** The hash functions of suite `id` with scalar field `Fn` and RFC 9591 `contextString`. */
+export function createFrostHashes(id: SuiteId, Fn: ScalarField, contextString: string): FrostHashes {
+  const r = recipes[id];
+  const ctx = contextString;
   // noble's createFROST fallback hashToScalar: Hash(DST || msg) read in the field's byte order, mod q.
   const hashToScalar: HashToScalar =
     r.hashToScalar ??

@@ -1,0 +1,62 @@
+/**
+ * A party's round-one nonce commitments (RFC 9591 §5.1), decoded and validated once, where they
+ * enter: the coordinator parses a commitment when the party publishes it (a `commitments`
+ * message, a pool refill, the `next` commitment sent with a share) and passes the parsed value on;
+ * a signer parses each commitment of a signing package once. Nothing decodes the same bytes again.
+ */
+import { fromHex } from '../bytes.js';
+import type { GroupPoint, Suite, SuiteId } from '../suites.js';
+import type { NonceCommitmentWire } from '../wire/messages.js';
+
+/** One party's commitment pair, validated, with the exact bytes and wire form it arrived as. */
+export interface NonceCommitment {
+  /** The suite whose group the points are in. */
+  readonly suite: SuiteId;
+  readonly hiding: GroupPoint;
+  readonly binding: GroupPoint;
+  /** SerializeElement of each point: the wire bytes, canonical by RFC 9591 §3.1. */
+  readonly hidingBytes: Uint8Array;
+  readonly bindingBytes: Uint8Array;
+  /** The hex form it arrived as (what goes into a signing package). */
+  readonly wire: NonceCommitmentWire;
+}
+
+/**
+ * RFC 9591 §3.1 DeserializeElement of both commitments of `wire` (via `suite.parseElement`:
+ * canonical, on the curve, not the identity, in the prime-order subgroup). Throws `invalid_hex` /
+ * `invalid_point` naming `culprit` when given (the party that sent it; leave it out when the
+ * sender may not be the party, e.g. in a coordinator-assembled package). `label` prefixes the
+ * element names in error messages (default: the culprit).
+ */
+export function parseNonceCommitment(suite: Suite, wire: NonceCommitmentWire, culprit?: string, label = culprit ?? ''): NonceCommitment {
+  const prefix = label === '' ? '' : `${label} `;
+  const hidingBytes = fromHex(wire.hiding, `${prefix}hiding commitment`);
+  const bindingBytes = fromHex(wire.binding, `${prefix}binding commitment`);
+  return Object.freeze({
+    suite: suite.id,
+    hiding: suite.parseElement(hidingBytes, `${prefix}hiding commitment`, culprit),
+    binding: suite.parseElement(bindingBytes, `${prefix}binding commitment`, culprit),
+    hidingBytes,
+    bindingBytes,
+    wire: Object.freeze({ hiding: wire.hiding, binding: wire.binding }),
+  });
+}
+
+/**
+ * The commitment a signer issued itself (noble's `commit`: G·d and G·e from its own nonces),
+ * decoded without the checks its construction already guarantees (canonical, prime order, not the
+ * identity). SECURITY: only for the signer's own commitment, recognised by being one it holds
+ * nonces for — never for bytes from anyone else, which go through `parseNonceCommitment`.
+ */
+export function decodeOwnNonceCommitment(suite: Suite, wire: NonceCommitmentWire): NonceCommitment {
+  const hidingBytes = fromHex(wire.hiding, 'own hiding commitment');
+  const bindingBytes = fromHex(wire.binding, 'own binding commitment');
+  return Object.freeze({
+    suite: suite.id,
+    hiding: suite.Point.fromBytes(hidingBytes),
+    binding: suite.Point.fromBytes(bindingBytes),
+    hidingBytes,
+    bindingBytes,
+    wire: Object.freeze({ hiding: wire.hiding, binding: wire.binding }),
+  });
+}
