@@ -10,6 +10,7 @@ export { type Committee, makeCommittee } from './committee.js';
 export { type BoxContext, openBox, type SealedBox, sealBox } from './crypto/box.js';
 export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certificate.js';
 export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
+export { type DkgParams, dkgParamsHash, dkgTranscriptHash } from './dkg/transcript.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
 export {
@@ -23,8 +24,19 @@ export {
   publicKeyPackageSchema,
   toFrostPublic,
 } from './keys.js';
+export {
+  DKG_FAILURE_CODES,
+  DKG_SESSION_FAILURE_CODES,
+  type DkgFailureCode,
+  isDkgFailureCode,
+  isPolicyRefusal,
+  POLICY_REFUSAL_CODES,
+  type PolicyRefusalCode,
+  SIGN_REFUSAL_CODES,
+  type SignRefusalCode,
+} from './outcomes.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
-export { requestDigest } from './signing/request-digest.js';
+export { type ApprovalTerms, approvalDigest, type Intent, rawIntent } from './signing/approval-digest.js';
 export { createRoastCoordinator, type RoastAction, type RoastCoordinator, type RoastInput, type RoastOptions } from './signing/roast.js';
 export { createSigner, type SignedShare, type Signer } from './signing/signer.js';
 export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';

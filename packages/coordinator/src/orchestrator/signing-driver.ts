@@ -8,6 +8,7 @@ import {
   createRoastCoordinator,
   type Envelope,
   fromHex,
+  isPolicyRefusal,
   type Message,
   type PublicKeyPackage,
   type RoastAction,
@@ -59,11 +60,6 @@ export interface SigningDriver {
   readonly inFlight: number;
   /** In-flight requests for which `partyId` is ready. */
   readyCount(partyId: string): number;
-}
-
-/** Refusals that are the party's own decision about this request (its policy, or not holding the key). */
-function isPolicyRefusal(code: string): boolean {
-  return code.startsWith('policy_') || code === 'wrong_key';
 }
 
 function publicPackage(key: KeyRow): PublicKeyPackage {

@@ -3,13 +3,26 @@
  * only here; state machines decode them once, on arrival.
  */
 import { z } from 'zod';
+import { DKG_FAILURE_CODES, SIGN_REFUSAL_CODES } from '../outcomes.js';
 import { hexSchema, nonEmptyHexSchema, partyIdSchema, sessionIdSchema, suiteIdSchema } from './primitives.js';
 
 const sealedBoxSchema = z.strictObject({ epk: nonEmptyHexSchema, nonce: nonEmptyHexSchema, ciphertext: nonEmptyHexSchema });
 const nonceCommitmentSchema = z.strictObject({ hiding: nonEmptyHexSchema, binding: nonEmptyHexSchema });
 
-/** An approval: an approver's Ed25519 signature over the request digest. */
-export const approvalSchema = z.strictObject({ approverKey: hexSchema.length(64), signature: hexSchema.length(128) });
+/**
+ * An approval: an approver's Ed25519 signature over `approvalDigest` (signing/approval-digest.ts)
+ * of the request, under one policy version, with a nonce (single use) and an expiry.
+ */
+export const approvalSchema = z.strictObject({
+  approverKey: hexSchema.length(64),
+  signature: hexSchema.length(128),
+  /** 16–32 random bytes: a party counts an approval once. */
+  nonce: hexSchema.min(32).max(64),
+  /** RFC 3339; each party refuses it after this time, on its own clock. */
+  expiresAt: z.iso.datetime({ offset: true }),
+  /** The version of the party policy the approver approved under. */
+  policyVersion: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+});
 
 /** A signed envelope as it travels (also embedded in DKG certificates). */
 export const envelopeSchema = z.strictObject({
@@ -31,8 +44,13 @@ export const messageBodySchemas = {
     threshold: z.number().int(),
     committee: z.array(partyIdSchema).max(255),
   }),
-  /** Party → all: VSS commitment and proof of knowledge (frost-rs DKG part 1). */
+  /**
+   * Party → all: VSS commitment and proof of knowledge (frost-rs DKG part 1), and the hash of the
+   * session parameters the sender was given (`dkgParamsHash`): a relay that tells members
+   * different thresholds or committees is caught before anyone is blamed for it.
+   */
   dkg_round1: z.strictObject({
+    paramsHash: hexSchema.length(64),
     commitment: z.array(nonEmptyHexSchema).max(255),
     proofOfKnowledge: nonEmptyHexSchema,
   }),
@@ -53,7 +71,7 @@ export const messageBodySchemas = {
   /** Anyone → all: this DKG is over and failed. */
   dkg_abort: z.strictObject({
     keyId: sessionIdSchema,
-    code: z.string().max(64),
+    code: z.enum(DKG_FAILURE_CODES),
     message: z.string().max(1024),
     culprits: z.array(partyIdSchema).max(255),
   }),
@@ -87,7 +105,7 @@ export const messageBodySchemas = {
   sign_refused: z.strictObject({
     keyId: sessionIdSchema,
     requestId: sessionIdSchema,
-    code: z.string().max(64),
+    code: z.enum(SIGN_REFUSAL_CODES),
     message: z.string().max(1024),
   }),
 } as const;
