@@ -1,7 +1,8 @@
 /**
- * DESIGN.md: "a compromised coordinator can stall, never steal". Here the test holds the
- * coordinator's own identity key and replays, rewrites and forges signing packages against real
- * party nodes. No nonce is ever used twice, and nothing unauthorised gets a share.
+ * DESIGN.md: "a compromised coordinator can stall, never steal" — nor destroy. Here the test holds
+ * the coordinator's own identity key and replays, rewrites and forges signing packages and DKG
+ * messages against real party nodes. No nonce is ever used twice, nothing unauthorised gets a
+ * share, no share is replaced or deleted, and no honest party is blamed.
  */
 import {
   createEnvelopeSealer,
@@ -197,6 +198,7 @@ describe('a hostile coordinator against the shares of a key', () => {
   it('a dkg_start replayed after a party restart deletes no pending share', async () => {
     let start: Envelope | undefined;
     let completeToP1 = false;
+    const aborts: Message[] = [];
     cluster = await startInProcessCluster(['p1', 'p2'], {
       faults: {
         outbound(partyId, env) {
@@ -204,6 +206,10 @@ describe('a hostile coordinator against the shares of a key', () => {
           // p1 never hears that the key is active: its share stays pending.
           if (env.type === 'dkg_complete' && partyId === 'p1') return completeToP1 ? [env] : [];
           return [env];
+        },
+        inbound(partyId, msg) {
+          if (partyId === 'p1' && msg.type === 'dkg_abort') aborts.push(msg);
+          return true;
         },
       },
     });
@@ -217,13 +223,21 @@ describe('a hostile coordinator against the shares of a key', () => {
     await c.startParty('p1');
     // The restarted party's replay window is empty: the coordinator's old dkg_start opens again.
     c.orchestrator.sendEnvelope('p1', start!);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(() => aborts.length > 0, "p1's answer to the replayed dkg_start");
+    expect(aborts[0]?.body).toMatchObject({ keyId: 'k1', code: 'replayed_message' });
     expect(c.parties.get('p1')!.keystore.get('k1')?.status).toBe('pending');
-    // The certificate still activates it, and the key signs with p1.
+    // The certificate still activates it (key_sync on reconnect), and the key signs with p1 (2-of-2).
     completeToP1 = true;
     await c.stopParty('p1');
     await c.startParty('p1');
     await eventually(() => c.parties.get('p1')!.keystore.get('k1')?.status === 'active', 'p1 to activate its share');
+    c.store.addSignature('s1', 'k1', toHex(utf8('after the replay')));
+    c.orchestrator.onSignatureRequested('s1');
+    await c.store.until(() => ['completed', 'failed'].includes(c.store.signatures.get('s1')!.status));
+    const s1 = c.store.signatures.get('s1')!;
+    expect(s1.status).toBe('completed');
+    const publicKey = c.store.keys.get('k1')!.publicKey!;
+    expect(getSuite('ed25519').verify(fromHex(s1.signature!), utf8('after the replay'), fromHex(publicKey))).toBe(true);
   });
 });
 

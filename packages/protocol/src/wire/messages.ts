@@ -14,14 +14,11 @@ const nonceCommitmentSchema = z.strictObject({ hiding: nonEmptyHexSchema, bindin
  * of the request, under one policy version, with a nonce (single use) and an expiry.
  */
 export const approvalSchema = z.strictObject({
-  approverKey: hexSchema.length(64),
-  signature: hexSchema.length(128),
-  /** 16–32 random bytes: a party counts an approval once. */
-  nonce: hexSchema.min(32).max(64),
-  /** RFC 3339; each party refuses it after this time, on its own clock. */
-  expiresAt: z.iso.datetime({ offset: true }),
-  /** The version of the party policy the approver approved under. */
-  policyVersion: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  approverKey: hexSchema.length(64).describe("the approver's Ed25519 public key"),
+  signature: hexSchema.length(128).describe('Ed25519 signature over the approval digest (docs/api.md)'),
+  nonce: hexSchema.min(32).max(64).describe('16–32 random bytes: each party counts an approval once'),
+  expiresAt: z.iso.datetime({ offset: true }).describe("RFC 3339; refused after this time on each party's clock"),
+  policyVersion: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('the party policy version it was given under'),
 });
 
 /** A signed envelope as it travels (also embedded in DKG certificates). */
