@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fromHex, requestDigest, verifyIdentitySignature } from '@glacis/protocol';
+import { approvalDigest, fromHex, rawIntent, verifyIdentitySignature } from '@glacis/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
 import { CLIENT_CLI, startLocalCluster } from '../scripts/local-cluster.mjs';
@@ -122,8 +122,18 @@ describe('docs/api.md', () => {
       encoding: 'utf8',
     });
     const [key] = JSON.parse(keys.stdout).keys as { keyId: string }[];
-    const digest = requestDigest(key?.keyId as string, body.message, body.context);
-    for (const a of body.approvals) expect(verifyIdentitySignature(fromHex(a.signature), digest, fromHex(a.approverKey))).toBe(true);
+    for (const a of body.approvals) {
+      const { nonce, expiresAt, policyVersion } = a;
+      const digest = approvalDigest({
+        keyId: key?.keyId as string,
+        intent: rawIntent(body.message),
+        context: body.context,
+        nonce,
+        expiresAt,
+        policyVersion,
+      });
+      expect(verifyIdentitySignature(fromHex(a.signature), digest, fromHex(a.approverKey))).toBe(true);
+    }
   });
 });
 

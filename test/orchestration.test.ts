@@ -2,6 +2,8 @@ import { fromHex, getSuite, SUITE_IDS, toHex, utf8 } from '@glacis/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSessionId } from '../packages/coordinator/src/orchestrator/session-id.js';
 import { type InProcessCluster, startInProcessCluster } from './support/in-process-cluster.js';
+// @ts-expect-error plain ESM module without types
+import { corruptShares } from './support/party-faults.mjs';
 
 let cluster: InProcessCluster | undefined;
 afterEach(async () => {
@@ -58,6 +60,20 @@ describe('orchestration over WebSockets (in-process)', () => {
     const s = await sign(cluster, 's1', 'k1', utf8('alone'));
     expect(s.status).toBe('failed');
     expect(s.error?.code).toBe('insufficient_parties');
+  });
+
+  it('a party that sends invalid shares (its own transport fault) is excluded by name; the others sign', async () => {
+    cluster = await startInProcessCluster(['p1', 'p2', 'p3'], { partyFaults: { p2: corruptShares(() => 'ed25519') } });
+    const key = await dkg(cluster, 'k1', 'ed25519', 2, ['p1', 'p2', 'p3']);
+    // The cheater must be in a session to be caught: sign until it was asked once.
+    const sigs = [];
+    for (let i = 0; i < 6 && !sigs.some((s) => s.excluded.length > 0); i++) sigs.push(await sign(cluster, `s${i}`, 'k1', utf8(`m${i}`)));
+    for (const [i, s] of sigs.entries()) {
+      expect(s.status).toBe('completed');
+      expect(s.signers).not.toContain('p2');
+      expect(getSuite('ed25519').verify(fromHex(s.signature!), utf8(`m${i}`), fromHex(key.publicKey!))).toBe(true);
+    }
+    expect(sigs.flatMap((s) => s.excluded)).toEqual([{ partyId: 'p2', reason: expect.stringMatching(/^invalid_signature_share/) }]);
   });
 
   it('a DKG with a party offline fails with parties_unavailable', async () => {

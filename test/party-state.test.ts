@@ -3,15 +3,16 @@
  * share files, and the party's own approval policy — driven through a real coordinator
  * orchestrator over WebSockets (in-process).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHex, getSuite, requestDigest, toHex, utf8 } from '@glacis/protocol';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { type Approval, fromHex, getSuite, toHex, utf8 } from '@glacis/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportBackup, importBackup } from '../packages/party-node/src/backup/backup.js';
-import { KeystoreError, openKeystore } from '../packages/party-node/src/keystore/keystore.js';
+import { PartyError } from '../packages/party-node/src/errors.js';
+import { openKeystore } from '../packages/party-node/src/keystore/keystore.js';
 import { readShareLog, verifyShareLog } from '../packages/party-node/src/share-log/share-log.js';
+import { makeApprover } from './support/approvals.js';
 import { type InProcessCluster, startInProcessCluster } from './support/in-process-cluster.js';
 
 let cluster: InProcessCluster | undefined;
@@ -29,13 +30,7 @@ async function activeKey(c: InProcessCluster, keyId: string, t: number) {
   return key;
 }
 
-async function sign(
-  c: InProcessCluster,
-  id: string,
-  keyId: string,
-  message: Uint8Array,
-  approvals: { approverKey: string; signature: string }[] = [],
-) {
+async function sign(c: InProcessCluster, id: string, keyId: string, message: Uint8Array, approvals: Approval[] = []) {
   c.store.addSignature(id, keyId, toHex(message), approvals);
   c.orchestrator.onSignatureRequested(id);
   await c.store.until(() => ['completed', 'failed', 'rejected'].includes(c.store.signatures.get(id)!.status));
@@ -83,7 +78,7 @@ describe('party state', () => {
     const dir = cluster.parties.get('p1')!.dataDir;
     const { events } = readShareLog(dir);
     expect(events.map((e) => (e.data as { requestId: string }).requestId)).toEqual(['s0', 's1', 's2']);
-    expect((events[1]!.data as { requestDigest: string }).requestDigest).toBe(toHex(requestDigest('k1', toHex(utf8('m1')), null)));
+    expect((events[1]!.data as { messageDigest: string }).messageDigest).toBe(createHash('sha256').update('m1').digest('hex'));
     expect(verifyShareLog(dir)).toMatchObject({ ok: true, events: 3 });
     const path = join(dir, 'shares.log');
     const lines = readFileSync(path, 'utf8').split('\n');
@@ -107,23 +102,33 @@ describe('party state', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(KeystoreError);
+    expect(err).toBeInstanceOf(PartyError);
     expect(err).toMatchObject({ code: 'corrupt_file', message: expect.stringContaining(path) });
   });
 
-  it("each party's own approval policy: refused without approvals, signed with them", async () => {
-    const approver = ed25519.utils.randomSecretKey();
-    const approverKey = toHex(ed25519.getPublicKey(approver));
-    cluster = await startInProcessCluster(['p1', 'p2', 'p3'], { policy: { approvers: [approverKey], requiredApprovals: 1 } });
+  it("each party's own approval policy: refused without approvals, signed with them, and each approval counts once", async () => {
+    const approver = makeApprover();
+    cluster = await startInProcessCluster(['p1', 'p2', 'p3'], { policy: { approvers: [approver.approverKey], requiredApprovals: 1 } });
     await activeKey(cluster, 'k1', 2);
     const message = utf8('withdraw 10 BTC');
+    const codes = (s: { excluded: { reason: string }[] }) => s.excluded.map((e) => e.reason.split(':')[0]);
     const refused = await sign(cluster, 's1', 'k1', message);
     expect(refused.status).toBe('rejected');
-    expect(refused.excluded.map((e) => e.reason.split(':')[0])).toContain('policy_approvals_missing');
-    const wrongDigest = toHex(ed25519.sign(requestDigest('k1', toHex(utf8('something else')), null), approver));
-    expect((await sign(cluster, 's2', 'k1', message, [{ approverKey, signature: wrongDigest }])).status).toBe('rejected');
-    const good = toHex(ed25519.sign(requestDigest('k1', toHex(message), null), approver));
-    const ok = await sign(cluster, 's3', 'k1', message, [{ approverKey, signature: good }]);
-    expect(ok.status).toBe('completed');
+    expect(codes(refused)).toContain('policy_approvals_missing');
+    const forAnother = approver.approve({ keyId: 'k1', message: toHex(utf8('something else')) });
+    expect((await sign(cluster, 's2', 'k1', message, [forAnother])).status).toBe('rejected');
+    const good = approver.approve({ keyId: 'k1', message: toHex(message) });
+    expect((await sign(cluster, 's3', 'k1', message, [good])).status).toBe('completed');
+    // The same approval again, for a second request with the same message: refused where counted.
+    const again = await sign(cluster, 's4', 'k1', message, [good]);
+    expect(again.status).toBe('rejected');
+    expect(codes(again)).toContain('policy_approval_reused');
+    const expired = approver.approve({ keyId: 'k1', message: toHex(message), expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const late = await sign(cluster, 's5', 'k1', message, [expired]);
+    expect(late.status).toBe('rejected');
+    expect(new Set(codes(late))).toEqual(new Set(['policy_approval_expired']));
+    const otherVersion = approver.approve({ keyId: 'k1', message: toHex(message), policyVersion: 2 });
+    const mismatch = await sign(cluster, 's6', 'k1', message, [otherVersion]);
+    expect(new Set(codes(mismatch))).toEqual(new Set(['policy_version_mismatch']));
   });
 });

@@ -96,12 +96,13 @@ export function glacisOnePartyRun(f, impl = current, probe = { begin() {}, end()
   const keyId = `bench-${Math.random().toString(36).slice(2, 10)}`;
   const sessionId = `dkg-${keyId}`;
   // Others' round-1 broadcasts, sealed (untimed): what the relay would deliver.
+  const paramsHash = impl.dkgParamsHash({ keyId, sessionId, suite: suite.id, threshold: t, committee: names });
   const round1 = others.map((o) =>
     w.parties.get(o.name).sealer.seal({
       type: 'dkg_round1',
       sessionId,
       to: BROADCAST,
-      body: { commitment: o.r1.public.commitment.map(toHex), proofOfKnowledge: toHex(o.r1.public.proofOfKnowledge) },
+      body: { paramsHash, commitment: o.r1.public.commitment.map(toHex), proofOfKnowledge: toHex(o.r1.public.proofOfKnowledge) },
     }),
   );
   let machineMs = 0;

@@ -114,7 +114,8 @@ export interface Bench {
   waitTrip(party: string, ms: number): Promise<boolean>;
   /** No cut, delay or loss; every party on a fresh connection. */
   reset(): Promise<void>;
-  restartParty(party: string, env?: Record<string, string>): Promise<void>;
+  /** Restarts `party`; with `fault`, as a party that misbehaves on purpose (test/support/faulty-party.mjs). */
+  restartParty(party: string, fault?: 'corrupt-shares'): Promise<void>;
   /** Waits until `names` are connected with activity since `since` (epoch ms). */
   waitConnected(names: string[], since: number, ms?: number): Promise<void>;
   /** A node's log (pino JSON lines), parsed. */
@@ -199,7 +200,7 @@ export async function startBench(choice: ModeChoice, opts: BenchOptions = {}): P
     reset: async () => void (await call('reset')),
     lossStats: () => call('lossStats'),
     abandon: async (...names) => void (await call('abandon', { names })),
-    restartParty: async (party, env = {}) => void (await call('restartParty', { party, env })),
+    restartParty: async (party, fault) => void (await call('restartParty', { party, fault })),
     waitConnected: async (names, since, ms) => void (await call('waitConnected', { names, since, ms })),
     logOf: (name) => bench.readJsonl(join('logs', `${name}.log`)),
     readJsonl(path) {

@@ -34,6 +34,8 @@ import { COORDINATOR_CLI, initCluster, PARTY_CLI, waitFor } from '../../scripts/
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PROXY = join(HERE, 'proxy.mjs');
+// A party with a fault injected (test only; the production CLI has no such switch).
+const FAULTY_PARTY = join(HERE, '..', 'support', 'faulty-party.mjs');
 const { values: args } = parseArgs({ options: { mode: { type: 'string' } } });
 const MODE = args.mode;
 if (MODE !== 'netns' && MODE !== 'loopback') {
@@ -271,11 +273,11 @@ function configureParty(party, proxyPort) {
   writeFileSync(file, `${JSON.stringify(cfg, null, 2)}\n`);
 }
 
-function startParty(party, env = {}) {
-  return startProcess(party, party, [PARTY_CLI, 'serve', '--data-dir', join(dataDir, party)], {
-    GLACIS_KEK_FILE: join(dataDir, 'secrets', `${party}.kek`),
-    ...env,
-  });
+/** Starts `party`: the real CLI, or with `fault` (faulty-party.mjs) a party that misbehaves. */
+function startParty(party, { fault, env = {} } = {}) {
+  const dir = join(dataDir, party);
+  const argv = fault ? [FAULTY_PARTY, '--data-dir', dir, '--fault', fault] : [PARTY_CLI, 'serve', '--data-dir', dir];
+  return startProcess(party, party, argv, { GLACIS_KEK_FILE: join(dataDir, 'secrets', `${party}.kek`), ...env });
 }
 
 async function startCoordinator() {
@@ -320,7 +322,7 @@ const ops = {
     for (const p of parties) startProxy(p);
     for (const p of parties) configureParty(p, await proxies.get(p).listening);
     const since = Date.now();
-    for (const p of parties) startParty(p, o.partyEnv?.[p] ?? {});
+    for (const p of parties) startParty(p, { env: o.partyEnv?.[p] });
     await waitConnected(parties, since);
     return {
       mode: MODE,
@@ -454,11 +456,11 @@ const ops = {
     return {};
   },
 
-  /** Restarts a party process (SIGTERM, then start with `env`) and waits for it to reconnect. */
-  async restartParty({ party, env = {} }) {
+  /** Restarts a party process (SIGTERM, then start, with `fault` if given) and waits for it to reconnect. */
+  async restartParty({ party, fault }) {
     await stopProcess(party);
     const since = Date.now();
-    startParty(party, env);
+    startParty(party, { fault, env: upOpts.partyEnv?.[party] });
     await waitConnected([party], since);
     return { pid: procs.get(party).pid };
   },

@@ -148,7 +148,7 @@ describe(`ROAST on an isolated LAN [${choice.mode}]`, () => {
 
   it('3-of-5 with one party returning invalid shares every time: signs with the others; that party, and only it, is excluded', async () => {
     const cheater = 'party-2';
-    await bench.restartParty(cheater, { GLACIS_TEST_CORRUPT_SHARES: '1' });
+    await bench.restartParty(cheater, 'corrupt-shares');
     try {
       // The cheater must take part in a session (a request that never asks it proves nothing):
       // two honest parties answer late, so it is among the first three ready, and from the second

@@ -20,7 +20,8 @@ import { type PartyConfig, partyConfigSchema } from '../../packages/party-node/s
 import { initKeystore, type Keystore, openKeystore } from '../../packages/party-node/src/keystore/keystore.js';
 import type { UnlockSource } from '../../packages/party-node/src/keystore/sealing.js';
 import { type PartyNode, startPartyNode } from '../../packages/party-node/src/node.js';
-import { openShareLog } from '../../packages/party-node/src/share-log/share-log.js';
+import type { PartyTransportFaults } from '../../packages/party-node/src/ports.js';
+import { openPartyRecords } from '../../packages/party-node/src/records.js';
 import { MemoryStore } from './memory-store.js';
 
 export const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
@@ -51,7 +52,15 @@ export interface InProcessCluster {
 
 export async function startInProcessCluster(
   names: string[],
-  opts: { requestTimeoutMs?: number; dkgTimeoutMs?: number; policy?: Partial<PartyConfig['policy']>; faults?: TransportFaults } = {},
+  opts: {
+    requestTimeoutMs?: number;
+    dkgTimeoutMs?: number;
+    policy?: Partial<PartyConfig['policy']>;
+    /** Faults on the coordinator's side of every link (a hostile coordinator, a lossy network). */
+    faults?: TransportFaults;
+    /** Faults on one party's side of its link (a cheating party). */
+    partyFaults?: Record<string, PartyTransportFaults>;
+  } = {},
 ): Promise<InProcessCluster> {
   const root = mkdtempSync(join(tmpdir(), 'glacis-ip-'));
   const logger = pino({ level: process.env.GLACIS_TEST_LOG ?? 'silent' });
@@ -92,8 +101,9 @@ export async function startInProcessCluster(
       config,
       identity: keystore.loadIdentity(),
       keystore,
-      shareLog: await openShareLog(dataDir),
+      records: await openPartyRecords(dataDir),
       logger: logger.child({ partyId: name }),
+      ...(opts.partyFaults?.[name] ? { faults: opts.partyFaults[name] } : {}),
     });
     parties.set(name, { node, identity, dataDir, config, keystore, unlock });
     const deadline = Date.now() + 10_000;

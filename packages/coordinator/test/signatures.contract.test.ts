@@ -23,7 +23,13 @@ const SIG_FIELDS = [
   'createdAt',
   'completedAt',
 ];
-const approval = { approverKey: 'ab'.repeat(32), signature: 'cd'.repeat(64) };
+const approval = {
+  approverKey: 'ab'.repeat(32),
+  signature: 'cd'.repeat(64),
+  nonce: '01'.repeat(16),
+  expiresAt: '2030-01-01T00:00:00Z',
+  policyVersion: 1,
+};
 
 describe('POST /v1/keys/{keyId}/signatures', () => {
   test('persists the request, answers 202 with its id, then hands it to the orchestrator', async () => {
@@ -91,6 +97,25 @@ describe('POST /v1/keys/{keyId}/signatures', () => {
       'invalid_request',
     ],
     ['an approval with an extra field', { body: { message: '00', approvals: [{ ...approval, by: 'x' }] } }, 400, 'invalid_request'],
+    ['an approval without a nonce', { body: { message: '00', approvals: [{ ...approval, nonce: undefined }] } }, 400, 'invalid_request'],
+    [
+      'an approval nonce of 8 bytes',
+      { body: { message: '00', approvals: [{ ...approval, nonce: '01'.repeat(8) }] } },
+      400,
+      'invalid_request',
+    ],
+    [
+      'an approval expiry that is not RFC 3339',
+      { body: { message: '00', approvals: [{ ...approval, expiresAt: 'tomorrow' }] } },
+      400,
+      'invalid_request',
+    ],
+    [
+      'an approval for policy version 0',
+      { body: { message: '00', approvals: [{ ...approval, policyVersion: 0 }] } },
+      400,
+      'invalid_request',
+    ],
     ['malformed JSON', { payload: '{"message":', headers: json }, 400, 'invalid_json'],
     ['a body over the limit', { body: { message: 'ab'.repeat(40_000) } }, 413, 'body_too_large'],
     ['no content type', { payload: '{"message":"00"}', headers: { 'content-type': '' } }, 415, 'unsupported_media_type'],

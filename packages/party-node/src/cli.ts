@@ -18,15 +18,14 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateIdentity, toHex } from '@glacis/protocol';
-import { pino } from 'pino';
-import { BackupError, exportBackup, importBackup, readBackupFile } from './backup/backup.js';
-import { CONFIG_FILE, ConfigError, loadPartyConfig, partyConfigSchema } from './config.js';
-import { createCrashPoints } from './crash-points.js';
+import { exportBackup, importBackup, readBackupFile } from './backup/backup.js';
+import { CONFIG_FILE, loadPartyConfig, partyConfigSchema } from './config.js';
+import { runPartyDaemon } from './daemon.js';
+import { isPartyError, PartyError } from './errors.js';
 import { writeFileAtomic } from './fs-atomic.js';
-import { initKeystore, KeystoreError, openKeystore } from './keystore/keystore.js';
-import { resolveUnlockSource, UnlockError } from './keystore/unlock.js';
-import { startPartyNode } from './node.js';
-import { openShareLog, verifyShareLog } from './share-log/share-log.js';
+import { initKeystore, openKeystore } from './keystore/keystore.js';
+import { resolveUnlockSource } from './keystore/unlock.js';
+import { verifyShareLog } from './share-log/share-log.js';
 
 const USAGE = `usage:
   glacis-party init --data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX]
@@ -38,13 +37,11 @@ const USAGE = `usage:
   glacis-party audit verify --data-dir DIR
 The keystore secret: --passphrase-file F | --kek-file F | GLACIS_PASSPHRASE(_FILE) | GLACIS_KEK(_FILE).`;
 
-class UsageError extends Error {}
-
 function backupPassphrase(file: string | undefined): string {
   const path = file ?? process.env.GLACIS_BACKUP_PASSPHRASE_FILE;
   if (path) return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   if (process.env.GLACIS_BACKUP_PASSPHRASE) return process.env.GLACIS_BACKUP_PASSPHRASE;
-  throw new UsageError('a backup passphrase is required: --backup-passphrase-file F (or GLACIS_BACKUP_PASSPHRASE(_FILE))');
+  throw new PartyError('usage', 'a backup passphrase is required: --backup-passphrase-file F (or GLACIS_BACKUP_PASSPHRASE(_FILE))');
 }
 
 /** scrypt cost override for tests (GLACIS_SCRYPT_LOG_N); production keeps the default. */
@@ -55,7 +52,7 @@ function scryptOpts<K extends string>(name: K): Partial<Record<K, number>> {
 
 function dataDirOf(values: { 'data-dir'?: string | undefined }): string {
   const d = values['data-dir'] ?? process.env.GLACIS_DATA_DIR;
-  if (!d) throw new UsageError('--data-dir (or GLACIS_DATA_DIR) is required');
+  if (!d) throw new PartyError('usage', '--data-dir (or GLACIS_DATA_DIR) is required');
   return d;
 }
 
@@ -67,7 +64,7 @@ function writeConfig(dataDir: string, raw: unknown): void {
   const parsed = partyConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new ConfigError(`${join(dataDir, CONFIG_FILE)}: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`);
+    throw new PartyError('config_invalid', `${join(dataDir, CONFIG_FILE)}: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`);
   }
   writeFileAtomic(join(dataDir, CONFIG_FILE), `${JSON.stringify(parsed.data, null, 2)}\n`);
 }
@@ -98,10 +95,10 @@ async function main(argv: string[]): Promise<number> {
     case 'init': {
       const dataDir = dataDirOf(values);
       const partyId = values['party-id'];
-      if (!partyId) throw new UsageError('--party-id is required');
+      if (!partyId) throw new PartyError('usage', '--party-id is required');
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (existsSync(join(dataDir, CONFIG_FILE)))
-        throw new UsageError(`${join(dataDir, CONFIG_FILE)} exists: this directory is already initialised`);
+        throw new PartyError('usage', `${join(dataDir, CONFIG_FILE)} exists: this directory is already initialised`);
       const keystore = initKeystore(dataDir, unlock(), scryptOpts('scryptLogN'));
       const identity = generateIdentity((n = 32) => new Uint8Array(randomBytes(n)));
       keystore.createIdentity(identity);
@@ -122,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       const peers = { ...((raw.peers as Record<string, string> | undefined) ?? {}) };
       for (const p of values.peer ?? []) {
         const [id, key] = p.split('=');
-        if (!id || !key) throw new UsageError(`--peer expects ID=HEX, got "${p}"`);
+        if (!id || !key) throw new PartyError('usage', `--peer expects ID=HEX, got "${p}"`);
         peers[id] = key;
       }
       raw.peers = peers;
@@ -140,37 +137,12 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify({ partyId: cfg.partyId, identityKey: toHex(identity.publicKey) }));
       return 0;
     }
-    case 'serve': {
-      const dataDir = dataDirOf(values);
-      const config = loadPartyConfig(dataDir);
-      const logger = pino({ name: 'glacis-party', base: { partyId: config.partyId }, level: process.env.GLACIS_LOG_LEVEL ?? 'info' });
-      const keystore = openKeystore(dataDir, unlock());
-      const identity = keystore.loadIdentity();
-      const shareLog = await openShareLog(dataDir);
-      const node = startPartyNode({
-        config,
-        identity,
-        keystore,
-        shareLog,
-        logger,
-        crash: createCrashPoints(process.env.GLACIS_TEST_CRASH_POINTS),
-        // TEST ONLY: GLACIS_TEST_CORRUPT_SHARES=1 makes this party send invalid signature shares
-        // (a cheater for the ROAST tests, test/lan/). Unset in production.
-        testCorruptShares: process.env.GLACIS_TEST_CORRUPT_SHARES === '1',
-      });
-      if (process.env.GLACIS_TEST_CORRUPT_SHARES === '1')
-        logger.warn('GLACIS_TEST_CORRUPT_SHARES=1: this party sends invalid shares (test only)');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      logger.info('shutting down');
-      await node.stop();
+    case 'serve':
+      await runPartyDaemon({ dataDir: dataDirOf(values), unlock: unlock(), env: process.env });
       return 0;
-    }
     case 'backup export': {
       const dataDir = dataDirOf(values);
-      if (!values.out) throw new UsageError('--out FILE is required');
+      if (!values.out) throw new PartyError('usage', '--out FILE is required');
       const passphrase = backupPassphrase(values['backup-passphrase-file']);
       const text = exportBackup(openKeystore(dataDir, unlock()), loadPartyConfig(dataDir), passphrase, scryptOpts('logN'));
       writeFileAtomic(values.out, text);
@@ -181,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'backup import': {
       const dataDir = dataDirOf(values);
-      if (!values.in) throw new UsageError('--in FILE is required');
+      if (!values.in) throw new PartyError('usage', '--in FILE is required');
       const passphrase = backupPassphrase(values['backup-passphrase-file']);
       const restored = importBackup(readBackupFile(values.in), passphrase, dataDir, unlock(), scryptOpts('scryptLogN'));
       console.log(JSON.stringify(restored));
@@ -195,17 +167,17 @@ async function main(argv: string[]): Promise<number> {
       return v.ok ? 0 : 3;
     }
     default:
-      throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+      throw new PartyError('usage', command ? `unknown command "${command}"` : 'no command given');
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof UsageError) console.error(`glacis-party: ${e.message}\n${USAGE}`);
-    else if (e instanceof ConfigError || e instanceof KeystoreError || e instanceof UnlockError || e instanceof BackupError)
-      console.error(`glacis-party: ${e.message}`);
+    // A PartyError is the operator's to fix: its code and message, no stack. Anything else is a bug.
+    if (isPartyError(e, 'usage')) console.error(`glacis-party: ${e.message}\n${USAGE}`);
+    else if (isPartyError(e)) console.error(`glacis-party: ${e.code}: ${e.message}`);
     else console.error(`glacis-party: unexpected error: ${(e as Error).stack ?? String(e)}`);
-    process.exit(e instanceof UsageError ? 64 : 1);
+    process.exit(isPartyError(e, 'usage') ? 64 : 1);
   },
 );

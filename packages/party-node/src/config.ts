@@ -3,10 +3,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COORDINATOR, hexSchema, partyIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
+import { PartyError } from './errors.js';
 
 const identityKeySchema = hexSchema.length(64, 'identity key: 32 bytes of hex');
 
 export const policySchema = z.strictObject({
+  /**
+   * The version of this policy. Approvals name the version they were given under and count only
+   * under the same one, so changing the rules (and this number) retires every earlier approval.
+   */
+  version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1),
   /** Longest message this party will sign, in bytes. */
   maxMessageBytes: z
     .number()
@@ -19,6 +25,16 @@ export const policySchema = z.strictObject({
   requiredApprovals: z.number().int().nonnegative().default(0),
   /** Keys this party will sign for (empty: every key it holds). */
   allowedKeys: z.array(z.string()).default([]),
+  /**
+   * Latest expiry accepted, counted from now on this party's clock: an approval valid for longer
+   * is refused. It also bounds how long the record of used approvals must keep each one.
+   */
+  maxApprovalLifetimeSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(366 * 24 * 3600)
+    .default(7 * 24 * 3600),
 });
 export type Policy = z.infer<typeof policySchema>;
 
@@ -36,15 +52,20 @@ export const partyConfigSchema = z.strictObject({
   reconnect: z
     .strictObject({ initialMs: z.number().int().positive().default(200), maxMs: z.number().int().positive().default(10_000) })
     .default({ initialMs: 200, maxMs: 10_000 }),
+  dkg: z
+    .strictObject({
+      /**
+       * A DKG session not finished this long after its `dkg_start` is abandoned here, whatever the
+       * coordinator says: its secret polynomial is forgotten and its messages are refused. Keep it
+       * above the coordinator's DKG timeout (default 120 s).
+       */
+      deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+    })
+    .default({ deadlineMs: 300_000 }),
 });
 export type PartyConfig = z.infer<typeof partyConfigSchema>;
 
 export const CONFIG_FILE = 'party.json';
-
-/** Typed configuration error: says which file and which field. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
 
 /** Loads `<dataDir>/party.json`, applying GLACIS_COORDINATOR_URL if set. */
 export function loadPartyConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env): PartyConfig {
@@ -53,7 +74,10 @@ export function loadPartyConfig(dataDir: string, env: NodeJS.ProcessEnv = proces
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new ConfigError(`${file}: cannot read configuration (${(e as Error).message}); run "glacis-party init" first`);
+    throw new PartyError(
+      'config_unreadable',
+      `${file}: cannot read configuration (${(e as Error).message}); run "glacis-party init" first`,
+    );
   }
   if (env.GLACIS_COORDINATOR_URL && typeof raw === 'object' && raw !== null) {
     const r = raw as { coordinator?: Record<string, unknown> };
@@ -62,7 +86,7 @@ export function loadPartyConfig(dataDir: string, env: NodeJS.ProcessEnv = proces
   const parsed = partyConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new ConfigError(`${file}: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`);
+    throw new PartyError('config_invalid', `${file}: ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'invalid'}`);
   }
   return parsed.data;
 }

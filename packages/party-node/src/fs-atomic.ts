@@ -1,10 +1,27 @@
 /**
- * Durable file writes. A write is temp file → fsync → rename → fsync of the directory, so after a
- * crash the file holds either the old or the new content, never a torn mix.
+ * Durable file writes. A write is temp file → fsync → rename (or link) → fsync of the directory,
+ * so after a crash the file holds either the old or the new content, never a torn mix.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { PartyError } from './errors.js';
+
+const TEMP_MARK = '.tmp-';
 
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -15,18 +32,70 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Atomically replaces `path` with `data` (mode 0600: party files are private). */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
+/** Writes `data` to a new temp file beside `path`, on disk (fsync) when this returns. */
+function writeTemp(path: string, data: Uint8Array | string): string {
+  const tmp = `${path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
+  return tmp;
+}
+
+/** Atomically replaces `path` with `data` (mode 0600: party files are private). */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  renameSync(writeTemp(path, data), path);
   fsyncDir(dirname(path));
+}
+
+/**
+ * Creates `path` with `data`, atomically and only if no file of that name exists: false (and
+ * nothing changed) if one does. link(2) fails with EEXIST instead of replacing, so an existing
+ * file is never overwritten even by a racing writer, and the name only ever appears complete.
+ * A crash can leave a temp file behind, never a partial `path` (`removeTempFiles` sweeps them).
+ */
+export function createFileExclusive(path: string, data: Uint8Array | string): boolean {
+  const tmp = writeTemp(path, data);
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+  fsyncDir(dirname(path));
+  return true;
+}
+
+/** Removes temp files a crash left in `dir` (they never hold a committed write). */
+export function removeTempFiles(dir: string): void {
+  for (const f of readdirSync(dir)) if (f.includes(TEMP_MARK)) unlinkSync(join(dir, f));
+}
+
+/**
+ * Reads a JSON-lines file. A last line without its newline is a write a crash cut short: it is
+ * not returned, and with `repair` it is cut off so the next append starts on a line of its own.
+ */
+export function readJsonLines(path: string, opts: { repair?: boolean } = {}): { lines: unknown[]; tornTail: boolean } {
+  if (!existsSync(path)) return { lines: [], tornTail: false };
+  const text = readFileSync(path, 'utf8');
+  const parts = text.split('\n');
+  const last = parts.pop(); // '' when the file ends with a newline
+  const tornTail = last !== undefined && last !== '';
+  if (tornTail && opts.repair) truncateSync(path, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+  const lines = parts.flatMap((l, i): unknown[] => {
+    if (l === '') return [];
+    try {
+      return [JSON.parse(l)];
+    } catch {
+      throw new PartyError('corrupt_file', `${path}: line ${i + 1} is not JSON; the file was damaged`);
+    }
+  });
+  return { lines, tornTail };
 }
 
 /** An append-only file whose every append is on disk (fsync) before the promise resolves. */
@@ -54,4 +123,17 @@ export async function openDurableLog(path: string): Promise<DurableLog> {
       await fh.close();
     },
   };
+}
+
+/** Appends one line to `path` (creating it) and returns once it is on disk. For rare records. */
+export function appendLineSync(path: string, line: string): void {
+  const created = !existsSync(path);
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    writeSync(fd, `${line}\n`);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (created) fsyncDir(dirname(path));
 }

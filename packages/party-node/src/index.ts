@@ -1,6 +1,13 @@
 /** @glacis/party-node — the party daemon, usable as a library by tests and the local cluster. */
-export { ConfigError, loadPartyConfig, type PartyConfig, type Policy, partyConfigSchema } from './config.js';
-export { type Keystore, KeystoreError, openKeystore, type StoredShare } from './keystore/keystore.js';
+export { loadPartyConfig, type PartyConfig, type Policy, partyConfigSchema } from './config.js';
+export { type DaemonOptions, runPartyDaemon } from './daemon.js';
+export { isPartyError, PARTY_ERROR_CODES, PartyError, type PartyErrorCode } from './errors.js';
+export { type Keystore, openKeystore, type ShareStatus, type StoredShare } from './keystore/keystore.js';
+export type { UnlockSource } from './keystore/sealing.js';
+export { resolveUnlockSource } from './keystore/unlock.js';
 export { type PartyNode, type PartyNodeOptions, startPartyNode } from './node.js';
-export { evaluatePolicy, type PolicyVerdict } from './policy/policy.js';
+export { type ApprovalLedger, type ApprovalUse, openApprovalLedger } from './policy/approval-ledger.js';
+export { type CountedApproval, evaluatePolicy, type PolicyContext, type PolicyVerdict } from './policy/policy.js';
+export type { Clock, ConnectLink, CoordinatorLink, LinkEvents, PartyTransportFaults } from './ports.js';
+export { openPartyRecords, type PartyRecords } from './records.js';
 export { openShareLog, readShareLog, type ShareLog, type ShareRelease, verifyShareLog } from './share-log/share-log.js';

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateIdentity, type Rng } from '@glacis/protocol';
 import { describe, expect, it } from 'vitest';
-import { initKeystore, KeystoreError, openKeystore } from '../src/keystore/keystore.js';
+import { cluster } from '../../protocol/test/harness.js';
+import { PartyError } from '../src/errors.js';
+import { initKeystore, openKeystore } from '../src/keystore/keystore.js';
 import type { UnlockSource } from '../src/keystore/sealing.js';
 
 const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
@@ -21,11 +23,11 @@ describe('keystore at rest', () => {
       try {
         openKeystore(dir, pass('wrong'));
       } catch (e) {
-        return e as KeystoreError;
+        return e as PartyError;
       }
       throw new Error('opened with a wrong passphrase');
     })();
-    expect(err).toBeInstanceOf(KeystoreError);
+    expect(err).toBeInstanceOf(PartyError);
     expect(err.code).toBe('wrong_passphrase');
     expect(err.message).toContain(join(dir, 'keystore.json'));
     const after = Object.fromEntries(readdirSync(dir).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
@@ -71,4 +73,66 @@ describe('keystore at rest', () => {
       );
     });
   }
+});
+
+/**
+ * DESIGN.md invariant 6: an active share is never replaced or deleted. The keystore has no call
+ * that could: each is tried against a stored share, and the file's bytes must not change.
+ */
+describe('key files are never replaced', () => {
+  const c = cluster('ed25519', 3, 2);
+  const share = c.share('p01');
+  const other = cluster('ed25519', 3, 2); // the same key id, other shares: a second DKG's output
+  const otherShare = { ...other.share('p01'), keyId: share.keyId, public: { ...other.share('p01').public, keyId: share.keyId } };
+  const kek = { kind: 'kek' as const, kek: rng(32) };
+  const setup = () => {
+    const dir = fresh();
+    const ks = initKeystore(dir, kek);
+    const path = join(dir, 'keys', `${share.keyId}.json`);
+    return { dir, ks, path, bytes: () => readFileSync(path, 'utf8') };
+  };
+
+  it('a second pending share for a stored key is refused with key_exists, whatever the status', () => {
+    const { ks, bytes } = setup();
+    ks.createPending(share);
+    for (const status of ['pending', 'failed', 'active'] as const) {
+      if (status === 'failed') ks.markFailed(share.keyId);
+      if (status === 'active') ks.activate(share.keyId, []);
+      const before = bytes();
+      expect(() => ks.createPending(otherShare)).toThrowError(expect.objectContaining({ code: 'key_exists' }));
+      expect(() => ks.restore({ share: otherShare, status: 'active', certificate: [] })).toThrowError(
+        expect.objectContaining({ code: 'key_exists' }),
+      );
+      expect(bytes()).toBe(before);
+      expect(ks.get(share.keyId)?.status).toBe(status);
+    }
+  });
+
+  it('an active share is not rewritten by activate or markFailed', () => {
+    const { ks, bytes } = setup();
+    ks.createPending(share);
+    ks.activate(share.keyId, []);
+    const before = bytes();
+    expect(ks.activate(share.keyId, [])).toMatchObject({ status: 'active' });
+    expect(ks.markFailed(share.keyId)).toBe(false);
+    expect(bytes()).toBe(before);
+  });
+
+  it('a failed share is kept and still turns active on its certificate', () => {
+    const { ks } = setup();
+    ks.createPending(share);
+    expect(ks.markFailed(share.keyId)).toBe(true);
+    expect(ks.list().map((s) => s.status)).toEqual(['failed']);
+    expect(ks.activate(share.keyId, [])).toMatchObject({ status: 'active' });
+  });
+
+  it('what a crash leaves of an exclusive create (a temp file) is swept at open, never read as a key', () => {
+    const { dir, ks } = setup();
+    ks.createPending(share);
+    const keys = join(dir, 'keys');
+    writeFileSync(join(keys, `k2.json.tmp-123-abcd`), 'half a file');
+    const reopened = openKeystore(dir, kek);
+    expect(readdirSync(keys)).toEqual([`${share.keyId}.json`]);
+    expect(reopened.list().map((s) => s.share.keyId)).toEqual([share.keyId]);
+  });
 });

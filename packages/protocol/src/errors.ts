@@ -34,6 +34,8 @@ export const PROTOCOL_ERROR_CODES = [
   'dkg_invalid_secret_share',
   'dkg_transcript_mismatch',
   'dkg_confirmation_mismatch',
+  'dkg_parameter_mismatch',
+  'dkg_key_reserved',
   'dkg_failed',
   // Signing
   'wrong_key',

@@ -20,7 +20,9 @@ export { type Canonical, canonicalBytes, canonicalJson } from './canonical.js';
 export { type Committee, makeCommittee } from './committee.js';
 export { type BoxContext, openBox, type SealedBox, sealBox } from './crypto/box.js';
 export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certificate.js';
+export { DKG_FAILURE_CODES, DKG_SESSION_FAILURE_CODES, type DkgFailureCode, isDkgFailureCode } from './dkg/outcome.js';
 export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
+export { type DkgParams, dkgParamsHash, dkgTranscriptHash } from './dkg/transcript.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { createKeyCache, evaluateVss, type KeyCache, type NonceCommitment, parseNonceCommitment } from './fast/index.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
@@ -61,6 +63,7 @@ export {
   verifyLifecycleCertificate,
 } from './lifecycle/successor.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
+export { type ApprovalTerms, approvalDigest, type Intent, rawIntent } from './signing/approval-digest.js';
 export {
   BLAME_CODES,
   type BlameCode,
@@ -71,11 +74,12 @@ export {
   POLICY_REFUSAL_CODES,
   type PolicyCode,
   type PolicyRefusalCode,
+  SIGN_REFUSAL_CODES,
   SIGNING_OUTCOME_AUDIT_EVENT,
   type SigningFailureCode,
   type SigningOutcome,
+  type SignRefusalCode,
 } from './signing/outcome.js';
-export { requestDigest } from './signing/request-digest.js';
 export {
   createRoastCoordinator,
   type RoastAction,

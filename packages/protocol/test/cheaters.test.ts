@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  createDkgParticipant,
+  type DkgParticipant,
   type Envelope,
   fromHex,
   getSuite,
@@ -21,10 +23,12 @@ import { makeWorld, rng, runDkg, type SimWorld, type Tamper } from './sim.js';
 const names = ['p01', 'p02', 'p03'];
 
 /** Another valid round-1 body of `name`: same identifier, another polynomial (what an equivocator sends). */
-function otherRound1(id: SuiteId, name: string): MessageBody<'dkg_round1'> {
+/** Another valid round-1 package of `name`, for the same session parameters as `env`'s. */
+function otherRound1(id: SuiteId, name: string, env: Envelope): MessageBody<'dkg_round1'> {
   const suite = getSuite(id);
   const r1 = suite.frost.DKG.round1(suite.identifierFor(name), { min: 2, max: names.length }, undefined, rng);
-  return { commitment: r1.public.commitment.map(toHex), proofOfKnowledge: toHex(r1.public.proofOfKnowledge) };
+  const { paramsHash } = env.body as MessageBody<'dkg_round1'>;
+  return { paramsHash, commitment: r1.public.commitment.map(toHex), proofOfKnowledge: toHex(r1.public.proofOfKnowledge) };
 }
 
 /** Re-seals `body` as `from` (a fresh, valid signature: the party itself is lying). */
@@ -138,7 +142,7 @@ describe('DKG cheaters are named', () => {
   it('a party that signs two different round-1 packages → dkg_equivocation naming it', () => {
     const { run } = dkgWith('ed25519', (world) => (env, to) => {
       if (env.type !== 'dkg_round1' || env.from !== 'p02' || to !== 'p01') return env;
-      return [env, sealAs(world, 'p02', env, otherRound1('ed25519', 'p02'))];
+      return [env, sealAs(world, 'p02', env, otherRound1('ed25519', 'p02', env))];
     });
     expectError(run.errors.get('p01'), 'dkg_equivocation', ['p02']);
   });
@@ -159,13 +163,58 @@ describe('DKG cheaters are named', () => {
   it('a relay that shows one party another (validly signed) round 1 → dkg_transcript_mismatch', () => {
     const { run } = dkgWith('ed25519', (world) => (env, to) => {
       if (env.type !== 'dkg_round1' || env.from !== 'p02' || to !== 'p03') return env;
-      return sealAs(world, 'p02', env, otherRound1('ed25519', 'p02'));
+      return sealAs(world, 'p02', env, otherRound1('ed25519', 'p02', env));
     });
     expect(run.shares.size).toBe(0);
     const codes = [...run.errors.values()].map((e) => e.code);
     expect(codes).toContain('dkg_transcript_mismatch');
     // Whether p02 equivocated or the relay swapped packages cannot be told apart here: nobody is blamed.
     for (const e of run.errors.values()) if (e.code === 'dkg_transcript_mismatch') expect(e.culprits).toEqual([]);
+  });
+});
+
+/**
+ * Issue 10, item 6: a coordinator that tells members different session parameters. Each member's
+ * round 1 is honest for what it was told, so no member may be named; before the parameters were
+ * signed into round 1, a member told t = 3 named a member told t = 2 for a "wrong" commitment length.
+ */
+describe('DKG session parameters', () => {
+  const told = (params: Record<string, { threshold: number; committee?: string[]; keyId?: string }>) => {
+    const world = makeWorld(names);
+    const participants = new Map<string, DkgParticipant>(
+      names.map((self) => {
+        const p = params[self] ?? { threshold: 2 };
+        const sim = world.parties.get(self)!;
+        return [
+          self,
+          createDkgParticipant({
+            suite: getSuite('ed25519'),
+            keyId: p.keyId ?? 'k1',
+            sessionId: 'dkg-k1',
+            self,
+            committee: p.committee ?? names,
+            threshold: p.threshold,
+            identity: sim.identity,
+            peerKey: world.keyOf,
+            rng,
+          }),
+        ];
+      }),
+    );
+    return runDkg(world, getSuite('ed25519'), names, 2, { keyId: 'k1', participants });
+  };
+
+  it('members told different thresholds abort with dkg_parameter_mismatch and blame nobody', () => {
+    const run = told({ p03: { threshold: 3 } });
+    expect(run.shares.size).toBe(0);
+    expect(run.errors.size).toBe(3);
+    for (const e of run.errors.values()) expectError(e, 'dkg_parameter_mismatch', []);
+  });
+
+  it('members told different key ids abort the same way, naming nobody', () => {
+    const run = told({ p02: { threshold: 2, keyId: 'k-other' } });
+    expect(run.shares.size).toBe(0);
+    for (const e of run.errors.values()) expectError(e, 'dkg_parameter_mismatch', []);
   });
 });
 

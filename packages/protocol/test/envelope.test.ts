@@ -22,7 +22,7 @@ const alice = world.parties.get('alice')!;
 const bob = world.parties.get('bob')!;
 const opts = (self: string, replay = new ReplayGuard()): OpenOptions => ({ self, keyOf: world.keyOf, replay });
 
-const round1Body = { commitment: ['aa', 'bb'], proofOfKnowledge: 'cc' };
+const round1Body = { paramsHash: '00'.repeat(32), commitment: ['aa', 'bb'], proofOfKnowledge: 'cc' };
 const broadcast = (): Envelope => alice.sealer.seal({ type: 'dkg_round1', sessionId: 's1', to: BROADCAST, body: round1Body });
 const direct = (): Envelope =>
   alice.sealer.seal({

@@ -3,8 +3,25 @@
  * committee members (opaque to the coordinator), and activates a key only when every member's
  * signed confirmation is in and they all agree — the set of confirmations is kept as the key's
  * certificate. Anything else ends the key as `failed` with a code.
+ *
+ * It also checks what it relays where only it can: it knows the parameters it sent each member
+ * and holds every round-1 package, so a member that signs round 1 for other parameters, or echoes
+ * another round-1 transcript in round 2, is named here (the members themselves cannot tell such a
+ * member from a lying relay, and name nobody).
  */
-import { canonicalJson, type Envelope, isProtocolError, type Message, verifyDkgCertificate } from '@glacis/protocol';
+import {
+  canonicalJson,
+  type DkgFailureCode,
+  type DkgParams,
+  dkgParamsHash,
+  dkgTranscriptHash,
+  type Envelope,
+  isDkgFailureCode,
+  isProtocolError,
+  type Message,
+  type MessageBody,
+  verifyDkgCertificate,
+} from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import { encodeSessionId } from './session-id.js';
@@ -13,8 +30,12 @@ import type { KeyRow, OrchestratorStore } from './store-port.js';
 interface DkgRun {
   key: KeyRow;
   sessionId: string;
+  params: DkgParams;
+  paramsHash: string;
   startedAt: number;
-  round1: Map<string, Envelope>;
+  round1: Map<string, MessageBody<'dkg_round1'>>;
+  /** Once every round-1 package is in: the transcript every member must echo. */
+  transcriptHash: string | undefined;
   confirmations: Map<string, Envelope>;
   timer: { cancel(): void };
   done: boolean;
@@ -45,7 +66,7 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
   const runs = new Map<string, DkgRun>();
   const { link, logger } = o;
 
-  async function fail(run: DkgRun, code: string, message: string, culprits: readonly string[] = []): Promise<void> {
+  async function fail(run: DkgRun, code: DkgFailureCode, message: string, culprits: readonly string[] = []): Promise<void> {
     if (run.done) return;
     run.done = true;
     run.timer.cancel();
@@ -105,18 +126,28 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
         const prev = run.round1.get(partyId);
         if (prev) {
           // Two different signed round-1 packages from one party is proof of equivocation.
-          if (canonicalJson(prev.body) !== canonicalJson(env.body))
+          if (canonicalJson(prev) !== canonicalJson(msg.body))
             return fail(run, 'dkg_equivocation', `${partyId} sent two different round-1 packages`, [partyId]);
           return undefined;
         }
         if (msg.to !== '*') return fail(run, 'dkg_unexpected_message', `round 1 from ${partyId} was not a broadcast`, [partyId]);
-        run.round1.set(partyId, env);
+        // We sent every member these parameters, signed: a package made for others is the sender's lie.
+        if (msg.body.paramsHash !== run.paramsHash)
+          return fail(run, 'dkg_parameter_mismatch', `${partyId} signed round 1 for other parameters than it was sent`, [partyId]);
+        run.round1.set(partyId, msg.body);
+        if (run.round1.size === members.length) run.transcriptHash = dkgTranscriptHash(run.params, run.round1);
         for (const p of members) if (p !== partyId) link.forward(p, env);
         return undefined;
       }
       case 'dkg_round2':
         if (!members.includes(msg.to) || msg.to === partyId)
           return fail(run, 'dkg_unexpected_message', `round 2 from ${partyId} to ${msg.to}`, [partyId]);
+        // An honest member sends round 2 only after every round-1 package reached it through us.
+        if (run.transcriptHash === undefined)
+          return fail(run, 'dkg_unexpected_message', `round 2 from ${partyId} before every round-1 package was relayed`, [partyId]);
+        // Every member was relayed the same signed round-1 packages: another echo is the sender's fault.
+        if (msg.body.transcriptHash !== run.transcriptHash)
+          return fail(run, 'dkg_transcript_mismatch', `${partyId} echoed a round-1 transcript other than the one relayed`, [partyId]);
         link.forward(msg.to, env);
         return undefined;
       case 'dkg_confirm':
@@ -135,11 +166,15 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
       const key = await o.store.getKey(keyId);
       if (key?.status !== 'pending') return;
       const sessionId = dkgSessionId(keyId);
+      const params: DkgParams = { keyId, sessionId, suite: key.suite, threshold: key.threshold, committee: key.parties };
       const run: DkgRun = {
         key,
         sessionId,
+        params,
+        paramsHash: dkgParamsHash(params),
         startedAt: o.clock.now(),
         round1: new Map(),
+        transcriptHash: undefined,
         confirmations: new Map(),
         timer: { cancel: () => undefined },
         done: false,
@@ -175,11 +210,12 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
           link.sendSealed(partyId, { type: 'dkg_complete', sessionId, to: partyId, body: { keyId, confirmations: key.certificate } });
         } else if (key.status === 'failed') {
           const error = key.error ?? { code: 'dkg_failed', message: 'the DKG failed' };
+          const code = isDkgFailureCode(error.code) ? error.code : 'dkg_failed';
           link.sendSealed(partyId, {
             type: 'dkg_abort',
             sessionId,
             to: partyId,
-            body: { keyId, code: error.code, message: error.message.slice(0, 1024), culprits: [] },
+            body: { keyId, code, message: error.message.slice(0, 1024), culprits: [] },
           });
         }
       }

@@ -119,7 +119,10 @@ describe('signatures', () => {
 
   test('pending → signing → completed; first settle wins', async () => {
     const keyId = await activeKey();
-    const s = newSig(keyId, { context: { ticket: 'T' }, approvals: [{ approverKey: 'ab', signature: 'cd' }] });
+    const s = newSig(keyId, {
+      context: { ticket: 'T' },
+      approvals: [{ approverKey: 'ab', signature: 'cd', nonce: 'ef', expiresAt: '2030-01-01T00:00:00Z', policyVersion: 1 }],
+    });
     await store.createSignature(s);
     await store.markSigning(s.signatureId);
     await store.markSigning(s.signatureId);

@@ -26,8 +26,9 @@ import { scrypt } from '@noble/hashes/scrypt.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { CONFIG_FILE, type PartyConfig, partyConfigSchema } from '../config.js';
+import { PartyError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { initKeystore, type Keystore } from '../keystore/keystore.js';
+import { initKeystore, type Keystore, SHARE_STATUSES } from '../keystore/keystore.js';
 import type { UnlockSource } from '../keystore/sealing.js';
 
 const headerSchema = z.strictObject({
@@ -50,19 +51,9 @@ const contentSchema = z.strictObject({
   config: z.unknown(),
   identitySeed: z.string().regex(/^[0-9a-f]{64}$/),
   shares: z.array(
-    z.strictObject({ status: z.enum(['pending', 'active']), share: keyShareRecordSchema, certificate: z.array(envelopeSchema).nullable() }),
+    z.strictObject({ status: z.enum(SHARE_STATUSES), share: keyShareRecordSchema, certificate: z.array(envelopeSchema).nullable() }),
   ),
 });
-
-export class BackupError extends Error {
-  override readonly name = 'BackupError';
-  constructor(
-    readonly code: 'backup_corrupt' | 'backup_wrong_passphrase' | 'backup_target_not_empty',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const aad = (h: Pick<z.infer<typeof headerSchema>, 'partyId' | 'createdAt' | 'kdf'>) =>
   canonicalBytes('glacis/backup/v1', { format: 'glacis-backup', v: 1, partyId: h.partyId, createdAt: h.createdAt, kdf: h.kdf });
@@ -113,24 +104,24 @@ export function importBackup(
   try {
     header = headerSchema.parse(JSON.parse(text));
   } catch (e) {
-    throw new BackupError('backup_corrupt', `not a Glacis backup, or damaged: ${(e as Error).message}`);
+    throw new PartyError('backup_corrupt', `not a Glacis backup, or damaged: ${(e as Error).message}`);
   }
   const ciphertext = fromHex(header.ciphertext);
   if (toHex(sha256(ciphertext)) !== header.sha256)
-    throw new BackupError('backup_corrupt', 'backup checksum mismatch: the file is damaged; use another copy');
+    throw new PartyError('backup_corrupt', 'backup checksum mismatch: the file is damaged; use another copy');
   let plaintext: Uint8Array;
   const key = kdfKey(backupPassphrase, header.kdf);
   try {
     plaintext = xchacha20poly1305(key, fromHex(header.nonce), aad(header)).decrypt(ciphertext);
   } catch {
-    throw new BackupError('backup_wrong_passphrase', 'cannot open the backup: wrong backup passphrase (the checksum is intact)');
+    throw new PartyError('backup_wrong_passphrase', 'cannot open the backup: wrong backup passphrase (the checksum is intact)');
   } finally {
     key.fill(0);
   }
   const content = contentSchema.parse(JSON.parse(new TextDecoder().decode(plaintext)));
   const config = partyConfigSchema.parse(content.config);
   if (existsSync(join(dataDir, CONFIG_FILE)) || existsSync(join(dataDir, 'keystore.json'))) {
-    throw new BackupError('backup_target_not_empty', `${dataDir} already holds a party; restore into an empty directory`);
+    throw new PartyError('backup_target_not_empty', `${dataDir} already holds a party; restore into an empty directory`);
   }
   const keystore = initKeystore(dataDir, unlock, opts);
   keystore.createIdentity(identityFromSeed(fromHex(content.identitySeed)));

@@ -3,9 +3,16 @@
  * Every file is sealed (sealing.ts) and written atomically with fsync. Files:
  *   keystore.json      header: KDF parameters and a check value (no secret)
  *   identity.json      sealed identity seed
- *   keys/<keyId>.json  sealed share, its status (pending/active) and DKG certificate
+ *   keys/<keyId>.json  sealed share, its status (pending/active/failed) and DKG certificate
+ *
+ * SECURITY (DESIGN.md invariant 6): an active share is never replaced or deleted. Nothing here
+ * deletes a key file, a key file is only ever created exclusively (it cannot replace one that
+ * exists), and the only rewrites are a pending or failed share turning active on its certificate
+ * and a pending share turning failed. Refresh and reshare, when they come, must add their own
+ * two-phase entry point (stage the successor beside the active share, switch only once every new
+ * holder confirmed), not widen these.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   decodeKeyShare,
@@ -21,17 +28,9 @@ import {
   toHex,
 } from '@glacis/protocol';
 import { z } from 'zod';
-import { writeFileAtomic } from '../fs-atomic.js';
-import {
-  createHeader,
-  headerSchema,
-  type KeystoreHeader,
-  type Sealer,
-  SealingError,
-  sealedSchema,
-  type UnlockSource,
-  unlockHeader,
-} from './sealing.js';
+import { isPartyError, PartyError } from '../errors.js';
+import { createFileExclusive, removeTempFiles, writeFileAtomic } from '../fs-atomic.js';
+import { createHeader, headerSchema, type KeystoreHeader, type Sealer, sealedSchema, type UnlockSource, unlockHeader } from './sealing.js';
 
 const HEADER_FILE = 'keystore.json';
 const IDENTITY_FILE = 'identity.json';
@@ -39,9 +38,13 @@ const KEYS_DIR = 'keys';
 const RESTORE_HINT = 'restore this party from its backup ("glacis-party backup import", see docs/operations.md)';
 
 const identityFileSchema = z.strictObject({ v: z.literal(1), seed: z.string().regex(/^[0-9a-f]{64}$/) });
+/** pending: derived, not yet certified; active: certified, signs; failed: its DKG was reported failed. */
+export const SHARE_STATUSES = ['pending', 'active', 'failed'] as const;
+export type ShareStatus = (typeof SHARE_STATUSES)[number];
+
 const keyFileSchema = z.strictObject({
   v: z.literal(1),
-  status: z.enum(['pending', 'active']),
+  status: z.enum(SHARE_STATUSES),
   share: keyShareRecordSchema,
   certificate: z.array(envelopeSchema).nullable(),
 });
@@ -49,26 +52,8 @@ const keyFileSchema = z.strictObject({
 /** A stored share and whether its DKG certificate has been seen. */
 export interface StoredShare {
   share: KeyShare;
-  status: 'pending' | 'active';
+  status: ShareStatus;
   certificate: Envelope[] | null;
-}
-
-/** Typed keystore error: names the file and what to do. */
-export class KeystoreError extends Error {
-  override readonly name = 'KeystoreError';
-  constructor(
-    readonly code:
-      | 'not_initialized'
-      | 'already_initialized'
-      | 'identity_missing'
-      | 'identity_exists'
-      | 'wrong_passphrase'
-      | 'corrupt_file'
-      | 'unknown_key',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface Keystore {
@@ -76,14 +61,23 @@ export interface Keystore {
   hasIdentity(): boolean;
   createIdentity(identity: IdentityKey): void;
   loadIdentity(): IdentityKey;
-  /** Stores a share derived in a DKG that has not been certified yet. */
-  savePending(share: KeyShare): void;
-  /** Marks a share active once its certificate checked out. */
+  /**
+   * Stores a share derived in a DKG that has not been certified yet. Throws `key_exists` (and
+   * changes nothing) when any share of that key is already stored, whatever its status.
+   */
+  createPending(share: KeyShare): void;
+  /**
+   * Marks a pending or failed share active once its certificate checked out (a certificate every
+   * member signed outweighs an earlier report that the DKG failed). Already active: unchanged.
+   */
   activate(keyId: string, certificate: Envelope[]): StoredShare;
-  /** Writes a share restored from a backup; refuses to overwrite one that exists. */
+  /**
+   * Marks a pending share failed (its DKG was reported failed): it is kept, never used to sign,
+   * and still activated by a valid certificate. Returns false, changing nothing, for any other.
+   */
+  markFailed(keyId: string): boolean;
+  /** Writes a share restored from a backup; throws `key_exists` if a share of that key is stored. */
   restore(s: StoredShare): void;
-  /** Forgets a share whose DKG failed. Active shares are never discarded here. */
-  discardPending(keyId: string): void;
   get(keyId: string): StoredShare | undefined;
   list(): StoredShare[];
 }
@@ -92,7 +86,7 @@ function readHeader(path: string): KeystoreHeader {
   try {
     return headerSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch (e) {
-    throw new KeystoreError('corrupt_file', `${path}: unreadable or corrupt keystore header (${(e as Error).message}); ${RESTORE_HINT}`);
+    throw new PartyError('corrupt_file', `${path}: unreadable or corrupt keystore header (${(e as Error).message}); ${RESTORE_HINT}`);
   }
 }
 
@@ -100,7 +94,7 @@ function readHeader(path: string): KeystoreHeader {
 export function initKeystore(dataDir: string, source: UnlockSource, opts: { scryptLogN?: number } = {}): Keystore {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, HEADER_FILE);
-  if (existsSync(path)) throw new KeystoreError('already_initialized', `${path} exists: this data directory already has a keystore`);
+  if (existsSync(path)) throw new PartyError('already_initialized', `${path} exists: this data directory already has a keystore`);
   const { header } = createHeader(source, opts.scryptLogN === undefined ? {} : { logN: opts.scryptLogN });
   writeFileAtomic(path, `${JSON.stringify(header, null, 2)}\n`);
   return openKeystore(dataDir, source);
@@ -109,13 +103,13 @@ export function initKeystore(dataDir: string, source: UnlockSource, opts: { scry
 /** Opens and unlocks the keystore of `dataDir`. A wrong passphrase changes nothing on disk. */
 export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
   const headerPath = join(dataDir, HEADER_FILE);
-  if (!existsSync(headerPath)) throw new KeystoreError('not_initialized', `${headerPath} not found; run "glacis-party init" first`);
+  if (!existsSync(headerPath)) throw new PartyError('not_initialized', `${headerPath} not found; run "glacis-party init" first`);
   let sealer: Sealer;
   try {
     sealer = unlockHeader(readHeader(headerPath), source);
   } catch (e) {
-    if (e instanceof SealingError) {
-      throw new KeystoreError(
+    if (isPartyError(e, 'wrong_unlock_source') || isPartyError(e, 'authentication_failed')) {
+      throw new PartyError(
         'wrong_passphrase',
         `${headerPath}: cannot unlock the keystore: ${e.code === 'wrong_unlock_source' ? e.message : 'wrong passphrase or key-encryption key'}; nothing was changed`,
       );
@@ -124,6 +118,7 @@ export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
   }
   const keysDir = join(dataDir, KEYS_DIR);
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  removeTempFiles(keysDir);
   const idPath = join(dataDir, IDENTITY_FILE);
 
   /** Reads and opens a sealed file; any failure names the file and how to recover. */
@@ -132,28 +127,28 @@ export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
     try {
       raw = JSON.parse(readFileSync(path, 'utf8'));
     } catch (e) {
-      throw new KeystoreError(
+      throw new PartyError(
         'corrupt_file',
         `${path}: unreadable or truncated (${(e as Error).message}); the node will not use it; ${RESTORE_HINT}`,
       );
     }
     const parsed = sealedSchema.safeParse(raw);
     if (!parsed.success)
-      throw new KeystoreError('corrupt_file', `${path}: not a sealed keystore file; the node will not use it; ${RESTORE_HINT}`);
+      throw new PartyError('corrupt_file', `${path}: not a sealed keystore file; the node will not use it; ${RESTORE_HINT}`);
     try {
       return new TextDecoder().decode(sealer.open(parsed.data, purpose));
     } catch {
-      throw new KeystoreError(
+      throw new PartyError(
         'corrupt_file',
         `${path}: authentication failed (corrupted, truncated or swapped); the node will not use it; ${RESTORE_HINT}`,
       );
     }
   }
-  const writeSealed = (path: string, purpose: string, value: unknown) =>
-    writeFileAtomic(path, JSON.stringify(sealer.seal(purpose, new TextEncoder().encode(JSON.stringify(value)))));
+  const sealedText = (purpose: string, value: unknown) =>
+    JSON.stringify(sealer.seal(purpose, new TextEncoder().encode(JSON.stringify(value))));
   const keyPath = (keyId: string) => {
     // keyIds come from the coordinator: never let one name a path outside the keys directory.
-    if (!sessionIdSchema.safeParse(keyId).success) throw new KeystoreError('unknown_key', `invalid key id "${keyId}"`);
+    if (!sessionIdSchema.safeParse(keyId).success) throw new PartyError('unknown_key', `invalid key id "${keyId}"`);
     return join(keysDir, `${keyId}.json`);
   };
 
@@ -163,51 +158,64 @@ export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
     try {
       parsed = keyFileSchema.parse(JSON.parse(text));
     } catch (e) {
-      throw new KeystoreError('corrupt_file', `${path}: decrypted but malformed (${(e as Error).message}); ${RESTORE_HINT}`);
+      throw new PartyError('corrupt_file', `${path}: decrypted but malformed (${(e as Error).message}); ${RESTORE_HINT}`);
     }
     return { share: decodeKeyShare(parsed.share), status: parsed.status, certificate: parsed.certificate };
   }
 
-  function writeKeyFile(s: StoredShare): void {
-    const body = { v: 1, status: s.status, share: encodeKeyShare(s.share), certificate: s.certificate };
-    writeSealed(keyPath(s.share.keyId), `key:${s.share.keyId}`, body);
+  const keyFileText = (s: StoredShare) =>
+    sealedText(`key:${s.share.keyId}`, { v: 1, status: s.status, share: encodeKeyShare(s.share), certificate: s.certificate });
+
+  /** The only way a key file comes to exist. */
+  function createKeyFile(s: StoredShare): void {
+    const keyId = s.share.keyId;
+    if (!createFileExclusive(keyPath(keyId), keyFileText(s)))
+      throw new PartyError('key_exists', `a share of key ${keyId} is already stored; it is never replaced`);
+  }
+
+  /** Rewrites a stored share with a new status, unless it is active (never rewritten). */
+  function changeStatus(
+    keyId: string,
+    from: readonly ShareStatus[],
+    to: ShareStatus,
+    certificate: Envelope[] | null,
+  ): StoredShare | undefined {
+    const path = keyPath(keyId);
+    if (!existsSync(path)) throw new PartyError('unknown_key', `no share of key ${keyId}`);
+    const current = readKeyFile(path, keyId);
+    if (current.status === 'active' || !from.includes(current.status)) return undefined;
+    const next = { ...current, status: to, certificate };
+    writeFileAtomic(path, keyFileText(next));
+    return next;
   }
 
   return {
     dataDir,
     hasIdentity: () => existsSync(idPath),
     createIdentity(identity) {
-      if (existsSync(idPath)) throw new KeystoreError('identity_exists', `${idPath} already exists; refusing to overwrite an identity`);
-      writeSealed(idPath, 'identity', { v: 1, seed: toHex(identity.exportSeed()) });
+      if (!createFileExclusive(idPath, sealedText('identity', { v: 1, seed: toHex(identity.exportSeed()) })))
+        throw new PartyError('identity_exists', `${idPath} already exists; refusing to overwrite an identity`);
     },
     loadIdentity() {
-      if (!existsSync(idPath)) throw new KeystoreError('identity_missing', `${idPath} not found; run "glacis-party init" first`);
+      if (!existsSync(idPath)) throw new PartyError('identity_missing', `${idPath} not found; run "glacis-party init" first`);
       const text = readSealed(idPath, 'identity');
       try {
         return identityFromSeed(fromHex(identityFileSchema.parse(JSON.parse(text)).seed));
       } catch (e) {
-        throw new KeystoreError('corrupt_file', `${idPath}: decrypted but malformed (${(e as Error).message}); ${RESTORE_HINT}`);
+        throw new PartyError('corrupt_file', `${idPath}: decrypted but malformed (${(e as Error).message}); ${RESTORE_HINT}`);
       }
     },
-    savePending(share) {
-      writeKeyFile({ share, status: 'pending', certificate: null });
+    createPending(share) {
+      createKeyFile({ share, status: 'pending', certificate: null });
     },
     activate(keyId, certificate) {
-      const path = keyPath(keyId);
-      if (!existsSync(path)) throw new KeystoreError('unknown_key', `no share for key ${keyId}`);
-      const s = { ...readKeyFile(path, keyId), status: 'active' as const, certificate };
-      writeKeyFile(s);
-      return s;
+      return changeStatus(keyId, ['pending', 'failed'], 'active', certificate) ?? readKeyFile(keyPath(keyId), keyId);
+    },
+    markFailed(keyId) {
+      return changeStatus(keyId, ['pending'], 'failed', null) !== undefined;
     },
     restore(stored) {
-      if (existsSync(keyPath(stored.share.keyId)))
-        throw new KeystoreError('already_initialized', `a share for key ${stored.share.keyId} already exists`);
-      writeKeyFile(stored);
-    },
-    discardPending(keyId) {
-      const path = keyPath(keyId);
-      if (!existsSync(path)) return;
-      if (readKeyFile(path, keyId).status === 'pending') rmSync(path);
+      createKeyFile(stored);
     },
     get(keyId) {
       const path = keyPath(keyId);

@@ -15,6 +15,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { scrypt } from '@noble/hashes/scrypt.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
+import { PartyError } from '../errors.js';
 
 /** Where the master key comes from. */
 export type UnlockSource = { kind: 'passphrase'; passphrase: string } | { kind: 'kek'; kek: Uint8Array };
@@ -55,28 +56,18 @@ function deriveMasterKey(kdf: KeystoreHeader['kdf'], source: UnlockSource): Uint
   const salt = fromHex(kdf.salt);
   if (kdf.alg === 'scrypt') {
     if (source.kind !== 'passphrase')
-      throw new SealingError('wrong_unlock_source', 'this keystore is sealed with a passphrase, but a key-encryption key was given');
+      throw new PartyError('wrong_unlock_source', 'this keystore is sealed with a passphrase, but a key-encryption key was given');
     return scrypt(utf8(source.passphrase.normalize('NFKC')), salt, { N: 2 ** kdf.logN, r: kdf.r, p: kdf.p, dkLen: 32 });
   }
   if (source.kind !== 'kek')
-    throw new SealingError('wrong_unlock_source', 'this keystore is sealed with a key-encryption key, but a passphrase was given');
+    throw new PartyError('wrong_unlock_source', 'this keystore is sealed with a key-encryption key, but a passphrase was given');
   return hkdf(sha256, source.kek, salt, utf8('glacis/keystore/kek/v1'), 32);
-}
-
-export class SealingError extends Error {
-  override readonly name = 'SealingError';
-  constructor(
-    readonly code: 'wrong_unlock_source' | 'authentication_failed',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The unlocked master key: seals and opens files. `toJSON` redacts. */
 export interface Sealer {
   seal(purpose: string, plaintext: Uint8Array): SealedFile;
-  /** Throws SealingError('authentication_failed') for a wrong key or a tampered/truncated file. */
+  /** Throws PartyError('authentication_failed') for a wrong key or a tampered/truncated file. */
   open(file: SealedFile, purpose: string): Uint8Array;
   toJSON(): string;
 }
@@ -90,11 +81,11 @@ function makeSealer(masterKey: Uint8Array): Sealer {
       return { format: 'glacis-sealed', v: 1, purpose, nonce: toHex(nonce), ciphertext: toHex(ciphertext) };
     },
     open(file, purpose) {
-      if (file.purpose !== purpose) throw new SealingError('authentication_failed', `file holds "${file.purpose}", expected "${purpose}"`);
+      if (file.purpose !== purpose) throw new PartyError('authentication_failed', `file holds "${file.purpose}", expected "${purpose}"`);
       try {
         return xchacha20poly1305(masterKey, fromHex(file.nonce), ad(purpose)).decrypt(fromHex(file.ciphertext));
       } catch {
-        throw new SealingError('authentication_failed', 'authentication failed');
+        throw new PartyError('authentication_failed', 'authentication failed');
       }
     },
     toJSON: () => '<keystore master key redacted>',
@@ -113,7 +104,7 @@ export function createHeader(source: UnlockSource, opts: { logN?: number } = {})
   };
 }
 
-/** Unlocks an existing header; a wrong passphrase or key gives SealingError('authentication_failed'). */
+/** Unlocks an existing header; a wrong passphrase or key gives PartyError('authentication_failed'). */
 export function unlockHeader(header: KeystoreHeader, source: UnlockSource): Sealer {
   const sealer = makeSealer(deriveMasterKey(header.kdf, source));
   sealer.open(header.check, CHECK_PURPOSE);

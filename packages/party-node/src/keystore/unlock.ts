@@ -1,22 +1,19 @@
 /** Where the operator's secret for the keystore comes from: flags, then environment. */
 import { readFileSync } from 'node:fs';
+import { PartyError } from '../errors.js';
 import type { UnlockSource } from './sealing.js';
-
-export class UnlockError extends Error {
-  override readonly name = 'UnlockError';
-}
 
 function readSecretFile(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (e) {
-    throw new UnlockError(`cannot read the ${what} file ${path}: ${(e as Error).message}`);
+    throw new PartyError('unlock_secret_unreadable', `cannot read the ${what} file ${path}: ${(e as Error).message}`);
   }
 }
 
 function parseKek(hex: string, where: string): UnlockSource {
   const t = hex.trim();
-  if (!/^[0-9a-f]{64}$/i.test(t)) throw new UnlockError(`${where}: a key-encryption key is 32 bytes of hex (64 characters)`);
+  if (!/^[0-9a-f]{64}$/i.test(t)) throw new PartyError('invalid_kek', `${where}: a key-encryption key is 32 bytes of hex (64 characters)`);
   return { kind: 'kek', kek: new Uint8Array(Buffer.from(t, 'hex')) };
 }
 
@@ -34,7 +31,8 @@ export function resolveUnlockSource(
   if (env.GLACIS_KEK) return parseKek(env.GLACIS_KEK, 'GLACIS_KEK');
   if (env.GLACIS_PASSPHRASE_FILE) return { kind: 'passphrase', passphrase: readSecretFile(env.GLACIS_PASSPHRASE_FILE, 'passphrase') };
   if (env.GLACIS_PASSPHRASE) return { kind: 'passphrase', passphrase: env.GLACIS_PASSPHRASE };
-  throw new UnlockError(
+  throw new PartyError(
+    'unlock_secret_missing',
     'no keystore secret given: set GLACIS_PASSPHRASE_FILE (or GLACIS_PASSPHRASE) for a passphrase, or GLACIS_KEK_FILE (or GLACIS_KEK) for a key-encryption key',
   );
 }

@@ -5,10 +5,9 @@
  * consumption that DESIGN.md invariant 1 asks for. Nonces themselves live only in memory: a
  * restart, a backup restore or a disk snapshot can never bring one back.
  */
-import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuditEvent, type ChainVerdict, type NonceCommitmentWire, nextAuditEvent, verifyAuditChain } from '@glacis/protocol';
-import { type DurableLog, openDurableLog } from '../fs-atomic.js';
+import { type DurableLog, openDurableLog, readJsonLines } from '../fs-atomic.js';
 
 export const SHARE_LOG_FILE = 'shares.log';
 
@@ -17,8 +16,10 @@ export interface ShareRelease {
   keyId: string;
   requestId: string;
   sessionId: string;
-  /** Hex SHA-256 request digest (what approvers signed). */
-  requestDigest: string;
+  /** Hex SHA-256 of the message signed. */
+  messageDigest: string;
+  /** The approvals this release counted (their terms are in approvals.log). */
+  approvals: { approverKey: string; nonce: string }[];
   /** The commitment whose nonce this share consumed. */
   commitment: NonceCommitmentWire;
 }
@@ -31,13 +32,9 @@ export interface ShareLog {
 
 /** Reads every event of a share log (a torn last line from a crash is ignored, and reported). */
 export function readShareLog(dataDir: string): { events: AuditEvent[]; tornTail: boolean } {
-  const path = join(dataDir, SHARE_LOG_FILE);
-  if (!existsSync(path)) return { events: [], tornTail: false };
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const last = lines.pop(); // '' when the file ends with a newline
-  const events: AuditEvent[] = [];
-  for (const line of lines) if (line) events.push(JSON.parse(line) as AuditEvent);
-  return { events, tornTail: last !== undefined && last !== '' };
+  const { lines, tornTail } = readJsonLines(join(dataDir, SHARE_LOG_FILE));
+  // The chain check (verifyShareLog) is what vouches for each event's shape.
+  return { events: lines as AuditEvent[], tornTail };
 }
 
 /** Checks the chain of `dataDir`'s share log. */
@@ -48,13 +45,8 @@ export function verifyShareLog(dataDir: string): ChainVerdict & { tornTail: bool
 
 export async function openShareLog(dataDir: string): Promise<ShareLog> {
   const path = join(dataDir, SHARE_LOG_FILE);
-  const { events, tornTail } = readShareLog(dataDir);
-  if (tornTail) {
-    // A crash mid-append: that event never finished, so its share was never sent. Cut it off
-    // so the next event starts on a line of its own.
-    const text = readFileSync(path, 'utf8');
-    truncateSync(path, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
-  }
+  // A torn last line is an event a crash cut short, so its share was never sent: cut it off.
+  const events = readJsonLines(path, { repair: true }).lines as AuditEvent[];
   let last = events.at(-1);
   const log: DurableLog = await openDurableLog(path);
   return {

@@ -17,9 +17,8 @@
  * (tests compare them, and the frost-rs vectors).
  */
 import type { DKG_Secret } from '@noble/curves/abstract/frost.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, type Rng, toHex } from '../bytes.js';
-import { canonicalBytes, canonicalJson } from '../canonical.js';
+import { canonicalJson } from '../canonical.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { openBox, sealBox } from '../crypto/box.js';
 import { ProtocolError } from '../errors.js';
@@ -32,6 +31,7 @@ import { findInvalidProofs } from './proof-of-knowledge.js';
 import { identifierScalar, ownVssCommitment, parseRound1Package, type Round1Package, type VssCommitment } from './round1-package.js';
 import { evaluatePolynomial, findInvalidReceivedShares, type ReceivedShare } from './round2-shares.js';
 import { deriveDkgKeyPackage } from './round3-key.js';
+import { type DkgParams, dkgParamsHash, dkgTranscriptHash } from './transcript.js';
 
 export interface DkgParticipantOptions {
   suite: Suite;
@@ -75,6 +75,11 @@ export interface DkgParticipant {
    * from outside the committee; a fault that ends the DKG comes back as `error`.
    */
   receive(msg: Message): DkgStep;
+  /**
+   * Ends the session without a key (a coordinator's abort, the party's own deadline): the secret
+   * polynomial and every share received are forgotten, and later input is ignored.
+   */
+  close(): void;
 }
 
 /** Creates a DKG participant. Validates the committee (typed error on bad parameters). */
@@ -89,6 +94,8 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
   const peers = committee.members.filter((m) => m !== self);
 
   const myX = identifierScalar(suite, myId);
+  const params: DkgParams = { keyId, sessionId, suite: suite.id, threshold: t, committee: committee.members };
+  const paramsHash = dkgParamsHash(params);
 
   let phase: DkgPhase = 'round1';
   /** noble's round-1 secret (our polynomial): from start() until our round-2 shares are dealt. */
@@ -117,19 +124,7 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
     return { outgoing: [], error };
   };
 
-  function computeTranscriptHash(): string {
-    const packages: Record<string, MessageBody<'dkg_round1'>> = {};
-    for (const m of committee.members) packages[m] = (round1.get(m) as Round1Entry).wire;
-    const bytes = canonicalBytes('glacis/dkg-transcript/v1', {
-      keyId,
-      sessionId,
-      suite: suite.id,
-      threshold: t,
-      committee: committee.members,
-      round1: packages,
-    });
-    return toHex(sha256(bytes));
-  }
+  const computeTranscriptHash = () => dkgTranscriptHash(params, new Map([...round1].map(([m, e]) => [m, e.wire])));
 
   function boxContext(from: string, to: string) {
     return { suite: suite.id, sessionId, round: 'dkg_round2', from, to };
@@ -175,7 +170,8 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
 
   function acceptRound2(from: string, body: MessageBody<'dkg_round2'>): void {
     if (body.transcriptHash !== transcriptHash) {
-      // Unattributable here: either `from` or the relay altered round 1 for someone. Abort.
+      // Unattributable here: either `from` or the relay altered round 1 for someone. Abort; the
+      // coordinator, which relayed every round-1 package, recomputes the transcript and names `from`.
       throw new ProtocolError(
         'dkg_transcript_mismatch',
         `round-1 transcript seen by ${from} (${body.transcriptHash.slice(0, 16)}…) differs from ours (${transcriptHash?.slice(0, 16)}…)`,
@@ -271,6 +267,15 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
         }
         if (phase !== 'round1')
           throw new ProtocolError('dkg_unexpected_message', `round 1 from ${msg.from} after round 1 closed`, [msg.from]);
+        if (msg.body.paramsHash !== paramsHash) {
+          // Before any check that could blame the sender: a package built for another threshold or
+          // committee is the relay's doing as likely as the sender's, so nobody is named here (the
+          // coordinator, which knows what it sent each member, can tell).
+          throw new ProtocolError(
+            'dkg_parameter_mismatch',
+            `round 1 from ${msg.from} was made for other session parameters (key, suite, threshold or committee) than this party was given`,
+          );
+        }
         round1.set(msg.from, {
           wire: msg.body,
           pkg: parseRound1Package(suite, t, msg.from, committee.identifierOf.get(msg.from) as string, msg.body),
@@ -291,7 +296,8 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
         return maybeFinish();
       }
       case 'dkg_abort':
-        throw new ProtocolError('dkg_failed', `DKG aborted by ${msg.from}: ${msg.body.code}: ${msg.body.message}`, msg.body.culprits);
+        // Its culprits are only its word: repeating them would let one member get others blamed.
+        throw new ProtocolError('dkg_failed', `DKG aborted by ${msg.from}: ${msg.body.code}: ${msg.body.message}`);
       default:
         throw new ProtocolError('dkg_unexpected_message', `unexpected ${msg.type} in a DKG session`);
     }
@@ -310,7 +316,11 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
       try {
         const r1 = suite.frost.DKG.round1(myId, signers, undefined, o.rng);
         secret = r1.secret;
-        const wire = { commitment: r1.public.commitment.map(toHex), proofOfKnowledge: toHex(r1.public.proofOfKnowledge) };
+        const wire = {
+          paramsHash,
+          commitment: r1.public.commitment.map(toHex),
+          proofOfKnowledge: toHex(r1.public.proofOfKnowledge),
+        };
         own = ownVssCommitment(suite, self, myId, r1.public.commitment);
         round1.set(self, { wire, pkg: undefined });
         const step: DkgStep = { outgoing: [{ type: 'dkg_round1', sessionId, to: BROADCAST, body: wire }] };
@@ -318,6 +328,11 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
       } catch (e) {
         return fail(e);
       }
+    },
+    close(): void {
+      if (phase === 'done' || phase === 'failed') return;
+      phase = 'failed';
+      forgetSecrets();
     },
     receive(msg: Message): DkgStep {
       // Input that is not this session's is refused without touching the session.

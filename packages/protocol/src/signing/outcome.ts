@@ -3,9 +3,17 @@
  * coordinator's audit event types and the API's `error.code` / `excluded[].reason` all come from
  * these lists, so a code cannot be classified one way for the decision and another for the audit.
  */
+import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from '../errors.js';
 
 /** A party's policy verdicts (party-node `policy/policy.ts` returns exactly these). */
-export const POLICY_CODES = ['policy_key_not_allowed', 'policy_message_too_large', 'policy_approvals_missing'] as const;
+export const POLICY_CODES = [
+  'policy_key_not_allowed',
+  'policy_message_too_large',
+  'policy_approvals_missing',
+  'policy_version_mismatch',
+  'policy_approval_expired',
+  'policy_approval_reused',
+] as const;
 /** A policy verdict code. */
 export type PolicyCode = (typeof POLICY_CODES)[number];
 
@@ -19,6 +27,14 @@ export type PolicyCode = (typeof POLICY_CODES)[number];
 export const POLICY_REFUSAL_CODES = [...POLICY_CODES, 'wrong_key'] as const;
 /** A refusal code (see POLICY_REFUSAL_CODES). */
 export type PolicyRefusalCode = (typeof POLICY_REFUSAL_CODES)[number];
+
+/**
+ * Every code a party may give in `sign_refused` (the wire schema is this closed enum): a refusal
+ * (above), or a protocol check of the package that failed — a withdrawal.
+ */
+export const SIGN_REFUSAL_CODES = [...POLICY_CODES, ...PROTOCOL_ERROR_CODES] as const;
+/** Why a party answered a signing package with `sign_refused`. */
+export type SignRefusalCode = PolicyCode | ProtocolErrorCode;
 
 /** True when a party's `sign_refused` code is a refusal of the request, false for a withdrawal. */
 export function isPolicyRefusal(code: string): code is PolicyRefusalCode {

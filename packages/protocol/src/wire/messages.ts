@@ -3,13 +3,24 @@
  * only here; state machines decode them once, on arrival.
  */
 import { z } from 'zod';
+import { DKG_FAILURE_CODES } from '../dkg/outcome.js';
+import { SIGN_REFUSAL_CODES } from '../signing/outcome.js';
 import { hexSchema, nonEmptyHexSchema, partyIdSchema, sessionIdSchema, suiteIdSchema } from './primitives.js';
 
 const sealedBoxSchema = z.strictObject({ epk: nonEmptyHexSchema, nonce: nonEmptyHexSchema, ciphertext: nonEmptyHexSchema });
 const nonceCommitmentSchema = z.strictObject({ hiding: nonEmptyHexSchema, binding: nonEmptyHexSchema });
 
-/** An approval: an approver's Ed25519 signature over the request digest. */
-export const approvalSchema = z.strictObject({ approverKey: hexSchema.length(64), signature: hexSchema.length(128) });
+/**
+ * An approval: an approver's Ed25519 signature over `approvalDigest` (signing/approval-digest.ts)
+ * of the request, under one policy version, with a nonce (single use) and an expiry.
+ */
+export const approvalSchema = z.strictObject({
+  approverKey: hexSchema.length(64).describe("the approver's Ed25519 public key"),
+  signature: hexSchema.length(128).describe('Ed25519 signature over the approval digest (docs/api.md)'),
+  nonce: hexSchema.min(32).max(64).describe('16–32 random bytes: each party counts an approval once'),
+  expiresAt: z.iso.datetime({ offset: true }).describe("RFC 3339; refused after this time on each party's clock"),
+  policyVersion: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('the party policy version it was given under'),
+});
 
 /** Key-lifecycle bounds: an element is at most 57 bytes (Ed448), a boxed scalar 57 + 16 (tag). */
 const elementHexSchema = nonEmptyHexSchema.max(2 * 57);
@@ -56,8 +67,13 @@ export const messageBodySchemas = {
     threshold: z.number().int(),
     committee: z.array(partyIdSchema).max(255),
   }),
-  /** Party → all: VSS commitment and proof of knowledge (frost-rs DKG part 1). */
+  /**
+   * Party → all: VSS commitment and proof of knowledge (frost-rs DKG part 1), and the hash of the
+   * session parameters the sender was given (`dkgParamsHash`): a relay that tells members
+   * different thresholds or committees is caught before anyone is blamed for it.
+   */
   dkg_round1: z.strictObject({
+    paramsHash: hexSchema.length(64),
     commitment: z.array(nonEmptyHexSchema).max(255),
     proofOfKnowledge: nonEmptyHexSchema,
   }),
@@ -78,7 +94,7 @@ export const messageBodySchemas = {
   /** Anyone → all: this DKG is over and failed. */
   dkg_abort: z.strictObject({
     keyId: sessionIdSchema,
-    code: z.string().max(64),
+    code: z.enum(DKG_FAILURE_CODES),
     message: z.string().max(1024),
     culprits: z.array(partyIdSchema).max(255),
   }),
@@ -112,7 +128,7 @@ export const messageBodySchemas = {
   sign_refused: z.strictObject({
     keyId: sessionIdSchema,
     requestId: sessionIdSchema,
-    code: z.string().max(64),
+    code: z.enum(SIGN_REFUSAL_CODES),
     message: z.string().max(1024),
   }),
   /**

@@ -1,0 +1,30 @@
+/**
+ * A party's durable records besides its keystore, opened together: the share log (every share
+ * released, hash-chained), the approvals it counted, and the DKG sessions it started.
+ */
+import { type DkgSessionRecord, openDkgSessionRecord } from './dkg/session-record.js';
+import { type ApprovalLedger, openApprovalLedger } from './policy/approval-ledger.js';
+import { type Clock, realClock } from './ports.js';
+import { openShareLog, type ShareLog } from './share-log/share-log.js';
+
+export interface PartyRecords {
+  shareLog: ShareLog;
+  approvals: ApprovalLedger;
+  dkgSessions: DkgSessionRecord;
+  close(): Promise<void>;
+}
+
+/** Opens the records of `dataDir` (repairing what a crash cut short). */
+export async function openPartyRecords(dataDir: string, clock: Clock = realClock): Promise<PartyRecords> {
+  const dkgSessions = openDkgSessionRecord(dataDir);
+  const approvals = await openApprovalLedger(dataDir, { now: clock.now });
+  const shareLog = await openShareLog(dataDir);
+  return {
+    shareLog,
+    approvals,
+    dkgSessions,
+    async close() {
+      await Promise.all([shareLog.close(), approvals.close()]);
+    },
+  };
+}

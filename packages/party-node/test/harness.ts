@@ -1,0 +1,241 @@
+/**
+ * A party node under test, without sockets or waiting: its link is a fake the test drives (the
+ * test is the coordinator, holding its identity key), its clock is virtual, and the other
+ * committee members are protocol DKG participants run by the test. The node's data directory is
+ * real, so a test can stop the node and start another on the same disk (a restart).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  COORDINATOR,
+  createDkgParticipant,
+  createEnvelopeSealer,
+  type DkgParticipant,
+  type Envelope,
+  type EnvelopeSealer,
+  generateIdentity,
+  getSuite,
+  type IdentityKey,
+  type KeyShare,
+  type Message,
+  type MessageBody,
+  type Outgoing,
+  openEnvelope,
+  type Rng,
+  toHex,
+} from '@glacis/protocol';
+import { pino } from 'pino';
+import { type PartyConfig, partyConfigSchema } from '../src/config.js';
+import { initKeystore, type Keystore, openKeystore } from '../src/keystore/keystore.js';
+import { type PartyNode, startPartyNode } from '../src/node.js';
+import type { Clock, LinkEvents } from '../src/ports.js';
+import { openPartyRecords } from '../src/records.js';
+
+export const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
+
+/** A clock that moves only when told to. */
+export function virtualClock(start = Date.parse('2030-01-01T00:00:00Z')) {
+  let now = start;
+  const timers = new Set<{ at: number; fn: () => void }>();
+  const clock: Clock = {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const t = { at: now + ms, fn };
+      timers.add(t);
+      return { cancel: () => timers.delete(t) };
+    },
+  };
+  return {
+    clock,
+    /** Moves time on by `ms`, firing every timer that falls due, in order. */
+    advance(ms: number) {
+      now += ms;
+      for (const t of [...timers].sort((a, b) => a.at - b.at)) {
+        if (t.at > now || !timers.has(t)) continue;
+        timers.delete(t);
+        t.fn();
+      }
+    },
+  };
+}
+
+/** Waits (bounded) until the node has sent something more: its asynchronous work includes fsyncs. */
+export async function nextSent(h: Harness, ms = 5_000): Promise<Message[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const out = h.take();
+    if (out.length > 0) return out;
+    if (Date.now() > deadline) throw new Error('the node sent nothing');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export interface Harness {
+  self: string;
+  peers: string[];
+  dataDir: string;
+  keystore: () => Keystore;
+  clock: ReturnType<typeof virtualClock>;
+  /** Envelopes the node sent, opened (every one, in order). */
+  sent: Message[];
+  /** What the node sent since the last call. */
+  take(): Message[];
+  /** Delivers `out`, sealed by `from` (the coordinator unless a peer is named). */
+  deliver(out: Outgoing, from?: string): Envelope;
+  /** Delivers an envelope exactly as given (a replay). */
+  deliverEnvelope(env: Envelope): void;
+  /** Stops the node and starts another on the same directory (a fresh replay window). */
+  restart(): Promise<void>;
+  /** Runs a DKG of `keyId` between the node and the peers, relayed by the test, up to every confirmation (no certificate sent). */
+  dkg(keyId: string, threshold?: number): Promise<{ sessionId: string; confirmations: Envelope[]; peerShares: Map<string, KeyShare> }>;
+  /** Sessions the node runs. */
+  liveSessions(): string[];
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  o: { policy?: Partial<PartyConfig['policy']>; deadlineMs?: number; peers?: number } = {},
+): Promise<Harness> {
+  const self = 'p1';
+  const peers = Array.from({ length: o.peers ?? 2 }, (_, i) => `p${i + 2}`);
+  const identities = new Map<string, IdentityKey>([self, ...peers, COORDINATOR].map((n) => [n, generateIdentity(rng)]));
+  const keyOf = (n: string) => identities.get(n)?.publicKey;
+  const sealers = new Map<string, EnvelopeSealer>([...identities].map(([n, id]) => [n, createEnvelopeSealer(n, id, Date.now() * 1000)]));
+  const dataDir = mkdtempSync(join(tmpdir(), 'glacis-node-'));
+  const unlock = { kind: 'kek' as const, kek: rng(32) };
+  initKeystore(dataDir, unlock).createIdentity(identities.get(self) as IdentityKey);
+  const config = partyConfigSchema.parse({
+    partyId: self,
+    coordinator: { url: 'ws://unused', identityKey: toHex(keyOf(COORDINATOR) as Uint8Array) },
+    peers: Object.fromEntries(peers.map((p) => [p, toHex(keyOf(p) as Uint8Array)])),
+    policy: o.policy ?? {},
+    dkg: { deadlineMs: o.deadlineMs ?? 60_000 },
+  });
+  const clock = virtualClock();
+  const sent: Message[] = [];
+  const raw: Envelope[] = [];
+  let taken = 0;
+  let relayed = 0;
+  let events: LinkEvents | undefined;
+  let node: PartyNode | undefined;
+  let keystore: Keystore | undefined;
+
+  async function start(): Promise<void> {
+    keystore = openKeystore(dataDir, unlock);
+    node = startPartyNode({
+      config,
+      identity: keystore.loadIdentity(),
+      keystore,
+      records: await openPartyRecords(dataDir, clock.clock),
+      logger: pino({ level: process.env.GLACIS_TEST_LOG ?? 'silent' }),
+      rng,
+      clock: clock.clock,
+      connect: (ev) => {
+        events = ev;
+        return {
+          connected: true,
+          start: () => ev.onConnected(),
+          send(env) {
+            raw.push(env);
+            sent.push(openEnvelope(JSON.parse(JSON.stringify(env)), { self: COORDINATOR, keyOf, anyRecipient: true }));
+            return true;
+          },
+          stop: async () => undefined,
+        };
+      },
+    });
+  }
+  await start();
+
+  const deliverEnvelope = (env: Envelope) => events?.onEnvelope(JSON.parse(JSON.stringify(env)));
+  const deliver = (out: Outgoing, from = COORDINATOR) => {
+    const env = (sealers.get(from) as EnvelopeSealer).seal(out);
+    deliverEnvelope(env);
+    return env;
+  };
+
+  const h: Harness = {
+    self,
+    peers,
+    dataDir,
+    keystore: () => keystore as Keystore,
+    clock,
+    sent,
+    take() {
+      const out = sent.slice(taken);
+      taken = sent.length;
+      return out;
+    },
+    deliver,
+    deliverEnvelope,
+    liveSessions: () => node?.liveDkgSessions() ?? [],
+    async restart() {
+      await node?.stop();
+      await start();
+    },
+    async dkg(keyId, threshold = 2) {
+      const sessionId = `dkg-${keyId}`;
+      const committee = [self, ...peers];
+      const suite = getSuite('ed25519');
+      const members = new Map<string, DkgParticipant>(
+        peers.map((p) => [
+          p,
+          createDkgParticipant({
+            suite,
+            keyId,
+            sessionId,
+            self: p,
+            committee,
+            threshold,
+            identity: identities.get(p) as IdentityKey,
+            peerKey: keyOf,
+            rng,
+          }),
+        ]),
+      );
+      // The test relays like the coordinator: every message goes to its recipients until all confirmed.
+      const queue: Envelope[] = [];
+      for (const [p, m] of members) for (const out of m.start().outgoing) queue.push((sealers.get(p) as EnvelopeSealer).seal(out));
+      relayed = raw.length;
+      deliver({ type: 'dkg_start', sessionId, to: self, body: { keyId, suite: 'ed25519', threshold, committee } });
+      const confirmations = new Map<string, Envelope>();
+      const peerShares = new Map<string, KeyShare>();
+      const open = (to: string, env: Envelope) => openEnvelope(JSON.parse(JSON.stringify(env)), { self: to, keyOf });
+      for (let round = 0; round < 10 && confirmations.size < committee.length; round++) {
+        queue.push(...raw.slice(relayed));
+        relayed = raw.length;
+        for (const env of queue.splice(0)) {
+          if (env.type === 'dkg_confirm') {
+            confirmations.set(env.from, env);
+            continue;
+          }
+          for (const to of committee.filter((m) => m !== env.from && (env.to === '*' || env.to === m))) {
+            if (to === self) deliverEnvelope(env);
+            else {
+              const m = members.get(to) as DkgParticipant;
+              const step = m.receive(open(to, env));
+              if (step.share) peerShares.set(to, step.share);
+              for (const out of step.outgoing) queue.push((sealers.get(to) as EnvelopeSealer).seal(out));
+            }
+          }
+        }
+      }
+      h.take();
+      return { sessionId, confirmations: committee.map((m) => confirmations.get(m) as Envelope), peerShares };
+    },
+    async close() {
+      await node?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+/** The body of the one message of `type` in `msgs`. */
+export function only<T extends Message['type']>(msgs: Message[], type: T): MessageBody<T> {
+  const found = msgs.filter((m) => m.type === type);
+  if (found.length !== 1) throw new Error(`expected one ${type}, got ${found.length} (of ${msgs.map((m) => m.type).join(', ')})`);
+  return (found[0] as Extract<Message, { type: T }>).body;
+}

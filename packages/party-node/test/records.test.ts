@@ -1,0 +1,100 @@
+/** The party's durable records: what survives a restart, what a crash leaves, what gets pruned. */
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDkgSessionRecord } from '../src/dkg/session-record.js';
+import { APPROVALS_FILE, type ApprovalUse, openApprovalLedger } from '../src/policy/approval-ledger.js';
+
+const fresh = () => mkdtempSync(join(tmpdir(), 'glacis-records-'));
+const NOW = Date.parse('2030-01-01T00:00:00Z');
+const use = (nonce: string, expiresInMs: number, requestId = 'r1'): ApprovalUse => ({
+  approverKey: 'ab'.repeat(32),
+  nonce: nonce.repeat(16),
+  digest: 'cd'.repeat(32),
+  expiresAt: new Date(NOW + expiresInMs).toISOString(),
+  keyId: 'k1',
+  requestId,
+});
+
+describe('the record of approvals counted', () => {
+  it('is on disk when record() resolves, and read back after a restart', async () => {
+    const dir = fresh();
+    const ledger = await openApprovalLedger(dir, { now: () => NOW });
+    await ledger.record([use('01', 60_000)]);
+    expect(readFileSync(join(dir, APPROVALS_FILE), 'utf8')).toContain('01'.repeat(16));
+    await ledger.close();
+    const again = await openApprovalLedger(dir, { now: () => NOW });
+    expect(again.priorUse('ab'.repeat(32), '01'.repeat(16))).toEqual({ keyId: 'k1', requestId: 'r1', digest: 'cd'.repeat(32) });
+    await again.close();
+  });
+
+  it('sees a use at once, before it is on disk: a concurrent package cannot count the same approval', async () => {
+    const ledger = await openApprovalLedger(fresh(), { now: () => NOW });
+    const durable = ledger.record([use('02', 60_000)]);
+    expect(ledger.priorUse('ab'.repeat(32), '02'.repeat(16))?.requestId).toBe('r1');
+    await durable;
+    await ledger.close();
+  });
+
+  it('keeps the first request an approval was counted for', async () => {
+    const ledger = await openApprovalLedger(fresh(), { now: () => NOW });
+    await ledger.record([use('03', 60_000, 'r1')]);
+    await ledger.record([use('03', 60_000, 'r2')]);
+    expect(ledger.priorUse('ab'.repeat(32), '03'.repeat(16))?.requestId).toBe('r1');
+    await ledger.close();
+  });
+
+  it('drops entries once expired (plus the slack for a clock set back), at open and as it grows', async () => {
+    const dir = fresh();
+    let now = NOW;
+    const ledger = await openApprovalLedger(dir, { now: () => now, retainMs: 1000, compactEvery: 3 });
+    await ledger.record([use('04', 10_000), use('05', 100_000)]);
+    now = NOW + 11_001; // 04 expired more than retainMs ago
+    await ledger.record([use('06', 100_000)]); // the third append: rewritten without 04
+    const text = readFileSync(join(dir, APPROVALS_FILE), 'utf8');
+    expect(text).not.toContain('04'.repeat(16));
+    expect(text).toContain('05'.repeat(16));
+    expect(ledger.priorUse('ab'.repeat(32), '04'.repeat(16))).toBeUndefined();
+    await ledger.close();
+    now = NOW + 200_000;
+    const later = await openApprovalLedger(dir, { now: () => now, retainMs: 1000 });
+    expect(readFileSync(join(dir, APPROVALS_FILE), 'utf8')).toBe('');
+    await later.close();
+  });
+
+  it('a torn last line (a crash mid-append: that share never left) is dropped', async () => {
+    const dir = fresh();
+    const ledger = await openApprovalLedger(dir, { now: () => NOW });
+    await ledger.record([use('07', 60_000)]);
+    await ledger.close();
+    appendFileSync(join(dir, APPROVALS_FILE), '{"approverKey":"ab');
+    const again = await openApprovalLedger(dir, { now: () => NOW });
+    await again.record([use('08', 60_000)]);
+    await again.close();
+    const lines = readFileSync(join(dir, APPROVALS_FILE), 'utf8').split('\n').filter(Boolean);
+    expect(lines.map((l) => JSON.parse(l).nonce)).toEqual(['07'.repeat(16), '08'.repeat(16)]);
+  });
+});
+
+describe('the record of DKG sessions started', () => {
+  it('remembers every session and the first session of each key across restarts', () => {
+    const dir = fresh();
+    const r = openDkgSessionRecord(dir);
+    r.recordStart('dkg-k1', 'k1', new Date(NOW));
+    const again = openDkgSessionRecord(dir);
+    expect(again.hasStarted('dkg-k1')).toBe(true);
+    expect(again.hasStarted('dkg-k2')).toBe(false);
+    expect(again.sessionFor('k1')).toBe('dkg-k1');
+  });
+
+  it('a torn last line is a start that never happened: cut off, and the next start is a line of its own', () => {
+    const dir = fresh();
+    openDkgSessionRecord(dir).recordStart('dkg-k1', 'k1', new Date(NOW));
+    appendFileSync(join(dir, 'dkg-sessions.log'), '{"sessionId":"dkg-k2","ke');
+    const r = openDkgSessionRecord(dir);
+    expect(r.hasStarted('dkg-k2')).toBe(false);
+    r.recordStart('dkg-k3', 'k3', new Date(NOW));
+    expect(openDkgSessionRecord(dir).hasStarted('dkg-k3')).toBe(true);
+  });
+});
