@@ -16,6 +16,7 @@ import type { CoordinatorConfig } from './config.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { Orchestrator } from './orchestrator/types.js';
 import { installAuth } from './plugins/auth.js';
+import { installJsonBodyParser } from './plugins/json-body.js';
 import { frameworkErrors, installProblemHandlers } from './plugins/problem.js';
 import { validatorCompiler } from './plugins/validation.js';
 import type { RouteDeps, ZodApp } from './routes/v1/context.js';
@@ -73,6 +74,7 @@ export function buildApp(options: AppOptions): CoordinatorApp {
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
   installProblemHandlers(app);
   installAuth(app, store);
 

@@ -1,0 +1,112 @@
+/**
+ * A careless or hostile REST client at the edges of the boundary: bodies that are JSON but not
+ * well-formed text, prototype keys, wrong types where bytes are expected, bodies sent to routes
+ * that do not exist. Each is refused with the most precise code and changes nothing.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createHarness, type Harness, problem } from './harness.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+});
+afterEach(async () => h.close());
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** Sends a raw JSON payload and returns the problem's code, asserting nothing changed. */
+async function refused(
+  method: 'POST' | 'GET' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: string | Buffer,
+): Promise<{ code: string; status: number }> {
+  const before = h.snapshot();
+  const res = await h.request(method, url, { ...(payload === undefined ? {} : { payload }), headers: JSON_TYPE });
+  const p = problem(res);
+  expect(h.snapshot(), 'a refused request changed the database').toBe(before);
+  return { code: p.code, status: res.statusCode };
+}
+
+describe('bodies that are not well-formed text', () => {
+  test('a lone UTF-16 surrogate in label is invalid_request, not stored as U+FFFD', async () => {
+    for (const label of ['a\\ud800b', 'tail\\udc00', '\\udbff']) {
+      const r = await refused('POST', '/v1/keys', `{"suite":"ed25519","threshold":2,"label":"${label}"}`);
+      expect(r).toEqual({ code: 'invalid_request', status: 400 });
+    }
+    expect(h.orchestrator.keysCreated).toEqual([]);
+  });
+
+  test('a lone surrogate in a context key or value is invalid_request', async () => {
+    const keyId = await h.activeKey();
+    const snapshotKey = h.snapshot();
+    expect((await refused('POST', `/v1/keys/${keyId}/signatures`, '{"message":"00","context":{"\\ud800":1}}')).code).toBe(
+      'invalid_request',
+    );
+    expect((await refused('POST', `/v1/keys/${keyId}/signatures`, '{"message":"00","context":{"a":["\\udfff"]}}')).code).toBe(
+      'invalid_request',
+    );
+    expect(h.snapshot()).toBe(snapshotKey);
+  });
+
+  test('a well-formed surrogate pair (an emoji) is accepted and stored unchanged', async () => {
+    const res = await h.request('POST', '/v1/keys', {
+      payload: '{"suite":"ed25519","threshold":2,"label":"\\ud83d\\udd11 vault"}',
+      headers: JSON_TYPE,
+    });
+    expect(res.statusCode).toBe(202);
+    const key = (await h.request('GET', `/v1/keys/${res.json().keyId}`)).json();
+    expect(key.label).toBe('\u{1F511} vault');
+  });
+
+  test('bytes that are not UTF-8 are invalid_json', async () => {
+    const payload = Buffer.concat([
+      Buffer.from('{"suite":"ed25519","threshold":2,"label":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    expect(await refused('POST', '/v1/keys', payload)).toEqual({ code: 'invalid_json', status: 400 });
+  });
+});
+
+describe('prototype keys', () => {
+  test('__proto__ at the top level is invalid_request, not invalid_json', async () => {
+    expect(await refused('POST', '/v1/keys', '{"suite":"ed25519","threshold":2,"__proto__":{"admin":true}}')).toEqual({
+      code: 'invalid_request',
+      status: 400,
+    });
+  });
+
+  test('__proto__ nested in context is invalid_request and pollutes nothing', async () => {
+    const keyId = await h.activeKey();
+    const r = await refused('POST', `/v1/keys/${keyId}/signatures`, '{"message":"00","context":{"a":{"__proto__":{"polluted":1}}}}');
+    expect(r.code).toBe('invalid_request');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('wrong types where bytes are expected', () => {
+  test('{"message":["00"]} is invalid_request, not empty_message', async () => {
+    const keyId = await h.activeKey();
+    expect(await refused('POST', `/v1/keys/${keyId}/signatures`, '{"message":["00"]}')).toEqual({ code: 'invalid_request', status: 400 });
+    // The empty string still has its own code.
+    expect((await refused('POST', `/v1/keys/${keyId}/signatures`, '{"message":""}')).code).toBe('empty_message');
+  });
+});
+
+describe('routes that do not exist', () => {
+  test('any method on an unknown path with a JSON content type and no body is 404, not invalid_json', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'GET'] as const) {
+      for (const url of ['/v1/nothing', '/v1/keys/k/nothing', '/nothing']) {
+        expect(await refused(method, url), `${method} ${url}`).toEqual({ code: 'not_found', status: 404 });
+      }
+    }
+  });
+
+  test('an unknown path with a malformed JSON body is 404 too', async () => {
+    expect(await refused('POST', '/v1/nothing', '{"a":')).toEqual({ code: 'not_found', status: 404 });
+  });
+
+  test('a known path with a JSON content type and no body is still invalid_json', async () => {
+    expect(await refused('POST', '/v1/keys')).toEqual({ code: 'invalid_json', status: 400 });
+  });
+});
