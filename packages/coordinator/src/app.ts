@@ -17,7 +17,7 @@ import type { CoordinatorMetrics } from './metrics.js';
 import type { Orchestrator } from './orchestrator/types.js';
 import { installAuth } from './plugins/auth.js';
 import { installJsonBodyParser } from './plugins/json-body.js';
-import { frameworkErrors, installProblemHandlers } from './plugins/problem.js';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './plugins/problem.js';
 import { validatorCompiler } from './plugins/validation.js';
 import type { RouteDeps, ZodApp } from './routes/v1/context.js';
 import { keyRoutes } from './routes/v1/keys.js';
@@ -67,6 +67,7 @@ export function buildApp(options: AppOptions): CoordinatorApp {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     frameworkErrors,
+    clientErrorHandler,
     return503OnClosing: true,
   });
   const app: CoordinatorApp = fastify.withTypeProvider<ZodTypeProvider>();

@@ -3,7 +3,11 @@
  * well-formed text, prototype keys, wrong types where bytes are expected, bodies sent to routes
  * that do not exist. Each is refused with the most precise code and changes nothing.
  */
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { clientErrorHandler } from '../src/plugins/problem.js';
 import { createHarness, type Harness, problem } from './harness.js';
 
 let h: Harness;
@@ -108,5 +112,56 @@ describe('routes that do not exist', () => {
 
   test('a known path with a JSON content type and no body is still invalid_json', async () => {
     expect(await refused('POST', '/v1/keys')).toEqual({ code: 'invalid_json', status: 400 });
+  });
+});
+
+describe('bytes Node cannot parse as HTTP', () => {
+  /** Writes raw bytes to a listening app and returns everything it answers before closing. */
+  async function raw(bytes: string): Promise<{ head: string; body: string }> {
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = h.app.server.address() as AddressInfo;
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = connect({ port, host: '127.0.0.1' }, () => s.write(bytes));
+      s.on('data', (c) => chunks.push(c));
+      s.on('error', reject);
+      // The answer ends with the connection: nothing else may follow on it.
+      s.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+    const [head = '', body = ''] = text.split('\r\n\r\n');
+    return { head, body };
+  }
+
+  test('a control character in a header is a problem document with a code and Connection: close', async () => {
+    const { head, body } = await raw('GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/i);
+    expect(head).toMatch(/\r\nConnection: close(\r\n|$)/i);
+    expect(JSON.parse(body)).toMatchObject({ status: 400, code: 'invalid_request' });
+  });
+
+  test('headers over 16 KiB are 431 headers_too_large, as a problem document', async () => {
+    const { head, body } = await raw(`GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(head).toMatch(/\r\nConnection: close(\r\n|$)/i);
+    expect(JSON.parse(body)).toMatchObject({ status: 431, code: 'headers_too_large' });
+  });
+
+  test('a request too slow to arrive is 408 request_timeout (the handler Node calls)', () => {
+    const written: string[] = [];
+    const socket = Object.assign(new PassThrough(), { _httpMessage: null });
+    socket.on('data', (c: Buffer) => written.push(c.toString('utf8')));
+    const err = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+    clientErrorHandler.call({ log: { debug: () => undefined } }, err, socket);
+    const [head = '', body = ''] = written.join('').split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 408 /);
+    expect(head).toMatch(/\r\nConnection: close(\r\n|$)/i);
+    expect(JSON.parse(body)).toMatchObject({ status: 408, code: 'request_timeout' });
+  });
+
+  test('the server stays up for the next client', async () => {
+    await raw('NOT HTTP AT ALL\r\n\r\n');
+    const { port } = h.app.server.address() as AddressInfo;
+    expect((await fetch(`http://127.0.0.1:${port}/v1/health`)).status).toBe(200);
   });
 });
