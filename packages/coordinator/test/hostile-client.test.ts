@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { clientErrorHandler } from '../src/plugins/problem.js';
-import { createHarness, type Harness, problem } from './harness.js';
+import { appWithLogCapture, createHarness, type Harness, problem } from './harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -163,5 +163,27 @@ describe('bytes Node cannot parse as HTTP', () => {
     await raw('NOT HTTP AT ALL\r\n\r\n');
     const { port } = h.app.server.address() as AddressInfo;
     expect((await fetch(`http://127.0.0.1:${port}/v1/health`)).status).toBe(200);
+  });
+});
+
+describe('secrets in URLs', () => {
+  test('a token sent in a query string never reaches a log line', async () => {
+    const { app, lines } = appWithLogCapture(h, 'trace');
+    const secret = 'glc_QUERYSECRET0123456789';
+    for (const url of [
+      `/v1/keys?access_token=${secret}`,
+      `/v1/keys?limit=2&token=${secret}`,
+      `/v1/nothing?${secret}`,
+      `/v1/keys/${'k'.repeat(300)}?t=${secret}`,
+      `/v1/keys?limit=${secret}`,
+    ]) {
+      await app.inject({ method: 'GET', url });
+      await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${h.tokens.auditor}` } });
+    }
+    await app.close();
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.join('')).not.toContain('QUERYSECRET');
+    // The path stays, so a line still says which endpoint was called.
+    expect(lines.join('')).toContain('"/v1/keys?[redacted]"');
   });
 });

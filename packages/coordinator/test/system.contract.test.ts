@@ -1,14 +1,12 @@
 /** Contract tests of health, metrics, OpenAPI, parties, audit and the error envelope. */
 import { existsSync, readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { verifyAuditChain } from '../src/audit.js';
-import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { Store } from '../src/store/types.js';
-import { createHarness, DEFAULT_SETTINGS, type Harness, type HarnessOptions, problem } from './harness.js';
+import { appWithLogCapture, createHarness, DEFAULT_SETTINGS, type Harness, type HarnessOptions, problem } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -208,24 +206,12 @@ describe('the error envelope', () => {
 
   test('every log line of a request carries its request id, and no bearer token', async () => {
     const hh = await harness();
-    const lines: Record<string, unknown>[] = [];
-    const destination = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
-    const app = buildApp({
-      config: DEFAULT_SETTINGS,
-      store: hh.store,
-      orchestrator: hh.orchestrator,
-      logger: createLogger({ level: 'info', destination }),
-      metrics: createMetrics(),
-    });
+    const { app, lines: text } = appWithLogCapture(hh);
     const headers = { authorization: `Bearer ${hh.tokens.admin}`, 'x-request-id': 'trace-7' };
     await app.inject({ method: 'POST', url: '/v1/keys', headers, payload: { suite: 'ed25519', threshold: 2 } });
     await app.inject({ method: 'POST', url: '/v1/keys', headers, payload: { suite: 'rsa', threshold: 2 } });
     await app.close();
+    const lines = text.map((l) => JSON.parse(l) as Record<string, unknown>);
     const requestLines = lines.filter((l) => l.msg !== 'Server listening');
     expect(requestLines.length).toBeGreaterThanOrEqual(4);
     for (const l of requestLines) expect(l.reqId).toBe('trace-7');
