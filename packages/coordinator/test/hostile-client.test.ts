@@ -187,3 +187,29 @@ describe('secrets in URLs', () => {
     expect(lines.join('')).toContain('"/v1/keys?[redacted]"');
   });
 });
+
+describe('cursors', () => {
+  test('a cursor from one list is refused by another (invalid_cursor)', async () => {
+    const a = await h.activeKey();
+    const b = await h.activeKey();
+    for (const k of [a, b]) for (const m of ['01', '02']) await h.request('POST', `/v1/keys/${k}/signatures`, { body: { message: m } });
+    const next = async (url: string) => {
+      const res = await h.request('GET', url);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().nextCursor as string;
+    };
+    const cursors = {
+      keys: await next('/v1/keys?limit=1'),
+      audit: await next('/v1/audit?limit=1'),
+      sigsA: await next(`/v1/keys/${a}/signatures?limit=1`),
+    };
+    const lists = { keys: '/v1/keys', audit: '/v1/audit', sigsA: `/v1/keys/${a}/signatures`, sigsB: `/v1/keys/${b}/signatures` };
+    for (const [from, cursor] of Object.entries(cursors)) {
+      for (const [to, url] of Object.entries(lists)) {
+        const res = await h.request('GET', `${url}?limit=1&cursor=${cursor}`);
+        if (from === to) expect(res.statusCode, `${from} cursor on its own list`).toBe(200);
+        else expect([from, to, problem(res).code]).toEqual([from, to, 'invalid_cursor']);
+      }
+    }
+  });
+});

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { auditHash, GENESIS_HASH, normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
 import type { AuditRecord } from '../orchestrator/store-port.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { type CursorScope, decodeCursor, encodeCursor } from './cursor.js';
 import { migrate } from './migrations.js';
 import { createNotifier } from './notifier.js';
 import {
@@ -89,12 +89,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     });
   }
 
-  function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
-    const more = rows.length > limit;
-    const items = more ? rows.slice(0, limit) : rows;
-    return { items: items.map(map), nextCursor: more ? encodeCursor((items[items.length - 1] as R).seq) : null };
+  /** One page of the list `scope`: `fetch(after, limit + 1)` reads one row more to know if there is a next page. */
+  function page<R extends { seq: number }, T>(
+    scope: CursorScope,
+    p: PageRequest,
+    fetch: (after: number, limit: number) => R[],
+    map: (r: R) => T,
+  ): Page<T> {
+    const rows = fetch(decodeCursor(scope, p.cursor), p.limit + 1);
+    const more = rows.length > p.limit;
+    const items = more ? rows.slice(0, p.limit) : rows;
+    return { items: items.map(map), nextCursor: more ? encodeCursor(scope, (items[items.length - 1] as R).seq) : null };
   }
-  const fetchLimit = (p: PageRequest) => p.limit + 1;
 
   function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord): void {
     const opId = guard(() =>
@@ -216,7 +222,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
     async listKeys(p) {
-      return guard(() => page(q.keysAfter.all(decodeCursor(p.cursor), fetchLimit(p)), p.limit, keyFromRow));
+      return guard(() => page('keys', p, (after, n) => q.keysAfter.all(after, n), keyFromRow));
     },
     async listPendingKeys() {
       return guard(() => q.pendingKeys.all().map(keyFromRow));
@@ -278,7 +284,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
     async listSignatures(keyId, p) {
-      return guard(() => page(q.sigsAfter.all(keyId, decodeCursor(p.cursor), fetchLimit(p)), p.limit, signatureFromRow));
+      return guard(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
     },
     async listUnsettledSignatures() {
       return guard(() => q.unsettledSigs.all().map(signatureFromRow));
@@ -357,7 +363,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       guard(() => db.transaction(() => appendAuditTx(type, data)).immediate());
     },
     async listAudit(p) {
-      return guard(() => page(q.auditAfter.all(decodeCursor(p.cursor), fetchLimit(p)), p.limit, auditFromRow));
+      return guard(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
     },
 
     waitForSettled(kind, id, ms, signal) {
