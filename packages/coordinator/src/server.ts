@@ -47,7 +47,8 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   const logger = createLogger({ level: config.logLevel });
   const identity = loadIdentityFile(config.identitySeedPath);
   const store = openSqliteStore({ path: config.databasePath });
-  await installTokens(store, config.tokens);
+  const revoked = await installTokens(store, config.tokens);
+  if (revoked.length > 0) logger.warn({ names: revoked }, 'tokens no longer in the configuration were revoked');
   const metrics = createMetrics({ processMetrics: true });
   const orchestrator = createOrchestrator({
     identity,

@@ -80,8 +80,9 @@ export function prepareStatements(db: Database): Statements {
        VALUES (@key, @route, @tokenName, @requestHash, @statusCode, @response, @createdAt)`,
     ),
     putToken: db.prepare(
-      `INSERT INTO tokens (name, token_sha256, role, created_at) VALUES (@name, @hash, @role, @createdAt)
-       ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, role = excluded.role, created_at = excluded.created_at`,
+      `INSERT INTO tokens (name, token_sha256, role, source, created_at) VALUES (@name, @hash, @role, @source, @createdAt)
+       ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, role = excluded.role, source = excluded.source,
+       created_at = excluded.created_at`,
     ),
     tokenByName: db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE name = ?'),
     tokenByHash: db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE token_sha256 = ?'),

@@ -340,11 +340,35 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
 
-    async putToken(name, role, tokenSha256) {
+    async putToken(name, role, tokenSha256, source = 'cli') {
       return guard(() => {
-        q.putToken.run({ name, hash: tokenSha256, role, createdAt: iso() });
+        q.putToken.run({ name, hash: tokenSha256, role, source, createdAt: iso() });
         return tokenFromRow(q.tokenByName.get(name) as TokenRow);
       });
+    },
+    async syncConfiguredTokens(tokens) {
+      return guard(() =>
+        db
+          .transaction(() => {
+            const keep = new Set(tokens.map((t) => t.name));
+            const revoked = q.tokens.all().filter((t) => t.source !== 'cli' && !keep.has(t.name));
+            for (const t of revoked) {
+              q.deleteToken.run(t.name);
+              appendAuditTx('token_revoked', { name: t.name, source: t.source, reason: 'removed from the configuration' });
+            }
+            // The same secret hashed under another name would collide on the unique hash: the
+            // configuration's name wins, as `token create` under an existing name replaces it.
+            for (const t of tokens) {
+              const holder = q.tokenByHash.get(t.sha256);
+              if (holder && holder.name !== t.name) q.deleteToken.run(holder.name);
+              const current = q.tokenByName.get(t.name);
+              if (current?.token_sha256 === t.sha256 && current.role === t.role && current.source === t.source) continue;
+              q.putToken.run({ name: t.name, hash: t.sha256, role: t.role, source: t.source, createdAt: iso() });
+            }
+            return revoked.map((t) => t.name);
+          })
+          .immediate(),
+      );
     },
     async findToken(tokenSha256) {
       return guard(() => {
