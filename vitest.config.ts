@@ -6,7 +6,8 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     // Unit tests run against sources; multi-process tests in test/ spawn the built dist/.
-    alias: { '@glacis/protocol': src('protocol') },
+    // Exactly the package root: subpaths (`@glacis/protocol/command-line`) resolve through its exports.
+    alias: [{ find: /^@glacis\/protocol$/, replacement: src('protocol') }],
   },
   test: {
     projects: [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
-import { generateToken, hashToken, installTokens, issueToken, runTokenCreate } from './tokens.js';
+import { generateToken, hashToken, installTokens, issueToken } from './tokens.js';
 
 let dir: string;
 let store: Store;
@@ -69,15 +69,6 @@ describe('tokens', () => {
     await installTokens(store, [{ name: 'env-admin', role: 'admin', token: 'glc_new_admin_0123' }]);
     expect(await store.findToken(hashToken('glc_old_admin_0123'))).toBeUndefined();
     expect(await store.findToken(hashToken('glc_new_admin_0123'))).toMatchObject({ name: 'env-admin', role: 'admin' });
-  });
-
-  test('runTokenCreate prints the token once as JSON, or usage with exit code 2', async () => {
-    const out: string[] = [];
-    expect(await runTokenCreate(store, ['--name', 'ops', '--role', 'admin'], (l) => out.push(l))).toBe(0);
-    const printed = JSON.parse(out[0] as string);
-    expect(await store.findToken(hashToken(printed.token))).toMatchObject({ name: 'ops', role: 'admin' });
-    expect(await runTokenCreate(store, ['--name', 'ops', '--role', 'root'], (l) => out.push(l))).toBe(2);
-    expect(out[1]).toMatch(/^usage/);
   });
 
   test('generateToken is random and hashToken is SHA-256 hex', () => {

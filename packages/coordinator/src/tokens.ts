@@ -54,23 +54,3 @@ export async function installTokens(store: Store, tokens: readonly ConfiguredTok
     ),
   );
 }
-
-/**
- * The `token create` command: `--name <name> --role <admin|requester|auditor>`. Prints the token
- * once on `out`; returns a process exit code. Kept free of process globals so a CLI can wrap it.
- */
-export async function runTokenCreate(store: Store, args: readonly string[], out: (line: string) => void): Promise<number> {
-  const opt = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const name = opt('--name');
-  const role = opt('--role');
-  if (name === undefined || role === undefined || !isRole(role) || !TOKEN_NAME_PATTERN.test(name)) {
-    out('usage: token create --name <name> --role <admin|requester|auditor>');
-    return 2;
-  }
-  const { token } = await issueToken(store, name, role);
-  out(JSON.stringify({ name, role, token }));
-  return 0;
-}

@@ -11,6 +11,7 @@ export { type BoxContext, openBox, type SealedBox, sealBox } from './crypto/box.
 export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certificate.js';
 export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
+export { identityFingerprint } from './fingerprint.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
 export {
   decodeKeyShare,
