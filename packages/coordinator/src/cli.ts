@@ -55,6 +55,21 @@ function progressDone(): void {
 /** The identity key as both CLIs print it: hex, and a short fingerprint people can read out. */
 const identityView = (publicKey: Uint8Array) => ({ identityKey: toHex(publicKey), fingerprint: identityFingerprint(publicKey) });
 
+/** `token list` as text, one token per line. */
+function tokenTable(tokens: { name: string; role: string; source: string; createdAt: string; note?: string }[]): string {
+  if (tokens.length === 0) return '(no tokens)';
+  const rows = [['NAME', 'ROLE', 'SOURCE', 'CREATED', ''], ...tokens.map((t) => [t.name, t.role, t.source, t.createdAt, t.note ?? ''])];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
 const COMMANDS: Record<string, CliRunnable> = {
   init: {
     args: '--data-dir DIR',
@@ -137,6 +152,22 @@ const COMMANDS: Record<string, CliRunnable> = {
         console.error(
           `${NAME}: "${name}" comes from ${fromFile ? 'coordinator.json' : 'GLACIS_ADMIN_TOKEN'} and returns at the next start; remove it there too`,
         );
+      return 0;
+    },
+  },
+  'token list': {
+    args: '--data-dir DIR [--json]',
+    summary:
+      'Show every token the coordinator accepts: name, role, where it comes from (cli: token create; config: coordinator.json; env: GLACIS_ADMIN_TOKEN) and when it was made. Never the secrets.',
+    flags: { 'data-dir': DATA_DIR, json: { type: 'boolean', help: 'print one JSON object instead of a table' } },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const configured = new Set((readConfigFile(dataDir).tokens ?? []).map((t) => t.name));
+      const tokens = (await withStore(dataDir, (store) => store.listTokens())).map((t) =>
+        // Still valid in a running coordinator; the next start revokes it (tokens.ts, installTokens).
+        t.source === 'config' && !configured.has(t.name) ? { ...t, note: 'removed from coordinator.json: revoked at the next start' } : t,
+      );
+      console.log(v.json ? JSON.stringify({ tokens }) : tokenTable(tokens));
       return 0;
     },
   },
