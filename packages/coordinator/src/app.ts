@@ -3,6 +3,7 @@
  * listen. A server wraps it with `listen` and the WebSocket relay; tests drive it with inject().
  */
 import { randomUUID } from 'node:crypto';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import {
@@ -18,6 +19,7 @@ import type { Orchestrator } from './orchestrator/types.js';
 import { installAuth } from './plugins/auth.js';
 import { installJsonBodyParser } from './plugins/json-body.js';
 import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './plugins/problem.js';
+import { rateLimitOptions } from './plugins/rate-limit.js';
 import { validatorCompiler } from './plugins/validation.js';
 import type { RouteDeps, ZodApp } from './routes/v1/context.js';
 import { keyRoutes } from './routes/v1/keys.js';
@@ -30,7 +32,14 @@ import type { Store } from './store/types.js';
 /** The settings buildApp reads from the configuration. */
 export type AppSettings = Pick<
   CoordinatorConfig,
-  'bodyLimitBytes' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'signingTimeoutMs' | 'minConnectedParties'
+  | 'bodyLimitBytes'
+  | 'requestTimeoutMs'
+  | 'keepAliveTimeoutMs'
+  | 'signingTimeoutMs'
+  | 'minConnectedParties'
+  | 'rateLimit'
+  | 'maxSigningInFlight'
+  | 'maxSigningInFlightPerKey'
 >;
 
 /** What buildApp needs. */
@@ -89,6 +98,8 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  // Before the routes, so its onRoute hook limits every one of them (see plugins/rate-limit.ts).
+  void app.register(fastifyRateLimit, rateLimitOptions(config.rateLimit));
   void app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -106,6 +117,7 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     now: options.now ?? Date.now,
     signingTimeoutMs: config.signingTimeoutMs,
     minConnectedParties: config.minConnectedParties,
+    signingCaps: { maxInFlight: config.maxSigningInFlight, maxInFlightPerKey: config.maxSigningInFlightPerKey },
     shutdown: shutdown.signal,
   };
   void app.register(async (api) => {

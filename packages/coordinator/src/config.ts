@@ -1,7 +1,8 @@
 /**
  * Coordinator configuration: `<dataDir>/coordinator.json`, validated with zod, then overridden by
  * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
- * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS).
+ * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
+ * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -51,6 +52,21 @@ export const configFileSchema = z.strictObject({
   /** Readiness needs at least this many connected parties (0: the store alone decides). */
   minConnectedParties: z.int().min(0).max(MAX_PARTIES).default(0),
   tokens: z.array(tokenSchema).default([]),
+  /** Requests per token (per client address on routes without one) in each window; then 429. */
+  rateLimit: z
+    .strictObject({ max: z.int().min(1).max(1_000_000).default(3000), windowMs: ms(10_000, 1_000, 3_600_000) })
+    .default({ max: 3000, windowMs: 10_000 }),
+  /** Signing requests accepted but not settled, over all keys and per key; then 503 capacity_exceeded. */
+  maxSigningInFlight: z.int().min(1).max(1_000_000).default(4096),
+  maxSigningInFlightPerKey: z.int().min(1).max(1_000_000).default(1024),
+  /** Party WebSocket connections still authenticating; more are refused (503) at the upgrade. */
+  maxUnauthenticatedSockets: z.int().min(1).max(100_000).default(256),
+  /** Bytes a party connection may send before it has authenticated (the auth frame is ~300). */
+  maxPreAuthBytes: z
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(16 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +94,16 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (env.GLACIS_LOG_LEVEL) merged.logLevel = env.GLACIS_LOG_LEVEL;
   if (env.GLACIS_SIGNING_TIMEOUT_MS) merged.signingTimeoutMs = num(env.GLACIS_SIGNING_TIMEOUT_MS);
   if (env.GLACIS_DKG_TIMEOUT_MS) merged.dkgTimeoutMs = num(env.GLACIS_DKG_TIMEOUT_MS);
+  if (env.GLACIS_MAX_SIGNING_IN_FLIGHT) merged.maxSigningInFlight = num(env.GLACIS_MAX_SIGNING_IN_FLIGHT);
+  if (env.GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY) merged.maxSigningInFlightPerKey = num(env.GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY);
+  if (env.GLACIS_RATE_LIMIT_MAX || env.GLACIS_RATE_LIMIT_WINDOW_MS) {
+    const given = (merged.rateLimit ?? {}) as Record<string, unknown>;
+    merged.rateLimit = {
+      ...given,
+      ...(env.GLACIS_RATE_LIMIT_MAX ? { max: num(env.GLACIS_RATE_LIMIT_MAX) } : {}),
+      ...(env.GLACIS_RATE_LIMIT_WINDOW_MS ? { windowMs: num(env.GLACIS_RATE_LIMIT_WINDOW_MS) } : {}),
+    };
+  }
   const r = configFileSchema.safeParse(merged);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

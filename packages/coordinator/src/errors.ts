@@ -26,6 +26,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   not_implemented: 501,
   parties_unavailable: 503,
+  capacity_exceeded: 503,
   store_unavailable: 503,
 } as const satisfies Record<string, number>;
 

@@ -58,6 +58,9 @@ export const DEFAULT_SETTINGS: AppSettings = {
   keepAliveTimeoutMs: 5_000,
   signingTimeoutMs: 60_000,
   minConnectedParties: 0,
+  rateLimit: { max: 3000, windowMs: 10_000 },
+  maxSigningInFlight: 4096,
+  maxSigningInFlightPerKey: 1024,
 };
 
 /** Builds a harness; tokens are created on first use of a directory. */

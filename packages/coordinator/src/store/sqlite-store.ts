@@ -25,7 +25,17 @@ import {
   tokenFromRow,
 } from './sqlite-rows.js';
 import { prepareStatements } from './sqlite-statements.js';
-import type { ErrorInfo, Exclusion, IdempotencyClaim, Page, PageRequest, SettleKind, SignatureStatus, Store } from './types.js';
+import type {
+  ErrorInfo,
+  Exclusion,
+  IdempotencyClaim,
+  InFlightCaps,
+  Page,
+  PageRequest,
+  SettleKind,
+  SignatureStatus,
+  Store,
+} from './types.js';
 
 /** Options of openSqliteStore. */
 export interface SqliteStoreOptions {
@@ -71,6 +81,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     const last = q.lastAudit.get();
     const event = { seq: (last?.seq ?? 0) + 1, at: iso(), type, data: normalizeAuditData(data), prevHash: last?.hash ?? GENESIS_HASH };
     q.insertAudit.run({ ...event, data: JSON.stringify(event.data), hash: auditHash(event) });
+  }
+
+  /**
+   * Refuses a new signing request while a cap's worth are unsettled. Counted in the creating
+   * transaction, so concurrent requests cannot overshoot; bounded by the caps themselves.
+   */
+  function assertCapacity(keyId: string, caps: InFlightCaps): void {
+    // Requests settle within the signing timeout, most within a second: a short wait is enough.
+    const busy = (detail: string) => new CoordinatorError('capacity_exceeded', detail, { headers: { 'Retry-After': '1' } });
+    if ((q.unsettledCountOfKey.get(keyId)?.n ?? 0) >= caps.maxInFlightPerKey)
+      throw busy(`this key already has ${caps.maxInFlightPerKey} signing requests in flight; retry when some settle`);
+    if ((q.unsettledCount.get()?.n ?? 0) >= caps.maxInFlight)
+      throw busy(`the coordinator already has ${caps.maxInFlight} signing requests in flight; retry when some settle`);
   }
 
   function claimIdempotency(claim: IdempotencyClaim | undefined) {
@@ -246,7 +269,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit);
     },
 
-    async createSignature(sig, claim) {
+    async createSignature(sig, claim, caps) {
       return guard(() =>
         db
           .transaction(() => {
@@ -255,6 +278,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             const key = q.key.get(sig.keyId);
             if (!key) throw new CoordinatorError('not_found', 'no such key');
             if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+            if (caps) assertCapacity(sig.keyId, caps);
             q.insertSig.run({
               ...sig,
               context: sig.context === null ? null : JSON.stringify(sig.context),

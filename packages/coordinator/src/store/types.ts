@@ -149,6 +149,12 @@ export interface IdempotencyClaim {
   response: StoredResponse;
 }
 
+/** Most signing requests accepted but not settled (pending or signing): overall, and for one key. */
+export interface InFlightCaps {
+  maxInFlight: number;
+  maxInFlightPerKey: number;
+}
+
 /** Result of a create: the new row, or the record of an earlier request under the same key. */
 export type CreateResult<T> = { created: true; record: T } | { created: false; previous: IdempotencyRecord };
 
@@ -224,8 +230,12 @@ export interface Store extends OrchestratorStore {
   /** pending → failed; settles the key's `dkg` operation too. */
   markKeyFailed(keyId: string, error: ErrorInfo, audit?: AuditRecord): Promise<void>;
 
-  /** Persists a pending signing request and a `signature_requested` audit event atomically; the key must be active. */
-  createSignature(sig: NewSignature, idempotency?: IdempotencyClaim): Promise<CreateResult<SignatureRecord>>;
+  /**
+   * Persists a pending signing request and a `signature_requested` audit event atomically; the key
+   * must be active. With `caps`, throws `capacity_exceeded` instead when as many requests as a cap
+   * allows are already unsettled (a replay under the same idempotency key is answered first).
+   */
+  createSignature(sig: NewSignature, idempotency?: IdempotencyClaim, caps?: InFlightCaps): Promise<CreateResult<SignatureRecord>>;
   /** The signing request, or undefined. */
   getSignature(signatureId: string): Promise<SignatureRecord | undefined>;
   /** A key's signing requests, oldest first. */
