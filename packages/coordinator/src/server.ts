@@ -58,6 +58,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     metrics: metrics.orchestrator,
     dkgTimeoutMs: config.dkgTimeoutMs,
     requestTimeoutMs: config.signingTimeoutMs,
+    connectionLimits: { maxUnauthenticated: config.maxUnauthenticatedSockets, maxPreAuthBytes: config.maxPreAuthBytes },
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
   });
   const settings: AppSettings = config;
