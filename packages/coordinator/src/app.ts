@@ -51,6 +51,8 @@ export interface AppOptions {
   metrics: CoordinatorMetrics;
   /** Clock for createdAt and deadlines (ms since the epoch). */
   now?: () => number;
+  /** Serve over TLS with this certificate chain and key (PEM); plain HTTP without. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 /** The coordinator's fastify instance. */
@@ -63,7 +65,11 @@ export function buildApp(options: AppOptions): CoordinatorApp {
   const { config, store, orchestrator, metrics } = options;
   // Typed as fastify's base logger so route types stay independent of pino's generics.
   const loggerInstance: FastifyBaseLogger = options.logger;
+  // With `https` the raw server is an https.Server; everything this app touches of it (listen,
+  // address, the upgrade event) is shared with http.Server, so the app keeps one type.
+  const tls = options.https ? { https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' as const } } : {};
   const fastify = Fastify({
+    ...tls,
     loggerInstance,
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,

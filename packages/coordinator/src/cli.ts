@@ -15,6 +15,7 @@ import { createIdentityFile, IdentityFileError, loadIdentityFile } from './ident
 import { startCoordinator } from './server.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { AuditEvent, Store } from './store/types.js';
+import { certificatePin } from './tls.js';
 import { isRole, issueToken, ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
 
 const NAME = 'glacis-coordinator';
@@ -193,6 +194,25 @@ const COMMANDS: Record<string, CliRunnable> = {
       console.log(JSON.stringify(result));
       if (!result.ok) console.error(`${NAME}: audit chain broken at event ${result.seq}: ${result.reason}`);
       return result.ok ? 0 : 3;
+    },
+  },
+  'tls pin': {
+    args: '--data-dir DIR | --cert FILE',
+    summary:
+      "Print the pin of the coordinator's TLS certificate (SHA-256 of its public key, hex) for parties to pin with glacis-party pin --coordinator-tls-pin.",
+    flags: {
+      'data-dir': DATA_DIR,
+      cert: { type: 'string', help: 'a PEM certificate (default: the one coordinator.json or GLACIS_TLS_CERT_FILE names)' },
+    },
+    async run(v, usage) {
+      let cert = v.cert as string | undefined;
+      if (!cert) {
+        const tls = loadConfig(dataDirOf(v, usage)).tls;
+        if (!tls) throw new UsageError('no TLS certificate is configured: give --cert FILE, or configure tls first', usage);
+        cert = tls.certPath;
+      }
+      console.log(JSON.stringify({ sha256: certificatePin(readFileSync(cert)) }));
+      return 0;
     },
   },
   serve: {

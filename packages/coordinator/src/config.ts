@@ -2,7 +2,7 @@
  * Coordinator configuration: `<dataDir>/coordinator.json`, validated with zod, then overridden by
  * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
  * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
- * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY).
+ * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -68,13 +68,15 @@ export const configFileSchema = z.strictObject({
     .max(1024 * 1024)
     .default(16 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Serve REST and /v1/ws over TLS with this certificate chain and key (PEM files, relative to the data directory). */
+  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
 });
 
 /** The config file as written (defaults not applied). */
 export type ConfigFile = z.input<typeof configFileSchema>;
 
 /** Validated configuration with paths resolved and environment applied. */
-export interface CoordinatorConfig extends Omit<z.output<typeof configFileSchema>, 'tokens'> {
+export interface CoordinatorConfig extends Omit<z.output<typeof configFileSchema>, 'tokens' | 'tls'> {
   dataDir: string;
   /** Absolute paths. */
   databasePath: string;
@@ -82,6 +84,8 @@ export interface CoordinatorConfig extends Omit<z.output<typeof configFileSchema
   /** Where to write the bound port once listening (GLACIS_PORT_FILE), or null. */
   portFile: string | null;
   tokens: ConfiguredToken[];
+  /** Absolute paths of the TLS certificate chain and key, or null for plain HTTP. */
+  tls: { certPath: string; keyPath: string } | null;
 }
 
 /** Builds the configuration from parsed file contents and the environment. Throws with every issue listed. */
@@ -94,6 +98,10 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (env.GLACIS_LOG_LEVEL) merged.logLevel = env.GLACIS_LOG_LEVEL;
   if (env.GLACIS_SIGNING_TIMEOUT_MS) merged.signingTimeoutMs = num(env.GLACIS_SIGNING_TIMEOUT_MS);
   if (env.GLACIS_DKG_TIMEOUT_MS) merged.dkgTimeoutMs = num(env.GLACIS_DKG_TIMEOUT_MS);
+  if (env.GLACIS_TLS_CERT_FILE || env.GLACIS_TLS_KEY_FILE) {
+    // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
+    merged.tls = { certFile: env.GLACIS_TLS_CERT_FILE ?? '', keyFile: env.GLACIS_TLS_KEY_FILE ?? '' };
+  }
   if (env.GLACIS_MAX_SIGNING_IN_FLIGHT) merged.maxSigningInFlight = num(env.GLACIS_MAX_SIGNING_IN_FLIGHT);
   if (env.GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY) merged.maxSigningInFlightPerKey = num(env.GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY);
   if (env.GLACIS_RATE_LIMIT_MAX || env.GLACIS_RATE_LIMIT_WINDOW_MS) {
@@ -109,7 +117,7 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`invalid coordinator configuration: ${issues}`);
   }
-  const { tokens: fileTokens, ...rest } = r.data;
+  const { tokens: fileTokens, tls, ...rest } = r.data;
   const tokens: ConfiguredToken[] = [...fileTokens];
   const admin = env.GLACIS_ADMIN_TOKEN;
   if (admin !== undefined && admin !== '') {
@@ -124,6 +132,7 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
     identitySeedPath: resolve(rest.identitySeedFile),
     portFile: env.GLACIS_PORT_FILE ? env.GLACIS_PORT_FILE : null,
     tokens,
+    tls: tls ? { certPath: resolve(tls.certFile), keyPath: resolve(tls.keyFile) } : null,
   };
 }
 

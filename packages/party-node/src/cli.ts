@@ -31,6 +31,18 @@ const SECRET_FLAGS: Record<string, Flag> = {
   'passphrase-file': { type: 'string', help: 'file holding the keystore passphrase (or GLACIS_PASSPHRASE(_FILE))' },
   'kek-file': { type: 'string', help: 'file holding the key-encryption key, 64 hex (or GLACIS_KEK(_FILE))' },
 };
+const COORDINATOR_TLS: Record<string, Flag> = {
+  'coordinator-tls-pin': { type: 'string', help: "wss:// only: the coordinator's TLS key pin, 64 hex (glacis-coordinator tls pin)" },
+  'coordinator-ca': {
+    type: 'string',
+    help: "wss:// only: PEM file of the CA the coordinator's certificate chains to (default: the system's)",
+  },
+};
+/** The TLS pin and CA the flags give, as party.json's coordinator fields. */
+const coordinatorTlsOf = (v: Values) => ({
+  ...(str(v, 'coordinator-tls-pin') ? { tlsPin: str(v, 'coordinator-tls-pin') } : {}),
+  ...(str(v, 'coordinator-ca') ? { tlsCaFile: str(v, 'coordinator-ca') } : {}),
+});
 const DIR: Flag = { type: 'string', help: "the party's data directory (default: GLACIS_DATA_DIR)" };
 /** The flags of both backup commands; `file` is `in` or `out`. */
 const backupFlags = (file: 'in' | 'out', help: string): Record<string, Flag> => ({
@@ -121,13 +133,14 @@ type KeyLine = { keyId: string; suite: string; threshold: number; parties: strin
 
 const COMMANDS: Record<string, CliRunnable> = {
   init: {
-    args: '--data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX] (--passphrase-file F | --kek-file F)',
+    args: '--data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX] [--coordinator-tls-pin HEX] (--passphrase-file F | --kek-file F)',
     summary: 'Create the keystore and the party identity; prints the identity key with its fingerprint, for the others to pin.',
     flags: {
       'data-dir': DIR,
       'party-id': { type: 'string', help: "this party's id (1-63 of a-z 0-9 . _ -)" },
       'coordinator-url': { type: 'string', help: "the coordinator's ws:// or wss:// URL (default ws://127.0.0.1:8700/v1/ws)" },
       'coordinator-key': { type: 'string', help: "the coordinator's identity key, read to you out of band" },
+      ...COORDINATOR_TLS,
       ...SECRET_FLAGS,
     },
     async run(v, usage) {
@@ -146,6 +159,7 @@ const COMMANDS: Record<string, CliRunnable> = {
         coordinator: {
           url: str(v, 'coordinator-url') ?? 'ws://127.0.0.1:8700/v1/ws',
           identityKey: str(v, 'coordinator-key') ?? '00'.repeat(32),
+          ...coordinatorTlsOf(v),
         },
         peers: {},
       });
@@ -155,12 +169,13 @@ const COMMANDS: Record<string, CliRunnable> = {
     },
   },
   pin: {
-    args: '--data-dir DIR [--peer ID=HEX]... [--coordinator URL=HEX]',
+    args: '--data-dir DIR [--peer ID=HEX]... [--coordinator URL=HEX] [--coordinator-tls-pin HEX] [--coordinator-ca FILE]',
     summary: 'Pin the identity keys of peers and of the coordinator (like SSH known_hosts); takes effect at the next start.',
     flags: {
       'data-dir': DIR,
       peer: { type: 'string', multiple: true, help: 'a peer party and its identity key, ID=HEX (repeatable)' },
       coordinator: { type: 'string', help: "the coordinator's URL and identity key, URL=HEX" },
+      ...COORDINATOR_TLS,
     },
     async run(v, usage) {
       const dataDir = dataDirOf(v, usage);
@@ -178,6 +193,7 @@ const COMMANDS: Record<string, CliRunnable> = {
         if (i <= 0) throw new UsageError(`--coordinator expects URL=HEX, got "${coordinator}"`, usage);
         raw.coordinator = { ...(raw.coordinator as object), url: coordinator.slice(0, i), identityKey: coordinator.slice(i + 1) };
       }
+      raw.coordinator = { ...(raw.coordinator as object), ...coordinatorTlsOf(v) };
       writeConfig(dataDir, raw);
       return 0;
     },

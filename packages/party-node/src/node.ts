@@ -4,6 +4,7 @@
  * depends on it leaves the process, and sends the state machines' output.
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import {
   COORDINATOR,
   createDkgParticipant,
@@ -88,8 +89,10 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
   }
   logger.info({ partyId: self, activeKeys: signers.size }, 'party node starting');
 
+  const { tlsPin, tlsCaFile } = config.coordinator;
   const client: CoordinatorClient = createCoordinatorClient({
     url: config.coordinator.url,
+    ...(tlsPin ? { tls: { pinSha256: tlsPin, ...(tlsCaFile ? { caFile: resolve(keystore.dataDir, tlsCaFile) } : {}) } } : {}),
     partyId: self,
     identity,
     coordinatorKey,
