@@ -11,8 +11,9 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { isAbsolute, join } from 'node:path';
 import { fromHex, hexSchema, MAX_PARTIES, partyIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
+import { DEMO_ADMIN_TOKEN_SHA256, isDemoMode } from './demo-secrets.js';
 import type { ConfiguredToken } from './tokens.js';
-import { ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
+import { hashToken, ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
 
 /** The config file's name inside the data directory. */
 export const CONFIG_FILE = 'coordinator.json';
@@ -123,6 +124,14 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (admin !== undefined && admin !== '') {
     if (admin.length < 16) throw new Error('invalid coordinator configuration: GLACIS_ADMIN_TOKEN must be at least 16 characters');
     tokens.push({ name: 'env-admin', role: 'admin', token: admin });
+  }
+  if (!isDemoMode(env)) {
+    for (const t of tokens) {
+      if (('token' in t ? hashToken(t.token) : t.sha256) === DEMO_ADMIN_TOKEN_SHA256)
+        throw new Error(
+          `invalid coordinator configuration: token "${t.name}" is the public demo admin token from deploy/secrets/; use your own secrets (GLACIS_SECRETS_DIR, docs/operations.md), or set GLACIS_DEMO=1 for the local demo only`,
+        );
+    }
   }
   const resolve = (p: string) => (isAbsolute(p) ? p : join(dataDir, p));
   return {
