@@ -57,7 +57,7 @@ export const configFileSchema = z.strictObject({
   rateLimit: z
     .strictObject({ max: z.int().min(1).max(1_000_000).default(3000), windowMs: ms(10_000, 1_000, 3_600_000) })
     .default({ max: 3000, windowMs: 10_000 }),
-  /** Signing requests accepted but not settled, over all keys and per key; then 503 capacity_exceeded. */
+  /** Signing requests accepted but not settled, over all keys and per key; then 429 capacity_exceeded. */
   maxSigningInFlight: z.int().min(1).max(1_000_000).default(4096),
   maxSigningInFlightPerKey: z.int().min(1).max(1_000_000).default(1024),
   /** Party WebSocket connections still authenticating; more are refused (503) at the upgrade. */

@@ -22,11 +22,11 @@ export const ERROR_STATUS = {
   body_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  capacity_exceeded: 429,
   headers_too_large: 431,
   internal_error: 500,
   not_implemented: 501,
   parties_unavailable: 503,
-  capacity_exceeded: 503,
   store_unavailable: 503,
 } as const satisfies Record<string, number>;
 

@@ -1,6 +1,6 @@
 /**
  * Limits a busy or hostile client meets: a per-token request rate (429 rate_limited) and caps on
- * signing requests in flight, per key and overall (503 capacity_exceeded). Each answer carries
+ * signing requests in flight, per key and overall (429 capacity_exceeded). Each answer carries
  * Retry-After, creates nothing, and leaves other tokens and keys alone; a request settling frees
  * its place at once.
  */
@@ -49,14 +49,14 @@ describe('signing requests in flight', () => {
   const sign = (hh: Harness, keyId: string, i: number) =>
     hh.request('POST', `/v1/keys/${keyId}/signatures`, { token: 'requester', body: { message: i.toString(16).padStart(4, '0') } });
 
-  test('past the per-key cap: 503 capacity_exceeded with Retry-After, nothing created; other keys still sign', async () => {
+  test('past the per-key cap: 429 capacity_exceeded with Retry-After, nothing created; other keys still sign', async () => {
     const hh = await harness({ config: { maxSigningInFlightPerKey: 3, maxSigningInFlight: 100 } });
     const a = await hh.activeKey();
     const b = await hh.activeKey();
     for (let i = 0; i < 3; i++) expect((await sign(hh, a, i)).statusCode).toBe(202);
     const before = hh.snapshot();
     const over = await sign(hh, a, 3);
-    expect(over.statusCode).toBe(503);
+    expect(over.statusCode).toBe(429);
     expect(problem(over)).toMatchObject({ code: 'capacity_exceeded' });
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
     expect(hh.snapshot()).toBe(before);
@@ -64,7 +64,7 @@ describe('signing requests in flight', () => {
     expect((await sign(hh, b, 0)).statusCode).toBe(202);
   });
 
-  test('past the overall cap: 503 capacity_exceeded whatever the key', async () => {
+  test('past the overall cap: 429 capacity_exceeded whatever the key', async () => {
     const hh = await harness({ config: { maxSigningInFlightPerKey: 100, maxSigningInFlight: 4 } });
     const a = await hh.activeKey();
     const b = await hh.activeKey();

@@ -25,7 +25,7 @@ export interface RouteDeps {
   signingTimeoutMs: number;
   /** Readiness needs at least this many connected parties. */
   minConnectedParties: number;
-  /** Signing requests accepted but not settled, at most (then 503 capacity_exceeded). */
+  /** Signing requests accepted but not settled, at most (then 429 capacity_exceeded). */
   signingCaps: InFlightCaps;
   /** Aborted when the app closes, so held `?wait=` requests answer at once. */
   shutdown: AbortSignal;
