@@ -6,6 +6,8 @@ const src = (pkg: string, entry = 'index') => fileURLToPath(new URL(`./packages/
 export default defineConfig({
   resolve: {
     // Unit tests run against sources; multi-process tests in test/ spawn the built dist/.
+    // Exactly the package root and the test-only internal path: other subpaths
+    // (`@glacis/protocol/command-line`) resolve through the package's exports.
     alias: [
       { find: /^@glacis\/protocol$/, replacement: src('protocol') },
       { find: /^@glacis\/protocol\/internal$/, replacement: src('protocol', 'internal') },

@@ -122,8 +122,9 @@ async function prepareCoordinator() {
     } catch (e) {
       throw new Fatal(`cannot read GLACIS_ADMIN_TOKEN_FILE ${tokenFile}: ${e.message}`);
     }
+    // The coordinator itself refuses the demo token unless GLACIS_DEMO=1; say so early in the demo too.
     if (token.includes('local-demo-only'))
-      warn('the admin token is the committed demo secret: replace deploy/secrets/ before any real use');
+      warn('the admin token is the public demo secret of deploy/secrets/ (GLACIS_DEMO=1): never use it for anything real');
     env.GLACIS_ADMIN_TOKEN = token;
   }
   delete env.GLACIS_ADMIN_TOKEN_FILE;

@@ -10,6 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -87,6 +88,25 @@ function startProcess(cli, args, logFile, env) {
   return child;
 }
 
+/**
+ * GET `url` as JSON: fetch for http, node:https with the cluster's private CA for https (fetch has
+ * no per-request CA). Resolves { status, body }.
+ */
+export function getJson(url, caFile) {
+  if (!url.startsWith('https:')) return fetch(url).then(async (r) => ({ status: r.status, body: await r.json() }));
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { ca: readFileSync(caFile) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+  });
+}
+
 /** Polls `fn` until it returns something truthy (resolved with it) or `timeoutMs` pass. */
 export async function waitFor(fn, what, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
@@ -107,7 +127,17 @@ export async function waitFor(fn, what, timeoutMs) {
  * Starts (initialising if needed) a cluster and resolves once every party is connected.
  * `port: 0` picks a free port (tests).
  */
-export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adminToken, env = {}, partyEnv = {}, timeoutMs = 30_000 }) {
+export async function startLocalCluster({
+  dataDir,
+  port = 8700,
+  parties = 3,
+  adminToken,
+  env = {},
+  partyEnv = {},
+  timeoutMs = 30_000,
+  // { certFile, keyFile, caFile, pin }: the coordinator serves TLS, parties dial wss:// pinned to `pin`.
+  tls,
+}) {
   const init = initCluster({ dataDir, parties, adminToken });
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -119,6 +149,7 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     GLACIS_HOST: '127.0.0.1',
     GLACIS_ADMIN_TOKEN: init.adminToken,
     GLACIS_PORT_FILE: portFile,
+    ...(tls ? { GLACIS_TLS_CERT_FILE: tls.certFile, GLACIS_TLS_KEY_FILE: tls.keyFile } : {}),
     ...env,
   };
   let boundPort;
@@ -143,10 +174,11 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     timeoutMs,
   );
   boundPort = actualPort;
-  const baseUrl = `http://127.0.0.1:${actualPort}`;
-  const wsUrl = `ws://127.0.0.1:${actualPort}/v1/ws`;
+  const baseUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${actualPort}`;
+  const wsUrl = `${tls ? 'wss' : 'ws'}://127.0.0.1:${actualPort}/v1/ws`;
+  const tlsPins = tls ? ['--coordinator-tls-pin', tls.pin, '--coordinator-ca', tls.caFile] : [];
   for (const name of init.parties) {
-    runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${wsUrl}=${init.coordinatorKey}`]);
+    runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${wsUrl}=${init.coordinatorKey}`, ...tlsPins]);
   }
   const startParty = (name, extraEnv = {}) => {
     const child = startProcess(PARTY_CLI, ['serve', '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), {
@@ -158,7 +190,7 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     return child;
   };
   for (const name of init.parties) startParty(name);
-  const health = async () => (await fetch(`${baseUrl}/v1/health`)).json();
+  const health = async () => (await getJson(`${baseUrl}/v1/health`, tls?.caFile)).body;
   const cluster = {
     dataDir,
     baseUrl,
@@ -172,7 +204,8 @@ export async function startLocalCluster({ dataDir, port = 8700, parties = 3, adm
     startParty,
     startCoordinator,
     /** Resolves once the coordinator answers /v1/health (after a restart). */
-    waitCoordinator: (ms = timeoutMs) => waitFor(async () => (await fetch(`${baseUrl}/v1/health`)).status > 0, 'the coordinator', ms),
+    waitCoordinator: (ms = timeoutMs) =>
+      waitFor(async () => (await getJson(`${baseUrl}/v1/health`, tls?.caFile)).status > 0, 'the coordinator', ms),
     /** Resolves when `n` parties (default all) are connected. */
     waitConnected: (n = init.parties.length, ms = timeoutMs) =>
       waitFor(async () => (await health()).parties?.connected >= n, `${n} connected parties`, ms),

@@ -1,7 +1,8 @@
 /**
  * docker-compose.yml, for real: the images are built, `up` brings a coordinator and three parties to
  * healthy with no other step, a 2-of-3 key is generated and signs through the published REST API;
- * one party is cut off the internal LAN (the two others still sign), notices the cut (and the
+ * a party reaches a listener on the Docker host until the host rule of docs/operations.md is in
+ * place, and then only the coordinator; one party is cut off the internal LAN (the two others still sign), notices the cut (and the
  * coordinator reports it disconnected), comes back by itself once reconnected, and then has to sign: the last signature is made with another party
  * cut off instead.
  *
@@ -11,8 +12,9 @@
  * prepared on the host first (scripts/prepare-image-context.sh), as .ci/run does.
  * Where Ryuk cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true (afterAll cleans up anyway).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -31,6 +33,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PROJECT = `glacistest${process.pid}${Date.now().toString(36)}`;
 const DEPS_STAGE = process.env.GLACIS_DEPS_STAGE ?? 'deps-npm';
 const SECRETS = join(ROOT, 'deploy/secrets');
+// The host's name of the `lan` bridge: unique per run (at most 15 characters), so the firewall
+// rule of docs/operations.md can name it without touching another project's bridge.
+const BRIDGE = `glt${process.pid % 1_000_000}`;
 const status = await requireOrSkip('compose');
 
 type Key = { keyId: string; status: string; publicKey: string };
@@ -64,6 +69,20 @@ describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an i
       await new Promise((r) => setTimeout(r, 500));
     }
   };
+  /** From inside `service`: does a TCP connection to host:port open ('connected'), or why not? */
+  const connectFrom = async (service: string, host: string, port: number): Promise<string> => {
+    const probe = await container(service).exec([
+      'node',
+      '-e',
+      `const s = require('net').connect({ host: ${JSON.stringify(host)}, port: ${port} });
+       const done = (out) => { console.log(out); process.exit(0); };
+       s.setTimeout(3000, () => done('timeout'));
+       s.on('connect', () => done('connected'));
+       s.on('error', (e) => done(e.code));`,
+    ]);
+    expect(probe.exitCode, probe.output).toBe(0);
+    return probe.stdout.trim();
+  };
   const sign = async (message: string): Promise<Signature> => {
     const r = await api<Signature>('POST', `/v1/keys/${key.keyId}/signatures?wait=30000`, { message });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
@@ -78,7 +97,8 @@ describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an i
       .withProjectName(PROJECT)
       .withBuild()
       // GLACIS_PUBLISH "127.0.0.1:" publishes the API on a free port of 127.0.0.1.
-      .withEnvironment({ GLACIS_DEPS_STAGE: DEPS_STAGE, GLACIS_PUBLISH: '127.0.0.1:' })
+      // GLACIS_DEMO=1: the committed demo secrets of deploy/secrets/ are refused without it.
+      .withEnvironment({ GLACIS_DEPS_STAGE: DEPS_STAGE, GLACIS_PUBLISH: '127.0.0.1:', GLACIS_DEMO: '1', GLACIS_LAN_BRIDGE: BRIDGE })
       .withClientOptions(compose.standalone ? { executable: { standalone: true } } : {})
       // Every service's own HEALTHCHECK: the coordinator answers /v1/health, each party is connected.
       .withDefaultWaitStrategy(Wait.forHealthCheck())
@@ -150,6 +170,38 @@ describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an i
     const result = JSON.parse(probe.stdout.trim());
     expect(result.listening).toEqual([]);
     expect(result.out).not.toBe('connected');
+  });
+
+  it('a party reaches the Docker host unless the INPUT rule of docs/operations.md is in place', async (ctx) => {
+    // The rule goes into this machine's firewall: only where the engine is local and we are root.
+    const local = existsSync(`/sys/class/net/${BRIDGE}`);
+    const root = process.getuid?.() === 0 && spawnSync('iptables', ['-V']).status === 0;
+    ctx.skip(!local || !root, `needs a local engine (bridge ${BRIDGE}: ${local}) and root with iptables (${root})`);
+    const gateway = (await (await lan()).inspect()).IPAM?.Config?.[0]?.Gateway as string;
+    expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // The probe exits as soon as it is connected, which resets the connection: that is expected.
+    const host = createServer((socket) => socket.on('error', () => undefined).end('host\n'));
+    await new Promise<void>((resolve) => host.listen(0, gateway, resolve));
+    const port = (host.address() as AddressInfo).port;
+    const doc = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
+    const block = /<!-- compose-host-rule -->\n```sh\n([\s\S]*?)\n```/.exec(doc)?.[1] ?? '';
+    const rules = block
+      .split('\n')
+      .filter((l) => l.startsWith('iptables '))
+      .map((l) => l.replaceAll('glacis-lan', BRIDGE));
+    expect(rules.length).toBeGreaterThan(0);
+    const iptables = (rule: string) => spawnSync('sh', ['-c', rule], { encoding: 'utf8' });
+    try {
+      // Without the rule: a listener on the host's bridge address answers a party (what the docs say).
+      expect(await connectFrom('party-1', gateway, port)).toBe('connected');
+      for (const rule of rules) expect(iptables(rule).status, rule).toBe(0);
+      expect(await connectFrom('party-1', gateway, port)).not.toBe('connected');
+      // The coordinator, on the same bridge, is still reachable: the rule closes the host only.
+      expect(await connectFrom('party-1', 'coordinator', 8700)).toBe('connected');
+    } finally {
+      for (const rule of rules) iptables(rule.replace(' -I ', ' -D '));
+      host.close();
+    }
   });
 
   it('runs a 2-of-3 DKG and signs through the REST API', async () => {

@@ -3,6 +3,7 @@
  * listen. A server wraps it with `listen` and the WebSocket relay; tests drive it with inject().
  */
 import { randomUUID } from 'node:crypto';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import {
@@ -16,7 +17,9 @@ import type { CoordinatorConfig } from './config.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { Orchestrator } from './orchestrator/types.js';
 import { installAuth } from './plugins/auth.js';
-import { frameworkErrors, installProblemHandlers } from './plugins/problem.js';
+import { installJsonBodyParser } from './plugins/json-body.js';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './plugins/problem.js';
+import { rateLimitOptions } from './plugins/rate-limit.js';
 import { validatorCompiler } from './plugins/validation.js';
 import type { RouteDeps, ZodApp } from './routes/v1/context.js';
 import { keyRoutes } from './routes/v1/keys.js';
@@ -29,7 +32,14 @@ import type { Store } from './store/types.js';
 /** The settings buildApp reads from the configuration. */
 export type AppSettings = Pick<
   CoordinatorConfig,
-  'bodyLimitBytes' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'signingTimeoutMs' | 'minConnectedParties'
+  | 'bodyLimitBytes'
+  | 'requestTimeoutMs'
+  | 'keepAliveTimeoutMs'
+  | 'signingTimeoutMs'
+  | 'minConnectedParties'
+  | 'rateLimit'
+  | 'maxSigningInFlight'
+  | 'maxSigningInFlightPerKey'
 >;
 
 /** What buildApp needs. */
@@ -41,6 +51,8 @@ export interface AppOptions {
   metrics: CoordinatorMetrics;
   /** Clock for createdAt and deadlines (ms since the epoch). */
   now?: () => number;
+  /** Serve over TLS with this certificate chain and key (PEM); plain HTTP without. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 /** The coordinator's fastify instance. */
@@ -53,7 +65,11 @@ export function buildApp(options: AppOptions): CoordinatorApp {
   const { config, store, orchestrator, metrics } = options;
   // Typed as fastify's base logger so route types stay independent of pino's generics.
   const loggerInstance: FastifyBaseLogger = options.logger;
+  // With `https` the raw server is an https.Server; everything this app touches of it (listen,
+  // address, the upgrade event) is shared with http.Server, so the app keeps one type.
+  const tls = options.https ? { https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' as const } } : {};
   const fastify = Fastify({
+    ...tls,
     loggerInstance,
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
@@ -66,6 +82,7 @@ export function buildApp(options: AppOptions): CoordinatorApp {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     frameworkErrors,
+    clientErrorHandler,
     return503OnClosing: true,
   });
   const app: CoordinatorApp = fastify.withTypeProvider<ZodTypeProvider>();
@@ -73,6 +90,7 @@ export function buildApp(options: AppOptions): CoordinatorApp {
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
   installProblemHandlers(app);
   installAuth(app, store);
 
@@ -86,6 +104,8 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  // Before the routes, so its onRoute hook limits every one of them (see plugins/rate-limit.ts).
+  void app.register(fastifyRateLimit, rateLimitOptions(config.rateLimit));
   void app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -103,6 +123,7 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     now: options.now ?? Date.now,
     signingTimeoutMs: config.signingTimeoutMs,
     minConnectedParties: config.minConnectedParties,
+    signingCaps: { maxInFlight: config.maxSigningInFlight, maxInFlightPerKey: config.maxSigningInFlightPerKey },
     shutdown: shutdown.signal,
   };
   void app.register(async (api) => {

@@ -1,154 +1,228 @@
 #!/usr/bin/env node
 /**
- * glacis-coordinator: set up and run the coordinator.
- *
- *   glacis-coordinator init --data-dir DIR
- *   glacis-coordinator identity --data-dir DIR
- *   glacis-coordinator add-party --data-dir DIR --party-id ID --identity-key HEX
- *   glacis-coordinator token create --data-dir DIR --name NAME --role admin|requester|auditor
- *   glacis-coordinator token delete --data-dir DIR --name NAME
- *   glacis-coordinator audit verify --data-dir DIR
- *   glacis-coordinator serve --data-dir DIR
- *
- * Configuration: DIR/coordinator.json plus GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN,
- * GLACIS_LOG_LEVEL, GLACIS_PORT_FILE, GLACIS_SIGNING_TIMEOUT_MS (see docs/operations.md).
+ * glacis-coordinator: set up and run the coordinator. `glacis-coordinator --help` lists the
+ * commands, `glacis-coordinator COMMAND --help` explains one. Configuration: DIR/coordinator.json
+ * plus the GLACIS_* environment (docs/operations.md). Exit codes: 0 done, 1 failed, 3 audit chain
+ * broken, 64 usage error.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { type AuditEvent, toHex, verifyAuditPages } from '@glacis/protocol';
+import { type AuditEvent, identityFingerprint, toHex, verifyAuditPages } from '@glacis/protocol';
+import { type CliFlag, type CliRunnable, type CliValues, runCommandLine, UsageError } from '@glacis/protocol/command-line';
 import { CONFIG_FILE, type ConfigFile, loadConfig, writeConfigFile } from './config.js';
 import { createIdentityFile, IdentityFileError, loadIdentityFile } from './identity-file.js';
 import { startCoordinator } from './server.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
-import { runTokenCreate } from './tokens.js';
+import { certificatePin } from './tls.js';
+import { isRole, issueToken, ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
 
-const USAGE = `usage:
-  glacis-coordinator init --data-dir DIR
-  glacis-coordinator identity --data-dir DIR
-  glacis-coordinator add-party --data-dir DIR --party-id ID --identity-key HEX
-  glacis-coordinator token create --data-dir DIR --name NAME --role admin|requester|auditor
-  glacis-coordinator token delete --data-dir DIR --name NAME
-  glacis-coordinator audit verify --data-dir DIR
-  glacis-coordinator serve --data-dir DIR`;
+const NAME = 'glacis-coordinator';
 
-class UsageError extends Error {}
+type Values = CliValues;
+
+const DATA_DIR: CliFlag = { type: 'string', help: 'the coordinator data directory (default: GLACIS_DATA_DIR)' };
 
 function readConfigFile(dataDir: string): ConfigFile {
   const path = join(dataDir, CONFIG_FILE);
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as ConfigFile) : {};
 }
 
-/** Environment overrides the config file does not cover directly. */
-function envOverrides(dataDir: string): ReturnType<typeof loadConfig> {
-  const config = loadConfig(dataDir);
-  const t = process.env.GLACIS_SIGNING_TIMEOUT_MS;
-  if (t !== undefined) {
-    if (!/^\d+$/.test(t)) throw new UsageError('GLACIS_SIGNING_TIMEOUT_MS must be a number of milliseconds');
-    config.signingTimeoutMs = Number(t);
+function dataDirOf(v: Values, usage: string): string {
+  const d = (v['data-dir'] as string | undefined) ?? process.env.GLACIS_DATA_DIR;
+  if (!d) throw new UsageError('--data-dir (or GLACIS_DATA_DIR) is required', usage);
+  return d;
+}
+
+/** Runs `fn` on the store of `dataDir`'s configuration and closes it, whatever happens. */
+async function withStore<T>(dataDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openSqliteStore({ path: loadConfig(dataDir, {}).databasePath });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
   }
-  return config;
 }
 
-/** The store's audit log, oldest first, a page at a time. */
-async function* auditPages(store: Store): AsyncGenerator<AuditEvent[]> {
-  let cursor: string | null = null;
-  do {
-    const page = await store.listAudit({ limit: 500, cursor });
-    yield page.items;
-    cursor = page.nextCursor;
-  } while (cursor);
+/** A line on stderr that a terminal user sees while something long runs; nothing when piped. */
+function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K`);
+}
+function progressDone(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 }
 
-async function main(argv: string[]): Promise<number> {
-  const grouped = argv[0] === 'token' || argv[0] === 'audit';
-  const command = grouped ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
-  const rest = argv.slice(grouped ? 2 : 1);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      'data-dir': { type: 'string' },
-      'party-id': { type: 'string' },
-      'identity-key': { type: 'string' },
-      name: { type: 'string' },
-      role: { type: 'string' },
-    },
-    strict: true,
-  });
-  const dataDir = values['data-dir'] ?? process.env.GLACIS_DATA_DIR;
-  if (!dataDir) throw new UsageError('--data-dir (or GLACIS_DATA_DIR) is required');
-  switch (command) {
-    case 'init': {
+/** The identity key as both CLIs print it: hex, and a short fingerprint people can read out. */
+const identityView = (publicKey: Uint8Array) => ({ identityKey: toHex(publicKey), fingerprint: identityFingerprint(publicKey) });
+
+/** `token list` as text, one token per line. */
+function tokenTable(tokens: { name: string; role: string; source: string; createdAt: string; note?: string }[]): string {
+  if (tokens.length === 0) return '(no tokens)';
+  const rows = [['NAME', 'ROLE', 'SOURCE', 'CREATED', ''], ...tokens.map((t) => [t.name, t.role, t.source, t.createdAt, t.note ?? ''])];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const COMMANDS: Record<string, CliRunnable> = {
+  init: {
+    args: '--data-dir DIR',
+    summary: 'Create the data directory, its identity key and coordinator.json; prints the identity key for the parties to pin.',
+    flags: { 'data-dir': DATA_DIR },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const config = loadConfig(dataDir, {});
-      const identity = createIdentityFile(config.identitySeedPath);
+      const identity = createIdentityFile(loadConfig(dataDir, {}).identitySeedPath);
       if (!existsSync(join(dataDir, CONFIG_FILE))) writeConfigFile(dataDir, {});
-      console.log(JSON.stringify({ identityKey: toHex(identity.publicKey) }));
+      console.log(JSON.stringify(identityView(identity.publicKey)));
       return 0;
-    }
-    case 'identity': {
-      const config = loadConfig(dataDir, {});
-      console.log(JSON.stringify({ identityKey: toHex(loadIdentityFile(config.identitySeedPath).publicKey) }));
+    },
+  },
+  identity: {
+    args: '--data-dir DIR',
+    summary: "Print the coordinator's identity key (what parties pin) and its fingerprint, to compare by phone or on paper.",
+    flags: { 'data-dir': DATA_DIR },
+    async run(v, usage) {
+      const config = loadConfig(dataDirOf(v, usage), {});
+      console.log(JSON.stringify(identityView(loadIdentityFile(config.identitySeedPath).publicKey)));
       return 0;
-    }
-    case 'add-party': {
-      const partyId = values['party-id'];
-      const identityKey = values['identity-key'];
-      if (!partyId || !identityKey) throw new UsageError('--party-id and --identity-key are required');
+    },
+  },
+  'add-party': {
+    args: '--data-dir DIR --party-id ID --identity-key HEX',
+    summary: 'Admit a party by the identity key its operator read you out of band (takes effect at the next start).',
+    flags: {
+      'data-dir': DATA_DIR,
+      'party-id': { type: 'string', help: "the party's id" },
+      'identity-key': { type: 'string', help: "the party's Ed25519 identity key, 64 hex characters" },
+    },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const partyId = v['party-id'] as string | undefined;
+      const identityKey = v['identity-key'] as string | undefined;
+      if (!partyId || !identityKey) throw new UsageError('--party-id and --identity-key are required', usage);
       const file = readConfigFile(dataDir);
       const parties = (file.parties ?? []).filter((p) => p.partyId !== partyId);
       parties.push({ partyId, identityKey });
       writeConfigFile(dataDir, { ...file, parties });
       return 0;
-    }
-    case 'token create': {
-      const config = loadConfig(dataDir, {});
-      const store = openSqliteStore({ path: config.databasePath });
-      try {
-        const args = ['--name', values.name ?? '', '--role', values.role ?? ''];
-        return await runTokenCreate(store, args, (line) => console.log(line));
-      } finally {
-        await store.close();
+    },
+  },
+  'token create': {
+    args: `--data-dir DIR --name NAME --role ${ROLES.join('|')}`,
+    summary: 'Make a bearer token and print it once (the database keeps only its hash); replaces a token of the same name.',
+    flags: {
+      'data-dir': DATA_DIR,
+      name: { type: 'string', help: 'what audit events record as the actor: 1-64 of A-Z a-z 0-9 . _ -' },
+      role: { type: 'string', help: ROLES.join(', ') },
+    },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const name = v.name as string | undefined;
+      const role = v.role as string | undefined;
+      if (!name || !TOKEN_NAME_PATTERN.test(name)) throw new UsageError('--name must be 1-64 of A-Z a-z 0-9 . _ -', usage);
+      if (!role || !isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`, usage);
+      const { token } = await withStore(dataDir, (store) => issueToken(store, name, role));
+      console.log(JSON.stringify({ name, role, token }));
+      return 0;
+    },
+  },
+  'token delete': {
+    args: '--data-dir DIR --name NAME',
+    summary: 'Revoke a token at once, also in a running coordinator (every request looks its token up).',
+    flags: { 'data-dir': DATA_DIR, name: { type: 'string', help: 'the token to delete' } },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const name = v.name as string | undefined;
+      if (!name) throw new UsageError('--name is required', usage);
+      const deleted = await withStore(dataDir, (store) => store.deleteToken(name));
+      console.log(JSON.stringify({ name, deleted }));
+      if (!deleted) {
+        console.error(`${NAME}: no token named "${name}"`);
+        return 1;
       }
-    }
-    case 'token delete': {
-      // Takes effect at once, also in a running coordinator: every request looks its token up.
-      const name = values.name;
-      if (!name) throw new UsageError('--name is required');
-      const config = loadConfig(dataDir, {});
-      const store = openSqliteStore({ path: config.databasePath });
-      try {
-        const deleted = await store.deleteToken(name);
-        console.log(JSON.stringify({ name, deleted }));
-        if (!deleted) {
-          console.error(`glacis-coordinator: no token named "${name}"`);
-          return 1;
+      const fromFile = (readConfigFile(dataDir).tokens ?? []).some((t) => t.name === name);
+      if (fromFile || name === 'env-admin')
+        console.error(
+          `${NAME}: "${name}" comes from ${fromFile ? 'coordinator.json' : 'GLACIS_ADMIN_TOKEN'} and returns at the next start; remove it there too`,
+        );
+      return 0;
+    },
+  },
+  'token list': {
+    args: '--data-dir DIR [--json]',
+    summary:
+      'Show every token the coordinator accepts: name, role, where it comes from (cli: token create; config: coordinator.json; env: GLACIS_ADMIN_TOKEN) and when it was made. Never the secrets.',
+    flags: { 'data-dir': DATA_DIR, json: { type: 'boolean', help: 'print one JSON object instead of a table' } },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const configured = new Set((readConfigFile(dataDir).tokens ?? []).map((t) => t.name));
+      const tokens = (await withStore(dataDir, (store) => store.listTokens())).map((t) =>
+        // Still valid in a running coordinator; the next start revokes it (tokens.ts, installTokens).
+        t.source === 'config' && !configured.has(t.name) ? { ...t, note: 'removed from coordinator.json: revoked at the next start' } : t,
+      );
+      console.log(v.json ? JSON.stringify({ tokens }) : tokenTable(tokens));
+      return 0;
+    },
+  },
+  'audit verify': {
+    args: '--data-dir DIR',
+    summary: "Check the audit log's hash chain end to end; exit 3 if it is broken.",
+    flags: { 'data-dir': DATA_DIR },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const result = await withStore(dataDir, async (store) => {
+        // Page by page from the store: the whole log is never held in memory at once.
+        let read = 0;
+        async function* pages(): AsyncGenerator<AuditEvent[]> {
+          let cursor: string | null = null;
+          do {
+            const page = await store.listAudit({ limit: 500, cursor });
+            read += page.items.length;
+            progress(`checking the audit log: ${read} events`);
+            yield page.items;
+            cursor = page.nextCursor;
+          } while (cursor);
         }
-        const fromFile = (readConfigFile(dataDir).tokens ?? []).some((t) => t.name === name);
-        if (fromFile || name === 'env-admin')
-          console.error(
-            `glacis-coordinator: "${name}" comes from ${fromFile ? 'coordinator.json' : 'GLACIS_ADMIN_TOKEN'} and returns at the next start; remove it there too`,
-          );
-        return 0;
-      } finally {
-        await store.close();
+        return verifyAuditPages(pages());
+      });
+      progressDone();
+      console.log(JSON.stringify(result));
+      if (!result.ok) console.error(`${NAME}: audit chain broken at event ${result.brokenAt}: ${result.reason}`);
+      return result.ok ? 0 : 3;
+    },
+  },
+  'tls pin': {
+    args: '--data-dir DIR | --cert FILE',
+    summary:
+      "Print the pin of the coordinator's TLS certificate (SHA-256 of its public key, hex) for parties to pin with glacis-party pin --coordinator-tls-pin.",
+    flags: {
+      'data-dir': DATA_DIR,
+      cert: { type: 'string', help: 'a PEM certificate (default: the one coordinator.json or GLACIS_TLS_CERT_FILE names)' },
+    },
+    async run(v, usage) {
+      let cert = v.cert as string | undefined;
+      if (!cert) {
+        const tls = loadConfig(dataDirOf(v, usage)).tls;
+        if (!tls) throw new UsageError('no TLS certificate is configured: give --cert FILE, or configure tls first', usage);
+        cert = tls.certPath;
       }
-    }
-    case 'audit verify': {
-      const config = loadConfig(dataDir, {});
-      const store = openSqliteStore({ path: config.databasePath });
-      try {
-        const v = await verifyAuditPages(auditPages(store));
-        console.log(JSON.stringify(v));
-        if (!v.ok) console.error(`glacis-coordinator: audit chain broken at event ${v.brokenAt}: ${v.reason}`);
-        return v.ok ? 0 : 3;
-      } finally {
-        await store.close();
-      }
-    }
-    case 'serve': {
-      const config = envOverrides(dataDir);
+      console.log(JSON.stringify({ sha256: certificatePin(readFileSync(cert)) }));
+      return 0;
+    },
+  },
+  serve: {
+    args: '--data-dir DIR',
+    summary: 'Run the coordinator (REST API and the parties\u2019 /v1/ws) until SIGINT or SIGTERM.',
+    flags: { 'data-dir': DATA_DIR },
+    async run(v, usage) {
+      const config = loadConfig(dataDirOf(v, usage));
       const wireLog = process.env.GLACIS_WIRE_LOG;
       const running = await startCoordinator(config, wireLog ? { wireLog } : {});
       await new Promise<void>((resolve) => {
@@ -157,19 +231,15 @@ async function main(argv: string[]): Promise<number> {
       });
       await running.close();
       return 0;
-    }
-    default:
-      throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
-  }
+    },
+  },
+};
+const PROGRAM = { name: NAME, commands: COMMANDS, footer: `${NAME} COMMAND --help explains a command. Environment: docs/operations.md.` };
+
+/** The one line a failure is reported with: a known error's message, anything else with its stack. */
+function describe(e: unknown): string {
+  if (e instanceof IdentityFileError || (e instanceof Error && e.message.startsWith('invalid coordinator configuration'))) return e.message;
+  return `unexpected error: ${(e as Error).stack ?? String(e)}`;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageError) console.error(`glacis-coordinator: ${e.message}\n${USAGE}`);
-    else if (e instanceof IdentityFileError || (e instanceof Error && e.message.startsWith('invalid coordinator configuration')))
-      console.error(`glacis-coordinator: ${e.message}`);
-    else console.error(`glacis-coordinator: unexpected error: ${(e as Error).stack ?? String(e)}`);
-    process.exit(e instanceof UsageError ? 64 : 1);
-  },
-);
+runCommandLine(PROGRAM, process.argv.slice(2), { out: console.log, err: console.error, describe }).then((code) => process.exit(code));

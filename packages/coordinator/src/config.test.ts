@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { CONFIG_FILE, loadConfig, parseConfig, partyKeys, writeConfigFile } from './config.js';
+import { hashToken } from './tokens.js';
 
 let dir: string;
 beforeEach(() => {
@@ -64,5 +65,53 @@ describe('loadConfig and writeConfigFile', () => {
     expect(loadConfig(dir, {}).port).toBe(8700);
     writeFileSync(join(dir, CONFIG_FILE), '{oops');
     expect(() => loadConfig(dir, {})).toThrow(/coordinator\.json is not JSON/);
+  });
+});
+
+describe('the demo secrets of deploy/secrets/', () => {
+  const demoToken = readFileSync(new URL('../../../deploy/secrets/admin-token', import.meta.url), 'utf8').trim();
+
+  test('the public demo admin token is refused outside GLACIS_DEMO=1, from the environment or by hash', () => {
+    expect(() => parseConfig({}, '/data', { GLACIS_ADMIN_TOKEN: demoToken })).toThrow(/public demo admin token.*GLACIS_DEMO=1/);
+    const byHash = { tokens: [{ name: 'ops', role: 'admin', sha256: hashToken(demoToken) }] };
+    expect(() => parseConfig(byHash, '/data', {})).toThrow(/"ops" is the public demo admin token/);
+    expect(() => parseConfig({}, '/data', { GLACIS_ADMIN_TOKEN: demoToken, GLACIS_DEMO: 'yes' })).toThrow(/public demo/);
+  });
+
+  test('GLACIS_DEMO=1 lets the demo run with it; any other token needs nothing', () => {
+    expect(parseConfig({}, '/data', { GLACIS_ADMIN_TOKEN: demoToken, GLACIS_DEMO: '1' }).tokens).toHaveLength(1);
+    expect(parseConfig({}, '/data', { GLACIS_ADMIN_TOKEN: 'glc_a_real_secret_0123' }).tokens).toHaveLength(1);
+  });
+});
+
+describe('limits and TLS settings', () => {
+  test('limits have generous defaults and come from the file or the environment', () => {
+    expect(parseConfig({}, '/data')).toMatchObject({
+      rateLimit: { max: 3000, windowMs: 10_000 },
+      maxSigningInFlight: 4096,
+      maxSigningInFlightPerKey: 1024,
+      maxUnauthenticatedSockets: 256,
+      maxPreAuthBytes: 16384,
+    });
+    const env = { GLACIS_RATE_LIMIT_MAX: '50', GLACIS_MAX_SIGNING_IN_FLIGHT: '10', GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY: '5' };
+    expect(parseConfig({ rateLimit: { windowMs: 2000 } }, '/data', env)).toMatchObject({
+      rateLimit: { max: 50, windowMs: 2000 },
+      maxSigningInFlight: 10,
+      maxSigningInFlightPerKey: 5,
+    });
+    expect(() => parseConfig({}, '/data', { GLACIS_RATE_LIMIT_MAX: 'lots' })).toThrow(/rateLimit\.max/);
+  });
+
+  test('TLS files resolve under the data directory; a certificate without its key is refused', () => {
+    expect(parseConfig({}, '/data').tls).toBeNull();
+    expect(parseConfig({ tls: { certFile: 'tls/c.pem', keyFile: '/etc/k.pem' } }, '/data').tls).toEqual({
+      certPath: '/data/tls/c.pem',
+      keyPath: '/etc/k.pem',
+    });
+    expect(parseConfig({}, '/data', { GLACIS_TLS_CERT_FILE: '/c.pem', GLACIS_TLS_KEY_FILE: '/k.pem' }).tls).toEqual({
+      certPath: '/c.pem',
+      keyPath: '/k.pem',
+    });
+    expect(() => parseConfig({}, '/data', { GLACIS_TLS_CERT_FILE: '/c.pem' })).toThrow(/tls\.keyFile/);
   });
 });

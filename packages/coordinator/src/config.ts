@@ -1,7 +1,8 @@
 /**
  * Coordinator configuration: `<dataDir>/coordinator.json`, validated with zod, then overridden by
  * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
- * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS).
+ * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
+ * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -10,8 +11,9 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { isAbsolute, join } from 'node:path';
 import { fromHex, hexSchema, MAX_PARTIES, partyIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
+import { DEMO_ADMIN_TOKEN_SHA256, isDemoMode } from './demo-secrets.js';
 import type { ConfiguredToken } from './tokens.js';
-import { ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
+import { hashToken, ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
 
 /** The config file's name inside the data directory. */
 export const CONFIG_FILE = 'coordinator.json';
@@ -51,14 +53,31 @@ export const configFileSchema = z.strictObject({
   /** Readiness needs at least this many connected parties (0: the store alone decides). */
   minConnectedParties: z.int().min(0).max(MAX_PARTIES).default(0),
   tokens: z.array(tokenSchema).default([]),
+  /** Requests per token (per client address on routes without one) in each window; then 429. */
+  rateLimit: z
+    .strictObject({ max: z.int().min(1).max(1_000_000).default(3000), windowMs: ms(10_000, 1_000, 3_600_000) })
+    .default({ max: 3000, windowMs: 10_000 }),
+  /** Signing requests accepted but not settled, over all keys and per key; then 429 capacity_exceeded. */
+  maxSigningInFlight: z.int().min(1).max(1_000_000).default(4096),
+  maxSigningInFlightPerKey: z.int().min(1).max(1_000_000).default(1024),
+  /** Party WebSocket connections still authenticating; more are refused (503) at the upgrade. */
+  maxUnauthenticatedSockets: z.int().min(1).max(100_000).default(256),
+  /** Bytes a party connection may send before it has authenticated (the auth frame is ~300). */
+  maxPreAuthBytes: z
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(16 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Serve REST and /v1/ws over TLS with this certificate chain and key (PEM files, relative to the data directory). */
+  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
 });
 
 /** The config file as written (defaults not applied). */
 export type ConfigFile = z.input<typeof configFileSchema>;
 
 /** Validated configuration with paths resolved and environment applied. */
-export interface CoordinatorConfig extends Omit<z.output<typeof configFileSchema>, 'tokens'> {
+export interface CoordinatorConfig extends Omit<z.output<typeof configFileSchema>, 'tokens' | 'tls'> {
   dataDir: string;
   /** Absolute paths. */
   databasePath: string;
@@ -66,6 +85,8 @@ export interface CoordinatorConfig extends Omit<z.output<typeof configFileSchema
   /** Where to write the bound port once listening (GLACIS_PORT_FILE), or null. */
   portFile: string | null;
   tokens: ConfiguredToken[];
+  /** Absolute paths of the TLS certificate chain and key, or null for plain HTTP. */
+  tls: { certPath: string; keyPath: string } | null;
 }
 
 /** Builds the configuration from parsed file contents and the environment. Throws with every issue listed. */
@@ -78,17 +99,39 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (env.GLACIS_LOG_LEVEL) merged.logLevel = env.GLACIS_LOG_LEVEL;
   if (env.GLACIS_SIGNING_TIMEOUT_MS) merged.signingTimeoutMs = num(env.GLACIS_SIGNING_TIMEOUT_MS);
   if (env.GLACIS_DKG_TIMEOUT_MS) merged.dkgTimeoutMs = num(env.GLACIS_DKG_TIMEOUT_MS);
+  if (env.GLACIS_TLS_CERT_FILE || env.GLACIS_TLS_KEY_FILE) {
+    // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
+    merged.tls = { certFile: env.GLACIS_TLS_CERT_FILE ?? '', keyFile: env.GLACIS_TLS_KEY_FILE ?? '' };
+  }
+  if (env.GLACIS_MAX_SIGNING_IN_FLIGHT) merged.maxSigningInFlight = num(env.GLACIS_MAX_SIGNING_IN_FLIGHT);
+  if (env.GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY) merged.maxSigningInFlightPerKey = num(env.GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY);
+  if (env.GLACIS_RATE_LIMIT_MAX || env.GLACIS_RATE_LIMIT_WINDOW_MS) {
+    const given = (merged.rateLimit ?? {}) as Record<string, unknown>;
+    merged.rateLimit = {
+      ...given,
+      ...(env.GLACIS_RATE_LIMIT_MAX ? { max: num(env.GLACIS_RATE_LIMIT_MAX) } : {}),
+      ...(env.GLACIS_RATE_LIMIT_WINDOW_MS ? { windowMs: num(env.GLACIS_RATE_LIMIT_WINDOW_MS) } : {}),
+    };
+  }
   const r = configFileSchema.safeParse(merged);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`invalid coordinator configuration: ${issues}`);
   }
-  const { tokens: fileTokens, ...rest } = r.data;
+  const { tokens: fileTokens, tls, ...rest } = r.data;
   const tokens: ConfiguredToken[] = [...fileTokens];
   const admin = env.GLACIS_ADMIN_TOKEN;
   if (admin !== undefined && admin !== '') {
     if (admin.length < 16) throw new Error('invalid coordinator configuration: GLACIS_ADMIN_TOKEN must be at least 16 characters');
     tokens.push({ name: 'env-admin', role: 'admin', token: admin });
+  }
+  if (!isDemoMode(env)) {
+    for (const t of tokens) {
+      if (('token' in t ? hashToken(t.token) : t.sha256) === DEMO_ADMIN_TOKEN_SHA256)
+        throw new Error(
+          `invalid coordinator configuration: token "${t.name}" is the public demo admin token from deploy/secrets/; use your own secrets (GLACIS_SECRETS_DIR, docs/operations.md), or set GLACIS_DEMO=1 for the local demo only`,
+        );
+    }
   }
   const resolve = (p: string) => (isAbsolute(p) ? p : join(dataDir, p));
   return {
@@ -98,6 +141,7 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
     identitySeedPath: resolve(rest.identitySeedFile),
     portFile: env.GLACIS_PORT_FILE ? env.GLACIS_PORT_FILE : null,
     tokens,
+    tls: tls ? { certPath: resolve(tls.certFile), keyPath: resolve(tls.keyFile) } : null,
   };
 }
 

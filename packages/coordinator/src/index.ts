@@ -32,4 +32,4 @@ export type {
   Store,
   TokenRecord,
 } from './store/types.js';
-export { type ConfiguredToken, generateToken, hashToken, installTokens, issueToken, ROLES, runTokenCreate } from './tokens.js';
+export { type ConfiguredToken, generateToken, hashToken, installTokens, issueToken, ROLES } from './tokens.js';

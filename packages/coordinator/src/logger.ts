@@ -25,6 +25,26 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 }
 
 /**
+ * A URL with its query string replaced: clients put tokens there (`?access_token=`) whatever the
+ * API says, and a log line must not keep them. The path stays, so the endpoint is still known.
+ */
+export function redactQuery(url: string): string {
+  const i = url.indexOf('?');
+  return i < 0 ? url : `${url.slice(0, i)}?${REDACTED}`;
+}
+
+/** The `req` of fastify's request lines, with the query string redacted. */
+function serializeRequest(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactQuery(req.url) : undefined,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+/**
  * Rewrites a child logger's serialized bindings (`,"k":v,...`) with secrets redacted. Only runs
  * the parse when a secret-looking name appears at all, so ordinary children cost one regex test.
  */
@@ -53,6 +73,8 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     base: { service: 'glacis-coordinator' },
     // Belt and braces: fastify's request serializer omits headers, but a raw req logged by
     // anyone else must not carry the bearer token either.
+    // fastify merges these over its own serializers, so its request lines use this `req`.
+    serializers: { req: serializeRequest },
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: REDACTED },
     formatters: {
       bindings: (bindings) => redactSecrets(bindings) as Record<string, unknown>,

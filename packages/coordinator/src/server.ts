@@ -12,6 +12,7 @@ import { createMetrics } from './metrics.js';
 import { createOrchestrator, type RunningOrchestrator, type TransportFaults } from './orchestrator/orchestrator.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
+import { loadTlsFiles } from './tls.js';
 import { installTokens } from './tokens.js';
 
 export interface RunningCoordinator {
@@ -47,7 +48,8 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   const logger = createLogger({ level: config.logLevel });
   const identity = loadIdentityFile(config.identitySeedPath);
   const store = openSqliteStore({ path: config.databasePath });
-  await installTokens(store, config.tokens);
+  const revoked = await installTokens(store, config.tokens);
+  if (revoked.length > 0) logger.warn({ names: revoked }, 'tokens no longer in the configuration were revoked');
   const metrics = createMetrics({ processMetrics: true });
   const orchestrator = createOrchestrator({
     identity,
@@ -57,17 +59,19 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     metrics: metrics.orchestrator,
     dkgTimeoutMs: config.dkgTimeoutMs,
     requestTimeoutMs: config.signingTimeoutMs,
+    connectionLimits: { maxUnauthenticated: config.maxUnauthenticatedSockets, maxPreAuthBytes: config.maxPreAuthBytes },
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
   });
   const settings: AppSettings = config;
-  const app = buildApp({ config: settings, store, orchestrator, logger, metrics });
+  const https = loadTlsFiles(config);
+  const app = buildApp({ config: settings, store, orchestrator, logger, metrics, ...(https ? { https } : {}) });
   orchestrator.attach(app.server);
   // Before listening: a key created through the new listener must not be taken for one an
   // earlier life left pending. Accepted requests of that life are finished (fresh nonces).
   await orchestrator.recover();
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
-  logger.info({ host: config.host, port, parties: config.parties.length }, 'coordinator listening');
+  logger.info({ host: config.host, port, tls: https !== null, parties: config.parties.length }, 'coordinator listening');
   if (config.portFile) writeFileSync(config.portFile, `${port}\n`);
   return {
     app,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
-import { generateToken, hashToken, installTokens, issueToken, runTokenCreate } from './tokens.js';
+import { generateToken, hashToken, installTokens, issueToken } from './tokens.js';
 
 let dir: string;
 let store: Store;
@@ -44,13 +44,31 @@ describe('tokens', () => {
     expect(await store.findToken(hashToken('glc_audit_secret'))).toMatchObject({ role: 'auditor' });
   });
 
-  test('runTokenCreate prints the token once as JSON, or usage with exit code 2', async () => {
-    const out: string[] = [];
-    expect(await runTokenCreate(store, ['--name', 'ops', '--role', 'admin'], (l) => out.push(l))).toBe(0);
-    const printed = JSON.parse(out[0] as string);
-    expect(await store.findToken(hashToken(printed.token))).toMatchObject({ name: 'ops', role: 'admin' });
-    expect(await runTokenCreate(store, ['--name', 'ops', '--role', 'root'], (l) => out.push(l))).toBe(2);
-    expect(out[1]).toMatch(/^usage/);
+  test('a token removed from the configuration is revoked at the next start; CLI-made tokens stay', async () => {
+    const made = await issueToken(store, 'desk-cli', 'requester');
+    await installTokens(store, [
+      { name: 'env-admin', role: 'admin', token: 'glc_from_env_0123' },
+      { name: 'audit', role: 'auditor', sha256: hashToken('glc_audit_secret') },
+      { name: 'ops', role: 'admin', sha256: hashToken('glc_ops_secret') },
+    ]);
+    // Next start: GLACIS_ADMIN_TOKEN unset, `audit` deleted from coordinator.json, `ops` kept.
+    await installTokens(store, [{ name: 'ops', role: 'admin', sha256: hashToken('glc_ops_secret') }]);
+    expect(await store.findToken(hashToken('glc_from_env_0123'))).toBeUndefined();
+    expect(await store.findToken(hashToken('glc_audit_secret'))).toBeUndefined();
+    expect(await store.findToken(hashToken('glc_ops_secret'))).toMatchObject({ name: 'ops', source: 'config' });
+    expect(await store.findToken(hashToken(made.token))).toMatchObject({ name: 'desk-cli', source: 'cli' });
+    const revoked = (await store.listAudit({ limit: 10, cursor: null })).items.filter((e) => e.type === 'token_revoked');
+    expect(revoked.map((e) => e.data)).toEqual([
+      { name: 'audit', source: 'config', reason: 'removed from the configuration' },
+      { name: 'env-admin', source: 'env', reason: 'removed from the configuration' },
+    ]);
+  });
+
+  test('a changed configured secret replaces the old one at the next start', async () => {
+    await installTokens(store, [{ name: 'env-admin', role: 'admin', token: 'glc_old_admin_0123' }]);
+    await installTokens(store, [{ name: 'env-admin', role: 'admin', token: 'glc_new_admin_0123' }]);
+    expect(await store.findToken(hashToken('glc_old_admin_0123'))).toBeUndefined();
+    expect(await store.findToken(hashToken('glc_new_admin_0123'))).toMatchObject({ name: 'env-admin', role: 'admin' });
   });
 
   test('generateToken is random and hashToken is SHA-256 hex', () => {

@@ -39,29 +39,18 @@ export async function issueToken(store: Store, name: string, role: Role): Promis
 /** A token given by configuration: its secret in clear (from the environment) or only its hash. */
 export type ConfiguredToken = { name: string; role: Role } & ({ token: string } | { sha256: string });
 
-/** Installs configured tokens (e.g. GLACIS_ADMIN_TOKEN) so they work from the first request. */
-export async function installTokens(store: Store, tokens: readonly ConfiguredToken[]): Promise<void> {
-  for (const t of tokens) {
-    await store.putToken(t.name, t.role, 'token' in t ? hashToken(t.token) : t.sha256);
-  }
-}
-
 /**
- * The `token create` command: `--name <name> --role <admin|requester|auditor>`. Prints the token
- * once on `out`; returns a process exit code. Kept free of process globals so a CLI can wrap it.
+ * Installs the configured tokens (coordinator.json, GLACIS_ADMIN_TOKEN) so they work from the first
+ * request, and revokes every configured token the configuration no longer lists. Returns the
+ * names revoked.
  */
-export async function runTokenCreate(store: Store, args: readonly string[], out: (line: string) => void): Promise<number> {
-  const opt = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const name = opt('--name');
-  const role = opt('--role');
-  if (name === undefined || role === undefined || !isRole(role) || !TOKEN_NAME_PATTERN.test(name)) {
-    out('usage: token create --name <name> --role <admin|requester|auditor>');
-    return 2;
-  }
-  const { token } = await issueToken(store, name, role);
-  out(JSON.stringify({ name, role, token }));
-  return 0;
+export async function installTokens(store: Store, tokens: readonly ConfiguredToken[]): Promise<string[]> {
+  // A secret in clear only ever comes from the environment; coordinator.json holds hashes.
+  return store.syncConfiguredTokens(
+    tokens.map((t) =>
+      'token' in t
+        ? { name: t.name, role: t.role, sha256: hashToken(t.token), source: 'env' as const }
+        : { name: t.name, role: t.role, sha256: t.sha256, source: 'config' as const },
+    ),
+  );
 }

@@ -5,10 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { type AppSettings, buildApp, type CoordinatorApp } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
 import type { Role, Store } from '../src/store/types.js';
@@ -56,6 +58,9 @@ export const DEFAULT_SETTINGS: AppSettings = {
   keepAliveTimeoutMs: 5_000,
   signingTimeoutMs: 60_000,
   minConnectedParties: 0,
+  rateLimit: { max: 3000, windowMs: 10_000 },
+  maxSigningInFlight: 4096,
+  maxSigningInFlightPerKey: 1024,
 };
 
 /** Builds a harness; tokens are created on first use of a directory. */
@@ -128,4 +133,23 @@ export function problem(res: LightMyRequestResponse): { type: string; title: str
     throw new Error(`expected application/problem+json, got ${res.headers['content-type']}: ${res.body}`);
   }
   return res.json();
+}
+
+/** A second app over the harness's store whose log lines (JSON text) are captured in `lines`. */
+export function appWithLogCapture(h: Harness, level = 'info'): { app: CoordinatorApp; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const app = buildApp({
+    config: DEFAULT_SETTINGS,
+    store: h.store,
+    orchestrator: h.orchestrator,
+    logger: createLogger({ level, destination }),
+    metrics: createMetrics(),
+  });
+  return { app, lines };
 }

@@ -1,14 +1,12 @@
 /** Contract tests of health, metrics, OpenAPI, parties, audit and the error envelope. */
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { verifyAuditChain } from '@glacis/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { Store } from '../src/store/types.js';
-import { createHarness, DEFAULT_SETTINGS, type Harness, type HarnessOptions, problem } from './harness.js';
+import { appWithLogCapture, createHarness, DEFAULT_SETTINGS, type Harness, type HarnessOptions, problem } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -134,6 +132,33 @@ describe('GET /v1/openapi.json', () => {
     for (const ref of refs) expect(doc.components.schemas[ref], ref).toBeDefined();
     expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer' });
   });
+  test('documents what the server does: 429/500/503, unique parties, context limits, Idempotency-Key and wait', async () => {
+    const doc = (await (await harness()).request('GET', '/v1/openapi.json')).json();
+    type Op = { responses: Record<string, { content?: Record<string, unknown> }>; parameters?: { in: string; name: string }[] };
+    const ops = Object.entries(doc.paths as Record<string, Record<string, Op>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, method, op })),
+    );
+    for (const { name, op } of ops) {
+      // Any request may be rate limited or fail inside; the store can be unavailable to any of them.
+      for (const status of ['429', '500', '503']) expect(op.responses[status], `${name} ${status}`).toBeDefined();
+      if (name !== 'GET /v1/health') expect(op.responses['503']?.content?.['application/problem+json'], name).toBeDefined();
+    }
+    for (const { name, method, op } of ops.filter((o) => o.method === 'post')) {
+      const params = (op.parameters ?? []).map((p) => `${p.in}:${p.name.toLowerCase()}`);
+      expect(params, name).toEqual(expect.arrayContaining(['header:idempotency-key', 'query:wait']));
+      expect(method).toBe('post');
+    }
+    const body = (path: string) => doc.paths[path].post.requestBody.content['application/json'].schema;
+    expect(body('/v1/keys').properties.parties).toMatchObject({ type: 'array', uniqueItems: true, maxItems: 255 });
+    expect(body('/v1/keys/{keyId}/reshare').properties.parties).toMatchObject({ type: 'array', uniqueItems: true });
+    expect(body('/v1/keys/{keyId}/signatures').properties.context.description).toMatch(/safe integers.*16/);
+  });
+
+  test('a committee listing a party twice is refused by the schema it documents', async () => {
+    const hh = await harness();
+    const res = await hh.request('POST', '/v1/keys', { body: { suite: 'ed25519', threshold: 2, parties: ['alice', 'alice', 'bob'] } });
+    expect(problem(res)).toMatchObject({ code: 'invalid_request', detail: expect.stringMatching(/^parties: /) });
+  });
 });
 
 describe('GET /v1/parties', () => {
@@ -219,24 +244,12 @@ describe('the error envelope', () => {
 
   test('every log line of a request carries its request id, and no bearer token', async () => {
     const hh = await harness();
-    const lines: Record<string, unknown>[] = [];
-    const destination = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
-    const app = buildApp({
-      config: DEFAULT_SETTINGS,
-      store: hh.store,
-      orchestrator: hh.orchestrator,
-      logger: createLogger({ level: 'info', destination }),
-      metrics: createMetrics(),
-    });
+    const { app, lines: text } = appWithLogCapture(hh);
     const headers = { authorization: `Bearer ${hh.tokens.admin}`, 'x-request-id': 'trace-7' };
     await app.inject({ method: 'POST', url: '/v1/keys', headers, payload: { suite: 'ed25519', threshold: 2 } });
     await app.inject({ method: 'POST', url: '/v1/keys', headers, payload: { suite: 'rsa', threshold: 2 } });
     await app.close();
+    const lines = text.map((l) => JSON.parse(l) as Record<string, unknown>);
     const requestLines = lines.filter((l) => l.msg !== 'Server listening');
     expect(requestLines.length).toBeGreaterThanOrEqual(4);
     for (const l of requestLines) expect(l.reqId).toBe('trace-7');

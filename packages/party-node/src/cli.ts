@@ -1,59 +1,100 @@
 #!/usr/bin/env node
 /**
- * glacis-party: create a party's identity and run its daemon.
- *
- *   glacis-party init  --data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX]
- *
- * The keystore secret comes from --passphrase-file / --kek-file or GLACIS_PASSPHRASE(_FILE) /
- * GLACIS_KEK(_FILE); see docs/operations.md.
- *   glacis-party pin   --data-dir DIR (--peer ID=HEX | --coordinator URL=HEX)...
- *   glacis-party identity --data-dir DIR
- *   glacis-party serve --data-dir DIR
- *   glacis-party backup export --data-dir DIR --out FILE --backup-passphrase-file F
- *   glacis-party backup import --data-dir DIR --in FILE --backup-passphrase-file F
- *   glacis-party audit verify --data-dir DIR
+ * glacis-party: create a party's identity, pin the keys it trusts, run its daemon, back it up.
+ * `glacis-party --help` lists the commands, `glacis-party COMMAND --help` explains one. The
+ * keystore secret comes from --passphrase-file / --kek-file or GLACIS_PASSPHRASE(_FILE) /
+ * GLACIS_KEK(_FILE) (docs/operations.md). Exit codes: 0 done, 1 failed, 3 share log broken,
+ * 64 usage error. On a terminal, scrypt (about a second per unlock) shows its progress on stderr.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { generateIdentity, toHex } from '@glacis/protocol';
+import { generateIdentity, identityFingerprint, toHex } from '@glacis/protocol';
+import { type CliFlag, type CliRunnable, type CliValues, runCommandLine, UsageError } from '@glacis/protocol/command-line';
 import { exportBackup, importBackup, readBackupFile } from './backup/backup.js';
 import { CONFIG_FILE, loadPartyConfig, partyConfigSchema } from './config.js';
 import { runPartyDaemon } from './daemon.js';
 import { isPartyError, PartyError } from './errors.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { initKeystore, openKeystore } from './keystore/keystore.js';
+import type { UnlockSource } from './keystore/sealing.js';
 import { resolveUnlockSource } from './keystore/unlock.js';
 import { verifyShareLog } from './share-log/share-log.js';
 
-const USAGE = `usage:
-  glacis-party init --data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX]
-  glacis-party pin --data-dir DIR [--peer ID=HEX]... [--coordinator URL=HEX]
-  glacis-party identity --data-dir DIR
-  glacis-party serve --data-dir DIR
-  glacis-party backup export --data-dir DIR --out FILE --backup-passphrase-file F
-  glacis-party backup import --data-dir DIR --in FILE --backup-passphrase-file F
-  glacis-party audit verify --data-dir DIR
-The keystore secret: --passphrase-file F | --kek-file F | GLACIS_PASSPHRASE(_FILE) | GLACIS_KEK(_FILE).`;
+const NAME = 'glacis-party';
 
-function backupPassphrase(file: string | undefined): string {
-  const path = file ?? process.env.GLACIS_BACKUP_PASSPHRASE_FILE;
-  if (path) return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-  if (process.env.GLACIS_BACKUP_PASSPHRASE) return process.env.GLACIS_BACKUP_PASSPHRASE;
-  throw new PartyError('usage', 'a backup passphrase is required: --backup-passphrase-file F (or GLACIS_BACKUP_PASSPHRASE(_FILE))');
+type Flag = CliFlag;
+type Values = CliValues;
+
+const SECRET_FLAGS: Record<string, Flag> = {
+  'passphrase-file': { type: 'string', help: 'file holding the keystore passphrase (or GLACIS_PASSPHRASE(_FILE))' },
+  'kek-file': { type: 'string', help: 'file holding the key-encryption key, 64 hex (or GLACIS_KEK(_FILE))' },
+};
+const COORDINATOR_TLS: Record<string, Flag> = {
+  'coordinator-tls-pin': { type: 'string', help: "wss:// only: the coordinator's TLS key pin, 64 hex (glacis-coordinator tls pin)" },
+  'coordinator-ca': {
+    type: 'string',
+    help: "wss:// only: PEM file of the CA the coordinator's certificate chains to (default: the system's)",
+  },
+};
+/** The TLS pin and CA the flags give, as party.json's coordinator fields. */
+const coordinatorTlsOf = (v: Values) => ({
+  ...(str(v, 'coordinator-tls-pin') ? { tlsPin: str(v, 'coordinator-tls-pin') } : {}),
+  ...(str(v, 'coordinator-ca') ? { tlsCaFile: str(v, 'coordinator-ca') } : {}),
+});
+const DIR: Flag = { type: 'string', help: "the party's data directory (default: GLACIS_DATA_DIR)" };
+/** The flags of both backup commands; `file` is `in` or `out`. */
+const backupFlags = (file: 'in' | 'out', help: string): Record<string, Flag> => ({
+  'data-dir': DIR,
+  [file]: { type: 'string', help },
+  'backup-passphrase-file': { type: 'string', help: 'file holding the backup passphrase (or GLACIS_BACKUP_PASSPHRASE(_FILE))' },
+  ...SECRET_FLAGS,
+});
+
+const str = (v: Values, k: string) => v[k] as string | undefined;
+
+function dataDirOf(v: Values, usage: string): string {
+  const d = str(v, 'data-dir') ?? process.env.GLACIS_DATA_DIR;
+  if (!d) throw new UsageError('--data-dir (or GLACIS_DATA_DIR) is required', usage);
+  return d;
+}
+
+/** A percentage on stderr while scrypt runs, only on a terminal; `label` says what is being derived. */
+function scryptProgress(label: string): ((fraction: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let shown = -1;
+  return (fraction) => {
+    const percent = Math.floor(fraction * 100);
+    if (percent === shown) return;
+    shown = percent;
+    process.stderr.write(percent >= 100 ? `\r${label}: done\x1b[K\n` : `\r${label}: ${percent}%\x1b[K`);
+  };
+}
+
+/** The keystore secret the flags or the environment name, with terminal progress for a passphrase. */
+function unlockOf(v: Values): UnlockSource {
+  const source = resolveUnlockSource({ kekFile: str(v, 'kek-file'), passphraseFile: str(v, 'passphrase-file') }, process.env);
+  const onProgress = source.kind === 'passphrase' ? scryptProgress('deriving the keystore key (scrypt)') : undefined;
+  return onProgress && source.kind === 'passphrase' ? { ...source, onProgress } : source;
+}
+
+/** What both backup commands read: the directory, the backup file, its passphrase, scrypt settings. */
+function backupJob(v: Values, usage: string, fileFlag: 'in' | 'out', progressLabel: string) {
+  const dataDir = dataDirOf(v, usage);
+  const file = str(v, fileFlag);
+  if (!file) throw new UsageError(`--${fileFlag} FILE is required`, usage);
+  const path = str(v, 'backup-passphrase-file') ?? process.env.GLACIS_BACKUP_PASSPHRASE_FILE;
+  const passphrase = path ? readFileSync(path, 'utf8').replace(/\r?\n$/, '') : process.env.GLACIS_BACKUP_PASSPHRASE;
+  if (!passphrase)
+    throw new UsageError('a backup passphrase is required: --backup-passphrase-file F (or GLACIS_BACKUP_PASSPHRASE(_FILE))', usage);
+  const onProgress = scryptProgress(progressLabel);
+  return { dataDir, file, passphrase, logN: scryptLogN(), progress: onProgress ? { onProgress } : {} };
 }
 
 /** scrypt cost override for tests (GLACIS_SCRYPT_LOG_N); production keeps the default. */
-function scryptOpts<K extends string>(name: K): Partial<Record<K, number>> {
+function scryptLogN(): number | undefined {
   const v = process.env.GLACIS_SCRYPT_LOG_N;
-  return v ? ({ [name]: Number(v) } as Partial<Record<K, number>>) : {};
-}
-
-function dataDirOf(values: { 'data-dir'?: string | undefined }): string {
-  const d = values['data-dir'] ?? process.env.GLACIS_DATA_DIR;
-  if (!d) throw new PartyError('usage', '--data-dir (or GLACIS_DATA_DIR) is required');
-  return d;
+  return v ? Number(v) : undefined;
 }
 
 function readRawConfig(dataDir: string): Record<string, unknown> {
@@ -69,115 +110,196 @@ function writeConfig(dataDir: string, raw: unknown): void {
   writeFileAtomic(join(dataDir, CONFIG_FILE), `${JSON.stringify(parsed.data, null, 2)}\n`);
 }
 
-async function main(argv: string[]): Promise<number> {
-  const grouped = argv[0] === 'backup' || argv[0] === 'audit';
-  const command = grouped ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0];
-  const rest = argv.slice(grouped ? 2 : 1);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      'data-dir': { type: 'string' },
-      'party-id': { type: 'string' },
-      'coordinator-url': { type: 'string' },
-      'coordinator-key': { type: 'string' },
-      peer: { type: 'string', multiple: true },
-      coordinator: { type: 'string' },
-      'passphrase-file': { type: 'string' },
-      'kek-file': { type: 'string' },
-      'backup-passphrase-file': { type: 'string' },
-      out: { type: 'string' },
-      in: { type: 'string' },
+/** `keys list` as text: the identity with its fingerprint, then one line per key. */
+function keysTable(out: { partyId: string; identityKey: string; fingerprint: string; keys: KeyLine[] }): string {
+  const head = ['KEY ID', 'SUITE', 'THRESHOLD', 'STATUS', 'PUBLIC KEY'];
+  const rows = out.keys.map((k) => [k.keyId, k.suite, `${k.threshold} of ${k.parties.length}`, k.status, k.publicKey]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
+  return [
+    `party          ${out.partyId}`,
+    `identity key   ${out.identityKey}`,
+    `fingerprint    ${out.fingerprint}`,
+    '',
+    out.keys.length === 0 ? '(no keys yet)' : [line(head), ...rows.map(line)].join('\n'),
+  ].join('\n');
+}
+type KeyLine = { keyId: string; suite: string; threshold: number; parties: string[]; status: string; publicKey: string };
+
+const COMMANDS: Record<string, CliRunnable> = {
+  init: {
+    args: '--data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX] [--coordinator-tls-pin HEX] (--passphrase-file F | --kek-file F)',
+    summary: 'Create the keystore and the party identity; prints the identity key with its fingerprint, for the others to pin.',
+    flags: {
+      'data-dir': DIR,
+      'party-id': { type: 'string', help: "this party's id (1-63 of a-z 0-9 . _ -)" },
+      'coordinator-url': { type: 'string', help: "the coordinator's ws:// or wss:// URL (default ws://127.0.0.1:8700/v1/ws)" },
+      'coordinator-key': { type: 'string', help: "the coordinator's identity key, read to you out of band" },
+      ...COORDINATOR_TLS,
+      ...SECRET_FLAGS,
     },
-    strict: true,
-  });
-  const unlock = () => resolveUnlockSource({ kekFile: values['kek-file'], passphraseFile: values['passphrase-file'] }, process.env);
-  switch (command) {
-    case 'init': {
-      const dataDir = dataDirOf(values);
-      const partyId = values['party-id'];
-      if (!partyId) throw new PartyError('usage', '--party-id is required');
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const partyId = str(v, 'party-id');
+      if (!partyId) throw new UsageError('--party-id is required', usage);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (existsSync(join(dataDir, CONFIG_FILE)))
-        throw new PartyError('usage', `${join(dataDir, CONFIG_FILE)} exists: this directory is already initialised`);
-      const keystore = initKeystore(dataDir, unlock(), scryptOpts('scryptLogN'));
+        throw new UsageError(`${join(dataDir, CONFIG_FILE)} exists: this directory is already initialised`, usage);
+      const logN = scryptLogN();
+      const keystore = initKeystore(dataDir, unlockOf(v), logN === undefined ? {} : { scryptLogN: logN });
       const identity = generateIdentity((n = 32) => new Uint8Array(randomBytes(n)));
       keystore.createIdentity(identity);
       writeConfig(dataDir, {
         partyId,
         coordinator: {
-          url: values['coordinator-url'] ?? 'ws://127.0.0.1:8700/v1/ws',
-          identityKey: values['coordinator-key'] ?? '00'.repeat(32),
+          url: str(v, 'coordinator-url') ?? 'ws://127.0.0.1:8700/v1/ws',
+          identityKey: str(v, 'coordinator-key') ?? '00'.repeat(32),
+          ...coordinatorTlsOf(v),
         },
         peers: {},
       });
-      console.log(JSON.stringify({ partyId, identityKey: toHex(identity.publicKey) }));
+      const fingerprint = identityFingerprint(identity.publicKey);
+      console.log(JSON.stringify({ partyId, identityKey: toHex(identity.publicKey), fingerprint }));
       return 0;
-    }
-    case 'pin': {
-      const dataDir = dataDirOf(values);
+    },
+  },
+  pin: {
+    args: '--data-dir DIR [--peer ID=HEX]... [--coordinator URL=HEX] [--coordinator-tls-pin HEX] [--coordinator-ca FILE]',
+    summary: 'Pin the identity keys of peers and of the coordinator (like SSH known_hosts); takes effect at the next start.',
+    flags: {
+      'data-dir': DIR,
+      peer: { type: 'string', multiple: true, help: 'a peer party and its identity key, ID=HEX (repeatable)' },
+      coordinator: { type: 'string', help: "the coordinator's URL and identity key, URL=HEX" },
+      ...COORDINATOR_TLS,
+    },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
       const raw = readRawConfig(dataDir);
       const peers = { ...((raw.peers as Record<string, string> | undefined) ?? {}) };
-      for (const p of values.peer ?? []) {
+      for (const p of (v.peer as string[] | undefined) ?? []) {
         const [id, key] = p.split('=');
-        if (!id || !key) throw new PartyError('usage', `--peer expects ID=HEX, got "${p}"`);
+        if (!id || !key) throw new UsageError(`--peer expects ID=HEX, got "${p}"`, usage);
         peers[id] = key;
       }
       raw.peers = peers;
-      if (values.coordinator) {
-        const i = values.coordinator.lastIndexOf('=');
-        raw.coordinator = { url: values.coordinator.slice(0, i), identityKey: values.coordinator.slice(i + 1) };
+      const coordinator = str(v, 'coordinator');
+      if (coordinator) {
+        const i = coordinator.lastIndexOf('=');
+        if (i <= 0) throw new UsageError(`--coordinator expects URL=HEX, got "${coordinator}"`, usage);
+        raw.coordinator = { ...(raw.coordinator as object), url: coordinator.slice(0, i), identityKey: coordinator.slice(i + 1) };
       }
+      raw.coordinator = { ...(raw.coordinator as object), ...coordinatorTlsOf(v) };
       writeConfig(dataDir, raw);
       return 0;
-    }
-    case 'identity': {
-      const dataDir = dataDirOf(values);
+    },
+  },
+  identity: {
+    args: '--data-dir DIR',
+    summary: "Print this party's id, identity key and its fingerprint.",
+    flags: { 'data-dir': DIR, ...SECRET_FLAGS },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
       const cfg = loadPartyConfig(dataDir);
-      const identity = openKeystore(dataDir, unlock()).loadIdentity();
-      console.log(JSON.stringify({ partyId: cfg.partyId, identityKey: toHex(identity.publicKey) }));
+      const identity = openKeystore(dataDir, unlockOf(v)).loadIdentity();
+      const fingerprint = identityFingerprint(identity.publicKey);
+      console.log(JSON.stringify({ partyId: cfg.partyId, identityKey: toHex(identity.publicKey), fingerprint }));
       return 0;
-    }
-    case 'serve':
-      await runPartyDaemon({ dataDir: dataDirOf(values), unlock: unlock(), env: process.env });
+    },
+  },
+  'keys list': {
+    args: '--data-dir DIR [--json]',
+    summary:
+      "List the keys this party holds a share of (id, suite, threshold, status, public key) and the party's identity key with a short fingerprint to compare by phone or on paper.",
+    flags: { 'data-dir': DIR, json: { type: 'boolean', help: 'print one JSON object instead of a table' }, ...SECRET_FLAGS },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const cfg = loadPartyConfig(dataDir);
+      const keystore = openKeystore(dataDir, unlockOf(v));
+      const identity = keystore.loadIdentity();
+      const keys: KeyLine[] = keystore
+        .list()
+        .map((s) => ({
+          keyId: s.share.keyId,
+          suite: s.share.public.suite,
+          threshold: s.share.public.threshold,
+          parties: s.share.public.committee,
+          status: s.status,
+          publicKey: s.share.public.publicKey,
+        }))
+        .sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
+      const out = {
+        partyId: cfg.partyId,
+        identityKey: toHex(identity.publicKey),
+        fingerprint: identityFingerprint(identity.publicKey),
+        keys,
+      };
+      console.log(v.json ? JSON.stringify(out) : keysTable(out));
       return 0;
-    case 'backup export': {
-      const dataDir = dataDirOf(values);
-      if (!values.out) throw new PartyError('usage', '--out FILE is required');
-      const passphrase = backupPassphrase(values['backup-passphrase-file']);
-      const text = exportBackup(openKeystore(dataDir, unlock()), loadPartyConfig(dataDir), passphrase, scryptOpts('logN'));
-      writeFileAtomic(values.out, text);
+    },
+  },
+  serve: {
+    args: '--data-dir DIR',
+    summary: 'Run the party: connect to the coordinator, sign what its policy allows, until SIGINT or SIGTERM.',
+    flags: { 'data-dir': DIR, ...SECRET_FLAGS },
+    async run(v, usage) {
+      await runPartyDaemon({ dataDir: dataDirOf(v, usage), unlock: unlockOf(v), env: process.env });
+      return 0;
+    },
+  },
+  'backup export': {
+    args: '--data-dir DIR --out FILE --backup-passphrase-file F',
+    summary: 'Write configuration, identity and every share to one file sealed under a separate backup passphrase.',
+    flags: backupFlags('out', 'the backup file to write'),
+    async run(v, usage) {
+      const job = backupJob(v, usage, 'out', 'sealing the backup (scrypt)');
+      const keystore = openKeystore(job.dataDir, unlockOf(v));
+      const logN = job.logN === undefined ? {} : { logN: job.logN };
+      writeFileAtomic(job.file, exportBackup(keystore, loadPartyConfig(job.dataDir), job.passphrase, { ...logN, ...job.progress }));
       console.log(
-        JSON.stringify({ backup: values.out, note: 'nonce state is never backed up; a restored party starts with fresh commitments' }),
+        JSON.stringify({ backup: job.file, note: 'nonce state is never backed up; a restored party starts with fresh commitments' }),
       );
       return 0;
-    }
-    case 'backup import': {
-      const dataDir = dataDirOf(values);
-      if (!values.in) throw new PartyError('usage', '--in FILE is required');
-      const passphrase = backupPassphrase(values['backup-passphrase-file']);
-      const restored = importBackup(readBackupFile(values.in), passphrase, dataDir, unlock(), scryptOpts('scryptLogN'));
+    },
+  },
+  'backup import': {
+    args: '--data-dir DIR --in FILE --backup-passphrase-file F',
+    summary: "Restore a backup into an empty directory, sealing it with this machine's keystore secret.",
+    flags: backupFlags('in', 'the backup file to read'),
+    async run(v, usage) {
+      const job = backupJob(v, usage, 'in', 'opening the backup (scrypt)');
+      const logN = job.logN === undefined ? {} : { scryptLogN: job.logN };
+      const restored = importBackup(readBackupFile(job.file), job.passphrase, job.dataDir, unlockOf(v), { ...logN, ...job.progress });
       console.log(JSON.stringify(restored));
       return 0;
-    }
-    case 'audit verify': {
-      const dataDir = dataDirOf(values);
-      const v = verifyShareLog(dataDir);
-      console.log(JSON.stringify(v));
-      if (!v.ok) console.error(`glacis-party: share log broken at event ${v.brokenAt}: ${v.reason}`);
-      return v.ok ? 0 : 3;
-    }
-    default:
-      throw new PartyError('usage', command ? `unknown command "${command}"` : 'no command given');
-  }
+    },
+  },
+  'audit verify': {
+    args: '--data-dir DIR',
+    summary: 'Check the hash chain of shares.log (every share this party released); exit 3 if it is broken.',
+    flags: { 'data-dir': DIR },
+    async run(v, usage) {
+      const result = verifyShareLog(dataDirOf(v, usage));
+      console.log(JSON.stringify(result));
+      if (!result.ok) console.error(`${NAME}: share log broken at event ${result.brokenAt}: ${result.reason}`);
+      return result.ok ? 0 : 3;
+    },
+  },
+};
+
+const PROGRAM = {
+  name: NAME,
+  commands: COMMANDS,
+  footer: `${NAME} COMMAND --help explains a command; the keystore secret and other settings: docs/operations.md.`,
+};
+
+/** The one line a failure is reported with: a PartyError's code and message (the operator's to fix), anything else with its stack (a bug). */
+function describe(e: unknown): string {
+  if (isPartyError(e)) return `${e.code}: ${e.message}`;
+  return `unexpected error: ${(e as Error).stack ?? String(e)}`;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    // A PartyError is the operator's to fix: its code and message, no stack. Anything else is a bug.
-    if (isPartyError(e, 'usage')) console.error(`glacis-party: ${e.message}\n${USAGE}`);
-    else if (isPartyError(e)) console.error(`glacis-party: ${e.code}: ${e.message}`);
-    else console.error(`glacis-party: unexpected error: ${(e as Error).stack ?? String(e)}`);
-    process.exit(isPartyError(e, 'usage') ? 64 : 1);
-  },
-);
+runCommandLine(PROGRAM, process.argv.slice(2), { out: console.log, err: console.error, describe }).then((code) => process.exit(code));

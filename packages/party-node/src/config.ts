@@ -40,12 +40,22 @@ export type Policy = z.infer<typeof policySchema>;
 
 export const partyConfigSchema = z.strictObject({
   partyId: partyIdSchema.refine((p) => p !== COORDINATOR, 'party id "coordinator" is reserved'),
-  coordinator: z.strictObject({
-    /** ws:// or wss:// URL of the coordinator's party endpoint. */
-    url: z.string().regex(/^wss?:\/\/.+/, 'coordinator url must be ws:// or wss://'),
-    /** The coordinator's pinned identity key. */
-    identityKey: identityKeySchema,
-  }),
+  coordinator: z
+    .strictObject({
+      /** ws:// or wss:// URL of the coordinator's party endpoint. */
+      url: z.string().regex(/^wss?:\/\/.+/, 'coordinator url must be ws:// or wss://'),
+      /** The coordinator's pinned identity key. */
+      identityKey: identityKeySchema,
+      /** wss:// only: SHA-256 (hex) of the coordinator's TLS public key (`glacis-coordinator tls pin`). */
+      tlsPin: hexSchema.length(64, 'coordinator tlsPin: SHA-256 of the TLS public key, 64 hex').optional(),
+      /** wss:// only: PEM file of the CA (or self-signed certificate) the coordinator's chain must lead to; default: the system's. */
+      tlsCaFile: z.string().min(1).optional(),
+    })
+    // A TLS link is pinned like the identity is: a CA alone would trust any certificate it issues.
+    .refine((c) => !c.url.startsWith('wss://') || c.tlsPin !== undefined, {
+      message: 'a wss:// coordinator url needs tlsPin (glacis-party pin --coordinator-tls-pin)',
+      path: ['tlsPin'],
+    }),
   /** Pinned identity keys of every other party this one may share a key with (known_hosts). */
   peers: z.record(partyIdSchema, identityKeySchema).default({}),
   policy: policySchema.default(policySchema.parse({})),

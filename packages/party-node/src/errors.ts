@@ -14,6 +14,7 @@ export const PARTY_ERROR_CODES = [
   'unlock_secret_missing',
   'unlock_secret_unreadable',
   'invalid_kek',
+  'demo_secret_refused',
   'wrong_unlock_source',
   'authentication_failed',
   'wrong_passphrase',

@@ -4,6 +4,7 @@
  * own the state (dkg/dkg-handler.ts, signing/signing-handler.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import {
   COORDINATOR,
   createEnvelopeSealer,
@@ -68,11 +69,13 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     return k === undefined ? undefined : fromHex(k);
   };
 
+  const { tlsPin, tlsCaFile } = config.coordinator;
   const connect: ConnectLink =
     o.connect ??
     ((events) =>
       createCoordinatorClient({
         url: config.coordinator.url,
+        ...(tlsPin ? { tls: { pinSha256: tlsPin, ...(tlsCaFile ? { caFile: resolve(keystore.dataDir, tlsCaFile) } : {}) } } : {}),
         partyId: self,
         identity,
         coordinatorKey,

@@ -25,6 +25,7 @@ export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, 
 export { type DkgParams, dkgParamsHash, dkgTranscriptHash } from './dkg/transcript.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { createKeyCache, evaluateVss, type KeyCache, type NonceCommitment, parseNonceCommitment } from './fast/index.js';
+export { identityFingerprint } from './fingerprint.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
 export {
   decodeKeyShare,

@@ -58,6 +58,10 @@ export interface HubOptions {
   handshakeTimeoutMs?: number;
   /** Ping interval; a link that misses a pong for one interval is cut (silent cut-offs). */
   heartbeatMs?: number;
+  /** Sockets still authenticating at once; more are refused at the upgrade with 503 (default 256). */
+  maxUnauthenticated?: number;
+  /** Bytes a socket may send before it has authenticated; more and it is cut (default 16 KiB). */
+  maxPreAuthBytes?: number;
 }
 
 export function createConnectionHub(o: HubOptions): ConnectionHub {
@@ -87,7 +91,37 @@ export function createConnectionHub(o: HubOptions): ConnectionHub {
   }, o.heartbeatMs ?? 10_000);
   heartbeat.unref();
 
-  function onConnection(ws: WebSocket): void {
+  // Before authentication a socket is a stranger's: how many may be open, and how much each may
+  // send, are bounded, so strangers cannot hold memory (a frame is buffered whole by ws up to
+  // maxFrameBytes) or sockets. The handshake timeout bounds how long.
+  const maxUnauthenticated = o.maxUnauthenticated ?? 256;
+  const maxPreAuthBytes = o.maxPreAuthBytes ?? 16 * 1024;
+  let unauthenticated = 0;
+
+  /** Counts a stranger's bytes until `authenticated()`; cuts the socket past the limit. */
+  function meterPreAuth(socket: Duplex): { authenticated(): void } {
+    let bytes = 0;
+    let open = true;
+    const meter = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= maxPreAuthBytes) return;
+      o.events.onRejected('preauth_too_large');
+      o.logger.warn({ reason: 'preauth_too_large', bytes }, 'party connection rejected: too much data before authentication');
+      socket.destroy();
+    };
+    const release = () => {
+      if (!open) return;
+      open = false;
+      unauthenticated--;
+      socket.off('data', meter);
+    };
+    unauthenticated++;
+    socket.on('data', meter);
+    socket.once('close', release);
+    return { authenticated: release };
+  }
+
+  function onConnection(ws: WebSocket, preAuth: { authenticated(): void }): void {
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     const challenge = toHex(randomBytes(32));
@@ -112,6 +146,7 @@ export function createConnectionHub(o: HubOptions): ConnectionHub {
           return reject(ws, WS_CLOSE.unauthorized, 'authentication failed', 'auth_failed');
         }
         clearTimeout(timer);
+        preAuth.authenticated();
         partyId = frame.partyId;
         const previous = live.get(partyId);
         live.set(partyId, ws);
@@ -172,7 +207,15 @@ export function createConnectionHub(o: HubOptions): ConnectionHub {
           socket.destroy();
           return;
         }
-        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+        if (unauthenticated >= maxUnauthenticated) {
+          o.events.onRejected('too_many_unauthenticated');
+          socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
+        // Metered from before the upgrade, so the bytes that came with the request (`head`, handed
+        // back to the socket by ws) are counted too.
+        const preAuth = meterPreAuth(socket);
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, preAuth));
       });
     },
     async close() {

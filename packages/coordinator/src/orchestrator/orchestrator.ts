@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { COORDINATOR, createEnvelopeSealer, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
-import { type ConnectionHub, createConnectionHub } from './connections.js';
+import { type ConnectionHub, createConnectionHub, type HubOptions } from './connections.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
@@ -27,6 +27,8 @@ export interface OrchestratorOptions {
   clock?: Clock;
   /** Fault injection for tests and the LAN bench: rewrite, drop or duplicate traffic per party. */
   faults?: TransportFaults;
+  /** Bounds on party sockets that have not authenticated yet (see HubOptions). */
+  connectionLimits?: Pick<HubOptions, 'maxUnauthenticated' | 'maxPreAuthBytes'>;
 }
 
 /** Hooks on the coordinator's side of every party link. Return [] to drop, several to duplicate. */
@@ -77,6 +79,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     identity: o.identity,
     parties: o.parties,
     logger: log,
+    ...o.connectionLimits,
     events: {
       onConnected(partyId) {
         o.metrics.connectedParties(connectedCount());

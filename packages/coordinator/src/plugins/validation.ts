@@ -33,7 +33,8 @@ export function codeForIssue(issue: Issue, part: string): ErrorCode {
     case 'parties':
       return index === undefined && issue.code === 'too_big' ? 'invalid_threshold' : 'invalid_request';
     case 'message':
-      return issue.code === 'too_small' ? 'empty_message' : 'invalid_request';
+      // Only an empty string is an empty message; `["00"]` (too small as an array too) is malformed.
+      return issue.code === 'too_small' && typeof input === 'string' ? 'empty_message' : 'invalid_request';
     default:
       return 'invalid_request';
   }

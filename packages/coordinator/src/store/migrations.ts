@@ -97,13 +97,26 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
     `,
   },
+  {
+    version: 2,
+    description: 'tokens.source: who installed a token, so the configuration can revoke its own',
+    // Rows of version 1 were made by `token create` unless their name is the environment's admin
+    // token; a token from coordinator.json is adopted as such at the next start that still lists it.
+    sql: `
+      ALTER TABLE tokens ADD COLUMN source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config', 'env'));
+      UPDATE tokens SET source = 'env' WHERE name = 'env-admin';
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings `db` to SCHEMA_VERSION; throws if the file was written by a newer coordinator. */
-export function migrate(db: Database, now: () => string): void {
+/**
+ * Brings `db` to SCHEMA_VERSION (or to `target`, for tests that build an older database); throws if
+ * the file was written by a newer coordinator.
+ */
+export function migrate(db: Database, now: () => string, target: number = SCHEMA_VERSION): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)',
   );
@@ -114,7 +127,7 @@ export function migrate(db: Database, now: () => string): void {
   }
   const record = db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)');
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    if (m.version <= current || m.version > target) continue;
     db.transaction(() => {
       db.exec(m.sql);
       record.run(m.version, m.description, now());

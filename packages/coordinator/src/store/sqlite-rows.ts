@@ -19,6 +19,7 @@ import type {
   SignatureStatus,
   StoredResponse,
   TokenRecord,
+  TokenSource,
 } from './types.js';
 
 /** A `keys` row. */
@@ -77,6 +78,7 @@ export interface TokenRow {
   name: string;
   token_sha256: string;
   role: string;
+  source: string;
   created_at: string;
 }
 
@@ -164,7 +166,7 @@ export function operationFromRow(r: OperationRow): OperationRecord {
 
 /** A `tokens` row as a TokenRecord (without the hash). */
 export function tokenFromRow(r: TokenRow): TokenRecord {
-  return { name: r.name, role: r.role as Role, createdAt: r.created_at };
+  return { name: r.name, role: r.role as Role, source: r.source as TokenSource, createdAt: r.created_at };
 }
 
 /** An `idempotency` row as an IdempotencyRecord. */

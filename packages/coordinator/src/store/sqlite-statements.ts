@@ -16,6 +16,8 @@ export interface Statements {
   sig: Get<[string], SignatureRow>;
   sigsAfter: Get<[string, number, number], SignatureRow>;
   unsettledSigs: Get<[], SignatureRow>;
+  unsettledCount: Get<[], { n: number }>;
+  unsettledCountOfKey: Get<[string], { n: number }>;
   insertSig: Write;
   markSigning: Get<[string], unknown>;
   settleSig: Write;
@@ -55,6 +57,10 @@ export function prepareStatements(db: Database): Statements {
       'SELECT * FROM signatures WHERE key_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
     unsettledSigs: db.prepare<[], SignatureRow>("SELECT * FROM signatures WHERE status IN ('pending', 'signing') ORDER BY seq"),
+    unsettledCount: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM signatures WHERE status IN ('pending', 'signing')"),
+    unsettledCountOfKey: db.prepare<[string], { n: number }>(
+      "SELECT COUNT(*) AS n FROM signatures WHERE key_id = ? AND status IN ('pending', 'signing')",
+    ),
     insertSig: db.prepare(
       `INSERT INTO signatures (signature_id, key_id, message, context, approvals, status, created_at, deadline, requested_by)
        VALUES (@signatureId, @keyId, @message, @context, @approvals, 'pending', @createdAt, @deadline, @requestedBy)`,
@@ -80,8 +86,9 @@ export function prepareStatements(db: Database): Statements {
        VALUES (@key, @route, @tokenName, @requestHash, @statusCode, @response, @createdAt)`,
     ),
     putToken: db.prepare(
-      `INSERT INTO tokens (name, token_sha256, role, created_at) VALUES (@name, @hash, @role, @createdAt)
-       ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, role = excluded.role, created_at = excluded.created_at`,
+      `INSERT INTO tokens (name, token_sha256, role, source, created_at) VALUES (@name, @hash, @role, @source, @createdAt)
+       ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, role = excluded.role, source = excluded.source,
+       created_at = excluded.created_at`,
     ),
     tokenByName: db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE name = ?'),
     tokenByHash: db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE token_sha256 = ?'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GENESIS_HASH, verifyAuditChain } from '@glacis/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { SCHEMA_VERSION } from './migrations.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { NewKey, NewSignature, Store } from './types.js';
 
@@ -58,12 +58,31 @@ describe('opening', () => {
     store = openSqliteStore({ path });
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: SCHEMA_VERSION }]);
+      const versions = Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 }));
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(versions);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();
     }
     expect(await store.ping()).toBe(true);
+  });
+
+  test('tokens of a version-1 database keep working; env-admin is known to come from the environment', async () => {
+    await store.close();
+    const dir = mkdtempSync(join(tmpdir(), 'glacis-v1-'));
+    const v1 = new Database(join(dir, 'db.sqlite'));
+    migrate(v1, () => 'x', 1);
+    v1.exec(`INSERT INTO tokens VALUES ('env-admin', '${'a'.repeat(64)}', 'admin', 'x'), ('desk', '${'b'.repeat(64)}', 'requester', 'x');`);
+    v1.close();
+    store = openSqliteStore({ path: join(dir, 'db.sqlite') });
+    expect((await store.listTokens()).map((t) => [t.name, t.source])).toEqual([
+      ['desk', 'cli'],
+      ['env-admin', 'env'],
+    ]);
+    expect(await store.findToken('b'.repeat(64))).toMatchObject({ name: 'desk', role: 'requester' });
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    store = openSqliteStore({ path: ':memory:' });
   });
 
   test('refuses a database written by a newer coordinator', async () => {

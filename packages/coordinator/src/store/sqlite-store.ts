@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
 import type { AuditRecord } from '../orchestrator/store-port.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { type CursorScope, decodeCursor, encodeCursor } from './cursor.js';
 import { migrate } from './migrations.js';
 import { createNotifier } from './notifier.js';
 import {
@@ -26,7 +26,17 @@ import {
   tokenFromRow,
 } from './sqlite-rows.js';
 import { prepareStatements } from './sqlite-statements.js';
-import type { ErrorInfo, Exclusion, IdempotencyClaim, Page, PageRequest, SettleKind, SignatureStatus, Store } from './types.js';
+import type {
+  ErrorInfo,
+  Exclusion,
+  IdempotencyClaim,
+  InFlightCaps,
+  Page,
+  PageRequest,
+  SettleKind,
+  SignatureStatus,
+  Store,
+} from './types.js';
 
 /** Options of openSqliteStore. */
 export interface SqliteStoreOptions {
@@ -73,6 +83,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     q.insertAudit.run({ ...event, data: JSON.stringify(event.data) });
   }
 
+  /**
+   * Refuses a new signing request while a cap's worth are unsettled. Counted in the creating
+   * transaction, so concurrent requests cannot overshoot; bounded by the caps themselves.
+   */
+  function assertCapacity(keyId: string, caps: InFlightCaps): void {
+    // Requests settle within the signing timeout, most within a second: a short wait is enough.
+    const busy = (detail: string) => new CoordinatorError('capacity_exceeded', detail, { headers: { 'Retry-After': '1' } });
+    if ((q.unsettledCountOfKey.get(keyId)?.n ?? 0) >= caps.maxInFlightPerKey)
+      throw busy(`this key already has ${caps.maxInFlightPerKey} signing requests in flight; retry when some settle`);
+    if ((q.unsettledCount.get()?.n ?? 0) >= caps.maxInFlight)
+      throw busy(`the coordinator already has ${caps.maxInFlight} signing requests in flight; retry when some settle`);
+  }
+
   function claimIdempotency(claim: IdempotencyClaim | undefined) {
     if (!claim) return undefined;
     const row = q.idem.get(claim.scope.key, claim.scope.route, claim.scope.tokenName);
@@ -89,12 +112,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     });
   }
 
-  function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
-    const more = rows.length > limit;
-    const items = more ? rows.slice(0, limit) : rows;
-    return { items: items.map(map), nextCursor: more ? encodeCursor((items[items.length - 1] as R).seq) : null };
+  /** One page of the list `scope`: `fetch(after, limit + 1)` reads one row more to know if there is a next page. */
+  function page<R extends { seq: number }, T>(
+    scope: CursorScope,
+    p: PageRequest,
+    fetch: (after: number, limit: number) => R[],
+    map: (r: R) => T,
+  ): Page<T> {
+    const rows = fetch(decodeCursor(scope, p.cursor), p.limit + 1);
+    const more = rows.length > p.limit;
+    const items = more ? rows.slice(0, p.limit) : rows;
+    return { items: items.map(map), nextCursor: more ? encodeCursor(scope, (items[items.length - 1] as R).seq) : null };
   }
-  const fetchLimit = (p: PageRequest) => p.limit + 1;
 
   function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord): void {
     const opId = guard(() =>
@@ -216,7 +245,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
     async listKeys(p) {
-      return guard(() => page(q.keysAfter.all(decodeCursor(p.cursor), fetchLimit(p)), p.limit, keyFromRow));
+      return guard(() => page('keys', p, (after, n) => q.keysAfter.all(after, n), keyFromRow));
     },
     async listPendingKeys() {
       return guard(() => q.pendingKeys.all().map(keyFromRow));
@@ -240,7 +269,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit);
     },
 
-    async createSignature(sig, claim) {
+    async createSignature(sig, claim, caps) {
       return guard(() =>
         db
           .transaction(() => {
@@ -249,6 +278,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             const key = q.key.get(sig.keyId);
             if (!key) throw new CoordinatorError('not_found', 'no such key');
             if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+            if (caps) assertCapacity(sig.keyId, caps);
             q.insertSig.run({
               ...sig,
               context: sig.context === null ? null : JSON.stringify(sig.context),
@@ -278,7 +308,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
     async listSignatures(keyId, p) {
-      return guard(() => page(q.sigsAfter.all(keyId, decodeCursor(p.cursor), fetchLimit(p)), p.limit, signatureFromRow));
+      return guard(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
     },
     async listUnsettledSignatures() {
       return guard(() => q.unsettledSigs.all().map(signatureFromRow));
@@ -334,11 +364,35 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
 
-    async putToken(name, role, tokenSha256) {
+    async putToken(name, role, tokenSha256, source = 'cli') {
       return guard(() => {
-        q.putToken.run({ name, hash: tokenSha256, role, createdAt: iso() });
+        q.putToken.run({ name, hash: tokenSha256, role, source, createdAt: iso() });
         return tokenFromRow(q.tokenByName.get(name) as TokenRow);
       });
+    },
+    async syncConfiguredTokens(tokens) {
+      return guard(() =>
+        db
+          .transaction(() => {
+            const keep = new Set(tokens.map((t) => t.name));
+            const revoked = q.tokens.all().filter((t) => t.source !== 'cli' && !keep.has(t.name));
+            for (const t of revoked) {
+              q.deleteToken.run(t.name);
+              appendAuditTx('token_revoked', { name: t.name, source: t.source, reason: 'removed from the configuration' });
+            }
+            // The same secret hashed under another name would collide on the unique hash: the
+            // configuration's name wins, as `token create` under an existing name replaces it.
+            for (const t of tokens) {
+              const holder = q.tokenByHash.get(t.sha256);
+              if (holder && holder.name !== t.name) q.deleteToken.run(holder.name);
+              const current = q.tokenByName.get(t.name);
+              if (current?.token_sha256 === t.sha256 && current.role === t.role && current.source === t.source) continue;
+              q.putToken.run({ name: t.name, hash: t.sha256, role: t.role, source: t.source, createdAt: iso() });
+            }
+            return revoked.map((t) => t.name);
+          })
+          .immediate(),
+      );
     },
     async findToken(tokenSha256) {
       return guard(() => {
@@ -357,7 +411,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       guard(() => db.transaction(() => appendAuditTx(type, data)).immediate());
     },
     async listAudit(p) {
-      return guard(() => page(q.auditAfter.all(decodeCursor(p.cursor), fetchLimit(p)), p.limit, auditFromRow));
+      return guard(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
     },
 
     waitForSettled(kind, id, ms, signal) {

@@ -149,14 +149,36 @@ export interface IdempotencyClaim {
   response: StoredResponse;
 }
 
+/** Most signing requests accepted but not settled (pending or signing): overall, and for one key. */
+export interface InFlightCaps {
+  maxInFlight: number;
+  maxInFlightPerKey: number;
+}
+
 /** Result of a create: the new row, or the record of an earlier request under the same key. */
 export type CreateResult<T> = { created: true; record: T } | { created: false; previous: IdempotencyRecord };
+
+/**
+ * Who installed a token: `token create` (`cli`, removed only by `token delete`), coordinator.json
+ * (`config`) or GLACIS_ADMIN_TOKEN (`env`); the last two are revoked at the first start whose
+ * configuration no longer lists them.
+ */
+export type TokenSource = 'cli' | 'config' | 'env';
 
 /** A bearer token as stored: never the token itself, only its SHA-256. */
 export interface TokenRecord {
   name: string;
   role: Role;
+  source: TokenSource;
   createdAt: string;
+}
+
+/** A token the configuration installs at start, by the SHA-256 of its secret. */
+export interface ConfiguredTokenHash {
+  name: string;
+  role: Role;
+  sha256: string;
+  source: Exclude<TokenSource, 'cli'>;
 }
 
 /** One entry of the hash-chained audit log: an event of the protocol's chain whose data is a JSON object. */
@@ -203,8 +225,12 @@ export interface Store extends OrchestratorStore {
   /** pending → failed; settles the key's `dkg` operation too. */
   markKeyFailed(keyId: string, error: ErrorInfo, audit?: AuditRecord): Promise<void>;
 
-  /** Persists a pending signing request and a `signature_requested` audit event atomically; the key must be active. */
-  createSignature(sig: NewSignature, idempotency?: IdempotencyClaim): Promise<CreateResult<SignatureRecord>>;
+  /**
+   * Persists a pending signing request and a `signature_requested` audit event atomically; the key
+   * must be active. With `caps`, throws `capacity_exceeded` instead when as many requests as a cap
+   * allows are already unsettled (a replay under the same idempotency key is answered first).
+   */
+  createSignature(sig: NewSignature, idempotency?: IdempotencyClaim, caps?: InFlightCaps): Promise<CreateResult<SignatureRecord>>;
   /** The signing request, or undefined. */
   getSignature(signatureId: string): Promise<SignatureRecord | undefined>;
   /** A key's signing requests, oldest first. */
@@ -233,7 +259,13 @@ export interface Store extends OrchestratorStore {
   getIdempotency(scope: IdempotencyScope): Promise<IdempotencyRecord | undefined>;
 
   /** Stores a token by the SHA-256 (hex) of its secret; replaces a token of the same name. */
-  putToken(name: string, role: Role, tokenSha256: string): Promise<TokenRecord>;
+  putToken(name: string, role: Role, tokenSha256: string, source?: TokenSource): Promise<TokenRecord>;
+  /**
+   * Makes the configured tokens exactly `tokens`, atomically: each is installed (or replaced), and
+   * every `config`/`env` token not among them is deleted with a `token_revoked` audit event.
+   * Tokens made by `token create` are left alone. Returns the names revoked.
+   */
+  syncConfiguredTokens(tokens: readonly ConfiguredTokenHash[]): Promise<string[]>;
   /** The token whose secret hashes to `tokenSha256`, or undefined. */
   findToken(tokenSha256: string): Promise<TokenRecord | undefined>;
   /** Every token (names and roles only). */

@@ -57,15 +57,24 @@ const contentSchema = z.strictObject({
 
 const aad = (h: Pick<z.infer<typeof headerSchema>, 'partyId' | 'createdAt' | 'kdf'>) =>
   canonicalBytes('glacis/backup/v1', { format: 'glacis-backup', v: 1, partyId: h.partyId, createdAt: h.createdAt, kdf: h.kdf });
-const kdfKey = (passphrase: string, kdf: z.infer<typeof headerSchema>['kdf']) =>
-  scrypt(utf8(passphrase.normalize('NFKC')), fromHex(kdf.salt), { N: 2 ** kdf.logN, r: kdf.r, p: kdf.p, dkLen: 32 });
+/** Follows the backup passphrase's scrypt, 0 to 1 (a terminal can show it). */
+export type BackupProgress = (fraction: number) => void;
+
+const kdfKey = (passphrase: string, kdf: z.infer<typeof headerSchema>['kdf'], onProgress: BackupProgress | undefined) =>
+  scrypt(utf8(passphrase.normalize('NFKC')), fromHex(kdf.salt), {
+    N: 2 ** kdf.logN,
+    r: kdf.r,
+    p: kdf.p,
+    dkLen: 32,
+    ...(onProgress ? { onProgress } : {}),
+  });
 
 /** The backup file's text for the party in `keystore` (configuration from `config`). */
 export function exportBackup(
   keystore: Keystore,
   config: PartyConfig,
   backupPassphrase: string,
-  opts: { logN?: number; now?: Date } = {},
+  opts: { logN?: number; now?: Date; onProgress?: BackupProgress } = {},
 ): string {
   const content = {
     config,
@@ -75,7 +84,7 @@ export function exportBackup(
   const kdf = { alg: 'scrypt' as const, logN: opts.logN ?? 17, r: 8 as const, p: 1 as const, salt: toHex(new Uint8Array(randomBytes(32))) };
   const partial = { partyId: config.partyId, createdAt: (opts.now ?? new Date()).toISOString(), kdf };
   const nonce = new Uint8Array(randomBytes(24));
-  const key = kdfKey(backupPassphrase, kdf);
+  const key = kdfKey(backupPassphrase, kdf, opts.onProgress);
   const ciphertext = xchacha20poly1305(key, nonce, aad(partial)).encrypt(utf8(JSON.stringify(content)));
   key.fill(0);
   const header = {
@@ -98,7 +107,7 @@ export function importBackup(
   backupPassphrase: string,
   dataDir: string,
   unlock: UnlockSource,
-  opts: { scryptLogN?: number } = {},
+  opts: { scryptLogN?: number; onProgress?: BackupProgress } = {},
 ): { partyId: string; keys: string[] } {
   let header: z.infer<typeof headerSchema>;
   try {
@@ -110,7 +119,7 @@ export function importBackup(
   if (toHex(sha256(ciphertext)) !== header.sha256)
     throw new PartyError('backup_corrupt', 'backup checksum mismatch: the file is damaged; use another copy');
   let plaintext: Uint8Array;
-  const key = kdfKey(backupPassphrase, header.kdf);
+  const key = kdfKey(backupPassphrase, header.kdf, opts.onProgress);
   try {
     plaintext = xchacha20poly1305(key, fromHex(header.nonce), aad(header)).decrypt(ciphertext);
   } catch {
@@ -123,7 +132,7 @@ export function importBackup(
   if (existsSync(join(dataDir, CONFIG_FILE)) || existsSync(join(dataDir, 'keystore.json'))) {
     throw new PartyError('backup_target_not_empty', `${dataDir} already holds a party; restore into an empty directory`);
   }
-  const keystore = initKeystore(dataDir, unlock, opts);
+  const keystore = initKeystore(dataDir, unlock, opts.scryptLogN === undefined ? {} : { scryptLogN: opts.scryptLogN });
   keystore.createIdentity(identityFromSeed(fromHex(content.identitySeed)));
   for (const s of content.shares) keystore.restore({ status: s.status, share: decodeKeyShare(s.share), certificate: s.certificate });
   writeFileAtomic(join(dataDir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);

@@ -17,8 +17,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { PartyError } from '../errors.js';
 
-/** Where the master key comes from. */
-export type UnlockSource = { kind: 'passphrase'; passphrase: string } | { kind: 'kek'; kek: Uint8Array };
+/**
+ * Where the master key comes from. `onProgress` (0 to 1) follows scrypt, which takes about a second:
+ * a terminal can show it.
+ */
+export type UnlockSource =
+  | { kind: 'passphrase'; passphrase: string; onProgress?: (fraction: number) => void }
+  | { kind: 'kek'; kek: Uint8Array };
 
 const kdfSchema = z.discriminatedUnion('alg', [
   z.strictObject({
@@ -57,7 +62,8 @@ function deriveMasterKey(kdf: KeystoreHeader['kdf'], source: UnlockSource): Uint
   if (kdf.alg === 'scrypt') {
     if (source.kind !== 'passphrase')
       throw new PartyError('wrong_unlock_source', 'this keystore is sealed with a passphrase, but a key-encryption key was given');
-    return scrypt(utf8(source.passphrase.normalize('NFKC')), salt, { N: 2 ** kdf.logN, r: kdf.r, p: kdf.p, dkLen: 32 });
+    const progress = source.onProgress ? { onProgress: source.onProgress } : {};
+    return scrypt(utf8(source.passphrase.normalize('NFKC')), salt, { N: 2 ** kdf.logN, r: kdf.r, p: kdf.p, dkLen: 32, ...progress });
   }
   if (source.kind !== 'kek')
     throw new PartyError('wrong_unlock_source', 'this keystore is sealed with a key-encryption key, but a passphrase was given');

@@ -1,6 +1,7 @@
 /** Where the operator's secret for the keystore comes from: flags, then environment. */
 import { readFileSync } from 'node:fs';
 import { PartyError } from '../errors.js';
+import { isDemoSecret } from './demo-secrets.js';
 import type { UnlockSource } from './sealing.js';
 
 function readSecretFile(path: string, what: string): string {
@@ -19,9 +20,24 @@ function parseKek(hex: string, where: string): UnlockSource {
 
 /**
  * The unlock source, from (in order) --kek-file, --passphrase-file, GLACIS_KEK_FILE, GLACIS_KEK,
- * GLACIS_PASSPHRASE_FILE, GLACIS_PASSPHRASE. Prefer files (or compose secrets) to variables.
+ * GLACIS_PASSPHRASE_FILE, GLACIS_PASSPHRASE. Prefer files (or compose secrets) to variables. The
+ * committed demo secrets are refused unless GLACIS_DEMO=1.
  */
 export function resolveUnlockSource(
+  flags: { kekFile?: string | undefined; passphraseFile?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): UnlockSource {
+  const source = findUnlockSource(flags, env);
+  if (isDemoSecret(source) && env.GLACIS_DEMO !== '1')
+    throw new PartyError(
+      'demo_secret_refused',
+      'the keystore secret is a public demo secret from deploy/secrets/: use your own (GLACIS_SECRETS_DIR, docs/operations.md), or set GLACIS_DEMO=1 for the local demo only',
+    );
+  return source;
+}
+
+/** The unlock source the flags or the environment name, in the order of resolveUnlockSource. */
+function findUnlockSource(
   flags: { kekFile?: string | undefined; passphraseFile?: string | undefined },
   env: NodeJS.ProcessEnv,
 ): UnlockSource {

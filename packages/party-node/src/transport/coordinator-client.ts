@@ -9,7 +9,9 @@
  * leave an idle party "connected" to a socket nothing answers on, for good: the party sends
  * nothing while idle, so TCP itself never notices.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type ConnectionOptions, checkServerIdentity, type PeerCertificate } from 'node:tls';
 import {
   coordinatorAuthBytes,
   type Envelope,
@@ -22,10 +24,20 @@ import {
   WS_CLOSE,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
+
+/** How a wss:// link is checked: the chain (to `caFile`, else the system's CAs), the name, and the pin. */
+export interface CoordinatorTls {
+  /** SHA-256 (hex) of the coordinator certificate's SubjectPublicKeyInfo. */
+  pinSha256: string;
+  /** PEM of the private CA (or the self-signed certificate) the chain must lead to. */
+  caFile?: string;
+}
 
 export interface CoordinatorClientOptions {
   url: string;
+  /** Required for a wss:// url. */
+  tls?: CoordinatorTls;
   partyId: string;
   identity: IdentityKey;
   coordinatorKey: Uint8Array;
@@ -44,6 +56,28 @@ export interface CoordinatorClient {
   /** Sends one envelope; false when not connected (the caller decides whether that matters). */
   send(env: Envelope): boolean;
   stop(): Promise<void>;
+}
+
+/**
+ * The TLS options of a pinned link: Node verifies the chain and the host name, then the pin must
+ * match, or the handshake fails before a byte of the WebSocket upgrade is sent. The CA file is read
+ * at every dial, so a rotated CA needs no restart.
+ */
+export function tlsOptions(tls: CoordinatorTls | undefined): Pick<ConnectionOptions, 'ca' | 'rejectUnauthorized' | 'checkServerIdentity'> {
+  if (!tls) return {};
+  return {
+    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+    rejectUnauthorized: true,
+    checkServerIdentity(host: string, cert: PeerCertificate): Error | undefined {
+      const wrongName = checkServerIdentity(host, cert);
+      if (wrongName) return wrongName;
+      // cert.pubkey is the bare key for EC certificates; the pin is of the whole SubjectPublicKeyInfo.
+      const spki = new X509Certificate(cert.raw).publicKey.export({ type: 'spki', format: 'der' });
+      const pin = createHash('sha256').update(spki).digest('hex');
+      if (pin !== tls.pinSha256) return new Error(`the coordinator's TLS key does not match the pinned one (got sha256 ${pin})`);
+      return undefined;
+    },
+  };
 }
 
 export function createCoordinatorClient(o: CoordinatorClientOptions): CoordinatorClient {
@@ -65,7 +99,17 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
 
   function connect(): void {
     if (stopped) return;
-    const socket = new WebSocket(o.url, { maxPayload: 16 * 1024 * 1024, handshakeTimeout: 10_000 });
+    let socket: WebSocket;
+    try {
+      // ws passes these to tls.connect; its own typing of checkServerIdentity is older than Node's.
+      const tls = tlsOptions(o.tls) as unknown as ClientOptions;
+      socket = new WebSocket(o.url, { maxPayload: 16 * 1024 * 1024, handshakeTimeout: 10_000, ...tls });
+    } catch (e) {
+      // A CA file that cannot be read now may be restored: keep trying, and say why.
+      o.logger.error({ err: (e as Error).message }, 'cannot dial the coordinator');
+      scheduleReconnect();
+      return;
+    }
     ws = socket;
     const myChallenge = toHex(randomBytes(32));
     let authed = false;
@@ -125,7 +169,10 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
       scheduleReconnect();
     });
     socket.on('error', (e) => {
-      o.logger.debug({ err: e.message }, 'coordinator connection error');
+      // A failed TLS check is a configuration (or an attack) an operator must see; a refused dial is routine.
+      const tlsFailure = (e as { code?: string }).code?.startsWith('ERR_TLS') || /TLS|certificate|pinned/i.test(e.message);
+      if (tlsFailure) o.logger.error({ err: e.message }, 'coordinator TLS check failed');
+      else o.logger.debug({ err: e.message }, 'coordinator connection error');
     });
   }
 

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CoordinatorMetrics } from '../../metrics.js';
 import type { Orchestrator } from '../../orchestrator/types.js';
-import type { Store } from '../../store/types.js';
+import type { InFlightCaps, Store } from '../../store/types.js';
 
 /** A fastify instance whose routes are typed by their zod schemas. */
 export type ZodApp = FastifyInstance<
@@ -25,6 +25,8 @@ export interface RouteDeps {
   signingTimeoutMs: number;
   /** Readiness needs at least this many connected parties. */
   minConnectedParties: number;
+  /** Signing requests accepted but not settled, at most (then 429 capacity_exceeded). */
+  signingCaps: InFlightCaps;
   /** Aborted when the app closes, so held `?wait=` requests answer at once. */
   shutdown: AbortSignal;
 }

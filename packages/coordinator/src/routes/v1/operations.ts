@@ -7,7 +7,17 @@ import { CoordinatorError, notFound } from '../../errors.js';
 import { ANY_ROLE } from '../../plugins/auth.js';
 import type { RouteDeps, ZodApp } from './context.js';
 import { resolveCommittee } from './keys.js';
-import { keyParams, operationParams, operationSchema, problems, refreshBody, repairBody, reshareBody, waitQuery } from './schemas.js';
+import {
+  idempotencyHeaders,
+  keyParams,
+  operationParams,
+  operationSchema,
+  problems,
+  refreshBody,
+  repairBody,
+  reshareBody,
+  waitQuery,
+} from './schemas.js';
 import { operationView } from './views.js';
 
 const security = [{ bearerAuth: [] }];
@@ -56,7 +66,9 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
       schema: {
         summary: 'Refresh shares, same public key (not implemented yet)',
         security,
+        headers: idempotencyHeaders,
         params: keyParams,
+        querystring: waitQuery,
         body: refreshBody,
         response: accepted,
       },
@@ -74,7 +86,9 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
       schema: {
         summary: "Rebuild a party's lost share (not implemented yet)",
         security,
+        headers: idempotencyHeaders,
         params: keyParams,
+        querystring: waitQuery,
         body: repairBody,
         response: accepted,
       },
@@ -93,7 +107,9 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
       schema: {
         summary: 'Move the key to a new committee (not implemented yet)',
         security,
+        headers: idempotencyHeaders,
         params: keyParams,
+        querystring: waitQuery,
         body: reshareBody,
         response: accepted,
       },

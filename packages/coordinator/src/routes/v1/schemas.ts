@@ -5,8 +5,12 @@
 import { approvalSchema, hexSchema, keyCertificateSchema, MAX_PARTIES, SUITE_IDS, suiteIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
 
-/** Components of the OpenAPI document: schemas registered here are emitted once and referenced. */
-export const apiRegistry = z.registry<{ id: string; description?: string }>();
+/**
+ * Metadata of the OpenAPI document: zod's global registry, where `.describe()` writes, so every
+ * description reaches the document. A schema registered with an `id` is emitted once as a
+ * component and referenced; other fields are JSON Schema keywords merged where it is used.
+ */
+export const apiRegistry = z.globalRegistry;
 
 /** Longest `?wait=` in milliseconds. */
 export const MAX_WAIT_MS = 30_000;
@@ -57,7 +61,12 @@ function isCanonicalJson(v: unknown, depth: number): boolean {
 }
 
 const thresholdSchema = z.number().int().min(2).max(MAX_PARTIES);
-const partyListSchema = z.array(z.string().max(128)).max(MAX_PARTIES);
+// uniqueItems is what the schema enforces (the refine), stated where generators can read it.
+const partyListSchema = z
+  .array(z.string().max(128))
+  .max(MAX_PARTIES)
+  .refine((ps) => new Set(ps).size === ps.length, 'a party is listed twice')
+  .register(apiRegistry, { uniqueItems: true });
 
 /** POST /v1/keys. */
 export const createKeyBody = z.strictObject({
@@ -74,6 +83,9 @@ export const createSignatureBody = z.strictObject({
   context: z
     .record(z.string(), z.unknown())
     .refine((c) => isCanonicalJson(c, 0), 'numbers must be safe integers and nesting at most 16 deep')
+    .describe(
+      `free JSON the approvers sign over: numbers must be safe integers (no fractions, nothing beyond 2^53 - 1), nesting at most ${MAX_CONTEXT_DEPTH} deep, strings well-formed Unicode; the whole body is bounded by the coordinator's bodyLimitBytes (default 64 KiB)`,
+    )
     .optional(),
   approvals: z.array(approvalSchema).max(64).optional(),
 });
@@ -199,12 +211,15 @@ export const healthSchema = z.object({
   parties: z.object({ connected: z.int(), known: z.int() }),
 });
 
-/** Problem responses for the given statuses, as `application/problem+json`. */
+const ALWAYS = [429, 500, 503];
+
+/** Problem responses for the given statuses and 429, 500 and 503, as `application/problem+json`. */
 export function problems(
   ...statuses: number[]
 ): Record<number, { description: string; content: Record<string, { schema: typeof problemSchema }> }> {
   const out: Record<number, { description: string; content: Record<string, { schema: typeof problemSchema }> }> = {};
-  for (const s of statuses)
+  // Every route may be rate limited (429), fail inside (500) or find its store or capacity gone (503).
+  for (const s of new Set([...statuses, ...ALWAYS]))
     out[s] = { description: 'problem (RFC 9457)', content: { 'application/problem+json': { schema: problemSchema } } };
   return out;
 }

@@ -83,6 +83,7 @@ export function signatureRoutes(app: ZodApp, deps: RouteDeps): void {
           requestedBy: principal.name,
         },
         claimFor(scope, hash, 202, accepted),
+        deps.signingCaps,
       );
       if (!result.created) return answer(checkReplay(result.previous, hash), request.query.wait);
       request.log.info({ keyId, signatureId, bytes: body.message.length / 2 }, 'signature requested');

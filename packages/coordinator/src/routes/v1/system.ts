@@ -7,11 +7,14 @@
  * once the coordinator is ready; a signing request is accepted without them anyway. `status` says
  * `ok` (all parties connected), `degraded` (ready, some missing) or `unavailable` (503).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { RouteDeps, ZodApp } from './context.js';
 import { auditListSchema, healthSchema, pageQuery, partyListSchema200, problems } from './schemas.js';
 
 const security = [{ bearerAuth: [] }];
+// Sent as text; these describe the success bodies in the document, no serializer runs for them.
+const metricsText = z.string().describe('Prometheus text exposition format');
+const openApiDocument = z.unknown().describe('an OpenAPI 3.1 document');
 
 /** The health body and whether the coordinator is ready. */
 export async function healthOf(deps: Pick<RouteDeps, 'store' | 'orchestrator' | 'minConnectedParties'>): Promise<{
@@ -33,28 +36,36 @@ export function systemRoutes(app: ZodApp, deps: RouteDeps, openapi: () => unknow
 
   app.get(
     '/v1/health',
-    { schema: { summary: 'Liveness and readiness', response: { 200: healthSchema, 503: healthSchema } } },
+    { schema: { summary: 'Liveness and readiness', response: { 200: healthSchema, ...problems(), 503: healthSchema } } },
     async (_request, reply) => {
       const { ready, body } = await healthOf(deps);
       return reply.code(ready ? 200 : 503).send(body);
     },
   );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics (text format)' } }, async (_request, reply) => {
-    // The gauge is read from the source of truth at scrape time rather than trusted to events.
-    const parties = orchestrator.parties();
-    metrics.connectedParties.set(parties.filter((p) => p.connected).length);
-    for (const p of parties) {
-      metrics.partyConnected.set({ party: p.partyId }, p.connected ? 1 : 0);
-      metrics.partyReady.set({ party: p.partyId }, p.ready);
-    }
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics (text format)', response: { 200: metricsText, ...problems() } } },
+    async (_request, reply) => {
+      // The gauge is read from the source of truth at scrape time rather than trusted to events.
+      const parties = orchestrator.parties();
+      metrics.connectedParties.set(parties.filter((p) => p.connected).length);
+      for (const p of parties) {
+        metrics.partyConnected.set({ party: p.partyId }, p.connected ? 1 : 0);
+        metrics.partyReady.set({ party: p.partyId }, p.ready);
+      }
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    },
+  );
 
-  app.get('/v1/openapi.json', { schema: { summary: 'This OpenAPI document' } }, async (_request, reply) => {
-    return reply.type('application/json; charset=utf-8').send(JSON.stringify(openapi()));
-  });
+  app.get(
+    '/v1/openapi.json',
+    { schema: { summary: 'This OpenAPI document', response: { 200: openApiDocument, ...problems() } } },
+    async (_request, reply) => {
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(openapi()));
+    },
+  );
 
   app.get(
     '/v1/parties',
