@@ -50,6 +50,19 @@ export const PROTOCOL_ERROR_CODES = [
   'session_closed',
   // ROAST
   'insufficient_parties',
+  // Policy documents (policy/)
+  'policy_invalid',
+  'policy_bad_signature',
+  'policy_quorum_not_met',
+  'policy_downgrade',
+  'policy_version_replayed',
+  // Policy decisions: why a party refuses to sign (policy/)
+  'policy_denied',
+  'policy_no_matching_rule',
+  'policy_velocity_exceeded',
+  'policy_approvals_missing',
+  // Typed intents (intent/)
+  'intent_invalid',
 ] as const;
 
 /** A stable, machine-readable protocol error code. */

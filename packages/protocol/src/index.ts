@@ -13,6 +13,20 @@ export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, 
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
 export {
+  type BitcoinPsbtIntent,
+  canonicalIntent,
+  INTENT_LIMITS,
+  INTENT_TYPES,
+  type Intent,
+  type IntentType,
+  intentDigest,
+  intentDigestInput,
+  intentSchema,
+  parseIntent,
+  type RawIntent,
+  rawIntent,
+} from './intent/schema.js';
+export {
   decodeKeyShare,
   encodeKeyShare,
   type KeyShare,
@@ -23,6 +37,41 @@ export {
   publicKeyPackageSchema,
   toFrostPublic,
 } from './keys.js';
+export { type Admission, type AdmissionRequest, admitRequest } from './policy/admission.js';
+export { type ApprovalCount, countApprovals, type GroupShortfall } from './policy/approvals.js';
+export { type Counted, evaluatePolicy, type PolicyDecision, type PolicyRefusalCode } from './policy/evaluate.js';
+export { countedValue, type Destination, type PolicyFacts } from './policy/facts.js';
+export { globMatches } from './policy/match.js';
+export {
+  type ApprovalRequirement,
+  amountSchema,
+  POLICY_LIMITS,
+  type Policy,
+  type PolicyRule,
+  parsePolicy,
+  policySchema,
+  type VelocityLimit,
+  WEEKDAYS,
+  type Weekday,
+} from './policy/schema.js';
+export {
+  type PolicySignature,
+  policyDigest,
+  policySigningBytes,
+  type SignedPolicy,
+  signedPolicySchema,
+  signPolicy,
+  type VerifiedPolicy,
+  verifySignedPolicy,
+} from './policy/signed-policy.js';
+export {
+  limitApplies,
+  pruneHistory,
+  usageInWindow,
+  type VelocityEvent,
+  type VelocityUsage,
+  velocityEventSchema,
+} from './policy/velocity.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
 export { requestDigest } from './signing/request-digest.js';
 export { createRoastCoordinator, type RoastAction, type RoastCoordinator, type RoastInput, type RoastOptions } from './signing/roast.js';
