@@ -63,6 +63,15 @@ export const PROTOCOL_ERROR_CODES = [
   'policy_approvals_missing',
   // Typed intents (intent/)
   'intent_invalid',
+  'intent_wrong_suite',
+  'psbt_invalid',
+  'psbt_input_out_of_range',
+  'psbt_missing_witness_utxo',
+  'psbt_input_not_ours',
+  'psbt_unsupported_sighash',
+  'psbt_input_finalized',
+  'psbt_amounts_invalid',
+  'psbt_signature_invalid',
 ] as const;
 
 /** A stable, machine-readable protocol error code. */

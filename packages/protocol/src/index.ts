@@ -12,6 +12,20 @@ export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certifi
 export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
+export { type FinalizedPsbt, finalizeBitcoinPsbt } from './intent/bitcoin-finalize.js';
+export {
+  BITCOIN_NETWORKS,
+  type BitcoinNetwork,
+  type BitcoinPsbtSummary,
+  MAX_MONEY,
+  type ParsedBitcoinPsbt,
+  type PsbtInputToSign,
+  type PsbtOutput,
+  parseBitcoinPsbt,
+  summarizeBitcoinPsbt,
+  taprootOutputScript,
+} from './intent/bitcoin-psbt.js';
+export { type IntentKey, type IntentOptions, type InterpretedIntent, interpretIntent } from './intent/interpret.js';
 export {
   type BitcoinPsbtIntent,
   canonicalIntent,
