@@ -5,17 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  admitRequest,
-  canonicalJson,
-  evaluatePolicy,
-  type PolicyFacts,
-  parsePolicy,
-  toHex,
-  type VelocityEvent,
-  verifySignedPolicy,
-} from '../src/index.js';
-import { ADDR, keyOf, person } from './policy-fixtures.js';
+import { admitRequest, canonicalJson, evaluatePolicy, parsePolicy, toHex, type VelocityEvent, verifySignedPolicy } from '../src/index.js';
+import { ADDR, keyOf, person, spend } from './policy-fixtures.js';
 
 const doc = readFileSync(new URL('../../../docs/policy.md', import.meta.url), 'utf8');
 
@@ -56,14 +47,7 @@ describe('docs/policy.md', () => {
 
   it('the decision records shown are what evaluatePolicy returns', () => {
     const policy = parsePolicy(examples.get('whitelist-velocity'));
-    const pay = (to: string): PolicyFacts => ({
-      keyId: 'key-hot-1',
-      keyLabel: 'hot-payments',
-      intentType: 'bitcoin-psbt',
-      destinations: [{ address: to, amount: 50_000_000n }],
-      amount: 50_000_000n,
-      fee: 1000n,
-    });
+    const pay = (to: string) => spend([[to, 50_000_000n]], { keyId: 'key-hot-1', label: 'hot-payments', fee: 1000n });
     const now = Date.UTC(2024, 0, 5, 12);
     const history: VelocityEvent[] = [{ at: now - 3_600_000, keyId: 'key-hot-1', intentType: 'bitcoin-psbt', amount: '460000000' }];
     const shown = blocks('decisions').get('whitelist-velocity');
@@ -76,14 +60,7 @@ describe('docs/policy.md', () => {
 
   it('example 2 reads as its prose: three different people for a large payment, the shared key counts once', () => {
     const policy = parsePolicy(examples.get('two-groups'));
-    const facts: PolicyFacts = {
-      keyId: 'k',
-      keyLabel: null,
-      intentType: 'bitcoin-psbt',
-      destinations: [{ address: ADDR.cold, amount: 50_000_000n }],
-      amount: 50_000_000n,
-      fee: 0n,
-    };
+    const facts = spend([[ADDR.cold, 50_000_000n]], { keyId: 'k', label: null, fee: 0n });
     const admit = (approvers: string[]) => admitRequest({ policy, facts, now: 0, history: [], approvers });
     expect(admit([keyOf(1), keyOf(3)])).toMatchObject({ admitted: false, code: 'policy_approvals_missing' });
     expect(admit([keyOf(1), keyOf(2), keyOf(3)])).toMatchObject({ admitted: true, decision: { ruleId: 'large-to-known' } });
@@ -91,14 +68,7 @@ describe('docs/policy.md', () => {
 
   it('example 3 reads as its prose: weekday business hours allow, nights and weekends need the night desk', () => {
     const policy = parsePolicy(examples.get('time-windows'));
-    const payroll: PolicyFacts = {
-      keyId: 'key-payroll',
-      keyLabel: null,
-      intentType: 'bitcoin-psbt',
-      destinations: [{ address: ADDR.payroll, amount: 1_000_000n }],
-      amount: 1_000_000n,
-      fee: 0n,
-    };
+    const payroll = spend([[ADDR.payroll, 1_000_000n]], { keyId: 'key-payroll', label: null, fee: 0n });
     const at = (day: number, hour: number) => evaluatePolicy(policy, payroll, Date.UTC(2024, 0, day, hour), []).ruleId;
     // January 2024: the 5th is a Friday, the 6th and 7th the weekend, the 8th a Monday.
     expect([at(5, 8), at(5, 17), at(5, 18), at(6, 7), at(6, 12), at(7, 23), at(8, 7), at(8, 8)]).toEqual([

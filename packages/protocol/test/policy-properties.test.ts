@@ -19,7 +19,7 @@ import {
   parsePolicy,
   type VelocityEvent,
 } from '../src/index.js';
-import { ADDR, keyOf, NOON_FRIDAY } from './policy-fixtures.js';
+import { ADDR, keyOf, NOON_FRIDAY, spend } from './policy-fixtures.js';
 
 const POOL = [ADDR.exchange, ADDR.cold, ADDR.payroll, ADDR.sanctioned, 'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh'];
 const KEY_IDS = ['k1', 'k2', 'k3'];
@@ -224,14 +224,7 @@ describe('velocity limits hold under any interleaving', () => {
           let now = NOON_FRIDAY;
           for (const r of order) {
             now += r.step;
-            const facts: PolicyFacts = {
-              keyId: r.keyId,
-              keyLabel: null,
-              intentType: 'bitcoin-psbt',
-              destinations: [{ address: ADDR.exchange, amount: r.amount }],
-              amount: r.amount,
-              fee: r.fee,
-            };
+            const facts = spend([[ADDR.exchange, r.amount]], { keyId: r.keyId, label: null, fee: r.fee });
             const a = admitRequest({ policy, facts, now, history, approvers: [] });
             if (a.admitted) {
               expect(a.history).toEqual([...history, a.event]);
@@ -253,14 +246,7 @@ describe('velocity limits hold under any interleaving', () => {
     const policy = parsePolicy(
       policyDoc([{ id: 'all', match: {}, decision: 'allow' }], [{ id: 'cap', windowSeconds: 3600, maxAmount: '100' }]),
     );
-    const facts: PolicyFacts = {
-      keyId: 'k1',
-      keyLabel: null,
-      intentType: 'bitcoin-psbt',
-      destinations: [{ address: ADDR.exchange, amount: 60n }],
-      amount: 60n,
-      fee: 0n,
-    };
+    const facts = spend([[ADDR.exchange, 60n]], { keyId: 'k1', label: null, fee: 0n });
     // Split check-then-record: both see the empty history, both pass, 120 > 100 gets through.
     const split = [evaluatePolicy(policy, facts, NOON_FRIDAY, []), evaluatePolicy(policy, facts, NOON_FRIDAY, [])];
     expect(split.map((d) => d.decision)).toEqual(['allow', 'allow']);
