@@ -254,4 +254,17 @@ describe('signed policies', () => {
     expectCode(() => verifySignedPolicy(signedBy(doc, admins), pinned, 4, null), 'invalid_threshold');
     expectCode(() => verifySignedPolicy(signedBy(doc, admins), pinned, 0, null), 'invalid_threshold');
   });
+
+  it('pinned admin keys in another spelling are a configuration error, not a silent mismatch', () => {
+    expectCode(
+      () =>
+        verifySignedPolicy(
+          signedBy(doc, admins),
+          pinned.map((k) => k.toUpperCase()),
+          2,
+          null,
+        ),
+      'invalid_hex',
+    );
+  });
 });

@@ -5,7 +5,7 @@
  *
  * Checks, in this order (cheap structure first, then authenticity, then freshness, so that a
  * forgery is reported as a forgery whatever version it claims):
- *   1. the quorum asked for is possible with the pinned keys     → invalid_threshold (local config)
+ *   1. pinned keys are lowercase hex; the quorum is possible     → invalid_hex / invalid_threshold (local config)
  *   2. envelope and document match their schemas                 → policy_invalid
  *   3. every signature by a pinned key verifies                  → policy_bad_signature
  *   4. at least `quorum` distinct pinned keys signed             → policy_quorum_not_met
@@ -66,7 +66,7 @@ export interface VerifiedPolicy {
 }
 
 /**
- * Verifies `signed` (untrusted input) against this party's pinned administrator keys (hex) and
+ * Verifies `signed` (untrusted input) against this party's pinned administrator keys (lowercase hex) and
  * `quorum`, and refuses anything not newer than `activeVersion` (null: no policy active yet).
  */
 export function verifySignedPolicy(
@@ -75,6 +75,10 @@ export function verifySignedPolicy(
   quorum: number,
   activeVersion: number | null,
 ): VerifiedPolicy {
+  for (const k of pinnedAdmins) {
+    if (!ed25519KeySchema.safeParse(k).success)
+      throw new ProtocolError('invalid_hex', 'pinned admin key: expected 64 lowercase hex characters');
+  }
   const pinned = new Set(pinnedAdmins);
   if (!Number.isInteger(quorum) || quorum < 1 || quorum > pinned.size) {
     throw new ProtocolError('invalid_threshold', `policy quorum ${quorum} is impossible with ${pinned.size} pinned admin key(s)`);

@@ -6,7 +6,7 @@
  * a limit stricter, never looser.
  */
 import { z } from 'zod';
-import { INTENT_TYPES, type IntentType } from '../intent/schema.js';
+import { INTENT_TYPES } from '../intent/schema.js';
 import { sessionIdSchema } from '../wire/primitives.js';
 import { countedValue, type PolicyFacts } from './facts.js';
 import { keyMatches } from './match.js';
@@ -42,7 +42,7 @@ export function usageInWindow(limit: VelocityLimit, keyId: string, history: read
   let count = 0;
   for (const e of history) {
     if (e.keyId !== keyId || e.at <= since) continue;
-    if (limit.intentTypes !== undefined && !limit.intentTypes.includes(e.intentType as IntentType)) continue;
+    if (limit.intentTypes !== undefined && !limit.intentTypes.includes(e.intentType)) continue;
     amount += BigInt(e.amount);
     count += 1;
   }
