@@ -127,6 +127,26 @@ describe('policy documents', () => {
       edited((d) => Object.assign(d.approverGroups, { treasury: [keyOf(1), keyOf(3)], risk: [keyOf(3)] })),
       /distinct approvers/,
     ],
+    [
+      'more than 64 approvals in one rule',
+      edited((d) =>
+        Object.assign(d, {
+          approverGroups: { big: Array.from({ length: 64 }, (_, i) => keyOf(i + 1)), other: [keyOf(100)] },
+          rules: [
+            {
+              id: 'r',
+              match: {},
+              decision: 'require',
+              approvals: [
+                { group: 'big', min: 64 },
+                { group: 'other', min: 1 },
+              ],
+            },
+          ],
+        }),
+      ),
+      /more than 64 approvals/,
+    ],
     ['an approver key in upper-case hex', edited((d) => Object.assign(d.approverGroups, { risk: [keyOf(3).toUpperCase()] })), /hex/],
     ['an approver key of the wrong length', edited((d) => Object.assign(d.approverGroups, { risk: [keyOf(3).slice(2)] })), /32-byte/],
     [

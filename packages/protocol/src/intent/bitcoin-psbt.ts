@@ -93,13 +93,16 @@ function prevOutOf(tx: Transaction, i: number): { script: Uint8Array; amount: bi
   }
 }
 
+/**
+ * The output's address, or null when it has none: unknown scripts (OP_RETURN) and recognised
+ * ones without an address form (bare multisig, P2PK). Null is on no allowlist and no denylist,
+ * so a script this cannot render can only make a policy stricter.
+ */
 function addressOf(script: Uint8Array, network: BitcoinNetwork): string | null {
-  const decoded = OutScript.decode(script);
-  if (decoded.type === 'unknown') return null;
   try {
-    return Address(ADDRESS_FORMATS[network]).encode(decoded);
+    const decoded = OutScript.decode(script);
+    return decoded.type === 'unknown' ? null : Address(ADDRESS_FORMATS[network]).encode(decoded);
   } catch {
-    // Recognised scripts without an address form (bare multisig, P2PK) have no address either.
     return null;
   }
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { countApprovals } from './approvals.js';
 
@@ -86,5 +87,48 @@ describe('approval counting: each approver counts once, for one group', () => {
       { group: 'treasury', have: 1, need: 2 },
       { group: 'board', have: 0, need: 1 },
     ]);
+  });
+});
+
+/** Exhaustive search: can every seat get a different approver who belongs to its group? */
+function bruteForce(requirements: { group: string; min: number }[], groups: Record<string, string[]>, approvers: string[]): boolean {
+  const seats = requirements.flatMap((r) => Array.from({ length: r.min }, () => r.group));
+  const people = [...new Set(approvers)];
+  const used = new Set<string>();
+  const fill = (i: number): boolean => {
+    if (i === seats.length) return true;
+    for (const p of people) {
+      if (used.has(p) || !groups[seats[i] as string]?.includes(p)) continue;
+      used.add(p);
+      if (fill(i + 1)) return true;
+      used.delete(p);
+    }
+    return false;
+  };
+  return fill(0);
+}
+
+describe('approval counting agrees with exhaustive search', () => {
+  it('for random small groups, requirements and approvers', () => {
+    const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const GROUPS = ['g1', 'g2', 'g3', 'g4'];
+    fc.assert(
+      fc.property(
+        fc.tuple(...GROUPS.map(() => fc.subarray(KEYS))),
+        fc.uniqueArray(fc.record({ group: fc.constantFrom(...GROUPS), min: fc.integer({ min: 1, max: 3 }) }), {
+          selector: (r) => r.group,
+          maxLength: 4,
+        }),
+        fc.array(fc.constantFrom(...KEYS), { maxLength: 8 }),
+        (members, requirements, approvers) => {
+          const groups = Object.fromEntries(GROUPS.map((g, i) => [g, members[i] as string[]]));
+          const r = countApprovals(requirements, groups, approvers);
+          expect(r.satisfied).toBe(bruteForce(requirements, groups, approvers));
+          const seated = Object.values(r.assignment).flat();
+          expect(new Set(seated).size).toBe(seated.length);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

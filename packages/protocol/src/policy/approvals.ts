@@ -45,26 +45,59 @@ export function countApprovals(
   groups: Readonly<Record<string, readonly string[]>>,
   approvers: Iterable<string>,
 ): ApprovalCount {
-  // Seats: group g appears `min` times.
-  const seats: string[] = requirements.flatMap((r) => Array.from({ length: r.min }, () => r.group));
-  const people = [...new Set(approvers)];
-  const eligible = people.map((key) => seats.flatMap((g, seat) => (groupMembers(groups, g).includes(key) ? [seat] : [])));
+  // Seats: group g owns `min` consecutive seat numbers.
+  const seats: string[] = [];
+  const seatsOf = new Map<string, number[]>();
+  for (const r of requirements) {
+    seatsOf.set(
+      r.group,
+      Array.from({ length: r.min }, () => seats.push(r.group) - 1),
+    );
+  }
+  // The required groups each key belongs to (keys in none of them cannot fill a seat).
+  const groupsOf = new Map<string, string[]>();
+  for (const r of requirements) {
+    for (const key of new Set(groupMembers(groups, r.group))) {
+      const list = groupsOf.get(key);
+      if (list === undefined) groupsOf.set(key, [r.group]);
+      else list.push(r.group);
+    }
+  }
+  const people = [...new Set(approvers)].filter((key) => groupsOf.has(key));
+  const eligible = people.map((key) => (groupsOf.get(key) ?? []).flatMap((g) => seatsOf.get(g) ?? []));
   const holder: (number | undefined)[] = seats.map(() => undefined);
 
   // Kuhn's augmenting paths: seat a person, moving earlier holders to other seats if they can.
   const place = (person: number, visited: Set<number>): boolean => {
-    for (const seat of eligible[person] ?? []) {
+    const mine = eligible[person] ?? [];
+    // A free seat first: most approvals need no reshuffling at all.
+    const free = mine.find((seat) => holder[seat] === undefined && !visited.has(seat));
+    if (free !== undefined) {
+      holder[free] = person;
+      return true;
+    }
+    for (const seat of mine) {
       if (visited.has(seat)) continue;
       visited.add(seat);
-      const current = holder[seat];
-      if (current === undefined || place(current, visited)) {
+      if (place(holder[seat] as number, visited)) {
         holder[seat] = person;
         return true;
       }
     }
     return false;
   };
-  for (let p = 0; p < people.length; p++) place(p, new Set());
+  // Each person is tried once, and the search stops when every seat is taken. Seats a failed
+  // search visited stay useless until the matching changes, so `visited` is reset only after a
+  // success. With at most 64 seats per rule (POLICY_LIMITS) this stays cheap even for a hostile
+  // document listing thousands of approver keys.
+  let visited = new Set<number>();
+  let filled = 0;
+  for (let p = 0; p < people.length && filled < seats.length; p++) {
+    if (place(p, visited)) {
+      filled++;
+      visited = new Set();
+    }
+  }
 
   const assignment: Record<string, string[]> = {};
   for (const r of requirements) assignment[r.group] = [];

@@ -6,6 +6,7 @@
  * byte-for-byte (canonically) the one the administrators signed. docs/policy.md is the reference.
  */
 import { z } from 'zod';
+import { canonicalJson } from '../canonical.js';
 import { ProtocolError } from '../errors.js';
 import { INTENT_TYPES } from '../intent/schema.js';
 import { hexSchema, sessionIdSchema } from '../wire/primitives.js';
@@ -16,6 +17,8 @@ export const POLICY_LIMITS = Object.freeze({
   rules: 256,
   approverGroups: 32,
   keysPerGroup: 64,
+  /** Σ min over one rule's approvals: no request needs more distinct approvers than this. */
+  approvalsPerRule: 64,
   addressesPerList: 4096,
   keyIdsPerMatch: 1024,
   labelPatterns: 64,
@@ -151,10 +154,16 @@ export const policySchema = policyShape.superRefine((p, ctx) => {
     if (new Set(keys).size !== keys.length) issue(['approverGroups', name], `group ${name} lists a key twice`);
   }
   const ruleIds = new Set<string>();
+  /** Feasibility by requirement list: rules often repeat one. */
+  const checked = new Map<string, boolean>();
   for (const [i, rule] of p.rules.entries()) {
     if (ruleIds.has(rule.id)) issue(['rules', i, 'id'], `rule id ${rule.id} is used twice`);
     ruleIds.add(rule.id);
     if (rule.decision !== 'require') continue;
+    if (rule.approvals.reduce((sum, r) => sum + r.min, 0) > POLICY_LIMITS.approvalsPerRule) {
+      issue(['rules', i, 'approvals'], `rule ${rule.id}: more than ${POLICY_LIMITS.approvalsPerRule} approvals in total`);
+      continue;
+    }
     const named = new Set<string>();
     for (const [j, req] of rule.approvals.entries()) {
       const members = groupMembers(groups, req.group);
@@ -167,10 +176,14 @@ export const policySchema = policyShape.superRefine((p, ctx) => {
     }
     // A requirement no set of distinct approvers can ever meet would block every request it matches.
     if (named.size === rule.approvals.length && rule.approvals.every((r) => groupMembers(groups, r.group).length >= r.min)) {
-      const everyone = Object.values(groups).flat();
-      if (unsatisfiedGroups(rule.approvals, groups, everyone).length > 0) {
-        issue(['rules', i, 'approvals'], `rule ${rule.id}: no set of distinct approvers can meet every group at once`);
+      const key = canonicalJson(rule.approvals);
+      let feasible = checked.get(key);
+      if (feasible === undefined) {
+        const everyone = rule.approvals.flatMap((r) => groupMembers(groups, r.group));
+        feasible = unsatisfiedGroups(rule.approvals, groups, everyone).length === 0;
+        checked.set(key, feasible);
       }
+      if (!feasible) issue(['rules', i, 'approvals'], `rule ${rule.id}: no set of distinct approvers can meet every group at once`);
     }
   }
   const limitIds = new Set<string>();
