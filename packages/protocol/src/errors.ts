@@ -64,6 +64,28 @@ export const PROTOCOL_ERROR_CODES = [
   // Share drills
   'drill_share_mismatch',
   'drill_invalid_proof',
+  // Policy documents (policy/)
+  'policy_invalid',
+  'policy_bad_signature',
+  'policy_quorum_not_met',
+  'policy_downgrade',
+  'policy_version_replayed',
+  // Policy decisions: why a party refuses to sign (policy/)
+  'policy_denied',
+  'policy_no_matching_rule',
+  'policy_velocity_exceeded',
+  'policy_approvals_missing',
+  // Typed intents (intent/)
+  'intent_invalid',
+  'intent_wrong_suite',
+  'psbt_invalid',
+  'psbt_input_out_of_range',
+  'psbt_missing_witness_utxo',
+  'psbt_input_not_ours',
+  'psbt_unsupported_sighash',
+  'psbt_input_finalized',
+  'psbt_amounts_invalid',
+  'psbt_signature_invalid',
 ] as const;
 
 /** A stable, machine-readable protocol error code. */

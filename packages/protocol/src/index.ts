@@ -27,6 +27,34 @@ export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErro
 export { createKeyCache, evaluateVss, type KeyCache, type NonceCommitment, parseNonceCommitment } from './fast/index.js';
 export { identityFingerprint } from './fingerprint.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
+export { type FinalizedPsbt, finalizeBitcoinPsbt } from './intent/bitcoin-finalize.js';
+export {
+  BITCOIN_NETWORKS,
+  type BitcoinNetwork,
+  type BitcoinPsbtSummary,
+  MAX_MONEY,
+  type ParsedBitcoinPsbt,
+  type PsbtInputToSign,
+  type PsbtOutput,
+  parseBitcoinPsbt,
+  summarizeBitcoinPsbt,
+  taprootOutputScript,
+} from './intent/bitcoin-psbt.js';
+export { type IntentKey, type IntentOptions, type InterpretedIntent, interpretIntent } from './intent/interpret.js';
+export {
+  type BitcoinPsbtIntent,
+  canonicalIntent,
+  INTENT_LIMITS,
+  INTENT_TYPES,
+  type Intent,
+  type IntentType,
+  intentDigest,
+  intentDigestInput,
+  intentSchema,
+  parseIntent,
+  type RawIntent,
+  rawIntent,
+} from './intent/schema.js';
 export {
   decodeKeyShare,
   encodeKeyShare,
@@ -63,8 +91,43 @@ export {
   type SuccessorOperation,
   verifyLifecycleCertificate,
 } from './lifecycle/successor.js';
+export { type Admission, type AdmissionRequest, admitRequest } from './policy/admission.js';
+export { type ApprovalCount, countApprovals, type GroupShortfall } from './policy/approvals.js';
+export { type Counted, evaluatePolicy, type PolicyDecision, type PolicyRefusalCode as PolicyDecisionCode } from './policy/evaluate.js';
+export { countedValue, type Destination, type PolicyFacts } from './policy/facts.js';
+export { globMatches } from './policy/match.js';
+export {
+  type ApprovalRequirement,
+  amountSchema,
+  POLICY_LIMITS,
+  type Policy,
+  type PolicyRule,
+  parsePolicy,
+  policySchema,
+  type VelocityLimit,
+  WEEKDAYS,
+  type Weekday,
+} from './policy/schema.js';
+export {
+  type PolicySignature,
+  policyDigest,
+  policySigningBytes,
+  type SignedPolicy,
+  signedPolicySchema,
+  signPolicy,
+  type VerifiedPolicy,
+  verifySignedPolicy,
+} from './policy/signed-policy.js';
+export {
+  limitApplies,
+  pruneHistory,
+  usageInWindow,
+  type VelocityEvent,
+  type VelocityUsage,
+  velocityEventSchema,
+} from './policy/velocity.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
-export { type ApprovalTerms, approvalDigest, type Intent, rawIntent } from './signing/approval-digest.js';
+export { type ApprovalTerms, approvalDigest } from './signing/approval-digest.js';
 export {
   BLAME_CODES,
   type BlameCode,

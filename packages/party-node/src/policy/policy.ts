@@ -5,7 +5,7 @@
  * the package and the approval's own policy version, nonce and expiry. Pure: the time and the
  * record of approvals already counted come in as arguments.
  */
-import { approvalDigest, fromHex, type MessageBody, type PolicyCode, rawIntent, toHex, verifyIdentitySignature } from '@glacis/protocol';
+import { approvalDigest, fromHex, type MessageBody, type PolicyCode, toHex, verifyIdentitySignature } from '@glacis/protocol';
 import type { Policy } from '../config.js';
 
 /** An approval this party counted for a request. */
@@ -58,7 +58,7 @@ export function evaluatePolicy(policy: Policy, pkg: MessageBody<'signing_package
     // In this order: only a pinned approver's valid signature is an approval at all; its terms next.
     if (!approvers.has(a.approverKey) || counted.has(a.approverKey)) continue;
     const terms = { policyVersion: a.policyVersion, nonce: a.nonce, expiresAt: a.expiresAt };
-    const digest = approvalDigest({ keyId: pkg.keyId, intent: rawIntent(pkg.message), context: pkg.context, ...terms });
+    const digest = approvalDigest({ keyId: pkg.keyId, intent: { type: 'raw', message: pkg.message }, context: pkg.context, ...terms });
     if (!verifyIdentitySignature(fromHex(a.signature), digest, fromHex(a.approverKey))) continue;
     const digestHex = toHex(digest);
     const expiresAt = Date.parse(a.expiresAt);

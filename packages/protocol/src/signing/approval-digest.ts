@@ -7,18 +7,12 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { canonicalBytes } from '../canonical.js';
-
-/** What a request asks to have signed. Typed intents (PSBT) join this union later. */
-export type Intent = { type: 'raw'; message: string };
-
-/** The intent of a raw-message request: sign exactly these bytes (lowercase hex). */
-export function rawIntent(messageHex: string): Intent {
-  return { type: 'raw', message: messageHex };
-}
+import { type Intent, intentDigestInput } from '../intent/schema.js';
 
 /** Everything an approval binds. */
 export interface ApprovalTerms {
   keyId: string;
+  /** What is to be signed (raw bytes or a typed intent); bound in its canonical form (intent/schema.ts). */
   intent: Intent;
   /** The desk's context as submitted (JSON with integers only), or null. */
   context: unknown;
@@ -38,7 +32,7 @@ export function approvalDigest(t: ApprovalTerms): Uint8Array {
   return sha256(
     canonicalBytes('glacis/approval/v1', {
       keyId: t.keyId,
-      intent: t.intent,
+      intent: intentDigestInput(t.intent),
       context: t.context ?? null,
       policyVersion: t.policyVersion,
       nonce: t.nonce,

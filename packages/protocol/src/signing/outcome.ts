@@ -13,6 +13,10 @@ export const POLICY_CODES = [
   'policy_version_mismatch',
   'policy_approval_expired',
   'policy_approval_reused',
+  // The signed policy's rule engine (policy/evaluate.ts).
+  'policy_denied',
+  'policy_no_matching_rule',
+  'policy_velocity_exceeded',
 ] as const;
 /** A policy verdict code. */
 export type PolicyCode = (typeof POLICY_CODES)[number];
