@@ -13,6 +13,7 @@ export default defineConfig({
       { extends: true, test: { name: 'protocol', include: ['packages/protocol/**/*.test.ts'] } },
       { extends: true, test: { name: 'party-node', include: ['packages/party-node/**/*.test.ts'] } },
       { extends: true, test: { name: 'coordinator', include: ['packages/coordinator/**/*.test.ts'] } },
+      { extends: true, test: { name: 'airgap', include: ['packages/airgap/**/*.test.ts'], testTimeout: 60_000 } },
       {
         extends: true,
         test: {
