@@ -6,7 +6,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     // Unit tests run against sources; multi-process tests in test/ spawn the built dist/.
-    alias: { '@glacis/protocol': src('protocol') },
+    alias: { '@glacis/protocol': src('protocol'), '@glacis/airgap': src('airgap') },
   },
   test: {
     projects: [

@@ -16,6 +16,7 @@ export {
   type QrDensity,
   resolveDensity,
 } from './qr/density.js';
+export { type DensityProfile, densityProfile } from './qr/density-profile.js';
 export {
   createFrameAssembler,
   type FrameAssembler,
