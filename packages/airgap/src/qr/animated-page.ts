@@ -40,6 +40,7 @@ const CYCLE_SCRIPT = `(() => {
 const BASE_STYLE = `body{margin:0;background:#fff;color:#000;font:16px system-ui,sans-serif;text-align:center}
 h1{font-size:18px;margin:12px}#frames{position:relative;display:inline-block;cursor:pointer}
 #frames img{display:block;image-rendering:pixelated;width:min(90vmin,720px);height:auto}
+#frames img[hidden]{display:none}
 #counter,p{margin:8px;color:#333}`;
 
 /** The page, as HTML text. `pngs` are the frames in display order. */
