@@ -123,6 +123,12 @@ describe('the ledger refuses replays and lets the channel move on', () => {
     const restored = new MemoryBundleLedger(JSON.parse(JSON.stringify(ledger.snapshot())));
     expect(restored.lastSequence('coordinator')).toBe(12);
   });
+
+  it('a damaged snapshot is refused whole, not read in part (a dropped entry would reopen replays)', () => {
+    for (const bad of [{ coordinator: -1 }, { coordinator: 1.5 }, { coordinator: '7' }, { coordinator: null }]) {
+      expect(() => new MemoryBundleLedger(bad as unknown as Record<string, number>)).toThrow(RangeError);
+    }
+  });
 });
 
 describe('sealBundle refuses what openBundle would refuse', () => {

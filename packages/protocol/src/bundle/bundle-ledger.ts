@@ -16,10 +16,15 @@ export interface BundleLedger {
 export class MemoryBundleLedger implements BundleLedger {
   private readonly last = new Map<string, number>();
 
-  /** Rebuilds a ledger from `snapshot()` output. */
+  /**
+   * Rebuilds a ledger from `snapshot()` output. A damaged snapshot throws rather than being
+   * partly read: a dropped entry would quietly let that sender's old bundles in again.
+   */
   constructor(snapshot: Readonly<Record<string, number>> = {}) {
     for (const [sender, seq] of Object.entries(snapshot)) {
-      if (Number.isSafeInteger(seq) && seq >= 0) this.last.set(sender, seq);
+      if (!Number.isSafeInteger(seq) || seq < 0)
+        throw new RangeError(`bundle ledger snapshot: ${JSON.stringify(sender)} has no valid sequence`);
+      this.last.set(sender, seq);
     }
   }
 
