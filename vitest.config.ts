@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^@glacis\/protocol$/, replacement: src('protocol') },
       { find: /^@glacis\/protocol\/internal$/, replacement: src('protocol', 'internal') },
+      { find: /^@glacis\/airgap$/, replacement: src('airgap') },
     ],
   },
   test: {
@@ -21,6 +22,7 @@ export default defineConfig({
       { extends: true, test: { name: 'client', include: ['packages/client/**/*.test.ts'] } },
       // Smoke tests of the benchmark scripts: the unit projects never import scripts/.
       { extends: true, test: { name: 'bench', include: ['scripts/bench/**/*.test.ts'], testTimeout: 300_000 } },
+      { extends: true, test: { name: 'airgap', include: ['packages/airgap/**/*.test.ts'], testTimeout: 60_000 } },
       {
         extends: true,
         test: {

@@ -15,6 +15,22 @@ export {
   verifyAuditChain,
   verifyAuditPages,
 } from './audit-chain.js';
+export { BUNDLE_ERROR_CODES, BundleError, type BundleErrorCode, isBundleError } from './bundle/bundle-error.js';
+export type { BundleAddress, BundleHeader } from './bundle/bundle-header.js';
+export { type BundleItem, type BundleItemKind, type BundleReceipt, ITEM_KINDS, RECEIPT_BYTES } from './bundle/bundle-items.js';
+export { type BundleLedger, MemoryBundleLedger } from './bundle/bundle-ledger.js';
+export { type BundleField, describeBundle, formatBundleDump } from './bundle/describe-bundle.js';
+export {
+  BUNDLE_MAGIC,
+  BUNDLE_SIGNATURE_DOMAIN,
+  BUNDLE_VERSION,
+  MAX_BUNDLE_BYTES,
+  MAX_BUNDLE_ITEMS,
+  MAX_ITEM_BYTES,
+  MIN_BUNDLE_BYTES,
+} from './bundle/layout.js';
+export { type OpenBundleOptions, type OpenedBundle, openBundle, readBundleHeader, receiptFor } from './bundle/open-bundle.js';
+export { type BundleDraft, type BundleSender, bundleSigningBytes, sealBundle } from './bundle/seal-bundle.js';
 export { concatBytes, equalBytes, fromHex, isHex, type Rng, toHex, utf8 } from './bytes.js';
 export { type Canonical, canonicalBytes, canonicalJson } from './canonical.js';
 export { type Committee, makeCommittee } from './committee.js';
