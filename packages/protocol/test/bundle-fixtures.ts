@@ -67,7 +67,15 @@ export function signingPackages(count: number, from = coordinator): Envelope[] {
         keyId: 'key-7f3a',
         requestId: `req-${i}`,
         message: hex(`message ${i}`, 32),
-        approvals: [{ approverKey: hex('approver', 32), signature: hex(`approval ${i}`, 64) }],
+        approvals: [
+          {
+            approverKey: hex('approver', 32),
+            signature: hex(`approval ${i}`, 64),
+            nonce: hex(`nonce ${i}`, 16),
+            expiresAt: '2026-12-31T00:00:00Z',
+            policyVersion: 1,
+          },
+        ],
         commitments: ['party-1', 'party-3'].map((partyId) => ({
           partyId,
           hiding: hex(`h ${partyId} ${i}`, 32),
@@ -84,7 +92,7 @@ export function relayedRound1(): Envelope {
     type: 'dkg_round1',
     sessionId: 'dkg-1',
     to: '*',
-    body: { commitment: [hex('c0', 32), hex('c1', 32)], proofOfKnowledge: hex('pok', 64) },
+    body: { commitment: [hex('c0', 32), hex('c1', 32)], proofOfKnowledge: hex('pok', 64), paramsHash: hex('params', 32) },
   });
 }
 
