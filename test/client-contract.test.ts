@@ -123,7 +123,11 @@ function clientContract(route: RouteSpec): RouteContract {
     idempotent: route.idempotent === true,
     body: route.body ? json(route.body, 'input') : null,
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, r]) => [status, typeof r === 'string' ? 'untyped' : json(r, 'output')]),
+      // 'text' and 'json' bodies are read as they come: the served document declares a string and any JSON.
+      Object.entries(route.responses).map(([status, r]) => [
+        status,
+        typeof r === 'string' ? { text: 'string', json: 'any' }[r] : json(r, 'output'),
+      ]),
     ),
   };
 }

@@ -78,9 +78,33 @@ export const routes = {
   },
   getSignature: { method: 'GET', path: '/v1/signatures/{signatureId}', auth: true, query: waitQuery, responses: { 200: signatureSchema } },
   getOperation: { method: 'GET', path: '/v1/operations/{operationId}', auth: true, query: waitQuery, responses: { 200: operationSchema } },
-  refreshKey: { method: 'POST', path: '/v1/keys/{keyId}/refresh', auth: true, body: refreshBody, responses: { 202: operationSchema } },
-  repairKey: { method: 'POST', path: '/v1/keys/{keyId}/repair', auth: true, body: repairBody, responses: { 202: operationSchema } },
-  reshareKey: { method: 'POST', path: '/v1/keys/{keyId}/reshare', auth: true, body: reshareBody, responses: { 202: operationSchema } },
+  refreshKey: {
+    method: 'POST',
+    path: '/v1/keys/{keyId}/refresh',
+    auth: true,
+    query: waitQuery,
+    idempotent: true,
+    body: refreshBody,
+    responses: { 202: operationSchema },
+  },
+  repairKey: {
+    method: 'POST',
+    path: '/v1/keys/{keyId}/repair',
+    auth: true,
+    query: waitQuery,
+    idempotent: true,
+    body: repairBody,
+    responses: { 202: operationSchema },
+  },
+  reshareKey: {
+    method: 'POST',
+    path: '/v1/keys/{keyId}/reshare',
+    auth: true,
+    query: waitQuery,
+    idempotent: true,
+    body: reshareBody,
+    responses: { 202: operationSchema },
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 /** The table's type. */
