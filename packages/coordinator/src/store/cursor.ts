@@ -19,3 +19,14 @@ export function decodeCursor(cursor: string | null): number {
   if (!m) throw new CoordinatorError('invalid_cursor', 'cursor: not a cursor this API returned');
   return Number(m[1]);
 }
+
+/** A page of `rows` fetched with `limit + 1`: the extra row only says that there is a next page. */
+export function pageOf<R extends { seq: number }, T>(
+  rows: readonly R[],
+  limit: number,
+  map: (r: R) => T,
+): { items: T[]; nextCursor: string | null } {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return { items: items.map(map), nextCursor: more ? encodeCursor((items[items.length - 1] as R).seq) : null };
+}
