@@ -11,7 +11,7 @@
  *   glacis-coordinator serve --data-dir DIR
  *
  * Configuration: DIR/coordinator.json plus GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN,
- * GLACIS_LOG_LEVEL, GLACIS_PORT_FILE, GLACIS_SIGNING_TIMEOUT_MS (see docs/operations.md).
+ * GLACIS_LOG_LEVEL, GLACIS_PORT_FILE, GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DATABASE_URL (see docs/operations.md).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import { type AuditEvent, toHex, verifyAuditPages } from '@glacis/protocol';
 import { CONFIG_FILE, type ConfigFile, loadConfig, writeConfigFile } from './config.js';
 import { createIdentityFile, IdentityFileError, loadIdentityFile } from './identity-file.js';
 import { startCoordinator } from './server.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { runTokenCreate } from './tokens.js';
 
@@ -49,6 +49,11 @@ function envOverrides(dataDir: string): ReturnType<typeof loadConfig> {
     config.signingTimeoutMs = Number(t);
   }
   return config;
+}
+
+/** The environment the store commands read: only where the database is (GLACIS_DATABASE_URL). */
+function databaseEnv(): Record<string, string | undefined> {
+  return { GLACIS_DATABASE_URL: process.env.GLACIS_DATABASE_URL };
 }
 
 /** The store's audit log, oldest first, a page at a time. */
@@ -103,8 +108,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'token create': {
-      const config = loadConfig(dataDir, {});
-      const store = openSqliteStore({ path: config.databasePath });
+      const { store } = await openStore(loadConfig(dataDir, databaseEnv()));
       try {
         const args = ['--name', values.name ?? '', '--role', values.role ?? ''];
         return await runTokenCreate(store, args, (line) => console.log(line));
@@ -116,8 +120,7 @@ async function main(argv: string[]): Promise<number> {
       // Takes effect at once, also in a running coordinator: every request looks its token up.
       const name = values.name;
       if (!name) throw new UsageError('--name is required');
-      const config = loadConfig(dataDir, {});
-      const store = openSqliteStore({ path: config.databasePath });
+      const { store } = await openStore(loadConfig(dataDir, databaseEnv()));
       try {
         const deleted = await store.deleteToken(name);
         console.log(JSON.stringify({ name, deleted }));
@@ -136,8 +139,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'audit verify': {
-      const config = loadConfig(dataDir, {});
-      const store = openSqliteStore({ path: config.databasePath });
+      const { store } = await openStore(loadConfig(dataDir, databaseEnv()));
       try {
         const v = await verifyAuditPages(auditPages(store));
         console.log(JSON.stringify(v));

@@ -10,7 +10,7 @@ import { loadIdentityFile } from './identity-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createOrchestrator, type RunningOrchestrator, type TransportFaults } from './orchestrator/orchestrator.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { installTokens } from './tokens.js';
 
@@ -46,7 +46,7 @@ function wireLogFaults(path: string): TransportFaults {
 export async function startCoordinator(config: CoordinatorConfig, opts: ServerOptions = {}): Promise<RunningCoordinator> {
   const logger = createLogger({ level: config.logLevel });
   const identity = loadIdentityFile(config.identitySeedPath);
-  const store = openSqliteStore({ path: config.databasePath });
+  const { store, shared } = await openStore(config);
   await installTokens(store, config.tokens);
   const metrics = createMetrics({ processMetrics: true });
   const orchestrator = createOrchestrator({
@@ -58,6 +58,8 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     dkgTimeoutMs: config.dkgTimeoutMs,
     requestTimeoutMs: config.signingTimeoutMs,
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
+    // SQLite: this process alone uses the file. PostgreSQL: other instances may share the database.
+    leases: { ttlMs: config.leaseTtlMs, exclusive: !shared },
   });
   const settings: AppSettings = config;
   const app = buildApp({ config: settings, store, orchestrator, logger, metrics });
@@ -67,7 +69,10 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   await orchestrator.recover();
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
-  logger.info({ host: config.host, port, parties: config.parties.length }, 'coordinator listening');
+  logger.info(
+    { host: config.host, port, parties: config.parties.length, store: shared ? 'postgres' : 'sqlite', instance: orchestrator.instanceId },
+    'coordinator listening',
+  );
   if (config.portFile) writeFileSync(config.portFile, `${port}\n`);
   return {
     app,

@@ -141,7 +141,8 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'work leases: which coordinator instance runs each unsettled request or DKG, with a fencing epoch',
     // One row per piece of unsettled work, removed when it settles. `expires_at` is ms since the
     // epoch on the store's clock (the database server's for PostgreSQL); 0 means free to claim.
-    // Work accepted before this migration is made claimable, as a restart would resume it.
+    // Work accepted before this migration is made claimable at epoch 1 (an earlier life held
+    // it), so its next claim resumes a signing request and fails an unfinished DKG, as a restart does.
     sql: () => `
       CREATE TABLE work_leases (
         kind TEXT NOT NULL CHECK (kind IN ('signature', 'key')),
@@ -152,8 +153,8 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (kind, id)
       );
       CREATE INDEX work_leases_by_expiry ON work_leases (expires_at);
-      INSERT INTO work_leases (kind, id) SELECT 'signature', signature_id FROM signatures WHERE status IN ('pending', 'signing');
-      INSERT INTO work_leases (kind, id) SELECT 'key', key_id FROM keys WHERE status = 'pending';
+      INSERT INTO work_leases (kind, id, epoch) SELECT 'signature', signature_id, 1 FROM signatures WHERE status IN ('pending', 'signing');
+      INSERT INTO work_leases (kind, id, epoch) SELECT 'key', key_id, 1 FROM keys WHERE status = 'pending';
     `,
   },
 ];
