@@ -27,6 +27,14 @@ export const partyConfigSchema = z.strictObject({
   coordinator: z.strictObject({
     /** ws:// or wss:// URL of the coordinator's party endpoint. */
     url: z.string().regex(/^wss?:\/\/.+/, 'coordinator url must be ws:// or wss://'),
+    /**
+     * The endpoints of the coordinator's other instances, when it runs several on one database;
+     * they share its identity key. The party keeps a link to each (docs/operations.md).
+     */
+    urls: z
+      .array(z.string().regex(/^wss?:\/\/.+/, 'coordinator url must be ws:// or wss://'))
+      .max(16)
+      .default([]),
     /** The coordinator's pinned identity key. */
     identityKey: identityKeySchema,
   }),
@@ -46,7 +54,10 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Loads `<dataDir>/party.json`, applying GLACIS_COORDINATOR_URL if set. */
+/**
+ * Loads `<dataDir>/party.json`, applying GLACIS_COORDINATOR_URL if set, or GLACIS_COORDINATOR_URLS
+ * (several instances' endpoints, comma-separated: the first becomes `url`, the others `urls`).
+ */
 export function loadPartyConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env): PartyConfig {
   const file = join(dataDir, CONFIG_FILE);
   let raw: unknown;
@@ -58,6 +69,11 @@ export function loadPartyConfig(dataDir: string, env: NodeJS.ProcessEnv = proces
   if (env.GLACIS_COORDINATOR_URL && typeof raw === 'object' && raw !== null) {
     const r = raw as { coordinator?: Record<string, unknown> };
     r.coordinator = { ...(r.coordinator ?? {}), url: env.GLACIS_COORDINATOR_URL };
+  }
+  if (env.GLACIS_COORDINATOR_URLS && typeof raw === 'object' && raw !== null) {
+    const [url, ...urls] = env.GLACIS_COORDINATOR_URLS.split(',').map((u) => u.trim());
+    const r = raw as { coordinator?: Record<string, unknown> };
+    r.coordinator = { ...(r.coordinator ?? {}), url, urls };
   }
   const parsed = partyConfigSchema.safeParse(raw);
   if (!parsed.success) {

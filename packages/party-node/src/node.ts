@@ -34,7 +34,8 @@ import type { CrashPoint } from './crash-points.js';
 import type { Keystore } from './keystore/keystore.js';
 import { evaluatePolicy } from './policy/policy.js';
 import type { ShareLog } from './share-log/share-log.js';
-import { type CoordinatorClient, createCoordinatorClient } from './transport/coordinator-client.js';
+import type { CoordinatorClient } from './transport/coordinator-client.js';
+import { createCoordinatorLinks } from './transport/coordinator-links.js';
 
 export interface PartyNodeOptions {
   config: PartyConfig;
@@ -88,8 +89,8 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
   }
   logger.info({ partyId: self, activeKeys: signers.size }, 'party node starting');
 
-  const client: CoordinatorClient = createCoordinatorClient({
-    url: config.coordinator.url,
+  const client: CoordinatorClient = createCoordinatorLinks({
+    urls: [config.coordinator.url, ...config.coordinator.urls],
     partyId: self,
     identity,
     coordinatorKey,
