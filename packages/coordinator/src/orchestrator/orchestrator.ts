@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { COORDINATOR, createEnvelopeSealer, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
+import { COORDINATOR, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import { type ConnectionHub, createConnectionHub } from './connections.js';
+import { createClockSealer } from './coordinator-sealer.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
 import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
@@ -68,7 +69,7 @@ export interface RunningOrchestrator extends Orchestrator {
 
 export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator {
   const clock = o.clock ?? realClock;
-  const sealer = createEnvelopeSealer(COORDINATOR, o.identity, clock.now() * 1000);
+  const sealer = createClockSealer(COORDINATOR, o.identity, () => clock.now());
   const log = o.logger;
   let hub: ConnectionHub | undefined;
   let dkg: DkgDriver | undefined;
