@@ -106,7 +106,7 @@ export function createLeaseKeeper(o: LeaseKeeperOptions): LeaseKeeper {
       for (const h of asked) {
         if (held.get(slot(h.lease.kind, h.lease.id)) !== h) continue;
         if (kept.has(`${slot(h.lease.kind, h.lease.id)}:${h.lease.epoch}`)) h.sureUntil = sure(sentAt);
-        else lose(h, 'the store no longer has it as ours');
+        else lose(h, 'the store no longer has it as ours (settled meanwhile, or claimed by another instance)');
       }
     } catch (e) {
       log.warn({ err: (e as Error).message, held: asked.length }, 'lease renewal failed');

@@ -101,9 +101,13 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   }
 
   function abandon(signatureId: string): void {
-    abandoned.add(signatureId);
     leases?.release(signatureId);
+    // Nothing running or queued (it settled a moment ago): nothing to give up.
+    if (!machine.has(signatureId) && !lanes.has(signatureId)) return;
+    abandoned.add(signatureId);
     if (machine.has(signatureId)) feed({ type: 'abandon', requestId: signatureId });
+    // With nothing queued there is nothing to skip; otherwise the lane's drain forgets it.
+    if (!lanes.has(signatureId)) abandoned.delete(signatureId);
   }
 
   function feed(input: SigningInput): void {
@@ -132,7 +136,10 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     );
     lanes.set(signatureId, tail);
     void tail.then(() => {
-      if (lanes.get(signatureId) === tail) lanes.delete(signatureId);
+      if (lanes.get(signatureId) !== tail) return;
+      lanes.delete(signatureId);
+      // Its queue is drained and the machine forgot it: nothing is left to skip.
+      if (!machine.has(signatureId)) abandoned.delete(signatureId);
     });
   }
 
