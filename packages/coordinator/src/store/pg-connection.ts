@@ -99,9 +99,12 @@ export function createPgConnection(o: PgConnectionOptions): PgConnection {
         await client.query('COMMIT');
         return result;
       } catch (e) {
-        await client.query('ROLLBACK').catch((r: unknown) => {
-          broken = r instanceof Error ? r : new Error(String(r));
-        });
+        // A connection that timed out or dropped may still owe the answer to a statement: never reuse it.
+        if (isUnavailable(e)) broken = e instanceof Error ? e : new Error(String(e));
+        else
+          await client.query('ROLLBACK').catch((r: unknown) => {
+            broken = r instanceof Error ? r : new Error(String(r));
+          });
         const code = (e as { code?: unknown }).code;
         if (typeof code === 'string' && RETRY.has(code) && attempt < 4) continue;
         throw mapError(e);
