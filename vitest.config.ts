@@ -28,8 +28,20 @@ export default defineConfig({
         test: {
           name: 'system',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/compose/**'],
+          exclude: [...configDefaults.exclude, 'test/compose/**', 'test/ha/**'],
           testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Several coordinator instances on a real PostgreSQL (GLACIS_TEST_DATABASE_URL): `npm run test:ha`.
+        // Long (instances SIGKILLed again and again); skips with a one-line reason without a server.
+        extends: true,
+        test: {
+          name: 'ha',
+          include: ['test/ha/**/*.test.ts'],
+          testTimeout: 900_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

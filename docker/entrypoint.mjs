@@ -4,14 +4,17 @@
  *
  *   coordinator                         the coordinator (default of the `coordinator` image target)
  *   party                               a party node (default of the `party` image target)
+ *   lb                                  the load balancer in front of several coordinator instances (docker/lb.mjs)
  *   glacis-coordinator ARGS... | glacis-party ARGS...   one CLI command, e.g. `token create`
  *
  * Environment (docs/operations.md, "Running with Docker"):
  *   GLACIS_DATA_DIR             data directory, a volume (default /data)
  *   coordinator: GLACIS_HOST, GLACIS_PORT and the other GLACIS_* of glacis-coordinator;
  *     GLACIS_ADMIN_TOKEN_FILE   file holding the admin token (a compose secret), read into GLACIS_ADMIN_TOKEN
+ *     GLACIS_DATABASE_URL_FILE  file holding the PostgreSQL URL (it holds a password), read into GLACIS_DATABASE_URL
  *   party: GLACIS_PARTY_ID (first start), GLACIS_COORDINATOR_URL, GLACIS_COORDINATOR_KEY (pinned at
  *     first start), GLACIS_KEK_FILE or GLACIS_PASSPHRASE_FILE (the keystore secret, a compose secret)
+ *   lb: GLACIS_LB_LISTEN, GLACIS_LB_BACKENDS (see docker/lb.mjs)
  *   GLACIS_BOOTSTRAP_DIR, GLACIS_BOOTSTRAP_PARTIES   local demo only: see bootstrap() below
  *
  * Secrets are read from files and handed to the child process only; nothing secret is logged.
@@ -20,6 +23,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { startLoadBalancer } from './lb.mjs';
 
 const APP = '/app';
 const CLI = {
@@ -128,6 +132,17 @@ async function prepareCoordinator() {
     env.GLACIS_ADMIN_TOKEN = token;
   }
   delete env.GLACIS_ADMIN_TOKEN_FILE;
+  const urlFile = process.env.GLACIS_DATABASE_URL_FILE;
+  if (urlFile) {
+    try {
+      env.GLACIS_DATABASE_URL = readFileSync(urlFile, 'utf8').trim();
+      if (env.GLACIS_DATABASE_URL.includes('local-demo-only'))
+        warn('the database password is the committed demo secret: replace deploy/secrets/ before any real use');
+    } catch (e) {
+      throw new Fatal(`cannot read GLACIS_DATABASE_URL_FILE ${urlFile}: ${e.message}`);
+    }
+  }
+  delete env.GLACIS_DATABASE_URL_FILE;
   status({ role: 'coordinator', port: Number(process.env.GLACIS_PORT || 8700) });
   return { args: ['serve', '--data-dir', DATA], env };
 }
@@ -226,13 +241,28 @@ async function main(argv) {
       child('glacis-party', args, env, partyLogWatcher());
       return undefined;
     }
+    case 'lb': {
+      const listen = process.env.GLACIS_LB_LISTEN || '0.0.0.0:8700';
+      const backends = (process.env.GLACIS_LB_BACKENDS || '').split(',').filter(Boolean);
+      if (backends.length === 0) throw new Fatal('GLACIS_LB_BACKENDS is empty (host:port,host:port)');
+      process.off('SIGTERM', early).off('SIGINT', early);
+      for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
+      const lb = await startLoadBalancer({
+        listen,
+        backends,
+        checkMs: Number(process.env.GLACIS_LB_CHECK_MS || 2000),
+        log: (f, m) => log(m, f),
+      });
+      status({ role: 'lb', port: lb.port });
+      return undefined;
+    }
     case 'glacis-coordinator':
     case 'glacis-party':
       child(command, rest, process.env);
       return undefined;
     default:
       console.error(
-        `glacis entrypoint: unknown command ${JSON.stringify(command ?? '')}\nusage: coordinator | party | glacis-coordinator ARGS... | glacis-party ARGS...`,
+        `glacis entrypoint: unknown command ${JSON.stringify(command ?? '')}\nusage: coordinator | party | lb | glacis-coordinator ARGS... | glacis-party ARGS...`,
       );
       return 64;
   }

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.mjs';
 import { measureFloor } from './floor.mjs';
+import { benchHaSection, renderHaSection } from './ha.mjs';
 import { renderReport } from './report.mjs';
 import { benchService } from './service.mjs';
 
@@ -49,6 +50,9 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+log('[bench] two coordinator instances on PostgreSQL vs one…');
+const ha = await benchHaSection({ quick, log }).catch((e) => ({ skipped: `failed: ${e.message}` }));
+
 log('[bench] crypto floor (noble alone, same run)…');
 for (const cfg of service.signing) cfg.floor = measureFloor(cfg.suite, cfg.t, cfg.n, quick ? 5 : 30);
 
@@ -58,8 +62,9 @@ const result = {
   quick,
   protocol,
   service,
+  ha,
 };
 writeFileSync(join(outDir, 'benchmarks.json'), `${JSON.stringify(result, (k, v) => (k === 'latenciesMs' ? undefined : v), 2)}\n`);
 writeFileSync(join(outDir, 'benchmarks.svg'), `${renderChart(service.signing)}\n`);
-writeFileSync(join(outDir, 'benchmarks.md'), renderReport(result));
+writeFileSync(join(outDir, 'benchmarks.md'), `${renderReport(result)}\n${renderHaSection(ha)}`);
 log(`[bench] wrote ${join(outDir, 'benchmarks.md')}, .json and .svg`);

@@ -1,6 +1,14 @@
 /** An in-memory OrchestratorStore for in-process tests of the orchestrator. */
 import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
-import type { AuditRecord, KeyRow, OrchestratorStore, SignatureRow } from '../../packages/coordinator/src/orchestrator/store-port.js';
+import type {
+  AuditRecord,
+  ClaimRequest,
+  KeyRow,
+  Lease,
+  LeaseFence,
+  OrchestratorStore,
+  SignatureRow,
+} from '../../packages/coordinator/src/orchestrator/store-port.js';
 
 export interface MemoryKey extends KeyRow {
   error: { code: string; message: string } | null;
@@ -17,6 +25,8 @@ export class MemoryStore implements OrchestratorStore {
   readonly keys = new Map<string, MemoryKey>();
   readonly signatures = new Map<string, MemorySignature>();
   readonly audit: { type: string; data: Record<string, unknown> }[] = [];
+  /** Work leases, as a store one process uses alone keeps them (fences are not checked here). */
+  readonly leases = new Map<string, Lease>();
   private waiters: (() => void)[] = [];
 
   /** `deadlineMs`: how long after acceptance a request's deadline falls (the API's signing timeout). */
@@ -35,6 +45,7 @@ export class MemoryStore implements OrchestratorStore {
       error: null,
       certificate: null,
     });
+    this.leases.set(`key:${keyId}`, { kind: 'key', id: keyId, owner: '', epoch: 0, expiresAt: 0 });
   }
   addSignature(signatureId: string, keyId: string, message: string, approvals: Approval[] = []): void {
     this.signatures.set(signatureId, {
@@ -50,6 +61,7 @@ export class MemoryStore implements OrchestratorStore {
       excluded: [],
       error: null,
     });
+    this.leases.set(`signature:${signatureId}`, { kind: 'signature', id: signatureId, owner: '', epoch: 0, expiresAt: 0 });
   }
   /** Resolves when `pred` holds, re-checked after every write. */
   until(pred: () => boolean, ms = 30_000): Promise<void> {
@@ -91,11 +103,13 @@ export class MemoryStore implements OrchestratorStore {
   ) {
     if (audit) this.audit.push(audit);
     Object.assign(this.key(keyId), { status: 'active', ...v });
+    this.leases.delete(`key:${keyId}`);
     this.changed();
   }
   markKeyFailed(keyId: string, error: { code: string; message: string }, audit?: AuditRecord) {
     if (audit) this.audit.push(audit);
     Object.assign(this.key(keyId), { status: 'failed', error });
+    this.leases.delete(`key:${keyId}`);
     this.changed();
   }
   getSignature(id: string) {
@@ -108,16 +122,19 @@ export class MemoryStore implements OrchestratorStore {
   completeSignature(id: string, v: { signature: string; signers: string[] }, audit?: AuditRecord) {
     if (audit) this.audit.push(audit);
     Object.assign(this.sig(id), { status: 'completed', ...v });
+    this.leases.delete(`signature:${id}`);
     this.changed();
   }
   failSignature(id: string, error: { code: string; message: string }, audit?: AuditRecord) {
     if (audit) this.audit.push(audit);
     Object.assign(this.sig(id), { status: 'failed', error });
+    this.leases.delete(`signature:${id}`);
     this.changed();
   }
   rejectSignature(id: string, error: { code: string; message: string }, audit?: AuditRecord) {
     if (audit) this.audit.push(audit);
     Object.assign(this.sig(id), { status: 'rejected', error });
+    this.leases.delete(`signature:${id}`);
     this.changed();
   }
   addExcluded(id: string, e: { partyId: string; reason: string }, audit?: AuditRecord) {
@@ -133,5 +150,34 @@ export class MemoryStore implements OrchestratorStore {
   }
   appendAudit(type: string, data: Record<string, unknown>) {
     this.audit.push({ type, data });
+  }
+  claimWork(req: ClaimRequest): Lease[] {
+    const now = Date.now();
+    const open = [...this.leases.values()].filter(
+      (l) => (req.takeLive || l.expiresAt <= now) && (!req.target || (l.kind === req.target.kind && l.id === req.target.id)),
+    );
+    return open.slice(0, req.limit).map((l) => {
+      const taken = { ...l, owner: req.owner, epoch: l.epoch + 1, expiresAt: now + req.ttlMs };
+      this.leases.set(`${l.kind}:${l.id}`, taken);
+      return taken;
+    });
+  }
+  renewLeases(owner: string, held: readonly LeaseFence[], ttlMs: number): Lease[] {
+    const now = Date.now();
+    return held.flatMap((f) => {
+      const l = this.leases.get(`${f.kind}:${f.id}`);
+      if (!l || l.owner !== owner || l.epoch !== f.epoch || l.expiresAt <= now) return [];
+      l.expiresAt = now + ttlMs;
+      return [{ ...l }];
+    });
+  }
+  releaseLeases(owner: string): number {
+    let n = 0;
+    for (const l of this.leases.values()) {
+      if (l.owner !== owner || l.expiresAt === 0) continue;
+      l.expiresAt = 0;
+      n++;
+    }
+    return n;
   }
 }

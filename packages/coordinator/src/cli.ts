@@ -12,7 +12,7 @@ import { type CliFlag, type CliRunnable, type CliValues, runCommandLine, UsageEr
 import { CONFIG_FILE, type ConfigFile, loadConfig, writeConfigFile } from './config.js';
 import { createIdentityFile, IdentityFileError, loadIdentityFile } from './identity-file.js';
 import { startCoordinator } from './server.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { certificatePin } from './tls.js';
 import { isRole, issueToken, ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
@@ -36,7 +36,8 @@ function dataDirOf(v: Values, usage: string): string {
 
 /** Runs `fn` on the store of `dataDir`'s configuration and closes it, whatever happens. */
 async function withStore<T>(dataDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openSqliteStore({ path: loadConfig(dataDir, {}).databasePath });
+  // Only where the database is comes from the environment (GLACIS_DATABASE_URL: the shared PostgreSQL).
+  const { store } = await openStore(loadConfig(dataDir, { GLACIS_DATABASE_URL: process.env.GLACIS_DATABASE_URL }));
   try {
     return await fn(store);
   } finally {

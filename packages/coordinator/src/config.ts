@@ -2,7 +2,8 @@
  * Coordinator configuration: `<dataDir>/coordinator.json`, validated with zod, then overridden by
  * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
  * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
- * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE).
+ * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE,
+ * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -50,6 +51,12 @@ export const configFileSchema = z.strictObject({
   dkgTimeoutMs: ms(120_000, 1_000, 3_600_000),
   /** How long a signing request may take before it fails with `insufficient_parties`. */
   signingTimeoutMs: ms(120_000, 1_000, 86_400_000),
+  /**
+   * With several instances on PostgreSQL: how long an instance's claim on a request or DKG lasts
+   * without a heartbeat (renewed every third of it). Work of an instance that died is taken over
+   * after at most this long (docs/operations.md, "Several coordinators").
+   */
+  leaseTtlMs: ms(10_000, 500, 600_000),
   /** Readiness needs at least this many connected parties (0: the store alone decides). */
   minConnectedParties: z.int().min(0).max(MAX_PARTIES).default(0),
   tokens: z.array(tokenSchema).default([]),
@@ -84,6 +91,11 @@ export interface CoordinatorConfig extends Omit<z.output<typeof configFileSchema
   identitySeedPath: string;
   /** Where to write the bound port once listening (GLACIS_PORT_FILE), or null. */
   portFile: string | null;
+  /**
+   * GLACIS_DATABASE_URL: a PostgreSQL database (`postgres://…`) shared by every instance, or null
+   * for the SQLite file. A secret (it may hold a password): never logged, never in an error.
+   */
+  databaseUrl: string | null;
   tokens: ConfiguredToken[];
   /** Absolute paths of the TLS certificate chain and key, or null for plain HTTP. */
   tls: { certPath: string; keyPath: string } | null;
@@ -113,6 +125,12 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
       ...(env.GLACIS_RATE_LIMIT_WINDOW_MS ? { windowMs: num(env.GLACIS_RATE_LIMIT_WINDOW_MS) } : {}),
     };
   }
+  if (env.GLACIS_LEASE_TTL_MS) merged.leaseTtlMs = num(env.GLACIS_LEASE_TTL_MS);
+  const databaseUrl = env.GLACIS_DATABASE_URL ? env.GLACIS_DATABASE_URL : null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) {
+    // The value may hold a password: say what is wrong with it, never what it is.
+    throw new Error('invalid coordinator configuration: GLACIS_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
   const r = configFileSchema.safeParse(merged);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -140,6 +158,7 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
     databasePath: resolve(rest.databaseFile),
     identitySeedPath: resolve(rest.identitySeedFile),
     portFile: env.GLACIS_PORT_FILE ? env.GLACIS_PORT_FILE : null,
+    databaseUrl,
     tokens,
     tls: tls ? { certPath: resolve(tls.certFile), keyPath: resolve(tls.keyFile) } : null,
   };

@@ -28,6 +28,7 @@ export const ERROR_STATUS = {
   not_implemented: 501,
   parties_unavailable: 503,
   store_unavailable: 503,
+  lease_lost: 503,
 } as const satisfies Record<string, number>;
 
 /** A stable, machine-readable error code. */

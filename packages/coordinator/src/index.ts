@@ -17,13 +17,17 @@ export {
 export { CoordinatorError, ERROR_STATUS, type ErrorCode, isCoordinatorError } from './errors.js';
 export { createLogger, type LoggerSettings, redactSecrets } from './logger.js';
 export { type CoordinatorMetrics, createMetrics, type MetricsOptions } from './metrics.js';
-export { createOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from './orchestrator/orchestrator.js';
+export { createOrchestrator, type LeaseSettings, type OrchestratorOptions, type RunningOrchestrator } from './orchestrator/orchestrator.js';
 export type { Orchestrator, PartyStatus } from './orchestrator/types.js';
+export { type OpenedStore, openStore } from './store/open-store.js';
+export { openPostgresStore, type PostgresStoreOptions } from './store/pg-store.js';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export type {
   AuditEvent,
   ErrorInfo,
   KeyRecord,
+  Lease,
+  LeaseFence,
   OperationRecord,
   Page,
   PageRequest,
@@ -31,5 +35,6 @@ export type {
   SignatureRecord,
   Store,
   TokenRecord,
+  WorkKind,
 } from './store/types.js';
 export { type ConfiguredToken, generateToken, hashToken, installTokens, issueToken, ROLES } from './tokens.js';

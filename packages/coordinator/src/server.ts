@@ -10,7 +10,7 @@ import { loadIdentityFile } from './identity-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createOrchestrator, type RunningOrchestrator, type TransportFaults } from './orchestrator/orchestrator.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { loadTlsFiles } from './tls.js';
 import { installTokens } from './tokens.js';
@@ -47,7 +47,7 @@ function wireLogFaults(path: string): TransportFaults {
 export async function startCoordinator(config: CoordinatorConfig, opts: ServerOptions = {}): Promise<RunningCoordinator> {
   const logger = createLogger({ level: config.logLevel });
   const identity = loadIdentityFile(config.identitySeedPath);
-  const store = openSqliteStore({ path: config.databasePath });
+  const { store, shared } = await openStore(config);
   const revoked = await installTokens(store, config.tokens);
   if (revoked.length > 0) logger.warn({ names: revoked }, 'tokens no longer in the configuration were revoked');
   const metrics = createMetrics({ processMetrics: true });
@@ -61,6 +61,8 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     requestTimeoutMs: config.signingTimeoutMs,
     connectionLimits: { maxUnauthenticated: config.maxUnauthenticatedSockets, maxPreAuthBytes: config.maxPreAuthBytes },
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
+    // SQLite: this process alone uses the file. PostgreSQL: other instances may share the database.
+    leases: { ttlMs: config.leaseTtlMs, exclusive: !shared },
   });
   const settings: AppSettings = config;
   const https = loadTlsFiles(config);
@@ -71,7 +73,17 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   await orchestrator.recover();
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
-  logger.info({ host: config.host, port, tls: https !== null, parties: config.parties.length }, 'coordinator listening');
+  logger.info(
+    {
+      host: config.host,
+      port,
+      tls: https !== null,
+      parties: config.parties.length,
+      store: shared ? 'postgres' : 'sqlite',
+      instance: orchestrator.instanceId,
+    },
+    'coordinator listening',
+  );
   if (config.portFile) writeFileSync(config.portFile, `${port}\n`);
   return {
     app,

@@ -94,4 +94,29 @@ describe('signing machine', () => {
     expect(m.roastOf('sig_1')?.partyPhase(pkg.to)).toBe('signing');
     expect(encodeSessionId(stale)).not.toBe(pkg.message.sessionId);
   });
+
+  it('a request whose lease moved elsewhere is abandoned: no settle, no more sends, its unused commitments kept for the next request', () => {
+    const { m, signers, started, session } = running(0);
+    // One member answers the request's ask (too few for a session of 2) before the lease is lost.
+    const [first] = sends(started, 'commit_request');
+    if (!first) throw new Error('no ask');
+    const commitments = [(signers.get(first.to) as Signer).commit()];
+    expect(m.handle({ type: 'commitments', from: first.to, session: session(first), keyId: key.pub.keyId, commitments }, 1)).toEqual([]);
+    const out = m.handle({ type: 'abandon', requestId: 'sig_1' }, 2);
+    expect(out).toEqual([{ type: 'set_timer', requestId: 'sig_1', at: null }]);
+    expect(m.has('sig_1')).toBe(false);
+    expect(m.handle({ type: 'tick', requestId: 'sig_1' }, 20_000)).toEqual([]);
+    expect(m.handle({ type: 'abandon', requestId: 'sig_1' }, 3)).toEqual([]);
+    // Started again here (claimed back): a fresh run, which persists `signing` again and starts over.
+    const again = m.handle(
+      {
+        type: 'request',
+        request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+      },
+      4,
+    );
+    expect(again[0]).toEqual({ type: 'persist', requestId: 'sig_1', keyId: key.pub.keyId, change: { kind: 'signing' } });
+    // The commitment the abandoned run held unused came back to the pool: its party is not asked again.
+    expect(sends(again, 'commit_request').map((a) => a.to)).toEqual(key.names.filter((p) => p !== first.to));
+  });
 });

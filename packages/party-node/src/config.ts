@@ -44,6 +44,15 @@ export const partyConfigSchema = z.strictObject({
     .strictObject({
       /** ws:// or wss:// URL of the coordinator's party endpoint. */
       url: z.string().regex(/^wss?:\/\/.+/, 'coordinator url must be ws:// or wss://'),
+      /**
+       * The endpoints of the coordinator's other instances, when it runs several on one database;
+       * they share its identity key (and its TLS key pin). The party keeps a link to each
+       * (docs/operations.md).
+       */
+      urls: z
+        .array(z.string().regex(/^wss?:\/\/.+/, 'coordinator url must be ws:// or wss://'))
+        .max(16)
+        .default([]),
       /** The coordinator's pinned identity key. */
       identityKey: identityKeySchema,
       /** wss:// only: SHA-256 (hex) of the coordinator's TLS public key (`glacis-coordinator tls pin`). */
@@ -52,7 +61,7 @@ export const partyConfigSchema = z.strictObject({
       tlsCaFile: z.string().min(1).optional(),
     })
     // A TLS link is pinned like the identity is: a CA alone would trust any certificate it issues.
-    .refine((c) => !c.url.startsWith('wss://') || c.tlsPin !== undefined, {
+    .refine((c) => ![c.url, ...c.urls].some((u) => u.startsWith('wss://')) || c.tlsPin !== undefined, {
       message: 'a wss:// coordinator url needs tlsPin (glacis-party pin --coordinator-tls-pin)',
       path: ['tlsPin'],
     }),
@@ -77,7 +86,10 @@ export type PartyConfig = z.infer<typeof partyConfigSchema>;
 
 export const CONFIG_FILE = 'party.json';
 
-/** Loads `<dataDir>/party.json`, applying GLACIS_COORDINATOR_URL if set. */
+/**
+ * Loads `<dataDir>/party.json`, applying GLACIS_COORDINATOR_URL if set, or GLACIS_COORDINATOR_URLS
+ * (several instances' endpoints, comma-separated: the first becomes `url`, the others `urls`).
+ */
 export function loadPartyConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env): PartyConfig {
   const file = join(dataDir, CONFIG_FILE);
   let raw: unknown;
@@ -92,6 +104,11 @@ export function loadPartyConfig(dataDir: string, env: NodeJS.ProcessEnv = proces
   if (env.GLACIS_COORDINATOR_URL && typeof raw === 'object' && raw !== null) {
     const r = raw as { coordinator?: Record<string, unknown> };
     r.coordinator = { ...(r.coordinator ?? {}), url: env.GLACIS_COORDINATOR_URL };
+  }
+  if (env.GLACIS_COORDINATOR_URLS && typeof raw === 'object' && raw !== null) {
+    const [url, ...urls] = env.GLACIS_COORDINATOR_URLS.split(',').map((u) => u.trim());
+    const r = raw as { coordinator?: Record<string, unknown> };
+    r.coordinator = { ...(r.coordinator ?? {}), url, urls };
   }
   const parsed = partyConfigSchema.safeParse(raw);
   if (!parsed.success) {

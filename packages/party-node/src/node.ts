@@ -26,7 +26,7 @@ import type { Keystore } from './keystore/keystore.js';
 import { type Clock, type ConnectLink, type CoordinatorLink, type PartyTransportFaults, realClock } from './ports.js';
 import type { PartyRecords } from './records.js';
 import { createSigningHandler } from './signing/signing-handler.js';
-import { createCoordinatorClient } from './transport/coordinator-client.js';
+import { createCoordinatorLinks } from './transport/coordinator-links.js';
 
 export interface PartyNodeOptions {
   config: PartyConfig;
@@ -73,8 +73,9 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
   const connect: ConnectLink =
     o.connect ??
     ((events) =>
-      createCoordinatorClient({
-        url: config.coordinator.url,
+      // One link per pinned coordinator instance (one, unless the coordinator runs several).
+      createCoordinatorLinks({
+        urls: [config.coordinator.url, ...config.coordinator.urls],
         ...(tlsPin ? { tls: { pinSha256: tlsPin, ...(tlsCaFile ? { caFile: resolve(keystore.dataDir, tlsCaFile) } : {}) } } : {}),
         partyId: self,
         identity,

@@ -8,6 +8,10 @@
  * and holds every round-1 package, so a member that signs round 1 for other parameters, or echoes
  * another round-1 transcript in round 2, is named here (the members themselves cannot tell such a
  * member from a lying relay, and name nobody).
+ *
+ * With work leases (lease-keeper.ts) a DKG runs only where its key's lease is, and every write
+ * carries the lease's fence. A DKG cannot move: its round state lives in the parties' memory, so
+ * an instance that claims one another instance left (`takeOver`) fails it and tells the parties.
  */
 import {
   canonicalJson,
@@ -23,9 +27,18 @@ import {
   verifyDkgCertificate,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
+import { isCoordinatorError } from '../errors.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import { encodeSessionId } from './session-id.js';
-import type { KeyRow, OrchestratorStore } from './store-port.js';
+import type { KeyRow, LeaseFence, OrchestratorStore } from './store-port.js';
+
+/** Which DKGs this instance may run, when it shares the store with other instances. */
+export interface DkgLeases {
+  /** The key's fence while this instance surely holds its lease; undefined once it does not. */
+  fence(keyId: string): LeaseFence | undefined;
+  /** The DKG settled, or was given up, here. */
+  release(keyId: string): void;
+}
 
 interface DkgRun {
   key: KeyRow;
@@ -49,10 +62,17 @@ export interface DkgDriverOptions {
   metrics: OrchestratorMetrics;
   keyOf: (partyId: string) => Uint8Array | undefined;
   timeoutMs: number;
+  /** Work leases; without them every DKG is this process's to run. */
+  leases?: DkgLeases;
 }
 
 export interface DkgDriver {
+  /** Runs the DKG of a pending key (with leases: one whose lease this instance holds). */
   start(keyId: string): Promise<void>;
+  /** Fails a pending key whose DKG another instance (or an earlier life of this one) left unfinished. */
+  takeOver(keyId: string): Promise<void>;
+  /** Stops a DKG here without writing or telling the parties anything (its lease was lost). */
+  abandon(keyId: string): void;
   /** A message of a DKG session (the orchestrator dispatches on the session id's kind); always true. */
   onMessage(partyId: string, msg: Message, env: Envelope): boolean;
   onDisconnected(partyId: string): void;
@@ -66,21 +86,49 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
   const runs = new Map<string, DkgRun>();
   const { link, logger } = o;
 
-  async function fail(run: DkgRun, code: DkgFailureCode, message: string, culprits: readonly string[] = []): Promise<void> {
-    if (run.done) return;
+  /** False when leases are in use and this one is no longer surely ours: write and send nothing. */
+  function mayWrite(keyId: string): { fence: LeaseFence | undefined } | undefined {
+    if (!o.leases) return { fence: undefined };
+    const fence = o.leases.fence(keyId);
+    return fence ? { fence } : undefined;
+  }
+
+  function stop(run: DkgRun): void {
     run.done = true;
     run.timer.cancel();
     runs.delete(run.sessionId);
+  }
+
+  /** A settle the lease allowed; `lease_lost` from the store (the lease moved meanwhile) is only logged. */
+  async function settled(keyId: string, write: () => Promise<void> | void): Promise<void> {
+    try {
+      await write();
+    } catch (e) {
+      if (!(isCoordinatorError(e) && e.code === 'lease_lost')) throw e;
+      logger.warn({ keyId, err: e.message }, 'lease lost: DKG outcome not written here');
+    } finally {
+      o.leases?.release(keyId);
+    }
+  }
+
+  async function fail(run: DkgRun, code: DkgFailureCode, message: string, culprits: readonly string[] = []): Promise<void> {
+    if (run.done) return;
+    stop(run);
     const keyId = run.key.keyId;
+    const allowed = mayWrite(keyId);
+    if (!allowed) return;
     logger.warn({ keyId, sessionId: run.sessionId, code, culprits }, 'DKG failed');
     for (const p of run.key.parties) {
       link.sendSealed(p, { type: 'dkg_abort', sessionId: run.sessionId, to: p, body: { keyId, code, message, culprits: [...culprits] } });
     }
     const detail = culprits.length > 0 ? `${message} (culprits: ${culprits.join(', ')})` : message;
-    await o.store.markKeyFailed(
-      keyId,
-      { code, message: detail },
-      { type: 'key_failed', data: { keyId, code, message: detail, culprits: [...culprits] } },
+    await settled(keyId, () =>
+      o.store.markKeyFailed(
+        keyId,
+        { code, message: detail },
+        { type: 'key_failed', data: { keyId, code, message: detail, culprits: [...culprits] } },
+        allowed.fence,
+      ),
     );
     o.metrics.sessionEnded('dkg', 'failed', (o.clock.now() - run.startedAt) / 1000);
   }
@@ -100,17 +148,24 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
     } catch (e) {
       return fail(run, isProtocolError(e) ? e.code : 'dkg_failed', (e as Error).message, isProtocolError(e) ? e.culprits : []);
     }
-    run.done = true;
-    run.timer.cancel();
-    runs.delete(run.sessionId);
-    await o.store.markKeyActive(
-      key.keyId,
-      { publicKey: pub.publicKey, verifyingShares: pub.verifyingShares, groupCommitment: pub.groupCommitment, certificate },
-      {
-        type: 'key_created',
-        data: { keyId: key.keyId, suite: key.suite, threshold: key.threshold, parties: key.parties, publicKey: pub.publicKey },
-      },
-    );
+    stop(run);
+    const allowed = mayWrite(key.keyId);
+    if (!allowed) return;
+    let written = false;
+    await settled(key.keyId, async () => {
+      await o.store.markKeyActive(
+        key.keyId,
+        { publicKey: pub.publicKey, verifyingShares: pub.verifyingShares, groupCommitment: pub.groupCommitment, certificate },
+        {
+          type: 'key_created',
+          data: { keyId: key.keyId, suite: key.suite, threshold: key.threshold, parties: key.parties, publicKey: pub.publicKey },
+        },
+        allowed.fence,
+      );
+      written = true;
+    });
+    // The parties activate their shares only on a certificate the store holds.
+    if (!written) return;
     for (const p of key.parties) {
       link.sendSealed(p, { type: 'dkg_complete', sessionId: run.sessionId, to: p, body: { keyId: key.keyId, confirmations: certificate } });
     }
@@ -163,8 +218,12 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
 
   return {
     async start(keyId) {
+      if (!mayWrite(keyId)) return;
       const key = await o.store.getKey(keyId);
-      if (key?.status !== 'pending') return;
+      if (key?.status !== 'pending') {
+        o.leases?.release(keyId);
+        return;
+      }
       const sessionId = dkgSessionId(keyId);
       const params: DkgParams = { keyId, sessionId, suite: key.suite, threshold: key.threshold, committee: key.parties };
       const run: DkgRun = {
@@ -194,6 +253,30 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
           body: { keyId, suite: key.suite, threshold: key.threshold, committee: key.parties },
         });
       }
+    },
+    async takeOver(keyId) {
+      const allowed = mayWrite(keyId);
+      if (!allowed) return;
+      const key = await o.store.getKey(keyId);
+      if (key?.status !== 'pending') {
+        o.leases?.release(keyId);
+        return;
+      }
+      const code = 'coordinator_restarted';
+      const message = 'the coordinator instance running the DKG stopped before it finished; request a new key';
+      logger.warn({ keyId, code }, 'DKG left unfinished by another coordinator life; failing it');
+      // Parties still in the DKG drop its state; one that saved a pending share discards it.
+      const sessionId = dkgSessionId(keyId);
+      for (const p of key.parties)
+        link.sendSealed(p, { type: 'dkg_abort', sessionId, to: p, body: { keyId, code, message, culprits: [] } });
+      await settled(keyId, () =>
+        o.store.markKeyFailed(keyId, { code, message }, { type: 'key_failed', data: { keyId, code, message } }, allowed.fence),
+      );
+    },
+    abandon(keyId) {
+      const run = runs.get(dkgSessionId(keyId));
+      if (run) stop(run);
+      o.leases?.release(keyId);
     },
     onMessage(partyId, msg, env) {
       const run = runs.get(msg.sessionId);

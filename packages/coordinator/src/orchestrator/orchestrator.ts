@@ -1,12 +1,16 @@
 /**
- * The coordinator's engine room: party connections, the DKG and signing drivers, and recovery
- * after a restart. Implements the Orchestrator boundary the HTTP layer calls.
+ * The coordinator's engine room: party connections, the DKG and signing drivers, the work leases
+ * that say which instance runs what, and recovery after a restart (or after another instance
+ * stopped). Implements the Orchestrator boundary the HTTP layer calls.
  */
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { COORDINATOR, createEnvelopeSealer, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
+import { COORDINATOR, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import { type ConnectionHub, createConnectionHub, type HubOptions } from './connections.js';
+import { createClockSealer } from './coordinator-sealer.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
+import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
 import { createSigningDriver, type SigningDriver } from './signing-driver.js';
@@ -29,6 +33,19 @@ export interface OrchestratorOptions {
   faults?: TransportFaults;
   /** Bounds on party sockets that have not authenticated yet (see HubOptions). */
   connectionLimits?: Pick<HubOptions, 'maxUnauthenticated' | 'maxPreAuthBytes'>;
+  /** Work leases (default: a store this process uses alone, 30 s leases). */
+  leases?: LeaseSettings;
+}
+
+/** How this instance holds work leases (docs/operations.md, "Several coordinators"). */
+export interface LeaseSettings {
+  /** This instance life's id, the owner of its leases (default: random). */
+  owner?: string;
+  ttlMs: number;
+  /** True when no other coordinator uses the store (SQLite): start by taking every lease. */
+  exclusive: boolean;
+  /** How often to look for work whose lease lapsed (default ttlMs / 2). */
+  claimIntervalMs?: number;
 }
 
 /** Hooks on the coordinator's side of every party link. Return [] to drop, several to duplicate. */
@@ -42,18 +59,26 @@ export interface RunningOrchestrator extends Orchestrator {
   attach(server: Server): void;
   /** Sends an already-sealed envelope to a party (tools and tests). */
   sendEnvelope(partyId: string, env: Envelope): boolean;
-  /** Resumes what a previous life of the coordinator left unsettled. */
+  /**
+   * Claims the work an earlier life of this coordinator, or a stopped instance, left unsettled
+   * and resumes it; from then on keeps renewing leases and looking for such work.
+   */
   recover(): Promise<void>;
+  /** This instance's lease owner id. */
+  readonly instanceId: string;
   close(): Promise<void>;
 }
 
 export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator {
   const clock = o.clock ?? realClock;
-  const sealer = createEnvelopeSealer(COORDINATOR, o.identity, clock.now() * 1000);
+  const sealer = createClockSealer(COORDINATOR, o.identity, () => clock.now());
   const log = o.logger;
   let hub: ConnectionHub | undefined;
   let dkg: DkgDriver | undefined;
   let signing: SigningDriver | undefined;
+  let keeper: LeaseKeeper | undefined;
+  const leaseSettings = o.leases ?? { ttlMs: 30_000, exclusive: true };
+  const instanceId = leaseSettings.owner ?? `c-${randomBytes(6).toString('hex')}`;
 
   const transmit = (p: string, env: Envelope): boolean => {
     if (!hub) return false;
@@ -123,7 +148,20 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     },
   });
   const keyOf = (p: string) => o.parties.get(p);
-  dkg = createDkgDriver({ store: o.store, link, clock, logger: log, metrics: o.metrics, keyOf, timeoutMs: o.dkgTimeoutMs });
+  const leasesOf = (kind: 'key' | 'signature') => ({
+    fence: (id: string) => keeper?.fence(kind, id),
+    release: (id: string) => keeper?.drop(kind, id),
+  });
+  dkg = createDkgDriver({
+    store: o.store,
+    link,
+    clock,
+    logger: log,
+    metrics: o.metrics,
+    keyOf,
+    timeoutMs: o.dkgTimeoutMs,
+    leases: leasesOf('key'),
+  });
   // Per-party state for /v1/parties and metrics: exclusions and a smoothed signing round trip.
   const excludedCount = new Map<string, number>();
   const latencyMs = new Map<string, number>();
@@ -147,6 +185,34 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
       latencyMs.set(partyId, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
       o.metrics.partyLatency(partyId, ms / 1000);
     },
+    leases: leasesOf('signature'),
+  });
+  const logErr = (what: string, id: string) => (e: unknown) => log.error({ id, err: (e as Error).message }, `${what} failed`);
+  keeper = createLeaseKeeper({
+    store: o.store,
+    owner: instanceId,
+    ttlMs: leaseSettings.ttlMs,
+    ...(leaseSettings.claimIntervalMs === undefined ? {} : { claimIntervalMs: leaseSettings.claimIntervalMs }),
+    exclusive: leaseSettings.exclusive,
+    clock,
+    logger: log,
+    // An instance no party reaches would only fail what it took; leave the work to the others.
+    canTakeWork: () => connectedCount() > 0,
+    onClaimed(lease) {
+      if (lease.kind === 'signature') {
+        log.info({ signatureId: lease.id, epoch: lease.epoch }, 'resuming signing request');
+        signing?.start(lease.id).catch(logErr('signing start', lease.id));
+      } else if (lease.epoch === 1) {
+        // Never claimed before: a key accepted by an instance that has not claimed it yet.
+        dkg?.start(lease.id).catch(logErr('DKG start', lease.id));
+      } else {
+        dkg?.takeOver(lease.id).catch(logErr('DKG takeover', lease.id));
+      }
+    },
+    onLost(lease) {
+      if (lease.kind === 'signature') signing?.abandon(lease.id);
+      else dkg?.abandon(lease.id);
+    },
   });
 
   return {
@@ -165,26 +231,29 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     },
     allConnected: (ids) => ids.every((p) => link.isConnected(p)),
     onKeyCreated(keyId) {
-      dkg?.start(keyId).catch((e: unknown) => log.error({ keyId, err: (e as Error).message }, 'DKG start failed'));
+      keeper
+        ?.claim('key', keyId)
+        .then((fence) => (fence ? dkg?.start(keyId) : undefined))
+        .catch(logErr('DKG start', keyId));
     },
     onSignatureRequested(signatureId) {
-      signing?.start(signatureId).catch((e: unknown) => log.error({ signatureId, err: (e as Error).message }, 'signing start failed'));
+      keeper
+        ?.claim('signature', signatureId)
+        .then((fence) => (fence ? signing?.start(signatureId) : undefined))
+        .catch(logErr('signing start', signatureId));
     },
     attach: (server) => hub?.attach(server),
     sendEnvelope: (partyId, env) => hub?.send(partyId, env) ?? false,
+    instanceId,
     async recover() {
-      // A DKG cannot resume: its round state lived in the parties' memory. Fail it with a reason.
-      for (const key of await o.store.listPendingKeys()) {
-        const error = { code: 'coordinator_restarted', message: 'the coordinator restarted during the DKG; request a new key' };
-        await o.store.markKeyFailed(key.keyId, error, { type: 'key_failed', data: { keyId: key.keyId, ...error } });
-      }
-      // Accepted signing requests are finished: from scratch, with fresh nonces.
-      for (const s of await o.store.listUnsettledSignatures()) {
-        log.info({ signatureId: s.signatureId }, 'resuming signing request after restart');
-        this.onSignatureRequested(s.signatureId);
-      }
+      // Claimed work is dispatched by onClaimed: signing requests are finished from scratch with
+      // fresh nonces; a DKG cannot resume (its round state lived in the parties' memory), so it
+      // fails with coordinator_restarted.
+      await keeper?.claimNow();
+      keeper?.start();
     },
     async close() {
+      await keeper?.close();
       await hub?.close();
     },
   };

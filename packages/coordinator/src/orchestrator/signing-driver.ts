@@ -5,14 +5,27 @@
  * store whose writes take time (or complete out of order, as a networked database may) still sees
  * a request's exclusions before its settlement. Nothing is persisted mid-flight: after a restart a
  * request starts over with fresh nonces (and session ids of a new epoch).
+ *
+ * With several coordinator instances a request runs where its work lease is (lease-keeper.ts):
+ * every write carries the lease's fence, and a request whose lease is lost is abandoned here —
+ * nothing more is sent or written for it — for the instance that claims it next to run afresh.
  */
 import { randomBytes } from 'node:crypto';
 import { exclusionAuditEvent, fromHex, type Message, type PublicKeyPackage, SIGNING_OUTCOME_AUDIT_EVENT, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
+import { CoordinatorError, isCoordinatorError } from '../errors.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import { newEpoch, type SessionRefOf } from './session-id.js';
 import { createSigningMachine, type SigningAction, type SigningInput, type SigningMachine } from './signing-machine.js';
-import type { KeyRow, OrchestratorStore } from './store-port.js';
+import type { KeyRow, LeaseFence, OrchestratorStore } from './store-port.js';
+
+/** Which requests this instance may run, when it shares the store with other instances. */
+export interface SigningLeases {
+  /** The request's fence while this instance surely holds its lease; undefined once it does not. */
+  fence(signatureId: string): LeaseFence | undefined;
+  /** The request settled, or was given up, here: its lease is no longer needed. */
+  release(signatureId: string): void;
+}
 
 export interface SigningDriverOptions {
   store: OrchestratorStore;
@@ -30,13 +43,18 @@ export interface SigningDriverOptions {
   onLatency?: (partyId: string, ms: number) => void;
   /** This coordinator life's session-id tag (default: random). */
   epoch?: string;
+  /** Work leases; without them every request is this process's to run (one instance, tests). */
+  leases?: SigningLeases;
 }
 
 /** The session kinds the signing driver answers for. */
 export type SigningSessionRef = SessionRefOf<'pool'> | SessionRefOf<'commit'> | SessionRefOf<'sign'>;
 
 export interface SigningDriver {
+  /** Runs a request (with leases: one whose lease this instance holds). */
   start(signatureId: string): Promise<void>;
+  /** Stops running a request here without settling it (its lease was lost). */
+  abandon(signatureId: string): void;
   onMessage(partyId: string, msg: Message, session: SigningSessionRef): void;
   onConnected(partyId: string): void;
   onDisconnected(partyId: string): void;
@@ -70,6 +88,27 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   const lanes = new Map<string, Promise<void>>(); // signatureId → tail of its action queue
   const timers = new Map<string, { cancel(): void }>();
   const loading = new Set<string>();
+  // Requests given up here: what is still queued for them is skipped.
+  const abandoned = new Set<string>();
+  const leases = o.leases;
+
+  /** The fence to write with: undefined without leases; throws `lease_lost` when the lease is gone. */
+  function fenceFor(signatureId: string): LeaseFence | undefined {
+    if (!leases) return undefined;
+    const fence = leases.fence(signatureId);
+    if (!fence) throw new CoordinatorError('lease_lost', `${signatureId}: the lease is not surely held here`);
+    return fence;
+  }
+
+  function abandon(signatureId: string): void {
+    leases?.release(signatureId);
+    // Nothing running or queued (it settled a moment ago): nothing to give up.
+    if (!machine.has(signatureId) && !lanes.has(signatureId)) return;
+    abandoned.add(signatureId);
+    if (machine.has(signatureId)) feed({ type: 'abandon', requestId: signatureId });
+    // With nothing queued there is nothing to skip; otherwise the lane's drain forgets it.
+    if (!lanes.has(signatureId)) abandoned.delete(signatureId);
+  }
 
   function feed(input: SigningInput): void {
     let actions: SigningAction[];
@@ -83,13 +122,24 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   }
 
   function enqueue(signatureId: string, effect: () => unknown): void {
-    const tail = (lanes.get(signatureId) ?? Promise.resolve()).then(effect).then(
+    const run = () => (abandoned.has(signatureId) ? undefined : effect());
+    const tail = (lanes.get(signatureId) ?? Promise.resolve()).then(run).then(
       () => undefined,
-      (e: unknown) => logger.error({ signatureId, err: (e as Error).message }, 'signing driver error'),
+      (e: unknown) => {
+        if (isCoordinatorError(e) && e.code === 'lease_lost') {
+          logger.warn({ signatureId, err: (e as Error).message }, 'lease lost: request given up here');
+          abandon(signatureId);
+          return;
+        }
+        logger.error({ signatureId, err: (e as Error).message }, 'signing driver error');
+      },
     );
     lanes.set(signatureId, tail);
     void tail.then(() => {
-      if (lanes.get(signatureId) === tail) lanes.delete(signatureId);
+      if (lanes.get(signatureId) !== tail) return;
+      lanes.delete(signatureId);
+      // Its queue is drained and the machine forgot it: nothing is left to skip.
+      if (!machine.has(signatureId)) abandoned.delete(signatureId);
     });
   }
 
@@ -122,6 +172,8 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   }
 
   function transmit(a: Extract<SigningAction, { type: 'send' }>): void {
+    // A request whose lease is gone sends nothing more: another instance may be running it.
+    if (a.requestId !== undefined) fenceFor(a.requestId);
     if (a.message.type === 'signing_package') {
       logger.debug({ signatureId: a.requestId, sessionId: a.message.sessionId, partyId: a.to }, 'signing package sent');
     }
@@ -144,9 +196,10 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
 
   async function persist(a: Extract<SigningAction, { type: 'persist' }>): Promise<void> {
     const { requestId: signatureId, keyId, change } = a;
+    const fence = fenceFor(signatureId);
     switch (change.kind) {
       case 'signing':
-        await o.store.markSigning(signatureId);
+        await o.store.markSigning(signatureId, fence);
         break;
       case 'excluded': {
         const { partyId, code, reason } = change;
@@ -156,6 +209,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           signatureId,
           { partyId, reason: `${code}: ${reason}` },
           { type: exclusionAuditEvent(code), data: { signatureId, keyId, partyId, code, reason } },
+          fence,
         );
         break;
       }
@@ -169,23 +223,29 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   async function settle(a: Extract<SigningAction, { type: 'settle' }>): Promise<void> {
     const { requestId: signatureId, keyId, outcome } = a;
     const type = SIGNING_OUTCOME_AUDIT_EVENT[outcome.status];
+    const fence = fenceFor(signatureId);
     switch (outcome.status) {
       case 'completed': {
         const signature = toHex(outcome.signature);
         const signers = [...outcome.signers];
-        await o.store.completeSignature(signatureId, { signature, signers }, { type, data: { signatureId, keyId, signers, signature } });
+        await o.store.completeSignature(
+          signatureId,
+          { signature, signers },
+          { type, data: { signatureId, keyId, signers, signature } },
+          fence,
+        );
         o.metrics.sessionEnded('signing', 'completed', a.elapsedMs / 1000);
         break;
       }
       case 'failed': {
         const error = { code: outcome.code, message: outcome.message };
-        await o.store.failSignature(signatureId, error, { type, data: { signatureId, keyId, ...error } });
+        await o.store.failSignature(signatureId, error, { type, data: { signatureId, keyId, ...error } }, fence);
         if (outcome.code !== 'key_not_active') o.metrics.sessionEnded('signing', outcome.code, a.elapsedMs / 1000);
         break;
       }
       case 'rejected': {
         const error = { code: outcome.code, message: outcome.message };
-        await o.store.rejectSignature(signatureId, error, { type, data: { signatureId, keyId, ...error } });
+        await o.store.rejectSignature(signatureId, error, { type, data: { signatureId, keyId, ...error } }, fence);
         o.metrics.sessionEnded('signing', outcome.code, a.elapsedMs / 1000);
         break;
       }
@@ -194,6 +254,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         throw new Error(`unhandled outcome ${JSON.stringify(never)}`);
       }
     }
+    leases?.release(signatureId);
   }
 
   return {
@@ -201,12 +262,20 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       return machine.inFlight;
     },
     readyCount: (partyId) => machine.readyCount(partyId),
+    abandon,
     async start(signatureId) {
       if (machine.has(signatureId) || loading.has(signatureId)) return;
       loading.add(signatureId);
       try {
+        // A run given up here before (its lease lost, then claimed back): let its queue drain first.
+        await lanes.get(signatureId);
+        abandoned.delete(signatureId);
+        if (leases && !leases.fence(signatureId)) return;
         const request = await o.store.getSignature(signatureId);
-        if (!request || (request.status !== 'pending' && request.status !== 'signing')) return;
+        if (!request || (request.status !== 'pending' && request.status !== 'signing')) {
+          leases?.release(signatureId);
+          return;
+        }
         const key = await o.store.getKey(request.keyId);
         // The deadline was fixed when the request was accepted; it survives coordinator restarts.
         const deadline = Date.parse(request.deadline);

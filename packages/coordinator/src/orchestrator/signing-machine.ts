@@ -62,7 +62,12 @@ export type SigningInput =
   | { type: 'connect'; party: string }
   | { type: 'disconnect'; party: string }
   /** A timer set by `set_timer` has fired. */
-  | { type: 'tick'; requestId: string };
+  | { type: 'tick'; requestId: string }
+  /**
+   * The driver may no longer run this request here (its lease passed to another coordinator
+   * instance, or lapsed): forget it without settling it. Its unused commitments stay in the pool.
+   */
+  | { type: 'abandon'; requestId: string };
 
 /** A change to a request's row that is not its settlement. */
 export type SigningChange = { kind: 'signing' } | { kind: 'excluded'; partyId: string; code: ExclusionCode; reason: string };
@@ -158,11 +163,16 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     }
   }
 
-  function finish(run: Run, outcome: SigningOutcome, out: SigningAction[]): void {
+  /** Ends `run` here: its timer cleared, its unused commitments back in the pool. */
+  function stop(run: Run, out: SigningAction[]): void {
     runs.delete(run.signatureId);
     // Commitments this request held but never put into a package are still unused: keep them.
     for (const [p, c] of run.roast.unusedCommitments) if (connected.has(p)) pool.giveBack(run.key.keyId, p, c);
     out.push({ type: 'set_timer', requestId: run.signatureId, at: null });
+  }
+
+  function finish(run: Run, outcome: SigningOutcome, out: SigningAction[]): void {
+    stop(run, out);
     out.push({ type: 'settle', requestId: run.signatureId, keyId: run.key.keyId, outcome, elapsedMs: now - run.startedAt });
   }
 
@@ -359,6 +369,11 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
             feed(run, { type: 'unavailable', party: input.party }, out);
           }
           break;
+        case 'abandon': {
+          const run = runs.get(input.requestId);
+          if (run) stop(run, out);
+          break;
+        }
         case 'tick': {
           const run = runs.get(input.requestId);
           if (!run) break;

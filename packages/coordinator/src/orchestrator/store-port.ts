@@ -16,6 +16,43 @@ export interface AuditRecord {
   data: Record<string, unknown>;
 }
 
+/** Work a coordinator instance claims before it runs it: a signing request, or a key's DKG. */
+export type WorkKind = 'signature' | 'key';
+
+/**
+ * Who may write one piece of work's results: the instance `owner`, while it holds the lease at
+ * `epoch` (a fencing token, raised by every claim). A write that carries a fence commits only if
+ * the lease is still this one and has not lapsed, checked in the write's own transaction; any
+ * other write is refused with `lease_lost` and changes nothing.
+ */
+export interface LeaseFence {
+  kind: WorkKind;
+  id: string;
+  owner: string;
+  epoch: number;
+}
+
+/** A claimed lease; `expiresAt` is ms since the epoch on the store's clock (the database server's). */
+export interface Lease extends LeaseFence {
+  expiresAt: number;
+}
+
+/** What `claimWork` may take. */
+export interface ClaimRequest {
+  /** The claiming instance. */
+  owner: string;
+  ttlMs: number;
+  /** At most this many leases. */
+  limit: number;
+  /** Only this piece of work (just accepted by this instance). */
+  target?: { kind: WorkKind; id: string };
+  /**
+   * Take leases that have not lapsed too. Only for a store that one coordinator uses alone
+   * (SQLite): at start, whatever an earlier life of it held is known to be dead.
+   */
+  takeLive?: boolean;
+}
+
 /** The parts of a key row the orchestrator reads. */
 export interface KeyRow {
   keyId: string;
@@ -43,23 +80,50 @@ export interface SignatureRow {
   deadline: string;
 }
 
+/**
+ * Writes that take a `fence` are refused with `lease_lost` (changing nothing) unless the fence's
+ * lease is current; without one they are unconditional (tests, tools). A settle removes the work's
+ * lease in the same transaction: settled work has nothing left to claim.
+ */
 export interface OrchestratorStore {
   getKey(keyId: string): MaybePromise<KeyRow | undefined>;
   markKeyActive(
     keyId: string,
     v: { publicKey: string; verifyingShares: Record<string, string>; groupCommitment: string[]; certificate: Envelope[] },
     audit?: AuditRecord,
+    fence?: LeaseFence,
   ): MaybePromise<void>;
-  markKeyFailed(keyId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
+  markKeyFailed(keyId: string, error: { code: string; message: string }, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
   getSignature(signatureId: string): MaybePromise<SignatureRow | undefined>;
-  markSigning(signatureId: string): MaybePromise<void>;
-  completeSignature(signatureId: string, v: { signature: string; signers: string[] }, audit?: AuditRecord): MaybePromise<void>;
-  failSignature(signatureId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
-  rejectSignature(signatureId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
-  addExcluded(signatureId: string, e: { partyId: string; reason: string }, audit?: AuditRecord): MaybePromise<void>;
+  markSigning(signatureId: string, fence?: LeaseFence): MaybePromise<void>;
+  completeSignature(
+    signatureId: string,
+    v: { signature: string; signers: string[] },
+    audit?: AuditRecord,
+    fence?: LeaseFence,
+  ): MaybePromise<void>;
+  failSignature(signatureId: string, error: { code: string; message: string }, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
+  rejectSignature(
+    signatureId: string,
+    error: { code: string; message: string },
+    audit?: AuditRecord,
+    fence?: LeaseFence,
+  ): MaybePromise<void>;
+  addExcluded(signatureId: string, e: { partyId: string; reason: string }, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
   /** Requests accepted but not settled (pending or signing), oldest first. */
   listUnsettledSignatures(): MaybePromise<SignatureRow[]>;
   /** Keys whose DKG had not finished. */
   listPendingKeys(): MaybePromise<KeyRow[]>;
   appendAudit(type: string, data: Record<string, unknown>): MaybePromise<void>;
+
+  /**
+   * Claims unsettled work whose lease has lapsed (or was never taken), oldest first, skipping work
+   * another instance is claiming at this moment: each claim raises the lease's epoch, so the
+   * previous holder's fenced writes are refused from now on.
+   */
+  claimWork(req: ClaimRequest): MaybePromise<Lease[]>;
+  /** Extends those of `leases` that `owner` still holds and that have not lapsed; returns them. */
+  renewLeases(owner: string, leases: readonly LeaseFence[], ttlMs: number): MaybePromise<Lease[]>;
+  /** Lets every lease of `owner` lapse now, so another instance takes the work at once (shutdown). */
+  releaseLeases(owner: string): MaybePromise<number>;
 }

@@ -27,3 +27,15 @@ export function decodeCursor(scope: CursorScope, cursor: string | null): number 
   if (m[1] !== tag(scope)) throw new CoordinatorError('invalid_cursor', 'cursor: returned by another list');
   return Number(m[2]);
 }
+
+/** A page of the list `scope` from `rows` fetched with `limit + 1`: the extra row only says that there is a next page. */
+export function pageOf<R extends { seq: number }, T>(
+  scope: CursorScope,
+  rows: readonly R[],
+  limit: number,
+  map: (r: R) => T,
+): { items: T[]; nextCursor: string | null } {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return { items: items.map(map), nextCursor: more ? encodeCursor(scope, (items[items.length - 1] as R).seq) : null };
+}

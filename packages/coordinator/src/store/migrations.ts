@@ -1,22 +1,62 @@
 /**
- * SQLite schema, as an ordered list of migrations. Each runs once, in its own transaction, and is
+ * The coordinator's schema, as one ordered list of migrations for every store. A migration is
+ * written once; where SQLite and PostgreSQL must differ (an auto-numbered key, the append-only
+ * triggers) it asks the dialect for that piece. Each runs once, in its own transaction, and is
  * recorded in `schema_migrations`; a database newer than this code is refused rather than guessed at.
+ *
+ * Columns keep the same names and kinds in both (JSON and times as TEXT, numbers as integers), so
+ * one row mapper (sqlite-rows.ts) reads both stores.
  */
 import type { Database } from 'better-sqlite3';
 
-interface Migration {
-  version: number;
-  description: string;
-  sql: string;
+/** The SQL dialects the coordinator runs on. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/** The pieces of DDL that differ between dialects. */
+interface DialectSql {
+  /** An auto-numbered primary key column named `seq`, in insertion order. */
+  serialKey: string;
+  /** A 64-bit integer primary key column named `seq`, numbered by the writer. */
+  seqKey: string;
+  /** Statements that make `table` refuse UPDATE and DELETE with 'audit log is append-only'. */
+  appendOnly(table: string): string;
 }
 
-const MIGRATIONS: readonly Migration[] = [
+const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
+  sqlite: {
+    serialKey: 'seq INTEGER PRIMARY KEY AUTOINCREMENT',
+    seqKey: 'seq INTEGER PRIMARY KEY',
+    appendOnly: (t) => `
+      CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
+  },
+  postgres: {
+    serialKey: 'seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    seqKey: 'seq BIGINT PRIMARY KEY',
+    appendOnly: (t) => `
+      CREATE FUNCTION ${t}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$;
+      CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_append_only();
+      CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_append_only();
+      CREATE TRIGGER ${t}_no_truncate BEFORE TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION ${t}_append_only();`,
+  },
+};
+
+/** One schema change. */
+export interface Migration {
+  version: number;
+  description: string;
+  /** The statements, for one dialect. */
+  sql(d: DialectSql): string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'keys, signatures, operations, tokens, idempotency, audit',
-    sql: `
+    sql: (d) => `
       CREATE TABLE keys (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        ${d.serialKey},
         key_id TEXT NOT NULL UNIQUE,
         operation_id TEXT NOT NULL,
         label TEXT,
@@ -36,7 +76,7 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX keys_pending ON keys (seq) WHERE status = 'pending';
 
       CREATE TABLE signatures (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        ${d.serialKey},
         signature_id TEXT NOT NULL UNIQUE,
         key_id TEXT NOT NULL REFERENCES keys (key_id),
         message TEXT NOT NULL,
@@ -56,7 +96,7 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX signatures_unsettled ON signatures (seq) WHERE status IN ('pending', 'signing');
 
       CREATE TABLE operations (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        ${d.serialKey},
         operation_id TEXT NOT NULL UNIQUE,
         key_id TEXT NOT NULL,
         type TEXT NOT NULL CHECK (type IN ('dkg', 'refresh', 'repair', 'reshare')),
@@ -85,7 +125,7 @@ const MIGRATIONS: readonly Migration[] = [
       );
 
       CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY,
+        ${d.seqKey},
         at TEXT NOT NULL,
         type TEXT NOT NULL,
         data TEXT NOT NULL,
@@ -93,8 +133,7 @@ const MIGRATIONS: readonly Migration[] = [
         hash TEXT NOT NULL
       );
       -- Append-only by construction; the hash chain catches whoever drops these triggers.
-      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      ${d.appendOnly('audit')}
     `,
   },
   {
@@ -102,9 +141,30 @@ const MIGRATIONS: readonly Migration[] = [
     description: 'tokens.source: who installed a token, so the configuration can revoke its own',
     // Rows of version 1 were made by `token create` unless their name is the environment's admin
     // token; a token from coordinator.json is adopted as such at the next start that still lists it.
-    sql: `
+    sql: () => `
       ALTER TABLE tokens ADD COLUMN source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config', 'env'));
       UPDATE tokens SET source = 'env' WHERE name = 'env-admin';
+    `,
+  },
+  {
+    version: 3,
+    description: 'work leases: which coordinator instance runs each unsettled request or DKG, with a fencing epoch',
+    // One row per piece of unsettled work, removed when it settles. `expires_at` is ms since the
+    // epoch on the store's clock (the database server's for PostgreSQL); 0 means free to claim.
+    // Work accepted before this migration is made claimable at epoch 1 (an earlier life held
+    // it), so its next claim resumes a signing request and fails an unfinished DKG, as a restart does.
+    sql: () => `
+      CREATE TABLE work_leases (
+        kind TEXT NOT NULL CHECK (kind IN ('signature', 'key')),
+        id TEXT NOT NULL,
+        owner TEXT,
+        epoch BIGINT NOT NULL DEFAULT 0,
+        expires_at BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (kind, id)
+      );
+      CREATE INDEX work_leases_by_expiry ON work_leases (expires_at);
+      INSERT INTO work_leases (kind, id, epoch) SELECT 'signature', signature_id, 1 FROM signatures WHERE status IN ('pending', 'signing');
+      INSERT INTO work_leases (kind, id, epoch) SELECT 'key', key_id, 1 FROM keys WHERE status = 'pending';
     `,
   },
 ];
@@ -112,24 +172,37 @@ const MIGRATIONS: readonly Migration[] = [
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** The SQL of `m` for `dialect`. */
+export function migrationSql(m: Migration, dialect: Dialect): string {
+  return m.sql(DIALECTS[dialect]);
+}
+
 /**
- * Brings `db` to SCHEMA_VERSION (or to `target`, for tests that build an older database); throws if
- * the file was written by a newer coordinator.
+ * The migrations a database at `current` still needs to reach `target` (SCHEMA_VERSION; tests build
+ * older databases); throws if it was written by a newer coordinator.
  */
-export function migrate(db: Database, now: () => string, target: number = SCHEMA_VERSION): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)',
-  );
-  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
-  const current = row.v ?? 0;
+export function pendingMigrations(current: number, target: number = SCHEMA_VERSION): readonly Migration[] {
   if (current > SCHEMA_VERSION) {
     throw new Error(`database schema version ${current} is newer than this coordinator (${SCHEMA_VERSION}); refusing to open it`);
   }
+  return MIGRATIONS.filter((m) => m.version > current && m.version <= target);
+}
+
+/** Creates the migrations ledger; the same statement in both dialects. */
+export const CREATE_MIGRATIONS_TABLE =
+  'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)';
+
+/**
+ * Brings a SQLite database to SCHEMA_VERSION (or to `target`, for tests that build an older
+ * database); throws if the file was written by a newer coordinator.
+ */
+export function migrate(db: Database, now: () => string, target: number = SCHEMA_VERSION): void {
+  db.exec(CREATE_MIGRATIONS_TABLE);
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
   const record = db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)');
-  for (const m of MIGRATIONS) {
-    if (m.version <= current || m.version > target) continue;
+  for (const m of pendingMigrations(row.v ?? 0, target)) {
     db.transaction(() => {
-      db.exec(m.sql);
+      db.exec(migrationSql(m, 'sqlite'));
       record.run(m.version, m.description, now());
     })();
   }

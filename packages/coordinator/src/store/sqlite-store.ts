@@ -3,17 +3,18 @@
  * is on disk before the API answers 2xx (DESIGN.md invariant 3). better-sqlite3 is synchronous,
  * so each method is one transaction that nothing else in this process can interleave with.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nextAuditEvent } from '@glacis/protocol';
 import Database from 'better-sqlite3';
 import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
-import type { AuditRecord } from '../orchestrator/store-port.js';
-import { type CursorScope, decodeCursor, encodeCursor } from './cursor.js';
+import type { AuditRecord, LeaseFence } from '../orchestrator/store-port.js';
+import { type CursorScope, decodeCursor, pageOf } from './cursor.js';
 import { migrate } from './migrations.js';
 import { createNotifier } from './notifier.js';
+import { keyRequestedEvent, signatureRequestedEvent } from './request-events.js';
+import { createSqliteLeases } from './sqlite-leases.js';
 import {
   auditFromRow,
   idempotencyFromRow,
@@ -50,7 +51,11 @@ const FINAL_SIGNATURE: readonly SignatureStatus[] = ['completed', 'failed', 'rej
 // Errors that mean "the disk or the lock is not available", not "the request was wrong".
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
 
-/** Opens (creating and migrating if needed) a SQLite-backed Store. */
+/**
+ * Opens (creating and migrating if needed) a SQLite-backed Store. One coordinator process serves a
+ * SQLite file: its work leases exist so the same drivers run on both stores, and at start it takes
+ * every lease an earlier life of it held (ClaimRequest.takeLive).
+ */
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const clock = opts.now ?? Date.now;
   const iso = () => new Date(clock()).toISOString();
@@ -64,6 +69,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const notifier = createNotifier();
 
   const q = prepareStatements(db);
+  const leases = createSqliteLeases(db, clock);
 
   /** Runs `fn`, turning "database unavailable" failures into a 503-mapped error. */
   function guard<T>(fn: () => T): T {
@@ -119,22 +125,21 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     fetch: (after: number, limit: number) => R[],
     map: (r: R) => T,
   ): Page<T> {
-    const rows = fetch(decodeCursor(scope, p.cursor), p.limit + 1);
-    const more = rows.length > p.limit;
-    const items = more ? rows.slice(0, p.limit) : rows;
-    return { items: items.map(map), nextCursor: more ? encodeCursor(scope, (items[items.length - 1] as R).seq) : null };
+    return pageOf(scope, fetch(decodeCursor(scope, p.cursor), p.limit + 1), p.limit, map);
   }
 
-  function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord): void {
+  function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord, fence?: LeaseFence): void {
     const opId = guard(() =>
       db
         .transaction(() => {
           const row = q.key.get(keyId);
           if (!row) throw new CoordinatorError('not_found', `no key ${keyId}`);
+          if (fence) leases.check(fence);
           const changed = q.settleKey.run({ keyId, at: iso(), ...fields }).changes > 0;
           if (!changed) return undefined;
           const status = fields.status === 'active' ? 'completed' : 'failed';
           q.settleOp.run({ id: row.operation_id, status, error: fields.error ?? null, at: iso() });
+          leases.remove('key', keyId);
           if (audit) appendAuditTx(audit.type, audit.data);
           return row.operation_id;
         })
@@ -151,11 +156,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     status: SignatureStatus,
     fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
     audit?: AuditRecord,
+    fence?: LeaseFence,
   ): void {
     const changed = guard(() =>
       db
         .transaction(() => {
           if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
+          if (fence) leases.check(fence);
           const changed =
             q.settleSig.run({
               id,
@@ -165,6 +172,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
               error: fields.error ? JSON.stringify(fields.error) : null,
               at: iso(),
             }).changes > 0;
+          if (changed) leases.remove('signature', id);
           if (changed && audit) appendAuditTx(audit.type, audit.data);
           return changed;
         })
@@ -230,8 +238,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             if (previous) return { created: false as const, previous };
             q.insertKey.run({ ...key, parties: JSON.stringify(key.parties) });
             q.insertOp.run({ operationId: key.operationId, keyId: key.keyId, type: 'dkg', createdAt: key.createdAt });
-            const { keyId, operationId, label, suite, threshold, parties, requestedBy } = key;
-            appendAuditTx('key_requested', { keyId, operationId, label, suite, threshold, parties, requestedBy });
+            leases.insert('key', key.keyId);
+            appendAuditTx('key_requested', keyRequestedEvent(key));
             recordIdempotency(claim, key.createdAt);
             return { created: true as const, record: keyFromRow(q.key.get(key.keyId) as KeyRow) };
           })
@@ -250,7 +258,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     async listPendingKeys() {
       return guard(() => q.pendingKeys.all().map(keyFromRow));
     },
-    async markKeyActive(keyId, m, audit) {
+    async markKeyActive(keyId, m, audit, fence) {
       settleKey(
         keyId,
         {
@@ -262,11 +270,12 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           error: null,
         },
         audit,
+        fence,
       );
     },
-    async markKeyFailed(keyId, error, audit) {
+    async markKeyFailed(keyId, error, audit, fence) {
       const fields = { publicKey: null, verifyingShares: null, groupCommitment: null, certificate: null };
-      settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit);
+      settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit, fence);
     },
 
     async createSignature(sig, claim, caps) {
@@ -284,17 +293,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
               context: sig.context === null ? null : JSON.stringify(sig.context),
               approvals: JSON.stringify(sig.approvals),
             });
-            const bytes = Buffer.from(sig.message, 'hex');
-            appendAuditTx('signature_requested', {
-              signatureId: sig.signatureId,
-              keyId: sig.keyId,
-              // The message can be large; its hash pins it and the request row holds it in full.
-              messageSha256: createHash('sha256').update(bytes).digest('hex'),
-              messageBytes: bytes.length,
-              context: sig.context,
-              approvers: sig.approvals.map((a) => a.approverKey),
-              requestedBy: sig.requestedBy,
-            });
+            leases.insert('signature', sig.signatureId);
+            appendAuditTx('signature_requested', signatureRequestedEvent(sig));
             recordIdempotency(claim, sig.createdAt);
             return { created: true as const, record: signatureFromRow(q.sig.get(sig.signatureId) as SignatureRow) };
           })
@@ -313,27 +313,33 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     async listUnsettledSignatures() {
       return guard(() => q.unsettledSigs.all().map(signatureFromRow));
     },
-    async markSigning(id) {
-      guard(() => {
-        if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
-        q.markSigning.run(id);
-      });
+    async markSigning(id, fence) {
+      guard(() =>
+        db
+          .transaction(() => {
+            if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
+            if (fence) leases.check(fence);
+            q.markSigning.run(id);
+          })
+          .immediate(),
+      );
     },
-    async completeSignature(id, r, audit) {
-      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit);
+    async completeSignature(id, r, audit, fence) {
+      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit, fence);
     },
-    async failSignature(id, error, audit) {
-      settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit);
+    async failSignature(id, error, audit, fence) {
+      settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
     },
-    async rejectSignature(id, error, audit) {
-      settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit);
+    async rejectSignature(id, error, audit, fence) {
+      settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit, fence);
     },
-    async addExcluded(id, e, audit) {
+    async addExcluded(id, e, audit, fence) {
       guard(() =>
         db
           .transaction(() => {
             const row = q.sig.get(id);
             if (!row) throw new CoordinatorError('not_found', `no signature ${id}`);
+            if (fence) leases.check(fence);
             const excluded = JSON.parse(row.excluded) as Exclusion[];
             if (excluded.some((x) => x.partyId === e.partyId && x.reason === e.reason)) return;
             excluded.push({ partyId: e.partyId, reason: e.reason });
@@ -412,6 +418,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async listAudit(p) {
       return guard(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
+    },
+
+    async claimWork(req) {
+      return guard(() => db.transaction(() => leases.claim(req)).immediate());
+    },
+    async renewLeases(owner, held, ttlMs) {
+      return guard(() => db.transaction(() => leases.renew(owner, held, ttlMs)).immediate());
+    },
+    async releaseLeases(owner) {
+      return guard(() => leases.release(owner));
     },
 
     waitForSettled(kind, id, ms, signal) {

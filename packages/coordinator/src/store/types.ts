@@ -4,7 +4,9 @@
  * that a PostgreSQL backend can implement the same interface; the SQLite one is synchronous inside.
  */
 import type { Approval, AuditEvent as ChainEvent, Envelope, SuiteId } from '@glacis/protocol';
-import type { AuditRecord, OrchestratorStore } from '../orchestrator/store-port.js';
+import type { AuditRecord, LeaseFence, OrchestratorStore } from '../orchestrator/store-port.js';
+
+export type { ClaimRequest, Lease, LeaseFence, WorkKind } from '../orchestrator/store-port.js';
 
 /** A JSON value as it is persisted and served. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -204,7 +206,8 @@ export type SettleKind = 'key' | 'signature' | 'operation';
 /**
  * Everything the coordinator persists. Implements the orchestrator's port (OrchestratorStore).
  * Settle methods are first-settle-wins: once a row is final, later settle calls change nothing.
- * They throw `not_found` for an unknown id. They do not write audit events: the caller does.
+ * They throw `not_found` for an unknown id, and `lease_lost` for a fence that is not current. They
+ * do not write audit events: the caller does.
  */
 export interface Store extends OrchestratorStore {
   /** True when the store is open and answers a query; used by readiness. */
@@ -212,7 +215,7 @@ export interface Store extends OrchestratorStore {
   /** Releases the database; pending waits resolve `false`. */
   close(): Promise<void>;
 
-  /** Persists a pending key, its `dkg` operation and a `key_requested` audit event atomically. */
+  /** Persists a pending key, its `dkg` operation, its free work lease and a `key_requested` audit event atomically. */
   createKey(key: NewKey, idempotency?: IdempotencyClaim): Promise<CreateResult<KeyRecord>>;
   /** The key, or undefined. */
   getKey(keyId: string): Promise<KeyRecord | undefined>;
@@ -221,14 +224,16 @@ export interface Store extends OrchestratorStore {
   /** Keys whose DKG has not settled, for restart recovery. */
   listPendingKeys(): Promise<KeyRecord[]>;
   /** pending → active; settles the key's `dkg` operation too. */
-  markKeyActive(keyId: string, material: KeyMaterial, audit?: AuditRecord): Promise<void>;
+  markKeyActive(keyId: string, material: KeyMaterial, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
   /** pending → failed; settles the key's `dkg` operation too. */
-  markKeyFailed(keyId: string, error: ErrorInfo, audit?: AuditRecord): Promise<void>;
+  markKeyFailed(keyId: string, error: ErrorInfo, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
 
   /**
-   * Persists a pending signing request and a `signature_requested` audit event atomically; the key
-   * must be active. With `caps`, throws `capacity_exceeded` instead when as many requests as a cap
-   * allows are already unsettled (a replay under the same idempotency key is answered first).
+   * Persists a pending signing request, its free work lease and a `signature_requested` audit event
+   * atomically; the key must be active. Of two creates under one idempotency scope at once, one
+   * creates and the other answers `created: false` with the first one's record. With `caps`, throws
+   * `capacity_exceeded` instead when as many requests as a cap allows are already unsettled (a replay
+   * under the same idempotency key is answered first).
    */
   createSignature(sig: NewSignature, idempotency?: IdempotencyClaim, caps?: InFlightCaps): Promise<CreateResult<SignatureRecord>>;
   /** The signing request, or undefined. */
@@ -238,15 +243,20 @@ export interface Store extends OrchestratorStore {
   /** Requests accepted but not settled (pending or signing), oldest first, for restart recovery. */
   listUnsettledSignatures(): Promise<SignatureRecord[]>;
   /** pending → signing (signing → signing is a no-op, for a request resumed after a restart). */
-  markSigning(signatureId: string): Promise<void>;
+  markSigning(signatureId: string, fence?: LeaseFence): Promise<void>;
   /** → completed with the aggregate signature and the parties whose shares it holds. */
-  completeSignature(signatureId: string, result: { signature: string; signers: string[] }, audit?: AuditRecord): Promise<void>;
+  completeSignature(
+    signatureId: string,
+    result: { signature: string; signers: string[] },
+    audit?: AuditRecord,
+    fence?: LeaseFence,
+  ): Promise<void>;
   /** → failed (e.g. `insufficient_parties` at the deadline). */
-  failSignature(signatureId: string, error: ErrorInfo, audit?: AuditRecord): Promise<void>;
+  failSignature(signatureId: string, error: ErrorInfo, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
   /** → rejected (the parties' policies refused it). */
-  rejectSignature(signatureId: string, error: ErrorInfo, audit?: AuditRecord): Promise<void>;
+  rejectSignature(signatureId: string, error: ErrorInfo, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
   /** Records a party left out of this request; a repeated (partyId, reason) is kept once. */
-  addExcluded(signatureId: string, exclusion: Exclusion, audit?: AuditRecord): Promise<void>;
+  addExcluded(signatureId: string, exclusion: Exclusion, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
 
   /** The operation, or undefined. */
   getOperation(operationId: string): Promise<OperationRecord | undefined>;
@@ -281,7 +291,8 @@ export interface Store extends OrchestratorStore {
   /**
    * Resolves true as soon as the row is final (key active|failed, signature completed|failed|
    * rejected, operation completed|failed), false after `ms`, on `signal` abort or on close.
-   * Resolves false at once for an id that names nothing.
+   * Resolves false at once for an id that names nothing. Sees a settle made by another
+   * coordinator instance on the same database too (a wake-up hint, with polling behind it).
    */
   waitForSettled(kind: SettleKind, id: string, ms: number, signal?: AbortSignal): Promise<boolean>;
 }

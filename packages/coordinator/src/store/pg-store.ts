@@ -1,0 +1,457 @@
+/**
+ * The PostgreSQL Store, for deployments that run several coordinator instances on one database
+ * (docs/operations.md, "Several coordinators"). Same contract as the SQLite store: each method is
+ * one transaction; a state change commits with its audit event.
+ *
+ * What several writers add, and where it is handled:
+ *   - One audit chain: every append takes one advisory lock (LOCKS.audit) to the end of its
+ *     transaction, so appends are serialised and each sees the previous one's head. Creates take it
+ *     before they insert, so key and signature `seq` order is commit order and cursors never skip.
+ *   - One request per idempotency key: the idempotency row is the primary key; of two creates at
+ *     once the second waits for the lock, then finds the first one's record and answers with it.
+ *   - Work leases with fencing epochs (pg-sql.ts `claim`, `lockLease`) on the server's clock.
+ *   - `?wait=`: a settle commits with a NOTIFY; every instance LISTENs and also polls.
+ */
+import { nextAuditEvent } from '@glacis/protocol';
+import type pg from 'pg';
+import { normalizeAuditData } from '../audit.js';
+import { CoordinatorError } from '../errors.js';
+import type { AuditRecord, LeaseFence } from '../orchestrator/store-port.js';
+import { decodeCursor, pageOf } from './cursor.js';
+import { assertFence, type LeaseRow, leaseFromRow } from './leases.js';
+import { createNotifier } from './notifier.js';
+import { createPgConnection, listenPg, migratePg, type PgConnectionOptions } from './pg-connection.js';
+import { LOCKS, SETTLED_CHANNEL, SQL } from './pg-sql.js';
+import { keyRequestedEvent, signatureRequestedEvent } from './request-events.js';
+import { waitPolled } from './settle-wait.js';
+import {
+  type AuditRow,
+  auditFromRow,
+  type IdempotencyRow,
+  idempotencyFromRow,
+  type KeyRow,
+  keyFromRow,
+  type OperationRow,
+  operationFromRow,
+  type SignatureRow,
+  signatureFromRow,
+  type TokenRow,
+  tokenFromRow,
+} from './sqlite-rows.js';
+import type { ErrorInfo, Exclusion, IdempotencyClaim, InFlightCaps, SettleKind, SignatureStatus, Store } from './types.js';
+
+/** Options of openPostgresStore. */
+export interface PostgresStoreOptions extends PgConnectionOptions {
+  /** Clock for row and audit times (ms since the epoch); leases use the server's clock. */
+  now?: () => number;
+  /** How often a `?wait=` re-reads its row besides the notifications (default 1000 ms). */
+  pollMs?: number;
+}
+
+const FINAL_SIGNATURE: readonly string[] = ['completed', 'failed', 'rejected'];
+const UNIQUE_VIOLATION = '23505';
+
+type Tx = pg.PoolClient;
+
+async function one<R extends pg.QueryResultRow>(c: Tx, text: string, values: unknown[]): Promise<R | undefined> {
+  return (await c.query<R>(text, values)).rows[0];
+}
+
+/**
+ * Refuses a new signing request when a cap of unsettled requests is reached (429
+ * `capacity_exceeded` with Retry-After). Counted inside the create's transaction, which holds the
+ * audit lock, so concurrent creates on every instance cannot overshoot.
+ */
+async function assertCapacity(c: Tx, keyId: string, caps: InFlightCaps): Promise<void> {
+  const busy = (detail: string) => new CoordinatorError('capacity_exceeded', detail, { headers: { 'Retry-After': '1' } });
+  const ofKey = (await one<{ n: number }>(c, SQL.unsettledCountOfKey, [keyId]))?.n ?? 0;
+  if (ofKey >= caps.maxInFlightPerKey)
+    throw busy(`this key already has ${caps.maxInFlightPerKey} signing requests in flight; retry when some settle`);
+  const all = (await one<{ n: number }>(c, SQL.unsettledCount, []))?.n ?? 0;
+  if (all >= caps.maxInFlight)
+    throw busy(`the coordinator already has ${caps.maxInFlight} signing requests in flight; retry when some settle`);
+}
+
+/** Opens (migrating if needed) a PostgreSQL-backed Store on `url`. */
+export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+  const clock = opts.now ?? Date.now;
+  const iso = () => new Date(clock()).toISOString();
+  const conn = createPgConnection(opts);
+  try {
+    await migratePg(conn, iso);
+  } catch (e) {
+    await conn.end();
+    throw e;
+  }
+  const notifier = createNotifier();
+  const listener = listenPg(opts, SETTLED_CHANNEL, (payload) => {
+    const i = payload.indexOf(':');
+    const kind = payload.slice(0, i);
+    if (kind === 'key' || kind === 'signature' || kind === 'operation') notifier.settled(kind, payload.slice(i + 1));
+  });
+
+  /** Appends under the audit lock, which the caller may already hold (taking it twice is harmless). */
+  async function appendAuditTx(c: Tx, type: string, data: Record<string, unknown>): Promise<void> {
+    await c.query(SQL.lock, [LOCKS.audit]);
+    const last = await one<{ seq: number; hash: string }>(c, SQL.lastAudit, []);
+    const e = nextAuditEvent(last, iso(), type, normalizeAuditData(data));
+    await c.query(SQL.insertAudit, [e.seq, e.at, e.type, JSON.stringify(e.data), e.prevHash, e.hash]);
+  }
+  /** Tells every instance (this one included, after commit) that a row settled. */
+  const notify = (c: Tx, kind: SettleKind, id: string) => c.query(SQL.notify, [`${kind}:${id}`]);
+
+  async function checkFence(c: Tx, fence: LeaseFence): Promise<void> {
+    const row = await one<LeaseRow & { now_ms: number }>(c, SQL.lockLease, [fence.kind, fence.id]);
+    assertFence(row, fence, row?.now_ms ?? 0);
+  }
+
+  async function previousFor(c: Tx, claim: IdempotencyClaim | undefined) {
+    if (!claim) return undefined;
+    const row = await one<IdempotencyRow>(c, SQL.idem, [claim.scope.key, claim.scope.route, claim.scope.tokenName]);
+    return row ? idempotencyFromRow(row) : undefined;
+  }
+  async function recordIdempotency(c: Tx, claim: IdempotencyClaim | undefined, createdAt: string): Promise<void> {
+    if (!claim) return;
+    const { scope, requestHash, response } = claim;
+    await c.query(SQL.insertIdem, [
+      scope.key,
+      scope.route,
+      scope.tokenName,
+      requestHash,
+      response.statusCode,
+      JSON.stringify(response.body),
+      createdAt,
+    ]);
+  }
+
+  /**
+   * A create under an idempotency claim. The audit lock is taken first: it orders the insert (see
+   * the module comment) and makes a concurrent create of the same key wait, then find its record.
+   * The primary key is the backstop: if a duplicate still got through, the loser answers as a replay.
+   */
+  async function create<T>(claim: IdempotencyClaim | undefined, insert: (c: Tx) => Promise<T>) {
+    try {
+      return await conn.tx(async (c) => {
+        await c.query(SQL.lock, [LOCKS.audit]);
+        const previous = await previousFor(c, claim);
+        if (previous) return { created: false as const, previous };
+        return { created: true as const, record: await insert(c) };
+      });
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== UNIQUE_VIOLATION || !claim) throw e;
+      const previous = await conn.tx((c) => previousFor(c, claim));
+      if (!previous) throw e;
+      return { created: false as const, previous };
+    }
+  }
+
+  async function settleKey(keyId: string, fields: (string | null)[], audit?: AuditRecord, fence?: LeaseFence): Promise<void> {
+    const status = fields[0];
+    const settled = await conn.tx(async (c) => {
+      const row = await one<KeyRow>(c, SQL.key, [keyId]);
+      if (!row) throw new CoordinatorError('not_found', `no key ${keyId}`);
+      if (fence) await checkFence(c, fence);
+      const at = iso();
+      if ((await c.query(SQL.settleKey, [keyId, ...fields, at])).rowCount === 0) return undefined;
+      const error = fields[5] ?? null;
+      await c.query(SQL.settleOp, [row.operation_id, status === 'active' ? 'completed' : 'failed', error, at]);
+      await c.query(SQL.removeLease, ['key', keyId]);
+      if (audit) await appendAuditTx(c, audit.type, audit.data);
+      await notify(c, 'key', keyId);
+      await notify(c, 'operation', row.operation_id);
+      return row.operation_id;
+    });
+    if (settled !== undefined) {
+      notifier.settled('key', keyId);
+      notifier.settled('operation', settled);
+    }
+  }
+
+  async function settleSignature(
+    id: string,
+    status: SignatureStatus,
+    fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
+    audit?: AuditRecord,
+    fence?: LeaseFence,
+  ): Promise<void> {
+    const changed = await conn.tx(async (c) => {
+      if (!(await one(c, SQL.sig, [id]))) throw new CoordinatorError('not_found', `no signature ${id}`);
+      if (fence) await checkFence(c, fence);
+      const signers = fields.signers ? JSON.stringify(fields.signers) : null;
+      const error = fields.error ? JSON.stringify(fields.error) : null;
+      const r = await c.query(SQL.settleSig, [id, status, fields.signature ?? null, signers, error, iso()]);
+      if (r.rowCount === 0) return false;
+      await c.query(SQL.removeLease, ['signature', id]);
+      if (audit) await appendAuditTx(c, audit.type, audit.data);
+      await notify(c, 'signature', id);
+      return true;
+    });
+    if (changed) notifier.settled('signature', id);
+  }
+
+  async function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): Promise<void> {
+    const changed = await conn.tx(async (c) => {
+      if (!(await one(c, SQL.op, [id]))) throw new CoordinatorError('not_found', `no operation ${id}`);
+      if ((await c.query(SQL.settleOp, [id, status, error ? JSON.stringify(error) : null, iso()])).rowCount === 0) return false;
+      await notify(c, 'operation', id);
+      return true;
+    });
+    if (changed) notifier.settled('operation', id);
+  }
+
+  async function isSettled(kind: SettleKind, id: string): Promise<boolean | undefined> {
+    switch (kind) {
+      case 'key': {
+        const [r] = await conn.query<KeyRow>(SQL.key, [id]);
+        return r ? r.status !== 'pending' : undefined;
+      }
+      case 'signature': {
+        const [r] = await conn.query<SignatureRow>(SQL.sig, [id]);
+        return r ? FINAL_SIGNATURE.includes(r.status) : undefined;
+      }
+      case 'operation': {
+        const [r] = await conn.query<OperationRow>(SQL.op, [id]);
+        return r ? r.status !== 'pending' : undefined;
+      }
+      default: {
+        const never: never = kind;
+        throw new Error(`unknown settle kind ${String(never)}`);
+      }
+    }
+  }
+
+  const fetchLimit = (limit: number) => limit + 1;
+
+  const store: Store = {
+    async ping() {
+      try {
+        await conn.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      notifier.close();
+      await listener.close();
+      await conn.end();
+    },
+
+    createKey(key, claim) {
+      return create(claim, async (c) => {
+        await c.query(SQL.insertKey, [
+          key.keyId,
+          key.operationId,
+          key.label,
+          key.suite,
+          key.threshold,
+          JSON.stringify(key.parties),
+          key.createdAt,
+          key.requestedBy,
+        ]);
+        await c.query(SQL.insertOp, [key.operationId, key.keyId, 'dkg', key.createdAt]);
+        await c.query(SQL.insertLease, ['key', key.keyId]);
+        await appendAuditTx(c, 'key_requested', keyRequestedEvent(key));
+        await recordIdempotency(c, claim, key.createdAt);
+        return keyFromRow((await one<KeyRow>(c, SQL.key, [key.keyId])) as KeyRow);
+      });
+    },
+    async getKey(keyId) {
+      const [r] = await conn.query<KeyRow>(SQL.key, [keyId]);
+      return r ? keyFromRow(r) : undefined;
+    },
+    async listKeys(p) {
+      return pageOf(
+        'keys',
+        await conn.query<KeyRow>(SQL.keysAfter, [decodeCursor('keys', p.cursor), fetchLimit(p.limit)]),
+        p.limit,
+        keyFromRow,
+      );
+    },
+    async listPendingKeys() {
+      return (await conn.query<KeyRow>(SQL.pendingKeys)).map(keyFromRow);
+    },
+    async markKeyActive(keyId, m, audit, fence) {
+      const material = [m.publicKey, JSON.stringify(m.verifyingShares), JSON.stringify(m.groupCommitment), JSON.stringify(m.certificate)];
+      await settleKey(keyId, ['active', ...material, null], audit, fence);
+    },
+    async markKeyFailed(keyId, error, audit, fence) {
+      await settleKey(
+        keyId,
+        ['failed', null, null, null, null, JSON.stringify({ code: error.code, message: error.message })],
+        audit,
+        fence,
+      );
+    },
+
+    createSignature(sig, claim, caps) {
+      return create(claim, async (c) => {
+        const key = await one<KeyRow>(c, SQL.key, [sig.keyId]);
+        if (!key) throw new CoordinatorError('not_found', 'no such key');
+        if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+        if (caps) await assertCapacity(c, sig.keyId, caps);
+        await c.query(SQL.insertSig, [
+          sig.signatureId,
+          sig.keyId,
+          sig.message,
+          sig.context === null ? null : JSON.stringify(sig.context),
+          JSON.stringify(sig.approvals),
+          sig.createdAt,
+          sig.deadline,
+          sig.requestedBy,
+        ]);
+        await c.query(SQL.insertLease, ['signature', sig.signatureId]);
+        await appendAuditTx(c, 'signature_requested', signatureRequestedEvent(sig));
+        await recordIdempotency(c, claim, sig.createdAt);
+        return signatureFromRow((await one<SignatureRow>(c, SQL.sig, [sig.signatureId])) as SignatureRow);
+      });
+    },
+    async getSignature(id) {
+      const [r] = await conn.query<SignatureRow>(SQL.sig, [id]);
+      return r ? signatureFromRow(r) : undefined;
+    },
+    async listSignatures(keyId, p) {
+      const scope = `signatures:${keyId}` as const;
+      const rows = await conn.query<SignatureRow>(SQL.sigsAfter, [keyId, decodeCursor(scope, p.cursor), fetchLimit(p.limit)]);
+      return pageOf(scope, rows, p.limit, signatureFromRow);
+    },
+    async listUnsettledSignatures() {
+      return (await conn.query<SignatureRow>(SQL.unsettledSigs)).map(signatureFromRow);
+    },
+    async markSigning(id, fence) {
+      await conn.tx(async (c) => {
+        if (!(await one(c, SQL.sig, [id]))) throw new CoordinatorError('not_found', `no signature ${id}`);
+        if (fence) await checkFence(c, fence);
+        await c.query(SQL.markSigning, [id]);
+      });
+    },
+    async completeSignature(id, r, audit, fence) {
+      await settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit, fence);
+    },
+    async failSignature(id, error, audit, fence) {
+      await settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
+    },
+    async rejectSignature(id, error, audit, fence) {
+      await settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit, fence);
+    },
+    async addExcluded(id, e, audit, fence) {
+      await conn.tx(async (c) => {
+        // Locked: two writers of one request's exclusions must not lose each other's.
+        const row = await one<SignatureRow>(c, SQL.sigForUpdate, [id]);
+        if (!row) throw new CoordinatorError('not_found', `no signature ${id}`);
+        if (fence) await checkFence(c, fence);
+        const excluded = JSON.parse(row.excluded) as Exclusion[];
+        if (excluded.some((x) => x.partyId === e.partyId && x.reason === e.reason)) return;
+        excluded.push({ partyId: e.partyId, reason: e.reason });
+        await c.query(SQL.setExcluded, [id, JSON.stringify(excluded)]);
+        if (audit) await appendAuditTx(c, audit.type, audit.data);
+      });
+    },
+
+    async getOperation(id) {
+      const [r] = await conn.query<OperationRow>(SQL.op, [id]);
+      return r ? operationFromRow(r) : undefined;
+    },
+    async completeOperation(id) {
+      await settleOperation(id, 'completed', null);
+    },
+    async failOperation(id, error) {
+      await settleOperation(id, 'failed', { code: error.code, message: error.message });
+    },
+
+    async getIdempotency(scope) {
+      const [r] = await conn.query<IdempotencyRow>(SQL.idem, [scope.key, scope.route, scope.tokenName]);
+      return r ? idempotencyFromRow(r) : undefined;
+    },
+
+    async putToken(name, role, tokenSha256, source = 'cli') {
+      const [r] = await conn.query<TokenRow>(SQL.putToken, [name, tokenSha256, role, source, iso()]);
+      return tokenFromRow(r as TokenRow);
+    },
+    async syncConfiguredTokens(tokens) {
+      return conn.tx(async (c) => {
+        // One instance at a time: two starting at once must not interleave revocations and installs.
+        await c.query(SQL.lock, [LOCKS.tokens]);
+        const keep = new Set(tokens.map((t) => t.name));
+        const revoked = (await c.query<TokenRow>(SQL.tokens)).rows.filter((t) => t.source !== 'cli' && !keep.has(t.name));
+        for (const t of revoked) {
+          await c.query(SQL.deleteToken, [t.name]);
+          await appendAuditTx(c, 'token_revoked', { name: t.name, source: t.source, reason: 'removed from the configuration' });
+        }
+        // The same secret hashed under another name would collide on the unique hash: the
+        // configuration's name wins, as `token create` under an existing name replaces it.
+        for (const t of tokens) {
+          const holder = await one<TokenRow>(c, SQL.tokenByHash, [t.sha256]);
+          if (holder && holder.name !== t.name) await c.query(SQL.deleteToken, [holder.name]);
+          const current = await one<TokenRow>(c, SQL.tokenByName, [t.name]);
+          if (current?.token_sha256 === t.sha256 && current.role === t.role && current.source === t.source) continue;
+          await c.query(SQL.putToken, [t.name, t.sha256, t.role, t.source, iso()]);
+        }
+        return revoked.map((t) => t.name);
+      });
+    },
+    async findToken(tokenSha256) {
+      const [r] = await conn.query<TokenRow>(SQL.tokenByHash, [tokenSha256]);
+      return r ? tokenFromRow(r) : undefined;
+    },
+    async listTokens() {
+      return (await conn.query<TokenRow>(SQL.tokens)).map(tokenFromRow);
+    },
+    async deleteToken(name) {
+      return conn.tx(async (c) => ((await c.query(SQL.deleteToken, [name])).rowCount ?? 0) > 0);
+    },
+
+    async appendAudit(type, data) {
+      await conn.tx((c) => appendAuditTx(c, type, data));
+    },
+    async listAudit(p) {
+      return pageOf(
+        'audit',
+        await conn.query<AuditRow>(SQL.auditAfter, [decodeCursor('audit', p.cursor), fetchLimit(p.limit)]),
+        p.limit,
+        auditFromRow,
+      );
+    },
+
+    async claimWork(req) {
+      const target = req.target ?? null;
+      const rows = await conn.query<LeaseRow>(SQL.claim, [
+        req.owner,
+        req.ttlMs,
+        req.limit,
+        req.takeLive === true,
+        target?.kind ?? null,
+        target?.id ?? null,
+      ]);
+      return rows.map(leaseFromRow);
+    },
+    async renewLeases(owner, held, ttlMs) {
+      if (held.length === 0) return [];
+      const rows = await conn.query<LeaseRow>(SQL.renew, [
+        owner,
+        ttlMs,
+        held.map((l) => l.kind),
+        held.map((l) => l.id),
+        held.map((l) => l.epoch),
+      ]);
+      return rows.map(leaseFromRow);
+    },
+    async releaseLeases(owner) {
+      return conn.tx(async (c) => (await c.query(SQL.release, [owner])).rowCount ?? 0);
+    },
+
+    waitForSettled(kind, id, ms, signal) {
+      return waitPolled({
+        notifier,
+        kind,
+        id,
+        ms,
+        check: () => isSettled(kind, id),
+        pollMs: opts.pollMs ?? 1_000,
+        signal,
+        closed: () => conn.closed,
+      });
+    },
+  };
+  return Object.freeze(store);
+}

@@ -1,0 +1,482 @@
+/**
+ * The Store contract: one suite that every store runs (sqlite-store.test.ts, pg-store.test.ts),
+ * parameterised by a harness that opens a fresh store of its kind. What is specific to one
+ * database (SQLite's file and journal, PostgreSQL's concurrent sessions) stays in its own file.
+ */
+import { GENESIS_HASH, verifyAuditChain } from '@glacis/protocol';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { LeaseFence } from '../src/orchestrator/store-port.js';
+import type { NewKey, NewSignature, Store } from '../src/store/types.js';
+
+const APPROVAL = { approverKey: 'ab', signature: 'cd', nonce: 'ef', expiresAt: '2030-01-01T00:00:00Z', policyVersion: 1 };
+
+/** How the contract reaches one kind of store. */
+export interface StoreHarness {
+  /** A store on a fresh, empty database. */
+  open(): Promise<Store>;
+  /** Another store on the database `open` made: a second coordinator instance, or a restart. */
+  openAgain(): Promise<Store>;
+  /** Lets `ms` pass on the clock leases are measured with. */
+  elapse(ms: number): Promise<void>;
+  /** Runs a statement directly on the database, behind the store (an operator with database access). */
+  exec(sql: string): Promise<void>;
+  /** The statement that drops one of the audit table's triggers. */
+  dropTrigger(name: string): string;
+  /** Removes the database. */
+  dispose(): Promise<void>;
+}
+
+let n = 0;
+export const newKey = (over: Partial<NewKey> = {}): NewKey => ({
+  keyId: `key_${++n}`,
+  operationId: `op_${n}`,
+  label: null,
+  suite: 'ed25519',
+  threshold: 2,
+  parties: ['alice', 'bob'],
+  createdAt: new Date().toISOString(),
+  requestedBy: 'test',
+  ...over,
+});
+export const newSig = (keyId: string, over: Partial<NewSignature> = {}): NewSignature => ({
+  signatureId: `sig_${++n}`,
+  keyId,
+  message: '00',
+  context: null,
+  approvals: [],
+  createdAt: new Date().toISOString(),
+  deadline: new Date(Date.now() + 60_000).toISOString(),
+  requestedBy: 'test',
+  ...over,
+});
+export const material = {
+  publicKey: 'aa',
+  verifyingShares: { alice: '01', bob: '02' },
+  groupCommitment: ['03', '04'],
+  certificate: [],
+};
+
+/** An active key in `store`. */
+export async function activeKey(store: Store): Promise<string> {
+  const k = newKey();
+  await store.createKey(k);
+  await store.markKeyActive(k.keyId, material);
+  return k.keyId;
+}
+
+const TTL = 300;
+
+/** Registers the contract suite for the store `harness` opens. */
+export function storeContract(harness: () => StoreHarness): void {
+  let h: StoreHarness;
+  let store: Store;
+  const others: Store[] = [];
+  const again = async () => {
+    const s = await h.openAgain();
+    others.push(s);
+    return s;
+  };
+  beforeEach(async () => {
+    h = harness();
+    store = await h.open();
+  });
+  afterEach(async () => {
+    for (const s of others.splice(0)) await s.close();
+    await store.close();
+    await h.dispose();
+  });
+  const auditTypes = async (s: Store = store) => (await s.listAudit({ limit: 500, cursor: null })).items.map((e) => e.type);
+
+  describe('opening', () => {
+    test('a second open of the same database migrates nothing and sees the same rows', async () => {
+      const keyId = await activeKey(store);
+      expect((await (await again()).getKey(keyId))?.status).toBe('active');
+    });
+
+    test('refuses a database written by a newer coordinator', async () => {
+      await h.exec("INSERT INTO schema_migrations (version, description, applied_at) VALUES (999, 'future', 'x')");
+      await expect(h.openAgain()).rejects.toThrow(/newer than this coordinator/);
+    });
+
+    test('a closed store answers ping false and refuses work with store_unavailable', async () => {
+      expect(await store.ping()).toBe(true);
+      await store.close();
+      expect(await store.ping()).toBe(false);
+      await expect(store.getKey('x')).rejects.toMatchObject({ code: 'store_unavailable' });
+      store = await again();
+    });
+  });
+
+  describe('keys', () => {
+    test('pending → active once: a second settle changes nothing', async () => {
+      const k = newKey();
+      const created = await store.createKey(k);
+      expect(created).toMatchObject({ created: true, record: { keyId: k.keyId, status: 'pending', operationId: k.operationId } });
+      expect((await store.listPendingKeys()).map((x) => x.keyId)).toEqual([k.keyId]);
+      await store.markKeyActive(k.keyId, material);
+      await store.markKeyFailed(k.keyId, { code: 'late', message: 'too late' });
+      const key = await store.getKey(k.keyId);
+      expect(key).toMatchObject({
+        status: 'active',
+        publicKey: 'aa',
+        verifyingShares: material.verifyingShares,
+        groupCommitment: ['03', '04'],
+        error: null,
+      });
+      expect(key?.certificate).toEqual([]);
+      expect(await store.listPendingKeys()).toEqual([]);
+      expect(await store.getOperation(k.operationId)).toMatchObject({ type: 'dkg', status: 'completed' });
+    });
+
+    test('settling an unknown key throws not_found', async () => {
+      await expect(store.markKeyActive('nope', material)).rejects.toMatchObject({ code: 'not_found' });
+      await expect(store.markKeyFailed('nope', { code: 'x', message: 'y' })).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    test('keys list oldest first, a page at a time', async () => {
+      const ids = [];
+      for (let i = 0; i < 5; i++) {
+        const k = newKey();
+        ids.push(k.keyId);
+        await store.createKey(k);
+      }
+      const p1 = await store.listKeys({ limit: 2, cursor: null });
+      const p2 = await store.listKeys({ limit: 2, cursor: p1.nextCursor });
+      const p3 = await store.listKeys({ limit: 2, cursor: p2.nextCursor });
+      expect([...p1.items, ...p2.items, ...p3.items].map((k) => k.keyId)).toEqual(ids);
+      expect(p3.nextCursor).toBeNull();
+      await expect(store.listKeys({ limit: 2, cursor: 'bogus!' })).rejects.toMatchObject({ code: 'invalid_cursor' });
+    });
+  });
+
+  describe('signatures', () => {
+    test('only for an active key', async () => {
+      const k = newKey();
+      await store.createKey(k);
+      await expect(store.createSignature(newSig(k.keyId))).rejects.toMatchObject({ code: 'key_not_active' });
+      await expect(store.createSignature(newSig('nope'))).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    test('pending → signing → completed; first settle wins', async () => {
+      const keyId = await activeKey(store);
+      const s = newSig(keyId, { context: { ticket: 'T' }, approvals: [APPROVAL] });
+      await store.createSignature(s);
+      await store.markSigning(s.signatureId);
+      await store.markSigning(s.signatureId);
+      expect((await store.listUnsettledSignatures()).map((x) => [x.signatureId, x.status])).toEqual([[s.signatureId, 'signing']]);
+      await store.completeSignature(s.signatureId, { signature: 'ff', signers: ['alice', 'bob'] });
+      await store.failSignature(s.signatureId, { code: 'insufficient_parties', message: 'late timer' });
+      await store.rejectSignature(s.signatureId, { code: 'policy', message: 'late refusal' });
+      await store.markSigning(s.signatureId);
+      const sig = await store.getSignature(s.signatureId);
+      expect(sig).toMatchObject({ status: 'completed', signature: 'ff', signers: ['alice', 'bob'], error: null, context: { ticket: 'T' } });
+      expect(sig?.approvals).toEqual([APPROVAL]);
+      expect(sig?.completedAt).toEqual(expect.any(String));
+      expect(await store.listUnsettledSignatures()).toEqual([]);
+    });
+
+    test('a settle and its audit event commit together; a second settle appends no event', async () => {
+      const keyId = await activeKey(store);
+      const s = newSig(keyId);
+      await store.createSignature(s);
+      const audit = (type: string) => ({ type, data: { signatureId: s.signatureId } });
+      await store.completeSignature(s.signatureId, { signature: 'ff', signers: ['alice', 'bob'] }, audit('signature_completed'));
+      await store.failSignature(s.signatureId, { code: 'insufficient_parties', message: 'late timer' }, audit('signature_failed'));
+      expect((await auditTypes()).filter((t) => t.startsWith('signature_'))).toEqual(['signature_requested', 'signature_completed']);
+    });
+
+    test('failed and rejected carry their error', async () => {
+      const keyId = await activeKey(store);
+      const a = newSig(keyId);
+      const b = newSig(keyId);
+      await store.createSignature(a);
+      await store.createSignature(b);
+      await store.failSignature(a.signatureId, { code: 'insufficient_parties', message: '1 of 2' });
+      await store.rejectSignature(b.signatureId, { code: 'policy_refused', message: 'no' });
+      expect(await store.getSignature(a.signatureId)).toMatchObject({ status: 'failed', error: { code: 'insufficient_parties' } });
+      expect(await store.getSignature(b.signatureId)).toMatchObject({ status: 'rejected', error: { code: 'policy_refused' } });
+    });
+
+    test('exclusions accumulate, each (party, reason) once', async () => {
+      const keyId = await activeKey(store);
+      const s = newSig(keyId);
+      await store.createSignature(s);
+      await store.addExcluded(s.signatureId, { partyId: 'bob', reason: 'timeout' });
+      await store.addExcluded(s.signatureId, { partyId: 'bob', reason: 'timeout' });
+      await store.addExcluded(s.signatureId, { partyId: 'carol', reason: 'invalid_signature_share' });
+      expect((await store.getSignature(s.signatureId))?.excluded).toEqual([
+        { partyId: 'bob', reason: 'timeout' },
+        { partyId: 'carol', reason: 'invalid_signature_share' },
+      ]);
+      await expect(store.addExcluded('nope', { partyId: 'x', reason: 'y' })).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    test('lists page by key', async () => {
+      const a = await activeKey(store);
+      const b = await activeKey(store);
+      const ids = [];
+      for (let i = 0; i < 5; i++) {
+        const s = newSig(a);
+        ids.push(s.signatureId);
+        await store.createSignature(s);
+        await store.createSignature(newSig(b));
+      }
+      const p1 = await store.listSignatures(a, { limit: 3, cursor: null });
+      const p2 = await store.listSignatures(a, { limit: 3, cursor: p1.nextCursor });
+      expect([...p1.items, ...p2.items].map((s) => s.signatureId)).toEqual(ids);
+      expect(p2.nextCursor).toBeNull();
+    });
+  });
+
+  describe('idempotency', () => {
+    test('a second create under the same scope returns the first record and inserts nothing', async () => {
+      const scope = { key: 'k', route: 'POST /v1/keys', tokenName: 'admin' };
+      const claim = { scope, requestHash: 'h1', response: { statusCode: 202, body: { keyId: 'first' } } };
+      const first = await store.createKey(newKey(), claim);
+      const second = await store.createKey(newKey(), { ...claim, requestHash: 'h2' });
+      expect(first.created).toBe(true);
+      expect(second).toMatchObject({
+        created: false,
+        previous: { requestHash: 'h1', response: { statusCode: 202, body: { keyId: 'first' } } },
+      });
+      expect((await store.listKeys({ limit: 10, cursor: null })).items).toHaveLength(1);
+      expect(await store.getIdempotency(scope)).toMatchObject({ requestHash: 'h1' });
+      expect(await store.getIdempotency({ ...scope, tokenName: 'other' })).toBeUndefined();
+    });
+  });
+
+  describe('tokens', () => {
+    test('stored by hash, replaced by name, deleted', async () => {
+      expect(await store.putToken('ops', 'admin', 'a'.repeat(64))).toMatchObject({ name: 'ops', role: 'admin' });
+      expect(await store.findToken('a'.repeat(64))).toMatchObject({ name: 'ops', role: 'admin' });
+      await store.putToken('ops', 'auditor', 'b'.repeat(64));
+      expect(await store.findToken('a'.repeat(64))).toBeUndefined();
+      expect((await store.listTokens()).map((t) => [t.name, t.role])).toEqual([['ops', 'auditor']]);
+      expect(await store.deleteToken('ops')).toBe(true);
+      expect(await store.deleteToken('ops')).toBe(false);
+    });
+
+    test('configured tokens: installed with their source; one the configuration drops is revoked and audited; cli tokens stay', async () => {
+      await store.putToken('cli-made', 'requester', 'c'.repeat(64));
+      const configured = [
+        { name: 'ops', role: 'admin' as const, sha256: 'a'.repeat(64), source: 'config' as const },
+        { name: 'env-admin', role: 'admin' as const, sha256: 'b'.repeat(64), source: 'env' as const },
+      ];
+      expect(await store.syncConfiguredTokens(configured)).toEqual([]);
+      expect((await store.listTokens()).map((t) => [t.name, t.source])).toEqual([
+        ['cli-made', 'cli'],
+        ['env-admin', 'env'],
+        ['ops', 'config'],
+      ]);
+      expect(await store.syncConfiguredTokens(configured.slice(1))).toEqual(['ops']);
+      expect(await store.findToken('a'.repeat(64))).toBeUndefined();
+      expect((await store.listTokens()).map((t) => t.name)).toEqual(['cli-made', 'env-admin']);
+      expect(await auditTypes()).toContain('token_revoked');
+    });
+  });
+
+  describe('caps and cursors', () => {
+    test('a signing request beyond a cap of unsettled requests is capacity_exceeded and creates nothing', async () => {
+      const keyId = await activeKey(store);
+      const caps = { maxInFlightPerKey: 2, maxInFlight: 3 };
+      await store.createSignature(newSig(keyId), undefined, caps);
+      await store.createSignature(newSig(keyId), undefined, caps);
+      await expect(store.createSignature(newSig(keyId), undefined, caps)).rejects.toMatchObject({ code: 'capacity_exceeded' });
+      const other = await activeKey(store);
+      await store.createSignature(newSig(other), undefined, caps);
+      await expect(store.createSignature(newSig(other), undefined, caps)).rejects.toMatchObject({ code: 'capacity_exceeded' });
+      expect(await store.listUnsettledSignatures()).toHaveLength(3);
+    });
+
+    test('a cursor of one list is refused by another (invalid_cursor)', async () => {
+      for (let i = 0; i < 3; i++) await activeKey(store);
+      const keys = await store.listKeys({ limit: 1, cursor: null });
+      expect(keys.nextCursor).not.toBeNull();
+      await expect(store.listAudit({ limit: 1, cursor: keys.nextCursor })).rejects.toMatchObject({ code: 'invalid_cursor' });
+    });
+  });
+
+  describe('audit log', () => {
+    test('chains from 64 zeros and verifies', async () => {
+      for (let i = 0; i < 5; i++) await store.appendAudit('party_connected', { partyId: `p${i}` });
+      const { items } = await store.listAudit({ limit: 100, cursor: null });
+      expect(items[0]?.prevHash).toBe(GENESIS_HASH);
+      expect(verifyAuditChain(items)).toEqual({ ok: true, events: 5, head: items[4]?.hash, headSeq: 5 });
+    });
+
+    test('never refuses an event for its payload', async () => {
+      await store.appendAudit('odd', { ratio: 0.5, when: new Date(0), big: 10n, nothing: undefined, nested: { f: () => 1 } });
+      const [e] = (await store.listAudit({ limit: 1, cursor: null })).items;
+      expect(e?.data).toEqual({ ratio: '0.5', when: '1970-01-01T00:00:00.000Z', big: '10', nested: {} });
+      expect(verifyAuditChain((await store.listAudit({ limit: 10, cursor: null })).items).ok).toBe(true);
+    });
+
+    test('the database refuses updates and deletes of audit rows', async () => {
+      await store.appendAudit('a', {});
+      await expect(h.exec("UPDATE audit SET type = 'b'")).rejects.toThrow(/append-only/);
+      await expect(h.exec('DELETE FROM audit')).rejects.toThrow(/append-only/);
+      expect(await auditTypes()).toEqual(['a']);
+    });
+
+    test('editing one row behind the triggers is caught at that row', async () => {
+      for (let i = 1; i <= 5; i++) await store.appendAudit('signature_requested', { n: i });
+      await h.exec(h.dropTrigger('audit_no_update'));
+      await h.exec(`UPDATE audit SET data = '${JSON.stringify({ n: 33 })}' WHERE seq = 3`);
+      const { items } = await store.listAudit({ limit: 100, cursor: null });
+      expect(verifyAuditChain(items)).toMatchObject({ ok: false, brokenAt: 3, reason: expect.stringContaining('edited') });
+    });
+
+    test('deleting a row behind the triggers is caught at the next one', async () => {
+      for (let i = 1; i <= 4; i++) await store.appendAudit('e', { n: i });
+      await h.exec(h.dropTrigger('audit_no_delete'));
+      await h.exec('DELETE FROM audit WHERE seq = 2');
+      const { items } = await store.listAudit({ limit: 100, cursor: null });
+      expect(verifyAuditChain(items)).toMatchObject({ ok: false, brokenAt: 3 });
+    });
+
+    test('two instances append to one chain', async () => {
+      const other = await again();
+      for (let i = 0; i < 6; i++) await (i % 2 === 0 ? store : other).appendAudit('e', { i });
+      const { items } = await other.listAudit({ limit: 100, cursor: null });
+      expect(items.map((e) => e.data.i)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(verifyAuditChain(items).ok).toBe(true);
+    });
+  });
+
+  describe('waitForSettled', () => {
+    test('true when the row settles, false on timeout, at once for settled or unknown rows', async () => {
+      const k = newKey();
+      await store.createKey(k);
+      expect(await store.waitForSettled('key', k.keyId, 20)).toBe(false);
+      const waiting = store.waitForSettled('key', k.keyId, 5_000);
+      await store.markKeyActive(k.keyId, material);
+      expect(await waiting).toBe(true);
+      expect(await store.waitForSettled('key', k.keyId, 5_000)).toBe(true);
+      expect(await store.waitForSettled('operation', k.operationId, 5_000)).toBe(true);
+      expect(await store.waitForSettled('signature', 'nope', 5_000)).toBe(false);
+    });
+
+    test('close and abort release waiters with false', async () => {
+      const k = newKey();
+      await store.createKey(k);
+      const ctrl = new AbortController();
+      const aborted = store.waitForSettled('key', k.keyId, 30_000, ctrl.signal);
+      ctrl.abort();
+      expect(await aborted).toBe(false);
+      const closing = store.waitForSettled('key', k.keyId, 30_000);
+      await store.close();
+      expect(await closing).toBe(false);
+      store = await again();
+    });
+  });
+
+  describe('work leases', () => {
+    async function request(): Promise<string> {
+      const s = newSig(await activeKey(store));
+      await store.createSignature(s);
+      return s.signatureId;
+    }
+    const claim = (s: Store, owner: string, over: object = {}) => s.claimWork({ owner, ttlMs: TTL, limit: 10, ...over });
+    const fenceOf = (l: { kind: LeaseFence['kind']; id: string; owner: string; epoch: number }): LeaseFence => ({
+      kind: l.kind,
+      id: l.id,
+      owner: l.owner,
+      epoch: l.epoch,
+    });
+
+    test('accepted work is free to claim; one claim takes it, at epoch 1, and a second claim finds nothing', async () => {
+      const k = newKey();
+      await store.createKey(k);
+      const id = await request();
+      const leases = await claim(store, 'a');
+      expect(leases.map((l) => [l.kind, l.id, l.owner, l.epoch]).sort()).toEqual(
+        [
+          ['key', k.keyId, 'a', 1],
+          ['signature', id, 'a', 1],
+        ].sort(),
+      );
+      expect(await claim(store, 'b')).toEqual([]);
+    });
+
+    test('a claim names one piece of work with target', async () => {
+      const one = await request();
+      await request();
+      expect((await claim(store, 'a', { target: { kind: 'signature', id: one } })).map((l) => l.id)).toEqual([one]);
+      expect(await claim(store, 'b', { target: { kind: 'signature', id: one } })).toEqual([]);
+    });
+
+    test('a lapsed lease is claimed again at a higher epoch, and the old holder can no longer write', async () => {
+      const id = await request();
+      const [first] = await claim(store, 'a');
+      await h.elapse(TTL + 100);
+      const [second] = await claim(await again(), 'b');
+      expect(second).toMatchObject({ id, owner: 'b', epoch: (first?.epoch ?? 0) + 1 });
+      const before = await auditTypes();
+      const stale = fenceOf(first as LeaseFence);
+      const done = { type: 'signature_completed', data: { signatureId: id } };
+      await expect(store.completeSignature(id, { signature: 'ff', signers: ['alice'] }, done, stale)).rejects.toMatchObject({
+        code: 'lease_lost',
+      });
+      await expect(store.addExcluded(id, { partyId: 'bob', reason: 'x' }, undefined, stale)).rejects.toMatchObject({ code: 'lease_lost' });
+      await expect(store.markSigning(id, stale)).rejects.toMatchObject({ code: 'lease_lost' });
+      expect(await store.getSignature(id)).toMatchObject({ status: 'pending', excluded: [], signature: null });
+      expect(await auditTypes()).toEqual(before);
+      await store.completeSignature(id, { signature: 'ff', signers: ['alice'] }, done, fenceOf(second as LeaseFence));
+      expect(await store.getSignature(id)).toMatchObject({ status: 'completed', signature: 'ff' });
+    });
+
+    test('a write whose lease lapsed is refused even when no one claimed the work since', async () => {
+      const k = newKey();
+      await store.createKey(k);
+      const [lease] = await claim(store, 'a');
+      await h.elapse(TTL + 100);
+      await expect(store.markKeyActive(k.keyId, material, undefined, fenceOf(lease as LeaseFence))).rejects.toMatchObject({
+        code: 'lease_lost',
+      });
+      expect((await store.getKey(k.keyId))?.status).toBe('pending');
+    });
+
+    test('renewal keeps a lease from lapsing; only current leases renew', async () => {
+      const id = await request();
+      const [lease] = await claim(store, 'a');
+      const fence = fenceOf(lease as LeaseFence);
+      for (let i = 0; i < 3; i++) {
+        await h.elapse(TTL / 2);
+        expect((await store.renewLeases('a', [fence], TTL)).map((l) => l.id)).toEqual([id]);
+      }
+      expect(await claim(store, 'b')).toEqual([]);
+      expect(await store.renewLeases('b', [fence], TTL)).toEqual([]);
+      expect(await store.renewLeases('a', [{ ...fence, epoch: fence.epoch + 1 }], TTL)).toEqual([]);
+      await h.elapse(TTL + 100);
+      expect(await store.renewLeases('a', [fence], TTL)).toEqual([]);
+      await store.markSigning(id);
+      expect((await claim(store, 'b')).map((l) => l.id)).toEqual([id]);
+    });
+
+    test('release lets another instance take the work at once', async () => {
+      const id = await request();
+      await claim(store, 'a');
+      expect(await store.releaseLeases('a')).toBe(1);
+      expect((await claim(store, 'b')).map((l) => [l.id, l.owner])).toEqual([[id, 'b']]);
+    });
+
+    test('settled work has no lease left to claim', async () => {
+      const k = newKey();
+      await store.createKey(k);
+      const id = await request();
+      const [keyLease] = await claim(store, 'a', { target: { kind: 'key', id: k.keyId } });
+      await store.markKeyFailed(k.keyId, { code: 'x', message: 'y' }, undefined, fenceOf(keyLease as LeaseFence));
+      await store.failSignature(id, { code: 'insufficient_parties', message: 'none' });
+      await h.elapse(TTL + 100);
+      expect(await claim(store, 'b', { takeLive: true })).toEqual([]);
+    });
+
+    test('takeLive takes leases that have not lapsed (one process alone on its database, restarting)', async () => {
+      const id = await request();
+      const [old] = await claim(store, 'life-1');
+      const [taken] = await claim(store, 'life-2', { takeLive: true });
+      expect(taken).toMatchObject({ id, owner: 'life-2', epoch: (old?.epoch ?? 0) + 1 });
+      await expect(store.markSigning(id, fenceOf(old as LeaseFence))).rejects.toMatchObject({ code: 'lease_lost' });
+    });
+  });
+}
