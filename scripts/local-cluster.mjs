@@ -137,6 +137,9 @@ export async function startLocalCluster({
   timeoutMs = 30_000,
   // { certFile, keyFile, caFile, pin }: the coordinator serves TLS, parties dial wss:// pinned to `pin`.
   tls,
+  // Tests only: ({ wsUrl, coordDir }) => Promise<url>, called once the coordinator listens; the
+  // parties dial the URL it resolves (a relay in front of the coordinator) instead of wsUrl.
+  relay,
 }) {
   const init = initCluster({ dataDir, parties, adminToken });
   const logDir = join(dataDir, 'logs');
@@ -177,11 +180,16 @@ export async function startLocalCluster({
   const baseUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${actualPort}`;
   const wsUrl = `${tls ? 'wss' : 'ws'}://127.0.0.1:${actualPort}/v1/ws`;
   const tlsPins = tls ? ['--coordinator-tls-pin', tls.pin, '--coordinator-ca', tls.caFile] : [];
+  const partyUrl = relay ? await relay({ wsUrl, coordDir }) : wsUrl;
   for (const name of init.parties) {
-    runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${wsUrl}=${init.coordinatorKey}`, ...tlsPins]);
+    runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${partyUrl}=${init.coordinatorKey}`, ...tlsPins]);
   }
-  const startParty = (name, extraEnv = {}) => {
-    const child = startProcess(PARTY_CLI, ['serve', '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), {
+  /**
+   * (Re)starts a party. `launch` runs another entry point than `glacis-party serve` (tests: a party
+   * that misbehaves on purpose, test/support/faulty-party.mjs); `--data-dir` is appended to its args.
+   */
+  const startParty = (name, extraEnv = {}, launch = { cli: PARTY_CLI, args: ['serve'] }) => {
+    const child = startProcess(launch.cli, [...launch.args, '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), {
       GLACIS_KEK_FILE: partyKekFile(dataDir, name),
       ...partyEnv,
       ...extraEnv,

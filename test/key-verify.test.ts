@@ -6,7 +6,7 @@
  * party, another threshold, and the desk refuses each, with the reason. `glacis audit verify`
  * reads the same chain `glacis-coordinator audit verify` reads, and catches an edited event.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { type Envelope, generateIdentity, SUITE_IDS, type SuiteId, toHex } from 
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
-import { CLIENT_CLI, COORDINATOR_CLI, startLocalCluster } from '../scripts/local-cluster.mjs';
+import { COORDINATOR_CLI, startLocalCluster } from '../scripts/local-cluster.mjs';
+import { runGlacis } from './support/glacis-cli.js';
 import { rng } from './support/in-process-cluster.js';
 import { restClient } from './support/rest-client.js';
 
@@ -40,21 +41,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/**
- * `glacis <args>` as a desk runs it, with the token in the environment. Asynchronous: a run of
- * spawnSync calls would hold this process's event loop while the coordinator closes idle
- * keep-alive connections, and the next fetch would pick a closed one.
- */
-function glacis(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLIENT_CLI, ...args, '--url', cluster.baseUrl],
-      { encoding: 'utf8', env: { ...process.env, GLACIS_TOKEN: cluster.adminToken } },
-      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
+const glacis = (...args: string[]) => runGlacis(cluster.baseUrl, cluster.adminToken, ...args);
 const verify = (keyId: string) => glacis('keys', 'verify', keyId, '--trust', cluster.trustFile);
 
 /** Runs `sql` on the coordinator's database through a second connection, beside the running coordinator. */

@@ -5,15 +5,17 @@
  *
  *   node test/support/faulty-party.mjs --data-dir DIR --fault corrupt-shares
  *
- * corrupt-shares: every signature share is invalid (party-faults.mjs). The keystore secret comes
- * from the environment, as for glacis-party (GLACIS_KEK_FILE, GLACIS_PASSPHRASE_FILE, …).
+ * corrupt-shares: every signature share is invalid; withdraw: every signing package is answered
+ * with a withdrawal (party-faults.mjs). The keystore secret comes from the environment, as for
+ * glacis-party (GLACIS_KEK_FILE, GLACIS_PASSPHRASE_FILE, …).
  */
 import { parseArgs } from 'node:util';
 import { resolveUnlockSource, runPartyDaemon } from '../../packages/party-node/dist/index.js';
-import { corruptShares } from './party-faults.mjs';
+import { corruptShares, withdrawEverySession } from './party-faults.mjs';
 
 const FAULTS = {
   'corrupt-shares': (keystore) => corruptShares((keyId) => keystore.get(keyId).share.public.suite),
+  withdraw: (keystore) => withdrawEverySession((keyId) => keystore.get(keyId).share),
 };
 
 const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, fault: { type: 'string' } } });
