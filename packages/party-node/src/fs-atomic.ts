@@ -71,9 +71,29 @@ export function createFileExclusive(path: string, data: Uint8Array | string): bo
   return true;
 }
 
-/** Removes temp files a crash left in `dir` (they never hold a committed write). */
+/** True while process `pid` exists (a signal 0 probe; EPERM: it exists, owned by someone else). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files a crash left in `dir` (they never hold a committed write). Only those whose
+ * writer (the pid in the name) is gone: a CLI command opening the keystore beside a running party
+ * (`keys list`, `backup export`) must not pull a temp file from under the party's own write.
+ */
 export function removeTempFiles(dir: string): void {
-  for (const f of readdirSync(dir)) if (f.includes(TEMP_MARK)) unlinkSync(join(dir, f));
+  for (const f of readdirSync(dir)) {
+    const at = f.indexOf(TEMP_MARK);
+    if (at < 0) continue;
+    const pid = Number.parseInt(f.slice(at + TEMP_MARK.length), 10);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) continue;
+    unlinkSync(join(dir, f));
+  }
 }
 
 /**

@@ -130,9 +130,22 @@ describe('key files are never replaced', () => {
     const { dir, ks } = setup();
     ks.createPending(share);
     const keys = join(dir, 'keys');
-    writeFileSync(join(keys, `k2.json.tmp-123-abcd`), 'half a file');
+    // Above Linux's largest pid_max (2^22): the writer that crashed is certainly gone.
+    writeFileSync(join(keys, `k2.json.tmp-99999999-abcd`), 'half a file');
     const reopened = openKeystore(dir, kek);
     expect(readdirSync(keys)).toEqual([`${share.keyId}.json`]);
+    expect(reopened.list().map((s) => s.share.keyId)).toEqual([share.keyId]);
+  });
+
+  it('a temp file of a process still running (the party, while a CLI command opens its keystore) is left alone', () => {
+    const { dir, ks } = setup();
+    ks.createPending(share);
+    const keys = join(dir, 'keys');
+    // The parent of this test process stands in for a party daemon writing its next key file.
+    const writing = `k2.json.tmp-${process.ppid}-abcd`;
+    writeFileSync(join(keys, writing), 'being written');
+    const reopened = openKeystore(dir, kek);
+    expect(readdirSync(keys).sort()).toEqual([`${share.keyId}.json`, writing].sort());
     expect(reopened.list().map((s) => s.share.keyId)).toEqual([share.keyId]);
   });
 });
