@@ -3,22 +3,25 @@
  * `http` carries the coordinator's own problem code (docs/errors.md) in `problemCode`.
  */
 
-/** Why something the console did failed. */
-export type ConsoleErrorCode =
-  /** The coordinator answered with a problem document (`status`, `problemCode`). */
-  | 'http'
-  /** No answer at all (network, TLS, the coordinator down). */
-  | 'unreachable'
-  /** An answer that is not what the API documents: the console refuses to read it. */
-  | 'bad_response'
-  /** A value with no canonical JSON form (floats, nesting too deep, undefined). */
-  | 'invalid_encoding'
-  /** A trust file or pinned identity that is not `{"parties":{id: hex}}`. */
-  | 'invalid_trust_file'
-  /** An anchor that is not `SEQ:HASH`. */
-  | 'invalid_anchor'
-  /** The browser lacks what the console needs (WebCrypto Ed25519 outside a secure context). */
-  | 'unsupported_browser';
+/**
+ * Why something the console did failed (docs/errors.md, "The console"): `http`, the coordinator
+ * answered with a problem document (`status`, `problemCode`); `unreachable`, no answer at all;
+ * `bad_response`, an answer that is not what the API documents; `invalid_encoding`, a value with
+ * no canonical JSON form; `invalid_trust_file`, a trust file or pin that is not
+ * `{"parties":{id: hex}}`; `invalid_anchor`, an anchor that is not `SEQ:HASH`;
+ * `unsupported_browser`, no WebCrypto or no Ed25519 in it.
+ */
+export const CONSOLE_ERROR_CODES = [
+  'http',
+  'unreachable',
+  'bad_response',
+  'invalid_encoding',
+  'invalid_trust_file',
+  'invalid_anchor',
+  'unsupported_browser',
+] as const;
+/** One of CONSOLE_ERROR_CODES. */
+export type ConsoleErrorCode = (typeof CONSOLE_ERROR_CODES)[number];
 
 /** A failure with a stable code. */
 export class ConsoleError extends Error {
