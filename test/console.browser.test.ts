@@ -2,8 +2,8 @@
  * The console in a real browser: Debian's Chromium driven by playwright-core, against a real
  * cluster (`npm start`'s processes). A user logs in with a token, pins the parties' identities from
  * the trust file, sees the key the test made verified in the browser, sees a key whose public key
- * was edited in the coordinator's database shown as UNTRUSTED, finds a signing request with its
- * outcome, watches the audit chain verify and then break at the edited event, and logs out. Under
+ * was edited in the coordinator's database shown as UNTRUSTED, finds a completed signing request
+ * and a rejected one with the parties that refused and why, watches the audit chain verify and then break at the edited event, and logs out. Under
  * the coordinator's Content-Security-Policy nothing is refused: the test listens for
  * `securitypolicyviolation` events and CSP console messages on every page.
  *
@@ -11,7 +11,7 @@
  * (`GLACIS_CONSOLE_SCREENSHOTS=docs/console npx vitest run test/console.browser.test.ts` refreshes
  * the ones docs/console.md shows).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,6 +35,7 @@ let page: Page;
 let treasury: Key;
 let tampered: Key;
 let signatureId: string;
+let rejectedId: string;
 /** What the browser refused or failed at, on any page: must stay empty. */
 const violations: string[] = [];
 
@@ -70,6 +71,21 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in Chromium', () => {
     });
     expect(signed.body.status).toBe('completed');
     signatureId = signed.body.signatureId;
+    // Two parties now require an approval the request does not carry: it is rejected, and the
+    // console must say who refused and why.
+    for (const p of ['party-2', 'party-3']) {
+      await cluster.kill(p, 'SIGTERM');
+      const file = join(cluster.dataDir, p, 'party.json');
+      const config = JSON.parse(readFileSync(file, 'utf8'));
+      writeFileSync(file, JSON.stringify({ ...config, policy: { ...config.policy, requiredApprovals: 1, approvers: ['cd'.repeat(32)] } }));
+      cluster.startParty(p);
+    }
+    await cluster.waitConnected();
+    const refused = await api<{ signatureId: string; status: string }>('POST', `/v1/keys/${treasury.keyId}/signatures?wait=30000`, {
+      message: '6e6f',
+    });
+    expect(refused.body.status).toBe('rejected');
+    rejectedId = refused.body.signatureId;
 
     browser = await chromium.launchPersistentContext(join(work, 'profile'), {
       executablePath: CHROMIUM,
@@ -159,19 +175,26 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in Chromium', () => {
     await shot('key-untrusted');
   });
 
-  it('finds the signing request with its outcome and signers, and filters by status', async () => {
+  it('finds the signing requests with their outcomes, signers, and the parties excluded and why; filters by status', async () => {
     await open('#/requests');
     const row = `tr[data-request="${signatureId}"]`;
-    expect(await text(`${row} .badge`)).toBe('completed');
+    const rejected = `tr[data-request="${rejectedId}"]`;
+    expect(await text(`${row} td:nth-child(3)`)).toBe('completed');
     expect(await text(`${row} td:nth-child(6)`)).toMatch(/^party-\d, party-\d$/);
     await page.click(`${row} summary`);
     expect(await text(`${row} dd:nth-of-type(2)`)).toBe('{"ticket":"T-1001"}');
+    expect(await text(`${rejected} td:nth-child(3)`)).toBe('rejected');
+    const excluded = await text(`${rejected} td.excluded`);
+    for (const p of ['party-2', 'party-3']) expect(excluded).toMatch(new RegExp(`${p}: policy_approvals_missing`));
     await shot('requests');
     await page.selectOption('#filter-status', 'failed');
+    expect(await text('#requests caption')).toContain('0 of 2 requests shown');
+    await page.selectOption('#filter-status', 'rejected');
+    await page.waitForSelector(rejected);
     expect(await page.$(row)).toBeNull();
-    expect(await text('#requests caption')).toContain('0 of 1 requests shown');
     await page.selectOption('#filter-status', 'completed');
     await page.waitForSelector(row);
+    expect(await page.$(rejected)).toBeNull();
   });
 
   it('shows every party connected, with its latency over the last hour and its identity against the pin', async () => {
