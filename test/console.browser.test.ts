@@ -3,9 +3,10 @@
  * cluster (`npm start`'s processes). A user logs in with a token, pins the parties' identities from
  * the trust file, sees the key the test made verified in the browser, sees a key whose public key
  * was edited in the coordinator's database shown as UNTRUSTED, finds a completed signing request
- * and a rejected one with the parties that refused and why, watches the audit chain verify and then break at the edited event, and logs out. Under
- * the coordinator's Content-Security-Policy nothing is refused: the test listens for
- * `securitypolicyviolation` events and CSP console messages on every page.
+ * and a rejected one with the parties that refused and why, watches the audit chain verify and
+ * then break at the edited event, and logs out. Under the coordinator's Content-Security-Policy
+ * nothing is refused: the test listens for `securitypolicyviolation` events and CSP console
+ * messages on every page.
  *
  * Screenshots of each page go to a temporary directory, or to GLACIS_CONSOLE_SCREENSHOTS when set
  * (`GLACIS_CONSOLE_SCREENSHOTS=docs/console npx vitest run test/console.browser.test.ts` refreshes
