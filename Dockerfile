@@ -25,6 +25,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/party-node/package.json packages/party-node/
 COPY packages/coordinator/package.json packages/coordinator/
+COPY packages/console/package.json packages/console/
 # Install scripts off for everything but the one native addon the runtime needs: better-sqlite3
 # fetches a prebuilt binary, or compiles against the base image's own Node headers.
 RUN npm ci --ignore-scripts --no-audit --no-fund \

@@ -20,6 +20,8 @@ export default defineConfig({
       { extends: true, test: { name: 'party-node', include: ['packages/party-node/**/*.test.ts'] } },
       { extends: true, test: { name: 'coordinator', include: ['packages/coordinator/**/*.test.ts'] } },
       { extends: true, test: { name: 'client', include: ['packages/client/**/*.test.ts'] } },
+      // The console's browser modules, under Node's WebCrypto, held against the protocol's own checks.
+      { extends: true, test: { name: 'console', include: ['packages/console/**/*.test.ts'] } },
       // Smoke tests of the benchmark scripts: the unit projects never import scripts/.
       { extends: true, test: { name: 'bench', include: ['scripts/bench/**/*.test.ts'], testTimeout: 300_000 } },
       { extends: true, test: { name: 'airgap', include: ['packages/airgap/**/*.test.ts'], testTimeout: 60_000 } },

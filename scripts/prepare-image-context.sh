@@ -25,11 +25,13 @@ mkdir -p "$OUT/packages"
 cp package.json package-lock.json "$OUT/"
 cp -a node_modules "$OUT/node_modules"
 cp -a docker "$OUT/docker"
-for pkg in protocol party-node coordinator; do
+for pkg in protocol party-node coordinator console; do
   mkdir -p "$OUT/packages/$pkg"
   cp packages/$pkg/package.json "$OUT/packages/$pkg/"
   cp -a packages/$pkg/dist "$OUT/packages/$pkg/dist"
 done
+# The console's page, styles and icon (its modules are in dist/); the coordinator serves both.
+cp -a packages/console/public "$OUT/packages/console/public"
 # Production dependencies only, from the lockfile, offline.
 (cd "$OUT" && npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund --loglevel=error)
 node docker/prune-runtime.mjs "$OUT"

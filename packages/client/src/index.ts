@@ -11,6 +11,7 @@ export {
   type Health,
   type Key,
   keySchema,
+  type LatencySummary,
   type Operation,
   type PartyList,
   type Problem,

@@ -13,6 +13,7 @@ import {
   keyAcceptedSchema,
   keyPageSchema,
   keySchema,
+  latencySummarySchema,
   operationSchema,
   pageQuery,
   partyListSchema,
@@ -48,6 +49,7 @@ export const routes = {
   metrics: { method: 'GET', path: '/metrics', auth: false, responses: { 200: 'text' } },
   openapi: { method: 'GET', path: '/v1/openapi.json', auth: false, responses: { 200: 'json' } },
   listParties: { method: 'GET', path: '/v1/parties', auth: true, responses: { 200: partyListSchema } },
+  partyLatency: { method: 'GET', path: '/v1/latency', auth: true, responses: { 200: latencySummarySchema } },
   listAudit: { method: 'GET', path: '/v1/audit', auth: true, query: pageQuery, responses: { 200: auditPageSchema } },
   createKey: {
     method: 'POST',

@@ -98,6 +98,19 @@ export const partyListSchema = z.object({
 });
 export type PartyList = z.output<typeof partyListSchema>;
 
+/** GET /v1/latency: each party's signing latency per minute over the last hour. */
+export const latencySummarySchema = z.object({
+  windowSeconds: z.int(),
+  bucketSeconds: z.int(),
+  parties: z.array(
+    z.object({
+      partyId: z.string(),
+      buckets: z.array(z.object({ start: z.string(), count: z.int(), meanMs: z.number(), maxMs: z.number() })),
+    }),
+  ),
+});
+export type LatencySummary = z.output<typeof latencySummarySchema>;
+
 const nextCursor = z.string().nullable();
 /** GET /v1/keys. */
 export const keyPageSchema = z.object({ keys: z.array(keySchema), nextCursor });

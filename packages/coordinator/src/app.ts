@@ -17,9 +17,11 @@ import type { CoordinatorConfig } from './config.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { Orchestrator } from './orchestrator/types.js';
 import { installAuth } from './plugins/auth.js';
+import { type ConsoleFiles, installConsole } from './plugins/console.js';
 import { installJsonBodyParser } from './plugins/json-body.js';
 import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './plugins/problem.js';
 import { rateLimitOptions } from './plugins/rate-limit.js';
+import { fastifyHelmet, securityHeaderOptions } from './plugins/security-headers.js';
 import { validatorCompiler } from './plugins/validation.js';
 import type { RouteDeps, ZodApp } from './routes/v1/context.js';
 import { keyRoutes } from './routes/v1/keys.js';
@@ -53,6 +55,8 @@ export interface AppOptions {
   now?: () => number;
   /** Serve over TLS with this certificate chain and key (PEM); plain HTTP without. */
   https?: { cert: Buffer; key: Buffer };
+  /** The console's static files (plugins/console.ts), served under /console/; no console without. */
+  console?: ConsoleFiles;
 }
 
 /** The coordinator's fastify instance. */
@@ -92,7 +96,6 @@ export function buildApp(options: AppOptions): CoordinatorApp {
   app.removeContentTypeParser('text/plain');
   installJsonBodyParser(app);
   installProblemHandlers(app);
-  installAuth(app, store);
 
   const shutdown = new AbortController();
   app.addHook('preClose', async () => shutdown.abort());
@@ -104,6 +107,8 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  // Every answer, API and console alike, carries the security headers and the console's CSP.
+  void app.register(fastifyHelmet, securityHeaderOptions(options.https !== undefined));
   // Before the routes, so its onRoute hook limits every one of them (see plugins/rate-limit.ts).
   void app.register(fastifyRateLimit, rateLimitOptions(config.rateLimit));
   void app.register(fastifySwagger, {
@@ -127,10 +132,14 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     shutdown: shutdown.signal,
   };
   void app.register(async (api) => {
+    // Inside the routes' context, so it runs after helmet's hook: a 401 or 403 carries the
+    // security headers too.
+    installAuth(api, store);
     systemRoutes(api, deps, () => pruneComponents(app.swagger()));
     keyRoutes(api, deps);
     signatureRoutes(api, deps);
     operationRoutes(api, deps);
+    if (options.console) installConsole(api, options.console);
   });
   return app;
 }

@@ -4,6 +4,7 @@
  * session outcomes, connections and exclusions through the OrchestratorMetrics port.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createLatencyHistory, type LatencyHistory } from './latency-history.js';
 import type { OrchestratorMetrics } from './orchestrator/ports.js';
 
 /** Every metric the coordinator exports, and the port the orchestrator reports through. */
@@ -29,6 +30,8 @@ export interface CoordinatorMetrics {
   readonly partyReady: Gauge<'party'>;
   /** glacis_party_sign_latency_seconds{party}: signing package sent → share received. */
   readonly partyLatency: Histogram<'party'>;
+  /** The same observations per party and minute over the last hour (`GET /v1/latency`). */
+  readonly latencyHistory: LatencyHistory;
   /** The orchestrator's view of the above. */
   readonly orchestrator: OrchestratorMetrics;
 }
@@ -37,6 +40,8 @@ export interface CoordinatorMetrics {
 export interface MetricsOptions {
   /** Also export process metrics (CPU, memory, event loop); off in tests to keep them fast. */
   processMetrics?: boolean;
+  /** The clock that stamps latency observations for `latencyHistory` (ms since the epoch; default Date.now). */
+  now?: () => number;
 }
 
 /** A fresh Registry with every coordinator metric registered on it. */
@@ -110,6 +115,9 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     registers,
   });
 
+  const latencyHistory = createLatencyHistory();
+  const now = options.now ?? Date.now;
+
   const orchestrator: OrchestratorMetrics = {
     sessionEnded(kind, outcome, seconds) {
       (kind === 'dkg' ? dkgSessions : signingSessions).inc({ outcome });
@@ -118,7 +126,10 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     connectedParties: (count) => connectedParties.set(count),
     wsRejected: (reason) => wsRejected.inc({ reason }),
     partyExcluded: (party) => partyExclusions.inc({ party }),
-    partyLatency: (party, seconds) => partyLatency.observe({ party }, seconds),
+    partyLatency: (party, seconds) => {
+      partyLatency.observe({ party }, seconds);
+      latencyHistory.record(party, seconds * 1000, now());
+    },
   };
 
   return Object.freeze({
@@ -133,6 +144,7 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     partyConnected,
     partyReady,
     partyLatency,
+    latencyHistory,
     orchestrator,
   });
 }

@@ -10,6 +10,7 @@ import { loadIdentityFile } from './identity-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createOrchestrator, type RunningOrchestrator, type TransportFaults } from './orchestrator/orchestrator.js';
+import { type ConsoleFiles, consolePackageDir, loadConsoleFiles } from './plugins/console.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { loadTlsFiles } from './tls.js';
@@ -44,6 +45,18 @@ function wireLogFaults(path: string): TransportFaults {
   };
 }
 
+/** The console's files, or undefined (logged) when the package is missing: the API runs without it. */
+function loadConsole(logger: ReturnType<typeof createLogger>): ConsoleFiles | undefined {
+  const dir = consolePackageDir();
+  try {
+    if (dir === undefined) throw new Error('@glacis/console is not installed');
+    return loadConsoleFiles(dir);
+  } catch (err) {
+    logger.warn({ err }, 'the console is not served');
+    return undefined;
+  }
+}
+
 export async function startCoordinator(config: CoordinatorConfig, opts: ServerOptions = {}): Promise<RunningCoordinator> {
   const logger = createLogger({ level: config.logLevel });
   const identity = loadIdentityFile(config.identitySeedPath);
@@ -66,7 +79,16 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   });
   const settings: AppSettings = config;
   const https = loadTlsFiles(config);
-  const app = buildApp({ config: settings, store, orchestrator, logger, metrics, ...(https ? { https } : {}) });
+  const consoleFiles = loadConsole(logger);
+  const app = buildApp({
+    config: settings,
+    store,
+    orchestrator,
+    logger,
+    metrics,
+    ...(https ? { https } : {}),
+    ...(consoleFiles ? { console: consoleFiles } : {}),
+  });
   orchestrator.attach(app.server);
   // Before listening: a key created through the new listener must not be taken for one an
   // earlier life left pending. Accepted requests of that life are finished (fresh nonces).

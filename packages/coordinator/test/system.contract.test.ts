@@ -192,6 +192,47 @@ describe('GET /v1/parties', () => {
   });
 });
 
+describe('GET /v1/latency', () => {
+  test("serves each configured party's latency per minute of the last hour, from what the orchestrator reported", async () => {
+    const hh = await harness();
+    const minute = 60_000;
+    let now = Date.parse('2026-01-05T09:30:00.000Z');
+    const metrics = createMetrics({ now: () => now });
+    const app = buildApp({
+      config: DEFAULT_SETTINGS,
+      store: hh.store,
+      orchestrator: hh.orchestrator,
+      logger: pino({ level: 'silent' }),
+      metrics,
+      now: () => now,
+    });
+    metrics.orchestrator.partyLatency('alice', 0.02); // 09:30
+    metrics.orchestrator.partyLatency('alice', 0.04);
+    now += 2 * minute + 5_000;
+    metrics.orchestrator.partyLatency('alice', 0.01); // 09:32
+    metrics.orchestrator.partyLatency('bob', 0.5);
+    now += 59 * minute; // 10:31:05: the 09:30 minute has left the hour
+    const res = await app.inject({ method: 'GET', url: '/v1/latency', headers: { authorization: `Bearer ${hh.tokens.auditor}` } });
+    await app.close();
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      windowSeconds: 3600,
+      bucketSeconds: 60,
+      parties: [
+        { partyId: 'alice', buckets: [{ start: '2026-01-05T09:32:00.000Z', count: 1, meanMs: 10, maxMs: 10 }] },
+        { partyId: 'bob', buckets: [{ start: '2026-01-05T09:32:00.000Z', count: 1, meanMs: 500, maxMs: 500 }] },
+        { partyId: 'carol', buckets: [] },
+      ],
+    });
+  });
+
+  test('is refused to a requester (403) and without a token (401)', async () => {
+    const hh = await harness();
+    expect(problem(await hh.request('GET', '/v1/latency', { token: 'requester' })).code).toBe('forbidden');
+    expect(problem(await hh.request('GET', '/v1/latency', { token: 'none' })).code).toBe('unauthorized');
+  });
+});
+
 describe('GET /v1/audit', () => {
   test('pages through a hash chain that verifies end to end, oldest first', async () => {
     const hh = await harness();

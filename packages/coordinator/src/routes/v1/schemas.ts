@@ -205,6 +205,27 @@ export const partyListSchema200 = z.object({
   ),
 });
 
+/** GET /v1/latency. */
+export const latencySummarySchema = z.object({
+  windowSeconds: z.int().describe('how far back the summary reaches'),
+  bucketSeconds: z.int().describe('width of one bucket'),
+  parties: z.array(
+    z.object({
+      partyId: z.string(),
+      buckets: z
+        .array(
+          z.object({
+            start: time.describe('start of the bucket'),
+            count: z.int().describe('shares received in the bucket'),
+            meanMs: z.number().describe('mean signing round trip (package sent → share received), ms'),
+            maxMs: z.number().describe('slowest round trip in the bucket, ms'),
+          }),
+        )
+        .describe('the buckets with at least one share, oldest first'),
+    }),
+  ),
+});
+
 /** GET /v1/health (200 and 503 alike). */
 export const healthSchema = z.object({
   status: z.enum(['ok', 'degraded', 'unavailable']),

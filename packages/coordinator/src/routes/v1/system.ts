@@ -1,5 +1,6 @@
 /**
- * Operational endpoints: health, metrics, the OpenAPI document, parties and the audit log.
+ * Operational endpoints: health, metrics, the OpenAPI document, parties, their signing latency
+ * over the last hour and the audit log.
  *
  * Readiness: ready when the store answers AND at least `minConnectedParties` parties (default 0,
  * capped at the number configured) are connected. Parties connect to a running coordinator, so
@@ -9,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { RouteDeps, ZodApp } from './context.js';
-import { auditListSchema, healthSchema, pageQuery, partyListSchema200, problems } from './schemas.js';
+import { auditListSchema, healthSchema, latencySummarySchema, pageQuery, partyListSchema200, problems } from './schemas.js';
 
 const security = [{ bearerAuth: [] }];
 // Sent as text; these describe the success bodies in the document, no serializer runs for them.
@@ -30,7 +31,7 @@ export async function healthOf(deps: Pick<RouteDeps, 'store' | 'orchestrator' | 
   return { ready, body: { status, parties: { connected, known } } };
 }
 
-/** Registers health, metrics, openapi, parties and audit routes. */
+/** Registers health, metrics, openapi, parties, latency and audit routes. */
 export function systemRoutes(app: ZodApp, deps: RouteDeps, openapi: () => unknown): void {
   const { store, orchestrator, metrics } = deps;
 
@@ -78,6 +79,35 @@ export function systemRoutes(app: ZodApp, deps: RouteDeps, openapi: () => unknow
       },
     },
     async () => ({ parties: orchestrator.parties() }),
+  );
+
+  app.get(
+    '/v1/latency',
+    {
+      config: { roles: ['admin', 'auditor'] },
+      schema: {
+        summary: "Each party's signing latency per minute over the last hour",
+        security,
+        response: { 200: latencySummarySchema, ...problems(401, 403) },
+      },
+    },
+    async () => {
+      const history = metrics.latencyHistory;
+      const now = deps.now();
+      return {
+        windowSeconds: (history.bucketMs * history.buckets) / 1000,
+        bucketSeconds: history.bucketMs / 1000,
+        parties: orchestrator.parties().map(({ partyId }) => ({
+          partyId,
+          buckets: history.of(partyId, now).map((b) => ({
+            start: new Date(b.startMs).toISOString(),
+            count: b.count,
+            meanMs: b.meanMs,
+            maxMs: b.maxMs,
+          })),
+        })),
+      };
+    },
   );
 
   app.get(

@@ -1,0 +1,187 @@
+/**
+ * The API objects the console reads (docs/api.md "Objects"), each with its decoder. Statuses are
+ * kept as strings: a status the console does not know yet (`awaiting_approval` is coming) is shown
+ * as it is rather than refused.
+ */
+import { array, bool, type Decoder, int, nullable, num, object, raw, record, str, struct } from './decode.js';
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+const errorInfo = nullable(struct<ErrorInfo>({ code: str, message: str }));
+
+/** One member's signed `dkg_confirm`, flattened, plus `partyId` and the coordinator's `identityKey`. */
+export interface Confirmation {
+  partyId: string;
+  identityKey: string | null;
+  v: number;
+  type: string;
+  sessionId: string;
+  from: string;
+  to: string;
+  seq: number;
+  body: unknown;
+  signature: string;
+}
+const confirmation = struct<Confirmation>({
+  partyId: str,
+  identityKey: nullable(str),
+  v: int,
+  type: str,
+  sessionId: str,
+  from: str,
+  to: str,
+  seq: int,
+  body: raw,
+  signature: str,
+});
+
+export interface Key {
+  keyId: string;
+  label: string | null;
+  suite: string;
+  threshold: number;
+  parties: string[];
+  status: string;
+  publicKey: string | null;
+  verifyingShares: Record<string, string> | null;
+  error: ErrorInfo | null;
+  createdAt: string;
+  certificate: { confirmations: Confirmation[] } | null;
+}
+export const keyDecoder: Decoder<Key> = struct<Key>({
+  keyId: str,
+  label: nullable(str),
+  suite: str,
+  threshold: int,
+  parties: array(str),
+  status: str,
+  publicKey: nullable(str),
+  verifyingShares: nullable(record(str)),
+  error: errorInfo,
+  createdAt: str,
+  certificate: nullable(struct<{ confirmations: Confirmation[] }>({ confirmations: array(confirmation) })),
+});
+
+export interface Exclusion {
+  partyId: string;
+  reason: string;
+}
+export interface Signature {
+  signatureId: string;
+  keyId: string;
+  message: string;
+  context: Record<string, unknown> | null;
+  status: string;
+  signature: string | null;
+  signers: string[] | null;
+  excluded: Exclusion[];
+  error: ErrorInfo | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+export const signatureDecoder: Decoder<Signature> = struct<Signature>({
+  signatureId: str,
+  keyId: str,
+  message: str,
+  context: nullable(object),
+  status: str,
+  signature: nullable(str),
+  signers: nullable(array(str)),
+  excluded: array(struct<Exclusion>({ partyId: str, reason: str })),
+  error: errorInfo,
+  createdAt: str,
+  completedAt: nullable(str),
+});
+
+export interface Operation {
+  operationId: string;
+  keyId: string;
+  type: string;
+  status: string;
+  error: ErrorInfo | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+export const operationDecoder: Decoder<Operation> = struct<Operation>({
+  operationId: str,
+  keyId: str,
+  type: str,
+  status: str,
+  error: errorInfo,
+  createdAt: str,
+  completedAt: nullable(str),
+});
+
+/** A party as `GET /v1/parties` lists it; the optional fields arrive with later coordinators. */
+export interface Party {
+  partyId: string;
+  identityKey: string;
+  connected: boolean;
+  lastSeenAt: string | null;
+  ready?: number;
+  excludedCount?: number;
+  latencyMs?: number | null;
+  mode?: string;
+  policyVersion?: number | null;
+  needsRepair?: string[];
+}
+export const partiesDecoder: Decoder<{ parties: Party[] }> = struct<{ parties: Party[] }>({
+  parties: array(
+    struct<
+      Pick<Party, 'partyId' | 'identityKey' | 'connected' | 'lastSeenAt'>,
+      Omit<Party, 'partyId' | 'identityKey' | 'connected' | 'lastSeenAt'>
+    >(
+      { partyId: str, identityKey: str, connected: bool, lastSeenAt: nullable(str) },
+      { ready: int, excludedCount: int, latencyMs: nullable(num), mode: str, policyVersion: nullable(int), needsRepair: array(str) },
+    ),
+  ),
+});
+
+export interface LatencyBucket {
+  start: string;
+  count: number;
+  meanMs: number;
+  maxMs: number;
+}
+export interface LatencySummary {
+  windowSeconds: number;
+  bucketSeconds: number;
+  parties: { partyId: string; buckets: LatencyBucket[] }[];
+}
+export const latencyDecoder: Decoder<LatencySummary> = struct<LatencySummary>({
+  windowSeconds: int,
+  bucketSeconds: int,
+  parties: array(
+    struct<{ partyId: string; buckets: LatencyBucket[] }>({
+      partyId: str,
+      buckets: array(struct<LatencyBucket>({ start: str, count: int, meanMs: num, maxMs: num })),
+    }),
+  ),
+});
+
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  type: string;
+  data: unknown;
+  prevHash: string;
+  hash: string;
+}
+export const auditEventDecoder: Decoder<AuditEvent> = struct<AuditEvent>({
+  seq: int,
+  at: str,
+  type: str,
+  data: raw,
+  prevHash: str,
+  hash: str,
+});
+
+/** One page of a list: its items under `field`, and the cursor of the next. */
+export function pageDecoder<T>(field: string, item: Decoder<T>): Decoder<{ items: T[]; nextCursor: string | null }> {
+  return (v, at) => {
+    const page = object(v, at);
+    return { items: array(item)(page[field], `${at}.${field}`), nextCursor: nullable(str)(page.nextCursor, `${at}.nextCursor`) };
+  };
+}
