@@ -82,9 +82,9 @@ export function initCluster({ dataDir, parties, adminToken }) {
   return { adminToken: token, generatedToken: generated, parties: names, coordinatorKey: coordKey, trustFile: join(dataDir, TRUST_FILE) };
 }
 
-function startProcess(cli, args, logFile, env) {
+function startProcess(cli, args, logFile, env, nodeArgs = []) {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
   return child;
 }
 
@@ -137,6 +137,8 @@ export async function startLocalCluster({
   timeoutMs = 30_000,
   // { certFile, keyFile, caFile, pin }: the coordinator serves TLS, parties dial wss:// pinned to `pin`.
   tls,
+  // Flags for node itself, every process (the bench's `--profile` opens each one's inspector).
+  nodeArgs = [],
 }) {
   const init = initCluster({ dataDir, parties, adminToken });
   const logDir = join(dataDir, 'logs');
@@ -157,10 +159,13 @@ export async function startLocalCluster({
   const startCoordinator = () => {
     if (existsSync(portFile)) writeFileSync(portFile, '');
     const portEnv = boundPort === undefined ? {} : { GLACIS_PORT: String(boundPort) };
-    const child = startProcess(COORDINATOR_CLI, ['serve', '--data-dir', coordDir], join(logDir, 'coordinator.log'), {
-      ...coordinatorEnv,
-      ...portEnv,
-    });
+    const child = startProcess(
+      COORDINATOR_CLI,
+      ['serve', '--data-dir', coordDir],
+      join(logDir, 'coordinator.log'),
+      { ...coordinatorEnv, ...portEnv },
+      nodeArgs,
+    );
     children.set('coordinator', child);
     return child;
   };
@@ -181,11 +186,13 @@ export async function startLocalCluster({
     runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${wsUrl}=${init.coordinatorKey}`, ...tlsPins]);
   }
   const startParty = (name, extraEnv = {}) => {
-    const child = startProcess(PARTY_CLI, ['serve', '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), {
-      GLACIS_KEK_FILE: partyKekFile(dataDir, name),
-      ...partyEnv,
-      ...extraEnv,
-    });
+    const child = startProcess(
+      PARTY_CLI,
+      ['serve', '--data-dir', join(dataDir, name)],
+      join(logDir, `${name}.log`),
+      { GLACIS_KEK_FILE: partyKekFile(dataDir, name), ...partyEnv, ...extraEnv },
+      nodeArgs,
+    );
     children.set(name, child);
     return child;
   };
@@ -200,6 +207,7 @@ export async function startLocalCluster({
     generatedToken: init.generatedToken,
     parties: init.parties,
     trustFile: init.trustFile,
+    logDir,
     children,
     startParty,
     startCoordinator,
