@@ -178,7 +178,7 @@ ${protocolSection(r.protocol)}
 ## 2. Service (real processes on loopback)
 
 Coordinator and party nodes as separate OS processes, as \`npm start\` runs them; closed-loop clients each
-POST a signing request with \`?wait=\` and send the next when it settles. Median of ${r.quick ? 1 : 3} runs
+POST a signing request with \`?wait=\` and send the next when it settles. Median of ${s.signing[0]?.points[0]?.runs.length ?? 1} run(s)
 (all runs listed). "of floor" = throughput / crypto floor of the same configuration.
 
 | configuration | concurrency | signatures/s | of floor | p50 ms | p95 ms | p99 ms | signatures | runs (sig/s) |

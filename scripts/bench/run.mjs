@@ -6,11 +6,14 @@
  *
  *   node scripts/bench/run.mjs [--quick] [--protocol-quick] [--skip-protocol] [--out DIR]
  *                              [--profile] [--profile-dir DIR] [--fsync-delay-ms MS]
+ *                              [--only ed25519:2-3,…] [--runs N] [--no-extras]
  *
  * --protocol-quick: the full service section with the short protocol section (a busy machine).
  * --profile: one extra window per configuration, profiled in every process (.cpuprofile files and
  *   a self-time summary in --profile-dir, default .bench/profiles) and counted (calls per signature).
  * --fsync-delay-ms: every fsync of the slow-disk section takes this much longer (default 10; 0 skips it).
+ * --only, --runs, --no-extras: a narrower service section while working on one configuration
+ *   (runs per point, default 3; --no-extras skips DKG latency and memory). The report is still written.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,8 +34,21 @@ const { values } = parseArgs({
     profile: { type: 'boolean' },
     'profile-dir': { type: 'string' },
     'fsync-delay-ms': { type: 'string' },
+    only: { type: 'string' },
+    runs: { type: 'string' },
+    'no-extras': { type: 'boolean' },
   },
 });
+const only = values.only?.split(',').map((c) => {
+  const [suite, size] = c.split(':');
+  const [t, n] = (size ?? '').split('-').map(Number);
+  return { suite, t, n };
+});
+const narrow = {
+  ...(only ? { configs: only } : {}),
+  ...(values.runs ? { runs: Number(values.runs) } : {}),
+  ...(values['no-extras'] ? { extras: false } : {}),
+};
 const quick = values.quick ?? false;
 const outDir = resolve(values.out ?? 'docs');
 const profileDir = values.profile ? resolve(values['profile-dir'] ?? '.bench/profiles') : undefined;
@@ -60,7 +76,7 @@ async function inScratch(opts) {
 }
 
 log('[bench] service on loopback (real processes)…');
-const service = await inScratch({ profileDir });
+const service = await inScratch({ profileDir, ...narrow });
 
 let slowDisk = null;
 if (fsyncDelayMs > 0) {
@@ -68,7 +84,7 @@ if (fsyncDelayMs > 0) {
   const shimDir = mkdtempSync(join(tmpdir(), 'glacis-bench-shim-'));
   try {
     const env = slowFsyncEnv(shimDir, fsyncDelayMs);
-    const slow = await inScratch({ env, configs: [{ suite: 'ed25519', t: 2, n: 3 }], extras: false });
+    const slow = await inScratch({ ...narrow, env, configs: [{ suite: 'ed25519', t: 2, n: 3 }], extras: false });
     slowDisk = { fsyncDelayMs, method: 'LD_PRELOAD shim delaying fsync(2)/fdatasync(2) (scripts/bench/slow-fsync.c)', ...slow };
   } catch (e) {
     slowDisk = { fsyncDelayMs, skipped: e.message };

@@ -130,7 +130,7 @@ async function profileWindow({ cluster, api, keyId, cfg, parties, concurrency, p
  * Runs the whole service section in `dataDir`. `quick` shrinks every figure (tests use it).
  * `env` is added to every process's environment (the slow-disk section's fsync delay);
  * `profileDir` turns on profiling; `configs`/`concurrencies` narrow the grid; `extras: false`
- * skips DKG latency and the memory figure.
+ * skips DKG latency and the memory figure; `runs` per point (default 3, quick 1).
  */
 export async function benchService({
   dataDir,
@@ -141,8 +141,8 @@ export async function benchService({
   configs = CONFIGS,
   concurrencies = CONCURRENCIES,
   extras = true,
+  runs = quick ? 1 : 3,
 }) {
-  const runs = quick ? 1 : 3;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const cluster = await startLocalCluster({
     dataDir,

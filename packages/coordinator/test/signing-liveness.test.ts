@@ -232,4 +232,17 @@ describe('refusals, blame and what the audit log says', () => {
     for (const id of ids) expect((await s.settle(id)).status).toBe('completed');
     expect(new Set(s.packages.map((p) => p.requestId)).size).toBe(5);
   });
+
+  it('round trips longer than the base session grace: once signers have answered, a request runs one session, not two', async () => {
+    // 200 ms each way: a share comes back 400 ms after its package, past the 250 ms base grace.
+    const s = await start(3, 2);
+    s.shape(['p01', 'p02', 'p03'], { latencyMs: 200 });
+    await s.sign('warm-up: the first answers set the round trip');
+    const sessions = [];
+    for (let i = 0; i < 4; i++) {
+      const { signatureId } = await s.sign(`under load #${i}`);
+      sessions.push(new Set(s.packages.filter((p) => p.requestId === signatureId).map((p) => p.sessionId)).size);
+    }
+    expect(sessions, 'no redundant session: each one costs every signer a nonce and a share').toEqual([1, 1, 1, 1]);
+  });
 });

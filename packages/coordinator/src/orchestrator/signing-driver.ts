@@ -24,8 +24,10 @@ export interface SigningDriverOptions {
   requestTimeoutMs: number;
   /** Preprocessed commitments kept per (key, party); 0 disables the pool (default 32). */
   poolTarget?: number;
-  /** ROAST session grace (see RoastOptions.sessionGraceMs). */
+  /** ROAST session grace when round trips are short (see SigningMachineOptions). */
   sessionGraceMs?: number;
+  /** The most the session grace grows to under load (see SigningMachineOptions). */
+  maxSessionGraceMs?: number;
   /** Reports a signer's package-to-share round trip, ms. */
   onLatency?: (partyId: string, ms: number) => void;
   /** This coordinator life's session-id tag (default: random). */
@@ -66,6 +68,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     epoch: o.epoch ?? newEpoch(randomBytes(8)),
     ...(o.poolTarget === undefined ? {} : { poolTarget: o.poolTarget }),
     ...(o.sessionGraceMs === undefined ? {} : { sessionGraceMs: o.sessionGraceMs }),
+    ...(o.maxSessionGraceMs === undefined ? {} : { maxSessionGraceMs: o.maxSessionGraceMs }),
   });
   const lanes = new Map<string, Promise<void>>(); // signatureId → tail of its action queue
   const timers = new Map<string, { cancel(): void }>();

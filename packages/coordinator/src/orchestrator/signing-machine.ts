@@ -9,7 +9,18 @@
  * `idle`) gets one: from the pool if it holds one, else by a `commit_request` of the request's
  * own. The commitments of a `commitments` message are admitted (checked) where they arrive and go
  * into the pool, then to the requests that need one; the one a share brings along ROAST checks. A
- * request that ends gives its unused commitments back to the pool.
+ * request that ends gives its unused commitments back to the pool, and so does the share that ends
+ * it: its `next` commitment is fresh.
+ *
+ * The session grace (RoastOptions.sessionGraceMs) adapts to load. A fixed grace shorter than the
+ * signers' round trip makes every request start a redundant session when its first signer
+ * answers before the others (a party then signs twice for one signature, which lengthens the
+ * round trip further: under load, throughput collapsed). Waiting for a share is waiting for an
+ * acknowledgement, so the grace is computed as TCP computes its retransmission timeout (RFC 6298
+ * §2: smoothed round trip plus four times its mean deviation, over every signer's
+ * package-to-share round trips), never below `sessionGraceMs` nor above `maxSessionGraceMs`: a
+ * stalled session still gives way to another within a bounded time. A request takes the grace
+ * of the moment it starts.
  */
 import {
   createKeyCache,
@@ -85,9 +96,15 @@ export interface SigningMachineOptions {
   epoch: string;
   /** Preprocessed commitments kept per (key, party); 0 disables the pool (default 32). */
   poolTarget?: number;
-  /** ROAST session grace (RoastOptions.sessionGraceMs). */
+  /** ROAST session grace (RoastOptions.sessionGraceMs) when round trips are short; 0 disables it. */
   sessionGraceMs?: number;
+  /** The most the grace grows to when round trips are long (default 5000 ms). */
+  maxSessionGraceMs?: number;
 }
+
+/** RFC 6298 §2.3's gains: of a new round trip in the smoothed round trip, and in its deviation. */
+const RTT_ALPHA = 1 / 8;
+const RTT_BETA = 1 / 4;
 
 export interface SigningMachine {
   handle(input: SigningInput, now: number): SigningAction[];
@@ -127,6 +144,21 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const connected = new Set<string>();
   let refills = 0;
   let now = 0;
+  // The signers' smoothed package-to-share round trip and its deviation (ms), once one answered.
+  let rtt: { smoothed: number; deviation: number } | undefined;
+  const baseGrace = o.sessionGraceMs ?? 0;
+  const maxGrace = Math.max(baseGrace, o.maxSessionGraceMs ?? 5000);
+  const grace = () =>
+    baseGrace === 0 || rtt === undefined ? baseGrace : Math.min(maxGrace, Math.max(baseGrace, rtt.smoothed + 4 * rtt.deviation));
+
+  /** RFC 6298 §2.2–2.3: the first sample sets the estimate, later ones move it. */
+  function sampleRoundTrip(ms: number): void {
+    if (rtt === undefined) rtt = { smoothed: ms, deviation: ms / 2 };
+    else {
+      rtt.deviation = (1 - RTT_BETA) * rtt.deviation + RTT_BETA * Math.abs(rtt.smoothed - ms);
+      rtt.smoothed = (1 - RTT_ALPHA) * rtt.smoothed + RTT_ALPHA * ms;
+    }
+  }
 
   function send(out: SigningAction[], to: string, message: Extract<SigningAction, { type: 'send' }>['message'], requestId?: string) {
     out.push(requestId === undefined ? { type: 'send', to, message } : { type: 'send', requestId, to, message });
@@ -218,6 +250,19 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     }
   }
 
+  /** Puts a fresh commitment that arrived with a share into the pool (checked where it arrives). */
+  function recycle(key: PublicKeyPackage, from: string, wire: NonceCommitmentWire, out: SigningAction[]): void {
+    if (!connected.has(from)) return;
+    let c: NonceCommitment;
+    try {
+      c = parseNonceCommitment(getSuite(key.suite), wire, from);
+    } catch (e) {
+      out.push({ type: 'discarded', from, reason: `invalid commitment: ${(e as Error).message}` });
+      return;
+    }
+    pool.put(key.keyId, from, [c]);
+  }
+
   /** The running request a `sign` or `commit` session of this life names. */
   function runOf(session: SessionRefOf<'sign'> | SessionRefOf<'commit'>): Run | undefined {
     return session.epoch === o.epoch ? runs.get(session.signatureId) : undefined;
@@ -238,7 +283,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
       approvals: r.approvals,
       sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n, signatureId }),
-      sessionGraceMs: o.sessionGraceMs ?? 0,
+      sessionGraceMs: grace(),
       keys,
     });
     const run: Run = {
@@ -305,9 +350,13 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       const sent = run.sentAt.get(`${sessionId}:${input.from}`);
       if (sent !== undefined) {
         run.sentAt.delete(`${sessionId}:${input.from}`);
-        out.push({ type: 'latency', partyId: input.from, ms: now - sent });
+        const ms = now - sent;
+        sampleRoundTrip(ms);
+        out.push({ type: 'latency', partyId: input.from, ms });
       }
       feed(run, { type: 'share', from: input.from, sessionId, share: input.share, next: input.next }, out);
+      // The share ended the request: ROAST has no use for its `next`, the pool does.
+      if (!runs.has(run.signatureId) && input.next !== null) recycle(run.key, input.from, input.next, out);
     } else if (isPolicyRefusal(input.code)) {
       feed(run, { type: 'refused', from: input.from, sessionId, code: input.code, message: input.message }, out);
     } else {
