@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GENESIS_HASH, verifyAuditChain } from '@glacis/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { settledFlags } from '../../../../test/support/settled-flags.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { NewKey, NewSignature, Store } from './types.js';
@@ -315,5 +316,58 @@ describe('waitForSettled', () => {
     const closing = store.waitForSettled('key', k.keyId, 30_000);
     await store.close();
     expect(await closing).toBe(false);
+  });
+});
+
+describe('group commit: a write is acknowledged only once the WAL is on disk', () => {
+  /** A WAL fsync the test holds, then releases (or fails) by hand. */
+  function heldWalSync() {
+    const calls: { release: () => void; fail: (e: Error) => void }[] = [];
+    const walSync = () => new Promise<void>((resolve, reject) => void calls.push({ release: resolve, fail: reject }));
+    return { walSync, calls };
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 10));
+
+  test('concurrent requests share one fsync; none is acknowledged, announced or readable before the fsync covering it', async () => {
+    await store.close();
+    store = openSqliteStore({ path });
+    const keyId = await activeKey();
+    const sig = newSig(keyId);
+    await store.createSignature(sig);
+    await store.close();
+    const { walSync, calls } = heldWalSync();
+    store = openSqliteStore({ path, walSync });
+
+    const settled = store.waitForSettled('signature', sig.signatureId, 5_000);
+    const completion = store.completeSignature(sig.signatureId, { signature: 'ab', signers: ['alice', 'bob'] });
+    const created = [store.createSignature(newSig(keyId)), store.createSignature(newSig(keyId))];
+    const read = store.getSignature(sig.signatureId);
+    const done = settledFlags([completion, ...created, read, settled]);
+    await tick();
+    expect(calls, 'one fsync under way; the others wait for the next').toHaveLength(1);
+    expect(done, 'nothing acknowledged, announced or read while it is not durable').toEqual([false, false, false, false, false]);
+
+    calls[0]?.release();
+    await tick();
+    expect(done.slice(0, 1), 'the completion was covered by the first fsync').toEqual([true]);
+    expect(done.slice(1, 4), 'the two requests and the read share the second').toEqual([false, false, false]);
+    expect(calls).toHaveLength(2);
+    calls[1]?.release();
+    await Promise.all([...created, read]);
+    expect((await read)?.status).toBe('completed');
+    expect(await settled).toBe(true);
+    expect(calls, 'four transactions and a read, two fsyncs').toHaveLength(2);
+  });
+
+  test('a failed fsync: that write and every later one answer store_unavailable', async () => {
+    await store.close();
+    const { walSync, calls } = heldWalSync();
+    store = openSqliteStore({ path, walSync });
+    const first = store.createKey(newKey());
+    await tick();
+    calls[0]?.fail(new Error('EIO'));
+    await expect(first).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(store.createKey(newKey())).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(store.listKeys({ limit: 10 })).rejects.toMatchObject({ code: 'store_unavailable' });
   });
 });

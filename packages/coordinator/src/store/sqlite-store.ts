@@ -1,7 +1,10 @@
 /**
- * The SQLite Store: one file under the data directory, WAL journal, synchronous=FULL so a commit
- * is on disk before the API answers 2xx (DESIGN.md invariant 3). better-sqlite3 is synchronous,
- * so each method is one transaction that nothing else in this process can interleave with.
+ * The SQLite Store: one file under the data directory, WAL journal. Every write method is one
+ * transaction (better-sqlite3 is synchronous, so nothing else in this process interleaves with
+ * it), then waits until the transaction is on disk before it resolves — a group fsync of the WAL
+ * off the event loop (wal-durability.ts), shared by the transactions committed meanwhile — so a
+ * commit is durable before the API answers 2xx or announces a settlement (DESIGN.md invariant 3).
+ * Every read first waits until what was committed before it is durable.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -37,6 +40,7 @@ import type {
   SignatureStatus,
   Store,
 } from './types.js';
+import { createWalDurability, type WalSync } from './wal-durability.js';
 
 /** Options of openSqliteStore. */
 export interface SqliteStoreOptions {
@@ -44,6 +48,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** Clock for audit and settle times (ms since the epoch). */
   now?: () => number;
+  /** How the WAL is made durable (default fdatasync); tests pass one they hold or fail. */
+  walSync?: WalSync;
 }
 
 const FINAL_SIGNATURE: readonly SignatureStatus[] = ['completed', 'failed', 'rejected'];
@@ -57,13 +63,15 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
   const db = new Database(opts.path);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  // Commits are made durable by the store's own group fsync of the WAL (wal-durability.ts).
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db, iso);
   const notifier = createNotifier();
 
   const q = prepareStatements(db);
+  const wal = createWalDurability(opts.path, opts.walSync);
 
   /** Runs `fn`, turning "database unavailable" failures into a 503-mapped error. */
   function guard<T>(fn: () => T): T {
@@ -76,6 +84,23 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         throw new CoordinatorError('store_unavailable', 'the store is unavailable', { cause: e });
       throw e;
     }
+  }
+
+  /** A write: `fn` (its transaction), then the fsync that makes it durable. */
+  async function write<T>(fn: () => T): Promise<T> {
+    const result = guard(fn);
+    await wal.committed().catch((e: unknown) => {
+      throw new CoordinatorError('store_unavailable', 'the store could not make a write durable', { cause: e });
+    });
+    return result;
+  }
+
+  /** A read: `fn` once everything committed before it is durable. */
+  async function read<T>(fn: () => T): Promise<T> {
+    await wal.visible().catch((e: unknown) => {
+      throw new CoordinatorError('store_unavailable', 'the store could not make a write durable', { cause: e });
+    });
+    return guard(fn);
   }
 
   function appendAuditTx(type: string, data: Record<string, unknown>): void {
@@ -125,8 +150,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     return { items: items.map(map), nextCursor: more ? encodeCursor(scope, (items[items.length - 1] as R).seq) : null };
   }
 
-  function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord): void {
-    const opId = guard(() =>
+  async function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord): Promise<void> {
+    const opId = await write(() =>
       db
         .transaction(() => {
           const row = q.key.get(keyId);
@@ -146,13 +171,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     }
   }
 
-  function settleSignature(
+  async function settleSignature(
     id: string,
     status: SignatureStatus,
     fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
     audit?: AuditRecord,
-  ): void {
-    const changed = guard(() =>
+  ): Promise<void> {
+    const changed = await write(() =>
       db
         .transaction(() => {
           if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
@@ -173,8 +198,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (changed) notifier.settled('signature', id);
   }
 
-  function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): void {
-    const changed = guard(() =>
+  async function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): Promise<void> {
+    const changed = await write(() =>
       db
         .transaction(() => {
           if (!q.op.get(id)) throw new CoordinatorError('not_found', `no operation ${id}`);
@@ -219,11 +244,12 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async close() {
       notifier.close();
+      await wal.close();
       if (db.open) db.close();
     },
 
     async createKey(key, claim) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const previous = claimIdempotency(claim);
@@ -239,19 +265,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async getKey(keyId) {
-      return guard(() => {
+      return read(() => {
         const r = q.key.get(keyId);
         return r ? keyFromRow(r) : undefined;
       });
     },
     async listKeys(p) {
-      return guard(() => page('keys', p, (after, n) => q.keysAfter.all(after, n), keyFromRow));
+      return read(() => page('keys', p, (after, n) => q.keysAfter.all(after, n), keyFromRow));
     },
     async listPendingKeys() {
-      return guard(() => q.pendingKeys.all().map(keyFromRow));
+      return read(() => q.pendingKeys.all().map(keyFromRow));
     },
     async markKeyActive(keyId, m, audit) {
-      settleKey(
+      await settleKey(
         keyId,
         {
           status: 'active',
@@ -266,11 +292,11 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async markKeyFailed(keyId, error, audit) {
       const fields = { publicKey: null, verifyingShares: null, groupCommitment: null, certificate: null };
-      settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit);
+      await settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit);
     },
 
     async createSignature(sig, claim, caps) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const previous = claimIdempotency(claim);
@@ -302,34 +328,34 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async getSignature(id) {
-      return guard(() => {
+      return read(() => {
         const r = q.sig.get(id);
         return r ? signatureFromRow(r) : undefined;
       });
     },
     async listSignatures(keyId, p) {
-      return guard(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
+      return read(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
     },
     async listUnsettledSignatures() {
-      return guard(() => q.unsettledSigs.all().map(signatureFromRow));
+      return read(() => q.unsettledSigs.all().map(signatureFromRow));
     },
     async markSigning(id) {
-      guard(() => {
+      await write(() => {
         if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
         q.markSigning.run(id);
       });
     },
     async completeSignature(id, r, audit) {
-      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit);
+      await settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit);
     },
     async failSignature(id, error, audit) {
-      settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit);
+      await settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit);
     },
     async rejectSignature(id, error, audit) {
-      settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit);
+      await settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit);
     },
     async addExcluded(id, e, audit) {
-      guard(() =>
+      await write(() =>
         db
           .transaction(() => {
             const row = q.sig.get(id);
@@ -345,33 +371,33 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     async getOperation(id) {
-      return guard(() => {
+      return read(() => {
         const r = q.op.get(id);
         return r ? operationFromRow(r) : undefined;
       });
     },
     async completeOperation(id) {
-      settleOperation(id, 'completed', null);
+      await settleOperation(id, 'completed', null);
     },
     async failOperation(id, error) {
-      settleOperation(id, 'failed', { code: error.code, message: error.message });
+      await settleOperation(id, 'failed', { code: error.code, message: error.message });
     },
 
     async getIdempotency(scope) {
-      return guard(() => {
+      return read(() => {
         const r = q.idem.get(scope.key, scope.route, scope.tokenName);
         return r ? idempotencyFromRow(r) : undefined;
       });
     },
 
     async putToken(name, role, tokenSha256, source = 'cli') {
-      return guard(() => {
+      return write(() => {
         q.putToken.run({ name, hash: tokenSha256, role, source, createdAt: iso() });
         return tokenFromRow(q.tokenByName.get(name) as TokenRow);
       });
     },
     async syncConfiguredTokens(tokens) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const keep = new Set(tokens.map((t) => t.name));
@@ -395,23 +421,23 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async findToken(tokenSha256) {
-      return guard(() => {
+      return read(() => {
         const r = q.tokenByHash.get(tokenSha256);
         return r ? tokenFromRow(r) : undefined;
       });
     },
     async listTokens() {
-      return guard(() => q.tokens.all().map(tokenFromRow));
+      return read(() => q.tokens.all().map(tokenFromRow));
     },
     async deleteToken(name) {
-      return guard(() => q.deleteToken.run(name).changes > 0);
+      return write(() => q.deleteToken.run(name).changes > 0);
     },
 
     async appendAudit(type, data) {
-      guard(() => db.transaction(() => appendAuditTx(type, data)).immediate());
+      await write(() => db.transaction(() => appendAuditTx(type, data)).immediate());
     },
     async listAudit(p) {
-      return guard(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
+      return read(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
     },
 
     waitForSettled(kind, id, ms, signal) {
