@@ -9,6 +9,7 @@ import { type CoordinatorConfig, partyKeys } from './config.js';
 import { loadIdentityFile } from './identity-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createAggregationPool, defaultAggregationWorkers } from './orchestrator/aggregation-pool.js';
 import { createOrchestrator, type RunningOrchestrator, type TransportFaults } from './orchestrator/orchestrator.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
@@ -51,6 +52,8 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   const revoked = await installTokens(store, config.tokens);
   if (revoked.length > 0) logger.warn({ names: revoked }, 'tokens no longer in the configuration were revoked');
   const metrics = createMetrics({ processMetrics: true });
+  const workers = config.aggregationWorkers ?? defaultAggregationWorkers();
+  const aggregation = workers > 0 ? createAggregationPool(workers) : null;
   const orchestrator = createOrchestrator({
     identity,
     parties: partyKeys(config),
@@ -61,6 +64,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     requestTimeoutMs: config.signingTimeoutMs,
     connectionLimits: { maxUnauthenticated: config.maxUnauthenticatedSockets, maxPreAuthBytes: config.maxPreAuthBytes },
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
+    ...(aggregation ? { aggregate: aggregation.run } : {}),
   });
   const settings: AppSettings = config;
   const https = loadTlsFiles(config);
@@ -71,7 +75,10 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   await orchestrator.recover();
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
-  logger.info({ host: config.host, port, tls: https !== null, parties: config.parties.length }, 'coordinator listening');
+  logger.info(
+    { host: config.host, port, tls: https !== null, parties: config.parties.length, aggregationWorkers: workers },
+    'coordinator listening',
+  );
   if (config.portFile) writeFileSync(config.portFile, `${port}\n`);
   return {
     app,
@@ -81,6 +88,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     async close() {
       await orchestrator.close();
       await app.close();
+      await aggregation?.close();
       await store.close();
     },
   };

@@ -31,8 +31,12 @@ afterEach(() => {
   sim = undefined;
 });
 
+// Every scenario runs twice: aggregating inline, and on a "worker" (the driver's `aggregate` port,
+// answering 3 virtual ms later): ROAST must decide the same way and stay live either way.
+let workerLatencyMs: number | undefined;
+
 async function start(n: number, t: number, opts: Parameters<typeof startSigningSim>[0] extends infer O ? Partial<O> : never = {}) {
-  sim = await startSigningSim({ n, t, requestTimeoutMs: TIMEOUT, ...opts });
+  sim = await startSigningSim({ n, t, requestTimeoutMs: TIMEOUT, ...(workerLatencyMs === undefined ? {} : { workerLatencyMs }), ...opts });
   return sim;
 }
 
@@ -40,7 +44,14 @@ async function start(n: number, t: number, opts: Parameters<typeof startSigningS
 const sessionsWith = (s: SigningSim, requestId: string, party: string) =>
   new Set(s.packages.filter((p) => p.requestId === requestId && p.to === party).map((p) => p.sessionId));
 
-describe('signing liveness on a simulated network', () => {
+describe.each([
+  { aggregation: 'inline', latency: undefined },
+  { aggregation: 'on a worker', latency: 3 },
+])('signing liveness on a simulated network, aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   it('3-of-5 with two parties cut off before the request: the first session stalls, a second signs; nobody is blamed', async () => {
     const s = await start(5, 3);
     await s.sign('warm-up'); // the pool now holds commitments of everyone

@@ -143,6 +143,7 @@ export {
   type VelocityUsage,
   velocityEventSchema,
 } from './policy/velocity.js';
+export { type AggregationJob, type AggregationVerdict, runAggregationJob } from './signing/aggregation-job.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
 export { type ApprovalTerms, approvalDigest } from './signing/approval-digest.js';
 export {

@@ -7,7 +7,16 @@
  * request starts over with fresh nonces (and session ids of a new epoch).
  */
 import { randomBytes } from 'node:crypto';
-import { exclusionAuditEvent, fromHex, type Message, type PublicKeyPackage, SIGNING_OUTCOME_AUDIT_EVENT, toHex } from '@glacis/protocol';
+import {
+  type AggregationJob,
+  type AggregationVerdict,
+  exclusionAuditEvent,
+  fromHex,
+  type Message,
+  type PublicKeyPackage,
+  SIGNING_OUTCOME_AUDIT_EVENT,
+  toHex,
+} from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import { newEpoch, type SessionRefOf } from './session-id.js';
@@ -32,6 +41,11 @@ export interface SigningDriverOptions {
   onLatency?: (partyId: string, ms: number) => void;
   /** This coordinator life's session-id tag (default: random). */
   epoch?: string;
+  /**
+   * Runs a session's aggregation elsewhere (a worker pool: aggregation-pool.ts); without it the
+   * machine aggregates inline. Either way ROAST decides on the same verdict.
+   */
+  aggregate?: (job: AggregationJob) => Promise<AggregationVerdict>;
 }
 
 /** The session kinds the signing driver answers for. */
@@ -69,6 +83,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     ...(o.poolTarget === undefined ? {} : { poolTarget: o.poolTarget }),
     ...(o.sessionGraceMs === undefined ? {} : { sessionGraceMs: o.sessionGraceMs }),
     ...(o.maxSessionGraceMs === undefined ? {} : { maxSessionGraceMs: o.maxSessionGraceMs }),
+    ...(o.aggregate ? { deferAggregation: true } : {}),
   });
   const lanes = new Map<string, Promise<void>>(); // signatureId → tail of its action queue
   const timers = new Map<string, { cancel(): void }>();
@@ -117,6 +132,9 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       case 'discarded':
         logger.debug({ partyId: a.from, reason: a.reason }, 'party message discarded');
         break;
+      case 'aggregate':
+        aggregate(a);
+        break;
       default: {
         const never: never = a;
         throw new Error(`unhandled signing action ${JSON.stringify(never)}`);
@@ -129,6 +147,18 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       logger.debug({ signatureId: a.requestId, sessionId: a.message.sessionId, partyId: a.to }, 'signing package sent');
     }
     link.sendSealed(a.to, a.message);
+  }
+
+  /** Off the request's queue: nothing waits on it but its own verdict, which comes back as input. */
+  function aggregate(a: Extract<SigningAction, { type: 'aggregate' }>): void {
+    const run = o.aggregate as (job: AggregationJob) => Promise<AggregationVerdict>;
+    void run(a.job)
+      .catch((e: unknown): AggregationVerdict => {
+        // Nobody is to blame for a worker that failed: the session ends, ROAST goes on without it.
+        logger.error({ signatureId: a.requestId, sessionId: a.sessionId, err: (e as Error).message }, 'aggregation failed to run');
+        return { ok: false, culprits: [], reason: `aggregation could not run: ${(e as Error).message}` };
+      })
+      .then((verdict) => feed({ type: 'aggregated', requestId: a.requestId, sessionId: a.sessionId, verdict }));
   }
 
   function setTimer(signatureId: string, at: number | null): void {

@@ -9,8 +9,12 @@
  * `idle`) gets one: from the pool if it holds one, else by a `commit_request` of the request's
  * own. The commitments of a `commitments` message are admitted (checked) where they arrive and go
  * into the pool, then to the requests that need one; the one a share brings along ROAST checks. A
- * request that ends gives its unused commitments back to the pool, and so does the share that ends
- * it: its `next` commitment is fresh.
+ * request that ends gives its unused commitments back to the pool (ROAST counts among them the
+ * `next` commitment of the share that ended it).
+ *
+ * With `deferAggregation` the machine asks for each session's aggregation as an action
+ * (`aggregate`, plain data a worker can run) and takes the verdict back as an input
+ * (`aggregated`); ROAST decides on it exactly as on its own.
  *
  * The session grace (RoastOptions.sessionGraceMs) adapts to load. A fixed grace shorter than the
  * signers' round trip makes every request start a redundant session when its first signer
@@ -23,6 +27,8 @@
  * of the moment it starts.
  */
 import {
+  type AggregationJob,
+  type AggregationVerdict,
   createKeyCache,
   createRoastCoordinator,
   type ExclusionCode,
@@ -73,7 +79,9 @@ export type SigningInput =
   | { type: 'connect'; party: string }
   | { type: 'disconnect'; party: string }
   /** A timer set by `set_timer` has fired. */
-  | { type: 'tick'; requestId: string };
+  | { type: 'tick'; requestId: string }
+  /** The verdict on an `aggregate` action. */
+  | { type: 'aggregated'; requestId: string; sessionId: string; verdict: AggregationVerdict };
 
 /** A change to a request's row that is not its settlement. */
 export type SigningChange = { kind: 'signing' } | { kind: 'excluded'; partyId: string; code: ExclusionCode; reason: string };
@@ -89,7 +97,9 @@ export type SigningAction =
   /** Telemetry: a signer's package-to-share round trip. */
   | { type: 'latency'; partyId: string; ms: number }
   /** A party's message was not used, and why (for the log). */
-  | { type: 'discarded'; from: string; reason: string };
+  | { type: 'discarded'; from: string; reason: string }
+  /** Run `job` (protocol `runAggregationJob`, e.g. on a worker) and feed its verdict as `aggregated`. */
+  | { type: 'aggregate'; requestId: string; sessionId: string; job: AggregationJob };
 
 export interface SigningMachineOptions {
   /** This coordinator life's tag (session-id.ts `newEpoch`). */
@@ -100,6 +110,8 @@ export interface SigningMachineOptions {
   sessionGraceMs?: number;
   /** The most the grace grows to when round trips are long (default 5000 ms). */
   maxSessionGraceMs?: number;
+  /** Ask for aggregations as `aggregate` actions instead of computing them in `handle`. */
+  deferAggregation?: boolean;
 }
 
 /** RFC 6298 §2.3's gains: of a new round trip in the smoothed round trip, and in its deviation. */
@@ -243,24 +255,14 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         run.wakeAt = a.at;
         arm(run, out);
         break;
+      case 'aggregate':
+        out.push({ type: 'aggregate', requestId, sessionId: a.sessionId, job: a.job });
+        break;
       default: {
         const never: never = a;
         throw new Error(`unhandled ROAST action ${JSON.stringify(never)}`);
       }
     }
-  }
-
-  /** Puts a fresh commitment that arrived with a share into the pool (checked where it arrives). */
-  function recycle(key: PublicKeyPackage, from: string, wire: NonceCommitmentWire, out: SigningAction[]): void {
-    if (!connected.has(from)) return;
-    let c: NonceCommitment;
-    try {
-      c = parseNonceCommitment(getSuite(key.suite), wire, from);
-    } catch (e) {
-      out.push({ type: 'discarded', from, reason: `invalid commitment: ${(e as Error).message}` });
-      return;
-    }
-    pool.put(key.keyId, from, [c]);
   }
 
   /** The running request a `sign` or `commit` session of this life names. */
@@ -285,6 +287,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n, signatureId }),
       sessionGraceMs: grace(),
       keys,
+      ...(o.deferAggregation ? { deferAggregation: true } : {}),
     });
     const run: Run = {
       signatureId,
@@ -355,8 +358,6 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         out.push({ type: 'latency', partyId: input.from, ms });
       }
       feed(run, { type: 'share', from: input.from, sessionId, share: input.share, next: input.next }, out);
-      // The share ended the request: ROAST has no use for its `next`, the pool does.
-      if (!runs.has(run.signatureId) && input.next !== null) recycle(run.key, input.from, input.next, out);
     } else if (isPolicyRefusal(input.code)) {
       feed(run, { type: 'refused', from: input.from, sessionId, code: input.code, message: input.message }, out);
     } else {
@@ -408,6 +409,13 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
             feed(run, { type: 'unavailable', party: input.party }, out);
           }
           break;
+        case 'aggregated': {
+          const run = runs.get(input.requestId);
+          if (!run) break;
+          feed(run, { type: 'aggregated', sessionId: input.sessionId, verdict: input.verdict }, out);
+          if (runs.has(run.signatureId)) topUp(run, out);
+          break;
+        }
         case 'tick': {
           const run = runs.get(input.requestId);
           if (!run) break;
