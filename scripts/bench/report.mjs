@@ -117,6 +117,62 @@ the coordinator's three commits per signature would cap it near ${f1(1000 / (3 *
 ${rows.join('\n')}`;
 }
 
+/**
+ * The hot path's cost model: what one signature costs each role in the primitives the protocol
+ * section measured (one session per signature, t signers), next to the CPU the role was measured
+ * spending at concurrency 64. The difference is everything else: HTTP, JSON and zod, the store,
+ * the machine, the event loop, the garbage collector.
+ */
+function costModel(r) {
+  const p = r.protocol;
+  if (!p) return '_The cost model needs the protocol section (run without `--skip-protocol`)._';
+  const row = (table, suite, size) => p[table]?.find((x) => x.suite === suite && x.size === size);
+  const sign = p.identity?.find((x) => x.op === 'sign')?.oursMs;
+  const verify = p.identity?.find((x) => x.op === 'verify')?.oursMs;
+  const lines = [];
+  for (const cfg of r.service.signing) {
+    const size = `${cfg.t}-of-${cfg.n}`;
+    const agg = row('aggregation', cfg.suite, size)?.oursMs;
+    const share = row('signShare', cfg.suite, size)?.oursMs;
+    const commit = row('commit', cfg.suite, size)?.oursMs;
+    const cpu = cfg.points.find((x) => x.concurrency === 64)?.cpuMsPerSignature;
+    if (agg === undefined || share === undefined || commit === undefined || sign === undefined || verify === undefined || !cpu) continue;
+    const coordinator = agg + cfg.t * (sign + verify);
+    const signer = share + commit + sign + verify;
+    const parties = Object.entries(cpu).filter(([k]) => k.startsWith('party-'));
+    const partiesMeasured = parties.reduce((a, [, v]) => a + (v ?? 0), 0);
+    lines.push(
+      `| ${cfg.suite} ${size} | coordinator | ${f2(agg)} + ${cfg.t} × (${f2(sign)} + ${f2(verify)}) = ${f2(coordinator)} | ${f1(cpu.coordinator)} | ${f1(cpu.coordinator - coordinator)} |`,
+      `| | ${cfg.t} signers (${parties.length} parties measured) | ${cfg.t} × (${f2(share)} + ${f2(commit)} + ${f2(sign)} + ${f2(verify)}) = ${f2(cfg.t * signer)} | ${f1(partiesMeasured)} | ${f1(partiesMeasured - cfg.t * signer)} |`,
+    );
+  }
+  return `Per signature, one session, t signers. **Coordinator**: the aggregator end to end (table
+\`aggregation\`: the t commitments parsed where they enter — each point decoded once, Ed25519/Ed448
+points checked by halving — the session context with its 2t-point MSM, one group-signature check),
+plus t signing packages sealed and t shares opened (table \`identity\`: Ed25519 through OpenSSL).
+**Each signer**: its whole \`sign\` (table \`signShare\`: package checks, the t − 1 peer commitments
+parsed once, the session, the share), its next commitment (\`commit\`: two fixed-base
+multiplications), one envelope opened and one sealed. The share log's fdatasync costs no CPU to
+speak of (group-committed). "rest" = measured − modelled: HTTP, JSON and zod, canonical JSON for
+signatures, the store, ROAST and the machine, WebSocket frames, GC. Under load add the sessions a
+request really ran (\`--profile\` counts them: MSMs per signature).
+
+| configuration | role | modelled crypto ms | measured CPU ms (concurrency 64) | rest ms |
+| --- | --- | --- | --- | --- |
+${lines.join('\n')}`;
+}
+
+/** The coordinator-only benchmark: 0 (inline), 1 and 2 aggregation workers. */
+function coordinatorOnlySection(rows) {
+  if (!rows?.length) return '_Not run._';
+  return `The coordinator's signing machine alone, replaying a transcript (parties' commitments and shares
+made before the clock starts; scripts/bench/coordinator-only.mjs): commitments parsed on the event loop,
+ROAST, and each session's aggregation inline (0 workers) or on the worker pool. No HTTP, store or
+envelopes. CPU is the whole process's (every thread).
+
+${table(rows)}`;
+}
+
 /** The profile summaries (`--profile`): the top modules by self time per role, per signature. */
 function profileSection(s) {
   if (!s.profiles?.length) return '';
@@ -206,6 +262,10 @@ ${s.dkg.map((d) => `| ${d.t}-of-${d.n} | ${f1(d.latencyMs)} | ${d.runsMs.map((x)
 
 ${s.memory ? `Coordinator memory: ${f1(s.memory.rssBeforeMb)} MB RSS idle, ${f1(s.memory.rssAfterMb)} MB with ${s.memory.pendingRequests} signing requests pending (their parties stopped), ${f1(s.memory.perRequestKb)} KB per pending request.` : ''}
 
+### The coordinator alone: aggregation workers
+
+${coordinatorOnlySection(r.coordinatorOnly)}
+
 ## 3. The crypto floor
 
 noble alone, in this process, in the same run: per signature t × (commit + signShare) + aggregate, spread
@@ -216,16 +276,25 @@ signShare (signers work in parallel) plus aggregate.
 | --- | --- | --- | --- | --- | --- | --- |
 ${floorRows.join('\n')}
 
-## Where the time goes, and what was done
+## Where the time goes: the hot path's cost model
+
+${costModel(r)}
+
+What was done, and why (each found in a profile or a count, \`npm run bench -- --profile\`):
 
 * Online signing takes one round trip: the coordinator keeps preprocessed nonce commitments per
-  (key, party) and starts a request's first ROAST session from them (\`commitment-pool.ts\`).
-* ROAST's session grace keeps the happy path to one session per request when n > t.
+  (key, party) and starts a request's first ROAST session from them (\`commitment-pool.ts\`); the
+  commitment a share brings along goes back to the pool when it is not needed.
+* One session per signature under load: the session grace follows the signers' round trip (RFC 6298's
+  estimator), so a slow but healthy session is not doubled by a redundant one.
 * Coordinator and parties sign through Glacis's fast path (\`packages/protocol/src/fast/\`, see
   architecture.md): each peer point decoded and validated once where it enters, one session context for
   verifying, aggregating and a signer's share, the aggregate verified once, per-share checks only to name
-  cheaters.
-* Ed25519/Ed448 points are checked for the prime-order subgroup by point halving rather than [L]P
-  (table \`primeOrder\`); envelope signatures go through node:crypto (table \`identity\`).
+  cheaters. Ed25519/Ed448 points are checked for the prime-order subgroup by point halving rather than
+  [L]P (table \`primeOrder\`); envelope signatures go through node:crypto (table \`identity\`).
+* Aggregation runs on worker threads when the coordinator has more than one core (section 2, "The
+  coordinator alone").
+* Durable writes are group-committed — the parties' share and approval logs and the coordinator's SQLite
+  commits (section 2, "Slow disk").
 `;
 }

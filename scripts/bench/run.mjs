@@ -20,6 +20,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.mjs';
+import { benchCoordinatorOnly } from './coordinator-only.mjs';
 import { measureFloor } from './floor.mjs';
 import { renderReport } from './report.mjs';
 import { benchService } from './service.mjs';
@@ -94,6 +95,9 @@ if (fsyncDelayMs > 0) {
   }
 }
 
+log('[bench] the coordinator alone at 0, 1 and 2 aggregation workers…');
+const coordinatorOnly = await benchCoordinatorOnly({ requests: quick ? 60 : 400 });
+
 log('[bench] crypto floor (noble alone, same run)…');
 for (const cfg of service.signing) cfg.floor = measureFloor(cfg.suite, cfg.t, cfg.n, quick ? 5 : 30);
 if (slowDisk?.signing)
@@ -107,6 +111,7 @@ const result = {
   protocol,
   service,
   slowDisk,
+  coordinatorOnly,
 };
 const skipRaw = (k, v) => (k === 'latenciesMs' || k === 'summaries' ? undefined : v);
 writeFileSync(join(outDir, 'benchmarks.json'), `${JSON.stringify(result, skipRaw, 2)}\n`);
