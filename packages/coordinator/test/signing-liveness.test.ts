@@ -44,10 +44,12 @@ async function start(n: number, t: number, opts: Parameters<typeof startSigningS
 const sessionsWith = (s: SigningSim, requestId: string, party: string) =>
   new Set(s.packages.filter((p) => p.requestId === requestId && p.to === party).map((p) => p.sessionId));
 
-describe.each([
+const MODES = [
   { aggregation: 'inline', latency: undefined },
   { aggregation: 'on a worker', latency: 3 },
-])('signing liveness on a simulated network, aggregation $aggregation', ({ latency }) => {
+];
+
+describe.each(MODES)('signing liveness on a simulated network, aggregation $aggregation', ({ latency }) => {
   beforeAll(() => {
     workerLatencyMs = latency;
   });
@@ -176,7 +178,11 @@ describe.each([
   });
 });
 
-describe('one malicious party cannot stall every signature (issue 10, item 3)', () => {
+describe.each(MODES)('one malicious party cannot stall every signature (issue 10, item 3), aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   // n = t + k: the k faulty parties are all the n − t ROAST tolerates, 1 ≤ k ≤ t − 1. They answer
   // at once, so they are ready first and in every session they can get into.
   for (const [t, k] of [
@@ -203,7 +209,11 @@ describe('one malicious party cannot stall every signature (issue 10, item 3)', 
   }
 });
 
-describe('refusals, blame and what the audit log says', () => {
+describe.each(MODES)('refusals, blame and what the audit log says, aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   it('refusals by more than n − t parties reject the request; each is audited as policy_refusal, wrong_key included', async () => {
     const s = await start(3, 2);
     s.behave('p01', 'refuse');
@@ -255,5 +265,15 @@ describe('refusals, blame and what the audit log says', () => {
       sessions.push(new Set(s.packages.filter((p) => p.requestId === signatureId).map((p) => p.sessionId)).size);
     }
     expect(sessions, 'no redundant session: each one costs every signer a nonce and a share').toEqual([1, 1, 1, 1]);
+  });
+
+  it('a store slow to write holds back no package: the first session leaves before the request is marked signing', async () => {
+    const s = await start(3, 2, { storeLatency: (m) => (m === 'markSigning' ? 2_000 : 1) });
+    await s.sign('warm-up: the pool holds everyone');
+    const t0 = s.clock.now();
+    const id = s.request('a slow disk');
+    await s.runUntil(() => s.packages.some((p) => p.requestId === id));
+    expect(s.clock.now() - t0, 'the package did not wait for the write').toBeLessThan(2_000);
+    expect((await s.settle(id)).status).toBe('completed');
   });
 });

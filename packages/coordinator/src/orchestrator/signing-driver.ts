@@ -1,10 +1,12 @@
 /**
  * Runs the signing machine (signing-machine.ts) against the world: loads requests from the store,
- * feeds it party messages, connections and timers, and carries out its actions. The actions of one
- * request run in a serial queue, each store write awaited before that request's next action, so a
- * store whose writes take time (or complete out of order, as a networked database may) still sees
- * a request's exclusions before its settlement. Nothing is persisted mid-flight: after a restart a
- * request starts over with fresh nonces (and session ids of a new epoch).
+ * feeds it party messages, connections and timers, and carries out its actions. The store writes
+ * of one request run in a serial queue, each awaited before that request's next write, so a store
+ * whose writes take time (or complete out of order, as a networked database may) still sees a
+ * request's exclusions before its settlement. Messages to parties go out at once: no write has to
+ * land before a package may leave (the nonce's safety is the party's own durable record), so a
+ * commit's fsync never sits on the signing round trip. Nothing is persisted mid-flight: after a
+ * restart a request starts over with fresh nonces (and session ids of a new epoch).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -114,8 +116,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   function dispatch(a: SigningAction): void {
     switch (a.type) {
       case 'send':
-        if (a.requestId === undefined) transmit(a);
-        else enqueue(a.requestId, () => transmit(a));
+        transmit(a);
         break;
       case 'persist':
         enqueue(a.requestId, () => persist(a));
