@@ -90,33 +90,32 @@ describe('aggregation as a job for another thread', () => {
   });
 });
 
-describe('ROAST with deferred aggregation', () => {
-  /** One request where p01 and p02 sign (p02 cheating if asked); returns ROAST and what it did. */
-  function run(defer: boolean, cheat: boolean) {
-    const c = key('ed25519');
-    const [a, b] = c.names as [string, string];
-    const roast = createRoastCoordinator({
-      key: c.pub,
-      requestId: 'r',
-      message: utf8('m'),
-      sessionId: (n) => `s${n}`,
-      deferAggregation: defer,
-    });
-    const signers = new Map([a, b].map((n) => [n, createSigner(c.share(n), rng)]));
-    const actions: RoastAction[] = [];
-    for (const [n, s] of signers)
-      actions.push(...roast.handle({ type: 'commitment', from: n, commitment: commitmentOf(c.suite, s, n) }, 0));
-    const send = actions.find((x) => x.type === 'send_package');
-    if (send?.type !== 'send_package') throw new Error('no session started');
-    const after: RoastAction[] = [];
-    for (const [n, s] of signers) {
-      let z = s.sign(send.pkg).share;
-      if (cheat && n === b) z = c.suite.Fn.toBytes(c.suite.Fn.add(c.suite.Fn.fromBytes(z), 1n));
-      after.push(...roast.handle({ type: 'share', from: n, sessionId: send.sessionId, share: toHex(z), next: s.commit() }, 1));
-    }
-    return { roast, after, b };
+/** One request where p01 and p02 sign (p02 cheating if asked); returns ROAST and what it did. */
+function run(defer: boolean, cheat: boolean) {
+  const c = key('ed25519');
+  const [a, b] = c.names as [string, string];
+  const roast = createRoastCoordinator({
+    key: c.pub,
+    requestId: 'r',
+    message: utf8('m'),
+    sessionId: (n) => `s${n}`,
+    deferAggregation: defer,
+  });
+  const signers = new Map([a, b].map((n) => [n, createSigner(c.share(n), rng)]));
+  const actions: RoastAction[] = [];
+  for (const [n, s] of signers) actions.push(...roast.handle({ type: 'commitment', from: n, commitment: commitmentOf(c.suite, s, n) }, 0));
+  const send = actions.find((x) => x.type === 'send_package');
+  if (send?.type !== 'send_package') throw new Error('no session started');
+  const after: RoastAction[] = [];
+  for (const [n, s] of signers) {
+    let z = s.sign(send.pkg).share;
+    if (cheat && n === b) z = c.suite.Fn.toBytes(c.suite.Fn.add(c.suite.Fn.fromBytes(z), 1n));
+    after.push(...roast.handle({ type: 'share', from: n, sessionId: send.sessionId, share: toHex(z), next: s.commit() }, 1));
   }
+  return { roast, after, a, b };
+}
 
+describe('ROAST with deferred aggregation', () => {
   for (const cheat of [false, true]) {
     it(`asks for the aggregation, then ${cheat ? 'blames the cheater' : 'completes'} on the verdict exactly as inline`, () => {
       const inline = run(false, cheat);
@@ -146,4 +145,17 @@ describe('ROAST with deferred aggregation', () => {
       ).toEqual([]);
     });
   }
+});
+
+describe('ROAST with deferred aggregation, while a verdict is out', () => {
+  it('a last signer that disconnects before a failing verdict is not made ready with the commitment it sent', () => {
+    const { roast, after, a, b } = run(true, false);
+    const ask = after.find((x) => x.type === 'aggregate');
+    if (ask?.type !== 'aggregate') throw new Error('no aggregate action');
+    roast.handle({ type: 'unavailable', party: b }, 2);
+    // An inconsistent-key verdict: nobody blamed, the session simply failed.
+    roast.handle({ type: 'aggregated', sessionId: ask.sessionId, verdict: { ok: false, culprits: [], reason: 'inconsistent' } }, 3);
+    expect(roast.partyPhase(b), 'its commitment may be gone with its process').toBe('idle');
+    expect(roast.partyPhase(a)).toBe('ready');
+  });
 });

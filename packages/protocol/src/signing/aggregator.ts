@@ -169,11 +169,11 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
     },
     finish() {
       complete('finish');
-      const prepared = session;
+      // Prepared with the package, or (deferred, but finished here after all) now.
+      const prepared = session ?? startSession(chosen, [...chosen.keys()]);
       return this.conclude(
         sessionVerdict(
           () => {
-            if (prepared === undefined) return startSession(chosen, [...chosen.keys()]) as SigningSession;
             if (prepared instanceof Error) throw prepared;
             return prepared;
           },

@@ -411,8 +411,10 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
           break;
         case 'unavailable':
           // Not blame, and not a reason to leave its session: the link may come back, the nonce
-          // did not go with it. A commitment it held is dropped (it may restart and forget it).
+          // did not go with it. A commitment it held is dropped (it may restart and forget it),
+          // and so is one it sent with a share whose session's verdict is still out.
           ready.delete(input.party);
+          for (const s of sessions.values()) if (s.awaiting?.from === input.party) s.awaiting.next = null;
           break;
         case 'available':
           onAvailable(input.party, out);
