@@ -9,6 +9,7 @@ import { type CoordinatorConfig, partyKeys } from './config.js';
 import { loadIdentityFile } from './identity-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createAggregationPool, defaultAggregationWorkers } from './orchestrator/aggregation-pool.js';
 import { createOrchestrator, type RunningOrchestrator, type TransportFaults } from './orchestrator/orchestrator.js';
 import { type ConsoleFiles, consolePackageDir, loadConsoleFiles } from './plugins/console.js';
 import { openStore } from './store/open-store.js';
@@ -64,6 +65,8 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   const revoked = await installTokens(store, config.tokens);
   if (revoked.length > 0) logger.warn({ names: revoked }, 'tokens no longer in the configuration were revoked');
   const metrics = createMetrics({ processMetrics: true });
+  const workers = config.aggregationWorkers ?? defaultAggregationWorkers();
+  const aggregation = workers > 0 ? createAggregationPool(workers) : null;
   const orchestrator = createOrchestrator({
     identity,
     parties: partyKeys(config),
@@ -76,6 +79,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
     // SQLite: this process alone uses the file. PostgreSQL: other instances may share the database.
     leases: { ttlMs: config.leaseTtlMs, exclusive: !shared },
+    ...(aggregation ? { aggregate: aggregation.run } : {}),
   });
   const settings: AppSettings = config;
   const https = loadTlsFiles(config);
@@ -103,6 +107,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
       parties: config.parties.length,
       store: shared ? 'postgres' : 'sqlite',
       instance: orchestrator.instanceId,
+      aggregationWorkers: workers,
     },
     'coordinator listening',
   );
@@ -115,6 +120,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     async close() {
       await orchestrator.close();
       await app.close();
+      await aggregation?.close();
       await store.close();
     },
   };

@@ -31,8 +31,12 @@ afterEach(() => {
   sim = undefined;
 });
 
+// Every scenario runs twice: aggregating inline, and on a "worker" (the driver's `aggregate` port,
+// answering 3 virtual ms later): ROAST must decide the same way and stay live either way.
+let workerLatencyMs: number | undefined;
+
 async function start(n: number, t: number, opts: Parameters<typeof startSigningSim>[0] extends infer O ? Partial<O> : never = {}) {
-  sim = await startSigningSim({ n, t, requestTimeoutMs: TIMEOUT, ...opts });
+  sim = await startSigningSim({ n, t, requestTimeoutMs: TIMEOUT, ...(workerLatencyMs === undefined ? {} : { workerLatencyMs }), ...opts });
   return sim;
 }
 
@@ -40,7 +44,16 @@ async function start(n: number, t: number, opts: Parameters<typeof startSigningS
 const sessionsWith = (s: SigningSim, requestId: string, party: string) =>
   new Set(s.packages.filter((p) => p.requestId === requestId && p.to === party).map((p) => p.sessionId));
 
-describe('signing liveness on a simulated network', () => {
+const MODES = [
+  { aggregation: 'inline', latency: undefined },
+  { aggregation: 'on a worker', latency: 3 },
+];
+
+describe.each(MODES)('signing liveness on a simulated network, aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   it('3-of-5 with two parties cut off before the request: the first session stalls, a second signs; nobody is blamed', async () => {
     const s = await start(5, 3);
     await s.sign('warm-up'); // the pool now holds commitments of everyone
@@ -165,7 +178,11 @@ describe('signing liveness on a simulated network', () => {
   });
 });
 
-describe('one malicious party cannot stall every signature (issue 10, item 3)', () => {
+describe.each(MODES)('one malicious party cannot stall every signature (issue 10, item 3), aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   // n = t + k: the k faulty parties are all the n − t ROAST tolerates, 1 ≤ k ≤ t − 1. They answer
   // at once, so they are ready first and in every session they can get into.
   for (const [t, k] of [
@@ -192,7 +209,11 @@ describe('one malicious party cannot stall every signature (issue 10, item 3)', 
   }
 });
 
-describe('refusals, blame and what the audit log says', () => {
+describe.each(MODES)('refusals, blame and what the audit log says, aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   it('refusals by more than n − t parties reject the request; each is audited as policy_refusal, wrong_key included', async () => {
     const s = await start(3, 2);
     s.behave('p01', 'refuse');
@@ -231,5 +252,28 @@ describe('refusals, blame and what the audit log says', () => {
     const ids = Array.from({ length: 4 }, (_, i) => s.request(`concurrent #${i}`));
     for (const id of ids) expect((await s.settle(id)).status).toBe('completed');
     expect(new Set(s.packages.map((p) => p.requestId)).size).toBe(5);
+  });
+
+  it('round trips longer than the base session grace: once signers have answered, a request runs one session, not two', async () => {
+    // 200 ms each way: a share comes back 400 ms after its package, past the 250 ms base grace.
+    const s = await start(3, 2);
+    s.shape(['p01', 'p02', 'p03'], { latencyMs: 200 });
+    await s.sign('warm-up: the first answers set the round trip');
+    const sessions = [];
+    for (let i = 0; i < 4; i++) {
+      const { signatureId } = await s.sign(`under load #${i}`);
+      sessions.push(new Set(s.packages.filter((p) => p.requestId === signatureId).map((p) => p.sessionId)).size);
+    }
+    expect(sessions, 'no redundant session: each one costs every signer a nonce and a share').toEqual([1, 1, 1, 1]);
+  });
+
+  it('a store slow to write holds back no package: the first session leaves before the request is marked signing', async () => {
+    const s = await start(3, 2, { storeLatency: (m) => (m === 'markSigning' ? 2_000 : 1) });
+    await s.sign('warm-up: the pool holds everyone');
+    const t0 = s.clock.now();
+    const id = s.request('a slow disk');
+    await s.runUntil(() => s.packages.some((p) => p.requestId === id));
+    expect(s.clock.now() - t0, 'the package did not wait for the write').toBeLessThan(2_000);
+    expect((await s.settle(id)).status).toBe('completed');
   });
 });

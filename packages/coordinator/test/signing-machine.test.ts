@@ -20,8 +20,8 @@ const sends = (actions: SigningAction[], type: 'commit_request' | 'signing_packa
   actions.filter((a): a is Extract<SigningAction, { type: 'send' }> => a.type === 'send' && a.message.type === type);
 
 /** A machine with every party connected and one request running; the parties' signers. */
-function running(poolTarget = 0) {
-  const m = createSigningMachine({ epoch: 'e1', poolTarget });
+function running(poolTarget = 0, sessionGraceMs = 0) {
+  const m = createSigningMachine({ epoch: 'e1', poolTarget, sessionGraceMs });
   const signers = new Map<string, Signer>(key.names.map((p) => [p, createSigner(key.share(p), rng)]));
   for (const p of key.names) m.handle({ type: 'connect', party: p }, 0);
   const started = m.handle(
@@ -118,5 +118,35 @@ describe('signing machine', () => {
     expect(again[0]).toEqual({ type: 'persist', requestId: 'sig_1', keyId: key.pub.keyId, change: { kind: 'signing' } });
     // The commitment the abandoned run held unused came back to the pool: its party is not asked again.
     expect(sends(again, 'commit_request').map((a) => a.to)).toEqual(key.names.filter((p) => p !== first.to));
+  });
+
+  it('the commitment that comes with the share ending a request goes to the pool: the next request asks nobody', () => {
+    const { m, signers, started, session } = running(0, 250); // the grace: one session only
+    let out: SigningAction[] = [];
+    for (const ask of sends(started, 'commit_request')) {
+      const commitments = [(signers.get(ask.to) as Signer).commit()];
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session: session(ask), keyId: key.pub.keyId, commitments }, 1));
+    }
+    const packages = sends(out, 'signing_package');
+    expect(packages).toHaveLength(2);
+    let end: SigningAction[] = [];
+    for (const pkg of packages) {
+      if (pkg.message.type !== 'signing_package') throw new Error('not a package');
+      const signer = signers.get(pkg.to) as Signer;
+      const share = toHex(signer.sign(pkg.message.body).share);
+      const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+      end = m.handle({ type: 'share', from: pkg.to, session: ref, share, next: signer.commit() }, 2);
+    }
+    expect(end.some((a) => a.type === 'settle')).toBe(true);
+    const second = m.handle(
+      {
+        type: 'request',
+        request: { signatureId: 'sig_2', keyId: key.pub.keyId, key: key.pub, message: utf8('m2'), approvals: [], deadline: 10_000 },
+      },
+      3,
+    );
+    // Every member holds a fresh commitment in the pool: the last signer's came with its share.
+    expect(sends(second, 'commit_request')).toEqual([]);
+    expect(new Set(sends(second, 'signing_package').map((a) => a.message.sessionId)).size, 'its session starts at once').toBe(1);
   });
 });

@@ -9,6 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type AggregationJob,
+  type AggregationVerdict,
   COORDINATOR,
   createSigner,
   fromHex,
@@ -20,6 +22,7 @@ import {
   messageBodySchemas,
   type Outgoing,
   type Rng,
+  runAggregationJob,
   type Signer,
   type SuiteId,
   toHex,
@@ -131,6 +134,12 @@ export interface SimOptions {
   poolTarget?: number;
   /** Virtual ms each store call takes (default 1). */
   storeLatency?: (method: string) => number;
+  /**
+   * Aggregate "on a worker": the driver gets an `aggregate` port that answers after this many
+   * virtual ms (protocol `runAggregationJob` on a structured clone of the job, as postMessage
+   * would carry it). Undefined: the machine aggregates inline.
+   */
+  workerLatencyMs?: number;
 }
 
 const keys = new Map<string, Cluster>();
@@ -514,6 +523,14 @@ function createSigningSim(o: SimOptions) {
     requestTimeoutMs: timeoutMs,
     sessionGraceMs: o.sessionGraceMs ?? 250,
     poolTarget: o.poolTarget ?? 4,
+    ...(o.workerLatencyMs === undefined
+      ? {}
+      : {
+          aggregate: (job: AggregationJob) =>
+            new Promise<AggregationVerdict>((resolve) =>
+              clock.setTimeout(() => resolve(structuredClone(runAggregationJob(structuredClone(job)))), o.workerLatencyMs ?? 0),
+            ),
+        }),
   });
   for (const name of key.names) sim.connect(name);
   return sim;

@@ -13,7 +13,7 @@ import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
 import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
-import { createSigningDriver, type SigningDriver } from './signing-driver.js';
+import { createSigningDriver, type SigningDriver, type SigningDriverOptions } from './signing-driver.js';
 import type { OrchestratorStore } from './store-port.js';
 import type { Orchestrator, PartyStatus } from './types.js';
 
@@ -26,8 +26,10 @@ export interface OrchestratorOptions {
   metrics: OrchestratorMetrics;
   dkgTimeoutMs: number;
   requestTimeoutMs: number;
-  /** ROAST: how long an open session may run before another starts beside it (default 250 ms). */
+  /** ROAST: how long an open session may run before another starts beside it (at least; default 250 ms). */
   sessionGraceMs?: number;
+  /** Runs sessions' aggregations on other threads (aggregation-pool.ts); default: inline. */
+  aggregate?: SigningDriverOptions['aggregate'];
   clock?: Clock;
   /** Fault injection for tests and the LAN bench: rewrite, drop or duplicate traffic per party. */
   faults?: TransportFaults;
@@ -180,6 +182,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     metrics,
     requestTimeoutMs: o.requestTimeoutMs,
     sessionGraceMs: o.sessionGraceMs ?? 250,
+    ...(o.aggregate ? { aggregate: o.aggregate } : {}),
     onLatency(partyId, ms) {
       const prev = latencyMs.get(partyId);
       latencyMs.set(partyId, prev === undefined ? ms : prev * 0.8 + ms * 0.2);

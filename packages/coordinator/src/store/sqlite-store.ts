@@ -1,7 +1,10 @@
 /**
- * The SQLite Store: one file under the data directory, WAL journal, synchronous=FULL so a commit
- * is on disk before the API answers 2xx (DESIGN.md invariant 3). better-sqlite3 is synchronous,
- * so each method is one transaction that nothing else in this process can interleave with.
+ * The SQLite Store: one file under the data directory, WAL journal. Every write method is one
+ * transaction (better-sqlite3 is synchronous, so nothing else in this process interleaves with
+ * it), then waits until the transaction is on disk before it resolves — a group fsync of the WAL
+ * off the event loop (wal-durability.ts), shared by the transactions committed meanwhile — so a
+ * commit is durable before the API answers 2xx or announces a settlement (DESIGN.md invariant 3).
+ * Every read first waits until what was committed before it is durable.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -38,6 +41,7 @@ import type {
   SignatureStatus,
   Store,
 } from './types.js';
+import { createWalDurability, type WalSync } from './wal-durability.js';
 
 /** Options of openSqliteStore. */
 export interface SqliteStoreOptions {
@@ -45,6 +49,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** Clock for audit and settle times (ms since the epoch). */
   now?: () => number;
+  /** How the WAL is made durable (default fdatasync); tests pass one they hold or fail. */
+  walSync?: WalSync;
 }
 
 const FINAL_SIGNATURE: readonly SignatureStatus[] = ['completed', 'failed', 'rejected'];
@@ -62,7 +68,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
   const db = new Database(opts.path);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  // Commits are made durable by the store's own group fsync of the WAL (wal-durability.ts).
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db, iso);
@@ -70,6 +77,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
 
   const q = prepareStatements(db);
   const leases = createSqliteLeases(db, clock);
+  const wal = createWalDurability(opts.path, opts.walSync);
 
   /** Runs `fn`, turning "database unavailable" failures into a 503-mapped error. */
   function guard<T>(fn: () => T): T {
@@ -82,6 +90,23 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         throw new CoordinatorError('store_unavailable', 'the store is unavailable', { cause: e });
       throw e;
     }
+  }
+
+  /** A write: `fn` (its transaction), then the fsync that makes it durable. */
+  async function write<T>(fn: () => T): Promise<T> {
+    const result = guard(fn);
+    await wal.committed().catch((e: unknown) => {
+      throw new CoordinatorError('store_unavailable', 'the store could not make a write durable', { cause: e });
+    });
+    return result;
+  }
+
+  /** A read: `fn` once everything committed before it is durable. */
+  async function read<T>(fn: () => T): Promise<T> {
+    await wal.visible().catch((e: unknown) => {
+      throw new CoordinatorError('store_unavailable', 'the store could not make a write durable', { cause: e });
+    });
+    return guard(fn);
   }
 
   function appendAuditTx(type: string, data: Record<string, unknown>): void {
@@ -128,8 +153,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     return pageOf(scope, fetch(decodeCursor(scope, p.cursor), p.limit + 1), p.limit, map);
   }
 
-  function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord, fence?: LeaseFence): void {
-    const opId = guard(() =>
+  async function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord, fence?: LeaseFence): Promise<void> {
+    const opId = await write(() =>
       db
         .transaction(() => {
           const row = q.key.get(keyId);
@@ -151,14 +176,14 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     }
   }
 
-  function settleSignature(
+  async function settleSignature(
     id: string,
     status: SignatureStatus,
     fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
     audit?: AuditRecord,
     fence?: LeaseFence,
-  ): void {
-    const changed = guard(() =>
+  ): Promise<void> {
+    const changed = await write(() =>
       db
         .transaction(() => {
           if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
@@ -181,8 +206,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (changed) notifier.settled('signature', id);
   }
 
-  function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): void {
-    const changed = guard(() =>
+  async function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): Promise<void> {
+    const changed = await write(() =>
       db
         .transaction(() => {
           if (!q.op.get(id)) throw new CoordinatorError('not_found', `no operation ${id}`);
@@ -227,11 +252,12 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async close() {
       notifier.close();
+      await wal.close();
       if (db.open) db.close();
     },
 
     async createKey(key, claim) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const previous = claimIdempotency(claim);
@@ -247,19 +273,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async getKey(keyId) {
-      return guard(() => {
+      return read(() => {
         const r = q.key.get(keyId);
         return r ? keyFromRow(r) : undefined;
       });
     },
     async listKeys(p) {
-      return guard(() => page('keys', p, (after, n) => q.keysAfter.all(after, n), keyFromRow));
+      return read(() => page('keys', p, (after, n) => q.keysAfter.all(after, n), keyFromRow));
     },
     async listPendingKeys() {
-      return guard(() => q.pendingKeys.all().map(keyFromRow));
+      return read(() => q.pendingKeys.all().map(keyFromRow));
     },
     async markKeyActive(keyId, m, audit, fence) {
-      settleKey(
+      await settleKey(
         keyId,
         {
           status: 'active',
@@ -275,11 +301,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async markKeyFailed(keyId, error, audit, fence) {
       const fields = { publicKey: null, verifyingShares: null, groupCommitment: null, certificate: null };
-      settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit, fence);
+      await settleKey(
+        keyId,
+        { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) },
+        audit,
+        fence,
+      );
     },
 
     async createSignature(sig, claim, caps) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const previous = claimIdempotency(claim);
@@ -302,19 +333,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async getSignature(id) {
-      return guard(() => {
+      return read(() => {
         const r = q.sig.get(id);
         return r ? signatureFromRow(r) : undefined;
       });
     },
     async listSignatures(keyId, p) {
-      return guard(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
+      return read(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
     },
     async listUnsettledSignatures() {
-      return guard(() => q.unsettledSigs.all().map(signatureFromRow));
+      return read(() => q.unsettledSigs.all().map(signatureFromRow));
     },
     async markSigning(id, fence) {
-      guard(() =>
+      await write(() =>
         db
           .transaction(() => {
             if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
@@ -325,16 +356,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async completeSignature(id, r, audit, fence) {
-      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit, fence);
+      await settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit, fence);
     },
     async failSignature(id, error, audit, fence) {
-      settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
+      await settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
     },
     async rejectSignature(id, error, audit, fence) {
-      settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit, fence);
+      await settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit, fence);
     },
     async addExcluded(id, e, audit, fence) {
-      guard(() =>
+      await write(() =>
         db
           .transaction(() => {
             const row = q.sig.get(id);
@@ -351,33 +382,33 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     async getOperation(id) {
-      return guard(() => {
+      return read(() => {
         const r = q.op.get(id);
         return r ? operationFromRow(r) : undefined;
       });
     },
     async completeOperation(id) {
-      settleOperation(id, 'completed', null);
+      await settleOperation(id, 'completed', null);
     },
     async failOperation(id, error) {
-      settleOperation(id, 'failed', { code: error.code, message: error.message });
+      await settleOperation(id, 'failed', { code: error.code, message: error.message });
     },
 
     async getIdempotency(scope) {
-      return guard(() => {
+      return read(() => {
         const r = q.idem.get(scope.key, scope.route, scope.tokenName);
         return r ? idempotencyFromRow(r) : undefined;
       });
     },
 
     async putToken(name, role, tokenSha256, source = 'cli') {
-      return guard(() => {
+      return write(() => {
         q.putToken.run({ name, hash: tokenSha256, role, source, createdAt: iso() });
         return tokenFromRow(q.tokenByName.get(name) as TokenRow);
       });
     },
     async syncConfiguredTokens(tokens) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const keep = new Set(tokens.map((t) => t.name));
@@ -401,25 +432,29 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async findToken(tokenSha256) {
-      return guard(() => {
+      return read(() => {
         const r = q.tokenByHash.get(tokenSha256);
         return r ? tokenFromRow(r) : undefined;
       });
     },
     async listTokens() {
-      return guard(() => q.tokens.all().map(tokenFromRow));
+      return read(() => q.tokens.all().map(tokenFromRow));
     },
     async deleteToken(name) {
-      return guard(() => q.deleteToken.run(name).changes > 0);
+      return write(() => q.deleteToken.run(name).changes > 0);
     },
 
     async appendAudit(type, data) {
-      guard(() => db.transaction(() => appendAuditTx(type, data)).immediate());
+      await write(() => db.transaction(() => appendAuditTx(type, data)).immediate());
     },
     async listAudit(p) {
-      return guard(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
+      return read(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
     },
 
+    // Lease writes do not wait for a WAL fsync of their own (they would put one on every request's
+    // way to its first signing package): nothing leaves the process on a lease's strength that a
+    // power cut could contradict. A result write it fences comes later in the WAL, so it is durable
+    // only if the claim is, and a restarted process takes every lease anyway (takeLive).
     async claimWork(req) {
       return guard(() => db.transaction(() => leases.claim(req)).immediate());
     },

@@ -9,15 +9,19 @@
  * signers work; `finish` then checks the group signature a single time and looks at individual
  * shares only if that fails (RFC 9591 §5.4) — output byte-identical to noble's `aggregate`,
  * without its per-share rebuilding of the session. The arithmetic is the fast path's (fast/).
+ *
+ * `deferred`: the session's arithmetic is left to another thread — `job()` hands it out as plain
+ * data (aggregation-job.ts), `conclude(verdict)` takes the answer; `finish` is `conclude` of the
+ * same computation done here. Either way one function (`sessionVerdict`) reaches the verdict.
  */
 import { fromHex, toHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
 import {
-  type AggregateOutcome,
   type KeyCache,
   type NonceCommitment,
   type PreparedKey,
+  portableNonceCommitment,
   preparePublicKeyPackage,
   prepareSession,
   type SigningSession,
@@ -25,6 +29,7 @@ import {
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite, type Suite } from '../suites.js';
 import type { Approval, MessageBody } from '../wire/messages.js';
+import { type AggregationJob, type AggregationVerdict, sessionVerdict } from './aggregation-job.js';
 
 export type AggregatorPhase =
   | { phase: 'awaiting_commitments'; commitments: Map<string, NonceCommitment> }
@@ -40,6 +45,8 @@ export interface AggregatorOptions {
   approvals?: Approval[];
   /** Prepared keys to reuse (owned by the caller); without one the key is decoded for this session. */
   keys?: KeyCache;
+  /** Leave the session's arithmetic to `job()` and `conclude()` (another thread) instead of `finish()`. */
+  deferred?: boolean;
 }
 
 export interface Aggregator {
@@ -54,6 +61,10 @@ export interface Aggregator {
   addShare(partyId: string, shareHex: string): boolean;
   /** Aggregates and verifies. Throws `invalid_signature_share` naming every cheater. */
   finish(): Uint8Array;
+  /** Once every share is in: the aggregation as plain data, for `runAggregationJob` on another thread. */
+  job(): AggregationJob;
+  /** The verdict of `runAggregationJob(job())`: the signature, or throws as `finish` does. */
+  conclude(verdict: AggregationVerdict): Uint8Array;
 }
 
 export function createAggregator(o: AggregatorOptions): Aggregator {
@@ -66,12 +77,14 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
   // Share scalars, beside the public state (which keeps the wire bytes).
   const scalars = new Map<string, bigint>();
   // The session of the package, or why none can exist (reported by finish, as aggregate_invalid).
-  let session: SigningSession | ProtocolError | undefined;
+  let session: SigningSession | Error | undefined;
+  // The signers' parsed commitments, kept for `job()`.
+  let chosen: ReadonlyMap<string, NonceCommitment> = new Map();
 
   const closed = (what: string) => new ProtocolError('session_closed', `${what}: session is ${state.phase}`);
   const idOf = (p: string) => committee.identifierOf.get(p) as string;
 
-  function startSession(commitments: ReadonlyMap<string, NonceCommitment>, signers: readonly string[]): SigningSession | ProtocolError {
+  function startSession(commitments: ReadonlyMap<string, NonceCommitment>, signers: readonly string[]): SigningSession | Error {
     try {
       const key: PreparedKey = o.keys ? o.keys.get(o.key) : preparePublicKeyPackage(o.key);
       return prepareSession(
@@ -81,8 +94,17 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
       );
     } catch (e) {
       // A key package or session no signature can come out of: nobody provably cheated.
-      return new ProtocolError('aggregate_invalid', `aggregation failed: ${(e as Error).message}`, [], { cause: e });
+      return e as Error;
     }
+  }
+
+  /** The session state once every share is in (else why not). */
+  function complete(what: string): Extract<AggregatorPhase, { phase: 'awaiting_shares' }> {
+    if (state.phase !== 'awaiting_shares') throw closed(what);
+    const s = state;
+    const missing = s.pkg.commitments.filter((c) => !s.shares.has(c.partyId)).map((c) => c.partyId);
+    if (missing.length > 0) throw new ProtocolError('missing_signature_share', `no share yet from ${missing.join(', ')}`);
+    return s;
   }
 
   function fail(error: ProtocolError): never {
@@ -105,15 +127,16 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
     },
     buildPackage(signers) {
       if (state.phase !== 'awaiting_commitments') throw closed('package');
-      const chosen = [...(signers ?? state.commitments.keys())].sort();
+      const held = state.commitments;
+      const signersOf = [...(signers ?? held.keys())].sort();
       // A party listed twice would count twice towards the threshold.
-      const twice = chosen.find((p, i) => chosen[i + 1] === p);
+      const twice = signersOf.find((p, i) => signersOf[i + 1] === p);
       if (twice !== undefined) throw new ProtocolError('duplicate_identifier', `${twice} appears twice among the signers`);
-      if (chosen.length < committee.threshold)
-        throw new ProtocolError('too_few_signers', `${chosen.length} signers, threshold is ${committee.threshold}`);
+      if (signersOf.length < committee.threshold)
+        throw new ProtocolError('too_few_signers', `${signersOf.length} signers, threshold is ${committee.threshold}`);
       const commitments: MessageBody<'signing_package'>['commitments'] = [];
-      for (const p of chosen) {
-        const c = state.commitments.get(p);
+      for (const p of signersOf) {
+        const c = held.get(p);
         if (!c) throw new ProtocolError('missing_own_commitment', `no commitment from ${p}`);
         commitments.push({ partyId: p, hiding: c.wire.hiding, binding: c.wire.binding });
       }
@@ -125,7 +148,9 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
         commitments,
       };
       if (o.context !== undefined) pkg.context = o.context;
-      session = startSession(state.commitments, chosen);
+      // Computed now, while the signers work — unless another thread will (`deferred`).
+      chosen = new Map(signersOf.map((p) => [p, held.get(p) as NonceCommitment]));
+      if (!o.deferred) session = startSession(chosen, signersOf);
       state = { phase: 'awaiting_shares', pkg, shares: new Map() };
       return pkg;
     },
@@ -143,28 +168,43 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
       return state.shares.size === state.pkg.commitments.length;
     },
     finish() {
-      if (state.phase !== 'awaiting_shares') throw closed('finish');
-      const s = state;
-      const missing = s.pkg.commitments.filter((c) => !s.shares.has(c.partyId)).map((c) => c.partyId);
-      if (missing.length > 0) throw new ProtocolError('missing_signature_share', `no share yet from ${missing.join(', ')}`);
-      if (session === undefined || session instanceof ProtocolError) {
-        return fail(session ?? new ProtocolError('aggregate_invalid', 'no session was prepared'));
+      complete('finish');
+      // Prepared with the package, or (deferred, but finished here after all) now.
+      const prepared = session ?? startSession(chosen, [...chosen.keys()]);
+      return this.conclude(
+        sessionVerdict(
+          () => {
+            if (prepared instanceof Error) throw prepared;
+            return prepared;
+          },
+          scalars,
+          committee.identifierOf,
+          committee.partyOf,
+        ),
+      );
+    },
+    job() {
+      const s = complete('job');
+      return {
+        key: o.key,
+        message,
+        signers: s.pkg.commitments.map((c) => ({
+          partyId: c.partyId,
+          commitment: portableNonceCommitment(chosen.get(c.partyId) as NonceCommitment),
+          share: scalars.get(c.partyId) as bigint,
+        })),
+      };
+    },
+    conclude(verdict) {
+      complete('finish');
+      if (verdict.ok) {
+        state = { phase: 'completed', signature: verdict.signature };
+        return verdict.signature;
       }
-      let out: AggregateOutcome;
-      try {
-        out = session.aggregate(new Map([...scalars].map(([p, z]) => [idOf(p), z])));
-      } catch (e) {
-        return fail(new ProtocolError('aggregate_invalid', `aggregation failed: ${(e as Error).message}`, [], { cause: e }));
-      }
-      if (out.ok) {
-        state = { phase: 'completed', signature: out.signature };
-        return out.signature;
-      }
-      const culprits = out.cheaters.map((id) => committee.partyOf.get(id) ?? id);
       return fail(
-        culprits.length > 0
-          ? new ProtocolError('invalid_signature_share', `invalid signature share from ${culprits.join(', ')}`, culprits)
-          : new ProtocolError('aggregate_invalid', 'aggregate signature invalid although every share is valid: inconsistent key package'),
+        verdict.culprits.length > 0
+          ? new ProtocolError('invalid_signature_share', verdict.reason, verdict.culprits)
+          : new ProtocolError('aggregate_invalid', verdict.reason),
       );
     },
   };

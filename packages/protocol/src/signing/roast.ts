@@ -38,6 +38,13 @@
  * `invalid_commitment` for one that fails) and go to the session's aggregator as they are; only the
  * `next` commitment that arrives with a share is parsed here. With a `KeyCache` the key is decoded
  * once across requests.
+ *
+ * Aggregation — the one heavy computation — may run elsewhere (`deferAggregation`): when a
+ * session's last share is in, ROAST asks for it as an action (`aggregate`, with the job as plain
+ * data) and goes on when the verdict comes back (`aggregated`). It decides on that verdict exactly
+ * as on its own (aggregation-job.ts `sessionVerdict` either way): completed, or the cheaters
+ * blamed and the last signer ready again. Meanwhile no other session starts, as none could
+ * between a session's last share and its inline verdict.
  */
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
@@ -45,6 +52,7 @@ import { createKeyCache, type KeyCache, type NonceCommitment, parseNonceCommitme
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite } from '../suites.js';
 import type { Approval, MessageBody, NonceCommitmentWire } from '../wire/messages.js';
+import type { AggregationJob, AggregationVerdict } from './aggregation-job.js';
 import { type Aggregator, createAggregator } from './aggregator.js';
 import type { BlameCode, ExclusionCode, PolicyRefusalCode } from './outcome.js';
 
@@ -73,7 +81,9 @@ export type RoastInput =
   /** The request's deadline passed. */
   | { type: 'deadline' }
   /** A `wake_at` the driver was asked for has come. */
-  | { type: 'tick' };
+  | { type: 'tick' }
+  /** The verdict on an `aggregate` this run asked for (`deferAggregation`). */
+  | { type: 'aggregated'; sessionId: string; verdict: AggregationVerdict };
 
 export type RoastAction =
   /** Send `pkg` to `to` (a new session, or the package again to a party that reconnected). */
@@ -82,7 +92,9 @@ export type RoastAction =
   | { type: 'completed'; sessionId: string; signature: Uint8Array; signers: readonly string[] }
   | { type: 'failed'; code: 'insufficient_parties' | 'rejected'; message: string }
   /** Feed a `tick` at (or after) this time. */
-  | { type: 'wake_at'; at: number };
+  | { type: 'wake_at'; at: number }
+  /** Run `job` (`runAggregationJob`, on any thread) and feed its verdict back as `aggregated`. */
+  | { type: 'aggregate'; sessionId: string; job: AggregationJob };
 
 /**
  * Where a committee member stands in this request: without a commitment (`idle`), holding a
@@ -107,6 +119,8 @@ export interface RoastOptions {
   sessionGraceMs?: number;
   /** Prepared keys to reuse across requests (owned by the driver); default: one for this request. */
   keys?: KeyCache;
+  /** Ask for each session's aggregation as an `aggregate` action instead of computing it here. */
+  deferAggregation?: boolean;
 }
 
 type Session = {
@@ -115,6 +129,8 @@ type Session = {
   pkg: MessageBody<'signing_package'>;
   open: boolean;
   startedAt: number;
+  /** All shares are in and its aggregation was asked for: who sent the last one, and its next. */
+  awaiting?: { from: string; next: NonceCommitmentWire | null } | undefined;
 };
 
 export interface RoastCoordinator {
@@ -190,6 +206,9 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
 
   function maybeStartSession(out: RoastAction[]): void {
     if (phase !== 'running' || ready.size < t || started - refunded >= maxCountedSessions) return;
+    // A session whose aggregation is out may complete the request: inline, nothing could start
+    // between its last share and its verdict, and nothing does here.
+    for (const s of sessions.values()) if (s.awaiting) return;
     let youngest = Number.NEGATIVE_INFINITY;
     for (const s of sessions.values()) if (s.open && s.startedAt > youngest) youngest = s.startedAt;
     if (grace > 0 && now - youngest < grace) {
@@ -208,6 +227,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       ...(o.context === undefined ? {} : { context: o.context }),
       ...(o.approvals === undefined ? {} : { approvals: o.approvals }),
       keys,
+      ...(o.deferAggregation ? { deferred: true } : {}),
     });
     for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitment);
     const pkg = aggregator.buildPackage(signers);
@@ -257,18 +277,60 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       }
       if (complete) {
         s.open = false;
-        try {
-          const signature = s.aggregator.finish();
-          phase = 'completed';
-          out.push({ type: 'completed', sessionId: input.sessionId, signature, signers: s.signers });
-          return;
-        } catch (e) {
-          const culprits = e instanceof ProtocolError ? e.culprits : [];
-          for (const c of culprits) blame(c, 'invalid_signature_share', `invalid signature share in session ${input.sessionId}`, out);
+        if (o.deferAggregation) {
+          s.awaiting = { from: input.from, next: input.next };
+          out.push({ type: 'aggregate', sessionId: input.sessionId, job: s.aggregator.job() });
+        } else {
+          conclude(input.sessionId, s, () => s.aggregator.finish(), input.from, input.next, out);
         }
+        return;
       }
     }
     becomeReadyWith(input.from, input.next, out);
+  }
+
+  /**
+   * A session's aggregate, computed here or elsewhere: the request completes, or each cheater is
+   * blamed and the signer whose share completed the session is ready again. On completion that
+   * signer's next commitment is fresh and unused: it joins `unusedCommitments` (a driver may pool it).
+   */
+  function conclude(
+    sessionId: string,
+    s: Session,
+    finish: () => Uint8Array,
+    from: string,
+    next: NonceCommitmentWire | null,
+    out: RoastAction[],
+  ): void {
+    try {
+      const signature = finish();
+      phase = 'completed';
+      keepUnused(from, next);
+      out.push({ type: 'completed', sessionId, signature, signers: s.signers });
+      return;
+    } catch (e) {
+      const culprits = e instanceof ProtocolError ? e.culprits : [];
+      for (const c of culprits) blame(c, 'invalid_signature_share', `invalid signature share in session ${sessionId}`, out);
+    }
+    becomeReadyWith(from, next, out);
+  }
+
+  /** A commitment that came with the share ending the request: kept as unused if it is valid. */
+  function keepUnused(party: string, next: NonceCommitmentWire | null): void {
+    if (next === null) return;
+    try {
+      ready.set(party, parseNonceCommitment(suite, next, party));
+    } catch {
+      // The request is over: there is nothing left to exclude the party from.
+    }
+  }
+
+  function onAggregated(input: Extract<RoastInput, { type: 'aggregated' }>, out: RoastAction[]): void {
+    const s = sessions.get(input.sessionId);
+    if (!s?.awaiting) return;
+    const { from, next } = s.awaiting;
+    s.awaiting = undefined;
+    conclude(input.sessionId, s, () => s.aggregator.conclude(input.verdict), from, next, out);
   }
 
   function onWithdrawn(party: string, sessionId: string): void {
@@ -349,13 +411,18 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
           break;
         case 'unavailable':
           // Not blame, and not a reason to leave its session: the link may come back, the nonce
-          // did not go with it. A commitment it held is dropped (it may restart and forget it).
+          // did not go with it. A commitment it held is dropped (it may restart and forget it),
+          // and so is one it sent with a share whose session's verdict is still out.
           ready.delete(input.party);
+          for (const s of sessions.values()) if (s.awaiting?.from === input.party) s.awaiting.next = null;
           break;
         case 'available':
           onAvailable(input.party, out);
           break;
         case 'tick':
+          break;
+        case 'aggregated':
+          onAggregated(input, out);
           break;
         case 'deadline':
           phase = 'failed';
