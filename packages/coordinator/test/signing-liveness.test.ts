@@ -2,7 +2,9 @@
  * The liveness scenarios of docs/liveness.md as unit tests of the coordinator's signing machine,
  * through its driver, on a simulated network with a virtual clock (signing-sim.ts): absent, slow,
  * cheating, withdrawing and flapping parties, links cut mid-session, connections that come back.
- * `test/lan/` runs the same scenarios over real sockets as the integration check.
+ * `test/lan/` runs the same scenarios over real sockets as the integration check. The last block
+ * drives the worker job path where the scenarios do not reach it: a worker that fails to run a job,
+ * and a request whose work lease is lost while its verdict is out or before its packages leave.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MemorySignature } from '../../../test/support/memory-store.js';
@@ -275,5 +277,52 @@ describe.each(MODES)('refusals, blame and what the audit log says, aggregation $
     await s.runUntil(() => s.packages.some((p) => p.requestId === id));
     expect(s.clock.now() - t0, 'the package did not wait for the write').toBeLessThan(2_000);
     expect((await s.settle(id)).status).toBe('completed');
+  });
+});
+
+const packagesFor = (s: SigningSim, id: string) => s.packages.filter((p) => p.requestId === id);
+
+describe('the worker job path', () => {
+  it('a worker that fails to run a job blames nobody: that session ends, the request completes in another', async () => {
+    const s = await start(3, 2, { workerLatencyMs: 3, workerFails: (job) => job === 0 });
+    const row = await s.sign('the first job is lost with its worker');
+    expect(s.jobs).toMatchObject({ failed: 1, answered: 1 });
+    expect(row.excluded, 'a failed worker is nobody’s fault').toEqual([]);
+    expect(new Set(packagesFor(s, row.signatureId).map((p) => p.sessionId)).size, 'a second session signed it').toBe(2);
+    expect(s.excludedMetric).toEqual([]);
+  });
+
+  it('a lease lost while the verdict is out on a worker: the verdict settles nothing here, and no more packages leave for the request', async () => {
+    const s = await start(3, 2, { workerLatencyMs: 50, leases: true });
+    await s.sign('warm-up: every member has commitments in the pool');
+    const before = s.jobs.asked;
+    const id = s.request('taken over by another instance');
+    await s.runUntil(() => s.jobs.asked === before + 1);
+    const sent = packagesFor(s, id).length;
+    s.loseLease(id);
+    // The driver learns of it at its next look at the lease: here, the settlement the verdict brings.
+    await s.advance(5_000);
+    expect(s.jobs.answered, 'the verdict did come back').toBe(before + 1);
+    const row = s.store.signatures.get(id);
+    expect(row?.status, 'not settled by this instance: the one holding the lease settles it').not.toBe('completed');
+    expect(row?.signature ?? null).toBeNull();
+    expect(packagesFor(s, id)).toHaveLength(sent);
+    expect(s.driver.inFlight).toBe(0);
+    // The instance goes on signing what it does hold.
+    await s.sign('a request this instance holds');
+  });
+
+  it('a lease lost before a request’s packages leave: none is sent, nothing is written for it, and the instance goes on', async () => {
+    // No pool: the request first asks for commitments; the lease goes while the answers travel.
+    const s = await start(3, 2, { workerLatencyMs: 3, leases: true, poolTarget: 0 });
+    s.shape(s.key.names, { latencyMs: 50 });
+    const id = s.request('lost before its first package');
+    await s.runUntil(() => s.store.signatures.get(id)?.status === 'signing');
+    s.loseLease(id);
+    await s.advance(1_000);
+    expect(packagesFor(s, id), 'no signing package for a request this instance no longer holds').toEqual([]);
+    expect(s.store.signatures.get(id)?.status).not.toBe('completed');
+    expect(s.driver.inFlight).toBe(0);
+    await s.sign('a request this instance holds');
   });
 });

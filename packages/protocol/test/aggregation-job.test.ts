@@ -8,7 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AggregationJob,
-  createAggregator,
   createRoastCoordinator,
   createSigner,
   getSuite,
@@ -19,7 +18,7 @@ import {
   toHex,
   utf8,
 } from '../src/index.js';
-import { type Cluster, cluster, commitmentOf } from './harness.js';
+import { aggregatedTwoWays, type Cluster, cluster, commitmentOf } from './harness.js';
 import { rng } from './sim.js';
 
 const clusters = new Map<SuiteId, Cluster>();
@@ -29,28 +28,7 @@ function key(id: SuiteId): Cluster {
   return c;
 }
 
-/** Two aggregators over one session (one deferred), every share in; `cheat` adds 1 to that signer's share. */
-function twoWays(c: Cluster, cheat?: string) {
-  const message = utf8('job');
-  const [a, b] = c.names as [string, string];
-  const inline = createAggregator({ key: c.pub, requestId: 'r', message });
-  const deferred = createAggregator({ key: c.pub, requestId: 'r', message, deferred: true });
-  const signers = [a, b].map((n) => [n, createSigner(c.share(n), rng)] as const);
-  for (const [n, s] of signers) {
-    const commitment = commitmentOf(c.suite, s, n);
-    inline.addCommitment(n, commitment);
-    deferred.addCommitment(n, commitment);
-  }
-  const pkg = inline.buildPackage();
-  expect(deferred.buildPackage()).toEqual(pkg);
-  for (const [n, s] of signers) {
-    let z = s.sign(pkg).share;
-    if (n === cheat) z = c.suite.Fn.toBytes(c.suite.Fn.add(c.suite.Fn.fromBytes(z), 1n));
-    inline.addShare(n, toHex(z));
-    deferred.addShare(n, toHex(z));
-  }
-  return { inline, deferred };
-}
+const twoWays = (c: Cluster, cheat?: string) => aggregatedTwoWays(c, utf8('job'), cheat);
 
 describe('aggregation as a job for another thread', () => {
   for (const id of SUITE_IDS) {

@@ -124,6 +124,31 @@ export function session(
   return { signers, pkg, shares, finish: () => agg.finish(), addShare: (n, h) => agg.addShare(n, h) };
 }
 
+/**
+ * One session of the first two members, every share in, aggregated two ways: `inline` (finish) and
+ * `deferred` (its `job()` for another thread, then `conclude`). `cheat` adds 1 to that signer's share.
+ */
+export function aggregatedTwoWays(c: Cluster, message: Uint8Array, cheat?: string) {
+  const [a, b] = c.names as [string, string];
+  const inline = createAggregator({ key: c.pub, requestId: 'r', message });
+  const deferred = createAggregator({ key: c.pub, requestId: 'r', message, deferred: true });
+  const signers = [a, b].map((n) => [n, createSigner(c.share(n), rng)] as const);
+  for (const [n, s] of signers) {
+    const commitment = commitmentOf(c.suite, s, n);
+    inline.addCommitment(n, commitment);
+    deferred.addCommitment(n, commitment);
+  }
+  const pkg = inline.buildPackage();
+  expect(deferred.buildPackage()).toEqual(pkg);
+  for (const [n, s] of signers) {
+    let z = s.sign(pkg).share;
+    if (n === cheat) z = c.suite.Fn.toBytes(c.suite.Fn.add(c.suite.Fn.fromBytes(z), 1n));
+    inline.addShare(n, toHex(z));
+    deferred.addShare(n, toHex(z));
+  }
+  return { inline, deferred };
+}
+
 /** Signs `message` with `names` and returns the aggregate signature (nonces from `signerRng`). */
 export function sign(c: Cluster, names: readonly string[], message: Uint8Array, signerRng: Rng = rng): Uint8Array {
   const s = session(c, names, message, 'req-1', signerRng);
