@@ -25,6 +25,9 @@ type SignatureView = { status: string; signature: string | null; error: { code: 
 
 const PARTY_KILLS = Number(process.env.GLACIS_SOAK_PARTY_KILLS ?? 200);
 const COORDINATOR_KILLS = Number(process.env.GLACIS_SOAK_COORDINATOR_KILLS ?? 50);
+// Accepted requests that show the load kept going: one per four party kills (50 at the defaults),
+// so a shorter run (GLACIS_SOAK_PARTY_KILLS=20, to try it out) asks for proportionally fewer.
+const MIN_ACCEPTED = Math.ceil(PARTY_KILLS / 4);
 const CLIENTS = 6;
 const IN_FLIGHT = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -164,7 +167,7 @@ describe.runIf(process.env.GLACIS_SOAK === '1')('soak', () => {
     expect(wire.reused, 'a nonce commitment appeared in two different signing packages').toEqual([]);
     expect(released.reused, 'a party released two shares with one nonce commitment').toEqual([]);
     expect(released.brokenChains, 'share logs whose hash chain does not verify').toEqual([]);
-    expect(accepted.size, 'the load kept going through the kills').toBeGreaterThanOrEqual(50);
+    expect(accepted.size, 'the load kept going through the kills').toBeGreaterThanOrEqual(MIN_ACCEPTED);
     expect(completed, 'signing kept completing through the kills').toBeGreaterThan(0);
   }, 1_500_000);
 });
