@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { fromHex, hexSchema, MAX_PARTIES, partyIdSchema } from '@glacis/protocol';
+import { BITCOIN_NETWORKS, fromHex, hexSchema, MAX_PARTIES, partyIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
 import { DEMO_ADMIN_TOKEN_SHA256, isDemoMode } from './demo-secrets.js';
 import type { ConfiguredToken } from './tokens.js';
@@ -21,7 +21,7 @@ export const CONFIG_FILE = 'coordinator.json';
 const partySchema = z.strictObject({ partyId: partyIdSchema, identityKey: hexSchema.length(64) });
 const tokenSchema = z.strictObject({
   name: z.string().regex(TOKEN_NAME_PATTERN),
-  role: z.enum(ROLES as ['admin', 'requester', 'auditor']),
+  role: z.enum(ROLES as ['admin', 'requester', 'approver', 'auditor']),
   sha256: hexSchema.length(64),
 });
 const ms = (dflt: number, min: number, max: number) => z.int().min(min).max(max).default(dflt);
@@ -50,6 +50,13 @@ export const configFileSchema = z.strictObject({
   dkgTimeoutMs: ms(120_000, 1_000, 3_600_000),
   /** How long a signing request may take before it fails with `insufficient_parties`. */
   signingTimeoutMs: ms(120_000, 1_000, 86_400_000),
+  /** How long a request may await approval before it fails with `approval_timeout` (default 24 h, at most 31 days). */
+  approvalTimeoutMs: ms(86_400_000, 60_000, 31 * 86_400_000),
+  /**
+   * The chain the coordinator renders Bitcoin addresses for when it evaluates the distributed
+   * policy for a request (to decide whether it awaits approval). Parties read PSBTs with their own setting.
+   */
+  bitcoinNetwork: z.enum(BITCOIN_NETWORKS).default('bitcoin'),
   /** Readiness needs at least this many connected parties (0: the store alone decides). */
   minConnectedParties: z.int().min(0).max(MAX_PARTIES).default(0),
   tokens: z.array(tokenSchema).default([]),

@@ -3,7 +3,7 @@
  * not belong to it, and where a commitment is checked.
  */
 import { randomBytes } from 'node:crypto';
-import { createSigner, type NonceCommitmentWire, type Signer, toHex, utf8 } from '@glacis/protocol';
+import { createSigner, type NonceCommitmentWire, rawIntent, type Signer, toHex, utf8 } from '@glacis/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../protocol/test/harness.js';
 import { encodeSessionId, parseSessionId, type SessionRefOf } from '../src/orchestrator/session-id.js';
@@ -27,7 +27,14 @@ function running(poolTarget = 0) {
   const started = m.handle(
     {
       type: 'request',
-      request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+      request: {
+        signatureId: 'sig_1',
+        keyId: key.pub.keyId,
+        key: key.pub,
+        intent: rawIntent(toHex(utf8('m'))),
+        approvals: [],
+        deadline: 10_000,
+      },
     },
     0,
   );
@@ -87,10 +94,10 @@ describe('signing machine', () => {
     const [pkg] = sends(out, 'signing_package');
     if (pkg?.message.type !== 'signing_package') throw new Error('no session started');
     const signer = signers.get(pkg.to) as Signer;
-    const share = toHex(signer.sign(pkg.message.body).share);
+    const share = toHex(signer.sign(pkg.message.body, [utf8('m')]).shares[0] as Uint8Array);
     const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
     const stale = { ...ref, epoch: 'e0' };
-    expect(m.handle({ type: 'share', from: pkg.to, session: stale, share, next: null }, 2)).toEqual([]);
+    expect(m.handle({ type: 'share', from: pkg.to, session: stale, shares: [share], next: null }, 2)).toEqual([]);
     expect(m.roastOf('sig_1')?.partyPhase(pkg.to)).toBe('signing');
     expect(encodeSessionId(stale)).not.toBe(pkg.message.sessionId);
   });

@@ -3,10 +3,19 @@
  * after a restart. Implements the Orchestrator boundary the HTTP layer calls.
  */
 import type { Server } from 'node:http';
-import { COORDINATOR, createEnvelopeSealer, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
+import {
+  type BitcoinNetwork,
+  COORDINATOR,
+  createEnvelopeSealer,
+  type Envelope,
+  type IdentityKey,
+  type Message,
+  toHex,
+} from '@glacis/protocol';
 import type { Logger } from 'pino';
 import { type ConnectionHub, createConnectionHub, type HubOptions } from './connections.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
+import { createPolicyRelay, type PolicyRelay } from './policy-relay.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
 import { createSigningDriver, type SigningDriver } from './signing-driver.js';
@@ -27,6 +36,8 @@ export interface OrchestratorOptions {
   clock?: Clock;
   /** Fault injection for tests and the LAN bench: rewrite, drop or duplicate traffic per party. */
   faults?: TransportFaults;
+  /** The chain PSBTs are read for when a request completes (default `bitcoin`). */
+  bitcoinNetwork?: BitcoinNetwork;
   /** Bounds on party sockets that have not authenticated yet (see HubOptions). */
   connectionLimits?: Pick<HubOptions, 'maxUnauthenticated' | 'maxPreAuthBytes'>;
 }
@@ -54,6 +65,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
   let hub: ConnectionHub | undefined;
   let dkg: DkgDriver | undefined;
   let signing: SigningDriver | undefined;
+  let policy: PolicyRelay | undefined;
 
   const transmit = (p: string, env: Envelope): boolean => {
     if (!hub) return false;
@@ -110,6 +122,9 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           case 'sign':
             signing?.onMessage(partyId, msg, session);
             return;
+          case 'policy':
+            if (msg.type === 'policy_status') policy?.onStatus(partyId, msg.body);
+            return;
           case undefined:
             log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no session of this coordinator; dropped');
             return;
@@ -123,6 +138,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     },
   });
   const keyOf = (p: string) => o.parties.get(p);
+  policy = createPolicyRelay({ link, clock, logger: log });
   dkg = createDkgDriver({ store: o.store, link, clock, logger: log, metrics: o.metrics, keyOf, timeoutMs: o.dkgTimeoutMs });
   // Per-party state for /v1/parties and metrics: exclusions and a smoothed signing round trip.
   const excludedCount = new Map<string, number>();
@@ -142,6 +158,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     metrics,
     requestTimeoutMs: o.requestTimeoutMs,
     sessionGraceMs: o.sessionGraceMs ?? 250,
+    ...(o.bitcoinNetwork ? { bitcoinNetwork: o.bitcoinNetwork } : {}),
     onLatency(partyId, ms) {
       const prev = latencyMs.get(partyId);
       latencyMs.set(partyId, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
@@ -161,6 +178,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           ready: signing?.readyCount(partyId) ?? 0,
           excludedCount: excludedCount.get(partyId) ?? 0,
           latencyMs: latencyMs.has(partyId) ? Math.round((latencyMs.get(partyId) as number) * 10) / 10 : null,
+          policy: policy?.statusOf(partyId) ?? null,
         }));
     },
     allConnected: (ids) => ids.every((p) => link.isConnected(p)),
@@ -170,9 +188,18 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     onSignatureRequested(signatureId) {
       signing?.start(signatureId).catch((e: unknown) => log.error({ signatureId, err: (e as Error).message }, 'signing start failed'));
     },
+    onPolicyDistributed(p) {
+      policy?.distribute(p);
+    },
+    waitPolicySettled(digest, ms, signal) {
+      const connected = [...o.parties.keys()].filter((p) => link.isConnected(p));
+      return policy?.waitSettled(digest, connected, ms, signal) ?? Promise.resolve(false);
+    },
     attach: (server) => hub?.attach(server),
     sendEnvelope: (partyId, env) => hub?.send(partyId, env) ?? false,
     async recover() {
+      const latest = await o.store.getPolicy();
+      if (latest) policy?.setLatest({ signed: latest.signed, version: latest.version, digest: latest.digest });
       // A DKG cannot resume: its round state lived in the parties' memory. Fail it with a reason.
       for (const key of await o.store.listPendingKeys()) {
         const error = { code: 'coordinator_restarted', message: 'the coordinator restarted during the DKG; request a new key' };

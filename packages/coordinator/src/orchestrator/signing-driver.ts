@@ -5,9 +5,26 @@
  * store whose writes take time (or complete out of order, as a networked database may) still sees
  * a request's exclusions before its settlement. Nothing is persisted mid-flight: after a restart a
  * request starts over with fresh nonces (and session ids of a new epoch).
+ *
+ * A request that awaits approval is not the machine's yet: the driver only holds its approval
+ * deadline, and fails it (`approval_timeout`) if it is still waiting then. Once approved it is
+ * started like any other. A completed bitcoin-psbt request is stored with its PSBT finalized.
  */
 import { randomBytes } from 'node:crypto';
-import { exclusionAuditEvent, fromHex, type Message, type PublicKeyPackage, SIGNING_OUTCOME_AUDIT_EVENT, toHex } from '@glacis/protocol';
+import {
+  type BitcoinNetwork,
+  exclusionAuditEvent,
+  type FinalizedPsbt,
+  finalizeBitcoinPsbt,
+  fromHex,
+  type Intent,
+  isProtocolError,
+  type Message,
+  type PublicKeyPackage,
+  SIGNING_OUTCOME_AUDIT_EVENT,
+  sharesOf,
+  toHex,
+} from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import { newEpoch, type SessionRefOf } from './session-id.js';
@@ -30,6 +47,8 @@ export interface SigningDriverOptions {
   onLatency?: (partyId: string, ms: number) => void;
   /** This coordinator life's session-id tag (default: random). */
   epoch?: string;
+  /** The chain PSBTs are read for when finalized (addresses only; default `bitcoin`). */
+  bitcoinNetwork?: BitcoinNetwork;
 }
 
 /** The session kinds the signing driver answers for. */
@@ -69,7 +88,10 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   });
   const lanes = new Map<string, Promise<void>>(); // signatureId → tail of its action queue
   const timers = new Map<string, { cancel(): void }>();
+  const approvalTimers = new Map<string, { cancel(): void }>();
   const loading = new Set<string>();
+  // What settling a running request needs besides the machine's outcome: its intent and key.
+  const running = new Map<string, { intent: Intent; publicKey: string | null }>();
 
   function feed(input: SigningInput): void {
     let actions: SigningAction[];
@@ -169,11 +191,29 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   async function settle(a: Extract<SigningAction, { type: 'settle' }>): Promise<void> {
     const { requestId: signatureId, keyId, outcome } = a;
     const type = SIGNING_OUTCOME_AUDIT_EVENT[outcome.status];
+    const request = running.get(signatureId);
+    running.delete(signatureId);
     switch (outcome.status) {
       case 'completed': {
-        const signature = toHex(outcome.signature);
+        const signatures = outcome.signatures.map(toHex);
+        const signature = signatures[0] as string;
         const signers = [...outcome.signers];
-        await o.store.completeSignature(signatureId, { signature, signers }, { type, data: { signatureId, keyId, signers, signature } });
+        const finalized = request ? finalizeFor(signatureId, request, outcome.signatures) : null;
+        await o.store.completeSignature(
+          signatureId,
+          { signature, signers, signatures, finalized },
+          {
+            type,
+            data: {
+              signatureId,
+              keyId,
+              signers,
+              signature,
+              ...(signatures.length > 1 ? { signatures } : {}),
+              txid: finalized?.txid ?? null,
+            },
+          },
+        );
         o.metrics.sessionEnded('signing', 'completed', a.elapsedMs / 1000);
         break;
       }
@@ -196,6 +236,42 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     }
   }
 
+  /** The PSBT of a bitcoin-psbt request with its signatures in, or null for any other intent. */
+  function finalizeFor(
+    signatureId: string,
+    r: { intent: Intent; publicKey: string | null },
+    sigs: readonly Uint8Array[],
+  ): FinalizedPsbt | null {
+    if (r.intent.type !== 'bitcoin-psbt' || r.publicKey === null) return null;
+    try {
+      return finalizeBitcoinPsbt(r.intent, fromHex(r.publicKey), o.bitcoinNetwork ?? 'bitcoin', sigs);
+    } catch (e) {
+      // The signatures verified when they were aggregated; the request completes with them either way.
+      logger.error({ signatureId, err: isProtocolError(e) ? e.code : (e as Error).message }, 'PSBT could not be finalized');
+      return null;
+    }
+  }
+
+  /** Fails a request that still awaits approval at its approval deadline. */
+  function armApprovalDeadline(signatureId: string, keyId: string, deadline: number): void {
+    approvalTimers.get(signatureId)?.cancel();
+    const timer = o.clock.setTimeout(
+      () => {
+        approvalTimers.delete(signatureId);
+        const error = { code: 'approval_timeout', message: 'the request was not approved before its approval deadline' };
+        enqueue(signatureId, async () => {
+          const expired = await o.store.settleAwaiting(signatureId, 'failed', error, {
+            type: SIGNING_OUTCOME_AUDIT_EVENT.failed,
+            data: { signatureId, keyId, ...error },
+          });
+          if (expired) logger.info({ signatureId }, 'approval deadline passed');
+        });
+      },
+      Math.max(0, deadline - o.clock.now()),
+    );
+    approvalTimers.set(signatureId, timer);
+  }
+
   return {
     get inFlight() {
       return machine.inFlight;
@@ -206,20 +282,28 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       loading.add(signatureId);
       try {
         const request = await o.store.getSignature(signatureId);
+        // The deadline was fixed when the request was accepted (or approved); it survives coordinator restarts.
+        const parsed = request ? Date.parse(request.deadline) : Number.NaN;
+        const deadline = Number.isFinite(parsed) ? parsed : o.clock.now() + o.requestTimeoutMs;
+        if (request?.status === 'awaiting_approval') {
+          armApprovalDeadline(signatureId, request.keyId, deadline);
+          return;
+        }
         if (!request || (request.status !== 'pending' && request.status !== 'signing')) return;
+        approvalTimers.get(signatureId)?.cancel();
+        approvalTimers.delete(signatureId);
         const key = await o.store.getKey(request.keyId);
-        // The deadline was fixed when the request was accepted; it survives coordinator restarts.
-        const deadline = Date.parse(request.deadline);
+        running.set(signatureId, { intent: request.intent, publicKey: key?.publicKey ?? null });
         feed({
           type: 'request',
           request: {
             signatureId,
             keyId: request.keyId,
             key: key?.status === 'active' ? publicPackage(key) : null,
-            message: fromHex(request.message),
+            intent: request.intent,
             context: request.context,
             approvals: request.approvals,
-            deadline: Number.isFinite(deadline) ? deadline : o.clock.now() + o.requestTimeoutMs,
+            deadline,
           },
         });
       } finally {
@@ -235,7 +319,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           return;
         case 'signature_share':
           if (session.kind !== 'sign') break;
-          feed({ type: 'share', from: partyId, session, share: msg.body.share, next: msg.body.next });
+          feed({ type: 'share', from: partyId, session, shares: sharesOf(msg.body), next: msg.body.next });
           return;
         case 'sign_refused':
           if (session.kind !== 'sign') break;

@@ -2,7 +2,7 @@
  * What the orchestrator needs of the coordinator's store. The SQLite store implements it; so must
  * any other backend. Methods may be synchronous or return promises.
  */
-import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
+import type { Approval, Envelope, FinalizedPsbt, Intent, SignedPolicy, SuiteId } from '@glacis/protocol';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -35,12 +35,23 @@ export interface KeyRow {
 export interface SignatureRow {
   signatureId: string;
   keyId: string;
-  message: string;
+  intent: Intent;
   context: unknown;
   approvals: Approval[];
-  status: 'pending' | 'signing' | 'completed' | 'failed' | 'rejected';
-  /** RFC 3339: the request fails with `insufficient_parties` if not completed by then. */
+  status: 'pending' | 'awaiting_approval' | 'signing' | 'completed' | 'failed' | 'rejected';
+  /**
+   * RFC 3339: the request fails if not completed by then (`insufficient_parties`), or, while it
+   * awaits approval, if not approved by then (`approval_timeout`).
+   */
   deadline: string;
+}
+
+/** What a completed request stores: the signature(s), who signed, and a finalized PSBT for a bitcoin-psbt intent. */
+export interface SignatureOutcome {
+  signature: string;
+  signers: string[];
+  signatures?: string[];
+  finalized?: FinalizedPsbt | null;
 }
 
 export interface OrchestratorStore {
@@ -53,13 +64,22 @@ export interface OrchestratorStore {
   markKeyFailed(keyId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
   getSignature(signatureId: string): MaybePromise<SignatureRow | undefined>;
   markSigning(signatureId: string): MaybePromise<void>;
-  completeSignature(signatureId: string, v: { signature: string; signers: string[] }, audit?: AuditRecord): MaybePromise<void>;
+  completeSignature(signatureId: string, v: SignatureOutcome, audit?: AuditRecord): MaybePromise<void>;
   failSignature(signatureId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
   rejectSignature(signatureId: string, error: { code: string; message: string }, audit?: AuditRecord): MaybePromise<void>;
   addExcluded(signatureId: string, e: { partyId: string; reason: string }, audit?: AuditRecord): MaybePromise<void>;
-  /** Requests accepted but not settled (pending or signing), oldest first. */
+  /** awaiting_approval → failed/rejected; false when the request no longer awaits approval (Store.settleAwaiting). */
+  settleAwaiting(
+    signatureId: string,
+    status: 'rejected' | 'failed',
+    error: { code: string; message: string },
+    audit?: AuditRecord,
+  ): MaybePromise<boolean>;
+  /** Requests accepted but not settled (pending, awaiting_approval or signing), oldest first. */
   listUnsettledSignatures(): MaybePromise<SignatureRow[]>;
   /** Keys whose DKG had not finished. */
   listPendingKeys(): MaybePromise<KeyRow[]>;
   appendAudit(type: string, data: Record<string, unknown>): MaybePromise<void>;
+  /** The latest distributed policy (Store.getPolicy), offered to parties that report an older one. */
+  getPolicy(): MaybePromise<{ signed: SignedPolicy; version: number; digest: string } | undefined>;
 }

@@ -107,6 +107,63 @@ const MIGRATIONS: readonly Migration[] = [
       UPDATE tokens SET source = 'env' WHERE name = 'env-admin';
     `,
   },
+  {
+    version: 3,
+    description: 'typed intents, approvals workflow (awaiting_approval, approver role), distributed policies',
+    // SQLite cannot change a CHECK constraint in place: the two tables are rebuilt with their rows.
+    // A request of version 2 signed raw bytes: its intent is the raw intent of its message, read
+    // from `message` (intent stays NULL for those rows).
+    sql: `
+      CREATE TABLE signatures_v3 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        signature_id TEXT NOT NULL UNIQUE,
+        key_id TEXT NOT NULL REFERENCES keys (key_id),
+        message TEXT,
+        intent TEXT,
+        context TEXT,
+        approvals TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'awaiting_approval', 'signing', 'completed', 'failed', 'rejected')),
+        signature TEXT,
+        signatures TEXT,
+        finalized TEXT,
+        signers TEXT,
+        excluded TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        created_at TEXT NOT NULL,
+        completed_at TEXT,
+        deadline TEXT NOT NULL,
+        requested_by TEXT NOT NULL
+      );
+      INSERT INTO signatures_v3 (seq, signature_id, key_id, message, context, approvals, status, signature, signers, excluded,
+                                 error, created_at, completed_at, deadline, requested_by)
+        SELECT seq, signature_id, key_id, message, context, approvals, status, signature, signers, excluded,
+               error, created_at, completed_at, deadline, requested_by FROM signatures;
+      DROP TABLE signatures;
+      ALTER TABLE signatures_v3 RENAME TO signatures;
+      CREATE INDEX signatures_by_key ON signatures (key_id, seq);
+      CREATE INDEX signatures_by_status ON signatures (status, seq);
+      CREATE INDEX signatures_unsettled ON signatures (seq) WHERE status IN ('pending', 'awaiting_approval', 'signing');
+
+      CREATE TABLE tokens_v3 (
+        name TEXT PRIMARY KEY,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'requester', 'approver', 'auditor')),
+        created_at TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config', 'env'))
+      );
+      INSERT INTO tokens_v3 (name, token_sha256, role, created_at, source) SELECT name, token_sha256, role, created_at, source FROM tokens;
+      DROP TABLE tokens;
+      ALTER TABLE tokens_v3 RENAME TO tokens;
+
+      CREATE TABLE policies (
+        version INTEGER PRIMARY KEY,
+        digest TEXT NOT NULL,
+        signed TEXT NOT NULL,
+        distributed_at TEXT NOT NULL,
+        distributed_by TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

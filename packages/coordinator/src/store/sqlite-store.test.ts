@@ -36,7 +36,8 @@ const newKey = (over: Partial<NewKey> = {}): NewKey => ({
 const newSig = (keyId: string, over: Partial<NewSignature> = {}): NewSignature => ({
   signatureId: `sig_${++n}`,
   keyId,
-  message: '00',
+  intent: { type: 'raw', message: '00' },
+  status: 'pending',
   context: null,
   approvals: [],
   createdAt: new Date().toISOString(),
@@ -80,6 +81,31 @@ describe('opening', () => {
       ['env-admin', 'env'],
     ]);
     expect(await store.findToken('b'.repeat(64))).toMatchObject({ name: 'desk', role: 'requester' });
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    store = openSqliteStore({ path: ':memory:' });
+  });
+
+  test('requests of a version-2 database read back as raw intents; approver tokens can be stored after the upgrade', async () => {
+    await store.close();
+    const dir = mkdtempSync(join(tmpdir(), 'glacis-v2-'));
+    const v2 = new Database(join(dir, 'db.sqlite'));
+    migrate(v2, () => 'x', 2);
+    v2.exec(`INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
+             VALUES ('k1', 'op1', 'ed25519', 2, '["a","b"]', 'active', 'x', 't');
+             INSERT INTO signatures (signature_id, key_id, message, approvals, status, signature, signers, created_at, deadline, requested_by)
+             VALUES ('s1', 'k1', 'c0ffee', '[]', 'completed', 'ff', '["a","b"]', 'x', 'x', 't');`);
+    v2.close();
+    store = openSqliteStore({ path: join(dir, 'db.sqlite') });
+    expect(await store.getSignature('s1')).toMatchObject({
+      intent: { type: 'raw', message: 'c0ffee' },
+      message: 'c0ffee',
+      signature: 'ff',
+      signatures: ['ff'],
+      finalized: null,
+    });
+    await store.putToken('alice', 'approver', 'c'.repeat(64));
+    expect(await store.findToken('c'.repeat(64))).toMatchObject({ role: 'approver' });
     await store.close();
     rmSync(dir, { recursive: true, force: true });
     store = openSqliteStore({ path: ':memory:' });
@@ -207,6 +233,155 @@ describe('signatures', () => {
     const p2 = await store.listSignatures(a, { limit: 3, cursor: p1.nextCursor });
     expect([...p1.items, ...p2.items].map((s) => s.signatureId)).toEqual(ids);
     expect(p2.nextCursor).toBeNull();
+  });
+
+  test('a typed intent is stored as given; message is null for it, the raw bytes for a raw intent', async () => {
+    const keyId = await activeKey();
+    const intent = { type: 'bitcoin-psbt' as const, psbt: 'cHNidP8BAAoCAAAAAAAAAAAAAAAA', inputs: [0, 2] };
+    const typed = newSig(keyId, { intent });
+    await store.createSignature(typed);
+    expect(await store.getSignature(typed.signatureId)).toMatchObject({ intent, message: null });
+    const raw = newSig(keyId, { intent: { type: 'raw', message: 'c0ffee' } });
+    await store.createSignature(raw);
+    expect(await store.getSignature(raw.signatureId)).toMatchObject({ intent: { type: 'raw', message: 'c0ffee' }, message: 'c0ffee' });
+    const [requested] = (await store.listAudit({ limit: 100, cursor: null })).items.filter((e) => e.type === 'signature_requested');
+    expect(requested?.data).toMatchObject({ intentType: 'bitcoin-psbt', intentSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  test('completion keeps every signature and the finalized PSBT', async () => {
+    const keyId = await activeKey();
+    const s = newSig(keyId);
+    await store.createSignature(s);
+    const finalized = { psbt: 'cHNidP8=', transactionHex: '0200', txid: 'aa'.repeat(32) };
+    await store.completeSignature(s.signatureId, { signature: 'f1', signatures: ['f1', 'f2'], signers: ['alice'], finalized });
+    expect(await store.getSignature(s.signatureId)).toMatchObject({ signature: 'f1', signatures: ['f1', 'f2'], finalized });
+    const plain = newSig(keyId);
+    await store.createSignature(plain);
+    await store.completeSignature(plain.signatureId, { signature: 'f3', signers: ['alice'] });
+    expect(await store.getSignature(plain.signatureId)).toMatchObject({ signatures: ['f3'], finalized: null });
+  });
+
+  test('lists across keys, all or by status, each list with its own cursors', async () => {
+    const a = await activeKey();
+    const b = await activeKey();
+    const waiting = newSig(a, { status: 'awaiting_approval' });
+    await store.createSignature(waiting);
+    await store.createSignature(newSig(b));
+    const other = newSig(b, { status: 'awaiting_approval' });
+    await store.createSignature(other);
+    const all = await store.listAllSignatures({ limit: 10, cursor: null });
+    expect(all.items).toHaveLength(3);
+    const p1 = await store.listAllSignatures({ limit: 1, cursor: null }, 'awaiting_approval');
+    const p2 = await store.listAllSignatures({ limit: 1, cursor: p1.nextCursor }, 'awaiting_approval');
+    expect([...p1.items, ...p2.items].map((s) => s.signatureId)).toEqual([waiting.signatureId, other.signatureId]);
+    await expect(store.listAllSignatures({ limit: 1, cursor: p1.nextCursor })).rejects.toMatchObject({ code: 'invalid_cursor' });
+    expect((await store.listUnsettledSignatures()).map((s) => s.status).sort()).toEqual([
+      'awaiting_approval',
+      'awaiting_approval',
+      'pending',
+    ]);
+  });
+});
+
+describe('approvals workflow', () => {
+  const approval = (key: string, nonce = key) => ({
+    approverKey: key.repeat(32),
+    signature: 'cd'.repeat(64),
+    nonce: nonce.repeat(16),
+    expiresAt: '2030-01-01T00:00:00Z',
+    policyVersion: 2,
+  });
+  async function waiting() {
+    const keyId = await activeKey();
+    const s = newSig(keyId, { status: 'awaiting_approval' });
+    await store.createSignature(s);
+    return s;
+  }
+
+  test('an approval is appended with its audit event; a release moves the request to pending with its signing deadline', async () => {
+    const s = await waiting();
+    const first = await store.addApproval(
+      s.signatureId,
+      approval('a1'),
+      { expected: 0, release: null },
+      { type: 'approval_added', data: {} },
+    );
+    expect(first).toMatchObject({ status: 'awaiting_approval', approvals: [approval('a1')] });
+    const deadline = '2031-01-01T00:00:00.000Z';
+    const second = await store.addApproval(s.signatureId, approval('b2'), { expected: 1, release: { deadline } });
+    expect(second).toMatchObject({ status: 'pending', deadline, approvals: [approval('a1'), approval('b2')] });
+    const types = (await store.listAudit({ limit: 100, cursor: null })).items.map((e) => e.type);
+    expect(types.filter((t) => t === 'approval_added')).toHaveLength(1);
+  });
+
+  test('stale when the approvals changed since the caller decided; nothing changes', async () => {
+    const s = await waiting();
+    await store.addApproval(s.signatureId, approval('a1'), { expected: 0, release: null });
+    expect(await store.addApproval(s.signatureId, approval('b2'), { expected: 0, release: { deadline: 'x' } })).toBe('stale');
+    expect(await store.getSignature(s.signatureId)).toMatchObject({ status: 'awaiting_approval', approvals: [approval('a1')] });
+  });
+
+  test('the same approver, or the same nonce, twice: approval_exists; a request not awaiting approval: 409', async () => {
+    const s = await waiting();
+    await store.addApproval(s.signatureId, approval('a1'), { expected: 0, release: null });
+    await expect(store.addApproval(s.signatureId, approval('a1', 'ff'), { expected: 1, release: null })).rejects.toMatchObject({
+      code: 'approval_exists',
+    });
+    await expect(store.addApproval(s.signatureId, approval('b2', 'a1'), { expected: 1, release: null })).rejects.toMatchObject({
+      code: 'approval_exists',
+    });
+    const running = newSig(await activeKey());
+    await store.createSignature(running);
+    await expect(store.addApproval(running.signatureId, approval('a1'), { expected: 0, release: null })).rejects.toMatchObject({
+      code: 'signature_not_awaiting_approval',
+    });
+    await expect(store.addApproval('nope', approval('a1'), { expected: 0, release: null })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  test('settleAwaiting ends only a waiting request, once, with its audit event, and wakes waiters', async () => {
+    const s = await waiting();
+    const woken = store.waitForSettled('signature', s.signatureId, 5_000);
+    const error = { code: 'rejected', message: 'no' };
+    expect(await store.settleAwaiting(s.signatureId, 'rejected', error, { type: 'signature_rejected', data: {} })).toBe(true);
+    expect(await woken).toBe(true);
+    expect(await store.settleAwaiting(s.signatureId, 'failed', { code: 'approval_timeout', message: 'late' })).toBe(false);
+    expect(await store.getSignature(s.signatureId)).toMatchObject({ status: 'rejected', error });
+    const running = newSig(await activeKey());
+    await store.createSignature(running);
+    expect(await store.settleAwaiting(running.signatureId, 'rejected', error)).toBe(false);
+    expect((await store.getSignature(running.signatureId))?.status).toBe('pending');
+    const types = (await store.listAudit({ limit: 100, cursor: null })).items.map((e) => e.type);
+    expect(types.filter((t) => t === 'signature_rejected')).toHaveLength(1);
+  });
+
+  test('a request awaiting approval counts against the in-flight caps', async () => {
+    const keyId = await activeKey();
+    await store.createSignature(newSig(keyId, { status: 'awaiting_approval' }));
+    await expect(store.createSignature(newSig(keyId), undefined, { maxInFlight: 10, maxInFlightPerKey: 1 })).rejects.toMatchObject({
+      code: 'capacity_exceeded',
+    });
+  });
+});
+
+describe('distributed policies', () => {
+  const stored = (version: number, digest: string) => ({
+    signed: { policy: { version, rules: [] }, signatures: [{ adminKey: 'aa'.repeat(32), signature: 'bb'.repeat(64) }] },
+    version,
+    digest,
+    distributedAt: '2030-01-01T00:00:00.000Z',
+    distributedBy: 'admin',
+  });
+
+  test('the latest is kept; versions only move forward; the same document again changes nothing', async () => {
+    expect(await store.getPolicy()).toBeUndefined();
+    expect(await store.putPolicy(stored(2, 'd2'))).toBe(true);
+    expect(await store.putPolicy(stored(2, 'd2'))).toBe(false);
+    await expect(store.putPolicy(stored(2, 'other'))).rejects.toMatchObject({ code: 'policy_version_conflict' });
+    await expect(store.putPolicy(stored(1, 'd1'))).rejects.toMatchObject({ code: 'policy_version_conflict' });
+    expect(await store.putPolicy(stored(3, 'd3'))).toBe(true);
+    expect(await store.getPolicy()).toEqual(stored(3, 'd3'));
+    const events = (await store.listAudit({ limit: 100, cursor: null })).items.filter((e) => e.type === 'policy_distributed');
+    expect(events.map((e) => e.data.version)).toEqual([2, 3]);
   });
 });
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { nextAuditEvent } from '@glacis/protocol';
+import { intentDigest, nextAuditEvent, toHex } from '@glacis/protocol';
 import Database from 'better-sqlite3';
 import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
@@ -20,6 +20,7 @@ import {
   type KeyRow,
   keyFromRow,
   operationFromRow,
+  policyFromRow,
   type SignatureRow,
   signatureFromRow,
   type TokenRow,
@@ -30,10 +31,13 @@ import type {
   ErrorInfo,
   Exclusion,
   IdempotencyClaim,
+  IdempotencyRecord,
   InFlightCaps,
   Page,
   PageRequest,
   SettleKind,
+  SignatureRecord,
+  SignatureResult,
   SignatureStatus,
   Store,
 } from './types.js';
@@ -149,7 +153,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   function settleSignature(
     id: string,
     status: SignatureStatus,
-    fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
+    fields: Partial<SignatureResult> & { error?: ErrorInfo },
     audit?: AuditRecord,
   ): void {
     const changed = guard(() =>
@@ -161,6 +165,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
               id,
               status,
               signature: fields.signature ?? null,
+              signatures: fields.signatures ? JSON.stringify(fields.signatures) : null,
+              finalized: fields.finalized ? JSON.stringify(fields.finalized) : null,
               signers: fields.signers ? JSON.stringify(fields.signers) : null,
               error: fields.error ? JSON.stringify(fields.error) : null,
               at: iso(),
@@ -279,18 +285,23 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             if (!key) throw new CoordinatorError('not_found', 'no such key');
             if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
             if (caps) assertCapacity(sig.keyId, caps);
+            const message = sig.intent.type === 'raw' ? sig.intent.message : null;
             q.insertSig.run({
               ...sig,
+              message,
+              intent: JSON.stringify(sig.intent),
               context: sig.context === null ? null : JSON.stringify(sig.context),
               approvals: JSON.stringify(sig.approvals),
             });
-            const bytes = Buffer.from(sig.message, 'hex');
+            const bytes = message === null ? null : Buffer.from(message, 'hex');
             appendAuditTx('signature_requested', {
               signatureId: sig.signatureId,
               keyId: sig.keyId,
-              // The message can be large; its hash pins it and the request row holds it in full.
-              messageSha256: createHash('sha256').update(bytes).digest('hex'),
-              messageBytes: bytes.length,
+              status: sig.status,
+              intentType: sig.intent.type,
+              // The intent can be large; its digest pins it and the request row holds it in full.
+              intentSha256: toHex(intentDigest(sig.intent)),
+              ...(bytes === null ? {} : { messageSha256: createHash('sha256').update(bytes).digest('hex'), messageBytes: bytes.length }),
               context: sig.context,
               approvers: sig.approvals.map((a) => a.approverKey),
               requestedBy: sig.requestedBy,
@@ -310,6 +321,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     async listSignatures(keyId, p) {
       return guard(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
     },
+    async listAllSignatures(p, status) {
+      return guard(() =>
+        status === undefined
+          ? page('signatures', p, (after, n) => q.allSigsAfter.all(after, n), signatureFromRow)
+          : page(`signatures:status:${status}`, p, (after, n) => q.sigsInStatusAfter.all(status, after, n), signatureFromRow),
+      );
+    },
     async listUnsettledSignatures() {
       return guard(() => q.unsettledSigs.all().map(signatureFromRow));
     },
@@ -320,7 +338,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       });
     },
     async completeSignature(id, r, audit) {
-      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit);
+      settleSignature(id, 'completed', { ...r, signatures: r.signatures ?? [r.signature] }, audit);
     },
     async failSignature(id, error, audit) {
       settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit);
@@ -339,6 +357,90 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             excluded.push({ partyId: e.partyId, reason: e.reason });
             q.setExcluded.run(JSON.stringify(excluded), id);
             if (audit) appendAuditTx(audit.type, audit.data);
+          })
+          .immediate(),
+      );
+    },
+
+    async addApproval(id, approval, opts, audit) {
+      const result = guard(() =>
+        db
+          .transaction((): SignatureRecord | 'stale' | IdempotencyRecord => {
+            const previous = claimIdempotency(opts.idempotency);
+            if (previous) return previous;
+            const row = q.sig.get(id);
+            if (!row) throw new CoordinatorError('not_found', 'no such signature');
+            if (row.status !== 'awaiting_approval')
+              throw new CoordinatorError('signature_not_awaiting_approval', `the request is ${row.status}, not awaiting approval`);
+            const approvals = signatureFromRow(row).approvals;
+            if (approvals.some((a) => a.approverKey === approval.approverKey || a.nonce === approval.nonce))
+              throw new CoordinatorError('approval_exists', 'this approver (or this approval nonce) already approved the request');
+            if (approvals.length !== opts.expected) return 'stale';
+            q.setApprovals.run({
+              id,
+              approvals: JSON.stringify([...approvals, approval]),
+              status: opts.release ? 'pending' : 'awaiting_approval',
+              deadline: opts.release ? opts.release.deadline : row.deadline,
+            });
+            if (audit) appendAuditTx(audit.type, audit.data);
+            const updated = signatureFromRow(q.sig.get(id) as SignatureRow);
+            recordIdempotency(opts.idempotency, iso());
+            return updated;
+          })
+          .immediate(),
+      );
+      return result;
+    },
+    async settleAwaiting(id, status, error, audit, claim) {
+      const changed = guard(() =>
+        db
+          .transaction(() => {
+            if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
+            const changed =
+              q.settleAwaiting.run({ id, status, error: JSON.stringify({ code: error.code, message: error.message }), at: iso() }).changes >
+              0;
+            if (changed && audit) appendAuditTx(audit.type, audit.data);
+            if (changed) recordIdempotency(claim, iso());
+            return changed;
+          })
+          .immediate(),
+      );
+      if (changed) notifier.settled('signature', id);
+      return changed;
+    },
+
+    async getPolicy() {
+      return guard(() => {
+        const r = q.policy.get();
+        return r ? policyFromRow(r) : undefined;
+      });
+    },
+    async putPolicy(p) {
+      return guard(() =>
+        db
+          .transaction(() => {
+            const current = q.policy.get();
+            if (current && current.digest === p.digest) return false;
+            if (current && p.version <= current.version) {
+              throw new CoordinatorError(
+                'policy_version_conflict',
+                `policy version ${p.version} is not newer than the distributed version ${current.version}`,
+              );
+            }
+            q.insertPolicy.run({
+              version: p.version,
+              digest: p.digest,
+              signed: JSON.stringify(p.signed),
+              distributedAt: p.distributedAt,
+              distributedBy: p.distributedBy,
+            });
+            appendAuditTx('policy_distributed', {
+              version: p.version,
+              digest: p.digest,
+              admins: p.signed.signatures.map((s) => s.adminKey),
+              distributedBy: p.distributedBy,
+            });
+            return true;
           })
           .immediate(),
       );
