@@ -52,6 +52,7 @@ const staticActive = (p: StaticPolicy): ActivePolicy => ({
   document: staticPolicyDocument(p),
   signed: null,
   activatedAt: null,
+  signers: [],
 });
 const signedActive = (doc: Policy): ActivePolicy => ({
   source: 'signed',
@@ -60,6 +61,7 @@ const signedActive = (doc: Policy): ActivePolicy => ({
   document: doc,
   signed: { policy: doc, signatures: [] },
   activatedAt: at(0),
+  signers: [],
 });
 
 const interpret = (keyId: string, intent: Intent): InterpretedIntent =>

@@ -71,7 +71,7 @@ export function createPolicyHandler(o: PolicyHandlerOptions): PolicyHandler {
         o.logger.info({ version: policy.version, digest: policy.digest }, 'policy activated');
         await o.decisions.recordPolicy(
           'policy_activated',
-          { version: policy.version, digest: policy.digest, signers: policy.signed?.signatures.map((s) => s.adminKey) ?? [] },
+          { version: policy.version, digest: policy.digest, signers: policy.signers },
           new Date(now),
         );
       }

@@ -33,6 +33,8 @@ export interface ActivePolicy {
   signed: SignedPolicy | null;
   /** When it was activated (RFC 3339), null for the static policy. */
   activatedAt: string | null;
+  /** Pinned administrators whose signatures verified, sorted (empty for the static policy). */
+  signers: string[];
 }
 
 /** What an offer did. */
@@ -71,6 +73,7 @@ export function openPolicyStore(dataDir: string, config: Pick<PartyConfig, 'poli
     document: staticPolicyDocument(config.policy),
     signed: null,
     activatedAt: null,
+    signers: [],
   };
   let current = fallback;
   if (existsSync(path)) {
@@ -85,6 +88,7 @@ export function openPolicyStore(dataDir: string, config: Pick<PartyConfig, 'poli
         document: verified.policy,
         signed: { policy: verified.policy, signatures: file.signed.signatures },
         activatedAt: String(file.activatedAt),
+        signers: verified.signers,
       };
     } catch (e) {
       const why = isProtocolError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
@@ -118,6 +122,7 @@ export function openPolicyStore(dataDir: string, config: Pick<PartyConfig, 'poli
         document: verified.policy,
         signed: envelope,
         activatedAt,
+        signers: verified.signers,
       };
       // SECURITY: on disk before it decides anything, so no restart can bring the older policy back.
       writeFileAtomic(path, `${JSON.stringify({ signed: envelope, activatedAt } satisfies PolicyFile)}\n`);
