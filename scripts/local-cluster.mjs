@@ -137,6 +137,8 @@ export async function startLocalCluster({
   timeoutMs = 30_000,
   // { certFile, keyFile, caFile, pin }: the coordinator serves TLS, parties dial wss:// pinned to `pin`.
   tls,
+  // Extra `glacis-party pin` arguments for every party (policy administrators, Bitcoin network).
+  partyPins = [],
 }) {
   const init = initCluster({ dataDir, parties, adminToken });
   const logDir = join(dataDir, 'logs');
@@ -178,7 +180,15 @@ export async function startLocalCluster({
   const wsUrl = `${tls ? 'wss' : 'ws'}://127.0.0.1:${actualPort}/v1/ws`;
   const tlsPins = tls ? ['--coordinator-tls-pin', tls.pin, '--coordinator-ca', tls.caFile] : [];
   for (const name of init.parties) {
-    runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${wsUrl}=${init.coordinatorKey}`, ...tlsPins]);
+    runCli(PARTY_CLI, [
+      'pin',
+      '--data-dir',
+      join(dataDir, name),
+      '--coordinator',
+      `${wsUrl}=${init.coordinatorKey}`,
+      ...tlsPins,
+      ...partyPins,
+    ]);
   }
   const startParty = (name, extraEnv = {}) => {
     const child = startProcess(PARTY_CLI, ['serve', '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), {
