@@ -88,6 +88,9 @@ export const PROTOCOL_ERROR_CODES = [
   'psbt_input_finalized',
   'psbt_amounts_invalid',
   'psbt_signature_invalid',
+  // Signer key files (signer-key-file.ts): an approver's or a policy administrator's key on a desk
+  'keyfile_invalid',
+  'keyfile_wrong_passphrase',
 ] as const;
 
 /** A stable, machine-readable protocol error code. */

@@ -143,6 +143,14 @@ export {
   type VelocityUsage,
   velocityEventSchema,
 } from './policy/velocity.js';
+export {
+  createSignerKeyFile,
+  openSignerKeyFile,
+  SIGNER_KEY_LOG_N,
+  SIGNER_KEY_ROLES,
+  type SignerKeyFile,
+  type SignerKeyRole,
+} from './signer-key-file.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
 export { type ApprovalTerms, approvalDigest } from './signing/approval-digest.js';
 export { commitmentSet, commitmentsOf, shareFields, sharesOf } from './signing/commitment-set.js';
