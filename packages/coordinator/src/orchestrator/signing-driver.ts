@@ -210,7 +210,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
               signers,
               signature,
               ...(signatures.length > 1 ? { signatures } : {}),
-              txid: finalized?.txid ?? null,
+              ...(finalized ? { txid: finalized.txid } : {}),
             },
           },
         );
