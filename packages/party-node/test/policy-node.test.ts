@@ -205,6 +205,38 @@ describe('velocity at a party', () => {
     expect(readShareLog(k.hh.dataDir).events).toHaveLength(2);
   });
 
+  it('two packages handled back to back, before either is on disk, cannot both use the one slot left', async () => {
+    const k = await withKey();
+    h = k.hh;
+    await k.offer(signed(oncePerDay));
+    const pkgFor = (requestId: string, text: string): MessageBody<'signing_package'> => {
+      k.hh.deliver({ type: 'commit_request', sessionId: `c-${requestId}`, to: 'p1', body: { keyId: 'k1', count: 1 } });
+      const [mine] = only(k.hh.take(), 'commitments').commitments;
+      return {
+        keyId: 'k1',
+        requestId,
+        intent: raw(text),
+        approvals: [],
+        commitments: [
+          { partyId: 'p1', ...mine! },
+          { partyId: 'p2', ...k.peer.commit() },
+        ],
+      };
+    };
+    const a = pkgFor('ra', 'a');
+    const b = pkgFor('rb', 'b');
+    // Delivered in one go: the second is decided while the first's records are still being written.
+    k.hh.deliver({ type: 'signing_package', sessionId: 's-ra', to: 'p1', body: a });
+    k.hh.deliver({ type: 'signing_package', sessionId: 's-rb', to: 'p1', body: b });
+    const answers: string[] = [];
+    for (let i = 0; i < 500 && answers.length < 2; i++) {
+      answers.push(...k.hh.take().map((m) => (m.type === 'sign_refused' ? m.body.code : m.type)));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(answers.sort()).toEqual(['policy_velocity_exceeded', 'signature_share']);
+    expect(readShareLog(k.hh.dataDir).events).toHaveLength(1);
+  });
+
   it('the same request in a later session is signed again but counted once; another request is refused', async () => {
     const k = await withKey();
     h = k.hh;
