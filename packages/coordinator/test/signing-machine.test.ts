@@ -3,9 +3,21 @@
  * not belong to it, and where a commitment is checked.
  */
 import { randomBytes } from 'node:crypto';
-import { createSigner, type NonceCommitmentWire, type Signer, toHex, utf8 } from '@glacis/protocol';
+import {
+  createSigner,
+  fromHex,
+  type MessageBody,
+  type NonceCommitmentWire,
+  rawIntent,
+  type Signer,
+  signingMessages,
+  toHex,
+  utf8,
+} from '@glacis/protocol';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../protocol/test/harness.js';
+import { p2wpkhDestination, taprootSpend } from '../../protocol/test/psbt-fixtures.js';
 import { encodeSessionId, parseSessionId, type SessionRefOf } from '../src/orchestrator/session-id.js';
 import { createSigningMachine, type SigningAction } from '../src/orchestrator/signing-machine.js';
 import { keyFor } from './signing-sim.js';
@@ -27,7 +39,14 @@ function running(poolTarget = 0) {
   const started = m.handle(
     {
       type: 'request',
-      request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+      request: {
+        signatureId: 'sig_1',
+        keyId: key.pub.keyId,
+        key: key.pub,
+        intent: rawIntent(toHex(utf8('m'))),
+        approvals: [],
+        deadline: 10_000,
+      },
     },
     0,
   );
@@ -87,10 +106,10 @@ describe('signing machine', () => {
     const [pkg] = sends(out, 'signing_package');
     if (pkg?.message.type !== 'signing_package') throw new Error('no session started');
     const signer = signers.get(pkg.to) as Signer;
-    const share = toHex(signer.sign(pkg.message.body).share);
+    const share = toHex(signer.sign(pkg.message.body, [utf8('m')]).shares[0] as Uint8Array);
     const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
     const stale = { ...ref, epoch: 'e0' };
-    expect(m.handle({ type: 'share', from: pkg.to, session: stale, share, next: null }, 2)).toEqual([]);
+    expect(m.handle({ type: 'share', from: pkg.to, session: stale, shares: [share], next: null }, 2)).toEqual([]);
     expect(m.roastOf('sig_1')?.partyPhase(pkg.to)).toBe('signing');
     expect(encodeSessionId(stale)).not.toBe(pkg.message.sessionId);
   });
@@ -111,12 +130,73 @@ describe('signing machine', () => {
     const again = m.handle(
       {
         type: 'request',
-        request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+        request: {
+          signatureId: 'sig_1',
+          keyId: key.pub.keyId,
+          key: key.pub,
+          intent: rawIntent(toHex(utf8('m'))),
+          approvals: [],
+          deadline: 10_000,
+        },
       },
       4,
     );
     expect(again[0]).toEqual({ type: 'persist', requestId: 'sig_1', keyId: key.pub.keyId, change: { kind: 'signing' } });
     // The commitment the abandoned run held unused came back to the pool: its party is not asked again.
     expect(sends(again, 'commit_request').map((a) => a.to)).toEqual(key.names.filter((p) => p !== first.to));
+  });
+});
+
+describe('a request whose intent yields several messages (a PSBT with listed inputs)', () => {
+  it('asks each member for one commitment per input in one ask, signs every input in one session, settles with every signature', () => {
+    const tr = keyFor('secp256k1-tr', 3, 2);
+    const publicKey = fromHex(tr.pub.publicKey);
+    const { intent } = taprootSpend(publicKey, [10_000n, 20_000n, 30_000n], [{ ...p2wpkhDestination(4), amount: 55_000n }]);
+    const messages = signingMessages(intent, { keyId: tr.pub.keyId, suite: 'secp256k1-tr', publicKey });
+    const m = createSigningMachine({ epoch: 'e1', poolTarget: 32 });
+    const signers = new Map<string, Signer>(tr.names.map((p) => [p, createSigner(tr.share(p), rng)]));
+    for (const p of tr.names) m.handle({ type: 'connect', party: p }, 0);
+    const started = m.handle(
+      { type: 'request', request: { signatureId: 'sig_w', keyId: tr.pub.keyId, key: tr.pub, intent, approvals: [], deadline: 10_000 } },
+      0,
+    );
+    const asks = sends(started, 'commit_request').filter((a) => parseSessionId(a.message.sessionId)?.kind === 'commit');
+    expect(asks.map((a) => (a.message.body as { count: number }).count)).toEqual([3, 3, 3]);
+    let out: SigningAction[] = [];
+    for (const ask of asks.slice(0, 2)) {
+      const commitments = Array.from({ length: 3 }, () => (signers.get(ask.to) as Signer).commit());
+      const session = parseSessionId(ask.message.sessionId) as SessionRefOf<'commit'>;
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session, keyId: tr.pub.keyId, commitments }, 1));
+    }
+    const packages = sends(out, 'signing_package');
+    expect(packages).toHaveLength(2);
+    let done: SigningAction[] = [];
+    for (const pkg of packages) {
+      const body = pkg.message.body as MessageBody<'signing_package'>;
+      expect(body.commitments.every((c) => c.more?.length === 2)).toBe(true);
+      const signed = (signers.get(pkg.to) as Signer).sign(body, messages);
+      const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+      done = m.handle({ type: 'share', from: pkg.to, session: ref, shares: signed.shares.map(toHex), next: null }, 2);
+    }
+    const settle = done.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
+    expect(settle.outcome.status).toBe('completed');
+    const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
+    expect(sigs).toHaveLength(3);
+    sigs.forEach((sig, i) => {
+      expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
+    });
+  });
+
+  it('an intent the key cannot sign settles the request failed (intent_invalid) instead of running it', () => {
+    const m = createSigningMachine({ epoch: 'e1' });
+    const { intent } = taprootSpend(randomBytes(32), [10_000n], [{ ...p2wpkhDestination(4), amount: 5_000n }]);
+    const out = m.handle(
+      { type: 'request', request: { signatureId: 'sig_x', keyId: key.pub.keyId, key: key.pub, intent, approvals: [], deadline: 10_000 } },
+      0,
+    );
+    expect(out).toEqual([
+      expect.objectContaining({ type: 'settle', outcome: expect.objectContaining({ status: 'failed', code: 'intent_invalid' }) }),
+    ]);
+    expect(m.has('sig_x')).toBe(false);
   });
 });

@@ -1,15 +1,18 @@
 /**
  * A party's durable records besides its keystore, opened together: the share log (every share
- * released, hash-chained), the approvals it counted, and the DKG sessions it started.
+ * released, hash-chained), the approvals it counted, its decision log (every policy decision and
+ * activation, hash-chained, and with it the velocity history), and the DKG sessions it started.
  */
 import { type DkgSessionRecord, openDkgSessionRecord } from './dkg/session-record.js';
 import { type ApprovalLedger, openApprovalLedger } from './policy/approval-ledger.js';
+import { type DecisionLog, openDecisionLog } from './policy/decision-log.js';
 import { type Clock, realClock } from './ports.js';
 import { openShareLog, type ShareLog } from './share-log/share-log.js';
 
 export interface PartyRecords {
   shareLog: ShareLog;
   approvals: ApprovalLedger;
+  decisions: DecisionLog;
   dkgSessions: DkgSessionRecord;
   close(): Promise<void>;
 }
@@ -19,12 +22,14 @@ export async function openPartyRecords(dataDir: string, clock: Clock = realClock
   const dkgSessions = openDkgSessionRecord(dataDir);
   const approvals = await openApprovalLedger(dataDir, { now: clock.now });
   const shareLog = await openShareLog(dataDir);
+  const decisions = await openDecisionLog(dataDir, clock.now());
   return {
     shareLog,
     approvals,
+    decisions,
     dkgSessions,
     async close() {
-      await Promise.all([shareLog.close(), approvals.close()]);
+      await Promise.all([shareLog.close(), approvals.close(), decisions.close()]);
     },
   };
 }
