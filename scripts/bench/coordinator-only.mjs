@@ -42,22 +42,23 @@ function dealerKey(suiteId) {
 
 /**
  * The transcript: per request, each signer's commitment and its share for the package the
- * machine will build (sorted commitments, the request's id and message: as ROAST builds it).
+ * machine will build (sorted commitments, the request's id and raw intent: as ROAST builds it).
  */
 function transcript(key, requests) {
   return Array.from({ length: requests }, (_, r) => {
     const signatureId = `sig_${r}`;
     const message = rng(32);
+    const intent = { type: 'raw', message: toHex(message) };
     const commitments = key.signers.map(([p, s]) => [p, s.commit()]);
     const pkg = {
       keyId: key.pkg.keyId,
       requestId: signatureId,
-      message: toHex(message),
+      intent,
       approvals: [],
       commitments: commitments.map(([partyId, c]) => ({ partyId, ...c })).sort((a, b) => (a.partyId < b.partyId ? -1 : 1)),
     };
-    const shares = Object.fromEntries(key.signers.map(([p, s]) => [p, toHex(s.sign(pkg).share)]));
-    return { signatureId, message, commitments: Object.fromEntries(commitments), shares };
+    const shares = Object.fromEntries(key.signers.map(([p, s]) => [p, s.sign(pkg, [message]).shares.map((z) => toHex(z))]));
+    return { signatureId, intent, commitments: Object.fromEntries(commitments), shares };
   });
 }
 
@@ -84,7 +85,7 @@ async function replay(key, script, workers, concurrency) {
             ...machine.handle({ type: 'commitments', from: a.to, session: sessionOf(a), keyId: key.pkg.keyId, commitments }, ++now),
           );
         } else if (a.type === 'send' && a.message.type === 'signing_package') {
-          next.push(...machine.handle({ type: 'share', from: a.to, session: sessionOf(a), share: step.shares[a.to], next: null }, ++now));
+          next.push(...machine.handle({ type: 'share', from: a.to, session: sessionOf(a), shares: step.shares[a.to], next: null }, ++now));
         } else if (a.type === 'aggregate') {
           const verdict = await pool.run(a.job);
           next.push(...machine.handle({ type: 'aggregated', requestId: a.requestId, sessionId: a.sessionId, verdict }, ++now));
@@ -96,7 +97,7 @@ async function replay(key, script, workers, concurrency) {
   const sessionOf = (a) => parseSessionId(a.message.sessionId);
   const request = (step) => ({
     type: 'request',
-    request: { signatureId: step.signatureId, keyId: key.pkg.keyId, key: key.pkg, message: step.message, approvals: [], deadline: 1e15 },
+    request: { signatureId: step.signatureId, keyId: key.pkg.keyId, key: key.pkg, intent: step.intent, approvals: [], deadline: 1e15 },
   });
   // Warm-up outside the clock: JIT, and the workers' threads and prepared keys.
   const warm = script.slice(0, 16);

@@ -56,6 +56,8 @@ export async function startInProcessCluster(
     requestTimeoutMs?: number;
     dkgTimeoutMs?: number;
     policy?: Partial<PartyConfig['policy']>;
+    /** Other party.json fields of every party: pinned policy administrators, Bitcoin network, key labels. */
+    partyConfig?: Partial<Pick<PartyConfig, 'policyAdmins' | 'bitcoinNetwork' | 'keyLabels'>>;
     /** Faults on the coordinator's side of every link (a hostile coordinator, a lossy network). */
     faults?: TransportFaults;
     /** Faults on one party's side of its link (a cheating party). */
@@ -96,6 +98,7 @@ export async function startInProcessCluster(
       peers: Object.fromEntries([...identities].filter(([n]) => n !== name).map(([n, id]) => [n, toHex(id.publicKey)])),
       policy: opts.policy ?? {},
       reconnect: { initialMs: 50, maxMs: 500 },
+      ...opts.partyConfig,
     });
     const node = startPartyNode({
       config,

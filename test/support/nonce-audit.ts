@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, type Envelope, type MessageBody } from '@glacis/protocol';
+import { canonicalJson, commitmentsOf, type Envelope, type MessageBody } from '@glacis/protocol';
 import { readShareLog, verifyShareLog } from '../../packages/party-node/src/share-log/share-log.js';
 
 /** What the coordinator's wire log (GLACIS_WIRE_LOG) shows. */
@@ -32,13 +32,16 @@ export function auditWireLog(path: string): WireLogAudit {
     if (dir !== 'out' || envelope.type !== 'signing_package') continue;
     packagesSent++;
     const pkg = envelope.body as MessageBody<'signing_package'>;
-    // A package is identified by everything a signer signs over: message and commitment list.
-    const identity = canonicalJson({ message: pkg.message, commitments: pkg.commitments });
-    for (const c of pkg.commitments) {
-      const k = `${c.partyId}:${c.hiding}:${c.binding}`;
-      const set = packagesByCommitment.get(k) ?? new Set();
-      set.add(identity);
-      packagesByCommitment.set(k, set);
+    // A package is identified by everything a signer signs over: intent and commitment list.
+    const identity = canonicalJson({ intent: pkg.intent, commitments: pkg.commitments });
+    // Every commitment of a signer's set: one per message of the intent.
+    for (const set of pkg.commitments) {
+      for (const c of commitmentsOf(set)) {
+        const k = `${set.partyId}:${c.hiding}:${c.binding}`;
+        const packages = packagesByCommitment.get(k) ?? new Set();
+        packages.add(identity);
+        packagesByCommitment.set(k, packages);
+      }
     }
   }
   const reused = [...packagesByCommitment].filter(([, set]) => set.size > 1).map(([k]) => k);
@@ -64,12 +67,16 @@ export function auditShareLogs(dataDir: string, parties: readonly string[]): Sha
     if (!verifyShareLog(dir).ok) brokenChains.push(party);
     const seen = new Set<string>();
     for (const e of readShareLog(dir).events) {
-      const c = (e.data as { commitment?: { hiding: string; binding: string } }).commitment;
-      if (!c) continue;
+      // One commitment per message signed; older records name only `commitment`.
+      const data = e.data as { commitments?: { hiding: string; binding: string }[]; commitment?: { hiding: string; binding: string } };
+      const consumed = data.commitments ?? (data.commitment ? [data.commitment] : []);
+      if (consumed.length === 0) continue;
       releases++;
-      const k = `${c.hiding}:${c.binding}`;
-      if (seen.has(k)) reused.push(`${party}: ${k}`);
-      seen.add(k);
+      for (const c of consumed) {
+        const k = `${c.hiding}:${c.binding}`;
+        if (seen.has(k)) reused.push(`${party}: ${k}`);
+        seen.add(k);
+      }
     }
   }
   return { reused, brokenChains, releases };

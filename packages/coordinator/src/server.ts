@@ -75,6 +75,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     metrics: metrics.orchestrator,
     dkgTimeoutMs: config.dkgTimeoutMs,
     requestTimeoutMs: config.signingTimeoutMs,
+    bitcoinNetwork: config.bitcoinNetwork,
     connectionLimits: { maxUnauthenticated: config.maxUnauthenticatedSockets, maxPreAuthBytes: config.maxPreAuthBytes },
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
     // SQLite: this process alone uses the file. PostgreSQL: other instances may share the database.

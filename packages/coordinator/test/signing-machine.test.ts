@@ -3,9 +3,22 @@
  * not belong to it, and where a commitment is checked.
  */
 import { randomBytes } from 'node:crypto';
-import { createSigner, type NonceCommitmentWire, type Signer, toHex, utf8 } from '@glacis/protocol';
+import {
+  createSigner,
+  fromHex,
+  type MessageBody,
+  type NonceCommitmentWire,
+  rawIntent,
+  runAggregationJob,
+  type Signer,
+  signingMessages,
+  toHex,
+  utf8,
+} from '@glacis/protocol';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../protocol/test/harness.js';
+import { p2wpkhDestination, taprootSpend } from '../../protocol/test/psbt-fixtures.js';
 import { encodeSessionId, parseSessionId, type SessionRefOf } from '../src/orchestrator/session-id.js';
 import { createSigningMachine, type SigningAction } from '../src/orchestrator/signing-machine.js';
 import { keyFor } from './signing-sim.js';
@@ -27,7 +40,14 @@ function running(poolTarget = 0, sessionGraceMs = 0) {
   const started = m.handle(
     {
       type: 'request',
-      request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+      request: {
+        signatureId: 'sig_1',
+        keyId: key.pub.keyId,
+        key: key.pub,
+        intent: rawIntent(toHex(utf8('m'))),
+        approvals: [],
+        deadline: 10_000,
+      },
     },
     0,
   );
@@ -87,10 +107,10 @@ describe('signing machine', () => {
     const [pkg] = sends(out, 'signing_package');
     if (pkg?.message.type !== 'signing_package') throw new Error('no session started');
     const signer = signers.get(pkg.to) as Signer;
-    const share = toHex(signer.sign(pkg.message.body).share);
+    const share = toHex(signer.sign(pkg.message.body, [utf8('m')]).shares[0] as Uint8Array);
     const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
     const stale = { ...ref, epoch: 'e0' };
-    expect(m.handle({ type: 'share', from: pkg.to, session: stale, share, next: null }, 2)).toEqual([]);
+    expect(m.handle({ type: 'share', from: pkg.to, session: stale, shares: [share], next: null }, 2)).toEqual([]);
     expect(m.roastOf('sig_1')?.partyPhase(pkg.to)).toBe('signing');
     expect(encodeSessionId(stale)).not.toBe(pkg.message.sessionId);
   });
@@ -111,7 +131,14 @@ describe('signing machine', () => {
     const again = m.handle(
       {
         type: 'request',
-        request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+        request: {
+          signatureId: 'sig_1',
+          keyId: key.pub.keyId,
+          key: key.pub,
+          intent: rawIntent(toHex(utf8('m'))),
+          approvals: [],
+          deadline: 10_000,
+        },
       },
       4,
     );
@@ -133,20 +160,133 @@ describe('signing machine', () => {
     for (const pkg of packages) {
       if (pkg.message.type !== 'signing_package') throw new Error('not a package');
       const signer = signers.get(pkg.to) as Signer;
-      const share = toHex(signer.sign(pkg.message.body).share);
+      const shares = signer.sign(pkg.message.body, [utf8('m')]).shares.map((z) => toHex(z));
       const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
-      end = m.handle({ type: 'share', from: pkg.to, session: ref, share, next: signer.commit() }, 2);
+      end = m.handle({ type: 'share', from: pkg.to, session: ref, shares, next: signer.commit() }, 2);
     }
     expect(end.some((a) => a.type === 'settle')).toBe(true);
     const second = m.handle(
       {
         type: 'request',
-        request: { signatureId: 'sig_2', keyId: key.pub.keyId, key: key.pub, message: utf8('m2'), approvals: [], deadline: 10_000 },
+        request: {
+          signatureId: 'sig_2',
+          keyId: key.pub.keyId,
+          key: key.pub,
+          intent: rawIntent(toHex(utf8('m2'))),
+          approvals: [],
+          deadline: 10_000,
+        },
       },
       3,
     );
     // Every member holds a fresh commitment in the pool: the last signer's came with its share.
     expect(sends(second, 'commit_request')).toEqual([]);
     expect(new Set(sends(second, 'signing_package').map((a) => a.message.sessionId)).size, 'its session starts at once').toBe(1);
+  });
+});
+
+describe('a request whose intent yields several messages (a PSBT with listed inputs)', () => {
+  it('asks each member for one commitment per input in one ask, signs every input in one session, settles with every signature', () => {
+    const tr = keyFor('secp256k1-tr', 3, 2);
+    const publicKey = fromHex(tr.pub.publicKey);
+    const { intent } = taprootSpend(publicKey, [10_000n, 20_000n, 30_000n], [{ ...p2wpkhDestination(4), amount: 55_000n }]);
+    const messages = signingMessages(intent, { keyId: tr.pub.keyId, suite: 'secp256k1-tr', publicKey });
+    const m = createSigningMachine({ epoch: 'e1', poolTarget: 32 });
+    const signers = new Map<string, Signer>(tr.names.map((p) => [p, createSigner(tr.share(p), rng)]));
+    for (const p of tr.names) m.handle({ type: 'connect', party: p }, 0);
+    const started = m.handle(
+      { type: 'request', request: { signatureId: 'sig_w', keyId: tr.pub.keyId, key: tr.pub, intent, approvals: [], deadline: 10_000 } },
+      0,
+    );
+    const asks = sends(started, 'commit_request').filter((a) => parseSessionId(a.message.sessionId)?.kind === 'commit');
+    expect(asks.map((a) => (a.message.body as { count: number }).count)).toEqual([3, 3, 3]);
+    let out: SigningAction[] = [];
+    for (const ask of asks.slice(0, 2)) {
+      const commitments = Array.from({ length: 3 }, () => (signers.get(ask.to) as Signer).commit());
+      const session = parseSessionId(ask.message.sessionId) as SessionRefOf<'commit'>;
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session, keyId: tr.pub.keyId, commitments }, 1));
+    }
+    const packages = sends(out, 'signing_package');
+    expect(packages).toHaveLength(2);
+    let done: SigningAction[] = [];
+    for (const pkg of packages) {
+      const body = pkg.message.body as MessageBody<'signing_package'>;
+      expect(body.commitments.every((c) => c.more?.length === 2)).toBe(true);
+      const signed = (signers.get(pkg.to) as Signer).sign(body, messages);
+      const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+      done = m.handle({ type: 'share', from: pkg.to, session: ref, shares: signed.shares.map(toHex), next: null }, 2);
+    }
+    const settle = done.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
+    expect(settle.outcome.status).toBe('completed');
+    const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
+    expect(sigs).toHaveLength(3);
+    sigs.forEach((sig, i) => {
+      expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
+    });
+  });
+
+  it('on a worker (deferAggregation): one job carries all three inputs, its verdict settles with every signature; the next commitments go to the pool', () => {
+    const tr = keyFor('secp256k1-tr', 3, 2);
+    const publicKey = fromHex(tr.pub.publicKey);
+    const { intent } = taprootSpend(publicKey, [10_000n, 20_000n, 30_000n], [{ ...p2wpkhDestination(5), amount: 55_000n }], 3);
+    const messages = signingMessages(intent, { keyId: tr.pub.keyId, suite: 'secp256k1-tr', publicKey });
+    const m = createSigningMachine({ epoch: 'e1', poolTarget: 32, sessionGraceMs: 250, deferAggregation: true });
+    const signers = new Map<string, Signer>(tr.names.map((p) => [p, createSigner(tr.share(p), rng)]));
+    for (const p of tr.names) m.handle({ type: 'connect', party: p }, 0);
+    const request = (signatureId: string) =>
+      m.handle({ type: 'request', request: { signatureId, keyId: tr.pub.keyId, key: tr.pub, intent, approvals: [], deadline: 10_000 } }, 0);
+    const asksOf = (out: SigningAction[]) =>
+      sends(out, 'commit_request').filter((a) => parseSessionId(a.message.sessionId)?.kind === 'commit');
+    const asks = asksOf(request('sig_w'));
+    let out: SigningAction[] = [];
+    for (const ask of asks.slice(0, 2)) {
+      const commitments = Array.from({ length: 3 }, () => (signers.get(ask.to) as Signer).commit());
+      const session = parseSessionId(ask.message.sessionId) as SessionRefOf<'commit'>;
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session, keyId: tr.pub.keyId, commitments }, 1));
+    }
+    let answered: SigningAction[] = [];
+    for (const pkg of sends(out, 'signing_package')) {
+      const signer = signers.get(pkg.to) as Signer;
+      const signed = signer.sign(pkg.message.body as MessageBody<'signing_package'>, messages);
+      const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+      const next = { ...signer.commit(), more: [signer.commit(), signer.commit()] };
+      answered = answered.concat(
+        m.handle({ type: 'share', from: pkg.to, session: ref, shares: signed.shares.map((z) => toHex(z)), next }, 2),
+      );
+    }
+    const ask = answered.find((a) => a.type === 'aggregate');
+    if (ask?.type !== 'aggregate') throw new Error('no aggregate action');
+    expect(
+      answered.some((a) => a.type === 'settle'),
+      'nothing settles before the verdict',
+    ).toBe(false);
+    expect(ask.job.messages).toHaveLength(3);
+    for (const s of ask.job.signers) expect([s.commitments.length, s.shares.length]).toEqual([3, 3]);
+    const verdict = runAggregationJob(structuredClone(ask.job));
+    const done = m.handle({ type: 'aggregated', requestId: 'sig_w', sessionId: ask.sessionId, verdict }, 3);
+    const settle = done.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
+    expect(settle.outcome.status).toBe('completed');
+    const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
+    expect(sigs).toHaveLength(3);
+    sigs.forEach((sig, i) => {
+      expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
+    });
+    // The last signer's three next commitments went to the pool with the other signer's: a
+    // second request of the same width asks only the member that holds none.
+    const second = request('sig_w2');
+    expect(asksOf(second).map((a) => a.to)).toEqual(tr.names.filter((p) => !asks.slice(0, 2).some((a) => a.to === p)));
+  });
+
+  it('an intent the key cannot sign settles the request failed (intent_invalid) instead of running it', () => {
+    const m = createSigningMachine({ epoch: 'e1' });
+    const { intent } = taprootSpend(randomBytes(32), [10_000n], [{ ...p2wpkhDestination(4), amount: 5_000n }]);
+    const out = m.handle(
+      { type: 'request', request: { signatureId: 'sig_x', keyId: key.pub.keyId, key: key.pub, intent, approvals: [], deadline: 10_000 } },
+      0,
+    );
+    expect(out).toEqual([
+      expect.objectContaining({ type: 'settle', outcome: expect.objectContaining({ status: 'failed', code: 'intent_invalid' }) }),
+    ]);
+    expect(m.has('sig_x')).toBe(false);
   });
 });

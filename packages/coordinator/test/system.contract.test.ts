@@ -180,6 +180,7 @@ describe('GET /v1/parties', () => {
         'lastSeenAt',
         'latencyMs',
         'partyId',
+        'policyVersion',
         'ready',
       ]);
     }

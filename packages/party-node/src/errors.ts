@@ -26,6 +26,8 @@ export const PARTY_ERROR_CODES = [
   'corrupt_file',
   'unknown_key',
   'key_exists',
+  // The signed policy in force (policy.json)
+  'policy_unverifiable',
   // Backups
   'backup_corrupt',
   'backup_wrong_passphrase',

@@ -23,6 +23,8 @@ import type { PartyConfig } from './config.js';
 import type { CrashPoint } from './crash-points.js';
 import { createDkgHandler, type DkgHandler } from './dkg/dkg-handler.js';
 import type { Keystore } from './keystore/keystore.js';
+import { createPolicyHandler, POLICY_SESSION } from './policy/policy-handler.js';
+import { openPolicyStore } from './policy/policy-store.js';
 import { type Clock, type ConnectLink, type CoordinatorLink, type PartyTransportFaults, realClock } from './ports.js';
 import type { PartyRecords } from './records.js';
 import { createSigningHandler } from './signing/signing-handler.js';
@@ -76,6 +78,7 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       // One link per pinned coordinator instance (one, unless the coordinator runs several).
       createCoordinatorLinks({
         urls: [config.coordinator.url, ...config.coordinator.urls],
+        sharedSessions: [POLICY_SESSION],
         ...(tlsPin ? { tls: { pinSha256: tlsPin, ...(tlsCaFile ? { caFile: resolve(keystore.dataDir, tlsCaFile) } : {}) } } : {}),
         partyId: self,
         identity,
@@ -90,6 +93,7 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       handle(env).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'envelope handling failed'));
     },
     onConnected: () => {
+      policyHandler.report();
       // Keys whose certificate we never saw (a crash right after the DKG): ask for it.
       const pendingKeys = dkg.pendingKeys();
       if (pendingKeys.length > 0) send({ type: 'key_sync', sessionId: 'key-sync', to: COORDINATOR, body: { pendingKeys } });
@@ -103,11 +107,16 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     }
   }
 
+  // The policy in force: the static one, or the signed one activated last (verified again here).
+  const policy = openPolicyStore(keystore.dataDir, config);
+  const policyHandler = createPolicyHandler({ policy, decisions: o.records.decisions, clock, send, logger });
   const signing = createSigningHandler({
     keystore,
-    policy: config.policy,
+    config,
+    policy,
     shareLog: o.records.shareLog,
     approvals: o.records.approvals,
+    decisions: o.records.decisions,
     rng,
     clock,
     send,
@@ -128,7 +137,15 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     crash,
     onKeyActive: (stored) => signing.activate(stored),
   });
-  logger.info({ partyId: self, activeKeys: keystore.list().filter((s) => s.status === 'active').length }, 'party node starting');
+  const inForce = policy.active();
+  logger.info(
+    {
+      partyId: self,
+      activeKeys: keystore.list().filter((s) => s.status === 'active').length,
+      policy: { source: inForce.source, version: inForce.version, digest: inForce.digest },
+    },
+    'party node starting',
+  );
 
   /** Control messages come from the coordinator only; a peer's envelope of that type is ignored. */
   function fromCoordinator(msg: Message): boolean {
@@ -161,6 +178,9 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
         return;
       case 'signing_package':
         if (fromCoordinator(msg)) await signing.onSigningPackage(msg);
+        return;
+      case 'policy_offer':
+        if (fromCoordinator(msg)) await policyHandler.onOffer(msg);
         return;
       default:
         logger.warn({ type: msg.type, from: msg.from }, 'unexpected message type for a party');

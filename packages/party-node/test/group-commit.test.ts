@@ -1,17 +1,26 @@
 /**
- * Group commit of the party's durable logs (shares.log through openDurableLog, approvals.log):
- * releases made while an fsync is under way share the next one, and none is reported durable
- * before an fsync that covers its bytes has finished (DESIGN.md invariant 1). The fsync is a seam
- * the test holds open and releases by hand.
+ * Group commit of the party's durable logs (shares.log and decisions.log through openDurableLog,
+ * approvals.log): appends made while an fsync is under way share the next one, and none is
+ * reported durable before an fsync that covers its bytes has finished. And through a whole party
+ * node: a share leaves only once every record it depends on — its release, the approvals it
+ * counted, its policy decision with the velocity event — is on disk (DESIGN.md invariant 1). The
+ * fsync is a seam the test holds open and releases by hand.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { createSigner, type Message, toHex, utf8 } from '@glacis/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeApprover } from '../../../test/support/approvals.js';
 import { settledFlags } from '../../../test/support/settled-flags.js';
 import { openDurableLog } from '../src/fs-atomic.js';
 import { APPROVALS_FILE, openApprovalLedger } from '../src/policy/approval-ledger.js';
+import type { DecisionRecord } from '../src/policy/decide.js';
+import { DECISION_LOG_FILE, openDecisionLog } from '../src/policy/decision-log.js';
+import type { RecordSyncs } from '../src/records.js';
+import { SHARE_LOG_FILE } from '../src/share-log/share-log.js';
+import { type Harness, only, rng, startHarness } from './harness.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'glacis-group-commit-'));
 
@@ -102,4 +111,125 @@ describe('group commit of the durable logs', () => {
     expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(3);
     await ledger.close();
   });
+
+  it('policy decisions recorded while an fsync runs share the next one; none resolves before it is on disk', async () => {
+    const dir = fresh();
+    const { sync, calls } = heldSync(join(dir, DECISION_LOG_FILE));
+    const NOW = Date.parse('2030-01-01T00:00:00Z');
+    const log = await openDecisionLog(dir, NOW, { sync });
+    const decision = (requestId: string): DecisionRecord => ({
+      keyId: 'k1',
+      requestId,
+      sessionId: `s-${requestId}`,
+      intentType: 'raw',
+      intentDigest: 'ab'.repeat(32),
+      policy: { source: 'signed', version: 2, digest: 'cd'.repeat(32) },
+      decision: 'allow',
+      ruleId: 'r',
+      code: null,
+      limitId: null,
+      counted: { amount: '0', count: 1 },
+      approvals: [],
+      approvedBy: null,
+      velocity: { at: NOW, keyId: 'k1', intentType: 'raw', amount: '0' },
+      repeat: false,
+      reasons: [],
+    });
+    const recorded = ['r1', 'r2', 'r3'].map((r) => log.recordDecision(decision(r), new Date(NOW)));
+    const done = settledFlags(recorded);
+    await settle();
+    expect(calls).toHaveLength(1);
+    expect(log.history(NOW), 'counted at once, before anything is on disk').toHaveLength(3);
+    calls[0]?.release();
+    await settle();
+    expect(done, 'the first fsync covered the first decision only').toEqual([true, false, false]);
+    expect(calls, 'the other two share the second fsync').toHaveLength(2);
+    calls[1]?.release();
+    await Promise.all(recorded);
+    expect(readFileSync(join(dir, DECISION_LOG_FILE), 'utf8').trim().split('\n')).toHaveLength(3);
+    await log.close();
+  });
+});
+
+/**
+ * An fsync that passes straight through until armed; once armed it waits until the test releases
+ * it (every held call at once).
+ */
+function armableSync() {
+  let armed = false;
+  const held: (() => void)[] = [];
+  const sync = (fh: FileHandle) =>
+    armed ? new Promise<void>((resolve, reject) => void held.push(() => void fh.datasync().then(resolve, reject))) : fh.datasync();
+  return {
+    sync,
+    held,
+    arm: () => {
+      armed = true;
+    },
+    release() {
+      armed = false;
+      for (const f of held.splice(0)) f();
+    },
+  };
+}
+
+describe('a share leaves only once every record it depends on is durable', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+  const approver = makeApprover();
+  const FILES: Record<keyof RecordSyncs, string> = { shares: SHARE_LOG_FILE, approvals: APPROVALS_FILE, decisions: DECISION_LOG_FILE };
+
+  for (const [log, file] of Object.entries(FILES) as [keyof RecordSyncs, string][]) {
+    it(`${file}: while its fsync is held the party sends no share; once it is released the share leaves`, async () => {
+      const hold = armableSync();
+      h = await startHarness({
+        policy: { approvers: [approver.approverKey], requiredApprovals: 1 },
+        syncs: { [log]: hold.sync },
+      });
+      const { sessionId, confirmations, peerShares } = await h.dkg('k1');
+      h.deliver({ type: 'dkg_complete', sessionId, to: 'p1', body: { keyId: 'k1', confirmations } });
+      const peer = createSigner(peerShares.get('p2') as NonNullable<ReturnType<typeof peerShares.get>>, rng);
+      h.deliver({ type: 'commit_request', sessionId: 'c-r1', to: 'p1', body: { keyId: 'k1', count: 1 } });
+      const [mine] = only(h.take(), 'commitments').commitments;
+      const message = toHex(utf8('pay 1 BTC'));
+      const approval = approver.approve({ keyId: 'k1', message, expiresAt: new Date(h.clock.clock.now() + 3_600_000).toISOString() });
+
+      hold.arm();
+      h.deliver({
+        type: 'signing_package',
+        sessionId: 's-r1-1',
+        to: 'p1',
+        body: {
+          keyId: 'k1',
+          requestId: 'r1',
+          intent: { type: 'raw', message },
+          approvals: [approval],
+          commitments: [
+            { partyId: 'p1', ...(mine as NonNullable<typeof mine>) },
+            { partyId: 'p2', ...peer.commit() },
+          ],
+        },
+      });
+      const deadline = Date.now() + 5_000;
+      while (hold.held.length === 0 && Date.now() < deadline) await settle();
+      expect(hold.held.length, `the release appended to ${file} and asked for its fsync`).toBeGreaterThan(0);
+      await settle();
+      const early = h.take();
+      expect(
+        early.map((m: Message) => m.type),
+        `no share while ${file} is not on disk`,
+      ).toEqual([]);
+
+      hold.release();
+      const sent: Message[] = [];
+      while (!sent.some((m) => m.type === 'signature_share') && Date.now() < deadline) {
+        await settle();
+        sent.push(...h.take());
+      }
+      expect(sent.map((m) => m.type)).toEqual(['signature_share']);
+    });
+  }
 });

@@ -16,6 +16,7 @@ import {
   fromHex,
   getSuite,
   type IdentityKey,
+  type Intent,
   isProtocolError,
   type KeyShare,
   type MessageBody,
@@ -102,6 +103,27 @@ export function parsedCommitments(suite: Suite, list: readonly NonceCommitments[
   }));
 }
 
+/** The intent and messages of a raw signing request for `message` (aggregator and ROAST options). */
+export function rawSigning(message: Uint8Array): { intent: Intent; messages: Uint8Array[] } {
+  return { intent: { type: 'raw', message: toHex(message) }, messages: [message] };
+}
+
+/** The messages a party derives from a raw package's intent. */
+export function rawMessages(pkg: MessageBody<'signing_package'>): Uint8Array[] {
+  if (pkg.intent.type !== 'raw') throw new Error('rawMessages: not a raw intent');
+  return [fromHex(pkg.intent.message)];
+}
+
+/** `signer` signing a raw package with the message its intent carries. */
+export function signRaw(signer: Signer, pkg: MessageBody<'signing_package'>) {
+  return signer.sign(pkg, rawMessages(pkg));
+}
+
+/** `signer`'s one share of a single-message (raw) package. */
+export function shareOf(signer: Signer, pkg: MessageBody<'signing_package'>): Uint8Array {
+  return signer.sign(pkg, rawMessages(pkg)).shares[0] as Uint8Array;
+}
+
 /** A fresh commitment of `signer` (party `name`), parsed as the coordinator parses it where it enters. */
 export function commitmentOf(suite: Suite, signer: Signer, name: string): NonceCommitment {
   return parseNonceCommitment(suite, signer.commit(), name);
@@ -115,36 +137,47 @@ export function session(
   requestId = 'req-1',
   signerRng: Rng = rng,
 ): SigningSession {
-  const agg = createAggregator({ key: c.pub, requestId, message });
+  const agg = createAggregator({ key: c.pub, requestId, ...rawSigning(message) });
   const signers = new Map(names.map((n) => [n, createSigner(c.share(n), signerRng)]));
-  for (const [n, s] of signers) agg.addCommitment(n, commitmentOf(c.suite, s, n));
+  for (const [n, s] of signers) agg.addCommitment(n, [commitmentOf(c.suite, s, n)]);
   const pkg = agg.buildPackage();
   const shares = new Map<string, string>();
-  for (const [n, s] of signers) shares.set(n, toHex(s.sign(pkg).share));
-  return { signers, pkg, shares, finish: () => agg.finish(), addShare: (n, h) => agg.addShare(n, h) };
+  for (const [n, s] of signers) shares.set(n, toHex(shareOf(s, pkg)));
+  return { signers, pkg, shares, finish: () => agg.finish()[0] as Uint8Array, addShare: (n, h) => agg.addShare(n, [h]) };
 }
 
 /**
- * One session of the first two members, every share in, aggregated two ways: `inline` (finish) and
- * `deferred` (its `job()` for another thread, then `conclude`). `cheat` adds 1 to that signer's share.
+ * One session of the first two members over `messages` (one commitment and one share per message),
+ * every share in, aggregated two ways: `inline` (finish) and `deferred` (its `job()` for another
+ * thread, then `conclude`). `cheat` adds 1 to that signer's share of message `cheatAt` (default 0).
  */
-export function aggregatedTwoWays(c: Cluster, message: Uint8Array, cheat?: string) {
+export function aggregatedTwoWays(c: Cluster, messages: readonly Uint8Array[], cheat?: string, cheatAt = 0) {
   const [a, b] = c.names as [string, string];
-  const inline = createAggregator({ key: c.pub, requestId: 'r', message });
-  const deferred = createAggregator({ key: c.pub, requestId: 'r', message, deferred: true });
+  // The package carries the first message as a raw intent; the sessions sign `messages`, as a
+  // party's own reading of a wider intent (a PSBT's inputs) would give them.
+  const intent: Intent = { type: 'raw', message: toHex(messages[0] as Uint8Array) };
+  const inline = createAggregator({ key: c.pub, requestId: 'r', intent, messages });
+  const deferred = createAggregator({ key: c.pub, requestId: 'r', intent, messages, deferred: true });
   const signers = [a, b].map((n) => [n, createSigner(c.share(n), rng)] as const);
   for (const [n, s] of signers) {
-    const commitment = commitmentOf(c.suite, s, n);
-    inline.addCommitment(n, commitment);
-    deferred.addCommitment(n, commitment);
+    const commitments = messages.map(() => commitmentOf(c.suite, s, n));
+    inline.addCommitment(n, commitments);
+    deferred.addCommitment(n, commitments);
   }
   const pkg = inline.buildPackage();
   expect(deferred.buildPackage()).toEqual(pkg);
   for (const [n, s] of signers) {
-    let z = s.sign(pkg).share;
-    if (n === cheat) z = c.suite.Fn.toBytes(c.suite.Fn.add(c.suite.Fn.fromBytes(z), 1n));
-    inline.addShare(n, toHex(z));
-    deferred.addShare(n, toHex(z));
+    const zs = s
+      .sign(pkg, messages)
+      .shares.map((z, i) => (n === cheat && i === cheatAt ? c.suite.Fn.toBytes(c.suite.Fn.add(c.suite.Fn.fromBytes(z), 1n)) : z));
+    inline.addShare(
+      n,
+      zs.map((z) => toHex(z)),
+    );
+    deferred.addShare(
+      n,
+      zs.map((z) => toHex(z)),
+    );
   }
   return { inline, deferred };
 }

@@ -18,7 +18,9 @@ export type SessionRef =
   /** A signing request's own ask for a fresh commitment. */
   | { kind: 'commit'; epoch: string; signatureId: string }
   /** The `n`-th ROAST session of a signing request. */
-  | { kind: 'sign'; epoch: string; n: number; signatureId: string };
+  | { kind: 'sign'; epoch: string; n: number; signatureId: string }
+  /** Policy distribution: offers to a party and its status reports (one channel per party). */
+  | { kind: 'policy' };
 
 /** A session id as it travels: a string made by `encodeSessionId`. */
 export type SessionId = string & { readonly __brand: 'SessionId' };
@@ -37,6 +39,7 @@ export function newEpoch(random: Uint8Array): string {
 
 /** The wire form of `ref`. Throws a RangeError if it would not be a valid session id. */
 export function encodeSessionId(ref: SessionRef): SessionId {
+  if (ref.kind === 'policy') return 'policy' as SessionId;
   if ((ref.kind === 'dkg' || ref.kind === 'pool' ? ref.keyId : ref.signatureId) === '') throw new RangeError('session id: empty id');
   let s: string;
   switch (ref.kind) {
@@ -63,6 +66,7 @@ export function encodeSessionId(ref: SessionRef): SessionId {
 
 /** What `sessionId` names, or undefined if the coordinator never makes such an id. */
 export function parseSessionId(sessionId: string): SessionRef | undefined {
+  if (sessionId === 'policy') return { kind: 'policy' };
   const [kind, ...rest] = sessionId.split('-');
   let ref: SessionRef | undefined;
   if (kind === 'dkg' && rest.length > 0) ref = { kind, keyId: rest.join('-') };

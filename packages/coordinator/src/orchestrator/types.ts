@@ -1,3 +1,5 @@
+import type { OfferedPolicy, PartyPolicyStatus } from './policy-relay.js';
+
 /**
  * The boundary between the HTTP layer and the part of the coordinator that talks to parties.
  * Routes persist first, answer, and then hand the id to the orchestrator; the orchestrator drives
@@ -19,6 +21,8 @@ export interface PartyStatus {
   excludedCount: number;
   /** Smoothed time from signing package sent to share received, ms; null before the first share. */
   latencyMs: number | null;
+  /** The policy this party last reported in force (static or signed), or null before its first report. */
+  policy: PartyPolicyStatus | null;
 }
 
 export interface Orchestrator {
@@ -28,6 +32,16 @@ export interface Orchestrator {
   allConnected(partyIds: readonly string[]): boolean;
   /** A key in status `pending` was just persisted: run its DKG. Never throws; outcomes go to the store. */
   onKeyCreated(keyId: string): void;
-  /** A signature request in status `pending` was just persisted: sign it. Never throws. */
+  /**
+   * A signature request was just persisted (`pending`: sign it; `awaiting_approval`: hold it until
+   * approved or its approval deadline) or released for signing by its approvals. Never throws.
+   */
   onSignatureRequested(signatureId: string): void;
+  /** A newly stored policy: offer it to every party. Never throws. */
+  onPolicyDistributed(policy: OfferedPolicy): void;
+  /**
+   * Resolves true once every connected party reports the policy `digest` in force (or refused
+   * it), false after `ms` or on `signal`.
+   */
+  waitPolicySettled(digest: string, ms: number, signal?: AbortSignal): Promise<boolean>;
 }

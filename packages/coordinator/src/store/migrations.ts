@@ -14,6 +14,8 @@ export type Dialect = 'sqlite' | 'postgres';
 
 /** The pieces of DDL that differ between dialects. */
 interface DialectSql {
+  /** For a change that one dialect makes in place and the other by rebuilding a table. */
+  dialect: Dialect;
   /** An auto-numbered primary key column named `seq`, in insertion order. */
   serialKey: string;
   /** A 64-bit integer primary key column named `seq`, numbered by the writer. */
@@ -24,6 +26,7 @@ interface DialectSql {
 
 const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
   sqlite: {
+    dialect: 'sqlite',
     serialKey: 'seq INTEGER PRIMARY KEY AUTOINCREMENT',
     seqKey: 'seq INTEGER PRIMARY KEY',
     appendOnly: (t) => `
@@ -31,6 +34,7 @@ const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
       CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
   },
   postgres: {
+    dialect: 'postgres',
     serialKey: 'seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
     seqKey: 'seq BIGINT PRIMARY KEY',
     appendOnly: (t) => `
@@ -41,6 +45,71 @@ const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
       CREATE TRIGGER ${t}_no_truncate BEFORE TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION ${t}_append_only();`,
   },
 };
+
+const SIGNATURE_STATUSES = "'pending', 'awaiting_approval', 'signing', 'completed', 'failed', 'rejected'";
+const ROLES = "'admin', 'requester', 'approver', 'auditor'";
+
+/**
+ * Migration 4's table changes in SQLite: a CHECK constraint cannot change in place, so `signatures`
+ * and `tokens` are rebuilt with their rows (and `signatures_by_key`, dropped with the table, made
+ * again). The new columns go last, where PostgreSQL's ADD COLUMN puts them.
+ */
+const SQLITE_V4_TABLES = `
+  CREATE TABLE signatures_v4 (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    signature_id TEXT NOT NULL UNIQUE,
+    key_id TEXT NOT NULL REFERENCES keys (key_id),
+    message TEXT,
+    context TEXT,
+    approvals TEXT NOT NULL,
+    status TEXT NOT NULL CONSTRAINT signatures_status_check CHECK (status IN (${SIGNATURE_STATUSES})),
+    signature TEXT,
+    signers TEXT,
+    excluded TEXT NOT NULL DEFAULT '[]',
+    error TEXT,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    deadline TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    intent TEXT,
+    signatures TEXT,
+    finalized TEXT
+  );
+  INSERT INTO signatures_v4 (seq, signature_id, key_id, message, context, approvals, status, signature, signers, excluded,
+                             error, created_at, completed_at, deadline, requested_by)
+    SELECT seq, signature_id, key_id, message, context, approvals, status, signature, signers, excluded,
+           error, created_at, completed_at, deadline, requested_by FROM signatures;
+  DROP TABLE signatures;
+  ALTER TABLE signatures_v4 RENAME TO signatures;
+  CREATE INDEX signatures_by_key ON signatures (key_id, seq);
+
+  CREATE TABLE tokens_v4 (
+    name TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CONSTRAINT tokens_role_check CHECK (role IN (${ROLES})),
+    created_at TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config', 'env'))
+  );
+  INSERT INTO tokens_v4 (name, token_sha256, role, created_at, source) SELECT name, token_sha256, role, created_at, source FROM tokens;
+  DROP TABLE tokens;
+  ALTER TABLE tokens_v4 RENAME TO tokens;
+`;
+
+/**
+ * Migration 4's table changes in PostgreSQL, in place. The constraints replaced are the ones
+ * migration 1 declared inline, under the names PostgreSQL gave them (`<table>_<column>_check`).
+ */
+const POSTGRES_V4_TABLES = `
+  ALTER TABLE signatures ALTER COLUMN message DROP NOT NULL,
+    ADD COLUMN intent TEXT,
+    ADD COLUMN signatures TEXT,
+    ADD COLUMN finalized TEXT,
+    DROP CONSTRAINT signatures_status_check,
+    ADD CONSTRAINT signatures_status_check CHECK (status IN (${SIGNATURE_STATUSES}));
+  DROP INDEX signatures_unsettled;
+  ALTER TABLE tokens DROP CONSTRAINT tokens_role_check,
+    ADD CONSTRAINT tokens_role_check CHECK (role IN (${ROLES}));
+`;
 
 /** One schema change. */
 export interface Migration {
@@ -165,6 +234,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX work_leases_by_expiry ON work_leases (expires_at);
       INSERT INTO work_leases (kind, id, epoch) SELECT 'signature', signature_id, 1 FROM signatures WHERE status IN ('pending', 'signing');
       INSERT INTO work_leases (kind, id, epoch) SELECT 'key', key_id, 1 FROM keys WHERE status = 'pending';
+    `,
+  },
+  {
+    version: 4,
+    description: 'typed intents, approvals workflow (awaiting_approval, approver role), distributed policies',
+    // A request of version 3 signed raw bytes: its intent is the raw intent of its message, read
+    // from `message` (intent stays NULL for those rows). Two CHECK constraints change (a status and
+    // a role more): PostgreSQL alters them; SQLite cannot, so it rebuilds the two tables with their
+    // rows. Either way the columns, constraints' meaning and index names end up the same. No request
+    // awaits approval yet, so work_leases needs nothing.
+    sql: (d) => `
+      ${d.dialect === 'sqlite' ? SQLITE_V4_TABLES : POSTGRES_V4_TABLES}
+      CREATE INDEX signatures_by_status ON signatures (status, seq);
+      CREATE INDEX signatures_unsettled ON signatures (seq) WHERE status IN ('pending', 'awaiting_approval', 'signing');
+
+      CREATE TABLE policies (
+        version BIGINT PRIMARY KEY,
+        digest TEXT NOT NULL,
+        signed TEXT NOT NULL,
+        distributed_at TEXT NOT NULL,
+        distributed_by TEXT NOT NULL
+      );
     `,
   },
 ];

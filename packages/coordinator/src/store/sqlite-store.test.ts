@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import { settledFlags } from '../../../../test/support/settled-flags.js';
@@ -19,6 +19,15 @@ function sqliteHarness(): StoreHarness & { path: string } {
     path,
     open,
     openAgain: open,
+    async create(version) {
+      mkdirSync(dirname(path), { recursive: true });
+      const db = new Database(path);
+      try {
+        migrate(db, () => new Date(t).toISOString(), version);
+      } finally {
+        db.close();
+      }
+    },
     async elapse(ms) {
       t += ms;
     },
@@ -58,33 +67,6 @@ describe('SQLite store: its file', () => {
       }
       expect(await store.ping()).toBe(true);
       await store.close();
-    } finally {
-      await h.dispose();
-    }
-  });
-
-  test('a database of schema 2 with unsettled work gets claimable leases for it when migrated', async () => {
-    const h = sqliteHarness();
-    try {
-      // Schema 2 as a coordinator before work leases left it: one pending key, one signing request.
-      const store = await h.open();
-      const key = newKey();
-      await store.createKey(key);
-      await store.markKeyActive(key.keyId, { publicKey: 'aa', verifyingShares: {}, groupCommitment: [], certificate: [] });
-      const pending = newKey();
-      await store.createKey(pending);
-      const sig = newSig(key.keyId);
-      await store.createSignature(sig);
-      await store.close();
-      await h.exec('DROP TABLE work_leases; DELETE FROM schema_migrations WHERE version = 3');
-
-      const migrated = await h.openAgain();
-      const claimed = await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 });
-      expect(claimed.map((l) => [l.kind, l.id]).sort()).toEqual([
-        ['key', pending.keyId],
-        ['signature', sig.signatureId],
-      ]);
-      await migrated.close();
     } finally {
       await h.dispose();
     }

@@ -7,6 +7,10 @@
  *
  * The commitments travel as affine points (`portableNonceCommitment`): they were decoded and
  * validated once, where they entered the coordinator, and are not decoded again.
+ *
+ * A session may sign several messages at once (an intent of width k: a PSBT with k listed
+ * inputs): each signer then brings one commitment and one share per message, every message is its
+ * own RFC 9591 session over the same signers, and the verdict is all k signatures or none.
  */
 import { makeCommittee } from '../committee.js';
 import {
@@ -23,60 +27,74 @@ import { getSuite } from '../suites.js';
 /** Everything one session's aggregation needs (RFC 9591 §5.3 and §5.4), structured-cloneable. */
 export interface AggregationJob {
   key: PublicKeyPackage;
-  message: Uint8Array;
-  signers: readonly { partyId: string; commitment: PortableNonceCommitment; share: bigint }[];
+  /** The messages the session signs, in order (one for most intents). */
+  messages: readonly Uint8Array[];
+  /** Per signer: one commitment and one share per message, in message order. */
+  signers: readonly { partyId: string; commitments: readonly PortableNonceCommitment[]; shares: readonly bigint[] }[];
 }
 
 /**
- * What aggregation concluded: the signature; or the parties whose shares are invalid; or, with no
- * culprit, why no signature can come out of this session (an inconsistent key package).
+ * What aggregation concluded: the signatures, one per message; or the parties whose shares are
+ * invalid (for any message); or, with no culprit, why no signature can come out of this session
+ * (an inconsistent key package).
  */
-export type AggregationVerdict = { ok: true; signature: Uint8Array } | { ok: false; culprits: string[]; reason: string };
+export type AggregationVerdict = { ok: true; signatures: Uint8Array[] } | { ok: false; culprits: string[]; reason: string };
 
 /**
- * The verdict on `shares` (scalars by party) in the session `prepare` builds (it may throw: then
- * nobody is to blame). `partyOf` names a signer identifier's party.
+ * The verdict on `shares` (scalars by party, one per message) in the sessions `prepare` builds,
+ * one per message (it may throw: then nobody is to blame). `partyOf` names a signer identifier's
+ * party. Every session is looked at, so every cheater of every message is named.
  */
 export function sessionVerdict(
-  prepare: () => SigningSession,
-  shares: ReadonlyMap<string, bigint>,
+  prepare: () => readonly SigningSession[],
+  shares: ReadonlyMap<string, readonly bigint[]>,
   identifierOf: ReadonlyMap<string, string>,
   partyOf: ReadonlyMap<string, string>,
 ): AggregationVerdict {
-  let session: SigningSession;
+  let sessions: readonly SigningSession[];
   try {
-    session = prepare();
+    sessions = prepare();
   } catch (e) {
     return { ok: false, culprits: [], reason: `aggregation failed: ${(e as Error).message}` };
   }
-  let out: ReturnType<SigningSession['aggregate']>;
-  try {
-    out = session.aggregate(new Map([...shares].map(([p, z]) => [identifierOf.get(p) as string, z])));
-  } catch (e) {
-    return { ok: false, culprits: [], reason: `aggregation failed: ${(e as Error).message}` };
+  const signatures: Uint8Array[] = [];
+  const cheaters = new Set<string>();
+  for (const [i, session] of sessions.entries()) {
+    let out: ReturnType<SigningSession['aggregate']>;
+    try {
+      out = session.aggregate(new Map([...shares].map(([p, zs]) => [identifierOf.get(p) as string, zs[i] as bigint])));
+    } catch (e) {
+      return { ok: false, culprits: [], reason: `aggregation failed: ${(e as Error).message}` };
+    }
+    if (out.ok) signatures.push(out.signature);
+    else if (out.cheaters.length === 0)
+      return { ok: false, culprits: [], reason: 'aggregate signature invalid although every share is valid: inconsistent key package' };
+    else for (const id of out.cheaters) cheaters.add(partyOf.get(id) ?? id);
   }
-  if (out.ok) return { ok: true, signature: out.signature };
-  const culprits = out.cheaters.map((id) => partyOf.get(id) ?? id);
-  return culprits.length > 0
-    ? { ok: false, culprits, reason: `invalid signature share from ${culprits.join(', ')}` }
-    : { ok: false, culprits, reason: 'aggregate signature invalid although every share is valid: inconsistent key package' };
+  if (cheaters.size === 0) return { ok: true, signatures };
+  const culprits = [...cheaters].sort();
+  return { ok: false, culprits, reason: `invalid signature share from ${culprits.join(', ')}` };
 }
 
-/** Runs `job` (on any thread): prepares the session from its parsed commitments, aggregates, names cheaters. */
+/** Runs `job` (on any thread): prepares each message's session from its parsed commitments, aggregates, names cheaters. */
 export function runAggregationJob(job: AggregationJob, keys?: KeyCache): AggregationVerdict {
   const suite = getSuite(job.key.suite);
   const committee = makeCommittee(suite, job.key.committee, job.key.threshold);
-  const shares = new Map(job.signers.map((s) => [s.partyId, s.share]));
+  const shares = new Map(job.signers.map((s) => [s.partyId, s.shares]));
   return sessionVerdict(
-    () =>
-      prepareSession(
-        keys ? keys.get(job.key) : preparePublicKeyPackage(job.key),
-        job.signers.map((s) => ({
-          identifier: committee.identifierOf.get(s.partyId) as string,
-          commitment: nonceCommitmentFromPortable(suite, s.commitment),
-        })),
-        job.message,
-      ),
+    () => {
+      const key = keys ? keys.get(job.key) : preparePublicKeyPackage(job.key);
+      return job.messages.map((message, i) =>
+        prepareSession(
+          key,
+          job.signers.map((s) => ({
+            identifier: committee.identifierOf.get(s.partyId) as string,
+            commitment: nonceCommitmentFromPortable(suite, s.commitments[i] as PortableNonceCommitment),
+          })),
+          message,
+        ),
+      );
+    },
     shares,
     committee.identifierOf,
     committee.partyOf,
