@@ -185,6 +185,17 @@ describe('signing machine', () => {
   });
 });
 
+/** `actions` settle the request completed with one valid BIP-340 signature per message, in order. */
+function expectSignedEvery(actions: SigningAction[], messages: readonly Uint8Array[], publicKey: Uint8Array): void {
+  const settle = actions.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
+  expect(settle.outcome.status).toBe('completed');
+  const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
+  expect(sigs).toHaveLength(messages.length);
+  sigs.forEach((sig, i) => {
+    expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
+  });
+}
+
 describe('a request whose intent yields several messages (a PSBT with listed inputs)', () => {
   it('asks each member for one commitment per input in one ask, signs every input in one session, settles with every signature', () => {
     const tr = keyFor('secp256k1-tr', 3, 2);
@@ -216,13 +227,7 @@ describe('a request whose intent yields several messages (a PSBT with listed inp
       const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
       done = m.handle({ type: 'share', from: pkg.to, session: ref, shares: signed.shares.map(toHex), next: null }, 2);
     }
-    const settle = done.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
-    expect(settle.outcome.status).toBe('completed');
-    const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
-    expect(sigs).toHaveLength(3);
-    sigs.forEach((sig, i) => {
-      expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
-    });
+    expectSignedEvery(done, messages, publicKey);
   });
 
   it('on a worker (deferAggregation): one job carries all three inputs, its verdict settles with every signature; the next commitments go to the pool', () => {
@@ -264,13 +269,7 @@ describe('a request whose intent yields several messages (a PSBT with listed inp
     for (const s of ask.job.signers) expect([s.commitments.length, s.shares.length]).toEqual([3, 3]);
     const verdict = runAggregationJob(structuredClone(ask.job));
     const done = m.handle({ type: 'aggregated', requestId: 'sig_w', sessionId: ask.sessionId, verdict }, 3);
-    const settle = done.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
-    expect(settle.outcome.status).toBe('completed');
-    const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
-    expect(sigs).toHaveLength(3);
-    sigs.forEach((sig, i) => {
-      expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
-    });
+    expectSignedEvery(done, messages, publicKey);
     // The last signer's three next commitments went to the pool with the other signer's: a
     // second request of the same width asks only the member that holds none.
     const second = request('sig_w2');

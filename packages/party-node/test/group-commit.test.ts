@@ -16,11 +16,10 @@ import { makeApprover } from '../../../test/support/approvals.js';
 import { settledFlags } from '../../../test/support/settled-flags.js';
 import { openDurableLog } from '../src/fs-atomic.js';
 import { APPROVALS_FILE, openApprovalLedger } from '../src/policy/approval-ledger.js';
-import type { DecisionRecord } from '../src/policy/decide.js';
 import { DECISION_LOG_FILE, openDecisionLog } from '../src/policy/decision-log.js';
 import type { RecordSyncs } from '../src/records.js';
 import { SHARE_LOG_FILE } from '../src/share-log/share-log.js';
-import { type Harness, only, rng, startHarness } from './harness.js';
+import { decisionRecord, type Harness, only, rng, startHarness } from './harness.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'glacis-group-commit-'));
 
@@ -117,25 +116,7 @@ describe('group commit of the durable logs', () => {
     const { sync, calls } = heldSync(join(dir, DECISION_LOG_FILE));
     const NOW = Date.parse('2030-01-01T00:00:00Z');
     const log = await openDecisionLog(dir, NOW, { sync });
-    const decision = (requestId: string): DecisionRecord => ({
-      keyId: 'k1',
-      requestId,
-      sessionId: `s-${requestId}`,
-      intentType: 'raw',
-      intentDigest: 'ab'.repeat(32),
-      policy: { source: 'signed', version: 2, digest: 'cd'.repeat(32) },
-      decision: 'allow',
-      ruleId: 'r',
-      code: null,
-      limitId: null,
-      counted: { amount: '0', count: 1 },
-      approvals: [],
-      approvedBy: null,
-      velocity: { at: NOW, keyId: 'k1', intentType: 'raw', amount: '0' },
-      repeat: false,
-      reasons: [],
-    });
-    const recorded = ['r1', 'r2', 'r3'].map((r) => log.recordDecision(decision(r), new Date(NOW)));
+    const recorded = ['r1', 'r2', 'r3'].map((r) => log.recordDecision(decisionRecord(r, NOW), new Date(NOW)));
     const done = settledFlags(recorded);
     await settle();
     expect(calls).toHaveLength(1);

@@ -31,6 +31,7 @@ import { pino } from 'pino';
 import { type PartyConfig, partyConfigSchema } from '../src/config.js';
 import { initKeystore, type Keystore, openKeystore } from '../src/keystore/keystore.js';
 import { type PartyNode, startPartyNode } from '../src/node.js';
+import type { DecisionRecord } from '../src/policy/decide.js';
 import type { Clock, LinkEvents } from '../src/ports.js';
 import { openPartyRecords, type RecordSyncs } from '../src/records.js';
 
@@ -256,4 +257,26 @@ export function only<T extends Message['type']>(msgs: Message[], type: T): Messa
   const found = msgs.filter((m) => m.type === type);
   if (found.length !== 1) throw new Error(`expected one ${type}, got ${found.length} (of ${msgs.map((m) => m.type).join(', ')})`);
   return (found[0] as Extract<Message, { type: T }>).body;
+}
+
+/** A decision that admitted `requestId` of key k1 at `at`, counting a velocity event unless told not to. */
+export function decisionRecord(requestId: string, at: number, velocity = true): DecisionRecord {
+  return {
+    keyId: 'k1',
+    requestId,
+    sessionId: `s-${requestId}`,
+    intentType: 'raw',
+    intentDigest: 'ab'.repeat(32),
+    policy: { source: 'signed', version: 2, digest: 'cd'.repeat(32) },
+    decision: 'allow',
+    ruleId: 'r',
+    code: null,
+    limitId: null,
+    counted: { amount: '0', count: 1 },
+    approvals: [],
+    approvedBy: null,
+    velocity: velocity ? { at, keyId: 'k1', intentType: 'raw', amount: '0' } : null,
+    repeat: false,
+    reasons: [],
+  };
 }
