@@ -51,6 +51,7 @@ const stage = (ks: Keystore, s: KeyShare = next, sessionId = 'refresh-op_1') =>
     sessionId,
     operation: 'refresh',
     predecessor: keyPackageHash(share.public),
+    predecessorKey: share.public,
     generation: 1,
     share: s,
     confirm: null,

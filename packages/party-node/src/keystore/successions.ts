@@ -28,6 +28,8 @@ import {
   type KeyShare,
   keyPackageHash,
   keyShareRecordSchema,
+  type PublicKeyPackage,
+  publicKeyPackageSchema,
   sessionIdSchema,
 } from '@glacis/protocol';
 import { z } from 'zod';
@@ -48,6 +50,8 @@ const stagedFileSchema = z.strictObject({
   operation: z.enum(['refresh', 'reshare', 'repair']),
   /** keyPackageHash of the generation this one succeeds (for a repair: of the one it repairs). */
   predecessor: z.string(),
+  /** That generation's public package: what the certificate is checked against. */
+  predecessorKey: publicKeyPackageSchema,
   generation: z.number().int().nonnegative(),
   share: keyShareRecordSchema,
   /** The lifecycle_confirm this party signed for it (null for a repair). */
@@ -70,6 +74,7 @@ export interface StagedSuccessor {
   sessionId: string;
   operation: SuccessionOperation;
   predecessor: string;
+  predecessorKey: PublicKeyPackage;
   generation: number;
   share: KeyShare;
   confirm: Envelope | null;
@@ -250,6 +255,7 @@ export function openSuccessions(d: SuccessionDeps): Successions {
         sessionId,
         operation: 'repair',
         predecessor: keyPackageHash(share.public),
+        predecessorKey: share.public,
         generation,
         share,
         confirm: null,
