@@ -1,6 +1,16 @@
 /** An in-memory OrchestratorStore for in-process tests of the orchestrator. */
 import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
-import type { AuditRecord, KeyRow, OrchestratorStore, SignatureRow } from '../../packages/coordinator/src/orchestrator/store-port.js';
+import type {
+  AuditRecord,
+  ErrorInfo,
+  JsonObject,
+  KeyChange,
+  KeyRow,
+  NewOperation,
+  OperationRecord,
+  OrchestratorStore,
+  SignatureRow,
+} from '../../packages/coordinator/src/orchestrator/store-port.js';
 
 export interface MemoryKey extends KeyRow {
   error: { code: string; message: string } | null;
@@ -16,6 +26,7 @@ export interface MemorySignature extends SignatureRow {
 export class MemoryStore implements OrchestratorStore {
   readonly keys = new Map<string, MemoryKey>();
   readonly signatures = new Map<string, MemorySignature>();
+  readonly operations = new Map<string, OperationRecord>();
   readonly audit: { type: string; data: Record<string, unknown> }[] = [];
   private waiters: (() => void)[] = [];
 
@@ -34,6 +45,8 @@ export class MemoryStore implements OrchestratorStore {
       groupCommitment: null,
       error: null,
       certificate: null,
+      generation: 0,
+      lineage: [],
     });
   }
   addSignature(signatureId: string, keyId: string, message: string, approvals: Approval[] = []): void {
@@ -133,5 +146,75 @@ export class MemoryStore implements OrchestratorStore {
   }
   appendAudit(type: string, data: Record<string, unknown>) {
     this.audit.push({ type, data });
+  }
+
+  getOperation(id: string) {
+    return this.operations.get(id);
+  }
+  /** Adds a lifecycle operation as the HTTP layer would (the same checks as the SQLite store). */
+  createOperation(op: NewOperation) {
+    const key = this.key(op.keyId);
+    if (key.status !== 'active') throw new Error('key_not_active');
+    const busy = [...this.operations.values()].some(
+      (o) => o.keyId === op.keyId && o.status === 'pending' && op.type !== 'drill' && o.type !== 'drill',
+    );
+    if (busy) throw new Error('operation_in_progress');
+    const record: OperationRecord = {
+      operationId: op.operationId,
+      keyId: op.keyId,
+      type: op.type,
+      status: 'pending',
+      error: null,
+      createdAt: op.createdAt,
+      completedAt: null,
+      params: op.params,
+      progress: null,
+      requestedBy: op.requestedBy,
+    };
+    this.operations.set(op.operationId, record);
+    this.audit.push({ type: `${op.type}_requested`, data: { operationId: op.operationId, keyId: op.keyId } });
+    this.changed();
+    return { created: true as const, record };
+  }
+  setOperationProgress(id: string, progress: JsonObject) {
+    const op = this.operations.get(id);
+    if (op) op.progress = progress;
+  }
+  completeOperation(id: string, change?: KeyChange, audit?: AuditRecord) {
+    const op = this.operations.get(id);
+    if (op?.status !== 'pending') return;
+    if (change) {
+      const key = this.key(op.keyId);
+      if (key.generation !== change.expectedGeneration) throw new Error('operation_conflict');
+      const m = change.material;
+      Object.assign(key, {
+        lineage: [...key.lineage, change.link],
+        ...(m
+          ? {
+              threshold: m.threshold,
+              parties: m.parties,
+              verifyingShares: m.verifyingShares,
+              groupCommitment: m.groupCommitment,
+              generation: key.generation + 1,
+            }
+          : {}),
+      });
+    }
+    if (audit) this.audit.push(audit);
+    Object.assign(op, { status: 'completed', completedAt: new Date().toISOString() });
+    this.changed();
+  }
+  failOperation(id: string, error: ErrorInfo, audit?: AuditRecord) {
+    const op = this.operations.get(id);
+    if (op?.status !== 'pending') return;
+    if (audit) this.audit.push(audit);
+    Object.assign(op, { status: 'failed', error, completedAt: new Date().toISOString() });
+    this.changed();
+  }
+  listPendingOperations() {
+    return [...this.operations.values()].filter((o) => o.status === 'pending' && o.type !== 'dkg');
+  }
+  listActiveKeysOf(partyId: string) {
+    return [...this.keys.values()].filter((k) => k.status === 'active' && k.parties.includes(partyId));
   }
 }

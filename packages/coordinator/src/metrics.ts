@@ -29,6 +29,10 @@ export interface CoordinatorMetrics {
   readonly partyReady: Gauge<'party'>;
   /** glacis_party_sign_latency_seconds{party}: signing package sent → share received. */
   readonly partyLatency: Histogram<'party'>;
+  /** glacis_lifecycle_operations_total{type,outcome}: refreshes, repairs, reshares and drills settled. */
+  readonly lifecycleOperations: Counter<'type' | 'outcome'>;
+  /** glacis_drill_last_success_timestamp_seconds{party,key}: when the party last proved its share of the key. */
+  readonly drillLastSuccess: Gauge<'party' | 'key'>;
   /** The orchestrator's view of the above. */
   readonly orchestrator: OrchestratorMetrics;
 }
@@ -110,6 +114,19 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     registers,
   });
 
+  const lifecycleOperations = new Counter({
+    name: 'glacis_lifecycle_operations_total',
+    help: 'Key lifecycle operations settled (refresh, repair, reshare, drill), by type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    registers,
+  });
+  const drillLastSuccess = new Gauge({
+    name: 'glacis_drill_last_success_timestamp_seconds',
+    help: 'Unix time at which the party last proved its share of the key intact in a drill (alert when it grows old)',
+    labelNames: ['party', 'key'] as const,
+    registers,
+  });
+
   const orchestrator: OrchestratorMetrics = {
     sessionEnded(kind, outcome, seconds) {
       (kind === 'dkg' ? dkgSessions : signingSessions).inc({ outcome });
@@ -119,6 +136,8 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     wsRejected: (reason) => wsRejected.inc({ reason }),
     partyExcluded: (party) => partyExclusions.inc({ party }),
     partyLatency: (party, seconds) => partyLatency.observe({ party }, seconds),
+    lifecycleEnded: (type, outcome) => lifecycleOperations.inc({ type, outcome }),
+    drillProved: (key, party, at) => drillLastSuccess.set({ party, key }, Math.floor(at / 1000)),
   };
 
   return Object.freeze({
@@ -133,6 +152,8 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     partyConnected,
     partyReady,
     partyLatency,
+    lifecycleOperations,
+    drillLastSuccess,
     orchestrator,
   });
 }

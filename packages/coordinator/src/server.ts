@@ -59,6 +59,9 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     metrics: metrics.orchestrator,
     dkgTimeoutMs: config.dkgTimeoutMs,
     requestTimeoutMs: config.signingTimeoutMs,
+    lifecycleTimeoutMs: config.lifecycleTimeoutMs,
+    drillTimeoutMs: config.drillTimeoutMs,
+    autoRepair: (keyId) => config.autoRepair || config.autoRepairKeys.includes(keyId),
     connectionLimits: { maxUnauthenticated: config.maxUnauthenticatedSockets, maxPreAuthBytes: config.maxPreAuthBytes },
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
   });

@@ -1,12 +1,15 @@
 /**
- * The coordinator's engine room: party connections, the DKG and signing drivers, and recovery
- * after a restart. Implements the Orchestrator boundary the HTTP layer calls.
+ * The coordinator's engine room: party connections, the DKG, signing and lifecycle drivers, and
+ * recovery after a restart. Implements the Orchestrator boundary the HTTP layer calls.
  */
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { COORDINATOR, createEnvelopeSealer, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
+import { newId } from '../ids.js';
 import { type ConnectionHub, createConnectionHub, type HubOptions } from './connections.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
+import { createLifecycleDriver, type LifecycleDriver } from './lifecycle-driver.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
 import { createSigningDriver, type SigningDriver } from './signing-driver.js';
@@ -22,6 +25,12 @@ export interface OrchestratorOptions {
   metrics: OrchestratorMetrics;
   dkgTimeoutMs: number;
   requestTimeoutMs: number;
+  /** How long a refresh, repair or reshare may take before its certificate is complete (default 120 s). */
+  lifecycleTimeoutMs?: number;
+  /** How long a drill waits for the holders' proofs (default 30 s). */
+  drillTimeoutMs?: number;
+  /** Whether the coordinator repairs a key's missing shares itself (default: never). */
+  autoRepair?: (keyId: string) => boolean;
   /** ROAST: how long an open session may run before another starts beside it (default 250 ms). */
   sessionGraceMs?: number;
   clock?: Clock;
@@ -54,6 +63,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
   let hub: ConnectionHub | undefined;
   let dkg: DkgDriver | undefined;
   let signing: SigningDriver | undefined;
+  let lifecycle: LifecycleDriver | undefined;
 
   const transmit = (p: string, env: Envelope): boolean => {
     if (!hub) return false;
@@ -85,19 +95,22 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         o.metrics.connectedParties(connectedCount());
         audit('party_connected', { partyId });
         signing?.onConnected(partyId);
+        lifecycle?.onConnected(partyId);
       },
       onDisconnected(partyId) {
         o.metrics.connectedParties(connectedCount());
         audit('party_disconnected', { partyId });
         dkg?.onDisconnected(partyId);
         signing?.onDisconnected(partyId);
+        lifecycle?.onDisconnected(partyId);
       },
       onMessage(partyId, msg, env) {
         if (o.faults?.inbound && !o.faults.inbound(partyId, msg, env)) return;
         if (msg.type === 'key_sync') {
-          dkg
-            ?.sync(partyId, msg.body.pendingKeys)
-            .catch((e: unknown) => log.error({ partyId, err: (e as Error).message }, 'key sync failed'));
+          const body = msg.body;
+          Promise.all([dkg?.sync(partyId, body.pendingKeys), lifecycle?.onKeySync(partyId, body)]).catch((e: unknown) =>
+            log.error({ partyId, err: (e as Error).message }, 'key sync failed'),
+          );
           return;
         }
         const session = parseSessionId(msg.sessionId);
@@ -109,6 +122,12 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           case 'commit':
           case 'sign':
             signing?.onMessage(partyId, msg, session);
+            return;
+          case 'refresh':
+          case 'repair':
+          case 'reshare':
+          case 'drill':
+            lifecycle?.onMessage(partyId, msg, env, session);
             return;
           case undefined:
             log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no session of this coordinator; dropped');
@@ -149,6 +168,21 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     },
   });
 
+  lifecycle = createLifecycleDriver({
+    store: o.store,
+    link,
+    clock,
+    logger: log,
+    metrics: o.metrics,
+    keyOf,
+    timeoutMs: o.lifecycleTimeoutMs ?? 120_000,
+    drillTimeoutMs: o.drillTimeoutMs ?? 30_000,
+    rng: (n) => new Uint8Array(randomBytes(n)),
+    autoRepair: o.autoRepair ?? (() => false),
+    newOperationId: () => newId('op', clock.now()),
+    onKeySwitched: (keyId, key) => signing?.onKeySwitched(keyId, key),
+  });
+
   return {
     parties(): PartyStatus[] {
       return [...o.parties.entries()]
@@ -161,6 +195,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           ready: signing?.readyCount(partyId) ?? 0,
           excludedCount: excludedCount.get(partyId) ?? 0,
           latencyMs: latencyMs.has(partyId) ? Math.round((latencyMs.get(partyId) as number) * 10) / 10 : null,
+          needsRepair: lifecycle?.needsRepair(partyId) ?? [],
         }));
     },
     allConnected: (ids) => ids.every((p) => link.isConnected(p)),
@@ -170,6 +205,10 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     onSignatureRequested(signatureId) {
       signing?.start(signatureId).catch((e: unknown) => log.error({ signatureId, err: (e as Error).message }, 'signing start failed'));
     },
+    onOperationCreated(operationId) {
+      lifecycle?.start(operationId).catch((e: unknown) => log.error({ operationId, err: (e as Error).message }, 'lifecycle start failed'));
+    },
+    shareStatus: (keyId, partyId) => lifecycle?.shareStatus(keyId, partyId) ?? 'unknown',
     attach: (server) => hub?.attach(server),
     sendEnvelope: (partyId, env) => hub?.send(partyId, env) ?? false,
     async recover() {
@@ -178,6 +217,8 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         const error = { code: 'coordinator_restarted', message: 'the coordinator restarted during the DKG; request a new key' };
         await o.store.markKeyFailed(key.keyId, error, { type: 'key_failed', data: { keyId: key.keyId, ...error } });
       }
+      // A lifecycle operation fails (its rounds lived in the parties' memory) unless it was certified.
+      await lifecycle?.recover();
       // Accepted signing requests are finished: from scratch, with fresh nonces.
       for (const s of await o.store.listUnsettledSignatures()) {
         log.info({ signatureId: s.signatureId }, 'resuming signing request after restart');

@@ -107,6 +107,33 @@ const MIGRATIONS: readonly Migration[] = [
       UPDATE tokens SET source = 'env' WHERE name = 'env-admin';
     `,
   },
+  {
+    version: 3,
+    description: 'key lifecycle: key generation and lineage; drill operations, their parameters and progress',
+    // SQLite cannot change a CHECK constraint in place: the operations table is rebuilt, rows kept.
+    sql: `
+      ALTER TABLE keys ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE keys ADD COLUMN lineage TEXT NOT NULL DEFAULT '[]';
+      CREATE TABLE operations_v3 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        operation_id TEXT NOT NULL UNIQUE,
+        key_id TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('dkg', 'refresh', 'repair', 'reshare', 'drill')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed')),
+        error TEXT,
+        created_at TEXT NOT NULL,
+        completed_at TEXT,
+        params TEXT NOT NULL DEFAULT '{}',
+        progress TEXT,
+        requested_by TEXT
+      );
+      INSERT INTO operations_v3 (seq, operation_id, key_id, type, status, error, created_at, completed_at)
+        SELECT seq, operation_id, key_id, type, status, error, created_at, completed_at FROM operations;
+      DROP TABLE operations;
+      ALTER TABLE operations_v3 RENAME TO operations;
+      CREATE INDEX operations_pending ON operations (key_id) WHERE status = 'pending';
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -2,7 +2,7 @@
  * Row shapes of the SQLite tables and their conversion to the store's records. JSON columns are
  * written by this module only, so they are parsed without a schema: the database is not an edge.
  */
-import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
+import type { Approval, Envelope, StoredLink, SuiteId } from '@glacis/protocol';
 import type {
   AuditEvent,
   ErrorInfo,
@@ -40,6 +40,8 @@ export interface KeyRow {
   created_at: string;
   settled_at: string | null;
   requested_by: string;
+  generation: number;
+  lineage: string;
 }
 
 /** A `signatures` row. */
@@ -71,6 +73,9 @@ export interface OperationRow {
   error: string | null;
   created_at: string;
   completed_at: string | null;
+  params: string;
+  progress: string | null;
+  requested_by: string | null;
 }
 
 /** A `tokens` row. */
@@ -123,6 +128,8 @@ export function keyFromRow(r: KeyRow): KeyRecord {
     verifyingShares: jsonOrNull<Record<string, string>>(r.verifying_shares),
     groupCommitment: jsonOrNull<string[]>(r.group_commitment),
     certificate: jsonOrNull<Envelope[]>(r.certificate),
+    generation: r.generation,
+    lineage: json<StoredLink[]>(r.lineage),
     error: jsonOrNull<ErrorInfo>(r.error),
     createdAt: r.created_at,
     settledAt: r.settled_at,
@@ -161,6 +168,9 @@ export function operationFromRow(r: OperationRow): OperationRecord {
     error: jsonOrNull<ErrorInfo>(r.error),
     createdAt: r.created_at,
     completedAt: r.completed_at,
+    params: json<JsonObject>(r.params),
+    progress: jsonOrNull<JsonObject>(r.progress),
+    requestedBy: r.requested_by,
   };
 }
 

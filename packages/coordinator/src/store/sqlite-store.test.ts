@@ -317,3 +317,146 @@ describe('waitForSettled', () => {
     expect(await closing).toBe(false);
   });
 });
+
+describe('lifecycle operations', () => {
+  const op = (keyId: string, type: 'refresh' | 'repair' | 'reshare' | 'drill', params = {}) => ({
+    operationId: `op_l${++n}`,
+    keyId,
+    type,
+    params,
+    createdAt: new Date().toISOString(),
+    requestedBy: 'test',
+  });
+  const link = { operation: 'refresh' as const, sessionId: 'refresh-op_x', confirmations: [] };
+  const audit = (type: string) => ({ type, data: { test: true } });
+
+  test('createOperation persists a pending operation and its <type>_requested event; the key must be active', async () => {
+    const keyId = await activeKey();
+    const created = await store.createOperation(op(keyId, 'repair', { partyId: 'bob' }));
+    expect(created).toMatchObject({
+      created: true,
+      record: { type: 'repair', status: 'pending', params: { partyId: 'bob' }, progress: null, requestedBy: 'test' },
+    });
+    const { items } = await store.listAudit({ limit: 100, cursor: null });
+    expect(items.at(-1)).toMatchObject({ type: 'repair_requested', data: { keyId, partyId: 'bob', requestedBy: 'test' } });
+    const pending = newKey();
+    await store.createKey(pending);
+    await expect(store.createOperation(op(pending.keyId, 'refresh'))).rejects.toMatchObject({ code: 'key_not_active' });
+    await expect(store.createOperation(op('nope', 'refresh'))).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  test('one share-changing operation per key at a time (operation_in_progress, nothing written); drills run beside', async () => {
+    const keyId = await activeKey();
+    await store.createOperation(op(keyId, 'refresh'));
+    const before = (await store.listAudit({ limit: 100, cursor: null })).items.length;
+    for (const type of ['refresh', 'repair', 'reshare'] as const) {
+      await expect(store.createOperation(op(keyId, type))).rejects.toMatchObject({ code: 'operation_in_progress' });
+    }
+    expect((await store.listAudit({ limit: 100, cursor: null })).items).toHaveLength(before);
+    expect((await store.createOperation(op(keyId, 'drill'))).created).toBe(true);
+    expect((await store.listPendingOperations()).map((o) => o.type)).toEqual(['refresh', 'drill']);
+  });
+
+  test('completeOperation switches the key in the same transaction: material, generation, lineage, the operation, its audit event', async () => {
+    const keyId = await activeKey();
+    const { record } = (await store.createOperation(op(keyId, 'reshare', { threshold: 2, parties: ['alice', 'carol'] }))) as {
+      record: { operationId: string };
+    };
+    const material = {
+      threshold: 2,
+      parties: ['alice', 'carol'],
+      verifyingShares: { alice: '05', carol: '06' },
+      groupCommitment: ['03', '07'],
+    };
+    await store.completeOperation(
+      record.operationId,
+      { expectedGeneration: 0, link: { ...link, operation: 'reshare' }, material },
+      audit('key_reshared'),
+    );
+    expect(await store.getKey(keyId)).toMatchObject({
+      parties: ['alice', 'carol'],
+      verifyingShares: material.verifyingShares,
+      groupCommitment: material.groupCommitment,
+      generation: 1,
+      lineage: [{ operation: 'reshare', sessionId: 'refresh-op_x' }],
+      publicKey: 'aa',
+    });
+    expect(await store.getOperation(record.operationId)).toMatchObject({ status: 'completed', completedAt: expect.any(String) });
+    const { items } = await store.listAudit({ limit: 100, cursor: null });
+    expect(items.at(-1)?.type).toBe('key_reshared');
+    // A repair links without a new generation.
+    const repair = (await store.createOperation(op(keyId, 'repair', { partyId: 'carol' }))) as { record: { operationId: string } };
+    await store.completeOperation(repair.record.operationId, { expectedGeneration: 1, link: { ...link, operation: 'repair' } });
+    expect(await store.getKey(keyId)).toMatchObject({ generation: 1, lineage: [{ operation: 'reshare' }, { operation: 'repair' }] });
+  });
+
+  test('a switch fenced on another generation changes nothing (operation_conflict): key, operation and audit as they were', async () => {
+    const keyId = await activeKey();
+    const { record } = (await store.createOperation(op(keyId, 'refresh'))) as { record: { operationId: string } };
+    const before = { key: await store.getKey(keyId), audit: (await store.listAudit({ limit: 100, cursor: null })).items.length };
+    const material = {
+      threshold: 2,
+      parties: ['alice', 'bob'],
+      verifyingShares: { alice: '09', bob: '0a' },
+      groupCommitment: ['03', '0b'],
+    };
+    await expect(
+      store.completeOperation(record.operationId, { expectedGeneration: 5, link, material }, audit('key_refreshed')),
+    ).rejects.toMatchObject({
+      code: 'operation_conflict',
+    });
+    expect(await store.getKey(keyId)).toEqual(before.key);
+    expect((await store.getOperation(record.operationId))?.status).toBe('pending');
+    expect((await store.listAudit({ limit: 100, cursor: null })).items).toHaveLength(before.audit);
+  });
+
+  test('failOperation settles once with its audit event; progress is recorded, also after settling (late abandonments)', async () => {
+    const keyId = await activeKey();
+    const { record } = (await store.createOperation(op(keyId, 'refresh'))) as { record: { operationId: string } };
+    await store.setOperationProgress(record.operationId, { phase: 'running', participants: ['alice', 'bob'] });
+    await store.failOperation(record.operationId, { code: 'lifecycle_timeout', message: 'late' }, audit('refresh_failed'));
+    await store.failOperation(record.operationId, { code: 'other', message: 'again' }, audit('refresh_failed'));
+    await store.setOperationProgress(record.operationId, { phase: 'running', abandonments: [] });
+    expect(await store.getOperation(record.operationId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'lifecycle_timeout' },
+      progress: { phase: 'running', abandonments: [] },
+    });
+    expect((await store.listAudit({ limit: 100, cursor: null })).items.filter((e) => e.type === 'refresh_failed')).toHaveLength(1);
+    expect(await store.listPendingOperations()).toEqual([]);
+  });
+
+  test('listActiveKeysOf: the active keys whose committee holds the party', async () => {
+    const a = await activeKey();
+    const b = newKey({ parties: ['bob', 'carol'] });
+    await store.createKey(b);
+    await store.markKeyActive(b.keyId, { ...material, verifyingShares: { bob: '01', carol: '02' } });
+    await store.createKey(newKey());
+    expect((await store.listActiveKeysOf('bob')).map((k) => k.keyId)).toEqual([a, b.keyId]);
+    expect((await store.listActiveKeysOf('alice')).map((k) => k.keyId)).toEqual([a]);
+    expect(await store.listActiveKeysOf('dave')).toEqual([]);
+  });
+
+  test('a version-2 database keeps its operations and keys through the migration', async () => {
+    await store.close();
+    const d = mkdtempSync(join(tmpdir(), 'glacis-v2-'));
+    const v2 = new Database(join(d, 'db.sqlite'));
+    migrate(v2, () => 'x', 2);
+    v2.exec(`INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
+             VALUES ('key_old', 'op_old', 'ed25519', 2, '["alice","bob"]', 'active', 'x', 't');
+             INSERT INTO operations (operation_id, key_id, type, status, created_at) VALUES ('op_old', 'key_old', 'dkg', 'completed', 'x');`);
+    v2.close();
+    store = openSqliteStore({ path: join(d, 'db.sqlite') });
+    expect(await store.getKey('key_old')).toMatchObject({ generation: 0, lineage: [] });
+    expect(await store.getOperation('op_old')).toMatchObject({
+      type: 'dkg',
+      status: 'completed',
+      params: {},
+      progress: null,
+      requestedBy: null,
+    });
+    await store.close();
+    rmSync(d, { recursive: true, force: true });
+    store = openSqliteStore({ path: ':memory:' });
+  });
+});

@@ -19,6 +19,7 @@ import {
   idempotencyFromRow,
   type KeyRow,
   keyFromRow,
+  type OperationRow,
   operationFromRow,
   type SignatureRow,
   signatureFromRow,
@@ -31,6 +32,7 @@ import type {
   Exclusion,
   IdempotencyClaim,
   InFlightCaps,
+  KeyChange,
   Page,
   PageRequest,
   SettleKind,
@@ -173,16 +175,52 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (changed) notifier.settled('signature', id);
   }
 
-  function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): void {
+  /**
+   * Settles an operation, with the change it makes to its key (lineage link, successor material)
+   * and its audit event, in one transaction: the API never shows the operation completed without
+   * the key switched, or the key switched without the operation completed.
+   */
+  function settleOperation(
+    id: string,
+    status: 'completed' | 'failed',
+    error: ErrorInfo | null,
+    change?: KeyChange,
+    audit?: AuditRecord,
+  ): void {
     const changed = guard(() =>
       db
         .transaction(() => {
-          if (!q.op.get(id)) throw new CoordinatorError('not_found', `no operation ${id}`);
-          return q.settleOp.run({ id, status, error: error ? JSON.stringify(error) : null, at: iso() }).changes > 0;
+          const op = q.op.get(id);
+          if (!op) throw new CoordinatorError('not_found', `no operation ${id}`);
+          if (op.status !== 'pending') return false;
+          if (change) applyKeyChange(op.key_id, change);
+          q.settleOp.run({ id, status, error: error ? JSON.stringify(error) : null, at: iso() });
+          if (audit) appendAuditTx(audit.type, audit.data);
+          return true;
         })
         .immediate(),
     );
     if (changed) notifier.settled('operation', id);
+  }
+
+  function applyKeyChange(keyId: string, change: KeyChange): void {
+    const row = q.key.get(keyId);
+    if (!row) throw new CoordinatorError('not_found', `no key ${keyId}`);
+    const key = keyFromRow(row);
+    const m = change.material;
+    const updated = q.changeKey.run({
+      keyId,
+      expectedGeneration: change.expectedGeneration,
+      threshold: m?.threshold ?? key.threshold,
+      parties: JSON.stringify(m?.parties ?? key.parties),
+      verifyingShares: JSON.stringify(m?.verifyingShares ?? key.verifyingShares),
+      groupCommitment: JSON.stringify(m?.groupCommitment ?? key.groupCommitment),
+      generation: m ? key.generation + 1 : key.generation,
+      lineage: JSON.stringify([...key.lineage, change.link]),
+    });
+    if (updated.changes === 0) {
+      throw new CoordinatorError('operation_conflict', `key ${keyId} is not at generation ${change.expectedGeneration} (or not active)`);
+    }
   }
 
   function isSettled(kind: SettleKind, id: string): boolean | undefined {
@@ -350,11 +388,47 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         return r ? operationFromRow(r) : undefined;
       });
     },
-    async completeOperation(id) {
-      settleOperation(id, 'completed', null);
+    async createOperation(op, claim) {
+      return guard(() =>
+        db
+          .transaction(() => {
+            const previous = claimIdempotency(claim);
+            if (previous) return { created: false as const, previous };
+            const key = q.key.get(op.keyId);
+            if (!key) throw new CoordinatorError('not_found', 'no such key');
+            if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+            if (op.type !== 'drill' && (q.pendingShareOpsOfKey.get(op.keyId)?.n ?? 0) > 0) {
+              throw new CoordinatorError(
+                'operation_in_progress',
+                'a refresh, repair or reshare of this key is pending; wait for it to settle',
+              );
+            }
+            q.insertLifecycleOp.run({ ...op, params: JSON.stringify(op.params) });
+            const { operationId, keyId, type, params, requestedBy } = op;
+            appendAuditTx(`${type}_requested`, { operationId, keyId, ...params, requestedBy });
+            recordIdempotency(claim, op.createdAt);
+            return { created: true as const, record: operationFromRow(q.op.get(operationId) as OperationRow) };
+          })
+          .immediate(),
+      );
     },
-    async failOperation(id, error) {
-      settleOperation(id, 'failed', { code: error.code, message: error.message });
+    async setOperationProgress(id, progress) {
+      guard(() => {
+        if (!q.op.get(id)) throw new CoordinatorError('not_found', `no operation ${id}`);
+        q.setOpProgress.run(JSON.stringify(progress), id);
+      });
+    },
+    async completeOperation(id, change, audit) {
+      settleOperation(id, 'completed', null, change, audit);
+    },
+    async failOperation(id, error, audit) {
+      settleOperation(id, 'failed', { code: error.code, message: error.message }, undefined, audit);
+    },
+    async listPendingOperations() {
+      return guard(() => q.pendingOps.all().map(operationFromRow));
+    },
+    async listActiveKeysOf(partyId) {
+      return guard(() => q.activeKeysOf.all(partyId).map(keyFromRow));
     },
 
     async getIdempotency(scope) {

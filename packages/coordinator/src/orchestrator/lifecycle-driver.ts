@@ -1,0 +1,242 @@
+/**
+ * Runs refreshes, repairs, reshares and drills (successor-run.ts, repair-run.ts, drill-run.ts):
+ * starts each persisted operation, dispatches its session's messages, follows connections,
+ * answers what parties report on connecting (certificates they missed, abandonments that release
+ * a successor they staged, shares they lack: repair-needs.ts), and after a restart resumes what
+ * can be resumed. Operations whose round state lived in the parties' memory fail with
+ * `coordinator_restarted`; a certified refresh or reshare resumes at its test signature.
+ */
+import {
+  BROADCAST,
+  type Envelope,
+  envelopeSchema,
+  keyPackageHash,
+  type Message,
+  type MessageBody,
+  messageBodySchemas,
+  type PublicKeyPackage,
+} from '@glacis/protocol';
+import { createDrillRun } from './drill-run.js';
+import { type LifecycleRun, packageOf, type RunContext, sendAbort } from './lifecycle-run.js';
+import { createRepairNeeds, type RepairNeeds, type ShareStatus } from './repair-needs.js';
+import { createRepairRun } from './repair-run.js';
+import { encodeSessionId, type LifecycleKind, parseSessionId, type SessionRefOf } from './session-id.js';
+import type { JsonObject, KeyRow, OperationRecord } from './store-port.js';
+import { certifiedProgress, createSuccessorRun } from './successor-run.js';
+
+export interface LifecycleDriverOptions extends Omit<RunContext, 'onSettled' | 'onKeySwitched' | 'onShareHeld'> {
+  /** Signing continues on the new material of a switched key. */
+  onKeySwitched(keyId: string, key: PublicKeyPackage): void;
+  /** Whether the coordinator repairs `keyId`'s missing shares itself. */
+  autoRepair(keyId: string): boolean;
+  /** Makes a fresh operation id. */
+  newOperationId(): string;
+  /** How long after a failed automatic repair the next may start. */
+  autoRepairRetryMs?: number;
+}
+
+export interface LifecycleDriver {
+  start(operationId: string): Promise<void>;
+  onMessage(partyId: string, msg: Message, env: Envelope, ref: SessionRefOf<LifecycleKind>): void;
+  onConnected(partyId: string): void;
+  onDisconnected(partyId: string): void;
+  /** A party's key_sync: what it holds and the successors it staged. */
+  onKeySync(partyId: string, body: MessageBody<'key_sync'>): Promise<void>;
+  needsRepair(partyId: string): string[];
+  shareStatus(keyId: string, partyId: string): ShareStatus;
+  /** Fails or resumes the lifecycle operations an earlier life left pending. */
+  recover(): Promise<void>;
+}
+
+const abandonmentsOf = (op: OperationRecord): Envelope[] => {
+  const list = (op.progress as { abandonments?: unknown } | null)?.abandonments;
+  return Array.isArray(list) ? list.flatMap((e) => (envelopeSchema.safeParse(e).success ? [e as Envelope] : [])) : [];
+};
+const participantsOf = (op: OperationRecord): string[] => {
+  const list = (op.progress as { participants?: unknown } | null)?.participants;
+  return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+};
+
+export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDriver {
+  const runs = new Map<string, LifecycleRun>(); // sessionId → run
+  /** Operations failed by a restart: each participant is told when it connects, so it abandons. */
+  const failedByRestart = new Map<string, { op: OperationRecord; sessionId: string; untold: Set<string> }>();
+  const log = o.logger;
+
+  const needs: RepairNeeds = createRepairNeeds({
+    autoRepair: o.autoRepair,
+    isConnected: o.link.isConnected,
+    now: o.clock.now,
+    retryMs: o.autoRepairRetryMs ?? 30_000,
+    async startRepair(keyId, partyId) {
+      const operationId = o.newOperationId();
+      const created = await o.store.createOperation({
+        operationId,
+        keyId,
+        type: 'repair',
+        params: { partyId },
+        createdAt: new Date(o.clock.now()).toISOString(),
+        requestedBy: 'auto-repair',
+      });
+      if (!created.created) return false;
+      log.info({ keyId, partyId, operationId }, 'automatic repair starting');
+      await start(operationId);
+      return true;
+    },
+  });
+
+  const ctx: RunContext = {
+    ...o,
+    onSettled(run, outcome) {
+      runs.delete(run.sessionId);
+      const target = (run.op.params as { partyId?: string }).partyId;
+      if (run.op.type === 'repair' && outcome === 'failed' && target) needs.repairFailed(run.op.keyId, target);
+      void needs.kick();
+    },
+    onKeySwitched(keyId, key) {
+      needs.switched(keyId, key.committee, key.threshold);
+      o.onKeySwitched(keyId, key);
+    },
+    onShareHeld: (keyId, partyId) => needs.held(keyId, partyId),
+  };
+
+  function runFor(op: OperationRecord, key: KeyRow): LifecycleRun {
+    switch (op.type) {
+      case 'refresh':
+      case 'reshare':
+        return createSuccessorRun(ctx, op, key);
+      case 'repair':
+        return createRepairRun(ctx, op, key);
+      case 'drill':
+        return createDrillRun(ctx, op, key);
+      case 'dkg':
+        throw new Error('a DKG is not a lifecycle operation');
+      default: {
+        const never: never = op.type;
+        throw new Error(`unknown operation type ${String(never)}`);
+      }
+    }
+  }
+
+  async function start(operationId: string): Promise<void> {
+    const op = await o.store.getOperation(operationId);
+    if (op?.status !== 'pending' || op.type === 'dkg') return;
+    const sessionId = encodeSessionId({ kind: op.type, operationId });
+    if (runs.has(sessionId)) return;
+    const key = await o.store.getKey(op.keyId);
+    if (key?.status !== 'active') {
+      await o.store.failOperation(operationId, { code: 'key_not_active', message: `key ${op.keyId} is not active` });
+      return;
+    }
+    const run = runFor(op, key);
+    runs.set(sessionId, run);
+    await run.start();
+  }
+
+  /** A late message of a settled operation: a member's abandonment is still relayed and kept. */
+  async function afterwards(partyId: string, msg: Message, env: Envelope, operationId: string): Promise<void> {
+    if (msg.type !== 'lifecycle_abort' || msg.to !== BROADCAST) return;
+    const op = await o.store.getOperation(operationId);
+    if (op?.status !== 'failed') return;
+    const participants = participantsOf(op);
+    if (!participants.includes(partyId)) return;
+    const known = abandonmentsOf(op);
+    if (known.some((e) => e.from === partyId)) return;
+    for (const p of participants) if (p !== partyId) o.link.forward(p, env);
+    await o.store.setOperationProgress(operationId, { ...(op.progress ?? {}), abandonments: [...known, env] } as unknown as JsonObject);
+  }
+
+  /** What a reconnecting party missed about its staged successors and its older shares. */
+  async function answerSync(partyId: string, body: MessageBody<'key_sync'>): Promise<void> {
+    for (const s of body.staged ?? []) {
+      const ref = parseSessionId(s.sessionId);
+      if (!ref || (ref.kind !== 'refresh' && ref.kind !== 'reshare')) continue;
+      const op = await o.store.getOperation(ref.operationId);
+      if (!op || op.keyId !== s.keyId) continue;
+      if (op.status === 'completed') await sendComplete(partyId, s.keyId, s.sessionId);
+      else if (op.status === 'failed') for (const env of abandonmentsOf(op)) if (env.from !== partyId) o.link.forward(partyId, env);
+    }
+    // A share of an older generation: the certificate of the reshare that followed it, if any (it
+    // retires a member the key was reshared away from). Otherwise the member needs a repair.
+    for (const h of body.holdings ?? []) {
+      const key = await o.store.getKey(h.keyId);
+      if (key?.status !== 'active' || h.packageHash === keyPackageHash(packageOf(key))) continue;
+      const next = key.lineage.find((l) => {
+        const first = messageBodySchemas.lifecycle_confirm.safeParse(l.confirmations[0]?.body);
+        return l.operation === 'reshare' && first.success && first.data.predecessor === h.packageHash;
+      });
+      if (next && !key.parties.includes(partyId)) await sendComplete(partyId, key.keyId, next.sessionId);
+    }
+  }
+
+  async function sendComplete(partyId: string, keyId: string, sessionId: string): Promise<void> {
+    const key = await o.store.getKey(keyId);
+    const link = key?.lineage.find((l) => l.sessionId === sessionId);
+    if (!link || link.operation === 'repair') return;
+    o.link.sendSealed(partyId, {
+      type: 'lifecycle_complete',
+      sessionId,
+      to: partyId,
+      body: { keyId, operation: link.operation, confirmations: link.confirmations },
+    });
+  }
+
+  return {
+    start,
+    onMessage(partyId, msg, env, ref) {
+      const run = runs.get(msg.sessionId);
+      if (run) run.onMessage(partyId, msg, env);
+      else
+        void afterwards(partyId, msg, env, ref.operationId).catch((e: unknown) =>
+          log.error({ err: (e as Error).message }, 'lifecycle relay failed'),
+        );
+    },
+    onConnected(partyId) {
+      for (const run of [...runs.values()]) run.onConnected(partyId);
+      for (const [sessionId, f] of failedByRestart) {
+        if (!f.untold.delete(partyId)) continue;
+        sendAbort(o.link, [partyId], sessionId, {
+          keyId: f.op.keyId,
+          operation: f.op.type as 'refresh' | 'repair' | 'reshare',
+          code: 'coordinator_restarted',
+          message: 'the coordinator restarted during the operation',
+        });
+        if (f.untold.size === 0) failedByRestart.delete(sessionId);
+      }
+      void needs.kick();
+    },
+    onDisconnected(partyId) {
+      for (const run of [...runs.values()]) run.onDisconnected(partyId);
+    },
+    async onKeySync(partyId, body) {
+      for (const run of [...runs.values()]) if (run.participants.includes(partyId)) run.onKeySync?.(partyId, body.staged ?? []);
+      if (body.holdings !== undefined) {
+        const keys = await o.store.listActiveKeysOf(partyId);
+        needs.reported(partyId, keys, new Map(body.holdings.map((h) => [h.keyId, h.packageHash])));
+      }
+      await answerSync(partyId, body);
+      await needs.kick();
+    },
+    needsRepair: (partyId) => needs.needsRepair(partyId),
+    shareStatus: (keyId, partyId) => needs.status(keyId, partyId),
+    async recover() {
+      for (const op of await o.store.listPendingOperations()) {
+        if ((op.type === 'refresh' || op.type === 'reshare') && certifiedProgress(op)) {
+          log.info({ operationId: op.operationId }, 'resuming a certified operation after restart');
+          await start(op.operationId);
+          continue;
+        }
+        const error = { code: 'coordinator_restarted', message: 'the coordinator restarted during the operation; request it again' };
+        await o.store.failOperation(op.operationId, error, {
+          type: `${op.type}_failed`,
+          data: { operationId: op.operationId, keyId: op.keyId, ...error },
+        });
+        o.metrics.lifecycleEnded(op.type as LifecycleKind, 'failed');
+        if (op.type !== 'drill') {
+          const sessionId = encodeSessionId({ kind: op.type as LifecycleKind, operationId: op.operationId });
+          failedByRestart.set(sessionId, { op, sessionId, untold: new Set(participantsOf(op)) });
+        }
+      }
+    },
+  };
+}
