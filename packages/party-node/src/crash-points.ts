@@ -8,6 +8,7 @@ export type CrashPoint =
   | 'share-sent'
   | 'dkg-share-saved'
   // Key lifecycle (keystore/successions.ts, lifecycle/lifecycle-handler.ts), in the order they happen
+  | 'lifecycle-started'
   | 'lifecycle-staged'
   | 'lifecycle-confirmed'
   | 'lifecycle-decided'

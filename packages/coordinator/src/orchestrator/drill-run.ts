@@ -43,7 +43,7 @@ export function createDrillRun(ctx: RunContext, op: OperationRecord, key: KeyRow
       if (!ctx.link.isConnected(m)) failed.set(m, 'party_unavailable');
       else ctx.link.sendSealed(m, { type: 'drill_request', sessionId, to: m, body: challenge });
     }
-    life.progress(report());
+    void life.progress(report());
     life.timer(ctx.drillTimeoutMs, () => {
       for (const m of members) if (!proved.has(m) && !failed.has(m)) failed.set(m, 'drill_no_answer');
       void settle();
@@ -60,7 +60,7 @@ export function createDrillRun(ctx: RunContext, op: OperationRecord, key: KeyRow
     } catch (e) {
       failed.set(from, isProtocolError(e) ? e.code : 'drill_invalid_proof');
     }
-    life.progress(report());
+    void life.progress(report());
     void maybeDone();
   }
 
@@ -81,7 +81,7 @@ export function createDrillRun(ctx: RunContext, op: OperationRecord, key: KeyRow
         r.failed.map((f) => f.partyId),
       );
     }
-    life.progress({ ...report(), phase: 'done' });
+    void life.progress({ ...report(), phase: 'done' });
   }
 
   return run;

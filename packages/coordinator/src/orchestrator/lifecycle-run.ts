@@ -20,6 +20,7 @@ import {
   type PublicKeyPackage,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
+import type { CoordinatorCrashPoint } from '../crash-points.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import type { LifecycleKind } from './session-id.js';
 import {
@@ -46,6 +47,8 @@ export interface RunContext {
   /** How long a drill waits for the holders' proofs. */
   drillTimeoutMs: number;
   rng: (n: number) => Uint8Array;
+  /** Test-only crash injection (crash-points.ts). */
+  crash: (point: CoordinatorCrashPoint) => void;
   /** The run settled (the driver forgets it; late messages of its session are still relayed). */
   onSettled(run: LifecycleRun, outcome: 'completed' | 'failed'): void;
   /** A key switched to a successor: signing continues on the new material. */
@@ -74,8 +77,8 @@ export const packageOf = publicPackageOf;
 /** Settling, progress and timers of one run: every path that ends it goes through here, once. */
 export interface RunLifecycle {
   readonly settled: boolean;
-  /** Records where the run stands (public data), merged into what was recorded before. */
-  progress(p: JsonObject): void;
+  /** Records where the run stands (public data), merged into what was recorded before; resolves once written. */
+  progress(p: JsonObject): Promise<void>;
   /** Settles completed with the change to its key and its audit event, in one store transaction. */
   complete(audit: AuditRecord, change?: KeyChange): Promise<boolean>;
   /** Settles failed; parties are told by the caller. */
@@ -111,7 +114,7 @@ export function runLifecycle(ctx: RunContext, run: () => LifecycleRun, type: Lif
     progress(p) {
       recorded = { ...(op().progress ?? {}), ...recorded, ...p };
       const snapshot = recorded;
-      void write(() => ctx.store.setOperationProgress(op().operationId, snapshot));
+      return write(() => ctx.store.setOperationProgress(op().operationId, snapshot));
     },
     async complete(audit, change) {
       if (settled) return false;

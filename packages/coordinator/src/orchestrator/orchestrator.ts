@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { COORDINATOR, createEnvelopeSealer, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
+import type { CoordinatorCrashPoint } from '../crash-points.js';
 import { newId } from '../ids.js';
 import { type ConnectionHub, createConnectionHub, type HubOptions } from './connections.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
@@ -31,6 +32,8 @@ export interface OrchestratorOptions {
   drillTimeoutMs?: number;
   /** Whether the coordinator repairs a key's missing shares itself (default: never). */
   autoRepair?: (keyId: string) => boolean;
+  /** Test-only crash injection (crash-points.ts). */
+  crash?: (point: CoordinatorCrashPoint) => void;
   /** ROAST: how long an open session may run before another starts beside it (default 250 ms). */
   sessionGraceMs?: number;
   clock?: Clock;
@@ -178,6 +181,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     timeoutMs: o.lifecycleTimeoutMs ?? 120_000,
     drillTimeoutMs: o.drillTimeoutMs ?? 30_000,
     rng: (n) => new Uint8Array(randomBytes(n)),
+    crash: o.crash ?? (() => undefined),
     autoRepair: o.autoRepair ?? (() => false),
     newOperationId: () => newId('op', clock.now()),
     onKeySwitched: (keyId, key) => signing?.onKeySwitched(keyId, key),

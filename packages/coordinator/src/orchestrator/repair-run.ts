@@ -57,7 +57,7 @@ export function createRepairRun(ctx: RunContext, op: OperationRecord, key: KeyRo
     helpers = chosen;
     participants = [...helpers, target].sort();
     relay = createSessionRelay(ctx, participants);
-    life.progress({ phase: 'running', target, helpers, participants });
+    void life.progress({ phase: 'running', target, helpers, participants });
     life.timer(ctx.timeoutMs, () => void failAll('lifecycle_timeout', `the repair did not finish within ${ctx.timeoutMs} ms`));
     ctx.logger.info({ operationId: op.operationId, keyId: key.keyId, target, helpers }, 'repair starting');
     const body = { keyId: key.keyId, suite: key.suite, predecessor, target, helpers, key: pkg, generation };

@@ -153,7 +153,7 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
     relay = createSessionRelay(ctx, participants);
     const offline = participants.filter((p) => !ctx.link.isConnected(p));
     if (offline.length > 0) return failAll('parties_unavailable', `not connected: ${offline.join(', ')}`);
-    life.progress({ phase: 'running', participants, dealers, committee, threshold, confirmed: [] });
+    void life.progress({ phase: 'running', participants, dealers, committee, threshold, confirmed: [] });
     life.timer(ctx.timeoutMs, () => void failAll('lifecycle_timeout', `the ${operation} did not finish within ${ctx.timeoutMs} ms`));
     log.info({ operation, participants, committee, threshold }, 'lifecycle operation starting');
     for (const p of participants) ctx.link.sendSealed(p, startMessage(p));
@@ -212,7 +212,7 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
       return;
     }
     confirms.set(from, env);
-    life.progress({ confirmed: [...confirms.keys()].sort() });
+    void life.progress({ confirmed: [...confirms.keys()].sort() });
     if (confirms.size === committee.length) void certify();
   }
 
@@ -234,7 +234,8 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
     life.stopTimer();
     // SECURITY: recorded before anything else: every member confirmed, so none can abandon it any
     // more; a restarted coordinator must be able to finish what the members are waiting for.
-    life.progress({ phase: 'certified', participants, certificate, successor } as unknown as JsonObject);
+    await life.progress({ phase: 'certified', participants, certificate, successor } as unknown as JsonObject);
+    ctx.crash('lifecycle-certified');
     log.info('successor certified; asking for the test signature');
     startTest();
   }
@@ -311,6 +312,7 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
       },
     );
     if (!switched) return;
+    ctx.crash('lifecycle-switched');
     log.info({ generation, parties: next.committee, threshold: next.threshold }, 'key switched to its successor');
     const told = new Set([...participants, ...pkg.committee]);
     for (const p of told) {

@@ -256,6 +256,7 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
     }
     // SECURITY: on disk before anything of the session leaves, so no later life starts it again.
     o.sessions.recordStart(sessionId, keyId, now());
+    o.crash('lifecycle-started');
     const s: Session = { plan, sessionId, deadline: { cancel: () => undefined }, confirmed: false };
     live.set(sessionId, s);
     s.deadline = o.clock.setTimeout(() => {
