@@ -150,6 +150,34 @@ describe('refresh on a party', () => {
     expect(h.keystore().successions.staged('k1')).toBeUndefined();
   });
 
+  it('a coordinator cannot have a staged share sign a message of its choice: the share it gets is for the test message only', async () => {
+    const { h, pkg, peerShares } = await withKey();
+    const { results } = refresh(h, pkg, peerShares);
+    const successor = (results.get('p2') as { public: PublicKeyPackage }).public;
+    h.deliver({ type: 'lifecycle_test_request', sessionId: 'refresh-op_1', to: 'p1', body: { keyId: 'k1' } });
+    const { commitment } = only(h.take(), 'lifecycle_test_commitment');
+    // The coordinator builds a package for a transaction of its own with the staged share's commitment.
+    const chosen = new TextEncoder().encode('pay 100 BTC to the coordinator');
+    const agg = createAggregator({ key: successor, requestId: 'refresh-op_1', message: chosen });
+    agg.addCommitment('p1', parseNonceCommitment(getSuite('ed25519'), commitment, 'p1'));
+    const peerSigner = createSigner((results.get('p2') as { share: KeyShare }).share, rng);
+    agg.addCommitment('p2', parseNonceCommitment(getSuite('ed25519'), peerSigner.commit(), 'p2'));
+    const evil = agg.buildPackage(['p1', 'p2']);
+    agg.addShare('p2', Buffer.from(peerSigner.sign(evil).share).toString('hex'));
+    h.deliver({
+      type: 'lifecycle_test_package',
+      sessionId: 'refresh-op_1',
+      to: 'p1',
+      body: { keyId: 'k1', commitments: evil.commitments },
+    });
+    const { share } = only(await nextSent(h), 'lifecycle_test_share');
+    agg.addShare('p1', share);
+    expect(() => agg.finish()).toThrowError(expect.objectContaining({ code: 'invalid_signature_share', culprits: ['p1'] }));
+    // And a test request for a session that staged nothing here gets no commitment at all.
+    h.deliver({ type: 'lifecycle_test_request', sessionId: 'refresh-op_9', to: 'p1', body: { keyId: 'k1' } });
+    expect(h.take()).toEqual([]);
+  });
+
   it('a certificate missing a member, or of another session, switches nothing: the old share stays live, the successor staged', async () => {
     const { h, pkg, peerShares } = await withKey();
     const { confirmations } = refresh(h, pkg, peerShares);
