@@ -155,7 +155,10 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     crash,
     onShareChanged: (keyId) => signing.reload(keyId),
   });
-  logger.info({ partyId: self, activeKeys: keystore.list().filter((s) => s.status === 'active').length }, 'party node starting');
+  const { shares, damaged } = keystore.usable();
+  logger.info({ partyId: self, activeKeys: shares.filter((s) => s.status === 'active').length }, 'party node starting');
+  if (damaged.length > 0)
+    logger.error({ keyIds: damaged }, 'damaged key files are not used; the coordinator is told these shares are missing (repair them)');
 
   /** Control messages come from the coordinator only; a peer's envelope of that type is ignored. */
   function fromCoordinator(msg: Message): boolean {

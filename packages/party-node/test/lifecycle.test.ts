@@ -365,6 +365,45 @@ describe('repair on a party', () => {
   });
 });
 
+describe('a damaged share', () => {
+  it('the node runs on without it, reports it missing, and a repair replaces it', async () => {
+    const { h, pkg, peerShares } = await withKey();
+    const before = h.keystore().get('k1')?.share.frostSecret.signingShare.slice();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${h.dataDir}/keys/k1.json`, '{"format":"glacis-sealed","v":1,"purpose":"key:k1","nonce":"00","ciphertext":"00"}');
+    await h.restart();
+    expect(only(h.take(), 'key_sync')).toMatchObject({ holdings: [] });
+    const sessionId = 'repair-op_9';
+    const machines = new Map<string, Machine>(
+      ['p2', 'p3'].map((p) => [
+        p,
+        createRepairParticipant({
+          key: pkg,
+          share: peerShares.get(p) as KeyShare,
+          self: p,
+          target: 'p1',
+          helpers: ['p2', 'p3'],
+          sessionId,
+          identity: h.identity(p),
+          peerKey: h.keyOf,
+          rng,
+        }) as Machine,
+      ]),
+    );
+    const body = {
+      keyId: 'k1',
+      suite: 'ed25519' as const,
+      predecessor: keyPackageHash(pkg),
+      target: 'p1',
+      helpers: ['p2', 'p3'],
+      key: pkg,
+      generation: 0,
+    };
+    relay(h, machines, ['p1', 'p2', 'p3'], () => h.deliver({ type: 'repair_start', sessionId, to: 'p1', body }));
+    expect(h.keystore().get('k1')?.share.frostSecret.signingShare).toEqual(before);
+  });
+});
+
 describe('reshare on a party', () => {
   it('a dealer the key is reshared away from destroys its share, but only on the new committee certificate it checked itself', async () => {
     const { h, pkg, peerShares } = await withKey();

@@ -17,14 +17,14 @@ import {
   type PublicKeyPackage,
 } from '@glacis/protocol';
 import { createDrillRun } from './drill-run.js';
-import { type LifecycleRun, packageOf, type RunContext, sendAbort } from './lifecycle-run.js';
+import { type LifecycleRun, packageOf, type RunContext } from './lifecycle-run.js';
 import { createRepairNeeds, type RepairNeeds, type ShareStatus } from './repair-needs.js';
 import { createRepairRun } from './repair-run.js';
 import { encodeSessionId, type LifecycleKind, parseSessionId, type SessionRefOf } from './session-id.js';
 import type { JsonObject, KeyRow, OperationRecord } from './store-port.js';
 import { certifiedProgress, createSuccessorRun } from './successor-run.js';
 
-export interface LifecycleDriverOptions extends Omit<RunContext, 'onSettled' | 'onKeySwitched' | 'onShareHeld'> {
+export interface LifecycleDriverOptions extends Omit<RunContext, 'onSettled' | 'onKeySwitched' | 'onShareHeld' | 'abort'> {
   /** Signing continues on the new material of a switched key. */
   onKeySwitched(keyId: string, key: PublicKeyPackage): void;
   /** Whether the coordinator repairs `keyId`'s missing shares itself. */
@@ -57,11 +57,38 @@ const participantsOf = (op: OperationRecord): string[] => {
   return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
 };
 
+/** Aborted sessions remembered for participants that were away (the oldest forgotten first). */
+const MAX_UNTOLD = 1024;
+
+/** A coordinator abort still to be delivered to some participants. */
+interface Untold {
+  body: { keyId: string; operation: 'refresh' | 'repair' | 'reshare'; code: string; message: string };
+  parties: Set<string>;
+}
+
 export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDriver {
   const runs = new Map<string, LifecycleRun>(); // sessionId → run
-  /** Operations failed by a restart: each participant is told when it connects, so it abandons. */
-  const failedByRestart = new Map<string, { op: OperationRecord; sessionId: string; untold: Set<string> }>();
+  /**
+   * Aborts each participant must hear, also when it was away (or the coordinator restarted): a
+   * participant that never confirmed then signs its abandonment, which releases those that did.
+   */
+  const untold = new Map<string, Untold>(); // sessionId →
   const log = o.logger;
+
+  /** Sends `sessionId`'s abort to `partyId`; false if it is not connected. */
+  const tell = (partyId: string, sessionId: string, u: Untold) =>
+    o.link.sendSealed(partyId, {
+      type: 'lifecycle_abort',
+      sessionId,
+      to: partyId,
+      body: { ...u.body, message: u.body.message.slice(0, 1024), culprits: [] },
+    });
+  function abortFor(sessionId: string, u: Untold, participants: readonly string[]): void {
+    for (const p of participants) if (!tell(p, sessionId, u)) u.parties.add(p);
+    if (u.parties.size === 0) return;
+    untold.set(sessionId, u);
+    if (untold.size > MAX_UNTOLD) untold.delete(untold.keys().next().value as string);
+  }
 
   const needs: RepairNeeds = createRepairNeeds({
     autoRepair: o.autoRepair,
@@ -98,6 +125,14 @@ export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDrive
       o.onKeySwitched(keyId, key);
     },
     onShareHeld: (keyId, partyId) => needs.held(keyId, partyId),
+    abort(run, code, message) {
+      if (run.op.type === 'drill' || run.op.type === 'dkg') return;
+      abortFor(
+        run.sessionId,
+        { body: { keyId: run.op.keyId, operation: run.op.type, code, message }, parties: new Set() },
+        run.participants,
+      );
+    },
   };
 
   function runFor(op: OperationRecord, key: KeyRow): LifecycleRun {
@@ -193,15 +228,10 @@ export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDrive
     },
     onConnected(partyId) {
       for (const run of [...runs.values()]) run.onConnected(partyId);
-      for (const [sessionId, f] of failedByRestart) {
-        if (!f.untold.delete(partyId)) continue;
-        sendAbort(o.link, [partyId], sessionId, {
-          keyId: f.op.keyId,
-          operation: f.op.type as 'refresh' | 'repair' | 'reshare',
-          code: 'coordinator_restarted',
-          message: 'the coordinator restarted during the operation',
-        });
-        if (f.untold.size === 0) failedByRestart.delete(sessionId);
+      for (const [sessionId, u] of untold) {
+        if (!u.parties.has(partyId) || !tell(partyId, sessionId, u)) continue;
+        u.parties.delete(partyId);
+        if (u.parties.size === 0) untold.delete(sessionId);
       }
       void needs.kick();
     },
@@ -232,9 +262,9 @@ export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDrive
           data: { operationId: op.operationId, keyId: op.keyId, ...error },
         });
         o.metrics.lifecycleEnded(op.type as LifecycleKind, 'failed');
-        if (op.type !== 'drill') {
-          const sessionId = encodeSessionId({ kind: op.type as LifecycleKind, operationId: op.operationId });
-          failedByRestart.set(sessionId, { op, sessionId, untold: new Set(participantsOf(op)) });
+        if (op.type === 'refresh' || op.type === 'repair' || op.type === 'reshare') {
+          const sessionId = encodeSessionId({ kind: op.type, operationId: op.operationId });
+          abortFor(sessionId, { body: { keyId: op.keyId, operation: op.type, ...error }, parties: new Set() }, participantsOf(op));
         }
       }
     },

@@ -10,15 +10,7 @@
  * operation with its code and is relayed to every other participant, where a member that
  * confirmed the successor takes it as proof that no certificate can ever exist.
  */
-import {
-  BROADCAST,
-  canonicalJson,
-  type Envelope,
-  type LifecycleOperation,
-  type Message,
-  type Outgoing,
-  type PublicKeyPackage,
-} from '@glacis/protocol';
+import { BROADCAST, canonicalJson, type Envelope, type Message, type PublicKeyPackage } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { CoordinatorCrashPoint } from '../crash-points.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
@@ -55,6 +47,11 @@ export interface RunContext {
   onKeySwitched(keyId: string, key: PublicKeyPackage): void;
   /** A party now holds the current generation of a key (repaired, or it confirmed the successor). */
   onShareHeld(keyId: string, partyId: string): void;
+  /**
+   * Tells every participant of `run` that the coordinator aborted it; a participant not connected
+   * now is told when it connects (so that one that never confirmed signs its abandonment).
+   */
+  abort(run: LifecycleRun, code: string, message: string): void;
 }
 
 /** One running operation. */
@@ -181,22 +178,4 @@ export function createSessionRelay(ctx: Pick<RunContext, 'link'>, participants: 
       return undefined;
     },
   };
-}
-
-/** The coordinator's abort of a session, to each of `to` (connected or not: best effort). */
-export function sendAbort(
-  link: PartyLink,
-  to: readonly string[],
-  sessionId: string,
-  body: { keyId: string; operation: LifecycleOperation; code: string; message: string },
-): void {
-  for (const p of to) {
-    const out: Outgoing = {
-      type: 'lifecycle_abort',
-      sessionId,
-      to: p,
-      body: { ...body, message: body.message.slice(0, 1024), culprits: [] },
-    };
-    link.sendSealed(p, out);
-  }
 }

@@ -8,7 +8,7 @@
  * material changes; the key signs throughout.
  */
 import { type Envelope, isProtocolError, keyPackageHash, type Message, verifyShareDrill } from '@glacis/protocol';
-import { createSessionRelay, type LifecycleRun, packageOf, type RunContext, runLifecycle, sendAbort } from './lifecycle-run.js';
+import { createSessionRelay, type LifecycleRun, packageOf, type RunContext, runLifecycle } from './lifecycle-run.js';
 import { encodeSessionId } from './session-id.js';
 import type { KeyRow, OperationRecord } from './store-port.js';
 
@@ -45,7 +45,7 @@ export function createRepairRun(ctx: RunContext, op: OperationRecord, key: KeyRo
 
   async function failAll(code: string, message: string, culprits: readonly string[] = []): Promise<void> {
     if (life.settled) return;
-    sendAbort(ctx.link, participants, sessionId, { keyId: key.keyId, operation: 'repair', code, message });
+    ctx.abort(run, code, message);
     await life.fail({ code, message }, culprits);
   }
 

@@ -43,7 +43,7 @@ import {
   verifyLifecycleCertificate,
 } from '@glacis/protocol';
 import { z } from 'zod';
-import { createSessionRelay, type LifecycleRun, packageOf, type RunContext, runLifecycle, sendAbort } from './lifecycle-run.js';
+import { createSessionRelay, type LifecycleRun, packageOf, type RunContext, runLifecycle } from './lifecycle-run.js';
 import { encodeSessionId } from './session-id.js';
 import type { JsonObject, KeyRow, OperationRecord } from './store-port.js';
 
@@ -132,7 +132,7 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
   async function failAll(code: string, message: string, culprits: readonly string[] = []): Promise<void> {
     if (life.settled) return;
     phase = 'done';
-    sendAbort(ctx.link, participants, sessionId, { keyId: key.keyId, operation, code, message });
+    ctx.abort(run, code, message);
     await life.fail({ code, message }, culprits);
   }
 

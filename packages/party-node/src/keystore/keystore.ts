@@ -90,6 +90,12 @@ export interface Keystore {
   restore(s: StoredShare): void;
   get(keyId: string): StoredShare | undefined;
   list(): StoredShare[];
+  /**
+   * The shares that can be read, and the key ids of those that cannot (damaged, truncated,
+   * swapped): a running node goes on without a damaged share, reports it missing, and has it
+   * repaired (a repaired share replaces an unreadable one: successions.ts).
+   */
+  usable(): { shares: StoredShare[]; damaged: string[] };
   /** Two-phase successions (refresh, reshare, repair): successions.ts. */
   readonly successions: Successions;
 }
@@ -268,6 +274,20 @@ export function openKeystore(dataDir: string, source: UnlockSource, opts: OpenKe
       return readdirSync(keysDir)
         .filter((f) => f.endsWith('.json'))
         .map((f) => readKeyFile(join(keysDir, f), f.slice(0, -'.json'.length)));
+    },
+    usable() {
+      const shares: StoredShare[] = [];
+      const damaged: string[] = [];
+      for (const f of readdirSync(keysDir).filter((name) => name.endsWith('.json'))) {
+        const keyId = f.slice(0, -'.json'.length);
+        try {
+          shares.push(readKeyFile(join(keysDir, f), keyId));
+        } catch (e) {
+          if (!isPartyError(e, 'corrupt_file')) throw e;
+          damaged.push(keyId);
+        }
+      }
+      return { shares, damaged };
     },
     successions,
   };

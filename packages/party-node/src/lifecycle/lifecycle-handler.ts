@@ -407,8 +407,8 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
     onTestPackage: tests.onPackage,
     holdings() {
       const holdings = keystore
-        .list()
-        .filter((s) => s.status === 'active')
+        .usable()
+        .shares.filter((s) => s.status === 'active')
         .map((s) => ({ keyId: s.share.keyId, generation: s.generation, packageHash: keyPackageHash(s.share.public) }));
       const staged = successions
         .list()

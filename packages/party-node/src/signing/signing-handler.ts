@@ -62,7 +62,7 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
   const signers = new Map<string, { signer: Signer; share: KeyShare }>();
   const awaitingActivation = new Map<string, CommitRequest[]>();
   const use = (share: KeyShare) => signers.set(share.keyId, { signer: createSigner(share, o.rng), share });
-  for (const s of keystore.list()) if (s.status === 'active') use(s.share);
+  for (const s of keystore.usable().shares) if (s.status === 'active') use(s.share);
 
   function onCommitRequest(msg: CommitRequest): void {
     const signer = signers.get(msg.body.keyId)?.signer;
