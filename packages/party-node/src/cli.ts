@@ -230,7 +230,7 @@ const COMMANDS: Record<string, CliRunnable> = {
   'keys list': {
     args: '--data-dir DIR [--json]',
     summary:
-      "List the keys this party holds a share of (id, suite, threshold, status, public key) and the party's identity key with a short fingerprint to compare by phone or on paper.",
+      "List the keys this party holds a share of (id, suite, threshold, status, generation, public key) and the party's identity key with a short fingerprint to compare by phone or on paper.",
     flags: { 'data-dir': DIR, json: { type: 'boolean', help: 'print one JSON object instead of a table' }, ...SECRET_FLAGS },
     async run(v, usage) {
       const dataDir = dataDirOf(v, usage);

@@ -32,7 +32,6 @@ import {
   type Outgoing,
   type PendingSuccessor,
   ProtocolError,
-  proveShareIntact,
   type Rng,
   verifyLifecycleCertificate,
 } from '@glacis/protocol';
@@ -43,6 +42,7 @@ import type { DkgSessionRecord } from '../dkg/session-record.js';
 import type { Keystore } from '../keystore/keystore.js';
 import type { StagedSuccessor } from '../keystore/successions.js';
 import type { Clock } from '../ports.js';
+import { answerDrill } from './drill-answer.js';
 import type { LifecycleLog } from './lifecycle-log.js';
 import { type Outcome, type Plan, planStart, type StartMessage } from './start-checks.js';
 import { createSuccessorTestSigner } from './successor-test-signer.js';
@@ -372,30 +372,8 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
     logger.info({ keyId, sessionId: msg.sessionId }, 'key reshared away: share destroyed');
   }
 
-  function onDrill(msg: Of<'drill_request'>): void {
-    const { keyId, drillId, nonce } = msg.body;
-    const stored = (() => {
-      try {
-        return keystore.get(keyId);
-      } catch {
-        return undefined; // unreadable: no proof can be made; the drill records this party as failed
-      }
-    })();
-    if (stored?.status !== 'active') {
-      logger.warn({ keyId, drillId }, 'drill for a key this party holds no active share of');
-      record('drill_answered', { keyId, drillId, ok: false, code: 'wrong_key' });
-      return;
-    }
-    try {
-      const proof = proveShareIntact(stored.share, { keyId, partyId: o.self, drillId, nonce }, o.rng);
-      send({ type: 'drill_proof', sessionId: msg.sessionId, to: COORDINATOR, body: proof });
-      record('drill_answered', { keyId, drillId, ok: true, generation: stored.generation });
-    } catch (e) {
-      const code = isProtocolError(e) ? e.code : 'internal';
-      logger.error({ keyId, drillId, code }, 'drill failed: the stored share does not match its verifying share');
-      record('drill_answered', { keyId, drillId, ok: false, code });
-    }
-  }
+  const onDrill = (msg: Of<'drill_request'>) =>
+    answerDrill({ self: o.self, keystore, rng: o.rng, send, record: (data) => record('drill_answered', data), logger }, msg);
 
   return {
     onStart,
