@@ -181,14 +181,19 @@ export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDrive
     await o.store.setOperationProgress(operationId, { ...(op.progress ?? {}), abandonments: [...known, env] } as unknown as JsonObject);
   }
 
-  /** What a reconnecting party missed about its staged successors and its older shares. */
-  async function answerSync(partyId: string, body: MessageBody<'key_sync'>): Promise<void> {
+  /**
+   * What a reconnecting party missed about its staged successors and its older shares. Returns the
+   * keys whose certificate it was sent: it switches to the current generation on receiving it, so
+   * it does not need a repair of them.
+   */
+  async function answerSync(partyId: string, body: MessageBody<'key_sync'>): Promise<Set<string>> {
+    const switching = new Set<string>();
     for (const s of body.staged ?? []) {
       const ref = parseSessionId(s.sessionId);
       if (!ref || (ref.kind !== 'refresh' && ref.kind !== 'reshare')) continue;
       const op = await o.store.getOperation(ref.operationId);
       if (!op || op.keyId !== s.keyId) continue;
-      if (op.status === 'completed') await sendComplete(partyId, s.keyId, s.sessionId);
+      if (op.status === 'completed' && (await sendComplete(partyId, s.keyId, s.sessionId))) switching.add(s.keyId);
       else if (op.status === 'failed') for (const env of abandonmentsOf(op)) if (env.from !== partyId) o.link.forward(partyId, env);
     }
     // A share of an older generation: the certificate of the reshare that followed it, if any (it
@@ -202,13 +207,15 @@ export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDrive
       });
       if (next && !key.parties.includes(partyId)) await sendComplete(partyId, key.keyId, next.sessionId);
     }
+    return switching;
   }
 
-  async function sendComplete(partyId: string, keyId: string, sessionId: string): Promise<void> {
+  /** Sends the certificate of `sessionId`'s link of `keyId`; false when there is none. */
+  async function sendComplete(partyId: string, keyId: string, sessionId: string): Promise<boolean> {
     const key = await o.store.getKey(keyId);
     const link = key?.lineage.find((l) => l.sessionId === sessionId);
-    if (!link || link.operation === 'repair') return;
-    o.link.sendSealed(partyId, {
+    if (!link || link.operation === 'repair') return false;
+    return o.link.sendSealed(partyId, {
       type: 'lifecycle_complete',
       sessionId,
       to: partyId,
@@ -244,7 +251,7 @@ export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDrive
         const keys = await o.store.listActiveKeysOf(partyId);
         needs.reported(partyId, keys, new Map(body.holdings.map((h) => [h.keyId, h.packageHash])));
       }
-      await answerSync(partyId, body);
+      for (const keyId of await answerSync(partyId, body)) needs.held(keyId, partyId);
       await needs.kick();
     },
     needsRepair: (partyId) => needs.needsRepair(partyId),
