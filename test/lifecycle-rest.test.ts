@@ -5,7 +5,7 @@
  * (OpenSSL), and the desk's `glacis keys verify` accepts the key through its lineage against the
  * identities it pinned.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -70,6 +70,7 @@ async function operate(keyId: string, op: string, body: unknown = {}): Promise<O
 }
 
 const getKey = async (keyId: string) => (await api<Key>('GET', `/v1/keys/${keyId}`)).body;
+const kek = (party: string) => ({ GLACIS_KEK_FILE: cluster.kekFile(party) });
 const holdings = async (party: string) =>
   JSON.parse(
     await cli(PARTY_CLI, ['keys', 'list', '--data-dir', join(dataDir, party), '--json'], { GLACIS_KEK_FILE: cluster.kekFile(party) }),
@@ -84,12 +85,28 @@ it('refresh, a refresh refused with a member down, reshare 2-of-3 → 3-of-4 →
   expect(created.body.status).toBe('active');
   const { keyId, publicKey } = created.body;
   await signs(keyId, publicKey, 'generation 0');
+  // A backup of party-1 at generation 0 (it goes stale with the refresh below).
+  const backupEnv = { ...kek('party-1'), GLACIS_BACKUP_PASSPHRASE: 'a backup passphrase', GLACIS_SCRYPT_LOG_N: '10' };
+  const backupFile = join(dataDir, 'party-1.glacis-backup');
+  await cli(PARTY_CLI, ['backup', 'export', '--data-dir', join(dataDir, 'party-1'), '--out', backupFile], backupEnv);
 
   // Refresh: every share replaced, same public key, the desk still verifies it (through the lineage).
   expect(await operate(keyId, 'refresh')).toMatchObject({ type: 'refresh', status: 'completed', error: null });
   expect(await getKey(keyId)).toMatchObject({ publicKey, generation: 1, parties: ['party-1', 'party-2', 'party-3'] });
   await signs(keyId, publicKey, 'generation 1');
   expect(await deskVerifies(keyId)).toMatchObject({ ok: true, publicKey, threshold: 2 });
+
+  // The backup taken before is stale: importing it (with the keys as the API lists them) says so.
+  const keysFile = join(dataDir, 'keys.json');
+  writeFileSync(keysFile, JSON.stringify((await api('GET', '/v1/keys')).body));
+  const imported = await run(
+    PARTY_CLI,
+    ['backup', 'import', '--data-dir', join(dataDir, 'restored'), '--in', backupFile, '--current', keysFile],
+    backupEnv,
+  );
+  expect(imported.status, imported.stderr).toBe(0);
+  expect(JSON.parse(imported.stdout)).toMatchObject({ partyId: 'party-1', stale: [{ keyId, backupGeneration: 0, currentGeneration: 1 }] });
+  expect(imported.stderr).toContain('stale');
 
   // A refresh with a member down is refused cleanly; the key is exactly as it was, and signs.
   await cluster.kill('party-3', 'SIGKILL');

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateIdentity, identityFingerprint, toHex } from '@glacis/protocol';
 import { type CliFlag, type CliRunnable, type CliValues, runCommandLine, UsageError } from '@glacis/protocol/command-line';
-import { exportBackup, importBackup, readBackupFile } from './backup/backup.js';
+import { currentGenerations, exportBackup, importBackup, readBackupFile, staleShares } from './backup/backup.js';
 import { CONFIG_FILE, loadPartyConfig, partyConfigSchema } from './config.js';
 import { runPartyDaemon } from './daemon.js';
 import { isPartyError, PartyError } from './errors.js';
@@ -284,14 +284,26 @@ const COMMANDS: Record<string, CliRunnable> = {
     },
   },
   'backup import': {
-    args: '--data-dir DIR --in FILE --backup-passphrase-file F',
-    summary: "Restore a backup into an empty directory, sealing it with this machine's keystore secret.",
-    flags: backupFlags('in', 'the backup file to read'),
+    args: '--data-dir DIR --in FILE --backup-passphrase-file F [--current KEYS.json]',
+    summary:
+      "Restore a backup into an empty directory, sealing it with this machine's keystore secret; with --current (the keys as GET /v1/keys lists them), say which restored shares are stale.",
+    flags: {
+      ...backupFlags('in', 'the backup file to read'),
+      current: { type: 'string', help: "the JSON of GET /v1/keys (or of one Key): each key's current generation" },
+    },
     async run(v, usage) {
       const job = backupJob(v, usage, 'in', 'opening the backup (scrypt)');
       const logN = job.logN === undefined ? {} : { scryptLogN: job.logN };
+      const currentFile = str(v, 'current');
+      const current = currentFile === undefined ? undefined : currentGenerations(readFileSync(currentFile, 'utf8'), currentFile);
       const restored = importBackup(readBackupFile(job.file), job.passphrase, job.dataDir, unlockOf(v), { ...logN, ...job.progress });
-      console.log(JSON.stringify(restored));
+      const stale = current === undefined ? undefined : staleShares(restored, current);
+      console.log(JSON.stringify(stale === undefined ? restored : { ...restored, stale }));
+      for (const s of stale ?? []) {
+        console.error(
+          `${NAME}: the share of key ${s.keyId} in this backup is stale (generation ${s.backupGeneration}, the key is at ${s.currentGeneration}): it cannot sign; have it repaired (docs/operations.md, "Lost disk")`,
+        );
+      }
       return 0;
     },
   },

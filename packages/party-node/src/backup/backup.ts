@@ -168,6 +168,40 @@ export interface RestoredBackup {
   generations: Record<string, number>;
 }
 
+const keyGenerationSchema = z.looseObject({ keyId: z.string(), generation: z.number().int().nonnegative() });
+const currentKeysSchema = z.union([z.looseObject({ keys: z.array(keyGenerationSchema) }), keyGenerationSchema]);
+
+/**
+ * The current generation of each key, from the JSON of `GET /v1/keys` (or of one `Key`), which an
+ * operator saves beside the backup before restoring. Throws `backup_corrupt` for anything else.
+ */
+export function currentGenerations(text: string, source: string): Map<string, number> {
+  let parsed: z.infer<typeof currentKeysSchema>;
+  try {
+    parsed = currentKeysSchema.parse(JSON.parse(text));
+  } catch (e) {
+    throw new PartyError('backup_corrupt', `${source}: not the keys GET /v1/keys lists (${(e as Error).message.slice(0, 200)})`);
+  }
+  const keys: z.infer<typeof keyGenerationSchema>[] =
+    'keyId' in parsed ? [parsed as z.infer<typeof keyGenerationSchema>] : (parsed.keys as z.infer<typeof keyGenerationSchema>[]);
+  return new Map(keys.map((k) => [k.keyId, k.generation]));
+}
+
+/**
+ * The restored shares that are stale: of an earlier generation than the key's current one (it
+ * was refreshed or reshared since the backup was taken). A stale share cannot sign; a repair
+ * replaces it. This is a warning from public data: nothing is changed for it.
+ */
+export function staleShares(
+  restored: RestoredBackup,
+  current: ReadonlyMap<string, number>,
+): { keyId: string; backupGeneration: number; currentGeneration: number }[] {
+  return Object.entries(restored.generations).flatMap(([keyId, backupGeneration]) => {
+    const currentGeneration = current.get(keyId);
+    return currentGeneration !== undefined && currentGeneration > backupGeneration ? [{ keyId, backupGeneration, currentGeneration }] : [];
+  });
+}
+
 /** Reads a backup file from disk. */
 export function readBackupFile(path: string): string {
   return readFileSync(path, 'utf8');
