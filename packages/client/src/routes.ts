@@ -9,6 +9,7 @@ import {
   auditPageSchema,
   createKeyBody,
   createSignatureBody,
+  drillBody,
   healthSchema,
   keyAcceptedSchema,
   keyPageSchema,
@@ -87,7 +88,7 @@ export const routes = {
     query: waitQuery,
     idempotent: true,
     body: refreshBody,
-    responses: { 202: operationSchema },
+    responses: { 200: operationSchema, 202: operationSchema },
   },
   repairKey: {
     method: 'POST',
@@ -96,7 +97,7 @@ export const routes = {
     query: waitQuery,
     idempotent: true,
     body: repairBody,
-    responses: { 202: operationSchema },
+    responses: { 200: operationSchema, 202: operationSchema },
   },
   reshareKey: {
     method: 'POST',
@@ -105,7 +106,16 @@ export const routes = {
     query: waitQuery,
     idempotent: true,
     body: reshareBody,
-    responses: { 202: operationSchema },
+    responses: { 200: operationSchema, 202: operationSchema },
+  },
+  drillKey: {
+    method: 'POST',
+    path: '/v1/keys/{keyId}/drill',
+    auth: true,
+    query: waitQuery,
+    idempotent: true,
+    body: drillBody,
+    responses: { 200: operationSchema, 202: operationSchema },
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -22,6 +22,7 @@ export function servedKey(c: Cluster): { key: Key; trust: TrustFile } {
     verifyingShares: { ...c.pub.verifyingShares },
     error: null,
     createdAt: '2026-01-01T00:00:00.000Z',
+    generation: 0,
     certificate: publishCertificate(c.run.confirmations, identity),
   };
   return { key, trust: { parties: Object.fromEntries(c.names.map((p) => [p, identity(p)])) } };

@@ -3,7 +3,7 @@
  * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
  * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
  * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE,
- * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS).
+ * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_LIFECYCLE_TIMEOUT_MS, GLACIS_DRILL_TIMEOUT_MS, GLACIS_AUTO_REPAIR).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -57,6 +57,17 @@ export const configFileSchema = z.strictObject({
    * after at most this long (docs/operations.md, "Several coordinators").
    */
   leaseTtlMs: ms(10_000, 500, 600_000),
+  /** How long a refresh, repair or reshare may take until every new holder confirmed (then it only completes). */
+  lifecycleTimeoutMs: ms(120_000, 1_000, 3_600_000),
+  /** How long a drill waits for every holder's proof. */
+  drillTimeoutMs: ms(30_000, 1_000, 3_600_000),
+  /**
+   * Self-recovery: when a committee member comes back without its share of an active key (or with
+   * one of another generation), the coordinator repairs it itself — for every key (`true`), or for
+   * the keys listed in `autoRepairKeys` only. Default: wait for an admin's POST …/repair.
+   */
+  autoRepair: z.boolean().default(false),
+  autoRepairKeys: z.array(z.string().max(128)).max(100_000).default([]),
   /** Readiness needs at least this many connected parties (0: the store alone decides). */
   minConnectedParties: z.int().min(0).max(MAX_PARTIES).default(0),
   tokens: z.array(tokenSchema).default([]),
@@ -111,6 +122,9 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (env.GLACIS_LOG_LEVEL) merged.logLevel = env.GLACIS_LOG_LEVEL;
   if (env.GLACIS_SIGNING_TIMEOUT_MS) merged.signingTimeoutMs = num(env.GLACIS_SIGNING_TIMEOUT_MS);
   if (env.GLACIS_DKG_TIMEOUT_MS) merged.dkgTimeoutMs = num(env.GLACIS_DKG_TIMEOUT_MS);
+  if (env.GLACIS_LIFECYCLE_TIMEOUT_MS) merged.lifecycleTimeoutMs = num(env.GLACIS_LIFECYCLE_TIMEOUT_MS);
+  if (env.GLACIS_DRILL_TIMEOUT_MS) merged.drillTimeoutMs = num(env.GLACIS_DRILL_TIMEOUT_MS);
+  if (env.GLACIS_AUTO_REPAIR) merged.autoRepair = env.GLACIS_AUTO_REPAIR === '1' || env.GLACIS_AUTO_REPAIR === 'true';
   if (env.GLACIS_TLS_CERT_FILE || env.GLACIS_TLS_KEY_FILE) {
     // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
     merged.tls = { certFile: env.GLACIS_TLS_CERT_FILE ?? '', keyFile: env.GLACIS_TLS_KEY_FILE ?? '' };

@@ -179,6 +179,7 @@ describe('GET /v1/parties', () => {
         'identityKey',
         'lastSeenAt',
         'latencyMs',
+        'needsRepair',
         'partyId',
         'ready',
       ]);

@@ -38,6 +38,28 @@ export const policySchema = z.strictObject({
 });
 export type Policy = z.infer<typeof policySchema>;
 
+/**
+ * What this party agrees to in key lifecycle operations (docs/operations.md, "Lifecycle operations
+ * on a party"). Every operation is also checked against the pinned peers: this party never deals
+ * to, helps or takes part with a party whose identity key it has not pinned.
+ */
+export const lifecycleConfigSchema = z.strictObject({
+  /**
+   * Whether this party helps rebuild another member's lost share: `pinned` (default) helps a
+   * member of the key whose identity key is pinned here, so a party re-created with a new
+   * identity is helped only once this party's operator has pinned that identity; `never` refuses.
+   */
+  repairHelp: z.enum(['pinned', 'never']).default('pinned'),
+  /** Whether this party deals or receives in reshares (`pinned`: only with pinned parties; `never`). */
+  reshare: z.enum(['pinned', 'never']).default('pinned'),
+  /**
+   * A refresh, repair or reshare not finished this long after its start is abandoned here: its
+   * secrets are forgotten and it never confirms. Keep it above the coordinator's lifecycle timeout.
+   */
+  deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+});
+export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
+
 export const partyConfigSchema = z.strictObject({
   partyId: partyIdSchema.refine((p) => p !== COORDINATOR, 'party id "coordinator" is reserved'),
   coordinator: z
@@ -81,6 +103,7 @@ export const partyConfigSchema = z.strictObject({
       deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
     })
     .default({ deadlineMs: 300_000 }),
+  lifecycle: lifecycleConfigSchema.default(lifecycleConfigSchema.parse({})),
 });
 export type PartyConfig = z.infer<typeof partyConfigSchema>;
 

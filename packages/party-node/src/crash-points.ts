@@ -3,7 +3,17 @@
  * the process SIGKILL itself at those points with those probabilities, so tests can prove the
  * invariants hold when power fails at the worst moment. Unset in production: a no-op.
  */
-export type CrashPoint = 'nonce-recorded' | 'share-sent' | 'dkg-share-saved';
+export type CrashPoint =
+  | 'nonce-recorded'
+  | 'share-sent'
+  | 'dkg-share-saved'
+  // Key lifecycle (keystore/successions.ts, lifecycle/lifecycle-handler.ts), in the order they happen
+  | 'lifecycle-started'
+  | 'lifecycle-staged'
+  | 'lifecycle-confirmed'
+  | 'lifecycle-decided'
+  | 'lifecycle-switched'
+  | 'lifecycle-retired';
 
 export function createCrashPoints(spec: string | undefined): (point: CrashPoint) => void {
   if (!spec) return () => undefined;

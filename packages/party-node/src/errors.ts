@@ -26,6 +26,8 @@ export const PARTY_ERROR_CODES = [
   'corrupt_file',
   'unknown_key',
   'key_exists',
+  'successor_staged',
+  'no_staged_successor',
   // Backups
   'backup_corrupt',
   'backup_wrong_passphrase',

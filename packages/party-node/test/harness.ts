@@ -86,6 +86,16 @@ export interface Harness {
   deliver(out: Outgoing, from?: string): Envelope;
   /** Delivers an envelope exactly as given (a replay). */
   deliverEnvelope(env: Envelope): void;
+  /** Every envelope the node sent, as sent. */
+  raw: Envelope[];
+  /** Seals `out` as `name` (a peer, or the coordinator). */
+  seal(name: string, out: Outgoing): Envelope;
+  /** Opens an envelope as `to` would (a peer the test runs). */
+  open(to: string, env: Envelope): Message;
+  /** A test party's identity key. */
+  identity(name: string): IdentityKey;
+  /** Identity public keys of everyone in the test (the node's pins, and the peers' pins of each other). */
+  keyOf(name: string): Uint8Array | undefined;
   /** Stops the node and starts another on the same directory (a fresh replay window). */
   restart(): Promise<void>;
   /** Runs a DKG of `keyId` between the node and the peers, relayed by the test, up to every confirmation (no certificate sent). */
@@ -96,7 +106,14 @@ export interface Harness {
 }
 
 export async function startHarness(
-  o: { policy?: Partial<PartyConfig['policy']>; deadlineMs?: number; peers?: number } = {},
+  o: {
+    policy?: Partial<PartyConfig['policy']>;
+    deadlineMs?: number;
+    peers?: number;
+    lifecycle?: Partial<PartyConfig['lifecycle']>;
+    /** Peers the node has not pinned (they exist and pin each other). */
+    unpinned?: string[];
+  } = {},
 ): Promise<Harness> {
   const self = 'p1';
   const peers = Array.from({ length: o.peers ?? 2 }, (_, i) => `p${i + 2}`);
@@ -109,9 +126,10 @@ export async function startHarness(
   const config = partyConfigSchema.parse({
     partyId: self,
     coordinator: { url: 'ws://unused', identityKey: toHex(keyOf(COORDINATOR) as Uint8Array) },
-    peers: Object.fromEntries(peers.map((p) => [p, toHex(keyOf(p) as Uint8Array)])),
+    peers: Object.fromEntries(peers.filter((p) => !o.unpinned?.includes(p)).map((p) => [p, toHex(keyOf(p) as Uint8Array)])),
     policy: o.policy ?? {},
     dkg: { deadlineMs: o.deadlineMs ?? 60_000 },
+    lifecycle: { deadlineMs: o.deadlineMs ?? 60_000, ...o.lifecycle },
   });
   const clock = virtualClock();
   const sent: Message[] = [];
@@ -170,7 +188,12 @@ export async function startHarness(
     },
     deliver,
     deliverEnvelope,
-    liveSessions: () => node?.liveDkgSessions() ?? [],
+    raw,
+    seal: (name, out) => (sealers.get(name) as EnvelopeSealer).seal(out),
+    open: (to, env) => openEnvelope(JSON.parse(JSON.stringify(env)), { self: to, keyOf }),
+    identity: (name) => identities.get(name) as IdentityKey,
+    keyOf,
+    liveSessions: () => [...(node?.liveDkgSessions() ?? []), ...(node?.liveLifecycleSessions() ?? [])],
     async restart() {
       await node?.stop();
       await start();

@@ -1,20 +1,23 @@
 /**
- * The coordinator's engine room: party connections, the DKG and signing drivers, the work leases
- * that say which instance runs what, and recovery after a restart (or after another instance
- * stopped). Implements the Orchestrator boundary the HTTP layer calls.
+ * The coordinator's engine room: party connections, the DKG, signing and lifecycle drivers, the
+ * work leases that say which instance runs what, and recovery after a restart (or after another
+ * instance stopped). Implements the Orchestrator boundary the HTTP layer calls.
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { COORDINATOR, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
+import type { CoordinatorCrashPoint } from '../crash-points.js';
+import { newId } from '../ids.js';
 import { type ConnectionHub, createConnectionHub, type HubOptions } from './connections.js';
 import { createClockSealer } from './coordinator-sealer.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
 import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
+import { createLifecycleDriver, type LifecycleDriver } from './lifecycle-driver.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
 import { createSigningDriver, type SigningDriver } from './signing-driver.js';
-import type { OrchestratorStore } from './store-port.js';
+import type { OrchestratorStore, WorkKind } from './store-port.js';
 import type { Orchestrator, PartyStatus } from './types.js';
 
 export interface OrchestratorOptions {
@@ -26,6 +29,14 @@ export interface OrchestratorOptions {
   metrics: OrchestratorMetrics;
   dkgTimeoutMs: number;
   requestTimeoutMs: number;
+  /** How long a refresh, repair or reshare may take before its certificate is complete (default 120 s). */
+  lifecycleTimeoutMs?: number;
+  /** How long a drill waits for the holders' proofs (default 30 s). */
+  drillTimeoutMs?: number;
+  /** Whether the coordinator repairs a key's missing shares itself (default: never). */
+  autoRepair?: (keyId: string) => boolean;
+  /** Test-only crash injection (crash-points.ts). */
+  crash?: (point: CoordinatorCrashPoint) => void;
   /** ROAST: how long an open session may run before another starts beside it (default 250 ms). */
   sessionGraceMs?: number;
   clock?: Clock;
@@ -79,6 +90,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
   let keeper: LeaseKeeper | undefined;
   const leaseSettings = o.leases ?? { ttlMs: 30_000, exclusive: true };
   const instanceId = leaseSettings.owner ?? `c-${randomBytes(6).toString('hex')}`;
+  let lifecycle: LifecycleDriver | undefined;
 
   const transmit = (p: string, env: Envelope): boolean => {
     if (!hub) return false;
@@ -110,19 +122,22 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         o.metrics.connectedParties(connectedCount());
         audit('party_connected', { partyId });
         signing?.onConnected(partyId);
+        lifecycle?.onConnected(partyId);
       },
       onDisconnected(partyId) {
         o.metrics.connectedParties(connectedCount());
         audit('party_disconnected', { partyId });
         dkg?.onDisconnected(partyId);
         signing?.onDisconnected(partyId);
+        lifecycle?.onDisconnected(partyId);
       },
       onMessage(partyId, msg, env) {
         if (o.faults?.inbound && !o.faults.inbound(partyId, msg, env)) return;
         if (msg.type === 'key_sync') {
-          dkg
-            ?.sync(partyId, msg.body.pendingKeys)
-            .catch((e: unknown) => log.error({ partyId, err: (e as Error).message }, 'key sync failed'));
+          const body = msg.body;
+          Promise.all([dkg?.sync(partyId, body.pendingKeys), lifecycle?.onKeySync(partyId, body)]).catch((e: unknown) =>
+            log.error({ partyId, err: (e as Error).message }, 'key sync failed'),
+          );
           return;
         }
         const session = parseSessionId(msg.sessionId);
@@ -134,6 +149,12 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           case 'commit':
           case 'sign':
             signing?.onMessage(partyId, msg, session);
+            return;
+          case 'refresh':
+          case 'repair':
+          case 'reshare':
+          case 'drill':
+            lifecycle?.onMessage(partyId, msg, env, session);
             return;
           case undefined:
             log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no session of this coordinator; dropped');
@@ -148,7 +169,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     },
   });
   const keyOf = (p: string) => o.parties.get(p);
-  const leasesOf = (kind: 'key' | 'signature') => ({
+  const leasesOf = (kind: WorkKind) => ({
     fence: (id: string) => keeper?.fence(kind, id),
     release: (id: string) => keeper?.drop(kind, id),
   });
@@ -199,20 +220,68 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     // An instance no party reaches would only fail what it took; leave the work to the others.
     canTakeWork: () => connectedCount() > 0,
     onClaimed(lease) {
-      if (lease.kind === 'signature') {
-        log.info({ signatureId: lease.id, epoch: lease.epoch }, 'resuming signing request');
-        signing?.start(lease.id).catch(logErr('signing start', lease.id));
-      } else if (lease.epoch === 1) {
-        // Never claimed before: a key accepted by an instance that has not claimed it yet.
-        dkg?.start(lease.id).catch(logErr('DKG start', lease.id));
-      } else {
-        dkg?.takeOver(lease.id).catch(logErr('DKG takeover', lease.id));
+      // Epoch 1: never claimed before (accepted by an instance that had not claimed it yet).
+      const fresh = lease.epoch === 1;
+      switch (lease.kind) {
+        case 'signature':
+          log.info({ signatureId: lease.id, epoch: lease.epoch }, 'resuming signing request');
+          signing?.start(lease.id).catch(logErr('signing start', lease.id));
+          return;
+        case 'key':
+          if (fresh) dkg?.start(lease.id).catch(logErr('DKG start', lease.id));
+          else dkg?.takeOver(lease.id).catch(logErr('DKG takeover', lease.id));
+          return;
+        case 'operation':
+          if (fresh) lifecycle?.start(lease.id).catch(logErr('lifecycle start', lease.id));
+          else lifecycle?.takeOver(lease.id).catch(logErr('lifecycle takeover', lease.id));
+          return;
+        default: {
+          const never: never = lease.kind;
+          throw new Error(`unknown work kind ${String(never)}`);
+        }
       }
     },
     onLost(lease) {
-      if (lease.kind === 'signature') signing?.abandon(lease.id);
-      else dkg?.abandon(lease.id);
+      switch (lease.kind) {
+        case 'signature':
+          signing?.abandon(lease.id);
+          return;
+        case 'key':
+          dkg?.abandon(lease.id);
+          return;
+        case 'operation':
+          lifecycle?.abandon(lease.id);
+          return;
+        default: {
+          const never: never = lease.kind;
+          throw new Error(`unknown work kind ${String(never)}`);
+        }
+      }
     },
+  });
+
+  lifecycle = createLifecycleDriver({
+    store: o.store,
+    link,
+    clock,
+    logger: log,
+    metrics: o.metrics,
+    keyOf,
+    timeoutMs: o.lifecycleTimeoutMs ?? 120_000,
+    drillTimeoutMs: o.drillTimeoutMs ?? 30_000,
+    rng: (n) => new Uint8Array(randomBytes(n)),
+    crash: o.crash ?? (() => undefined),
+    autoRepair: o.autoRepair ?? (() => false),
+    newOperationId: () => newId('op', clock.now()),
+    onKeySwitched: (keyId, key) => signing?.onKeySwitched(keyId, key),
+    leases: {
+      ...leasesOf('operation'),
+      claim: async (id) => (await keeper?.claim('operation', id)) !== undefined,
+    },
+  });
+  // A key switched by another instance on a shared database: stop signing with its old material here.
+  const unwatch = o.store.onKeySwitched?.((keyId) => {
+    lifecycle?.keySwitched(keyId).catch(logErr('following a key switch', keyId));
   });
 
   return {
@@ -227,6 +296,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           ready: signing?.readyCount(partyId) ?? 0,
           excludedCount: excludedCount.get(partyId) ?? 0,
           latencyMs: latencyMs.has(partyId) ? Math.round((latencyMs.get(partyId) as number) * 10) / 10 : null,
+          needsRepair: lifecycle?.needsRepair(partyId) ?? [],
         }));
     },
     allConnected: (ids) => ids.every((p) => link.isConnected(p)),
@@ -242,17 +312,26 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         .then((fence) => (fence ? signing?.start(signatureId) : undefined))
         .catch(logErr('signing start', signatureId));
     },
+    onOperationCreated(operationId) {
+      keeper
+        ?.claim('operation', operationId)
+        .then((fence) => (fence ? lifecycle?.start(operationId) : undefined))
+        .catch(logErr('lifecycle start', operationId));
+    },
+    shareStatus: (keyId, partyId) => lifecycle?.shareStatus(keyId, partyId) ?? 'unknown',
     attach: (server) => hub?.attach(server),
     sendEnvelope: (partyId, env) => hub?.send(partyId, env) ?? false,
     instanceId,
     async recover() {
       // Claimed work is dispatched by onClaimed: signing requests are finished from scratch with
       // fresh nonces; a DKG cannot resume (its round state lived in the parties' memory), so it
-      // fails with coordinator_restarted.
+      // fails with coordinator_restarted; so does a lifecycle operation, unless it was certified
+      // (then it resumes at its test signature).
       await keeper?.claimNow();
       keeper?.start();
     },
     async close() {
+      unwatch?.();
       await keeper?.close();
       await hub?.close();
     },

@@ -17,7 +17,7 @@ import { CoordinatorError, isCoordinatorError } from '../errors.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import { newEpoch, type SessionRefOf } from './session-id.js';
 import { createSigningMachine, type SigningAction, type SigningInput, type SigningMachine } from './signing-machine.js';
-import type { KeyRow, LeaseFence, OrchestratorStore } from './store-port.js';
+import { type LeaseFence, type OrchestratorStore, publicPackageOf } from './store-port.js';
 
 /** Which requests this instance may run, when it shares the store with other instances. */
 export interface SigningLeases {
@@ -58,24 +58,14 @@ export interface SigningDriver {
   onMessage(partyId: string, msg: Message, session: SigningSessionRef): void;
   onConnected(partyId: string): void;
   onDisconnected(partyId: string): void;
+  /** A key switched to a successor: its requests in flight start over on the new material. */
+  onKeySwitched(keyId: string, key: PublicKeyPackage): void;
   /** Requests in flight. */
   readonly inFlight: number;
   /** In-flight requests for which `partyId` is ready. */
   readyCount(partyId: string): number;
   /** Resolves once every queued action has run. */
   idle(): Promise<void>;
-}
-
-function publicPackage(key: KeyRow): PublicKeyPackage {
-  return {
-    keyId: key.keyId,
-    suite: key.suite,
-    threshold: key.threshold,
-    committee: key.parties,
-    publicKey: key.publicKey as string,
-    groupCommitment: key.groupCommitment as string[],
-    verifyingShares: key.verifyingShares as Record<string, string>,
-  };
 }
 
 export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
@@ -284,7 +274,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           request: {
             signatureId,
             keyId: request.keyId,
-            key: key?.status === 'active' ? publicPackage(key) : null,
+            key: key?.status === 'active' ? publicPackageOf(key) : null,
             message: fromHex(request.message),
             context: request.context,
             approvals: request.approvals,
@@ -321,6 +311,9 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     },
     onDisconnected(partyId) {
       feed({ type: 'disconnect', party: partyId });
+    },
+    onKeySwitched(keyId, key) {
+      feed({ type: 'key_switched', keyId, key });
     },
     async idle() {
       while (lanes.size > 0) await Promise.all([...lanes.values()]);

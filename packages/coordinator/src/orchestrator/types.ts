@@ -19,6 +19,8 @@ export interface PartyStatus {
   excludedCount: number;
   /** Smoothed time from signing package sent to share received, ms; null before the first share. */
   latencyMs: number | null;
+  /** Active keys of which this committee member reported no share (or another generation) at its last connection. */
+  needsRepair: string[];
 }
 
 export interface Orchestrator {
@@ -30,4 +32,11 @@ export interface Orchestrator {
   onKeyCreated(keyId: string): void;
   /** A signature request in status `pending` was just persisted: sign it. Never throws. */
   onSignatureRequested(signatureId: string): void;
+  /** A lifecycle operation (refresh, repair, reshare, drill) was just persisted: run it. Never throws. */
+  onOperationCreated(operationId: string): void;
+  /**
+   * What the coordinator knows of `partyId`'s share of `keyId` from its last `key_sync`: `held`
+   * (the current generation), `missing` (none, or another generation), or `unknown` (not reported).
+   */
+  shareStatus(keyId: string, partyId: string): 'held' | 'missing' | 'unknown';
 }

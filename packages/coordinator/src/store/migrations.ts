@@ -20,6 +20,22 @@ interface DialectSql {
   seqKey: string;
   /** Statements that make `table` refuse UPDATE and DELETE with 'audit log is append-only'. */
   appendOnly(table: string): string;
+  /** Statements that replace the CHECK constraint of one column (see CheckChange). */
+  replaceCheck(change: CheckChange): string;
+}
+
+/**
+ * A column's CHECK constraint replaced, rows kept. PostgreSQL alters the constraint in place (a
+ * column constraint is named `<table>_<column>_check`). SQLite cannot: it rebuilds the table from
+ * `columns` (the whole column list, in the table's current order, with the new CHECK), copies the
+ * rows over and re-creates `indexes` (dropped with the old table).
+ */
+export interface CheckChange {
+  table: string;
+  column: string;
+  check: string;
+  columns: string;
+  indexes?: string;
 }
 
 const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
@@ -29,6 +45,12 @@ const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
     appendOnly: (t) => `
       CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
       CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
+    replaceCheck: (c) => `
+      CREATE TABLE ${c.table}_rebuilt (${c.columns});
+      INSERT INTO ${c.table}_rebuilt SELECT * FROM ${c.table};
+      DROP TABLE ${c.table};
+      ALTER TABLE ${c.table}_rebuilt RENAME TO ${c.table};
+      ${c.indexes ?? ''}`,
   },
   postgres: {
     serialKey: 'seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
@@ -39,6 +61,9 @@ const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
       CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_append_only();
       CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_append_only();
       CREATE TRIGGER ${t}_no_truncate BEFORE TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION ${t}_append_only();`,
+    replaceCheck: (c) => `
+      ALTER TABLE ${c.table} DROP CONSTRAINT ${c.table}_${c.column}_check;
+      ALTER TABLE ${c.table} ADD CONSTRAINT ${c.table}_${c.column}_check CHECK (${c.check});`,
   },
 };
 
@@ -49,6 +74,9 @@ export interface Migration {
   /** The statements, for one dialect. */
   sql(d: DialectSql): string;
 }
+
+const OPERATION_TYPES = "type IN ('dkg', 'refresh', 'repair', 'reshare', 'drill')";
+const WORK_KINDS = "kind IN ('signature', 'key', 'operation')";
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -165,6 +193,49 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX work_leases_by_expiry ON work_leases (expires_at);
       INSERT INTO work_leases (kind, id, epoch) SELECT 'signature', signature_id, 1 FROM signatures WHERE status IN ('pending', 'signing');
       INSERT INTO work_leases (kind, id, epoch) SELECT 'key', key_id, 1 FROM keys WHERE status = 'pending';
+    `,
+  },
+  {
+    version: 4,
+    description: 'key lifecycle: key generation and lineage; drill operations, their parameters and progress; leases on operations',
+    // Lifecycle operations (refresh, repair, reshare, drill) are unsettled work like DKGs and
+    // signing requests: each has a `work_leases` row of kind 'operation' while it is pending. None
+    // was ever accepted before this migration (the routes answered 501), so none needs a lease now.
+    sql: (d) => `
+      ALTER TABLE keys ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE keys ADD COLUMN lineage TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE operations ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE operations ADD COLUMN progress TEXT;
+      ALTER TABLE operations ADD COLUMN requested_by TEXT;
+      ${d.replaceCheck({
+        table: 'operations',
+        column: 'type',
+        check: OPERATION_TYPES,
+        columns: `${d.serialKey},
+          operation_id TEXT NOT NULL UNIQUE,
+          key_id TEXT NOT NULL,
+          type TEXT NOT NULL CHECK (${OPERATION_TYPES}),
+          status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed')),
+          error TEXT,
+          created_at TEXT NOT NULL,
+          completed_at TEXT,
+          params TEXT NOT NULL DEFAULT '{}',
+          progress TEXT,
+          requested_by TEXT`,
+      })}
+      CREATE INDEX operations_pending ON operations (key_id) WHERE status = 'pending';
+      ${d.replaceCheck({
+        table: 'work_leases',
+        column: 'kind',
+        check: WORK_KINDS,
+        columns: `kind TEXT NOT NULL CHECK (${WORK_KINDS}),
+          id TEXT NOT NULL,
+          owner TEXT,
+          epoch BIGINT NOT NULL DEFAULT 0,
+          expires_at BIGINT NOT NULL DEFAULT 0,
+          PRIMARY KEY (kind, id)`,
+        indexes: 'CREATE INDEX work_leases_by_expiry ON work_leases (expires_at);',
+      })}
     `,
   },
 ];

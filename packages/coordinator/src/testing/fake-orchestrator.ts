@@ -29,6 +29,9 @@ export interface FakeOrchestratorOptions {
 export interface FakeOrchestrator extends Orchestrator {
   readonly keysCreated: string[];
   readonly signaturesRequested: string[];
+  readonly operationsCreated: string[];
+  /** What `shareStatus` answers (default `unknown`). */
+  shares: Map<string, 'held' | 'missing'>;
   connect(partyId: string): void;
   disconnect(partyId: string): void;
   behaviour: FakeBehaviour;
@@ -78,6 +81,8 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
   const fake: FakeOrchestrator = {
     keysCreated: [],
     signaturesRequested: [],
+    operationsCreated: [],
+    shares: new Map(),
     behaviour: options.behaviour ?? { kind: 'manual' },
     parties(): PartyStatus[] {
       return [...options.parties].sort().map((partyId) => ({
@@ -88,6 +93,7 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
         ready: 0,
         excludedCount: 0,
         latencyMs: null,
+        needsRepair: [],
       }));
     },
     allConnected: (ids) => ids.every((p) => connected.has(p)),
@@ -123,6 +129,17 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
         }
       });
     },
+    onOperationCreated(operationId) {
+      fake.operationsCreated.push(operationId);
+      const b = fake.behaviour;
+      const store = options.store;
+      if (b.kind === 'manual' || !store) return;
+      later(b.delayMs, async () => {
+        if (b.kind === 'succeed') await store.completeOperation(operationId);
+        else await store.failOperation(operationId, { code: b.code, message: 'the fake orchestrator failed this operation' });
+      });
+    },
+    shareStatus: (keyId, partyId) => fake.shares.get(`${keyId}:${partyId}`) ?? 'unknown',
     connect(partyId) {
       connected.add(partyId);
       lastSeen.set(partyId, new Date().toISOString());

@@ -8,6 +8,7 @@ import {
   COORDINATOR,
   createSigner,
   isProtocolError,
+  type KeyShare,
   type Message,
   type Outgoing,
   type Rng,
@@ -42,6 +43,11 @@ export interface SigningHandlerOptions {
 export interface SigningHandler {
   /** A key turned active: sign with it, and answer the commitment requests that waited for it. */
   activate(stored: StoredShare): void;
+  /**
+   * The live share of a key changed (a lifecycle switch, a repair, a retirement): the old share's
+   * nonces are discarded and its bytes zeroed; the new live share (if any) signs from now on.
+   */
+  reload(keyId: string): void;
   onCommitRequest(msg: CommitRequest): void;
   onSigningPackage(msg: SigningPackage): Promise<void>;
   /** Forgets every nonce (the node is stopping). */
@@ -53,12 +59,13 @@ const MAX_WAITING = 64;
 
 export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
   const { keystore, logger } = o;
-  const signers = new Map<string, Signer>();
+  const signers = new Map<string, { signer: Signer; share: KeyShare }>();
   const awaitingActivation = new Map<string, CommitRequest[]>();
-  for (const s of keystore.list()) if (s.status === 'active') signers.set(s.share.keyId, createSigner(s.share, o.rng));
+  const use = (share: KeyShare) => signers.set(share.keyId, { signer: createSigner(share, o.rng), share });
+  for (const s of keystore.usable().shares) if (s.status === 'active') use(s.share);
 
   function onCommitRequest(msg: CommitRequest): void {
-    const signer = signers.get(msg.body.keyId);
+    const signer = signers.get(msg.body.keyId)?.signer;
     if (!signer) {
       if (keystore.get(msg.body.keyId)?.status === 'pending') {
         // The certificate is on its way (key_sync after a restart): answer once it is checked.
@@ -85,7 +92,7 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
         body: { keyId: pkg.keyId, requestId: pkg.requestId, code, message: message.slice(0, 1024) },
       });
     };
-    const signer = signers.get(pkg.keyId);
+    const signer = signers.get(pkg.keyId)?.signer;
     if (!signer) return refuse('wrong_key', `this party holds no active share of key ${pkg.keyId}`);
     const verdict = evaluatePolicy(o.policy, pkg, { now: o.clock.now(), priorUse: o.approvals.priorUse });
     if (!verdict.ok) return refuse(verdict.code, verdict.message);
@@ -126,18 +133,29 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
     logger.info({ keyId: pkg.keyId, requestId: pkg.requestId, sessionId: msg.sessionId }, 'share released');
   }
 
+  function activate(stored: StoredShare): void {
+    const keyId = stored.share.keyId;
+    if (!signers.has(keyId)) use(stored.share);
+    const waiting = awaitingActivation.get(keyId) ?? [];
+    awaitingActivation.delete(keyId);
+    for (const m of waiting) onCommitRequest(m);
+  }
+
   return {
-    activate(stored) {
-      const keyId = stored.share.keyId;
-      if (!signers.has(keyId)) signers.set(keyId, createSigner(stored.share, o.rng));
-      const waiting = awaitingActivation.get(keyId) ?? [];
-      awaitingActivation.delete(keyId);
-      for (const m of waiting) onCommitRequest(m);
+    activate,
+    reload(keyId) {
+      const old = signers.get(keyId);
+      signers.delete(keyId);
+      // SECURITY: nonces made under the old share are never used again, and its bytes leave memory.
+      old?.signer.discardAll();
+      old?.share.frostSecret.signingShare.fill(0);
+      const stored = keystore.get(keyId);
+      if (stored?.status === 'active') activate(stored);
     },
     onCommitRequest,
     onSigningPackage,
     close() {
-      for (const s of signers.values()) s.discardAll();
+      for (const s of signers.values()) s.signer.discardAll();
     },
   };
 }
