@@ -7,6 +7,8 @@
 
 /** Where the coordinator can be made to die, in the order a refresh or reshare reaches them. */
 export type CoordinatorCrashPoint =
+  /** Every participant was sent its start; nothing is confirmed yet (the rounds live in the parties). */
+  | 'lifecycle-started'
   /** The successor's certificate is recorded; the test signature has not started. */
   | 'lifecycle-certified'
   /** The key switched in the store; no party has been sent the certificate yet. */

@@ -317,7 +317,7 @@ describe('repair on a party', () => {
     expect(() => planStart(msg as StartMessage, { ...ctx, keyOf: h.keyOf })).not.toThrow();
   });
 
-  it('repairHelp "never": a helper refuses every repair', async () => {
+  it('with repairHelp set to never, a helper refuses every repair', async () => {
     const { h, pkg } = await withKey({ lifecycle: { repairHelp: 'never' } });
     h.deliver(repairStart(pkg, 'p3'));
     expect(only(h.take(), 'lifecycle_abort')).toMatchObject({ code: 'lifecycle_refused' });

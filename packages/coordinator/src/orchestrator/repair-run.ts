@@ -58,7 +58,9 @@ export function createRepairRun(ctx: RunContext, op: OperationRecord, key: KeyRo
     helpers = chosen;
     participants = [...helpers, target].sort();
     relay = createSessionRelay(ctx, participants);
-    void life.progress({ phase: 'running', target, helpers, participants });
+    // Recorded before any start leaves (see successor-run.ts).
+    await life.progress({ phase: 'running', target, helpers, participants });
+    if (!life.holdsLease()) return;
     life.timer(ctx.timeoutMs, () => void failAll('lifecycle_timeout', `the repair did not finish within ${ctx.timeoutMs} ms`));
     ctx.logger.info({ operationId: op.operationId, keyId: key.keyId, target, helpers }, 'repair starting');
     const body = { keyId: key.keyId, suite: key.suite, predecessor, target, helpers, key: pkg, generation };

@@ -154,10 +154,14 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
     relay = createSessionRelay(ctx, participants);
     const offline = participants.filter((p) => !ctx.link.isConnected(p));
     if (offline.length > 0) return failAll('parties_unavailable', `not connected: ${offline.join(', ')}`);
-    void life.progress({ phase: 'running', participants, dealers, committee, threshold, confirmed: [] });
+    // Recorded before any start leaves: an instance that takes the operation over after this one
+    // died knows whom to tell that it is aborted.
+    await life.progress({ phase: 'running', participants, dealers, committee, threshold, confirmed: [] });
+    if (!life.holdsLease()) return;
     life.timer(ctx.timeoutMs, () => void failAll('lifecycle_timeout', `the ${operation} did not finish within ${ctx.timeoutMs} ms`));
     log.info({ operation, participants, committee, threshold }, 'lifecycle operation starting');
     for (const p of participants) ctx.link.sendSealed(p, startMessage(p));
+    ctx.crash('lifecycle-started');
   }
 
   function startMessage(to: string): Outgoing {
@@ -236,6 +240,7 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
     // SECURITY: recorded before anything else: every member confirmed, so none can abandon it any
     // more; a restarted coordinator must be able to finish what the members are waiting for.
     await life.progress({ phase: 'certified', participants, certificate, successor } as unknown as JsonObject);
+    if (!life.holdsLease()) return;
     ctx.crash('lifecycle-certified');
     log.info('successor certified; asking for the test signature');
     startTest();
