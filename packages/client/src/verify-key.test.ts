@@ -7,7 +7,6 @@ import {
   type Envelope,
   type MessageBody,
   type PendingSuccessor,
-  type PublicKeyPackage,
   publishCertificate,
   SUITE_IDS,
   type SuiteId,
@@ -25,7 +24,7 @@ import {
 } from '../../protocol/test/lifecycle-harness.js';
 import { runSession } from '../../protocol/test/lifecycle-sim.js';
 import { runDkg } from '../../protocol/test/sim.js';
-import { servedKey } from '../test/fixtures.js';
+import { servedAfter, servedKey } from '../test/fixtures.js';
 import type { Key } from './schemas.js';
 import { type KeyRefusalCode, type KeyVerdict, verifyKey } from './verify-key.js';
 
@@ -176,18 +175,7 @@ describe('verifyKey refuses what a compromised coordinator serves instead', () =
 });
 
 describe('verifyKey follows the lineage of a refreshed, repaired or reshared key back to its DKG', () => {
-  type Link = { operation: 'refresh' | 'repair' | 'reshare'; sessionId: string; confirmations: Envelope[] };
-  /** The Key an honest coordinator serves after `links`, with `pkg` the last generation. */
-  function after(c: ReturnType<typeof cluster>, links: Link[], pkg: PublicKeyPackage, identity: (p: string) => string): Key {
-    return {
-      ...servedKey(c).key,
-      threshold: pkg.threshold,
-      parties: [...pkg.committee],
-      verifyingShares: { ...pkg.verifyingShares },
-      generation: links.filter((l) => l.operation !== 'repair').length,
-      certificate: publishCertificate(c.run.confirmations, identity, links),
-    };
-  }
+  const after = servedAfter;
   const confirmsOf = (run: { toCoordinator: Envelope[] }) => run.toCoordinator.filter((e) => e.type === 'lifecycle_confirm');
 
   test('a refreshed key verifies against the same committee; the old verifying shares do not', () => {

@@ -10,7 +10,6 @@ import {
   type Envelope,
   type MessageBody,
   type PendingSuccessor,
-  type PublicKeyPackage,
   publishCertificate,
   SUITE_IDS,
   type SuiteId,
@@ -18,7 +17,7 @@ import {
 } from '@glacis/protocol';
 import { describe, expect, test } from 'vitest';
 import { verifyKey } from '../../client/src/verify-key.js';
-import { servedKey } from '../../client/test/fixtures.js';
+import { servedAfter, servedKey } from '../../client/test/fixtures.js';
 import { cluster, resign } from '../../protocol/test/harness.js';
 import {
   recreatedWorld,
@@ -185,17 +184,7 @@ describe('the browser refuses what a compromised coordinator serves, with the de
 });
 
 describe('a refreshed, reshared or repaired key: the lineage followed back to its DKG, as the desk does', () => {
-  type Link = { operation: 'refresh' | 'repair' | 'reshare'; sessionId: string; confirmations: Envelope[] };
-  /** The Key an honest coordinator serves after `links`, with `pkg` the last generation. */
-  function after(c: ReturnType<typeof cluster>, links: Link[], pkg: PublicKeyPackage, identity: (p: string) => string): Key {
-    return {
-      ...(servedKey(c).key as Key),
-      threshold: pkg.threshold,
-      parties: [...pkg.committee],
-      verifyingShares: { ...pkg.verifyingShares },
-      certificate: publishCertificate(c.run.confirmations, identity, links) as Key['certificate'],
-    };
-  }
+  const after = (...args: Parameters<typeof servedAfter>): Key => servedAfter(...args) as Key;
   const confirmsOf = (run: { toCoordinator: Envelope[] }) => run.toCoordinator.filter((e) => e.type === 'lifecycle_confirm');
   const lineageOf = (k: Key) => k.certificate?.lineage ?? [];
   const withLineage = (k: Key, lineage: ReturnType<typeof lineageOf>): Key => ({
