@@ -140,6 +140,8 @@ export async function startLocalCluster({
   // Tests only: ({ wsUrl, coordDir }) => Promise<url>, called once the coordinator listens; the
   // parties dial the URL it resolves (a relay in front of the coordinator) instead of wsUrl.
   relay,
+  // Extra `glacis-party pin` arguments for every party (policy administrators, Bitcoin network).
+  partyPins = [],
 }) {
   const init = initCluster({ dataDir, parties, adminToken });
   const logDir = join(dataDir, 'logs');
@@ -183,7 +185,15 @@ export async function startLocalCluster({
   const tlsPins = tls ? ['--coordinator-tls-pin', tls.pin, '--coordinator-ca', tls.caFile] : [];
   const partyUrl = relay ? await relay({ wsUrl, coordDir }) : wsUrl;
   for (const name of init.parties) {
-    runCli(PARTY_CLI, ['pin', '--data-dir', join(dataDir, name), '--coordinator', `${partyUrl}=${init.coordinatorKey}`, ...tlsPins]);
+    runCli(PARTY_CLI, [
+      'pin',
+      '--data-dir',
+      join(dataDir, name),
+      '--coordinator',
+      `${partyUrl}=${init.coordinatorKey}`,
+      ...tlsPins,
+      ...partyPins,
+    ]);
   }
   /**
    * (Re)starts a party. `launch` runs another entry point than `glacis-party serve` (tests: a party

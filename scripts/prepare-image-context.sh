@@ -25,7 +25,10 @@ mkdir -p "$OUT/packages"
 cp package.json package-lock.json "$OUT/"
 cp -a node_modules "$OUT/node_modules"
 cp -a docker "$OUT/docker"
-for pkg in protocol party-node coordinator console; do
+# Every workspace, so that the lockfile's workspace links all resolve and a package that gains a
+# dependency on another (the party on airgap, say) finds it in the image.
+for dir in packages/*/; do
+  pkg=$(basename "$dir")
   mkdir -p "$OUT/packages/$pkg"
   cp packages/$pkg/package.json "$OUT/packages/$pkg/"
   cp -a packages/$pkg/dist "$OUT/packages/$pkg/dist"

@@ -118,8 +118,8 @@ it(`${SIGNATURES} signatures while parties are SIGKILLed at random moments: no n
     if (dir === 'in' && envelope.type === 'signature_share') shares++;
     if (dir !== 'out' || envelope.type !== 'signing_package') continue;
     const pkg = envelope.body as MessageBody<'signing_package'>;
-    // A package is identified by everything a signer signs over: message and commitment list.
-    const identity = canonicalJson({ message: pkg.message, commitments: pkg.commitments });
+    // A package is identified by everything a signer signs over: intent and commitment list.
+    const identity = canonicalJson({ intent: pkg.intent, commitments: pkg.commitments });
     for (const c of pkg.commitments) {
       const k = `${c.partyId}:${c.hiding}:${c.binding}`;
       const set = packagesByCommitment.get(k) ?? new Set();

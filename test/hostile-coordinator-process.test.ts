@@ -23,6 +23,7 @@ import {
   generateIdentity,
   getSuite,
   type MessageBody,
+  rawIntent,
   type SuiteId,
 } from '@glacis/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -381,7 +382,7 @@ describe('a hostile coordinator with the genuine identity, against real party pr
     await hostile.run({ do: 'replay', select: { dir: 'down', type: 'signing_package', sessionId: signedIn, party } });
     await logged(party, logs[party] as number, { msg: 'envelope rejected', from: 'coordinator', code: 'replayed_message' });
     await expectPackageRefused([party], 'evil-reuse-same', body, 'nonce_reused');
-    await expectPackageRefused([party], 'evil-reuse-other', { ...body, message: hex('pay the attacker') }, 'nonce_reused');
+    await expectPackageRefused([party], 'evil-reuse-other', { ...body, intent: rawIntent(hex('pay the attacker')) }, 'nonce_reused');
     const usedOwn = (r: Record<string, unknown>) => {
       const c = r.commitment as { hiding: string; binding: string };
       return c.hiding === own?.hiding && c.binding === own?.binding;
@@ -531,17 +532,12 @@ describe('a hostile coordinator against parties with an approval policy', () => 
     const honest = await signsHonestly(key, 'pay 1 BTC to the customer', [approval]);
     const signers = ['party-1', 'party-2'];
     const commitments = await freshCommitments(key.keyId, signers, 'evil-commitments-1');
-    const body = {
-      keyId: key.keyId,
-      requestId: honest.signatureId,
-      message: hex('pay 100 BTC to the attacker'),
-      approvals: [approval],
-      commitments,
-    };
+    const evil = hex('pay 100 BTC to the attacker');
+    const body = { keyId: key.keyId, requestId: honest.signatureId, intent: rawIntent(evil), approvals: [approval], commitments };
     await expectPackageRefused(signers, 'evil-other-message', body, 'policy_approvals_missing');
     for (const p of PARTIES) {
       const digests = releases(p).map((r) => r.messageDigest);
-      expect(digests, `${p}'s shares.log`).not.toContain(sha256Hex(body.message));
+      expect(digests, `${p}'s shares.log`).not.toContain(sha256Hex(evil));
     }
   });
 
@@ -552,7 +548,7 @@ describe('a hostile coordinator against parties with an approval policy', () => 
     const rewrite = await hostile.rule({
       do: 'rewrite',
       match: { dir: 'down', type: 'signing_package', keyId: key.keyId, since },
-      set: { 'body.message': evil },
+      set: { 'body.intent.message': evil },
       reseal: true,
     });
     const logs = logMarks();
@@ -584,7 +580,7 @@ describe('a hostile coordinator against parties with an approval policy', () => 
     // which is the known limit of docs/threat-model.md ("the coordinator names requests").
     const signers = (await signsHonestly(key, 'pay 2 BTC to the customer', [approval])).signers;
     const commitments = await freshCommitments(key.keyId, signers, 'evil-commitments-2');
-    const body = { keyId: key.keyId, requestId: 'sig_evil_second_payout', message: approved, approvals: [approval], commitments };
+    const body = { keyId: key.keyId, requestId: 'sig_evil_second_payout', intent: rawIntent(approved), approvals: [approval], commitments };
     await expectPackageRefused(signers, 'evil-second-request', body, 'policy_approval_reused');
     for (const p of PARTIES) expect(releases(p).filter((r) => r.requestId === body.requestId)).toEqual([]);
   });

@@ -72,7 +72,11 @@ describe('a hostile coordinator', () => {
 
   it('the same nonce with a different message is refused: nonces never sign two messages', async () => {
     const { c, packages, hostile, reply } = await setup();
-    const body = { ...pkgOf(packages.get('p1')!), message: toHex(utf8('pay the attacker')), requestId: 'evil' };
+    const body = {
+      ...pkgOf(packages.get('p1')!),
+      intent: { type: 'raw' as const, message: toHex(utf8('pay the attacker')) },
+      requestId: 'evil',
+    };
     c.orchestrator.sendEnvelope('p1', hostile.seal({ type: 'signing_package', sessionId: 'evil-2', to: 'p1', body }));
     expect((await reply('evil-2'))[0]).toMatchObject({ type: 'sign_refused', body: { code: 'nonce_reused' } });
     expect(readShareLog(c.parties.get('p1')!.dataDir).events).toHaveLength(1);
@@ -108,7 +112,7 @@ describe('a hostile coordinator', () => {
         type: 'signing_package',
         sessionId: 'evil-5',
         to: 'p1',
-        body: { keyId: 'k-unknown', requestId: 'x', message: '00', approvals: [], commitments: [] },
+        body: { keyId: 'k-unknown', requestId: 'x', intent: { type: 'raw', message: '00' }, approvals: [], commitments: [] },
       }),
     );
     expect((await reply('evil-5'))[0]).toMatchObject({ type: 'sign_refused', body: { code: 'wrong_key' } });

@@ -193,12 +193,12 @@ function benchSigning(suiteId, t, n, { rounds }) {
     const pkg = {
       keyId: f.pkg.keyId,
       requestId: 'bench',
-      message: toHex(message),
+      intent: { type: 'raw', message: toHex(message) },
       approvals: [],
       commitments: [{ partyId: f.signers[0], ...own }, ...others],
     };
     const t0 = performance.now();
-    signer.sign(pkg);
+    signer.sign(pkg, [message]);
     return performance.now() - t0;
   };
   const nobleSign = () => {
@@ -247,11 +247,11 @@ function benchSigning(suiteId, t, n, { rounds }) {
   // Aggregation: Glacis's aggregator end to end (commitments parsed as they enter, package, shares
   // in, finish) vs noble's aggregate on the same session; both must produce the same bytes.
   const aggregator = () => {
-    const agg = createAggregator({ key: f.pkg, requestId: 'bench', message });
-    for (const w of wire) agg.addCommitment(w.partyId, parseNonceCommitment(suite, { hiding: w.hiding, binding: w.binding }, w.partyId));
+    const agg = createAggregator({ key: f.pkg, requestId: 'bench', intent: { type: 'raw', message: toHex(message) }, messages: [message] });
+    for (const w of wire) agg.addCommitment(w.partyId, [parseNonceCommitment(suite, { hiding: w.hiding, binding: w.binding }, w.partyId)]);
     agg.buildPackage();
-    for (const w of wire) agg.addShare(w.partyId, w.share);
-    return agg.finish();
+    for (const w of wire) agg.addShare(w.partyId, [w.share]);
+    return agg.finish()[0];
   };
   if (toHex(aggregator()) !== toHex(suite.frost.aggregate(pub, list, message, shares))) {
     throw new Error(`${suiteId} ${sizeLabel(t, n)}: aggregate signatures differ`);

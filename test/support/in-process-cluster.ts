@@ -63,6 +63,8 @@ export async function startInProcessCluster(
     autoRepair?: boolean;
     policy?: Partial<PartyConfig['policy']>;
     lifecycle?: Partial<PartyConfig['lifecycle']>;
+    /** Other party.json fields of every party: pinned policy administrators, Bitcoin network, key labels. */
+    partyConfig?: Partial<Pick<PartyConfig, 'policyAdmins' | 'bitcoinNetwork' | 'keyLabels'>>;
     /** Faults on the coordinator's side of every link (a hostile coordinator, a lossy network). */
     faults?: TransportFaults;
     /** Faults on one party's side of its link (a cheating party). */
@@ -107,6 +109,7 @@ export async function startInProcessCluster(
       policy: opts.policy ?? {},
       lifecycle: opts.lifecycle ?? {},
       reconnect: { initialMs: 50, maxMs: 500 },
+      ...opts.partyConfig,
     });
     const node = startPartyNode({
       config,

@@ -1,5 +1,5 @@
 /** An in-memory OrchestratorStore for in-process tests of the orchestrator. */
-import type { Approval, Envelope, SuiteId } from '@glacis/protocol';
+import { type Approval, type Envelope, type Intent, rawIntent, type SignedPolicy, type SuiteId } from '@glacis/protocol';
 import type {
   AuditRecord,
   ClaimRequest,
@@ -12,6 +12,7 @@ import type {
   NewOperation,
   OperationRecord,
   OrchestratorStore,
+  SignatureOutcome,
   SignatureRow,
 } from '../../packages/coordinator/src/orchestrator/store-port.js';
 
@@ -21,6 +22,8 @@ export interface MemoryKey extends KeyRow {
 }
 export interface MemorySignature extends SignatureRow {
   signature: string | null;
+  signatures: string[] | null;
+  finalized: SignatureOutcome['finalized'] | null;
   signers: string[] | null;
   excluded: { partyId: string; reason: string }[];
   error: { code: string; message: string } | null;
@@ -33,6 +36,8 @@ export class MemoryStore implements OrchestratorStore {
   readonly audit: { type: string; data: Record<string, unknown> }[] = [];
   /** Work leases, as a store one process uses alone keeps them (fences are not checked here). */
   readonly leases = new Map<string, Lease>();
+  /** The distributed policy the orchestrator offers to parties (set by a test). */
+  policy: { signed: SignedPolicy; version: number; digest: string } | undefined;
   private waiters: (() => void)[] = [];
 
   /** `deadlineMs`: how long after acceptance a request's deadline falls (the API's signing timeout). */
@@ -55,16 +60,25 @@ export class MemoryStore implements OrchestratorStore {
     });
     this.leases.set(`key:${keyId}`, { kind: 'key', id: keyId, owner: '', epoch: 0, expiresAt: 0 });
   }
-  addSignature(signatureId: string, keyId: string, message: string, approvals: Approval[] = []): void {
+  /** A request for `message` (hex: a raw intent) or a typed `intent`. */
+  addSignature(
+    signatureId: string,
+    keyId: string,
+    what: string | Intent,
+    approvals: Approval[] = [],
+    o: { status?: 'pending' | 'awaiting_approval'; deadline?: number; context?: unknown } = {},
+  ): void {
     this.signatures.set(signatureId, {
       signatureId,
       keyId,
-      message,
-      context: null,
+      intent: typeof what === 'string' ? rawIntent(what) : what,
+      context: o.context ?? null,
       approvals,
-      status: 'pending',
-      deadline: new Date(Date.now() + this.deadlineMs).toISOString(),
+      status: o.status ?? 'pending',
+      deadline: new Date(o.deadline ?? Date.now() + this.deadlineMs).toISOString(),
       signature: null,
+      signatures: null,
+      finalized: null,
       signers: null,
       excluded: [],
       error: null,
@@ -127,7 +141,7 @@ export class MemoryStore implements OrchestratorStore {
     this.sig(id).status = 'signing';
     this.changed();
   }
-  completeSignature(id: string, v: { signature: string; signers: string[] }, audit?: AuditRecord) {
+  completeSignature(id: string, v: SignatureOutcome, audit?: AuditRecord) {
     if (audit) this.audit.push(audit);
     Object.assign(this.sig(id), { status: 'completed', ...v });
     this.leases.delete(`signature:${id}`);
@@ -150,8 +164,27 @@ export class MemoryStore implements OrchestratorStore {
     this.sig(id).excluded.push(e);
     this.changed();
   }
+  settleAwaiting(id: string, status: 'rejected' | 'failed', error: { code: string; message: string }, audit?: AuditRecord) {
+    const s = this.sig(id);
+    if (s.status !== 'awaiting_approval') return false;
+    if (audit) this.audit.push(audit);
+    Object.assign(s, { status, error });
+    this.leases.delete(`signature:${id}`);
+    this.changed();
+    return true;
+  }
+  /** Releases a request awaiting approval for signing (what the approvals route does): its lease is free to claim at once. */
+  release(id: string, deadline = Date.now() + this.deadlineMs) {
+    Object.assign(this.sig(id), { status: 'pending', deadline: new Date(deadline).toISOString() });
+    const lease = this.leases.get(`signature:${id}`);
+    if (lease) lease.expiresAt = 0;
+    this.changed();
+  }
   listUnsettledSignatures() {
-    return [...this.signatures.values()].filter((s) => s.status === 'pending' || s.status === 'signing');
+    return [...this.signatures.values()].filter((s) => ['pending', 'signing', 'awaiting_approval'].includes(s.status));
+  }
+  getPolicy() {
+    return this.policy;
   }
   listPendingKeys() {
     return [...this.keys.values()].filter((k) => k.status === 'pending');

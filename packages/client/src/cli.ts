@@ -4,8 +4,11 @@
  *
  *   glacis keys verify <keyId> --trust FILE [--url URL] [--token TOKEN]
  *   glacis audit verify [--anchor SEQ:HASH]... [--url URL] [--token TOKEN]
+ *   glacis approver create --out FILE [--role approver|policy-admin]
+ *   glacis signatures pending|show|approve|reject …
+ *   glacis policy sign|push|status …
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { runCli } from './cli/run.js';
 
 runCli(process.argv.slice(2), {
@@ -13,6 +16,7 @@ runCli(process.argv.slice(2), {
   stderr: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
   readFile: (path) => readFileSync(path, 'utf8'),
+  writeFile: (path, text) => writeFileSync(path, text, { flag: 'wx', mode: 0o600 }),
   fetch,
 }).then(
   (code) => {

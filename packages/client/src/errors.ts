@@ -17,6 +17,12 @@ export const CLIENT_ERROR_CODES = [
   'invalid_response',
   /** The trust file is missing, not JSON, or not of the documented shape. */
   'invalid_trust_file',
+  /** A signer key file (approver or policy administrator) is missing, not one, or cannot be written. */
+  'invalid_key_file',
+  /** The passphrase does not open the signer key file (or the file was altered). */
+  'wrong_passphrase',
+  /** A policy document given to `glacis policy sign` does not parse (docs/policy.md). */
+  'invalid_policy',
 ] as const;
 
 /** A stable, machine-readable client error code. */

@@ -6,6 +6,8 @@
  */
 import type { z } from 'zod';
 import {
+  addApprovalBody,
+  addRejectionBody,
   auditPageSchema,
   createKeyBody,
   createSignatureBody,
@@ -18,12 +20,15 @@ import {
   operationSchema,
   pageQuery,
   partyListSchema,
+  policyStatusSchema,
   refreshBody,
   repairBody,
   reshareBody,
   signatureAcceptedSchema,
+  signatureListQuery,
   signaturePageSchema,
   signatureSchema,
+  signedPolicyBody,
   waitQuery,
 } from './schemas.js';
 
@@ -32,7 +37,7 @@ export type ResponseSpec = z.ZodType | 'json' | 'text';
 
 /** One endpoint. `path` is in OpenAPI form (`/v1/keys/{keyId}`). */
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   readonly path: string;
   /** Sends `Authorization: Bearer <token>`. */
   readonly auth: boolean;
@@ -80,6 +85,40 @@ export const routes = {
     responses: { 200: signaturePageSchema },
   },
   getSignature: { method: 'GET', path: '/v1/signatures/{signatureId}', auth: true, query: waitQuery, responses: { 200: signatureSchema } },
+  listAllSignatures: {
+    method: 'GET',
+    path: '/v1/signatures',
+    auth: true,
+    query: signatureListQuery,
+    responses: { 200: signaturePageSchema },
+  },
+  addApproval: {
+    method: 'POST',
+    path: '/v1/signatures/{signatureId}/approvals',
+    auth: true,
+    query: waitQuery,
+    idempotent: true,
+    body: addApprovalBody,
+    responses: { 200: signatureSchema },
+  },
+  addRejection: {
+    method: 'POST',
+    path: '/v1/signatures/{signatureId}/rejections',
+    auth: true,
+    query: waitQuery,
+    idempotent: true,
+    body: addRejectionBody,
+    responses: { 200: signatureSchema },
+  },
+  getPolicy: { method: 'GET', path: '/v1/policy', auth: true, responses: { 200: policyStatusSchema } },
+  putPolicy: {
+    method: 'PUT',
+    path: '/v1/policy',
+    auth: true,
+    query: waitQuery,
+    body: signedPolicyBody,
+    responses: { 200: policyStatusSchema, 202: policyStatusSchema },
+  },
   getOperation: { method: 'GET', path: '/v1/operations/{operationId}', auth: true, query: waitQuery, responses: { 200: operationSchema } },
   refreshKey: {
     method: 'POST',

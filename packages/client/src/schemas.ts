@@ -4,7 +4,7 @@
  * may add fields; test/client-contract.test.ts fails when these and the served
  * /v1/openapi.json disagree about a field, a type, a route or a status.
  */
-import { approvalSchema, hexSchema, keyCertificateSchema, SUITE_IDS } from '@glacis/protocol';
+import { approvalSchema, hexSchema, intentSchema, keyCertificateSchema, policySchema, SUITE_IDS } from '@glacis/protocol';
 import { z } from 'zod';
 
 const errorInfo = z.object({ code: z.string(), message: z.string() }).nullable();
@@ -26,14 +26,26 @@ export const keySchema = z.object({
 });
 export type Key = z.output<typeof keySchema>;
 
+/** The statuses of a signing request; `completed`, `failed` and `rejected` are final. */
+export const SIGNATURE_STATUSES = ['pending', 'awaiting_approval', 'signing', 'completed', 'failed', 'rejected'] as const;
+
 /** Signature (the signing request and, once completed, its signature). */
 export const signatureSchema = z.object({
   signatureId: z.string(),
   keyId: z.string(),
-  message: z.string(),
+  /** What to sign, as submitted. Decode it yourself (`glacis signatures show`), never by the coordinator's word. */
+  intent: intentSchema,
+  message: z.string().nullable(),
   context: z.record(z.string(), z.unknown()).nullable(),
-  status: z.enum(['pending', 'signing', 'completed', 'failed', 'rejected']),
+  approvals: z.array(approvalSchema),
+  status: z.enum(SIGNATURE_STATUSES),
+  /** awaiting_approval: the coordinator's reading of what the distributed policy requires and has. */
+  approvalStatus: z
+    .object({ policyVersion: z.int(), ruleId: z.string(), groups: z.array(z.object({ group: z.string(), min: z.int(), have: z.int() })) })
+    .nullable(),
   signature: z.string().nullable(),
+  signatures: z.array(z.string()).nullable(),
+  finalized: z.object({ psbt: z.string(), transactionHex: z.string().nullable(), txid: z.string() }).nullable(),
   signers: z.array(z.string()).nullable(),
   excluded: z.array(z.object({ partyId: z.string(), reason: z.string() })),
   error: errorInfo,
@@ -96,6 +108,7 @@ export const partyListSchema = z.object({
       excludedCount: z.int(),
       latencyMs: z.number().nullable(),
       needsRepair: z.array(z.string()),
+      policyVersion: z.int().nullable(),
     }),
   ),
 });
@@ -114,10 +127,37 @@ export const latencySummarySchema = z.object({
 });
 export type LatencySummary = z.output<typeof latencySummarySchema>;
 
+/** A quorum-signed policy as it travels (docs/policy.md); its signatures are the parties' to verify. */
+export const signedPolicyBody = z.object({
+  policy: policySchema,
+  signatures: z.array(z.object({ adminKey: z.string(), signature: z.string() })),
+});
+export type SignedPolicyBody = z.output<typeof signedPolicyBody>;
+
+/** GET /v1/policy and the answer to PUT. */
+export const policyStatusSchema = z.object({
+  policy: signedPolicyBody.nullable(),
+  version: z.int().nullable(),
+  digest: z.string().nullable(),
+  distributedAt: z.string().nullable(),
+  parties: z.array(
+    z.object({
+      partyId: z.string(),
+      connected: z.boolean(),
+      source: z.enum(['static', 'signed']).nullable(),
+      version: z.int().nullable(),
+      digest: z.string().nullable(),
+      reportedAt: z.string().nullable(),
+      refused: z.object({ version: z.int().nullable(), digest: z.string().nullable(), code: z.string(), message: z.string() }).nullable(),
+    }),
+  ),
+});
+export type PolicyStatus = z.output<typeof policyStatusSchema>;
+
 const nextCursor = z.string().nullable();
 /** GET /v1/keys. */
 export const keyPageSchema = z.object({ keys: z.array(keySchema), nextCursor });
-/** GET /v1/keys/{keyId}/signatures. */
+/** GET /v1/keys/{keyId}/signatures and GET /v1/signatures. */
 export const signaturePageSchema = z.object({ signatures: z.array(signatureSchema), nextCursor });
 /** GET /v1/audit. */
 export const auditPageSchema = z.object({ events: z.array(auditEventSchema), nextCursor });
@@ -125,7 +165,7 @@ export const auditPageSchema = z.object({ events: z.array(auditEventSchema), nex
 /** 202 of POST /v1/keys. */
 export const keyAcceptedSchema = z.object({ keyId: z.string(), status: z.literal('pending'), operationId: z.string() });
 /** 202 of POST /v1/keys/{keyId}/signatures. */
-export const signatureAcceptedSchema = z.object({ signatureId: z.string(), status: z.literal('pending') });
+export const signatureAcceptedSchema = z.object({ signatureId: z.string(), status: z.enum(['pending', 'awaiting_approval']) });
 
 // ---- requests: what the desk sends; the coordinator validates them again ----
 
@@ -136,9 +176,10 @@ export const createKeyBody = z.object({
   parties: z.array(z.string()).optional(),
   label: z.string().optional(),
 });
-/** POST /v1/keys/{keyId}/signatures. */
+/** POST /v1/keys/{keyId}/signatures: `message` (raw bytes) or `intent`, exactly one. */
 export const createSignatureBody = z.object({
-  message: hexSchema,
+  message: hexSchema.optional(),
+  intent: intentSchema.optional(),
   context: z.record(z.string(), z.unknown()).optional(),
   approvals: z.array(approvalSchema).optional(),
 });
@@ -155,3 +196,9 @@ export const reshareBody = z.object({ threshold: z.int(), parties: z.array(z.str
 export const waitQuery = z.object({ wait: z.int().optional() });
 /** `?limit=&cursor=` of every list. */
 export const pageQuery = z.object({ limit: z.int().optional(), cursor: z.string().optional() });
+/** GET /v1/signatures: a page, of one status if given. */
+export const signatureListQuery = pageQuery.extend({ status: z.enum(SIGNATURE_STATUSES).optional() });
+/** POST /v1/signatures/{signatureId}/approvals. */
+export const addApprovalBody = approvalSchema;
+/** POST /v1/signatures/{signatureId}/rejections. */
+export const addRejectionBody = z.object({ reason: z.string(), approverKey: z.string().optional() });

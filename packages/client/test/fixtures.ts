@@ -103,9 +103,13 @@ export function recordingIo(fetchFn: typeof globalThis.fetch, files: Record<stri
       if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
       return text;
     },
+    writeFile: (path, text) => {
+      if (files[path] !== undefined) throw Object.assign(new Error(`EEXIST: ${path}`), { code: 'EEXIST' });
+      files[path] = text;
+    },
     fetch: fetchFn,
   };
-  return { io, out, err, stdout: () => out.join('\n'), stderr: () => err.join('\n') };
+  return { io, out, err, files, stdout: () => out.join('\n'), stderr: () => err.join('\n') };
 }
 
 /** An intact audit chain of `n` events of type `type`. */

@@ -1,7 +1,6 @@
 /**
  * The API objects the console reads (docs/api.md "Objects"), each with its decoder. Statuses are
- * kept as strings: a status the console does not know yet (`awaiting_approval` is coming) is shown
- * as it is rather than refused.
+ * kept as strings: a status the console does not know yet is shown as it is rather than refused.
  */
 import { array, bool, type Decoder, int, nullable, num, object, raw, record, str, struct } from './decode.js';
 
@@ -87,10 +86,19 @@ export interface Exclusion {
   partyId: string;
   reason: string;
 }
+/** What a request signs: its `type` (`raw`, `bitcoin-psbt`, …) and the rest of it, shown as it is. */
+export interface Intent {
+  type: string;
+  [field: string]: unknown;
+}
+const intent: Decoder<Intent> = (v, at) => ({ ...object(v, at), type: str((v as { type?: unknown }).type, `${at}.type`) });
+
 export interface Signature {
   signatureId: string;
   keyId: string;
-  message: string;
+  intent: Intent;
+  /** A raw intent's bytes (hex); null for a typed intent. */
+  message: string | null;
   context: Record<string, unknown> | null;
   status: string;
   signature: string | null;
@@ -103,7 +111,8 @@ export interface Signature {
 export const signatureDecoder: Decoder<Signature> = struct<Signature>({
   signatureId: str,
   keyId: str,
-  message: str,
+  intent,
+  message: nullable(str),
   context: nullable(object),
   status: str,
   signature: nullable(str),

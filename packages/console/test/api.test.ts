@@ -2,11 +2,12 @@
  * The console's REST calls against a fake coordinator: the token goes only in the Authorization
  * header of same-origin requests, problems keep the coordinator's code, a 401 ends the session,
  * lists are read page by page with a bound, and an answer of the wrong shape is refused before any
- * page sees it (fields still to come, like a party's mode, are optional).
+ * page sees it (fields still to come, like a party's mode, are optional); a request reads back
+ * whatever it signs, a raw message or a typed intent.
  */
 import { describe, expect, test } from 'vitest';
 import { createApi } from '../src/api.js';
-import { keyDecoder, partiesDecoder } from '../src/api-types.js';
+import { keyDecoder, partiesDecoder, signatureDecoder } from '../src/api-types.js';
 import { isConsoleError } from '../src/errors.js';
 
 type Answer = { status: number; body: unknown };
@@ -73,5 +74,28 @@ describe('the console’s API client', () => {
     const later = { ...party, mode: 'offline', policyVersion: 3, needsRepair: ['key_1'], latencyMs: null, ready: 0, excludedCount: 1 };
     expect((await api({ parties: [later] }).get('/v1/parties', partiesDecoder)).parties[0]).toEqual(later);
     expect((await api({ parties: [party] }).get('/v1/parties', partiesDecoder)).parties[0]).toEqual(party);
+  });
+
+  test('a signing request reads back with a raw message or a typed intent (message null); an intent without a type is refused', async () => {
+    const request = {
+      signatureId: 'sig_1',
+      keyId: 'key_1',
+      intent: { type: 'raw', message: 'c0ffee' },
+      message: 'c0ffee',
+      context: null,
+      status: 'awaiting_approval',
+      signature: null,
+      signers: null,
+      excluded: [],
+      error: null,
+      createdAt: '2030-01-01T00:00:00.000Z',
+      completedAt: null,
+    };
+    const psbt = { ...request, intent: { type: 'bitcoin-psbt', psbt: 'cHNidP8=', inputs: [0, 2] }, message: null };
+    const api = (body: unknown) => createApi('t', { fetch: fake(() => ({ status: 200, body })).fetch });
+    expect(await api(request).get('/v1/signatures/sig_1', signatureDecoder)).toEqual(request);
+    expect(await api(psbt).get('/v1/signatures/sig_1', signatureDecoder)).toEqual(psbt);
+    const untyped = await caught(api({ ...psbt, intent: { psbt: 'cHNidP8=' } }).get('/v1/signatures/sig_1', signatureDecoder));
+    expect(isConsoleError(untyped, 'bad_response') && untyped.message).toContain('.intent.type');
   });
 });

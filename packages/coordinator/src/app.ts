@@ -23,9 +23,11 @@ import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './p
 import { rateLimitOptions } from './plugins/rate-limit.js';
 import { fastifyHelmet, securityHeaderOptions } from './plugins/security-headers.js';
 import { validatorCompiler } from './plugins/validation.js';
+import { approvalRoutes } from './routes/v1/approvals.js';
 import type { RouteDeps, ZodApp } from './routes/v1/context.js';
 import { keyRoutes } from './routes/v1/keys.js';
 import { operationRoutes } from './routes/v1/operations.js';
+import { policyRoutes } from './routes/v1/policy.js';
 import { apiRegistry } from './routes/v1/schemas.js';
 import { signatureRoutes } from './routes/v1/signatures.js';
 import { pruneComponents, systemRoutes } from './routes/v1/system.js';
@@ -38,6 +40,8 @@ export type AppSettings = Pick<
   | 'requestTimeoutMs'
   | 'keepAliveTimeoutMs'
   | 'signingTimeoutMs'
+  | 'approvalTimeoutMs'
+  | 'bitcoinNetwork'
   | 'minConnectedParties'
   | 'rateLimit'
   | 'maxSigningInFlight'
@@ -127,6 +131,8 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     metrics,
     now: options.now ?? Date.now,
     signingTimeoutMs: config.signingTimeoutMs,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    bitcoinNetwork: config.bitcoinNetwork,
     minConnectedParties: config.minConnectedParties,
     signingCaps: { maxInFlight: config.maxSigningInFlight, maxInFlightPerKey: config.maxSigningInFlightPerKey },
     shutdown: shutdown.signal,
@@ -138,6 +144,8 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     systemRoutes(api, deps, () => pruneComponents(app.swagger()));
     keyRoutes(api, deps);
     signatureRoutes(api, deps);
+    approvalRoutes(api, deps);
+    policyRoutes(api, deps);
     operationRoutes(api, deps);
     if (options.console) installConsole(api, options.console);
   });

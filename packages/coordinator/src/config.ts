@@ -3,14 +3,15 @@
  * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
  * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
  * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE,
- * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_LIFECYCLE_TIMEOUT_MS, GLACIS_DRILL_TIMEOUT_MS, GLACIS_AUTO_REPAIR).
+ * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_LIFECYCLE_TIMEOUT_MS, GLACIS_DRILL_TIMEOUT_MS, GLACIS_AUTO_REPAIR,
+ * GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_BITCOIN_NETWORK).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { fromHex, hexSchema, MAX_PARTIES, partyIdSchema } from '@glacis/protocol';
+import { BITCOIN_NETWORKS, fromHex, hexSchema, MAX_PARTIES, partyIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
 import { DEMO_ADMIN_TOKEN_SHA256, isDemoMode } from './demo-secrets.js';
 import type { ConfiguredToken } from './tokens.js';
@@ -22,7 +23,7 @@ export const CONFIG_FILE = 'coordinator.json';
 const partySchema = z.strictObject({ partyId: partyIdSchema, identityKey: hexSchema.length(64) });
 const tokenSchema = z.strictObject({
   name: z.string().regex(TOKEN_NAME_PATTERN),
-  role: z.enum(ROLES as ['admin', 'requester', 'auditor']),
+  role: z.enum(ROLES as ['admin', 'requester', 'approver', 'auditor']),
   sha256: hexSchema.length(64),
 });
 const ms = (dflt: number, min: number, max: number) => z.int().min(min).max(max).default(dflt);
@@ -68,6 +69,13 @@ export const configFileSchema = z.strictObject({
    */
   autoRepair: z.boolean().default(false),
   autoRepairKeys: z.array(z.string().max(128)).max(100_000).default([]),
+  /** How long a request may await approval before it fails with `approval_timeout` (default 24 h, at most 31 days). */
+  approvalTimeoutMs: ms(86_400_000, 60_000, 31 * 86_400_000),
+  /**
+   * The chain the coordinator renders Bitcoin addresses for when it evaluates the distributed
+   * policy for a request (to decide whether it awaits approval). Parties read PSBTs with their own setting.
+   */
+  bitcoinNetwork: z.enum(BITCOIN_NETWORKS).default('bitcoin'),
   /** Readiness needs at least this many connected parties (0: the store alone decides). */
   minConnectedParties: z.int().min(0).max(MAX_PARTIES).default(0),
   tokens: z.array(tokenSchema).default([]),
@@ -125,6 +133,8 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (env.GLACIS_LIFECYCLE_TIMEOUT_MS) merged.lifecycleTimeoutMs = num(env.GLACIS_LIFECYCLE_TIMEOUT_MS);
   if (env.GLACIS_DRILL_TIMEOUT_MS) merged.drillTimeoutMs = num(env.GLACIS_DRILL_TIMEOUT_MS);
   if (env.GLACIS_AUTO_REPAIR) merged.autoRepair = env.GLACIS_AUTO_REPAIR === '1' || env.GLACIS_AUTO_REPAIR === 'true';
+  if (env.GLACIS_APPROVAL_TIMEOUT_MS) merged.approvalTimeoutMs = num(env.GLACIS_APPROVAL_TIMEOUT_MS);
+  if (env.GLACIS_BITCOIN_NETWORK) merged.bitcoinNetwork = env.GLACIS_BITCOIN_NETWORK;
   if (env.GLACIS_TLS_CERT_FILE || env.GLACIS_TLS_KEY_FILE) {
     // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
     merged.tls = { certFile: env.GLACIS_TLS_CERT_FILE ?? '', keyFile: env.GLACIS_TLS_KEY_FILE ?? '' };

@@ -77,6 +77,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     drillTimeoutMs: config.drillTimeoutMs,
     autoRepair: (keyId) => config.autoRepair || config.autoRepairKeys.includes(keyId),
     crash: coordinatorCrashPoints(process.env.GLACIS_TEST_CRASH_POINTS),
+    bitcoinNetwork: config.bitcoinNetwork,
     connectionLimits: { maxUnauthenticated: config.maxUnauthenticatedSockets, maxPreAuthBytes: config.maxPreAuthBytes },
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
     // SQLite: this process alone uses the file. PostgreSQL: other instances may share the database.

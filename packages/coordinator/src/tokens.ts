@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Role, Store, TokenRecord } from './store/types.js';
 
 /** Every role, weakest last. */
-export const ROLES: readonly Role[] = ['admin', 'requester', 'auditor'];
+export const ROLES: readonly Role[] = ['admin', 'requester', 'approver', 'auditor'];
 
 /** True when `s` names a role. */
 export function isRole(s: string): s is Role {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { SuiteId } from '@glacis/protocol';
 import Database from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
@@ -46,8 +47,8 @@ export interface Harness {
   request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, opts?: RequestOptions): Promise<LightMyRequestResponse>;
   /** Every row of every table, as text: equal snapshots mean nothing changed. */
   snapshot(): string;
-  /** Creates a key through the API and activates it through the store. */
-  activeKey(parties?: string[], threshold?: number): Promise<string>;
+  /** Creates a key through the API and activates it through the store (made-up material, `publicKey` given or random). */
+  activeKey(parties?: string[], threshold?: number, o?: { suite?: SuiteId; publicKey?: string }): Promise<string>;
   /** Closes the app and store (keeps the directory unless `remove`). */
   close(remove?: boolean): Promise<void>;
 }
@@ -57,6 +58,8 @@ export const DEFAULT_SETTINGS: AppSettings = {
   requestTimeoutMs: 45_000,
   keepAliveTimeoutMs: 5_000,
   signingTimeoutMs: 60_000,
+  approvalTimeoutMs: 86_400_000,
+  bitcoinNetwork: 'regtest',
   minConnectedParties: 0,
   rateLimit: { max: 3000, windowMs: 10_000 },
   maxSigningInFlight: 4096,
@@ -76,7 +79,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     ...(opts.behaviour ? { behaviour: opts.behaviour } : {}),
   });
   const tokens = {} as Record<Role, string>;
-  for (const role of ['admin', 'requester', 'auditor'] as const) tokens[role] = (await issueToken(store, `test-${role}`, role)).token;
+  for (const role of ['admin', 'requester', 'approver', 'auditor'] as const)
+    tokens[role] = (await issueToken(store, `test-${role}`, role)).token;
   const app = buildApp({
     config: { ...DEFAULT_SETTINGS, ...opts.config },
     store,
@@ -104,17 +108,18 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     snapshot() {
       const db = new Database(dbPath, { readonly: true });
       try {
-        const tables = ['keys', 'signatures', 'operations', 'tokens', 'idempotency', 'audit'];
+        const tables = ['keys', 'signatures', 'operations', 'tokens', 'idempotency', 'audit', 'policies'];
         return JSON.stringify(tables.map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
       } finally {
         db.close();
       }
     },
-    async activeKey(ps = parties, threshold = 2) {
-      const res = await h.request('POST', '/v1/keys', { body: { suite: 'ed25519', threshold, parties: ps } });
+    async activeKey(ps = parties, threshold = 2, o = {}) {
+      const res = await h.request('POST', '/v1/keys', { body: { suite: o.suite ?? 'ed25519', threshold, parties: ps } });
       if (res.statusCode !== 202) throw new Error(`key creation failed: ${res.statusCode} ${res.body}`);
       const { keyId } = res.json() as { keyId: string };
-      await store.markKeyActive(keyId, fakeKeyMaterial(ps, threshold, keyId));
+      const material = fakeKeyMaterial(ps, threshold, keyId);
+      await store.markKeyActive(keyId, o.publicKey ? { ...material, publicKey: o.publicKey } : material);
       return keyId;
     },
     async close(remove = true) {

@@ -7,15 +7,20 @@ import {
   createSigner,
   fromHex,
   getSuite,
+  type MessageBody,
   type NonceCommitmentWire,
   type PendingSuccessor,
+  rawIntent,
   type Signer,
+  signingMessages,
   toHex,
   utf8,
 } from '@glacis/protocol';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../protocol/test/harness.js';
 import { activateAll, runRefresh } from '../../protocol/test/lifecycle-harness.js';
+import { p2wpkhDestination, taprootSpend } from '../../protocol/test/psbt-fixtures.js';
 import { encodeSessionId, parseSessionId, type SessionRefOf } from '../src/orchestrator/session-id.js';
 import { createSigningMachine, type SigningAction } from '../src/orchestrator/signing-machine.js';
 import { keyFor } from './signing-sim.js';
@@ -37,7 +42,14 @@ function running(poolTarget = 0) {
   const started = m.handle(
     {
       type: 'request',
-      request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+      request: {
+        signatureId: 'sig_1',
+        keyId: key.pub.keyId,
+        key: key.pub,
+        intent: rawIntent(toHex(utf8('m'))),
+        approvals: [],
+        deadline: 10_000,
+      },
     },
     0,
   );
@@ -97,10 +109,10 @@ describe('signing machine', () => {
     const [pkg] = sends(out, 'signing_package');
     if (pkg?.message.type !== 'signing_package') throw new Error('no session started');
     const signer = signers.get(pkg.to) as Signer;
-    const share = toHex(signer.sign(pkg.message.body).share);
+    const share = toHex(signer.sign(pkg.message.body, [utf8('m')]).shares[0] as Uint8Array);
     const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
     const stale = { ...ref, epoch: 'e0' };
-    expect(m.handle({ type: 'share', from: pkg.to, session: stale, share, next: null }, 2)).toEqual([]);
+    expect(m.handle({ type: 'share', from: pkg.to, session: stale, shares: [share], next: null }, 2)).toEqual([]);
     expect(m.roastOf('sig_1')?.partyPhase(pkg.to)).toBe('signing');
     expect(encodeSessionId(stale)).not.toBe(pkg.message.sessionId);
   });
@@ -121,7 +133,14 @@ describe('signing machine', () => {
     const again = m.handle(
       {
         type: 'request',
-        request: { signatureId: 'sig_1', keyId: key.pub.keyId, key: key.pub, message: utf8('m'), approvals: [], deadline: 10_000 },
+        request: {
+          signatureId: 'sig_1',
+          keyId: key.pub.keyId,
+          key: key.pub,
+          intent: rawIntent(toHex(utf8('m'))),
+          approvals: [],
+          deadline: 10_000,
+        },
       },
       4,
     );
@@ -139,7 +158,7 @@ describe('signing machine', () => {
     }
     const [oldPkg] = sends(out, 'signing_package');
     if (oldPkg?.message.type !== 'signing_package') throw new Error('no session started');
-    const oldShare = toHex((signers.get(oldPkg.to) as Signer).sign(oldPkg.message.body).share);
+    const oldShare = toHex((signers.get(oldPkg.to) as Signer).sign(oldPkg.message.body, [utf8('m')]).shares[0] as Uint8Array);
 
     // The key is refreshed: new shares of the same key.
     const run = runRefresh(key, { sessionId: 'refresh-op_1' });
@@ -167,21 +186,74 @@ describe('signing machine', () => {
     // A share made on the old material, for the old session, arrives late, while the new session
     // runs: it meets no session (under the same session id it would blame an honest party).
     const oldRef = parseSessionId(oldPkg.message.sessionId) as SessionRefOf<'sign'>;
-    expect(m.handle({ type: 'share', from: oldPkg.to, session: oldRef, share: oldShare, next: null }, 3)).toEqual([]);
+    expect(m.handle({ type: 'share', from: oldPkg.to, session: oldRef, shares: [oldShare], next: null }, 3)).toEqual([]);
     const newRef = parseSessionId(pkgs[0]?.message.sessionId ?? '') as SessionRefOf<'sign'>;
     expect(newRef.n).not.toBe(oldRef.n);
     let settled: SigningAction[] = [];
     for (const p of pkgs) {
       if (p.message.type !== 'signing_package') continue;
-      const share = toHex((fresh.get(p.to) as Signer).sign(p.message.body).share);
-      settled = settled.concat(
-        m.handle({ type: 'share', from: p.to, session: parseSessionId(p.message.sessionId) as SessionRefOf<'sign'>, share, next: null }, 5),
-      );
+      const share = toHex((fresh.get(p.to) as Signer).sign(p.message.body, [utf8('m')]).shares[0] as Uint8Array);
+      const session = parseSessionId(p.message.sessionId) as SessionRefOf<'sign'>;
+      settled = settled.concat(m.handle({ type: 'share', from: p.to, session, shares: [share], next: null }, 5));
     }
     const done = settled.find((a) => a.type === 'settle');
     expect(done).toMatchObject({ type: 'settle', outcome: { status: 'completed' } });
-    const signature = (done as Extract<SigningAction, { type: 'settle' }> & { outcome: { signature: Uint8Array } }).outcome.signature;
-    expect(getSuite('ed25519').verify(signature, utf8('m'), fromHex(key.pub.publicKey))).toBe(true);
+    const [signature] = (done as Extract<SigningAction, { type: 'settle' }> & { outcome: { signatures: Uint8Array[] } }).outcome.signatures;
+    expect(getSuite('ed25519').verify(signature as Uint8Array, utf8('m'), fromHex(key.pub.publicKey))).toBe(true);
     expect(settled.filter((a) => a.type === 'persist' && a.change.kind === 'excluded')).toEqual([]);
+  });
+});
+
+describe('a request whose intent yields several messages (a PSBT with listed inputs)', () => {
+  it('asks each member for one commitment per input in one ask, signs every input in one session, settles with every signature', () => {
+    const tr = keyFor('secp256k1-tr', 3, 2);
+    const publicKey = fromHex(tr.pub.publicKey);
+    const { intent } = taprootSpend(publicKey, [10_000n, 20_000n, 30_000n], [{ ...p2wpkhDestination(4), amount: 55_000n }]);
+    const messages = signingMessages(intent, { keyId: tr.pub.keyId, suite: 'secp256k1-tr', publicKey });
+    const m = createSigningMachine({ epoch: 'e1', poolTarget: 32 });
+    const signers = new Map<string, Signer>(tr.names.map((p) => [p, createSigner(tr.share(p), rng)]));
+    for (const p of tr.names) m.handle({ type: 'connect', party: p }, 0);
+    const started = m.handle(
+      { type: 'request', request: { signatureId: 'sig_w', keyId: tr.pub.keyId, key: tr.pub, intent, approvals: [], deadline: 10_000 } },
+      0,
+    );
+    const asks = sends(started, 'commit_request').filter((a) => parseSessionId(a.message.sessionId)?.kind === 'commit');
+    expect(asks.map((a) => (a.message.body as { count: number }).count)).toEqual([3, 3, 3]);
+    let out: SigningAction[] = [];
+    for (const ask of asks.slice(0, 2)) {
+      const commitments = Array.from({ length: 3 }, () => (signers.get(ask.to) as Signer).commit());
+      const session = parseSessionId(ask.message.sessionId) as SessionRefOf<'commit'>;
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session, keyId: tr.pub.keyId, commitments }, 1));
+    }
+    const packages = sends(out, 'signing_package');
+    expect(packages).toHaveLength(2);
+    let done: SigningAction[] = [];
+    for (const pkg of packages) {
+      const body = pkg.message.body as MessageBody<'signing_package'>;
+      expect(body.commitments.every((c) => c.more?.length === 2)).toBe(true);
+      const signed = (signers.get(pkg.to) as Signer).sign(body, messages);
+      const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+      done = m.handle({ type: 'share', from: pkg.to, session: ref, shares: signed.shares.map(toHex), next: null }, 2);
+    }
+    const settle = done.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
+    expect(settle.outcome.status).toBe('completed');
+    const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
+    expect(sigs).toHaveLength(3);
+    sigs.forEach((sig, i) => {
+      expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
+    });
+  });
+
+  it('an intent the key cannot sign settles the request failed (intent_invalid) instead of running it', () => {
+    const m = createSigningMachine({ epoch: 'e1' });
+    const { intent } = taprootSpend(randomBytes(32), [10_000n], [{ ...p2wpkhDestination(4), amount: 5_000n }]);
+    const out = m.handle(
+      { type: 'request', request: { signatureId: 'sig_x', keyId: key.pub.keyId, key: key.pub, intent, approvals: [], deadline: 10_000 } },
+      0,
+    );
+    expect(out).toEqual([
+      expect.objectContaining({ type: 'settle', outcome: expect.objectContaining({ status: 'failed', code: 'intent_invalid' }) }),
+    ]);
+    expect(m.has('sig_x')).toBe(false);
   });
 });

@@ -177,6 +177,8 @@ function slowStore(inner: MemoryStore, clock: VirtualClock, latency: (method: st
     failSignature: later('failSignature', (id, e, a) => inner.failSignature(id, e, a)),
     rejectSignature: later('rejectSignature', (id, e, a) => inner.rejectSignature(id, e, a)),
     addExcluded: later('addExcluded', (id, e, a) => inner.addExcluded(id, e, a)),
+    settleAwaiting: later('settleAwaiting', (id, s, e, a) => inner.settleAwaiting(id, s, e, a)),
+    getPolicy: later('getPolicy', () => inner.getPolicy()),
     listUnsettledSignatures: later('listUnsettledSignatures', () => inner.listUnsettledSignatures()),
     listPendingKeys: later('listPendingKeys', () => inner.listPendingKeys()),
     appendAudit: later('appendAudit', (type, data) => inner.appendAudit(type, data)),
@@ -305,7 +307,8 @@ function createSigningSim(o: SimOptions) {
     }
     let share: Uint8Array;
     try {
-      share = p.signer.sign(pkg).share;
+      if (pkg.intent.type !== 'raw') throw new Error('the simulation signs raw intents only');
+      share = p.signer.sign(pkg, [fromHex(pkg.intent.message)]).shares[0] as Uint8Array;
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       refuse(e.code);

@@ -14,8 +14,13 @@ const APPROVAL = { approverKey: 'ab', signature: 'cd', nonce: 'ef', expiresAt: '
 export interface StoreHarness {
   /** A store on a fresh, empty database. */
   open(): Promise<Store>;
-  /** Another store on the database `open` made: a second coordinator instance, or a restart. */
+  /** Another store on the database `open` (or `create`) made: a second coordinator instance, or a restart. */
   openAgain(): Promise<Store>;
+  /**
+   * Instead of `open`: makes a fresh database at schema `version`, as an older coordinator left it,
+   * without opening a store on it (`openAgain` then migrates it).
+   */
+  create(version: number): Promise<void>;
   /** Lets `ms` pass on the clock leases are measured with. */
   elapse(ms: number): Promise<void>;
   /** Runs a statement directly on the database, behind the store (an operator with database access). */
@@ -41,7 +46,8 @@ export const newKey = (over: Partial<NewKey> = {}): NewKey => ({
 export const newSig = (keyId: string, over: Partial<NewSignature> = {}): NewSignature => ({
   signatureId: `sig_${++n}`,
   keyId,
-  message: '00',
+  intent: { type: 'raw', message: '00' },
+  status: 'pending',
   context: null,
   approvals: [],
   createdAt: new Date().toISOString(),
@@ -113,6 +119,106 @@ export function storeContract(harness: () => StoreHarness): void {
       expect(await store.ping()).toBe(false);
       await expect(store.getKey('x')).rejects.toMatchObject({ code: 'store_unavailable' });
       store = await again();
+    });
+  });
+
+  describe('older schemas', () => {
+    /** A database `build` filled at schema `version`, then opened (migrated) by this code. */
+    async function upgraded(version: number, build: string): Promise<Store> {
+      const old = harness();
+      await old.create(version);
+      try {
+        await old.exec(build);
+        return await old.openAgain();
+      } finally {
+        disposals.push(old);
+      }
+    }
+    const disposals: StoreHarness[] = [];
+    afterEach(async () => {
+      for (const d of disposals.splice(0)) await d.dispose();
+    });
+
+    test('a database of schema 2 with unsettled work gets claimable leases for it when migrated', async () => {
+      const migrated = await upgraded(
+        2,
+        `INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
+           VALUES ('k1', 'op1', 'ed25519', 2, '["a","b"]', 'active', 'x', 't'),
+                  ('k2', 'op2', 'ed25519', 2, '["a","b"]', 'pending', 'x', 't');
+         INSERT INTO signatures (signature_id, key_id, message, approvals, status, created_at, deadline, requested_by)
+           VALUES ('s1', 'k1', '00', '[]', 'signing', 'x', 'x', 't'), ('s2', 'k1', '00', '[]', 'completed', 'x', 'x', 't');`,
+      );
+      try {
+        const claimed = await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 });
+        expect(claimed.map((l) => [l.kind, l.id, l.epoch]).sort()).toEqual([
+          ['key', 'k2', 2],
+          ['signature', 's1', 2],
+        ]);
+      } finally {
+        await migrated.close();
+      }
+    });
+
+    test('requests of a schema-3 database read back as raw intents; approver tokens can be stored after the upgrade', async () => {
+      const migrated = await upgraded(
+        3,
+        `INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
+           VALUES ('k1', 'op1', 'ed25519', 2, '["a","b"]', 'active', 'x', 't');
+         INSERT INTO signatures (signature_id, key_id, message, approvals, status, signature, signers, created_at, deadline, requested_by)
+           VALUES ('s1', 'k1', 'c0ffee', '[]', 'completed', 'ff', '["a","b"]', 'x', 'x', 't');
+         INSERT INTO tokens (name, token_sha256, role, created_at, source) VALUES ('desk', '${'b'.repeat(64)}', 'requester', 'x', 'cli');`,
+      );
+      try {
+        expect(await migrated.getSignature('s1')).toMatchObject({
+          intent: { type: 'raw', message: 'c0ffee' },
+          message: 'c0ffee',
+          signature: 'ff',
+          signatures: ['ff'],
+          finalized: null,
+        });
+        expect(await migrated.findToken('b'.repeat(64))).toMatchObject({ name: 'desk', role: 'requester' });
+        await migrated.putToken('alice', 'approver', 'c'.repeat(64));
+        expect(await migrated.findToken('c'.repeat(64))).toMatchObject({ role: 'approver' });
+        const s = newSig('k1', { status: 'awaiting_approval' });
+        await migrated.createSignature(s);
+        const listed = async (status?: 'awaiting_approval') =>
+          (await migrated.listAllSignatures({ limit: 10, cursor: null }, status)).items.map((x) => x.signatureId);
+        expect(await listed('awaiting_approval')).toEqual([s.signatureId]);
+        // The rebuilt or altered table keeps numbering after the rows it kept.
+        expect(await listed()).toEqual(['s1', s.signatureId]);
+      } finally {
+        await migrated.close();
+      }
+    });
+
+    test('keys, operations and work leases of a schema-4 database go through the lifecycle migration; the tables take drills and their leases', async () => {
+      const migrated = await upgraded(
+        4,
+        `INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
+           VALUES ('k1', 'op1', 'ed25519', 2, '["a","b"]', 'active', 'x', 't'),
+                  ('k2', 'op2', 'ed25519', 2, '["a","b"]', 'pending', 'y', 't');
+         INSERT INTO operations (operation_id, key_id, type, status, created_at)
+           VALUES ('op1', 'k1', 'dkg', 'completed', 'x'), ('op2', 'k2', 'dkg', 'pending', 'y');
+         INSERT INTO work_leases (kind, id, owner, epoch, expires_at) VALUES ('key', 'k2', 'c-1', 3, 0);`,
+      );
+      try {
+        expect(await migrated.getKey('k1')).toMatchObject({ status: 'active', generation: 0, lineage: [] });
+        expect(await migrated.getOperation('op1')).toMatchObject({
+          type: 'dkg',
+          status: 'completed',
+          params: {},
+          progress: null,
+          requestedBy: null,
+        });
+        // The lease keeps its epoch: its next claim is a takeover, as before the migration.
+        expect(await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 })).toMatchObject([{ kind: 'key', id: 'k2', epoch: 4 }]);
+        const drill = await migrated.createOperation(newOperation('k1', 'drill'));
+        expect(drill).toMatchObject({ created: true, record: { type: 'drill', status: 'pending' } });
+        const leases = await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 });
+        expect(leases.map((l) => [l.kind, l.epoch])).toEqual([['operation', 1]]);
+      } finally {
+        await migrated.close();
+      }
     });
   });
 
@@ -234,6 +340,200 @@ export function storeContract(harness: () => StoreHarness): void {
       const p2 = await store.listSignatures(a, { limit: 3, cursor: p1.nextCursor });
       expect([...p1.items, ...p2.items].map((s) => s.signatureId)).toEqual(ids);
       expect(p2.nextCursor).toBeNull();
+    });
+    test('a typed intent is stored as given; message is null for it, the raw bytes for a raw intent', async () => {
+      const keyId = await activeKey(store);
+      const intent = { type: 'bitcoin-psbt' as const, psbt: 'cHNidP8BAAoCAAAAAAAAAAAAAAAA', inputs: [0, 2] };
+      const typed = newSig(keyId, { intent });
+      await store.createSignature(typed);
+      expect(await store.getSignature(typed.signatureId)).toMatchObject({ intent, message: null });
+      const raw = newSig(keyId, { intent: { type: 'raw', message: 'c0ffee' } });
+      await store.createSignature(raw);
+      expect(await store.getSignature(raw.signatureId)).toMatchObject({ intent: { type: 'raw', message: 'c0ffee' }, message: 'c0ffee' });
+      const [requested] = (await store.listAudit({ limit: 100, cursor: null })).items.filter((e) => e.type === 'signature_requested');
+      expect(requested?.data).toMatchObject({ intentType: 'bitcoin-psbt', intentSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    });
+
+    test('completion keeps every signature and the finalized PSBT', async () => {
+      const keyId = await activeKey(store);
+      const s = newSig(keyId);
+      await store.createSignature(s);
+      const finalized = { psbt: 'cHNidP8=', transactionHex: '0200', txid: 'aa'.repeat(32) };
+      await store.completeSignature(s.signatureId, { signature: 'f1', signatures: ['f1', 'f2'], signers: ['alice'], finalized });
+      expect(await store.getSignature(s.signatureId)).toMatchObject({ signature: 'f1', signatures: ['f1', 'f2'], finalized });
+      const plain = newSig(keyId);
+      await store.createSignature(plain);
+      await store.completeSignature(plain.signatureId, { signature: 'f3', signers: ['alice'] });
+      expect(await store.getSignature(plain.signatureId)).toMatchObject({ signatures: ['f3'], finalized: null });
+    });
+
+    test('lists across keys, all or by status, each list with its own cursors', async () => {
+      const a = await activeKey(store);
+      const b = await activeKey(store);
+      const waiting = newSig(a, { status: 'awaiting_approval' });
+      await store.createSignature(waiting);
+      await store.createSignature(newSig(b));
+      const other = newSig(b, { status: 'awaiting_approval' });
+      await store.createSignature(other);
+      const all = await store.listAllSignatures({ limit: 10, cursor: null });
+      expect(all.items).toHaveLength(3);
+      const p1 = await store.listAllSignatures({ limit: 1, cursor: null }, 'awaiting_approval');
+      const p2 = await store.listAllSignatures({ limit: 1, cursor: p1.nextCursor }, 'awaiting_approval');
+      expect([...p1.items, ...p2.items].map((s) => s.signatureId)).toEqual([waiting.signatureId, other.signatureId]);
+      expect(p2.nextCursor).toBeNull();
+      await expect(store.listAllSignatures({ limit: 1, cursor: p1.nextCursor })).rejects.toMatchObject({ code: 'invalid_cursor' });
+      expect((await store.listUnsettledSignatures()).map((s) => s.status).sort()).toEqual([
+        'awaiting_approval',
+        'awaiting_approval',
+        'pending',
+      ]);
+    });
+  });
+
+  describe('approvals workflow', () => {
+    const approval = (key: string, nonce = key) => ({
+      approverKey: key.repeat(32),
+      signature: 'cd'.repeat(64),
+      nonce: nonce.repeat(16),
+      expiresAt: '2030-01-01T00:00:00Z',
+      policyVersion: 2,
+    });
+    async function waiting() {
+      const keyId = await activeKey(store);
+      const s = newSig(keyId, { status: 'awaiting_approval' });
+      await store.createSignature(s);
+      return s;
+    }
+
+    test('an approval is appended with its audit event; a release moves the request to pending with its signing deadline', async () => {
+      const s = await waiting();
+      const first = await store.addApproval(
+        s.signatureId,
+        approval('a1'),
+        { expected: 0, release: null },
+        { type: 'approval_added', data: {} },
+      );
+      expect(first).toMatchObject({ status: 'awaiting_approval', approvals: [approval('a1')] });
+      const deadline = '2031-01-01T00:00:00.000Z';
+      const second = await store.addApproval(s.signatureId, approval('b2'), { expected: 1, release: { deadline } });
+      expect(second).toMatchObject({ status: 'pending', deadline, approvals: [approval('a1'), approval('b2')] });
+      expect((await auditTypes()).filter((t) => t === 'approval_added')).toHaveLength(1);
+    });
+
+    test('stale when the approvals changed since the caller decided; nothing changes', async () => {
+      const s = await waiting();
+      await store.addApproval(s.signatureId, approval('a1'), { expected: 0, release: null });
+      const before = await auditTypes();
+      const audit = { type: 'approval_added', data: {} };
+      expect(await store.addApproval(s.signatureId, approval('b2'), { expected: 0, release: { deadline: 'x' } }, audit)).toBe('stale');
+      expect(await store.getSignature(s.signatureId)).toMatchObject({ status: 'awaiting_approval', approvals: [approval('a1')] });
+      expect(await auditTypes()).toEqual(before);
+    });
+
+    test('an approval under an idempotency key that already has an answer returns that record and changes nothing', async () => {
+      const s = await waiting();
+      const scope = { key: 'ik', route: `POST /v1/signatures/${s.signatureId}/approvals`, tokenName: 'alice' };
+      const idempotency = { scope, requestHash: 'h', response: { statusCode: 200, body: { signatureId: s.signatureId } } };
+      expect(await store.addApproval(s.signatureId, approval('a1'), { expected: 0, release: null, idempotency })).toMatchObject({
+        approvals: [approval('a1')],
+      });
+      expect(await store.addApproval(s.signatureId, approval('b2'), { expected: 1, release: null, idempotency })).toMatchObject({
+        requestHash: 'h',
+        response: { statusCode: 200 },
+      });
+      expect((await store.getSignature(s.signatureId))?.approvals).toEqual([approval('a1')]);
+    });
+
+    test('the same approver, or the same nonce, twice: approval_exists; a request not awaiting approval: 409', async () => {
+      const s = await waiting();
+      await store.addApproval(s.signatureId, approval('a1'), { expected: 0, release: null });
+      await expect(store.addApproval(s.signatureId, approval('a1', 'ff'), { expected: 1, release: null })).rejects.toMatchObject({
+        code: 'approval_exists',
+      });
+      await expect(store.addApproval(s.signatureId, approval('b2', 'a1'), { expected: 1, release: null })).rejects.toMatchObject({
+        code: 'approval_exists',
+      });
+      const running = newSig(await activeKey(store));
+      await store.createSignature(running);
+      await expect(store.addApproval(running.signatureId, approval('a1'), { expected: 0, release: null })).rejects.toMatchObject({
+        code: 'signature_not_awaiting_approval',
+      });
+      await expect(store.addApproval('nope', approval('a1'), { expected: 0, release: null })).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    test('settleAwaiting ends only a waiting request, once, with its audit event and idempotency record, and wakes waiters', async () => {
+      const s = await waiting();
+      const woken = store.waitForSettled('signature', s.signatureId, 5_000);
+      const error = { code: 'rejected', message: 'no' };
+      const scope = { key: 'rk', route: `POST /v1/signatures/${s.signatureId}/rejections`, tokenName: 'alice' };
+      const claim = { scope, requestHash: 'h', response: { statusCode: 200, body: { signatureId: s.signatureId } } };
+      expect(await store.settleAwaiting(s.signatureId, 'rejected', error, { type: 'signature_rejected', data: {} }, claim)).toBe(true);
+      expect(await woken).toBe(true);
+      expect(await store.getIdempotency(scope)).toMatchObject({ requestHash: 'h' });
+      expect(await store.settleAwaiting(s.signatureId, 'failed', { code: 'approval_timeout', message: 'late' })).toBe(false);
+      expect(await store.getSignature(s.signatureId)).toMatchObject({ status: 'rejected', error });
+      const running = newSig(await activeKey(store));
+      await store.createSignature(running);
+      expect(await store.settleAwaiting(running.signatureId, 'rejected', error)).toBe(false);
+      expect((await store.getSignature(running.signatureId))?.status).toBe('pending');
+      expect((await auditTypes()).filter((t) => t === 'signature_rejected')).toHaveLength(1);
+      await expect(store.settleAwaiting('nope', 'rejected', error)).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    test('a request awaiting approval counts against the in-flight caps', async () => {
+      const keyId = await activeKey(store);
+      await store.createSignature(newSig(keyId, { status: 'awaiting_approval' }));
+      await expect(store.createSignature(newSig(keyId), undefined, { maxInFlight: 10, maxInFlightPerKey: 1 })).rejects.toMatchObject({
+        code: 'capacity_exceeded',
+      });
+    });
+
+    test('approvals of one request from two instances at once: one is added, the other is stale and decides again', async () => {
+      const s = await waiting();
+      const other = await again();
+      const results = await Promise.all([
+        store.addApproval(s.signatureId, approval('a1'), { expected: 0, release: null }),
+        other.addApproval(s.signatureId, approval('b2'), { expected: 0, release: null }),
+      ]);
+      expect(results.filter((r) => r === 'stale')).toHaveLength(1);
+      expect((await store.getSignature(s.signatureId))?.approvals).toHaveLength(1);
+    });
+  });
+
+  describe('distributed policies', () => {
+    const stored = (version: number, digest: string) => ({
+      signed: { policy: { version, rules: [] }, signatures: [{ adminKey: 'aa'.repeat(32), signature: 'bb'.repeat(64) }] },
+      version,
+      digest,
+      distributedAt: '2030-01-01T00:00:00.000Z',
+      distributedBy: 'admin',
+    });
+
+    test('the latest is kept; versions only move forward; the same document again changes nothing', async () => {
+      expect(await store.getPolicy()).toBeUndefined();
+      expect(await store.putPolicy(stored(2, 'd2'))).toBe(true);
+      expect(await store.putPolicy(stored(2, 'd2'))).toBe(false);
+      await expect(store.putPolicy(stored(2, 'other'))).rejects.toMatchObject({ code: 'policy_version_conflict' });
+      await expect(store.putPolicy(stored(1, 'd1'))).rejects.toMatchObject({ code: 'policy_version_conflict' });
+      expect(await store.putPolicy(stored(3, 'd3'))).toBe(true);
+      expect(await store.getPolicy()).toEqual(stored(3, 'd3'));
+      const events = (await store.listAudit({ limit: 100, cursor: null })).items.filter((e) => e.type === 'policy_distributed');
+      expect(events.map((e) => e.data.version)).toEqual([2, 3]);
+    });
+
+    test('versions up to 2^53 - 1 are kept exactly; another instance reads the same latest', async () => {
+      const top = Number.MAX_SAFE_INTEGER;
+      expect(await store.putPolicy(stored(top, 'dmax'))).toBe(true);
+      expect(await (await again()).getPolicy()).toEqual(stored(top, 'dmax'));
+    });
+
+    test('two versions distributed on two instances at once: one is kept, the other is a conflict', async () => {
+      const other = await again();
+      const results = await Promise.allSettled([store.putPolicy(stored(5, 'x5')), other.putPolicy(stored(5, 'y5'))]);
+      expect(results.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual([
+        'policy_version_conflict',
+      ]);
     });
   });
 
@@ -477,6 +777,65 @@ export function storeContract(harness: () => StoreHarness): void {
       await store.markKeyFailed(k.keyId, { code: 'x', message: 'y' }, undefined, fenceOf(keyLease as LeaseFence));
       await store.failSignature(id, { code: 'insufficient_parties', message: 'none' });
       await h.elapse(TTL + 100);
+      expect(await claim(store, 'b', { takeLive: true })).toEqual([]);
+    });
+
+    test('a request awaiting approval is work with a lease: an approval that does not release it leaves the lease with its holder', async () => {
+      const s = newSig(await activeKey(store), { status: 'awaiting_approval' });
+      await store.createSignature(s);
+      const [held] = await claim(store, 'a');
+      expect(held).toMatchObject({ kind: 'signature', id: s.signatureId, owner: 'a' });
+      await store.addApproval(s.signatureId, APPROVAL, { expected: 0, release: null });
+      expect(await claim(store, 'b')).toEqual([]);
+      expect((await store.renewLeases('a', [fenceOf(held as LeaseFence)], TTL)).map((l) => l.id)).toEqual([s.signatureId]);
+    });
+
+    test('the approval that releases a request frees its lease: the holder can no longer write, and the next claim signs it', async () => {
+      const s = newSig(await activeKey(store), { status: 'awaiting_approval' });
+      await store.createSignature(s);
+      const [held] = await claim(store, 'a');
+      const stale = fenceOf(held as LeaseFence);
+      const deadline = new Date(Date.now() + 60_000).toISOString();
+      await (await again()).addApproval(s.signatureId, APPROVAL, { expected: 0, release: { deadline } });
+      expect(await store.renewLeases('a', [stale], TTL)).toEqual([]);
+      const timeout = { code: 'approval_timeout', message: 'late' };
+      await expect(store.settleAwaiting(s.signatureId, 'failed', timeout, undefined, undefined, stale)).rejects.toMatchObject({
+        code: 'lease_lost',
+      });
+      await expect(store.markSigning(s.signatureId, stale)).rejects.toMatchObject({ code: 'lease_lost' });
+      expect(await store.getSignature(s.signatureId)).toMatchObject({ status: 'pending', deadline });
+      const [next] = await claim(store, 'b', { target: { kind: 'signature', id: s.signatureId } });
+      expect(next).toMatchObject({ owner: 'b', epoch: stale.epoch + 1 });
+      await store.markSigning(s.signatureId, fenceOf(next as LeaseFence));
+      expect((await store.getSignature(s.signatureId))?.status).toBe('signing');
+    });
+
+    test('an approval timeout by a holder whose lease lapsed is refused and changes nothing; by the holder, it settles and ends the lease', async () => {
+      const s = newSig(await activeKey(store), { status: 'awaiting_approval' });
+      await store.createSignature(s);
+      const [first] = await claim(store, 'a');
+      await h.elapse(TTL + 100);
+      const timeout = { code: 'approval_timeout', message: 'late' };
+      const audit = { type: 'signature_failed', data: { signatureId: s.signatureId } };
+      const before = await auditTypes();
+      await expect(
+        store.settleAwaiting(s.signatureId, 'failed', timeout, audit, undefined, fenceOf(first as LeaseFence)),
+      ).rejects.toMatchObject({ code: 'lease_lost' });
+      expect((await store.getSignature(s.signatureId))?.status).toBe('awaiting_approval');
+      expect(await auditTypes()).toEqual(before);
+      const [second] = await claim(await again(), 'b');
+      expect(await store.settleAwaiting(s.signatureId, 'failed', timeout, audit, undefined, fenceOf(second as LeaseFence))).toBe(true);
+      expect(await store.getSignature(s.signatureId)).toMatchObject({ status: 'failed', error: timeout });
+      await h.elapse(TTL + 100);
+      expect(await claim(store, 'c', { takeLive: true })).toEqual([]);
+    });
+
+    test('a rejection ends the lease of a request awaiting approval', async () => {
+      const s = newSig(await activeKey(store), { status: 'awaiting_approval' });
+      await store.createSignature(s);
+      const [held] = await claim(store, 'a');
+      expect(await store.settleAwaiting(s.signatureId, 'rejected', { code: 'rejected', message: 'no' })).toBe(true);
+      expect(await store.renewLeases('a', [fenceOf(held as LeaseFence)], TTL)).toEqual([]);
       expect(await claim(store, 'b', { takeLive: true })).toEqual([]);
     });
 

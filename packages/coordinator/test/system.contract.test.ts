@@ -181,6 +181,7 @@ describe('GET /v1/parties', () => {
         'latencyMs',
         'needsRepair',
         'partyId',
+        'policyVersion',
         'ready',
       ]);
     }

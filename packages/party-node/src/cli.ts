@@ -21,6 +21,7 @@ import type { UnlockSource } from './keystore/sealing.js';
 import { resolveUnlockSource } from './keystore/unlock.js';
 import { verifyLifecycleLog } from './lifecycle/lifecycle-log.js';
 import { drillLocally } from './lifecycle/local-drill.js';
+import { verifyDecisionLog } from './policy/decision-log.js';
 import { verifyShareLog } from './share-log/share-log.js';
 
 const NAME = 'glacis-party';
@@ -45,6 +46,35 @@ const coordinatorTlsOf = (v: Values) => ({
   ...(str(v, 'coordinator-ca') ? { tlsCaFile: str(v, 'coordinator-ca') } : {}),
 });
 const DIR: Flag = { type: 'string', help: "the party's data directory (default: GLACIS_DATA_DIR)" };
+/** Pinning policy administrators and the chain this party reads PSBTs for (init and pin). */
+const POLICY_FLAGS: Record<string, Flag> = {
+  'policy-admin': {
+    type: 'string',
+    multiple: true,
+    help: "a policy administrator's Ed25519 public key, 64 hex (repeatable; read to you out of band); replaces the pinned set",
+  },
+  'policy-quorum': { type: 'string', help: 'how many pinned administrators must sign a policy (default: all of them)' },
+  'bitcoin-network': {
+    type: 'string',
+    help: 'bitcoin, testnet, signet or regtest: the chain PSBT addresses are read for (default bitcoin)',
+  },
+};
+
+/** party.json's `policyAdmins` and `bitcoinNetwork` from the flags, over `raw` (pin) or a fresh file (init). */
+function applyPolicyFlags(raw: Record<string, unknown>, v: Values, usage: string): void {
+  const admins = v['policy-admin'] as string[] | undefined;
+  const quorumText = str(v, 'policy-quorum');
+  if (admins !== undefined) {
+    const quorum = quorumText === undefined ? admins.length : Number(quorumText);
+    raw.policyAdmins = { keys: admins, quorum };
+  } else if (quorumText !== undefined) {
+    const current = raw.policyAdmins as { keys: string[] } | undefined;
+    if (!current) throw new UsageError('--policy-quorum needs pinned administrators (--policy-admin HEX ...)', usage);
+    raw.policyAdmins = { ...current, quorum: Number(quorumText) };
+  }
+  const network = str(v, 'bitcoin-network');
+  if (network !== undefined) raw.bitcoinNetwork = network;
+}
 /** The flags of both backup commands; `file` is `in` or `out`. */
 const backupFlags = (file: 'in' | 'out', help: string): Record<string, Flag> => ({
   'data-dir': DIR,
@@ -149,7 +179,7 @@ type KeyLine = {
 
 const COMMANDS: Record<string, CliRunnable> = {
   init: {
-    args: '--data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX] [--coordinator-tls-pin HEX] (--passphrase-file F | --kek-file F)',
+    args: '--data-dir DIR --party-id ID [--coordinator-url URL] [--coordinator-key HEX] [--coordinator-tls-pin HEX] [--policy-admin HEX]... [--policy-quorum N] [--bitcoin-network NET] (--passphrase-file F | --kek-file F)',
     summary: 'Create the keystore and the party identity; prints the identity key with its fingerprint, for the others to pin.',
     flags: {
       'data-dir': DIR,
@@ -157,11 +187,14 @@ const COMMANDS: Record<string, CliRunnable> = {
       'coordinator-url': { type: 'string', help: "the coordinator's ws:// or wss:// URL (default ws://127.0.0.1:8700/v1/ws)" },
       'coordinator-key': { type: 'string', help: "the coordinator's identity key, read to you out of band" },
       ...COORDINATOR_TLS,
+      ...POLICY_FLAGS,
       ...SECRET_FLAGS,
     },
     async run(v, usage) {
       const dataDir = dataDirOf(v, usage);
       const partyId = str(v, 'party-id');
+      const raw: Record<string, unknown> = {};
+      applyPolicyFlags(raw, v, usage);
       if (!partyId) throw new UsageError('--party-id is required', usage);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (existsSync(join(dataDir, CONFIG_FILE)))
@@ -178,6 +211,7 @@ const COMMANDS: Record<string, CliRunnable> = {
           ...coordinatorTlsOf(v),
         },
         peers: {},
+        ...raw,
       });
       const fingerprint = identityFingerprint(identity.publicKey);
       console.log(JSON.stringify({ partyId, identityKey: toHex(identity.publicKey), fingerprint }));
@@ -185,13 +219,20 @@ const COMMANDS: Record<string, CliRunnable> = {
     },
   },
   pin: {
-    args: '--data-dir DIR [--peer ID=HEX]... [--coordinator URL=HEX] [--coordinator-tls-pin HEX] [--coordinator-ca FILE]',
-    summary: 'Pin the identity keys of peers and of the coordinator (like SSH known_hosts); takes effect at the next start.',
+    args: '--data-dir DIR [--peer ID=HEX]... [--coordinator URL=HEX] [--coordinator-tls-pin HEX] [--coordinator-ca FILE] [--policy-admin HEX]... [--policy-quorum N] [--bitcoin-network NET] [--key-label KEY=LABEL]...',
+    summary:
+      'Pin the identity keys of peers and of the coordinator (like SSH known_hosts), the policy administrators, key labels; takes effect at the next start.',
     flags: {
       'data-dir': DIR,
       peer: { type: 'string', multiple: true, help: 'a peer party and its identity key, ID=HEX (repeatable)' },
       coordinator: { type: 'string', help: "the coordinator's URL and identity key, URL=HEX" },
       ...COORDINATOR_TLS,
+      ...POLICY_FLAGS,
+      'key-label': {
+        type: 'string',
+        multiple: true,
+        help: "the label policy rules see for a key, KEY=LABEL (repeatable): labels are this party's, never the coordinator's",
+      },
     },
     async run(v, usage) {
       const dataDir = dataDirOf(v, usage);
@@ -210,6 +251,14 @@ const COMMANDS: Record<string, CliRunnable> = {
         raw.coordinator = { ...(raw.coordinator as object), url: coordinator.slice(0, i), identityKey: coordinator.slice(i + 1) };
       }
       raw.coordinator = { ...(raw.coordinator as object), ...coordinatorTlsOf(v) };
+      applyPolicyFlags(raw, v, usage);
+      const labels = { ...((raw.keyLabels as Record<string, string> | undefined) ?? {}) };
+      for (const l of (v['key-label'] as string[] | undefined) ?? []) {
+        const i = l.indexOf('=');
+        if (i <= 0) throw new UsageError(`--key-label expects KEY=LABEL, got "${l}"`, usage);
+        labels[l.slice(0, i)] = l.slice(i + 1);
+      }
+      if (Object.keys(labels).length > 0) raw.keyLabels = labels;
       writeConfig(dataDir, raw);
       return 0;
     },
@@ -310,16 +359,18 @@ const COMMANDS: Record<string, CliRunnable> = {
   'audit verify': {
     args: '--data-dir DIR',
     summary:
-      'Check the hash chains of shares.log (every share this party released) and lifecycle.log (its refreshes, repairs, reshares and drills); exit 3 if one is broken.',
+      'Check the hash chains of shares.log (every share this party released), decisions.log (every policy decision and activation) and lifecycle.log (its refreshes, repairs, reshares and drills); exit 3 if one is broken.',
     flags: { 'data-dir': DIR },
     async run(v, usage) {
       const dataDir = dataDirOf(v, usage);
       const shares = verifyShareLog(dataDir);
+      const decisions = verifyDecisionLog(dataDir);
       const lifecycle = verifyLifecycleLog(dataDir);
-      console.log(JSON.stringify({ ...shares, ok: shares.ok && lifecycle.ok, lifecycle }));
+      console.log(JSON.stringify({ ...shares, ok: shares.ok && decisions.ok && lifecycle.ok, decisions, lifecycle }));
       if (!shares.ok) console.error(`${NAME}: share log broken at event ${shares.brokenAt}: ${shares.reason}`);
+      if (!decisions.ok) console.error(`${NAME}: decision log broken at event ${decisions.brokenAt}: ${decisions.reason}`);
       if (!lifecycle.ok) console.error(`${NAME}: lifecycle log broken at event ${lifecycle.brokenAt}: ${lifecycle.reason}`);
-      return shares.ok && lifecycle.ok ? 0 : 3;
+      return shares.ok && decisions.ok && lifecycle.ok ? 0 : 3;
     },
   },
   drill: {

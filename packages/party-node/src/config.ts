@@ -1,42 +1,71 @@
 /** Party configuration: a JSON file in the data directory, overridable by environment variables. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COORDINATOR, hexSchema, partyIdSchema } from '@glacis/protocol';
+import { BITCOIN_NETWORKS, COORDINATOR, ed25519KeySchema, hexSchema, partyIdSchema, sessionIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
 import { PartyError } from './errors.js';
 
 const identityKeySchema = hexSchema.length(64, 'identity key: 32 bytes of hex');
 
-export const policySchema = z.strictObject({
-  /**
-   * The version of this policy. Approvals name the version they were given under and count only
-   * under the same one, so changing the rules (and this number) retires every earlier approval.
-   */
-  version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1),
-  /** Longest message this party will sign, in bytes. */
-  maxMessageBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(1 << 20),
-  /** Approver Ed25519 public keys (hex) whose approvals count. */
-  approvers: z.array(identityKeySchema).default([]),
-  /** Approvals required before this party releases a share (0: none). */
-  requiredApprovals: z.number().int().nonnegative().default(0),
-  /** Keys this party will sign for (empty: every key it holds). */
-  allowedKeys: z.array(z.string()).default([]),
-  /**
-   * Latest expiry accepted, counted from now on this party's clock: an approval valid for longer
-   * is refused. It also bounds how long the record of used approvals must keep each one.
-   */
-  maxApprovalLifetimeSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(366 * 24 * 3600)
-    .default(7 * 24 * 3600),
-});
-export type Policy = z.infer<typeof policySchema>;
+/**
+ * The static policy: what this party enforces until a quorum-signed policy is activated
+ * (docs/policy.md, "Migrating from the static policy"). `allowedKeys`, `maxMessageBytes` and
+ * `maxApprovalLifetimeSeconds` are this party's own limits and stay in force under a signed
+ * policy too (a party may always be stricter than the organisation's policy, never looser);
+ * `version`, `approvers` and `requiredApprovals` are replaced by the signed policy's rules.
+ */
+export const policySchema = z
+  .strictObject({
+    /**
+     * The version of this policy. Approvals name the version they were given under and count only
+     * under the same one, so changing the rules (and this number) retires every earlier approval.
+     */
+    version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1),
+    /** Longest message this party will sign, in bytes. */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1 << 20),
+    /** Approver Ed25519 public keys (hex) whose approvals count. */
+    approvers: z.array(identityKeySchema).default([]),
+    /** Approvals required before this party releases a share (0: none). */
+    requiredApprovals: z.number().int().nonnegative().default(0),
+    /** Keys this party will sign for (empty: every key it holds). */
+    allowedKeys: z.array(z.string()).default([]),
+    /**
+     * Latest expiry accepted, counted from now on this party's clock: an approval valid for longer
+     * is refused. It also bounds how long the record of used approvals must keep each one.
+     */
+    maxApprovalLifetimeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(366 * 24 * 3600)
+      .default(7 * 24 * 3600),
+  })
+  .refine((p) => p.requiredApprovals <= new Set(p.approvers).size, {
+    message: 'requiredApprovals exceeds the number of approvers: this party could never sign',
+    path: ['requiredApprovals'],
+  });
+/** The static `party.json` policy. */
+export type StaticPolicy = z.infer<typeof policySchema>;
+
+/**
+ * The policy administrators this party trusts (pinned at `init` or with `pin`, like peer keys):
+ * a signed policy takes effect here only when at least `quorum` of these keys signed it.
+ */
+export const policyAdminsSchema = z
+  .strictObject({
+    keys: z
+      .array(ed25519KeySchema)
+      .min(1)
+      .max(64)
+      .refine((ks) => new Set(ks).size === ks.length, 'a policy admin key is listed twice'),
+    quorum: z.number().int().min(1),
+  })
+  .refine((a) => a.quorum <= a.keys.length, { message: 'quorum exceeds the number of pinned policy admin keys', path: ['quorum'] });
+export type PolicyAdmins = z.infer<typeof policyAdminsSchema>;
 
 /**
  * What this party agrees to in key lifecycle operations (docs/operations.md, "Lifecycle operations
@@ -90,6 +119,15 @@ export const partyConfigSchema = z.strictObject({
   /** Pinned identity keys of every other party this one may share a key with (known_hosts). */
   peers: z.record(partyIdSchema, identityKeySchema).default({}),
   policy: policySchema.default(policySchema.parse({})),
+  /** Pinned policy administrators; absent: no signed policy can be activated, the static policy stays. */
+  policyAdmins: policyAdminsSchema.optional(),
+  /** The chain this party reads PSBT addresses for: a policy's destinations are compared in its encoding. */
+  bitcoinNetwork: z.enum(BITCOIN_NETWORKS).default('bitcoin'),
+  /**
+   * Labels this party holds for its keys (key id → label), which policy `key.labels` patterns
+   * match. Set by the operator (`glacis-party pin --key-label`), never taken from the coordinator.
+   */
+  keyLabels: z.record(sessionIdSchema, z.string().min(1).max(256)).default({}),
   reconnect: z
     .strictObject({ initialMs: z.number().int().positive().default(200), maxMs: z.number().int().positive().default(10_000) })
     .default({ initialMs: 200, maxMs: 10_000 }),

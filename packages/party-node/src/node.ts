@@ -26,6 +26,8 @@ import type { CrashPoint } from './crash-points.js';
 import { createDkgHandler, type DkgHandler } from './dkg/dkg-handler.js';
 import type { Keystore } from './keystore/keystore.js';
 import { createLifecycleHandler, type LifecycleHandler } from './lifecycle/lifecycle-handler.js';
+import { createPolicyHandler, POLICY_SESSION } from './policy/policy-handler.js';
+import { openPolicyStore } from './policy/policy-store.js';
 import { type Clock, type ConnectLink, type CoordinatorLink, type PartyTransportFaults, realClock } from './ports.js';
 import type { PartyRecords } from './records.js';
 import { createSigningHandler } from './signing/signing-handler.js';
@@ -81,6 +83,7 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       // One link per pinned coordinator instance (one, unless the coordinator runs several).
       createCoordinatorLinks({
         urls: [config.coordinator.url, ...config.coordinator.urls],
+        sharedSessions: [POLICY_SESSION],
         ...(tlsPin ? { tls: { pinSha256: tlsPin, ...(tlsCaFile ? { caFile: resolve(keystore.dataDir, tlsCaFile) } : {}) } } : {}),
         partyId: self,
         identity,
@@ -95,6 +98,7 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       handle(env).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'envelope handling failed'));
     },
     onConnected: () => {
+      policyHandler.report();
       // Keys whose certificate we never saw (a crash right after the DKG or a confirmation), and
       // what we hold: the coordinator answers with certificates, and notices what is missing.
       send({ type: 'key_sync', sessionId: 'key-sync', to: COORDINATOR, body: { pendingKeys: dkg.pendingKeys(), ...lifecycle.holdings() } });
@@ -114,11 +118,16 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     return sealer.seal(m ?? out);
   }
 
+  // The policy in force: the static one, or the signed one activated last (verified again here).
+  const policy = openPolicyStore(keystore.dataDir, config);
+  const policyHandler = createPolicyHandler({ policy, decisions: o.records.decisions, clock, send, logger });
   const signing = createSigningHandler({
     keystore,
-    policy: config.policy,
+    config,
+    policy,
     shareLog: o.records.shareLog,
     approvals: o.records.approvals,
+    decisions: o.records.decisions,
     rng,
     clock,
     send,
@@ -157,7 +166,15 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     onShareChanged: (keyId) => signing.reload(keyId),
   });
   const { shares, damaged } = keystore.usable();
-  logger.info({ partyId: self, activeKeys: shares.filter((s) => s.status === 'active').length }, 'party node starting');
+  const inForce = policy.active();
+  logger.info(
+    {
+      partyId: self,
+      activeKeys: shares.filter((s) => s.status === 'active').length,
+      policy: { source: inForce.source, version: inForce.version, digest: inForce.digest },
+    },
+    'party node starting',
+  );
   if (damaged.length > 0)
     logger.error({ keyIds: damaged }, 'damaged key files are not used; the coordinator is told these shares are missing (repair them)');
 
@@ -222,6 +239,9 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
         return;
       case 'drill_request':
         if (fromCoordinator(msg)) lifecycle.onDrill(msg);
+        return;
+      case 'policy_offer':
+        if (fromCoordinator(msg)) await policyHandler.onOffer(msg);
         return;
       default:
         logger.warn({ type: msg.type, from: msg.from }, 'unexpected message type for a party');

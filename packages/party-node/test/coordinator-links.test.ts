@@ -1,7 +1,8 @@
 /**
  * A party pinned to several coordinator instances (one identity key, several endpoints) keeps a
- * link to each, answers a session over the link that carried it, and sends what no link carried
- * to every instance. An endpoint that cannot prove the pinned key gets nothing.
+ * link to each, answers a session over the link that carried it, and sends what no link carried,
+ * or what belongs to a session every instance shares, to every instance. An endpoint that cannot
+ * prove the pinned key gets nothing.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -57,9 +58,10 @@ async function until(pred: () => boolean) {
   expect(pred()).toBe(true);
 }
 
-function links(urls: string[], received: string[]) {
+function links(urls: string[], received: string[], sharedSessions: string[] = []) {
   const c = createCoordinatorLinks({
     urls,
+    sharedSessions,
     partyId: 'party-1',
     identity: party,
     coordinatorKey: coordinator.publicKey,
@@ -89,6 +91,22 @@ it('answers each session over the link that carried it, and what no link carried
   await until(() => a.got.length + b.got.length === 4);
   expect(a.got).toEqual(['sign-aaaa-0-sig_1', 'key-sync']);
   expect(b.got).toEqual(['sign-bbbb-0-sig_2', 'key-sync']);
+});
+
+it('a session every instance shares (the policy channel) is answered over every link, whichever carried it last', async () => {
+  const a = await instance();
+  const b = await instance();
+  const received: string[] = [];
+  const c = links([a.url, b.url], received, ['policy']);
+  await until(() => a.ready() && b.ready());
+  b.deliver('policy');
+  a.deliver('sign-aaaa-0-sig_1');
+  await until(() => received.length === 2);
+  expect(c.send(envelope('policy'))).toBe(true);
+  expect(c.send(envelope('sign-aaaa-0-sig_1'))).toBe(true);
+  await until(() => a.got.length + b.got.length === 3);
+  expect(a.got).toEqual(['policy', 'sign-aaaa-0-sig_1']);
+  expect(b.got).toEqual(['policy']);
 });
 
 it('an endpoint that cannot prove the pinned coordinator key is never linked; the others are', async () => {

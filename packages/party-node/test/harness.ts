@@ -24,6 +24,7 @@ import {
   type Outgoing,
   openEnvelope,
   type Rng,
+  type SuiteId,
   toHex,
 } from '@glacis/protocol';
 import { pino } from 'pino';
@@ -80,8 +81,10 @@ export interface Harness {
   clock: ReturnType<typeof virtualClock>;
   /** Envelopes the node sent, opened (every one, in order). */
   sent: Message[];
-  /** What the node sent since the last call. */
+  /** What the node sent since the last call, but its policy reports (`policyReports`). */
   take(): Message[];
+  /** Every `policy_status` the node sent, in order. */
+  policyReports(): MessageBody<'policy_status'>[];
   /** Delivers `out`, sealed by `from` (the coordinator unless a peer is named). */
   deliver(out: Outgoing, from?: string): Envelope;
   /** Delivers an envelope exactly as given (a replay). */
@@ -99,7 +102,11 @@ export interface Harness {
   /** Stops the node and starts another on the same directory (a fresh replay window). */
   restart(): Promise<void>;
   /** Runs a DKG of `keyId` between the node and the peers, relayed by the test, up to every confirmation (no certificate sent). */
-  dkg(keyId: string, threshold?: number): Promise<{ sessionId: string; confirmations: Envelope[]; peerShares: Map<string, KeyShare> }>;
+  dkg(
+    keyId: string,
+    threshold?: number,
+    suite?: SuiteId,
+  ): Promise<{ sessionId: string; confirmations: Envelope[]; peerShares: Map<string, KeyShare> }>;
   /** Sessions the node runs. */
   liveSessions(): string[];
   close(): Promise<void>;
@@ -113,6 +120,8 @@ export async function startHarness(
     lifecycle?: Partial<PartyConfig['lifecycle']>;
     /** Peers the node has not pinned (they exist and pin each other). */
     unpinned?: string[];
+    /** Other party.json fields: pinned policy administrators, Bitcoin network, key labels. */
+    config?: Partial<Pick<PartyConfig, 'policyAdmins' | 'bitcoinNetwork' | 'keyLabels'>>;
   } = {},
 ): Promise<Harness> {
   const self = 'p1';
@@ -130,6 +139,7 @@ export async function startHarness(
     policy: o.policy ?? {},
     dkg: { deadlineMs: o.deadlineMs ?? 60_000 },
     lifecycle: { deadlineMs: o.deadlineMs ?? 60_000, ...o.lifecycle },
+    ...o.config,
   });
   const clock = virtualClock();
   const sent: Message[] = [];
@@ -182,10 +192,12 @@ export async function startHarness(
     clock,
     sent,
     take() {
-      const out = sent.slice(taken);
+      const out = sent.slice(taken).filter((m) => m.type !== 'policy_status');
       taken = sent.length;
       return out;
     },
+    policyReports: () =>
+      sent.filter((m): m is Extract<Message, { type: 'policy_status' }> => m.type === 'policy_status').map((m) => m.body),
     deliver,
     deliverEnvelope,
     raw,
@@ -198,10 +210,10 @@ export async function startHarness(
       await node?.stop();
       await start();
     },
-    async dkg(keyId, threshold = 2) {
+    async dkg(keyId, threshold = 2, suiteId: SuiteId = 'ed25519') {
       const sessionId = `dkg-${keyId}`;
       const committee = [self, ...peers];
-      const suite = getSuite('ed25519');
+      const suite = getSuite(suiteId);
       const members = new Map<string, DkgParticipant>(
         peers.map((p) => [
           p,
@@ -222,7 +234,7 @@ export async function startHarness(
       const queue: Envelope[] = [];
       for (const [p, m] of members) for (const out of m.start().outgoing) queue.push((sealers.get(p) as EnvelopeSealer).seal(out));
       relayed = raw.length;
-      deliver({ type: 'dkg_start', sessionId, to: self, body: { keyId, suite: 'ed25519', threshold, committee } });
+      deliver({ type: 'dkg_start', sessionId, to: self, body: { keyId, suite: suiteId, threshold, committee } });
       const confirmations = new Map<string, Envelope>();
       const peerShares = new Map<string, KeyShare>();
       const open = (to: string, env: Envelope) => openEnvelope(JSON.parse(JSON.stringify(env)), { self: to, keyOf });

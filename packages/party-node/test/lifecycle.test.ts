@@ -22,7 +22,9 @@ import {
   type MessageBody,
   type PublicKeyPackage,
   parseNonceCommitment,
+  rawIntent,
   successorTestMessage,
+  toHex,
   verifyShareDrill,
 } from '@glacis/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,12 +130,13 @@ describe('refresh on a party', () => {
     const successor = (results.get('p2') as { public: PublicKeyPackage }).public;
     h.deliver({ type: 'lifecycle_test_request', sessionId: 'refresh-op_1', to: 'p1', body: { keyId: 'k1' } });
     const { commitment } = only(h.take(), 'lifecycle_test_commitment');
-    const agg = createAggregator({ key: successor, requestId: 'refresh-op_1', message: successorTestMessage('refresh-op_1', successor) });
-    agg.addCommitment('p1', parseNonceCommitment(getSuite('ed25519'), commitment, 'p1'));
+    const message = successorTestMessage('refresh-op_1', successor);
+    const agg = createAggregator({ key: successor, requestId: 'refresh-op_1', intent: rawIntent(toHex(message)), messages: [message] });
+    agg.addCommitment('p1', [parseNonceCommitment(getSuite('ed25519'), commitment, 'p1')]);
     const peerSigner = createSigner((results.get('p2') as { share: KeyShare }).share, rng);
-    agg.addCommitment('p2', parseNonceCommitment(getSuite('ed25519'), peerSigner.commit(), 'p2'));
+    agg.addCommitment('p2', [parseNonceCommitment(getSuite('ed25519'), peerSigner.commit(), 'p2')]);
     const testPkg = agg.buildPackage(['p1', 'p2']);
-    agg.addShare('p2', Buffer.from(peerSigner.sign(testPkg).share).toString('hex'));
+    agg.addShare('p2', [toHex(peerSigner.sign(testPkg, [message]).shares[0] as Uint8Array)]);
     h.deliver({
       type: 'lifecycle_test_package',
       sessionId: 'refresh-op_1',
@@ -141,8 +144,9 @@ describe('refresh on a party', () => {
       body: { keyId: 'k1', commitments: testPkg.commitments },
     });
     const { share } = only(await nextSent(h), 'lifecycle_test_share');
-    agg.addShare('p1', share);
-    expect(getSuite('ed25519').verify(agg.finish(), successorTestMessage('refresh-op_1', successor), fromHex(pkg.publicKey))).toBe(true);
+    agg.addShare('p1', [share]);
+    const [signature] = agg.finish();
+    expect(getSuite('ed25519').verify(signature as Uint8Array, message, fromHex(pkg.publicKey))).toBe(true);
 
     h.deliver(complete('refresh-op_1', 'refresh', confirmations));
     expect(hashOf(h)).toBe(keyPackageHash(successor));
@@ -158,12 +162,12 @@ describe('refresh on a party', () => {
     const { commitment } = only(h.take(), 'lifecycle_test_commitment');
     // The coordinator builds a package for a transaction of its own with the staged share's commitment.
     const chosen = new TextEncoder().encode('pay 100 BTC to the coordinator');
-    const agg = createAggregator({ key: successor, requestId: 'refresh-op_1', message: chosen });
-    agg.addCommitment('p1', parseNonceCommitment(getSuite('ed25519'), commitment, 'p1'));
+    const agg = createAggregator({ key: successor, requestId: 'refresh-op_1', intent: rawIntent(toHex(chosen)), messages: [chosen] });
+    agg.addCommitment('p1', [parseNonceCommitment(getSuite('ed25519'), commitment, 'p1')]);
     const peerSigner = createSigner((results.get('p2') as { share: KeyShare }).share, rng);
-    agg.addCommitment('p2', parseNonceCommitment(getSuite('ed25519'), peerSigner.commit(), 'p2'));
+    agg.addCommitment('p2', [parseNonceCommitment(getSuite('ed25519'), peerSigner.commit(), 'p2')]);
     const evil = agg.buildPackage(['p1', 'p2']);
-    agg.addShare('p2', Buffer.from(peerSigner.sign(evil).share).toString('hex'));
+    agg.addShare('p2', [toHex(peerSigner.sign(evil, [chosen]).shares[0] as Uint8Array)]);
     h.deliver({
       type: 'lifecycle_test_package',
       sessionId: 'refresh-op_1',
@@ -171,7 +175,7 @@ describe('refresh on a party', () => {
       body: { keyId: 'k1', commitments: evil.commitments },
     });
     const { share } = only(await nextSent(h), 'lifecycle_test_share');
-    agg.addShare('p1', share);
+    agg.addShare('p1', [share]);
     expect(() => agg.finish()).toThrowError(expect.objectContaining({ code: 'invalid_signature_share', culprits: ['p1'] }));
     // And a test request for a session that staged nothing here gets no commitment at all.
     h.deliver({ type: 'lifecycle_test_request', sessionId: 'refresh-op_9', to: 'p1', body: { keyId: 'k1' } });

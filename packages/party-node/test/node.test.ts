@@ -121,7 +121,7 @@ describe('approvals on a party', () => {
         type: 'signing_package',
         sessionId: `s-${requestId}-${++sessions}`,
         to: 'p1',
-        body: { keyId: 'k1', requestId, message, approvals, commitments },
+        body: { keyId: 'k1', requestId, intent: { type: 'raw', message }, approvals, commitments },
       });
       const [answer] = await nextSent(hh);
       return answer;

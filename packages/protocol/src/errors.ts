@@ -43,6 +43,7 @@ export const PROTOCOL_ERROR_CODES = [
   'too_few_signers',
   'too_many_signers',
   'missing_own_commitment',
+  'commitment_count_mismatch',
   'unknown_commitment',
   'nonce_reused',
   'invalid_signature_share',
@@ -76,6 +77,7 @@ export const PROTOCOL_ERROR_CODES = [
   'policy_quorum_not_met',
   'policy_downgrade',
   'policy_version_replayed',
+  'policy_admins_not_pinned',
   // Policy decisions: why a party refuses to sign (policy/)
   'policy_denied',
   'policy_no_matching_rule',
@@ -92,6 +94,9 @@ export const PROTOCOL_ERROR_CODES = [
   'psbt_input_finalized',
   'psbt_amounts_invalid',
   'psbt_signature_invalid',
+  // Signer key files (signer-key-file.ts): an approver's or a policy administrator's key on a desk
+  'keyfile_invalid',
+  'keyfile_wrong_passphrase',
 ] as const;
 
 /** A stable, machine-readable protocol error code. */

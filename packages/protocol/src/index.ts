@@ -56,7 +56,7 @@ export {
   summarizeBitcoinPsbt,
   taprootOutputScript,
 } from './intent/bitcoin-psbt.js';
-export { type IntentKey, type IntentOptions, type InterpretedIntent, interpretIntent } from './intent/interpret.js';
+export { type IntentKey, type IntentOptions, type InterpretedIntent, interpretIntent, signingMessages } from './intent/interpret.js';
 export {
   type BitcoinPsbtIntent,
   canonicalIntent,
@@ -116,6 +116,7 @@ export { globMatches } from './policy/match.js';
 export {
   type ApprovalRequirement,
   amountSchema,
+  ed25519KeySchema,
   POLICY_LIMITS,
   type Policy,
   type PolicyRule,
@@ -143,8 +144,17 @@ export {
   type VelocityUsage,
   velocityEventSchema,
 } from './policy/velocity.js';
+export {
+  createSignerKeyFile,
+  openSignerKeyFile,
+  SIGNER_KEY_LOG_N,
+  SIGNER_KEY_ROLES,
+  type SignerKeyFile,
+  type SignerKeyRole,
+} from './signer-key-file.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
 export { type ApprovalTerms, approvalDigest } from './signing/approval-digest.js';
+export { commitmentSet, commitmentsOf, shareFields, sharesOf } from './signing/commitment-set.js';
 export {
   BLAME_CODES,
   type BlameCode,
@@ -170,7 +180,7 @@ export {
   type RoastPartyPhase,
   WITHDRAWALS_PER_PARTY,
 } from './signing/roast.js';
-export { createSigner, type SignedShare, type Signer } from './signing/signer.js';
+export { createSigner, type PreparedSigning, type SignedShare, type Signer } from './signing/signer.js';
 export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';
 export {
   createEnvelopeSealer,
@@ -197,6 +207,7 @@ export {
 export {
   type Approval,
   approvalSchema,
+  type CommitmentSetWire,
   type Envelope,
   envelopeSchema,
   isMessageType,

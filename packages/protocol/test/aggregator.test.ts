@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createAggregator, createSigner, toHex, utf8 } from '../src/index.js';
-import { cluster, commitmentOf, expectCode, session } from './harness.js';
+import { cluster, commitmentOf, expectCode, rawSigning, session, shareOf } from './harness.js';
 import { rng } from './sim.js';
 
 const c = cluster('secp256k1', 3, 2);
@@ -30,24 +30,24 @@ describe('aggregator', () => {
   });
 
   it('is closed after it completed: no more commitments, packages, shares or finishes', () => {
-    const agg = createAggregator({ key: c.pub, requestId: 'r', message: msg });
+    const agg = createAggregator({ key: c.pub, requestId: 'r', ...rawSigning(msg) });
     const signers = [a, b].map((n) => [n, createSigner(c.share(n), rng)] as const);
-    for (const [n, s] of signers) agg.addCommitment(n, commitmentOf(c.suite, s, n));
+    for (const [n, s] of signers) agg.addCommitment(n, [commitmentOf(c.suite, s, n)]);
     const pkg = agg.buildPackage();
-    const shares = signers.map(([n, s]) => [n, toHex(s.sign(pkg).share)] as const);
-    for (const [n, h] of shares) agg.addShare(n, h);
-    const sig = agg.finish();
-    expect(c.suite.verify(sig, msg, Buffer.from(c.pub.publicKey, 'hex'))).toBe(true);
+    const shares = signers.map(([n, s]) => [n, toHex(shareOf(s, pkg))] as const);
+    for (const [n, h] of shares) agg.addShare(n, [h]);
+    const [sig] = agg.finish();
+    expect(c.suite.verify(sig as Uint8Array, msg, Buffer.from(c.pub.publicKey, 'hex'))).toBe(true);
     expect(agg.state.phase).toBe('completed');
     expectCode(() => agg.finish(), 'session_closed');
-    expectCode(() => agg.addShare(a, shares[0]![1]), 'session_closed');
-    expectCode(() => agg.addCommitment(d, commitmentOf(c.suite, createSigner(c.share(d), rng), d)), 'session_closed');
+    expectCode(() => agg.addShare(a, [shares[0]![1]]), 'session_closed');
+    expectCode(() => agg.addCommitment(d, [commitmentOf(c.suite, createSigner(c.share(d), rng), d)]), 'session_closed');
     expectCode(() => agg.buildPackage(), 'session_closed');
   });
 
   it('refuses to fix a package with fewer than t signers', () => {
-    const agg = createAggregator({ key: c.pub, requestId: 'r', message: msg });
-    agg.addCommitment(a, commitmentOf(c.suite, createSigner(c.share(a), rng), a));
+    const agg = createAggregator({ key: c.pub, requestId: 'r', ...rawSigning(msg) });
+    agg.addCommitment(a, [commitmentOf(c.suite, createSigner(c.share(a), rng), a)]);
     expectCode(() => agg.buildPackage(), 'too_few_signers');
     expect(agg.state.phase).toBe('awaiting_commitments');
   });

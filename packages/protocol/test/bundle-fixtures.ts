@@ -66,7 +66,7 @@ export function signingPackages(count: number, from = coordinator): Envelope[] {
       body: {
         keyId: 'key-7f3a',
         requestId: `req-${i}`,
-        message: hex(`message ${i}`, 32),
+        intent: { type: 'raw', message: hex(`message ${i}`, 32) },
         approvals: [
           {
             approverKey: hex('approver', 32),

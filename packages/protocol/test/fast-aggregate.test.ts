@@ -27,7 +27,17 @@ import {
   toHex,
   utf8,
 } from '../src/index.js';
-import { catchProtocolError, cluster, commitmentOf, expectCode, parsedCommitments, scalarBytes, session } from './harness.js';
+import {
+  catchProtocolError,
+  cluster,
+  commitmentOf,
+  expectCode,
+  parsedCommitments,
+  rawSigning,
+  scalarBytes,
+  session,
+  shareOf,
+} from './harness.js';
 import { CRATES, RFC_FILES, type SigningVector, vectorJson } from './load-vectors.js';
 import { rng } from './sim.js';
 
@@ -211,17 +221,17 @@ describe('random sessions: the aggregator returns noble’s bytes', HEAVY, () =>
         const { suite, names, pkg, secret } = dealerKey(id, t, t + 1);
         const signers = names.slice(0, t).reverse(); // any order: the package sorts
         const msg = rng(33);
-        const agg = createAggregator({ key: pkg, requestId: 'r', message: msg });
+        const agg = createAggregator({ key: pkg, requestId: 'r', ...rawSigning(msg) });
         const parties = signers.map((n) => [n, createSigner(makeKeyShare(pkg, n, secret(n).signingShare), rng)] as const);
-        for (const [n, s] of parties) agg.addCommitment(n, commitmentOf(suite, s, n));
+        for (const [n, s] of parties) agg.addCommitment(n, [commitmentOf(suite, s, n)]);
         const spkg = agg.buildPackage();
         const shares: Record<string, Uint8Array> = {};
         for (const [n, s] of parties) {
-          const share = s.sign(spkg).share;
+          const share = shareOf(s, spkg);
           shares[suite.identifierFor(n)] = share;
-          agg.addShare(n, toHex(share));
+          agg.addShare(n, [toHex(share)]);
         }
-        const ours = toHex(agg.finish());
+        const ours = toHex(agg.finish()[0] as Uint8Array);
         const list = spkg.commitments.map((c) => ({
           identifier: suite.identifierFor(c.partyId),
           hiding: fromHex(c.hiding),
@@ -406,9 +416,9 @@ describe('attacks on the shortcuts', HEAVY, () => {
     expect(Object.isFrozen(parsed) && Object.isFrozen(parsed.wire)).toBe(true);
     expect(parsed.wire).toEqual(validated);
     // What a package carries is what was validated, whatever happened to the caller's object.
-    const agg = createAggregator({ key: c.pub, requestId: 'r', message: utf8('m') });
-    agg.addCommitment('p02', parsed);
-    agg.addCommitment('p01', commitmentOf(suite, createSigner(c.share('p01'), rng), 'p01'));
+    const agg = createAggregator({ key: c.pub, requestId: 'r', ...rawSigning(utf8('m')) });
+    agg.addCommitment('p02', [parsed]);
+    agg.addCommitment('p01', [commitmentOf(suite, createSigner(c.share('p01'), rng), 'p01')]);
     expect(agg.buildPackage().commitments.find((x) => x.partyId === 'p02')).toEqual({ partyId: 'p02', ...validated });
     expectCode(() => parseNonceCommitment(suite, wire, 'p02'), 'invalid_point', ['p02']);
   });
@@ -417,8 +427,8 @@ describe('attacks on the shortcuts', HEAVY, () => {
     const c = cluster('ed25519', 3, 2);
     const other = cluster('ristretto255', 3, 2);
     const foreign = commitmentOf(other.suite, createSigner(other.share('p01'), rng), 'p01');
-    const agg = createAggregator({ key: c.pub, requestId: 'r', message: utf8('m') });
-    expectCode(() => agg.addCommitment('p01', foreign), 'wrong_suite');
+    const agg = createAggregator({ key: c.pub, requestId: 'r', ...rawSigning(utf8('m')) });
+    expectCode(() => agg.addCommitment('p01', [foreign]), 'wrong_suite');
   });
 
   it('key-cache confusion: a package with the same keyId but other contents gets its own decoded points', () => {
@@ -461,11 +471,11 @@ describe('attacks on the shortcuts', HEAVY, () => {
   it('corrupted key package: an invalid verifying share blames nobody (aggregate_invalid)', () => {
     const c = cluster('ristretto255', 3, 2);
     const key: PublicKeyPackage = { ...c.pub, verifyingShares: { ...c.pub.verifyingShares, p02: 'ff'.repeat(32) } };
-    const agg = createAggregator({ key, requestId: 'r', message: utf8('m') });
+    const agg = createAggregator({ key, requestId: 'r', ...rawSigning(utf8('m')) });
     const signers = ['p01', 'p02'].map((n) => [n, createSigner(c.share(n), rng)] as const);
-    for (const [n, s] of signers) agg.addCommitment(n, commitmentOf(c.suite, s, n));
+    for (const [n, s] of signers) agg.addCommitment(n, [commitmentOf(c.suite, s, n)]);
     const spkg = agg.buildPackage();
-    for (const [n, s] of signers) agg.addShare(n, n === 'p01' ? toHex(scalarBytes(c.suite, 1n)) : toHex(s.sign(spkg).share));
+    for (const [n, s] of signers) agg.addShare(n, [n === 'p01' ? toHex(scalarBytes(c.suite, 1n)) : toHex(shareOf(s, spkg))]);
     expectCode(() => agg.finish(), 'aggregate_invalid', []);
   });
 });

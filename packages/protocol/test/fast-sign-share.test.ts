@@ -21,7 +21,7 @@ import {
   utf8,
 } from '../src/index.js';
 import { countCalls, POINT_DECODES, PRIME_ORDER_CHECK } from './call-counts.js';
-import { cluster, expectCode } from './harness.js';
+import { cluster, expectCode, shareOf } from './harness.js';
 import { rng } from './sim.js';
 
 /** A session of `secrets` on a random message: noble's shares and the fast path's, from the same nonces. */
@@ -119,7 +119,7 @@ describe('the signer decodes each point of a package once', () => {
       const pkg: MessageBody<'signing_package'> = {
         keyId: c.pub.keyId,
         requestId: 'r',
-        message: toHex(utf8('count me')),
+        intent: { type: 'raw', message: toHex(utf8('count me')) },
         approvals: [],
         commitments: signers.map(([p, s]) => ({ partyId: p, ...s.commit() })),
       };
@@ -128,7 +128,7 @@ describe('the signer decodes each point of a package once', () => {
       const [edDecodes, wDecodes, torsionChecks, halvings] = countCalls(
         [...POINT_DECODES, ['abstract/edwards.js', 'isTorsionFree'], PRIME_ORDER_CHECK],
         () => {
-          share = own.sign(pkg).share;
+          share = shareOf(own, pkg);
         },
       );
       expect(edDecodes + wDecodes).toBe(2 * pkg.commitments.length);

@@ -16,6 +16,7 @@ import {
   fromHex,
   getSuite,
   type IdentityKey,
+  type Intent,
   isProtocolError,
   type KeyShare,
   type MessageBody,
@@ -102,6 +103,27 @@ export function parsedCommitments(suite: Suite, list: readonly NonceCommitments[
   }));
 }
 
+/** The intent and messages of a raw signing request for `message` (aggregator and ROAST options). */
+export function rawSigning(message: Uint8Array): { intent: Intent; messages: Uint8Array[] } {
+  return { intent: { type: 'raw', message: toHex(message) }, messages: [message] };
+}
+
+/** The messages a party derives from a raw package's intent. */
+export function rawMessages(pkg: MessageBody<'signing_package'>): Uint8Array[] {
+  if (pkg.intent.type !== 'raw') throw new Error('rawMessages: not a raw intent');
+  return [fromHex(pkg.intent.message)];
+}
+
+/** `signer` signing a raw package with the message its intent carries. */
+export function signRaw(signer: Signer, pkg: MessageBody<'signing_package'>) {
+  return signer.sign(pkg, rawMessages(pkg));
+}
+
+/** `signer`'s one share of a single-message (raw) package. */
+export function shareOf(signer: Signer, pkg: MessageBody<'signing_package'>): Uint8Array {
+  return signer.sign(pkg, rawMessages(pkg)).shares[0] as Uint8Array;
+}
+
 /** A fresh commitment of `signer` (party `name`), parsed as the coordinator parses it where it enters. */
 export function commitmentOf(suite: Suite, signer: Signer, name: string): NonceCommitment {
   return parseNonceCommitment(suite, signer.commit(), name);
@@ -115,13 +137,13 @@ export function session(
   requestId = 'req-1',
   signerRng: Rng = rng,
 ): SigningSession {
-  const agg = createAggregator({ key: c.pub, requestId, message });
+  const agg = createAggregator({ key: c.pub, requestId, ...rawSigning(message) });
   const signers = new Map(names.map((n) => [n, createSigner(c.share(n), signerRng)]));
-  for (const [n, s] of signers) agg.addCommitment(n, commitmentOf(c.suite, s, n));
+  for (const [n, s] of signers) agg.addCommitment(n, [commitmentOf(c.suite, s, n)]);
   const pkg = agg.buildPackage();
   const shares = new Map<string, string>();
-  for (const [n, s] of signers) shares.set(n, toHex(s.sign(pkg).share));
-  return { signers, pkg, shares, finish: () => agg.finish(), addShare: (n, h) => agg.addShare(n, h) };
+  for (const [n, s] of signers) shares.set(n, toHex(shareOf(s, pkg)));
+  return { signers, pkg, shares, finish: () => agg.finish()[0] as Uint8Array, addShare: (n, h) => agg.addShare(n, [h]) };
 }
 
 /** Signs `message` with `names` and returns the aggregate signature (nonces from `signerRng`). */

@@ -21,7 +21,18 @@ import {
   toHex,
   utf8,
 } from '../src/index.js';
-import { type Cluster, cluster, commitmentOf, dkgVictim, expectCode, expectError, scalarBytes, session } from './harness.js';
+import {
+  type Cluster,
+  cluster,
+  commitmentOf,
+  dkgVictim,
+  expectCode,
+  expectError,
+  rawMessages,
+  rawSigning,
+  scalarBytes,
+  session,
+} from './harness.js';
 import { CRATES, vectorJson } from './load-vectors.js';
 import { rng } from './sim.js';
 
@@ -120,7 +131,7 @@ for (const id of SUITE_IDS) {
           const pkg: MessageBody<'signing_package'> = {
             keyId: c.pub.keyId,
             requestId: 'r1',
-            message: '01',
+            intent: { type: 'raw', message: '01' },
             approvals: [],
             commitments: [
               { partyId: a, ...ca },
@@ -129,7 +140,7 @@ for (const id of SUITE_IDS) {
           };
           // The coordinator assembled this package, and it is no party: blaming `b` would let it
           // frame an honest party, so nobody is named.
-          const e = expectCode(() => sa.sign(pkg), 'invalid_point', []);
+          const e = expectCode(() => sa.sign(pkg, rawMessages(pkg)), 'invalid_point', []);
           expect(e.code, label).toBe('invalid_point');
           expect(sa.pending).toBe(1);
         }
@@ -182,20 +193,20 @@ for (const id of SUITE_IDS) {
     it('an empty message: empty_message at the aggregator and at the signer', () => {
       const c = clusterOf(id);
       const [a, b] = c.names as [string, string];
-      expectCode(() => createAggregator({ key: c.pub, requestId: 'r1', message: new Uint8Array(0) }), 'empty_message');
+      expectCode(() => createAggregator({ key: c.pub, requestId: 'r1', ...rawSigning(new Uint8Array(0)) }), 'empty_message');
       const sa = createSigner(c.share(a), rng);
       const ca = sa.commit();
       const pkg: MessageBody<'signing_package'> = {
         keyId: c.pub.keyId,
         requestId: 'r1',
-        message: '',
+        intent: { type: 'raw', message: '' },
         approvals: [],
         commitments: [
           { partyId: a, ...ca },
           { partyId: b, ...createSigner(c.share(b), rng).commit() },
         ],
       };
-      expectCode(() => sa.sign(pkg), 'empty_message');
+      expectCode(() => sa.sign(pkg, rawMessages(pkg)), 'empty_message');
       expect(sa.pending).toBe(1);
     });
 
@@ -205,7 +216,7 @@ for (const id of SUITE_IDS) {
       const stripped = utf8('abc');
       const padded = Uint8Array.of(0, 0, ...stripped);
       const sess = session(c, [a, b], padded);
-      expect(sess.pkg.message).toBe(`0000${toHex(stripped)}`);
+      expect(sess.pkg.intent).toEqual({ type: 'raw', message: `0000${toHex(stripped)}` });
       for (const [n, h] of sess.shares) sess.addShare(n, h);
       const sig = sess.finish();
       const pk = fromHex(c.pub.publicKey);
@@ -269,7 +280,7 @@ describe('identifiers', () => {
     const pkg: MessageBody<'signing_package'> = {
       keyId: cl.pub.keyId,
       requestId: 'r1',
-      message: '01',
+      intent: { type: 'raw', message: '01' },
       approvals: [],
       commitments: [
         { partyId: a, ...ca },
@@ -277,15 +288,15 @@ describe('identifiers', () => {
         { partyId: b, ...cb },
       ],
     };
-    expectCode(() => sa.sign(pkg), 'duplicate_identifier');
+    expectCode(() => sa.sign(pkg, rawMessages(pkg)), 'duplicate_identifier');
     expect(sa.pending).toBe(1);
   });
 
   it('one party counted twice cannot make up the threshold at the aggregator (duplicate_identifier)', () => {
     const cl = c();
     const a = cl.names[0] as string;
-    const agg = createAggregator({ key: cl.pub, requestId: 'r1', message: utf8('m') });
-    agg.addCommitment(a, commitmentOf(cl.suite, createSigner(cl.share(a), rng), a));
+    const agg = createAggregator({ key: cl.pub, requestId: 'r1', ...rawSigning(utf8('m')) });
+    agg.addCommitment(a, [commitmentOf(cl.suite, createSigner(cl.share(a), rng), a)]);
     expectCode(() => agg.buildPackage([a, a]), 'duplicate_identifier');
   });
 
@@ -298,16 +309,16 @@ describe('identifiers', () => {
     const pkg: MessageBody<'signing_package'> = {
       keyId: cl.pub.keyId,
       requestId: 'r1',
-      message: '01',
+      intent: { type: 'raw', message: '01' },
       approvals: [],
       commitments: [
         { partyId: a, ...ca },
         { partyId: 'mallory', ...cb },
       ],
     };
-    expectCode(() => sa.sign(pkg), 'not_in_committee');
-    const agg = createAggregator({ key: cl.pub, requestId: 'r1', message: utf8('m') });
-    expectCode(() => agg.addCommitment('mallory', parseNonceCommitment(cl.suite, cb, 'mallory')), 'not_in_committee');
+    expectCode(() => sa.sign(pkg, rawMessages(pkg)), 'not_in_committee');
+    const agg = createAggregator({ key: cl.pub, requestId: 'r1', ...rawSigning(utf8('m')) });
+    expectCode(() => agg.addCommitment('mallory', [parseNonceCommitment(cl.suite, cb, 'mallory')]), 'not_in_committee');
     expectCode(() => agg.buildPackage(['mallory', a]), 'missing_own_commitment');
 
     // A pinned identity that is not in this key's committee cannot take part in its DKG.

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSigner, type MessageBody, toHex, utf8 } from '../src/index.js';
-import { cluster, expectCode } from './harness.js';
+import { cluster, expectCode, signRaw } from './harness.js';
 import { rng } from './sim.js';
 
 const c = cluster('ed25519', 3, 2);
@@ -16,7 +16,7 @@ function pkgOf(entries: [string, { hiding: string; binding: string }][], over: P
   const pkg: MessageBody<'signing_package'> = {
     keyId: c.pub.keyId,
     requestId: 'r1',
-    message,
+    intent: { type: 'raw', message },
     approvals: [],
     commitments: entries.map(([partyId, cm]) => ({ partyId, ...cm })),
     ...over,
@@ -29,7 +29,8 @@ describe('signer refuses', () => {
     const sa = createSigner(c.share(a), rng);
     const sb = createSigner(c.share(b), rng);
     const ca = sa.commit();
-    sa.sign(
+    signRaw(
+      sa,
       pkgOf([
         [a, ca],
         [b, sb.commit()],
@@ -38,20 +39,22 @@ describe('signer refuses', () => {
     // Another message, another co-signer, same commitment: signing would leak the share.
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf(
             [
               [a, ca],
               [b, sb.commit()],
             ],
-            { message: toHex(utf8('transfer 500')) },
+            { intent: { type: 'raw', message: toHex(utf8('transfer 500')) } },
           ),
         ),
       'nonce_reused',
     );
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf([
             [a, ca],
             [b, sb.commit()],
@@ -67,7 +70,8 @@ describe('signer refuses', () => {
     sa.commit();
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf([
             [a, other.commit()],
             [b, createSigner(c.share(b), rng).commit()],
@@ -84,7 +88,8 @@ describe('signer refuses', () => {
     expect(sa.pending).toBe(0);
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf([
             [a, ca],
             [b, createSigner(c.share(b), rng).commit()],
@@ -102,7 +107,8 @@ describe('signer refuses', () => {
     expect(sa.pending).toBe(2);
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf([
             [a, first],
             [b, createSigner(c.share(b), rng).commit()],
@@ -116,7 +122,8 @@ describe('signer refuses', () => {
     const sa = createSigner(c.share(a), rng);
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf(
             [
               [a, sa.commit()],
@@ -131,7 +138,7 @@ describe('signer refuses', () => {
 
   it('fewer than t signers: too_few_signers', () => {
     const sa = createSigner(c.share(a), rng);
-    expectCode(() => sa.sign(pkgOf([[a, sa.commit()]])), 'too_few_signers');
+    expectCode(() => signRaw(sa, pkgOf([[a, sa.commit()]])), 'too_few_signers');
   });
 
   it('more signers than the committee has: too_many_signers', () => {
@@ -139,7 +146,8 @@ describe('signer refuses', () => {
     const cm = (n: string) => createSigner(c.share(n), rng).commit();
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf([
             [a, sa.commit()],
             [b, cm(b)],
@@ -157,7 +165,8 @@ describe('signer refuses', () => {
     const cm = (n: string) => createSigner(c.share(n), rng).commit();
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf([
             [b, cm(b)],
             [d, cm(d)],
@@ -173,7 +182,8 @@ describe('signer refuses', () => {
     const cb = createSigner(c.share(b), rng).commit();
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf(
             [
               [a, ca],
@@ -187,7 +197,8 @@ describe('signer refuses', () => {
     const identity = `01${'00'.repeat(31)}`;
     expectCode(
       () =>
-        sa.sign(
+        signRaw(
+          sa,
           pkgOf([
             [a, ca],
             [b, { ...cb, binding: identity }],
@@ -197,13 +208,14 @@ describe('signer refuses', () => {
     );
     expect(sa.pending).toBe(1);
     expect(
-      sa.sign(
+      signRaw(
+        sa,
         pkgOf([
           [a, ca],
           [b, cb],
         ]),
       ).consumed,
-    ).toEqual(ca);
+    ).toEqual([ca]);
     expect(sa.pending).toBe(0);
   });
 });

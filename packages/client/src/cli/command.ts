@@ -13,6 +13,8 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   /** Reads a text file (UTF-8); throws like fs.readFileSync. */
   readFile(path: string): string;
+  /** Creates a file with `text`, readable by its owner only, never over an existing one (throws EEXIST). */
+  writeFile(path: string, text: string): void;
   fetch: typeof fetch;
 }
 

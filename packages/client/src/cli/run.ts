@@ -7,12 +7,26 @@ import { isClientError } from '../errors.js';
 import { auditVerify } from './audit-verify.js';
 import { type Command, DEFAULT_URL, EXIT, type Io, UsageError } from './command.js';
 import { keysVerify } from './keys-verify.js';
+import { policyPush, policySign, policyStatus } from './policy.js';
+import { signaturesApprove, signaturesPending, signaturesReject, signaturesShow } from './signatures.js';
+import { approverCreate } from './signer-key.js';
 
 /** Every command, in the order `glacis --help` lists them. */
-export const COMMANDS: readonly Command[] = [keysVerify, auditVerify];
+export const COMMANDS: readonly Command[] = [
+  keysVerify,
+  auditVerify,
+  approverCreate,
+  signaturesPending,
+  signaturesShow,
+  signaturesApprove,
+  signaturesReject,
+  policySign,
+  policyPush,
+  policyStatus,
+];
 
 const isHelp = (arg: string) => arg === '--help' || arg === '-h';
-const line = (c: Command) => `  ${c.words.join(' ').padEnd(14)} ${c.summary}`;
+const line = (c: Command) => `  ${c.words.join(' ').padEnd(20)} ${c.summary}`;
 
 /** `glacis --help`. */
 export const USAGE = `usage: glacis <command> [options]

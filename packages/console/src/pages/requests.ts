@@ -1,9 +1,7 @@
 /**
- * Signing requests of every key, filterable by status and key, each with its signers, the parties
- * excluded and why, and its error. The API lists requests per key today, so this reads
- * `GET /v1/keys` and then each key's `GET /v1/keys/{keyId}/signatures`; when `GET
- * /v1/signatures?status=` lands, `loadRequests` is the one place to change. `#/requests/<keyId>`
- * opens with that key selected.
+ * Signing requests of every key (`GET /v1/signatures`), filterable by status and key, each with
+ * what it signs (a raw message, or a typed intent such as a PSBT), its signers, the parties
+ * excluded and why, and its error. `#/requests/<keyId>` opens with that key selected.
  */
 
 import type { Api } from '../api.js';
@@ -13,31 +11,30 @@ import { fill, h } from '../dom.js';
 import { shortHex, when } from '../format.js';
 import { badge, type Page, type PageContext, page, statusBadge } from '../page.js';
 
-/** The statuses a request can have today (`awaiting_approval` arrives with the policy service). */
-const STATUSES = ['pending', 'signing', 'completed', 'failed', 'rejected'] as const;
+/** The statuses a request can have. */
+const STATUSES = ['pending', 'awaiting_approval', 'signing', 'completed', 'failed', 'rejected'] as const;
 
 /** Every key, and every request of every key, newest first. */
 async function loadRequests(api: Api, signal: AbortSignal): Promise<{ keys: Key[]; requests: Signature[] }> {
   const keys = await api.all('/v1/keys', 'keys', keyDecoder, { signal });
-  const requests: Signature[] = [];
-  for (const k of keys) {
-    requests.push(...(await api.all(`/v1/keys/${encodeURIComponent(k.keyId)}/signatures`, 'signatures', signatureDecoder, { signal })));
-  }
+  const requests = await api.all('/v1/signatures', 'signatures', signatureDecoder, { signal });
   requests.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   return { keys, requests };
 }
 
+/** JSON as the API signs it (canonical), or as it came when it cannot be. */
+function jsonText(v: unknown): string {
+  try {
+    return canonicalJson(v);
+  } catch {
+    return JSON.stringify(v);
+  }
+}
+
 function requestRow(r: Signature, keyNames: ReadonlyMap<string, string>): HTMLElement {
-  const context =
-    r.context === null
-      ? null
-      : (() => {
-          try {
-            return canonicalJson(r.context);
-          } catch {
-            return JSON.stringify(r.context);
-          }
-        })();
+  const context = r.context === null ? null : jsonText(r.context);
+  // What it signs, in one cell: a raw intent's bytes, or a typed intent's type.
+  const what = r.message ?? r.intent.type;
   return h(
     'tr',
     { 'data-request': r.signatureId, 'data-status': r.status },
@@ -51,8 +48,8 @@ function requestRow(r: Signature, keyNames: ReadonlyMap<string, string>): HTMLEl
         h(
           'dl',
           { class: 'fields' },
-          h('dt', null, 'Message'),
-          h('dd', { class: 'hex wrap' }, r.message),
+          h('dt', null, r.message === null ? `Intent (${r.intent.type})` : 'Message'),
+          h('dd', { class: 'hex wrap' }, r.message ?? jsonText(r.intent)),
           h('dt', null, 'Context'),
           h('dd', { class: 'hex wrap' }, context ?? '—'),
           h('dt', null, 'Signature'),
@@ -77,7 +74,7 @@ function requestRow(r: Signature, keyNames: ReadonlyMap<string, string>): HTMLEl
           ),
     ),
     h('td', null, r.error === null ? '—' : h('span', { title: r.error.message }, badge('bad', r.error.code), ` ${r.error.message}`)),
-    h('td', { class: 'hex', title: r.message }, shortHex(r.message, 12)),
+    h('td', { class: 'hex', title: what }, shortHex(what, 12)),
   );
 }
 
@@ -143,7 +140,7 @@ async function render(ctx: PageContext): Promise<void> {
         h(
           'tr',
           null,
-          ...['Request', 'Key', 'Status', 'Created', 'Settled', 'Signers', 'Excluded (why)', 'Error', 'Message'].map((c) =>
+          ...['Request', 'Key', 'Status', 'Created', 'Settled', 'Signers', 'Excluded (why)', 'Error', 'Signs'].map((c) =>
             h('th', { scope: 'col' }, c),
           ),
         ),

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { COORDINATOR, type Envelope, type IdentityKey, type Message, toHex } from '@glacis/protocol';
+import { type BitcoinNetwork, COORDINATOR, type Envelope, type IdentityKey, type Message, type MessageBody, toHex } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { CoordinatorCrashPoint } from '../crash-points.js';
 import { newId } from '../ids.js';
@@ -14,6 +14,7 @@ import { createClockSealer } from './coordinator-sealer.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
 import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 import { createLifecycleDriver, type LifecycleDriver } from './lifecycle-driver.js';
+import { createPolicyRelay, type PolicyRelay } from './policy-relay.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
 import { createSigningDriver, type SigningDriver } from './signing-driver.js';
@@ -42,6 +43,8 @@ export interface OrchestratorOptions {
   clock?: Clock;
   /** Fault injection for tests and the LAN bench: rewrite, drop or duplicate traffic per party. */
   faults?: TransportFaults;
+  /** The chain PSBTs are read for when a request completes (default `bitcoin`). */
+  bitcoinNetwork?: BitcoinNetwork;
   /** Bounds on party sockets that have not authenticated yet (see HubOptions). */
   connectionLimits?: Pick<HubOptions, 'maxUnauthenticated' | 'maxPreAuthBytes'>;
   /** Work leases (default: a store this process uses alone, 30 s leases). */
@@ -91,6 +94,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
   const leaseSettings = o.leases ?? { ttlMs: 30_000, exclusive: true };
   const instanceId = leaseSettings.owner ?? `c-${randomBytes(6).toString('hex')}`;
   let lifecycle: LifecycleDriver | undefined;
+  let policy: PolicyRelay | undefined;
 
   const transmit = (p: string, env: Envelope): boolean => {
     if (!hub) return false;
@@ -156,6 +160,9 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           case 'drill':
             lifecycle?.onMessage(partyId, msg, env, session);
             return;
+          case 'policy':
+            if (msg.type === 'policy_status') onPolicyStatus(partyId, msg.body);
+            return;
           case undefined:
             log.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'message for no session of this coordinator; dropped');
             return;
@@ -169,6 +176,26 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     },
   });
   const keyOf = (p: string) => o.parties.get(p);
+
+  /** What the store holds as the latest distributed policy becomes the relay's (it never moves back). */
+  async function loadLatestPolicy(): Promise<void> {
+    const latest = await o.store.getPolicy();
+    if (latest) policy?.setLatest({ signed: latest.signed, version: latest.version, digest: latest.digest });
+  }
+  // Another instance may have distributed a newer policy since this one last looked (a PUT lands
+  // on one instance; parties report to all): the store says what is latest before a report is
+  // answered with an offer. Reports are handled in the order they came; a report that fails is
+  // logged, never left to reject the chain (that would drop every later report).
+  let policyReports = Promise.resolve();
+  function onPolicyStatus(partyId: string, status: MessageBody<'policy_status'>): void {
+    policyReports = policyReports
+      .then(async () => {
+        await loadLatestPolicy().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'reading the latest policy failed'));
+        policy?.onStatus(partyId, status);
+      })
+      .catch((e: unknown) => log.error({ partyId, err: (e as Error).message }, 'policy report failed'));
+  }
+  policy = createPolicyRelay({ link, clock, logger: log });
   const leasesOf = (kind: WorkKind) => ({
     fence: (id: string) => keeper?.fence(kind, id),
     release: (id: string) => keeper?.drop(kind, id),
@@ -201,6 +228,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     metrics,
     requestTimeoutMs: o.requestTimeoutMs,
     sessionGraceMs: o.sessionGraceMs ?? 250,
+    ...(o.bitcoinNetwork ? { bitcoinNetwork: o.bitcoinNetwork } : {}),
     onLatency(partyId, ms) {
       const prev = latencyMs.get(partyId);
       latencyMs.set(partyId, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
@@ -297,6 +325,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           excludedCount: excludedCount.get(partyId) ?? 0,
           latencyMs: latencyMs.has(partyId) ? Math.round((latencyMs.get(partyId) as number) * 10) / 10 : null,
           needsRepair: lifecycle?.needsRepair(partyId) ?? [],
+          policy: policy?.statusOf(partyId) ?? null,
         }));
     },
     allConnected: (ids) => ids.every((p) => link.isConnected(p)),
@@ -319,10 +348,18 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         .catch(logErr('lifecycle start', operationId));
     },
     shareStatus: (keyId, partyId) => lifecycle?.shareStatus(keyId, partyId) ?? 'unknown',
+    onPolicyDistributed(p) {
+      policy?.distribute(p);
+    },
+    waitPolicySettled(digest, ms, signal) {
+      const connected = [...o.parties.keys()].filter((p) => link.isConnected(p));
+      return policy?.waitSettled(digest, connected, ms, signal) ?? Promise.resolve(false);
+    },
     attach: (server) => hub?.attach(server),
     sendEnvelope: (partyId, env) => hub?.send(partyId, env) ?? false,
     instanceId,
     async recover() {
+      await loadLatestPolicy();
       // Claimed work is dispatched by onClaimed: signing requests are finished from scratch with
       // fresh nonces; a DKG cannot resume (its round state lived in the parties' memory), so it
       // fails with coordinator_restarted; so does a lifecycle operation, unless it was certified

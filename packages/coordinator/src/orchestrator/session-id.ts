@@ -23,7 +23,9 @@ export type SessionRef =
    * A lifecycle operation's session (parties bind it into transcripts, boxes and the successor's
    * certificate). One per operation: an operation is never run twice under one session id.
    */
-  | { kind: LifecycleKind; operationId: string };
+  | { kind: LifecycleKind; operationId: string }
+  /** Policy distribution: offers to a party and its status reports (one channel per party). */
+  | { kind: 'policy' };
 
 /** The lifecycle operations' session kinds: the operation's type. */
 export type LifecycleKind = 'refresh' | 'repair' | 'reshare' | 'drill';
@@ -46,6 +48,7 @@ export function newEpoch(random: Uint8Array): string {
 
 /** The wire form of `ref`. Throws a RangeError if it would not be a valid session id. */
 export function encodeSessionId(ref: SessionRef): SessionId {
+  if (ref.kind === 'policy') return 'policy' as SessionId;
   if (idOf(ref) === '') throw new RangeError('session id: empty id');
   let s: string;
   switch (ref.kind) {
@@ -77,7 +80,7 @@ export function encodeSessionId(ref: SessionRef): SessionId {
 }
 
 /** The variable-length id a ref carries. */
-function idOf(ref: SessionRef): string {
+function idOf(ref: Exclude<SessionRef, { kind: 'policy' }>): string {
   switch (ref.kind) {
     case 'dkg':
     case 'pool':
@@ -92,6 +95,7 @@ function idOf(ref: SessionRef): string {
 
 /** What `sessionId` names, or undefined if the coordinator never makes such an id. */
 export function parseSessionId(sessionId: string): SessionRef | undefined {
+  if (sessionId === 'policy') return { kind: 'policy' };
   const [kind, ...rest] = sessionId.split('-');
   let ref: SessionRef | undefined;
   if (kind === 'dkg' && rest.length > 0) ref = { kind, keyId: rest.join('-') };

@@ -9,9 +9,27 @@
  * With several coordinator instances a request runs where its work lease is (lease-keeper.ts):
  * every write carries the lease's fence, and a request whose lease is lost is abandoned here —
  * nothing more is sent or written for it — for the instance that claims it next to run afresh.
+ *
+ * A request that awaits approval is not the machine's yet: the driver only holds its approval
+ * deadline (with its lease, like any unsettled work) and fails it (`approval_timeout`) if it is
+ * still waiting then. Once approved it is started like any other. A completed bitcoin-psbt request
+ * is stored with its PSBT finalized.
  */
 import { randomBytes } from 'node:crypto';
-import { exclusionAuditEvent, fromHex, type Message, type PublicKeyPackage, SIGNING_OUTCOME_AUDIT_EVENT, toHex } from '@glacis/protocol';
+import {
+  type BitcoinNetwork,
+  exclusionAuditEvent,
+  type FinalizedPsbt,
+  finalizeBitcoinPsbt,
+  fromHex,
+  type Intent,
+  isProtocolError,
+  type Message,
+  type PublicKeyPackage,
+  SIGNING_OUTCOME_AUDIT_EVENT,
+  sharesOf,
+  toHex,
+} from '@glacis/protocol';
 import type { Logger } from 'pino';
 import { CoordinatorError, isCoordinatorError } from '../errors.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
@@ -45,6 +63,8 @@ export interface SigningDriverOptions {
   epoch?: string;
   /** Work leases; without them every request is this process's to run (one instance, tests). */
   leases?: SigningLeases;
+  /** The chain PSBTs are read for when finalized (addresses only; default `bitcoin`). */
+  bitcoinNetwork?: BitcoinNetwork;
 }
 
 /** The session kinds the signing driver answers for. */
@@ -77,9 +97,12 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   });
   const lanes = new Map<string, Promise<void>>(); // signatureId → tail of its action queue
   const timers = new Map<string, { cancel(): void }>();
+  const approvalTimers = new Map<string, { cancel(): void }>();
   const loading = new Set<string>();
   // Requests given up here: what is still queued for them is skipped.
   const abandoned = new Set<string>();
+  // What settling a running request needs besides the machine's outcome: its intent and key.
+  const running = new Map<string, { intent: Intent; publicKey: string | null }>();
   const leases = o.leases;
 
   /** The fence to write with: undefined without leases; throws `lease_lost` when the lease is gone. */
@@ -92,6 +115,8 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
 
   function abandon(signatureId: string): void {
     leases?.release(signatureId);
+    cancelApprovalDeadline(signatureId);
+    running.delete(signatureId);
     // Nothing running or queued (it settled a moment ago): nothing to give up.
     if (!machine.has(signatureId) && !lanes.has(signatureId)) return;
     abandoned.add(signatureId);
@@ -99,7 +124,6 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     // With nothing queued there is nothing to skip; otherwise the lane's drain forgets it.
     if (!lanes.has(signatureId)) abandoned.delete(signatureId);
   }
-
   function feed(input: SigningInput): void {
     let actions: SigningAction[];
     try {
@@ -214,14 +238,28 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     const { requestId: signatureId, keyId, outcome } = a;
     const type = SIGNING_OUTCOME_AUDIT_EVENT[outcome.status];
     const fence = fenceFor(signatureId);
+    const request = running.get(signatureId);
+    running.delete(signatureId);
     switch (outcome.status) {
       case 'completed': {
-        const signature = toHex(outcome.signature);
+        const signatures = outcome.signatures.map(toHex);
+        const signature = signatures[0] as string;
         const signers = [...outcome.signers];
+        const finalized = request ? finalizeFor(signatureId, request, outcome.signatures) : null;
         await o.store.completeSignature(
           signatureId,
-          { signature, signers },
-          { type, data: { signatureId, keyId, signers, signature } },
+          { signature, signers, signatures, finalized },
+          {
+            type,
+            data: {
+              signatureId,
+              keyId,
+              signers,
+              signature,
+              ...(signatures.length > 1 ? { signatures } : {}),
+              ...(finalized ? { txid: finalized.txid } : {}),
+            },
+          },
           fence,
         );
         o.metrics.sessionEnded('signing', 'completed', a.elapsedMs / 1000);
@@ -247,6 +285,51 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     leases?.release(signatureId);
   }
 
+  /** The PSBT of a bitcoin-psbt request with its signatures in, or null for any other intent. */
+  function finalizeFor(
+    signatureId: string,
+    r: { intent: Intent; publicKey: string | null },
+    sigs: readonly Uint8Array[],
+  ): FinalizedPsbt | null {
+    if (r.intent.type !== 'bitcoin-psbt' || r.publicKey === null) return null;
+    try {
+      return finalizeBitcoinPsbt(r.intent, fromHex(r.publicKey), o.bitcoinNetwork ?? 'bitcoin', sigs);
+    } catch (e) {
+      // The signatures verified when they were aggregated; the request completes with them either way.
+      logger.error({ signatureId, err: isProtocolError(e) ? e.code : (e as Error).message }, 'PSBT could not be finalized');
+      return null;
+    }
+  }
+
+  /**
+   * Fails a request that still awaits approval at its approval deadline. With leases, the write
+   * carries the fence: an approval that released the request meanwhile (on any instance) freed its
+   * lease, so a late timer here changes nothing.
+   */
+  function armApprovalDeadline(signatureId: string, keyId: string, deadline: number): void {
+    cancelApprovalDeadline(signatureId);
+    const timer = o.clock.setTimeout(
+      () => {
+        approvalTimers.delete(signatureId);
+        const error = { code: 'approval_timeout', message: 'the request was not approved before its approval deadline' };
+        enqueue(signatureId, async () => {
+          const audit = { type: SIGNING_OUTCOME_AUDIT_EVENT.failed, data: { signatureId, keyId, ...error } };
+          const expired = await o.store.settleAwaiting(signatureId, 'failed', error, audit, undefined, fenceFor(signatureId));
+          if (!expired) return;
+          logger.info({ signatureId }, 'approval deadline passed');
+          leases?.release(signatureId);
+        });
+      },
+      Math.max(0, deadline - o.clock.now()),
+    );
+    approvalTimers.set(signatureId, timer);
+  }
+
+  function cancelApprovalDeadline(signatureId: string): void {
+    approvalTimers.get(signatureId)?.cancel();
+    approvalTimers.delete(signatureId);
+  }
+
   return {
     get inFlight() {
       return machine.inFlight;
@@ -262,23 +345,30 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         abandoned.delete(signatureId);
         if (leases && !leases.fence(signatureId)) return;
         const request = await o.store.getSignature(signatureId);
+        // The deadline was fixed when the request was accepted (or approved); it survives coordinator restarts.
+        const parsed = request ? Date.parse(request.deadline) : Number.NaN;
+        const deadline = Number.isFinite(parsed) ? parsed : o.clock.now() + o.requestTimeoutMs;
+        if (request?.status === 'awaiting_approval') {
+          armApprovalDeadline(signatureId, request.keyId, deadline);
+          return;
+        }
+        cancelApprovalDeadline(signatureId);
         if (!request || (request.status !== 'pending' && request.status !== 'signing')) {
           leases?.release(signatureId);
           return;
         }
         const key = await o.store.getKey(request.keyId);
-        // The deadline was fixed when the request was accepted; it survives coordinator restarts.
-        const deadline = Date.parse(request.deadline);
+        running.set(signatureId, { intent: request.intent, publicKey: key?.publicKey ?? null });
         feed({
           type: 'request',
           request: {
             signatureId,
             keyId: request.keyId,
             key: key?.status === 'active' ? publicPackageOf(key) : null,
-            message: fromHex(request.message),
+            intent: request.intent,
             context: request.context,
             approvals: request.approvals,
-            deadline: Number.isFinite(deadline) ? deadline : o.clock.now() + o.requestTimeoutMs,
+            deadline,
           },
         });
       } finally {
@@ -294,7 +384,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           return;
         case 'signature_share':
           if (session.kind !== 'sign') break;
-          feed({ type: 'share', from: partyId, session, share: msg.body.share, next: msg.body.next });
+          feed({ type: 'share', from: partyId, session, shares: sharesOf(msg.body), next: msg.body.next });
           return;
         case 'sign_refused':
           if (session.kind !== 'sign') break;

@@ -10,13 +10,21 @@
  * own. The commitments of a `commitments` message are admitted (checked) where they arrive and go
  * into the pool, then to the requests that need one; the one a share brings along ROAST checks. A
  * request that ends gives its unused commitments back to the pool.
+ *
+ * A request whose intent yields k > 1 messages (a PSBT with k listed inputs) signs all of them in
+ * one ROAST run whose sessions are k messages wide: a member is ready with k commitments. It takes
+ * k from the pool when the pool holds them, else asks for exactly k in one `commit_request`, whose
+ * answer goes to the request directly (k may exceed what the pool keeps).
  */
 import {
+  type CommitmentSetWire,
   createKeyCache,
   createRoastCoordinator,
   type ExclusionCode,
   getSuite,
+  type Intent,
   isPolicyRefusal,
+  isProtocolError,
   type MessageBody,
   type NonceCommitment,
   type NonceCommitmentWire,
@@ -37,7 +45,8 @@ export interface SigningRequest {
   /** The key's public package, or null when the key is not active. */
   key: PublicKeyPackage | null;
   keyId: string;
-  message: Uint8Array;
+  /** What to sign; ROAST derives the messages from it (one per listed PSBT input). */
+  intent: Intent;
   context?: unknown;
   approvals: MessageBody<'signing_package'>['approvals'];
   /** Fixed when the API accepted the request (ms since the epoch): it survives restarts. */
@@ -55,8 +64,8 @@ export type SigningInput =
       keyId: string;
       commitments: readonly NonceCommitmentWire[];
     }
-  /** A party's `signature_share` for a ROAST session. */
-  | { type: 'share'; from: string; session: SessionRefOf<'sign'>; share: string; next: NonceCommitmentWire | null }
+  /** A party's `signature_share` for a ROAST session: one share per message, and its next commitments. */
+  | { type: 'share'; from: string; session: SessionRefOf<'sign'>; shares: readonly string[]; next: CommitmentSetWire | null }
   /** A party's `sign_refused` for a ROAST session (refusal or withdrawal: `isPolicyRefusal`). */
   | { type: 'refusal'; from: string; session: SessionRefOf<'sign'>; code: string; message: string }
   | { type: 'connect'; party: string }
@@ -163,18 +172,25 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     send(out, party, { type: 'commit_request', sessionId, to: party, body: { keyId: key.keyId, count } });
   }
 
-  /** Gives every connected, idle member of `run` a commitment: from the pool, or asks for one. */
+  /** `width` commitments of `party` from the pool, or undefined (and none taken) when it holds fewer. */
+  function takeFromPool(keyId: string, party: string, width: number): NonceCommitment[] | undefined {
+    if (pool.size(keyId, party) < width) return undefined;
+    return Array.from({ length: width }, () => pool.take(keyId, party) as NonceCommitment);
+  }
+
+  /** Gives every connected, idle member of `run` its commitments: from the pool, or asks for them. */
   function topUp(run: Run, out: SigningAction[]): void {
+    const width = run.roast.width;
     for (const party of run.key.committee) {
       if (!runs.has(run.signatureId)) return;
       if (!connected.has(party) || run.roast.partyPhase(party) !== 'idle') continue;
-      const c = pool.take(run.key.keyId, party);
-      if (c) {
-        feed(run, { type: 'commitment', from: party, commitment: c }, out);
+      const cs = takeFromPool(run.key.keyId, party, width);
+      if (cs) {
+        feed(run, { type: 'commitment', from: party, commitments: cs }, out);
       } else if (!run.asking.has(party)) {
         run.asking.add(party);
         const sessionId = encodeSessionId({ kind: 'commit', epoch: o.epoch, signatureId: run.signatureId });
-        send(out, party, { type: 'commit_request', sessionId, to: party, body: { keyId: run.key.keyId, count: 1 } }, run.signatureId);
+        send(out, party, { type: 'commit_request', sessionId, to: party, body: { keyId: run.key.keyId, count: width } }, run.signatureId);
       }
     }
   }
@@ -183,7 +199,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   function stop(run: Run, out: SigningAction[]): void {
     runs.delete(run.signatureId);
     // Commitments this request held but never put into a package are still unused: keep them.
-    for (const [p, c] of run.roast.unusedCommitments) if (connected.has(p)) pool.giveBack(run.key.keyId, p, c);
+    for (const [p, cs] of run.roast.unusedCommitments) if (connected.has(p)) for (const c of cs) pool.giveBack(run.key.keyId, p, c);
     out.push({ type: 'set_timer', requestId: run.signatureId, at: null });
   }
 
@@ -222,7 +238,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         });
         break;
       case 'completed':
-        finish(run, { status: 'completed', signature: a.signature, signers: [...a.signers].sort() }, out);
+        finish(run, { status: 'completed', signatures: a.signatures, signers: [...a.signers].sort() }, out);
         break;
       case 'failed':
         finish(
@@ -257,16 +273,25 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       return;
     }
     const signatureId = r.signatureId;
-    const roast = createRoastCoordinator({
-      key: r.key,
-      requestId: signatureId,
-      message: r.message,
-      ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
-      approvals: r.approvals,
-      sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n: restarts * SESSIONS_PER_START + n, signatureId }),
-      sessionGraceMs: o.sessionGraceMs ?? 0,
-      keys,
-    });
+    let roast: RoastCoordinator;
+    try {
+      roast = createRoastCoordinator({
+        key: r.key,
+        requestId: signatureId,
+        intent: r.intent,
+        ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
+        approvals: r.approvals,
+        sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n: restarts * SESSIONS_PER_START + n, signatureId }),
+        sessionGraceMs: o.sessionGraceMs ?? 0,
+        keys,
+      });
+    } catch (e) {
+      // The API checks every intent against its key before accepting it: only a bug gets here.
+      if (!isProtocolError(e)) throw e;
+      const outcome: SigningOutcome = { status: 'failed', code: 'intent_invalid', message: `${e.code}: ${e.message}` };
+      out.push({ type: 'settle', requestId: signatureId, keyId: r.keyId, outcome, elapsedMs: 0 });
+      return;
+    }
     const run: Run = {
       request: r,
       restarts,
@@ -319,6 +344,12 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       else out.push({ type: 'discarded', from, reason: `invalid commitment: ${(e as Error).message}` });
       return;
     }
+    // A wide request's own ask is answered as one set, straight to it: k may exceed what the pool keeps.
+    if (run && run.roast.width > 1 && admitted.length === run.roast.width && run.roast.partyPhase(from) === 'idle') {
+      feed(run, { type: 'commitment', from, commitments: admitted }, out);
+      if (runs.has(run.signatureId)) topUp(run, out);
+      return;
+    }
     pool.put(input.keyId, from, admitted);
     // The request that asked first, then every other running request of the key.
     const order = run ? [run, ...[...runs.values()].filter((r) => r !== run)] : [...runs.values()];
@@ -335,7 +366,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         run.sentAt.delete(`${sessionId}:${input.from}`);
         out.push({ type: 'latency', partyId: input.from, ms: now - sent });
       }
-      feed(run, { type: 'share', from: input.from, sessionId, share: input.share, next: input.next }, out);
+      feed(run, { type: 'share', from: input.from, sessionId, shares: input.shares, next: input.next }, out);
     } else if (isPolicyRefusal(input.code)) {
       feed(run, { type: 'refused', from: input.from, sessionId, code: input.code, message: input.message }, out);
     } else {

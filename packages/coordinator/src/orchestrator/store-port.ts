@@ -2,7 +2,7 @@
  * What the orchestrator needs of the coordinator's store. The SQLite store implements it; so must
  * any other backend. Methods may be synchronous or return promises.
  */
-import type { Approval, Envelope, PublicKeyPackage, StoredLink, SuiteId } from '@glacis/protocol';
+import type { Approval, Envelope, FinalizedPsbt, Intent, PublicKeyPackage, SignedPolicy, StoredLink, SuiteId } from '@glacis/protocol';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -154,18 +154,35 @@ export interface KeyChange {
 export interface SignatureRow {
   signatureId: string;
   keyId: string;
-  message: string;
+  intent: Intent;
   context: unknown;
   approvals: Approval[];
-  status: 'pending' | 'signing' | 'completed' | 'failed' | 'rejected';
-  /** RFC 3339: the request fails with `insufficient_parties` if not completed by then. */
+  status: 'pending' | 'awaiting_approval' | 'signing' | 'completed' | 'failed' | 'rejected';
+  /**
+   * RFC 3339: the request fails if not completed by then (`insufficient_parties`), or, while it
+   * awaits approval, if not approved by then (`approval_timeout`).
+   */
   deadline: string;
+}
+
+/** What a completed request stores: the signature(s), who signed, and a finalized PSBT for a bitcoin-psbt intent. */
+export interface SignatureOutcome {
+  signature: string;
+  signers: string[];
+  signatures?: string[];
+  finalized?: FinalizedPsbt | null;
 }
 
 /**
  * Writes that take a `fence` are refused with `lease_lost` (changing nothing) unless the fence's
  * lease is current; without one they are unconditional (tests, tools). A settle removes the work's
  * lease in the same transaction: settled work has nothing left to claim.
+ *
+ * A request awaiting approval is unsettled work with a lease like any other: its holder keeps its
+ * approval deadline (and fails it then, fenced). The approval that releases it for signing, on
+ * whichever instance it arrives, frees the lease in the same transaction (Store.addApproval): the
+ * holder's fence is void from then on, and the next claim — the releasing instance's, at once —
+ * runs the signing.
  */
 export interface OrchestratorStore {
   getKey(keyId: string): MaybePromise<KeyRow | undefined>;
@@ -178,12 +195,7 @@ export interface OrchestratorStore {
   markKeyFailed(keyId: string, error: { code: string; message: string }, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
   getSignature(signatureId: string): MaybePromise<SignatureRow | undefined>;
   markSigning(signatureId: string, fence?: LeaseFence): MaybePromise<void>;
-  completeSignature(
-    signatureId: string,
-    v: { signature: string; signers: string[] },
-    audit?: AuditRecord,
-    fence?: LeaseFence,
-  ): MaybePromise<void>;
+  completeSignature(signatureId: string, v: SignatureOutcome, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
   failSignature(signatureId: string, error: { code: string; message: string }, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
   rejectSignature(
     signatureId: string,
@@ -192,11 +204,26 @@ export interface OrchestratorStore {
     fence?: LeaseFence,
   ): MaybePromise<void>;
   addExcluded(signatureId: string, e: { partyId: string; reason: string }, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
-  /** Requests accepted but not settled (pending or signing), oldest first. */
+  /**
+   * awaiting_approval → failed/rejected; false when the request no longer awaits approval
+   * (Store.settleAwaiting). The orchestrator calls it at the approval deadline, with its fence.
+   */
+  settleAwaiting(
+    signatureId: string,
+    status: 'rejected' | 'failed',
+    error: { code: string; message: string },
+    audit?: AuditRecord,
+    /** The orchestrator claims no idempotency key (the HTTP layer's rejections do: Store.settleAwaiting). */
+    idempotency?: undefined,
+    fence?: LeaseFence,
+  ): MaybePromise<boolean>;
+  /** Requests accepted but not settled (pending, awaiting_approval or signing), oldest first. */
   listUnsettledSignatures(): MaybePromise<SignatureRow[]>;
   /** Keys whose DKG had not finished. */
   listPendingKeys(): MaybePromise<KeyRow[]>;
   appendAudit(type: string, data: Record<string, unknown>): MaybePromise<void>;
+  /** The latest distributed policy (Store.getPolicy), offered to parties that report an older one. */
+  getPolicy(): MaybePromise<{ signed: SignedPolicy; version: number; digest: string } | undefined>;
 
   /**
    * Claims unsettled work whose lease has lapsed (or was never taken), oldest first, skipping work

@@ -39,7 +39,9 @@ import {
   type PublicKeyPackage,
   parseNonceCommitment,
   publicKeyPackageSchema,
+  rawIntent,
   successorTestMessage,
+  toHex,
   verifyLifecycleCertificate,
 } from '@glacis/protocol';
 import { z } from 'zod';
@@ -261,17 +263,16 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
       return;
     }
     if (test.commitments.size < committee.length || !successor) return;
-    const aggregator = createAggregator({ key: successor, requestId: sessionId, message: successorTestMessage(sessionId, successor) });
-    for (const [p, c] of test.commitments) aggregator.addCommitment(p, c);
-    const testPkg = aggregator.buildPackage(committee);
+    // One message, as a raw intent: each holder computes the same message itself and signs only that.
+    const message = successorTestMessage(sessionId, successor);
+    const aggregator = createAggregator({ key: successor, requestId: sessionId, intent: rawIntent(toHex(message)), messages: [message] });
+    for (const [p, c] of test.commitments) aggregator.addCommitment(p, [c]);
+    const commitments = aggregator
+      .buildPackage(committee)
+      .commitments.map(({ partyId, hiding, binding }) => ({ partyId, hiding, binding }));
     test.aggregator = aggregator;
     for (const p of committee) {
-      ctx.link.sendSealed(p, {
-        type: 'lifecycle_test_package',
-        sessionId,
-        to: p,
-        body: { keyId: key.keyId, commitments: testPkg.commitments },
-      });
+      ctx.link.sendSealed(p, { type: 'lifecycle_test_package', sessionId, to: p, body: { keyId: key.keyId, commitments } });
     }
   }
 
@@ -279,7 +280,7 @@ export function createSuccessorRun(ctx: RunContext, op: OperationRecord, key: Ke
     const aggregator = test?.aggregator;
     if (!aggregator) return;
     try {
-      if (!aggregator.addShare(from, share)) return;
+      if (!aggregator.addShare(from, [share])) return;
       aggregator.finish();
     } catch (e) {
       const err = isProtocolError(e) ? e : undefined;

@@ -1,3 +1,5 @@
+import type { OfferedPolicy, PartyPolicyStatus } from './policy-relay.js';
+
 /**
  * The boundary between the HTTP layer and the part of the coordinator that talks to parties.
  * Routes persist first, answer, and then hand the id to the orchestrator; the orchestrator drives
@@ -21,6 +23,8 @@ export interface PartyStatus {
   latencyMs: number | null;
   /** Active keys of which this committee member reported no share (or another generation) at its last connection. */
   needsRepair: string[];
+  /** The policy this party last reported in force (static or signed), or null before its first report. */
+  policy: PartyPolicyStatus | null;
 }
 
 export interface Orchestrator {
@@ -30,7 +34,10 @@ export interface Orchestrator {
   allConnected(partyIds: readonly string[]): boolean;
   /** A key in status `pending` was just persisted: run its DKG. Never throws; outcomes go to the store. */
   onKeyCreated(keyId: string): void;
-  /** A signature request in status `pending` was just persisted: sign it. Never throws. */
+  /**
+   * A signature request was just persisted (`pending`: sign it; `awaiting_approval`: hold it until
+   * approved or its approval deadline) or released for signing by its approvals. Never throws.
+   */
   onSignatureRequested(signatureId: string): void;
   /** A lifecycle operation (refresh, repair, reshare, drill) was just persisted: run it. Never throws. */
   onOperationCreated(operationId: string): void;
@@ -39,4 +46,11 @@ export interface Orchestrator {
    * (the current generation), `missing` (none, or another generation), or `unknown` (not reported).
    */
   shareStatus(keyId: string, partyId: string): 'held' | 'missing' | 'unknown';
+  /** A newly stored policy: offer it to every party. Never throws. */
+  onPolicyDistributed(policy: OfferedPolicy): void;
+  /**
+   * Resolves true once every connected party reports the policy `digest` in force (or refused
+   * it), false after `ms` or on `signal`.
+   */
+  waitPolicySettled(digest: string, ms: number, signal?: AbortSignal): Promise<boolean>;
 }

@@ -20,7 +20,7 @@ declare module 'fastify' {
 }
 
 /** Every role: routes API.md marks "any". */
-export const ANY_ROLE: readonly Role[] = ['admin', 'requester', 'auditor'];
+export const ANY_ROLE: readonly Role[] = ['admin', 'requester', 'approver', 'auditor'];
 
 const BEARER = /^Bearer +([\x21-\x7e]{1,512}) *$/i;
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="glacis"' };

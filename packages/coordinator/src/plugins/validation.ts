@@ -35,6 +35,10 @@ export function codeForIssue(issue: Issue, part: string): ErrorCode {
     case 'message':
       // Only an empty string is an empty message; `["00"]` (too small as an array too) is malformed.
       return issue.code === 'too_small' && typeof input === 'string' ? 'empty_message' : 'invalid_request';
+    case 'intent':
+      return 'intent_invalid';
+    case 'policy':
+      return 'policy_invalid';
     default:
       return 'invalid_request';
   }

@@ -1,7 +1,7 @@
 /**
  * Opaque pagination cursors. A cursor names the last row of the previous page by its insertion
  * sequence, and the list it belongs to by a short hash of that list's scope (`keys`, `audit`,
- * `signatures:<keyId>`), so a cursor of one list is refused by another instead of silently paging
+ * `signatures` across keys, `signatures:status:<status>`, `signatures:<keyId>`), so a cursor of one list is refused by another instead of silently paging
  * it from an unrelated position. Clients must not build or parse them: the encoding may change
  * between versions (a `c1.` cursor of an older coordinator is refused).
  */
@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { CoordinatorError } from '../errors.js';
 
 /** Which list a cursor pages. */
-export type CursorScope = 'keys' | 'audit' | `signatures:${string}`;
+export type CursorScope = 'keys' | 'audit' | 'signatures' | `signatures:${string}`;
 
 const tag = (scope: CursorScope) => createHash('sha256').update(scope, 'utf8').digest('hex').slice(0, 12);
 

@@ -14,45 +14,27 @@ export type Dialect = 'sqlite' | 'postgres';
 
 /** The pieces of DDL that differ between dialects. */
 interface DialectSql {
+  /** For a change that one dialect makes in place and the other by rebuilding a table. */
+  dialect: Dialect;
   /** An auto-numbered primary key column named `seq`, in insertion order. */
   serialKey: string;
   /** A 64-bit integer primary key column named `seq`, numbered by the writer. */
   seqKey: string;
   /** Statements that make `table` refuse UPDATE and DELETE with 'audit log is append-only'. */
   appendOnly(table: string): string;
-  /** Statements that replace the CHECK constraint of one column (see CheckChange). */
-  replaceCheck(change: CheckChange): string;
-}
-
-/**
- * A column's CHECK constraint replaced, rows kept. PostgreSQL alters the constraint in place (a
- * column constraint is named `<table>_<column>_check`). SQLite cannot: it rebuilds the table from
- * `columns` (the whole column list, in the table's current order, with the new CHECK), copies the
- * rows over and re-creates `indexes` (dropped with the old table).
- */
-export interface CheckChange {
-  table: string;
-  column: string;
-  check: string;
-  columns: string;
-  indexes?: string;
 }
 
 const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
   sqlite: {
+    dialect: 'sqlite',
     serialKey: 'seq INTEGER PRIMARY KEY AUTOINCREMENT',
     seqKey: 'seq INTEGER PRIMARY KEY',
     appendOnly: (t) => `
       CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
       CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
-    replaceCheck: (c) => `
-      CREATE TABLE ${c.table}_rebuilt (${c.columns});
-      INSERT INTO ${c.table}_rebuilt SELECT * FROM ${c.table};
-      DROP TABLE ${c.table};
-      ALTER TABLE ${c.table}_rebuilt RENAME TO ${c.table};
-      ${c.indexes ?? ''}`,
   },
   postgres: {
+    dialect: 'postgres',
     serialKey: 'seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
     seqKey: 'seq BIGINT PRIMARY KEY',
     appendOnly: (t) => `
@@ -61,11 +43,125 @@ const DIALECTS: Readonly<Record<Dialect, DialectSql>> = {
       CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_append_only();
       CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_append_only();
       CREATE TRIGGER ${t}_no_truncate BEFORE TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION ${t}_append_only();`,
-    replaceCheck: (c) => `
-      ALTER TABLE ${c.table} DROP CONSTRAINT ${c.table}_${c.column}_check;
-      ALTER TABLE ${c.table} ADD CONSTRAINT ${c.table}_${c.column}_check CHECK (${c.check});`,
   },
 };
+
+const SIGNATURE_STATUSES = "'pending', 'awaiting_approval', 'signing', 'completed', 'failed', 'rejected'";
+const ROLES = "'admin', 'requester', 'approver', 'auditor'";
+
+/**
+ * Migration 4's table changes in SQLite: a CHECK constraint cannot change in place, so `signatures`
+ * and `tokens` are rebuilt with their rows (and `signatures_by_key`, dropped with the table, made
+ * again). The new columns go last, where PostgreSQL's ADD COLUMN puts them.
+ */
+const SQLITE_V4_TABLES = `
+  CREATE TABLE signatures_v4 (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    signature_id TEXT NOT NULL UNIQUE,
+    key_id TEXT NOT NULL REFERENCES keys (key_id),
+    message TEXT,
+    context TEXT,
+    approvals TEXT NOT NULL,
+    status TEXT NOT NULL CONSTRAINT signatures_status_check CHECK (status IN (${SIGNATURE_STATUSES})),
+    signature TEXT,
+    signers TEXT,
+    excluded TEXT NOT NULL DEFAULT '[]',
+    error TEXT,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    deadline TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    intent TEXT,
+    signatures TEXT,
+    finalized TEXT
+  );
+  INSERT INTO signatures_v4 (seq, signature_id, key_id, message, context, approvals, status, signature, signers, excluded,
+                             error, created_at, completed_at, deadline, requested_by)
+    SELECT seq, signature_id, key_id, message, context, approvals, status, signature, signers, excluded,
+           error, created_at, completed_at, deadline, requested_by FROM signatures;
+  DROP TABLE signatures;
+  ALTER TABLE signatures_v4 RENAME TO signatures;
+  CREATE INDEX signatures_by_key ON signatures (key_id, seq);
+
+  CREATE TABLE tokens_v4 (
+    name TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CONSTRAINT tokens_role_check CHECK (role IN (${ROLES})),
+    created_at TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config', 'env'))
+  );
+  INSERT INTO tokens_v4 (name, token_sha256, role, created_at, source) SELECT name, token_sha256, role, created_at, source FROM tokens;
+  DROP TABLE tokens;
+  ALTER TABLE tokens_v4 RENAME TO tokens;
+`;
+
+/**
+ * Migration 4's table changes in PostgreSQL, in place. The constraints replaced are the ones
+ * migration 1 declared inline, under the names PostgreSQL gave them (`<table>_<column>_check`).
+ */
+const POSTGRES_V4_TABLES = `
+  ALTER TABLE signatures ALTER COLUMN message DROP NOT NULL,
+    ADD COLUMN intent TEXT,
+    ADD COLUMN signatures TEXT,
+    ADD COLUMN finalized TEXT,
+    DROP CONSTRAINT signatures_status_check,
+    ADD CONSTRAINT signatures_status_check CHECK (status IN (${SIGNATURE_STATUSES}));
+  DROP INDEX signatures_unsettled;
+  ALTER TABLE tokens DROP CONSTRAINT tokens_role_check,
+    ADD CONSTRAINT tokens_role_check CHECK (role IN (${ROLES}));
+`;
+
+const OPERATION_TYPES = "'dkg', 'refresh', 'repair', 'reshare', 'drill'";
+const WORK_KINDS = "'signature', 'key', 'operation'";
+
+/**
+ * Migration 5's table changes in SQLite: `operations` (a type more, and the operation's parameters,
+ * progress and requester) and `work_leases` (a kind more) are rebuilt with their rows; the indexes
+ * dropped with them are made again. The new columns go last, where PostgreSQL's ADD COLUMN puts them.
+ */
+const SQLITE_V5_TABLES = `
+  CREATE TABLE operations_v5 (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL UNIQUE,
+    key_id TEXT NOT NULL,
+    type TEXT NOT NULL CONSTRAINT operations_type_check CHECK (type IN (${OPERATION_TYPES})),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed')),
+    error TEXT,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    progress TEXT,
+    requested_by TEXT
+  );
+  INSERT INTO operations_v5 (seq, operation_id, key_id, type, status, error, created_at, completed_at)
+    SELECT seq, operation_id, key_id, type, status, error, created_at, completed_at FROM operations;
+  DROP TABLE operations;
+  ALTER TABLE operations_v5 RENAME TO operations;
+
+  CREATE TABLE work_leases_v5 (
+    kind TEXT NOT NULL CONSTRAINT work_leases_kind_check CHECK (kind IN (${WORK_KINDS})),
+    id TEXT NOT NULL,
+    owner TEXT,
+    epoch BIGINT NOT NULL DEFAULT 0,
+    expires_at BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, id)
+  );
+  INSERT INTO work_leases_v5 (kind, id, owner, epoch, expires_at) SELECT kind, id, owner, epoch, expires_at FROM work_leases;
+  DROP TABLE work_leases;
+  ALTER TABLE work_leases_v5 RENAME TO work_leases;
+  CREATE INDEX work_leases_by_expiry ON work_leases (expires_at);
+`;
+
+/** Migration 5's table changes in PostgreSQL, in place (constraint names as migration 4 explains). */
+const POSTGRES_V5_TABLES = `
+  ALTER TABLE operations ADD COLUMN params TEXT NOT NULL DEFAULT '{}',
+    ADD COLUMN progress TEXT,
+    ADD COLUMN requested_by TEXT,
+    DROP CONSTRAINT operations_type_check,
+    ADD CONSTRAINT operations_type_check CHECK (type IN (${OPERATION_TYPES}));
+  ALTER TABLE work_leases DROP CONSTRAINT work_leases_kind_check,
+    ADD CONSTRAINT work_leases_kind_check CHECK (kind IN (${WORK_KINDS}));
+`;
 
 /** One schema change. */
 export interface Migration {
@@ -74,9 +170,6 @@ export interface Migration {
   /** The statements, for one dialect. */
   sql(d: DialectSql): string;
 }
-
-const OPERATION_TYPES = "type IN ('dkg', 'refresh', 'repair', 'reshare', 'drill')";
-const WORK_KINDS = "kind IN ('signature', 'key', 'operation')";
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -197,45 +290,39 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    description: 'typed intents, approvals workflow (awaiting_approval, approver role), distributed policies',
+    // A request of version 3 signed raw bytes: its intent is the raw intent of its message, read
+    // from `message` (intent stays NULL for those rows). Two CHECK constraints change (a status and
+    // a role more): PostgreSQL alters them; SQLite cannot, so it rebuilds the two tables with their
+    // rows. Either way the columns, constraints' meaning and index names end up the same. No request
+    // awaits approval yet, so work_leases needs nothing.
+    sql: (d) => `
+      ${d.dialect === 'sqlite' ? SQLITE_V4_TABLES : POSTGRES_V4_TABLES}
+      CREATE INDEX signatures_by_status ON signatures (status, seq);
+      CREATE INDEX signatures_unsettled ON signatures (seq) WHERE status IN ('pending', 'awaiting_approval', 'signing');
+
+      CREATE TABLE policies (
+        version BIGINT PRIMARY KEY,
+        digest TEXT NOT NULL,
+        signed TEXT NOT NULL,
+        distributed_at TEXT NOT NULL,
+        distributed_by TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 5,
     description: 'key lifecycle: key generation and lineage; drill operations, their parameters and progress; leases on operations',
     // Lifecycle operations (refresh, repair, reshare, drill) are unsettled work like DKGs and
     // signing requests: each has a `work_leases` row of kind 'operation' while it is pending. None
     // was ever accepted before this migration (the routes answered 501), so none needs a lease now.
+    // Two CHECK constraints change (an operation type and a work kind more): PostgreSQL alters them;
+    // SQLite rebuilds the two tables with their rows.
     sql: (d) => `
       ALTER TABLE keys ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE keys ADD COLUMN lineage TEXT NOT NULL DEFAULT '[]';
-      ALTER TABLE operations ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
-      ALTER TABLE operations ADD COLUMN progress TEXT;
-      ALTER TABLE operations ADD COLUMN requested_by TEXT;
-      ${d.replaceCheck({
-        table: 'operations',
-        column: 'type',
-        check: OPERATION_TYPES,
-        columns: `${d.serialKey},
-          operation_id TEXT NOT NULL UNIQUE,
-          key_id TEXT NOT NULL,
-          type TEXT NOT NULL CHECK (${OPERATION_TYPES}),
-          status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed')),
-          error TEXT,
-          created_at TEXT NOT NULL,
-          completed_at TEXT,
-          params TEXT NOT NULL DEFAULT '{}',
-          progress TEXT,
-          requested_by TEXT`,
-      })}
+      ${d.dialect === 'sqlite' ? SQLITE_V5_TABLES : POSTGRES_V5_TABLES}
       CREATE INDEX operations_pending ON operations (key_id) WHERE status = 'pending';
-      ${d.replaceCheck({
-        table: 'work_leases',
-        column: 'kind',
-        check: WORK_KINDS,
-        columns: `kind TEXT NOT NULL CHECK (${WORK_KINDS}),
-          id TEXT NOT NULL,
-          owner TEXT,
-          epoch BIGINT NOT NULL DEFAULT 0,
-          expires_at BIGINT NOT NULL DEFAULT 0,
-          PRIMARY KEY (kind, id)`,
-        indexes: 'CREATE INDEX work_leases_by_expiry ON work_leases (expires_at);',
-      })}
     `,
   },
 ];

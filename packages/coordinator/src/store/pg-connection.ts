@@ -6,7 +6,7 @@
 
 import pg from 'pg';
 import { CoordinatorError } from '../errors.js';
-import { CREATE_MIGRATIONS_TABLE, migrationSql, pendingMigrations } from './migrations.js';
+import { CREATE_MIGRATIONS_TABLE, migrationSql, pendingMigrations, SCHEMA_VERSION } from './migrations.js';
 import { LOCKS, SQL } from './pg-sql.js';
 
 /** How the store talks to the server. */
@@ -137,15 +137,16 @@ export function createPgConnection(o: PgConnectionOptions): PgConnection {
 }
 
 /**
- * Brings the database to SCHEMA_VERSION in one transaction, under an advisory lock so that
- * instances starting together migrate once; throws if a newer coordinator wrote it.
+ * Brings the database to SCHEMA_VERSION (or to `target`, for tests that build an older database) in
+ * one transaction, under an advisory lock so that instances starting together migrate once; throws
+ * if a newer coordinator wrote it.
  */
-export async function migratePg(conn: PgConnection, now: () => string): Promise<void> {
+export async function migratePg(conn: PgConnection, now: () => string, target: number = SCHEMA_VERSION): Promise<void> {
   await conn.tx(async (c) => {
     await c.query(SQL.lock, [LOCKS.migrate]);
     await c.query(CREATE_MIGRATIONS_TABLE);
     const { rows } = await c.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
-    for (const m of pendingMigrations(rows[0]?.v ?? 0)) {
+    for (const m of pendingMigrations(rows[0]?.v ?? 0, target)) {
       await c.query(migrationSql(m, 'postgres'));
       await c.query('INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)', [
         m.version,

@@ -34,15 +34,24 @@ export const SQL = {
   sig: 'SELECT * FROM signatures WHERE signature_id = $1',
   sigForUpdate: 'SELECT * FROM signatures WHERE signature_id = $1 FOR UPDATE',
   sigsAfter: 'SELECT * FROM signatures WHERE key_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-  unsettledSigs: "SELECT * FROM signatures WHERE status IN ('pending', 'signing') ORDER BY seq",
-  unsettledCount: "SELECT COUNT(*)::int AS n FROM signatures WHERE status IN ('pending', 'signing')",
-  unsettledCountOfKey: "SELECT COUNT(*)::int AS n FROM signatures WHERE key_id = $1 AND status IN ('pending', 'signing')",
-  insertSig: `INSERT INTO signatures (signature_id, key_id, message, context, approvals, status, created_at, deadline, requested_by)
-    VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)`,
+  allSigsAfter: 'SELECT * FROM signatures WHERE seq > $1 ORDER BY seq LIMIT $2',
+  sigsInStatusAfter: 'SELECT * FROM signatures WHERE status = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+  unsettledSigs: "SELECT * FROM signatures WHERE status IN ('pending', 'awaiting_approval', 'signing') ORDER BY seq",
+  unsettledCount: "SELECT COUNT(*)::int AS n FROM signatures WHERE status IN ('pending', 'awaiting_approval', 'signing')",
+  unsettledCountOfKey:
+    "SELECT COUNT(*)::int AS n FROM signatures WHERE key_id = $1 AND status IN ('pending', 'awaiting_approval', 'signing')",
+  insertSig: `INSERT INTO signatures (signature_id, key_id, message, intent, context, approvals, status, created_at, deadline, requested_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
   markSigning: "UPDATE signatures SET status = 'signing' WHERE signature_id = $1 AND status = 'pending'",
-  settleSig: `UPDATE signatures SET status = $2, signature = $3, signers = $4, error = $5, completed_at = $6
-    WHERE signature_id = $1 AND status IN ('pending', 'signing')`,
+  settleSig: `UPDATE signatures SET status = $2, signature = $3, signatures = $4, finalized = $5, signers = $6, error = $7,
+    completed_at = $8 WHERE signature_id = $1 AND status IN ('pending', 'signing')`,
+  settleAwaiting: `UPDATE signatures SET status = $2, error = $3, completed_at = $4
+    WHERE signature_id = $1 AND status = 'awaiting_approval'`,
+  setApprovals: `UPDATE signatures SET approvals = $2, status = $3, deadline = $4
+    WHERE signature_id = $1 AND status = 'awaiting_approval'`,
   setExcluded: 'UPDATE signatures SET excluded = $2 WHERE signature_id = $1',
+  policy: 'SELECT * FROM policies ORDER BY version DESC LIMIT 1',
+  insertPolicy: 'INSERT INTO policies (version, digest, signed, distributed_at, distributed_by) VALUES ($1, $2, $3, $4, $5)',
   op: 'SELECT * FROM operations WHERE operation_id = $1',
   insertOp: "INSERT INTO operations (operation_id, key_id, type, status, created_at) VALUES ($1, $2, $3, 'pending', $4)",
   settleOp: "UPDATE operations SET status = $2, error = $3, completed_at = $4 WHERE operation_id = $1 AND status = 'pending'",
@@ -69,6 +78,8 @@ export const SQL = {
 
   insertLease: 'INSERT INTO work_leases (kind, id) VALUES ($1, $2)',
   removeLease: 'DELETE FROM work_leases WHERE kind = $1 AND id = $2',
+  // Claimable now, whoever holds it: the holder's fence fails as lapsed, the next claim raises the epoch.
+  freeLease: 'UPDATE work_leases SET expires_at = 0 WHERE kind = $1 AND id = $2',
   // The fence check locks the lease row, so a concurrent claim either commits first (and the
   // check sees its new epoch) or waits for the fenced write to commit.
   lockLease: `SELECT *, ${NOW_MS} AS now_ms FROM work_leases WHERE kind = $1 AND id = $2 FOR UPDATE`,

@@ -8,6 +8,7 @@ import { verifyAuditChain } from '@glacis/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createTestDatabase, postgresOrSkip, sqlOn, type TestDatabase } from '../../../../test/support/postgres.js';
 import { activeKey, newKey, newOperation, newSig, type StoreHarness, storeContract } from '../../test/store-contract.js';
+import { createPgConnection, migratePg } from './pg-connection.js';
 import { openPostgresStore } from './pg-store.js';
 import type { Store } from './types.js';
 
@@ -25,6 +26,15 @@ function pgHarness(): StoreHarness {
       return openAgain();
     },
     openAgain,
+    async create(version) {
+      db = await createTestDatabase(adminUrl);
+      const conn = createPgConnection({ url: db.url });
+      try {
+        await migratePg(conn, () => new Date().toISOString(), version);
+      } finally {
+        await conn.end();
+      }
+    },
     elapse: sleep,
     async exec(sql) {
       await sqlOn((db as TestDatabase).url, sql);

@@ -19,12 +19,13 @@ import type pg from 'pg';
 import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
 import type { AuditRecord, KeyChange, LeaseFence } from '../orchestrator/store-port.js';
+import { approvalUpdate } from './approval-update.js';
 import { decodeCursor, pageOf } from './cursor.js';
 import { assertFence, type LeaseRow, leaseFromRow } from './leases.js';
 import { createNotifier } from './notifier.js';
 import { createPgConnection, listenPg, migratePg, type PgConnectionOptions } from './pg-connection.js';
 import { LOCKS, SETTLED_CHANNEL, SQL } from './pg-sql.js';
-import { keyRequestedEvent, signatureRequestedEvent } from './request-events.js';
+import { keyRequestedEvent, policyDistributedEvent, signatureRequestedEvent } from './request-events.js';
 import { waitPolled } from './settle-wait.js';
 import {
   type AuditRow,
@@ -36,12 +37,25 @@ import {
   keyFromRow,
   type OperationRow,
   operationFromRow,
+  type PolicyRow,
+  policyFromRow,
   type SignatureRow,
   signatureFromRow,
   type TokenRow,
   tokenFromRow,
 } from './sqlite-rows.js';
-import type { ErrorInfo, Exclusion, IdempotencyClaim, InFlightCaps, SettleKind, SignatureStatus, Store } from './types.js';
+import type {
+  ErrorInfo,
+  Exclusion,
+  IdempotencyClaim,
+  IdempotencyRecord,
+  InFlightCaps,
+  SettleKind,
+  SignatureRecord,
+  SignatureResult,
+  SignatureStatus,
+  Store,
+} from './types.js';
 
 /** Options of openPostgresStore. */
 export interface PostgresStoreOptions extends PgConnectionOptions {
@@ -178,16 +192,23 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   async function settleSignature(
     id: string,
     status: SignatureStatus,
-    fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
+    fields: Partial<SignatureResult> & { error?: ErrorInfo },
     audit?: AuditRecord,
     fence?: LeaseFence,
   ): Promise<void> {
     const changed = await conn.tx(async (c) => {
       if (!(await one(c, SQL.sig, [id]))) throw new CoordinatorError('not_found', `no signature ${id}`);
       if (fence) await checkFence(c, fence);
-      const signers = fields.signers ? JSON.stringify(fields.signers) : null;
-      const error = fields.error ? JSON.stringify(fields.error) : null;
-      const r = await c.query(SQL.settleSig, [id, status, fields.signature ?? null, signers, error, iso()]);
+      const r = await c.query(SQL.settleSig, [
+        id,
+        status,
+        fields.signature ?? null,
+        fields.signatures ? JSON.stringify(fields.signatures) : null,
+        fields.finalized ? JSON.stringify(fields.finalized) : null,
+        fields.signers ? JSON.stringify(fields.signers) : null,
+        fields.error ? JSON.stringify(fields.error) : null,
+        iso(),
+      ]);
       if (r.rowCount === 0) return false;
       await c.query(SQL.removeLease, ['signature', id]);
       if (audit) await appendAuditTx(c, audit.type, audit.data);
@@ -342,9 +363,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         await c.query(SQL.insertSig, [
           sig.signatureId,
           sig.keyId,
-          sig.message,
+          sig.intent.type === 'raw' ? sig.intent.message : null,
+          JSON.stringify(sig.intent),
           sig.context === null ? null : JSON.stringify(sig.context),
           JSON.stringify(sig.approvals),
+          sig.status,
           sig.createdAt,
           sig.deadline,
           sig.requestedBy,
@@ -364,6 +387,15 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       const rows = await conn.query<SignatureRow>(SQL.sigsAfter, [keyId, decodeCursor(scope, p.cursor), fetchLimit(p.limit)]);
       return pageOf(scope, rows, p.limit, signatureFromRow);
     },
+    async listAllSignatures(p, status) {
+      if (status === undefined) {
+        const rows = await conn.query<SignatureRow>(SQL.allSigsAfter, [decodeCursor('signatures', p.cursor), fetchLimit(p.limit)]);
+        return pageOf('signatures', rows, p.limit, signatureFromRow);
+      }
+      const scope = `signatures:status:${status}` as const;
+      const rows = await conn.query<SignatureRow>(SQL.sigsInStatusAfter, [status, decodeCursor(scope, p.cursor), fetchLimit(p.limit)]);
+      return pageOf(scope, rows, p.limit, signatureFromRow);
+    },
     async listUnsettledSignatures() {
       return (await conn.query<SignatureRow>(SQL.unsettledSigs)).map(signatureFromRow);
     },
@@ -375,7 +407,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       });
     },
     async completeSignature(id, r, audit, fence) {
-      await settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit, fence);
+      await settleSignature(id, 'completed', { ...r, signatures: r.signatures ?? [r.signature] }, audit, fence);
     },
     async failSignature(id, error, audit, fence) {
       await settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
@@ -394,6 +426,60 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         excluded.push({ partyId: e.partyId, reason: e.reason });
         await c.query(SQL.setExcluded, [id, JSON.stringify(excluded)]);
         if (audit) await appendAuditTx(c, audit.type, audit.data);
+      });
+    },
+
+    async addApproval(id, approval, opts, audit) {
+      return conn.tx(async (c): Promise<SignatureRecord | 'stale' | IdempotencyRecord> => {
+        // Locked first: approvals of one request on several instances take turns, and a retry under
+        // the same idempotency key waits for the first one to commit, then finds its record.
+        const row = await one<SignatureRow>(c, SQL.sigForUpdate, [id]);
+        const previous = await previousFor(c, opts.idempotency);
+        if (previous) return previous;
+        const update = approvalUpdate(row, approval, opts);
+        if (update === 'stale') return 'stale';
+        await c.query(SQL.setApprovals, [id, update.approvals, update.status, update.deadline]);
+        if (opts.release) await c.query(SQL.freeLease, ['signature', id]);
+        if (audit) await appendAuditTx(c, audit.type, audit.data);
+        await recordIdempotency(c, opts.idempotency, iso());
+        return signatureFromRow((await one<SignatureRow>(c, SQL.sig, [id])) as SignatureRow);
+      });
+    },
+    async settleAwaiting(id, status, error, audit, claim, fence) {
+      const changed = await conn.tx(async (c) => {
+        if (!(await one(c, SQL.sigForUpdate, [id]))) throw new CoordinatorError('not_found', `no signature ${id}`);
+        if (fence) await checkFence(c, fence);
+        const info = JSON.stringify({ code: error.code, message: error.message });
+        if ((await c.query(SQL.settleAwaiting, [id, status, info, iso()])).rowCount === 0) return false;
+        await c.query(SQL.removeLease, ['signature', id]);
+        if (audit) await appendAuditTx(c, audit.type, audit.data);
+        await recordIdempotency(c, claim, iso());
+        await notify(c, 'signature', id);
+        return true;
+      });
+      if (changed) notifier.settled('signature', id);
+      return changed;
+    },
+
+    async getPolicy() {
+      const [r] = await conn.query<PolicyRow>(SQL.policy);
+      return r ? policyFromRow(r) : undefined;
+    },
+    async putPolicy(p) {
+      return conn.tx(async (c) => {
+        // The audit lock first: two instances distributing at once decide one after the other.
+        await c.query(SQL.lock, [LOCKS.audit]);
+        const current = await one<PolicyRow>(c, SQL.policy, []);
+        if (current && current.digest === p.digest) return false;
+        if (current && p.version <= current.version) {
+          throw new CoordinatorError(
+            'policy_version_conflict',
+            `policy version ${p.version} is not newer than the distributed version ${current.version}`,
+          );
+        }
+        await c.query(SQL.insertPolicy, [p.version, p.digest, JSON.stringify(p.signed), p.distributedAt, p.distributedBy]);
+        await appendAuditTx(c, 'policy_distributed', policyDistributedEvent(p));
+        return true;
       });
     },
 

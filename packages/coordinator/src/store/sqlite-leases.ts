@@ -9,6 +9,8 @@ export interface SqliteLeases {
   insert(kind: WorkKind, id: string): void;
   /** Settled work has nothing left to claim. */
   remove(kind: WorkKind, id: string): void;
+  /** Makes the work claimable now, whoever holds it (their fence no longer passes). */
+  free(kind: WorkKind, id: string): void;
   /** Throws `lease_lost` unless `fence` is current. */
   check(fence: LeaseFence): void;
   claim(req: ClaimRequest): Lease[];
@@ -21,6 +23,7 @@ export function createSqliteLeases(db: Database, now: () => number): SqliteLease
   const q = {
     insert: db.prepare<[string, string]>('INSERT INTO work_leases (kind, id) VALUES (?, ?)'),
     remove: db.prepare<[string, string]>('DELETE FROM work_leases WHERE kind = ? AND id = ?'),
+    free: db.prepare<[string, string]>('UPDATE work_leases SET expires_at = 0 WHERE kind = ? AND id = ?'),
     get: db.prepare<[string, string], LeaseRow>('SELECT * FROM work_leases WHERE kind = ? AND id = ?'),
     lapsed: db.prepare<[number, number], LeaseRow>('SELECT * FROM work_leases WHERE expires_at <= ? ORDER BY expires_at, kind, id LIMIT ?'),
     every: db.prepare<[number], LeaseRow>('SELECT * FROM work_leases ORDER BY expires_at, kind, id LIMIT ?'),
@@ -38,6 +41,7 @@ export function createSqliteLeases(db: Database, now: () => number): SqliteLease
   return {
     insert: (kind, id) => void q.insert.run(kind, id),
     remove: (kind, id) => void q.remove.run(kind, id),
+    free: (kind, id) => void q.free.run(kind, id),
     check: (fence) => assertFence(read(fence.kind, fence.id), fence, now()),
     claim(req) {
       const at = now();

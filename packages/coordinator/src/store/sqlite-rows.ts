@@ -2,7 +2,16 @@
  * Row shapes of the SQLite tables and their conversion to the store's records. JSON columns are
  * written by this module only, so they are parsed without a schema: the database is not an edge.
  */
-import type { Approval, Envelope, StoredLink, SuiteId } from '@glacis/protocol';
+import {
+  type Approval,
+  type Envelope,
+  type FinalizedPsbt,
+  type Intent,
+  rawIntent,
+  type SignedPolicy,
+  type StoredLink,
+  type SuiteId,
+} from '@glacis/protocol';
 import type {
   AuditEvent,
   ErrorInfo,
@@ -18,6 +27,7 @@ import type {
   Role,
   SignatureRecord,
   SignatureStatus,
+  StoredPolicy,
   StoredResponse,
   TokenRecord,
   TokenSource,
@@ -50,11 +60,14 @@ export interface SignatureRow {
   seq: number;
   signature_id: string;
   key_id: string;
-  message: string;
+  message: string | null;
+  intent: string | null;
   context: string | null;
   approvals: string;
   status: string;
   signature: string | null;
+  signatures: string | null;
+  finalized: string | null;
   signers: string | null;
   excluded: string;
   error: string | null;
@@ -97,6 +110,15 @@ export interface IdempotencyRow {
   status_code: number;
   response: string;
   created_at: string;
+}
+
+/** A `policies` row. */
+export interface PolicyRow {
+  version: number;
+  digest: string;
+  signed: string;
+  distributed_at: string;
+  distributed_by: string;
 }
 
 /** An `audit` row. */
@@ -161,11 +183,15 @@ export function signatureFromRow(r: SignatureRow): SignatureRecord {
   return {
     signatureId: r.signature_id,
     keyId: r.key_id,
+    // Rows from before typed intents signed raw bytes: their intent is the raw intent of `message`.
+    intent: r.intent === null ? rawIntent(r.message ?? '') : json<Intent>(r.intent),
     message: r.message,
     context: jsonOrNull<JsonObject>(r.context),
     approvals: json<Approval[]>(r.approvals),
     status: r.status as SignatureStatus,
     signature: r.signature,
+    signatures: r.signatures === null ? (r.signature === null ? null : [r.signature]) : json<string[]>(r.signatures),
+    finalized: jsonOrNull<FinalizedPsbt>(r.finalized),
     signers: jsonOrNull<string[]>(r.signers),
     excluded: json<Exclusion[]>(r.excluded),
     error: jsonOrNull<ErrorInfo>(r.error),
@@ -204,6 +230,17 @@ export function idempotencyFromRow(r: IdempotencyRow): IdempotencyRecord {
     requestHash: r.request_hash,
     response: { statusCode: r.status_code, body: json<StoredResponse['body']>(r.response) },
     createdAt: r.created_at,
+  };
+}
+
+/** A `policies` row as a StoredPolicy. */
+export function policyFromRow(r: PolicyRow): StoredPolicy {
+  return {
+    signed: json<SignedPolicy>(r.signed),
+    version: r.version,
+    digest: r.digest,
+    distributedAt: r.distributed_at,
+    distributedBy: r.distributed_by,
   };
 }
 

@@ -1,6 +1,6 @@
 /** The prepared statements of the SQLite store, typed by their row shapes. */
 import type { Database, Statement } from 'better-sqlite3';
-import type { AuditRow, IdempotencyRow, KeyRow, OperationRow, SignatureRow, TokenRow } from './sqlite-rows.js';
+import type { AuditRow, IdempotencyRow, KeyRow, OperationRow, PolicyRow, SignatureRow, TokenRow } from './sqlite-rows.js';
 
 type Get<P extends unknown[], R> = Statement<P, R>;
 /** Statements with named parameters (`@name`), which take one object. */
@@ -16,13 +16,19 @@ export interface Statements {
   settleKey: Write;
   sig: Get<[string], SignatureRow>;
   sigsAfter: Get<[string, number, number], SignatureRow>;
+  allSigsAfter: Get<[number, number], SignatureRow>;
+  sigsInStatusAfter: Get<[string, number, number], SignatureRow>;
   unsettledSigs: Get<[], SignatureRow>;
   unsettledCount: Get<[], { n: number }>;
   unsettledCountOfKey: Get<[string], { n: number }>;
   insertSig: Write;
   markSigning: Get<[string], unknown>;
   settleSig: Write;
+  settleAwaiting: Write;
+  setApprovals: Write;
   setExcluded: Get<[string, string], unknown>;
+  policy: Get<[], PolicyRow>;
+  insertPolicy: Write;
   op: Get<[string], OperationRow>;
   insertOp: Write;
   insertLifecycleOp: Write;
@@ -64,21 +70,43 @@ export function prepareStatements(db: Database): Statements {
     sigsAfter: db.prepare<[string, number, number], SignatureRow>(
       'SELECT * FROM signatures WHERE key_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
-    unsettledSigs: db.prepare<[], SignatureRow>("SELECT * FROM signatures WHERE status IN ('pending', 'signing') ORDER BY seq"),
-    unsettledCount: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM signatures WHERE status IN ('pending', 'signing')"),
+    allSigsAfter: db.prepare<[number, number], SignatureRow>('SELECT * FROM signatures WHERE seq > ? ORDER BY seq LIMIT ?'),
+    sigsInStatusAfter: db.prepare<[string, number, number], SignatureRow>(
+      'SELECT * FROM signatures WHERE status = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    unsettledSigs: db.prepare<[], SignatureRow>(
+      "SELECT * FROM signatures WHERE status IN ('pending', 'awaiting_approval', 'signing') ORDER BY seq",
+    ),
+    unsettledCount: db.prepare<[], { n: number }>(
+      "SELECT COUNT(*) AS n FROM signatures WHERE status IN ('pending', 'awaiting_approval', 'signing')",
+    ),
     unsettledCountOfKey: db.prepare<[string], { n: number }>(
-      "SELECT COUNT(*) AS n FROM signatures WHERE key_id = ? AND status IN ('pending', 'signing')",
+      "SELECT COUNT(*) AS n FROM signatures WHERE key_id = ? AND status IN ('pending', 'awaiting_approval', 'signing')",
     ),
     insertSig: db.prepare(
-      `INSERT INTO signatures (signature_id, key_id, message, context, approvals, status, created_at, deadline, requested_by)
-       VALUES (@signatureId, @keyId, @message, @context, @approvals, 'pending', @createdAt, @deadline, @requestedBy)`,
+      `INSERT INTO signatures (signature_id, key_id, message, intent, context, approvals, status, created_at, deadline, requested_by)
+       VALUES (@signatureId, @keyId, @message, @intent, @context, @approvals, @status, @createdAt, @deadline, @requestedBy)`,
     ),
     markSigning: db.prepare<[string]>("UPDATE signatures SET status = 'signing' WHERE signature_id = ? AND status = 'pending'"),
     settleSig: db.prepare(
-      `UPDATE signatures SET status = @status, signature = @signature, signers = @signers, error = @error, completed_at = @at
+      `UPDATE signatures SET status = @status, signature = @signature, signatures = @signatures, finalized = @finalized,
+       signers = @signers, error = @error, completed_at = @at
        WHERE signature_id = @id AND status IN ('pending', 'signing')`,
     ),
+    settleAwaiting: db.prepare(
+      `UPDATE signatures SET status = @status, error = @error, completed_at = @at
+       WHERE signature_id = @id AND status = 'awaiting_approval'`,
+    ),
+    setApprovals: db.prepare(
+      `UPDATE signatures SET approvals = @approvals, status = @status, deadline = @deadline
+       WHERE signature_id = @id AND status = 'awaiting_approval'`,
+    ),
     setExcluded: db.prepare<[string, string]>('UPDATE signatures SET excluded = ? WHERE signature_id = ?'),
+    policy: db.prepare<[], PolicyRow>('SELECT * FROM policies ORDER BY version DESC LIMIT 1'),
+    insertPolicy: db.prepare(
+      `INSERT INTO policies (version, digest, signed, distributed_at, distributed_by)
+       VALUES (@version, @digest, @signed, @distributedAt, @distributedBy)`,
+    ),
     op: db.prepare<[string], OperationRow>('SELECT * FROM operations WHERE operation_id = ?'),
     insertOp: db.prepare(
       "INSERT INTO operations (operation_id, key_id, type, status, created_at) VALUES (@operationId, @keyId, @type, 'pending', @createdAt)",

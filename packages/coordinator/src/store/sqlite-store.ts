@@ -10,10 +10,11 @@ import Database from 'better-sqlite3';
 import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
 import type { AuditRecord, LeaseFence } from '../orchestrator/store-port.js';
+import { approvalUpdate } from './approval-update.js';
 import { type CursorScope, decodeCursor, pageOf } from './cursor.js';
 import { migrate } from './migrations.js';
 import { createNotifier } from './notifier.js';
-import { keyRequestedEvent, signatureRequestedEvent } from './request-events.js';
+import { keyRequestedEvent, policyDistributedEvent, signatureRequestedEvent } from './request-events.js';
 import { createSqliteLeases } from './sqlite-leases.js';
 import {
   auditFromRow,
@@ -23,6 +24,7 @@ import {
   keyFromRow,
   type OperationRow,
   operationFromRow,
+  policyFromRow,
   type SignatureRow,
   signatureFromRow,
   type TokenRow,
@@ -33,11 +35,14 @@ import type {
   ErrorInfo,
   Exclusion,
   IdempotencyClaim,
+  IdempotencyRecord,
   InFlightCaps,
   KeyChange,
   Page,
   PageRequest,
   SettleKind,
+  SignatureRecord,
+  SignatureResult,
   SignatureStatus,
   Store,
 } from './types.js';
@@ -158,7 +163,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   function settleSignature(
     id: string,
     status: SignatureStatus,
-    fields: { signature?: string; signers?: string[]; error?: ErrorInfo },
+    fields: Partial<SignatureResult> & { error?: ErrorInfo },
     audit?: AuditRecord,
     fence?: LeaseFence,
   ): void {
@@ -172,6 +177,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
               id,
               status,
               signature: fields.signature ?? null,
+              signatures: fields.signatures ? JSON.stringify(fields.signatures) : null,
+              finalized: fields.finalized ? JSON.stringify(fields.finalized) : null,
               signers: fields.signers ? JSON.stringify(fields.signers) : null,
               error: fields.error ? JSON.stringify(fields.error) : null,
               at: iso(),
@@ -323,8 +330,11 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             if (!key) throw new CoordinatorError('not_found', 'no such key');
             if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
             if (caps) assertCapacity(sig.keyId, caps);
+            const message = sig.intent.type === 'raw' ? sig.intent.message : null;
             q.insertSig.run({
               ...sig,
+              message,
+              intent: JSON.stringify(sig.intent),
               context: sig.context === null ? null : JSON.stringify(sig.context),
               approvals: JSON.stringify(sig.approvals),
             });
@@ -345,6 +355,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     async listSignatures(keyId, p) {
       return guard(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
     },
+    async listAllSignatures(p, status) {
+      return guard(() =>
+        status === undefined
+          ? page('signatures', p, (after, n) => q.allSigsAfter.all(after, n), signatureFromRow)
+          : page(`signatures:status:${status}`, p, (after, n) => q.sigsInStatusAfter.all(status, after, n), signatureFromRow),
+      );
+    },
     async listUnsettledSignatures() {
       return guard(() => q.unsettledSigs.all().map(signatureFromRow));
     },
@@ -360,7 +377,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async completeSignature(id, r, audit, fence) {
-      settleSignature(id, 'completed', { signature: r.signature, signers: r.signers }, audit, fence);
+      settleSignature(id, 'completed', { ...r, signatures: r.signatures ?? [r.signature] }, audit, fence);
     },
     async failSignature(id, error, audit, fence) {
       settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
@@ -380,6 +397,78 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             excluded.push({ partyId: e.partyId, reason: e.reason });
             q.setExcluded.run(JSON.stringify(excluded), id);
             if (audit) appendAuditTx(audit.type, audit.data);
+          })
+          .immediate(),
+      );
+    },
+
+    async addApproval(id, approval, opts, audit) {
+      const result = guard(() =>
+        db
+          .transaction((): SignatureRecord | 'stale' | IdempotencyRecord => {
+            const previous = claimIdempotency(opts.idempotency);
+            if (previous) return previous;
+            const update = approvalUpdate(q.sig.get(id), approval, opts);
+            if (update === 'stale') return 'stale';
+            q.setApprovals.run({ id, ...update });
+            if (opts.release) leases.free('signature', id);
+            if (audit) appendAuditTx(audit.type, audit.data);
+            const updated = signatureFromRow(q.sig.get(id) as SignatureRow);
+            recordIdempotency(opts.idempotency, iso());
+            return updated;
+          })
+          .immediate(),
+      );
+      return result;
+    },
+    async settleAwaiting(id, status, error, audit, claim, fence) {
+      const changed = guard(() =>
+        db
+          .transaction(() => {
+            if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
+            if (fence) leases.check(fence);
+            const changed =
+              q.settleAwaiting.run({ id, status, error: JSON.stringify({ code: error.code, message: error.message }), at: iso() }).changes >
+              0;
+            if (!changed) return false;
+            leases.remove('signature', id);
+            if (audit) appendAuditTx(audit.type, audit.data);
+            recordIdempotency(claim, iso());
+            return true;
+          })
+          .immediate(),
+      );
+      if (changed) notifier.settled('signature', id);
+      return changed;
+    },
+
+    async getPolicy() {
+      return guard(() => {
+        const r = q.policy.get();
+        return r ? policyFromRow(r) : undefined;
+      });
+    },
+    async putPolicy(p) {
+      return guard(() =>
+        db
+          .transaction(() => {
+            const current = q.policy.get();
+            if (current && current.digest === p.digest) return false;
+            if (current && p.version <= current.version) {
+              throw new CoordinatorError(
+                'policy_version_conflict',
+                `policy version ${p.version} is not newer than the distributed version ${current.version}`,
+              );
+            }
+            q.insertPolicy.run({
+              version: p.version,
+              digest: p.digest,
+              signed: JSON.stringify(p.signed),
+              distributedAt: p.distributedAt,
+              distributedBy: p.distributedBy,
+            });
+            appendAuditTx('policy_distributed', policyDistributedEvent(p));
+            return true;
           })
           .immediate(),
       );

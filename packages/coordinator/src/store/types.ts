@@ -3,7 +3,16 @@
  * keys, signatures, audit log): the coordinator never stores a secret share. Methods are async so
  * that a PostgreSQL backend can implement the same interface; the SQLite one is synchronous inside.
  */
-import type { Approval, AuditEvent as ChainEvent, Envelope, StoredLink, SuiteId } from '@glacis/protocol';
+import type {
+  Approval,
+  AuditEvent as ChainEvent,
+  Envelope,
+  FinalizedPsbt,
+  Intent,
+  SignedPolicy,
+  StoredLink,
+  SuiteId,
+} from '@glacis/protocol';
 import type {
   AuditRecord,
   ErrorInfo,
@@ -25,10 +34,15 @@ export type { ErrorInfo, JsonObject, JsonValue, KeyChange, LifecycleType, NewOpe
 
 /** Status of a key: `pending` until its DKG settles. */
 export type KeyStatus = 'pending' | 'active' | 'failed';
-/** Status of a signing request; `completed`, `failed` and `rejected` are final. */
-export type SignatureStatus = 'pending' | 'signing' | 'completed' | 'failed' | 'rejected';
-/** Token roles, from API.md. */
-export type Role = 'admin' | 'requester' | 'auditor';
+/**
+ * Status of a signing request; `completed`, `failed` and `rejected` are final. `awaiting_approval`:
+ * accepted, held back until approvers add what the distributed policy requires (or reject it).
+ */
+export type SignatureStatus = 'pending' | 'awaiting_approval' | 'signing' | 'completed' | 'failed' | 'rejected';
+/** The statuses that are not final. */
+export const UNSETTLED_SIGNATURE_STATUSES = ['pending', 'awaiting_approval', 'signing'] as const satisfies readonly SignatureStatus[];
+/** Token roles, from API.md. `approver`: reads requests and adds approvals or rejections (the approval's own signature is what counts). */
+export type Role = 'admin' | 'requester' | 'approver' | 'auditor';
 
 /** A key as stored. */
 export interface KeyRecord {
@@ -67,17 +81,28 @@ export interface Exclusion {
 export interface SignatureRecord {
   signatureId: string;
   keyId: string;
-  message: string;
+  /** What to sign, as submitted (a request with only `message` is the raw intent of it). */
+  intent: Intent;
+  /** The raw intent's bytes (hex); null for a typed intent. */
+  message: string | null;
   context: JsonObject | null;
   approvals: Approval[];
   status: SignatureStatus;
+  /** The first (for a raw intent, the only) signature. */
   signature: string | null;
+  /** One signature per message of the intent, in order (per listed PSBT input). */
+  signatures: string[] | null;
+  /** bitcoin-psbt: the PSBT with this key's inputs finalized, and the transaction when every input is final. */
+  finalized: FinalizedPsbt | null;
   signers: string[] | null;
   excluded: Exclusion[];
   error: ErrorInfo | null;
   createdAt: string;
   completedAt: string | null;
-  /** When the request fails with `insufficient_parties` if not completed. */
+  /**
+   * When the request fails if not completed: with `insufficient_parties` once it is released for
+   * signing, with `approval_timeout` while it awaits approval.
+   */
   deadline: string;
   requestedBy: string;
 }
@@ -98,12 +123,34 @@ export interface NewKey {
 export interface NewSignature {
   signatureId: string;
   keyId: string;
-  message: string;
+  intent: Intent;
+  /** `pending` (signing starts at once) or `awaiting_approval`. */
+  status: 'pending' | 'awaiting_approval';
   context: JsonObject | null;
   approvals: Approval[];
   createdAt: string;
   deadline: string;
   requestedBy: string;
+}
+
+/** What a completed signing request holds. */
+export interface SignatureResult {
+  /** The first signature (hex). */
+  signature: string;
+  signers: string[];
+  /** Every signature, in message order (hex); `[signature]` for a raw intent. */
+  signatures?: string[];
+  finalized?: FinalizedPsbt | null;
+}
+
+/** A distributed policy as the coordinator keeps it. */
+export interface StoredPolicy {
+  signed: SignedPolicy;
+  version: number;
+  /** `policyDigest` of the document. */
+  digest: string;
+  distributedAt: string;
+  distributedBy: string;
 }
 
 /** The public data of a finished DKG. */
@@ -144,7 +191,7 @@ export interface IdempotencyClaim {
   response: StoredResponse;
 }
 
-/** Most signing requests accepted but not settled (pending or signing): overall, and for one key. */
+/** Most signing requests accepted but not settled (pending, awaiting_approval or signing): overall, and for one key. */
 export interface InFlightCaps {
   maxInFlight: number;
   maxInFlightPerKey: number;
@@ -222,8 +269,8 @@ export interface Store extends OrchestratorStore {
   markKeyFailed(keyId: string, error: ErrorInfo, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
 
   /**
-   * Persists a pending signing request, its free work lease and a `signature_requested` audit event
-   * atomically; the key must be active. Of two creates under one idempotency scope at once, one
+   * Persists a signing request (`pending`, or `awaiting_approval`), its free work lease and a
+   * `signature_requested` audit event atomically; the key must be active. Of two creates under one idempotency scope at once, one
    * creates and the other answers `created: false` with the first one's record. With `caps`, throws
    * `capacity_exceeded` instead when as many requests as a cap allows are already unsettled (a replay
    * under the same idempotency key is answered first).
@@ -233,23 +280,60 @@ export interface Store extends OrchestratorStore {
   getSignature(signatureId: string): Promise<SignatureRecord | undefined>;
   /** A key's signing requests, oldest first. */
   listSignatures(keyId: string, page: PageRequest): Promise<Page<SignatureRecord>>;
-  /** Requests accepted but not settled (pending or signing), oldest first, for restart recovery. */
+  /** Signing requests across keys, oldest first; only those in `status` when given. */
+  listAllSignatures(page: PageRequest, status?: SignatureStatus): Promise<Page<SignatureRecord>>;
+  /** Requests accepted but not settled (pending, awaiting_approval or signing), oldest first, for restart recovery. */
   listUnsettledSignatures(): Promise<SignatureRecord[]>;
   /** pending → signing (signing → signing is a no-op, for a request resumed after a restart). */
   markSigning(signatureId: string, fence?: LeaseFence): Promise<void>;
-  /** → completed with the aggregate signature and the parties whose shares it holds. */
-  completeSignature(
-    signatureId: string,
-    result: { signature: string; signers: string[] },
-    audit?: AuditRecord,
-    fence?: LeaseFence,
-  ): Promise<void>;
+  /** → completed with the aggregate signature(s) and the parties whose shares they hold. */
+  completeSignature(signatureId: string, result: SignatureResult, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
   /** → failed (e.g. `insufficient_parties` at the deadline). */
   failSignature(signatureId: string, error: ErrorInfo, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
   /** → rejected (the parties' policies refused it). */
   rejectSignature(signatureId: string, error: ErrorInfo, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
   /** Records a party left out of this request; a repeated (partyId, reason) is kept once. */
   addExcluded(signatureId: string, exclusion: Exclusion, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
+  /**
+   * Adds `approval` to a request awaiting approval and appends `audit`, atomically. Optimistic:
+   * `expected` is how many approvals the request held when the caller decided `release`; if it
+   * holds another number now, nothing changes and the answer is `stale` (decide again). With
+   * `release`, the request also moves to `pending` with that signing deadline, and its work lease is
+   * freed (whoever held it for the approval deadline no longer does; the next claim signs). Takes no
+   * fence: approvals arrive on any instance, like new requests. Throws `not_found`,
+   * `signature_not_awaiting_approval` (409), or `approval_exists` (409) for an approver key or a
+   * nonce the request already holds. `idempotency` is claimed in the same transaction; a claim
+   * under which an answer is stored already returns that record instead (nothing changes).
+   */
+  addApproval(
+    signatureId: string,
+    approval: Approval,
+    opts: { expected: number; release: { deadline: string } | null; idempotency?: IdempotencyClaim },
+    audit?: AuditRecord,
+  ): Promise<SignatureRecord | 'stale' | IdempotencyRecord>;
+  /**
+   * awaiting_approval → `rejected` (an approver said no) or `failed` (`approval_timeout`), with
+   * `audit` and the `idempotency` claim, removing its work lease; false, and nothing changed, when
+   * the request no longer awaits approval. A rejection comes from the HTTP layer without a fence;
+   * the approval timeout from the lease holder, with one.
+   */
+  settleAwaiting(
+    signatureId: string,
+    status: 'rejected' | 'failed',
+    error: ErrorInfo,
+    audit?: AuditRecord,
+    idempotency?: IdempotencyClaim,
+    fence?: LeaseFence,
+  ): Promise<boolean>;
+
+  /** The latest distributed policy, or undefined before the first. */
+  getPolicy(): Promise<StoredPolicy | undefined>;
+  /**
+   * Stores `policy` as the latest with a `policy_distributed` audit event, atomically, if its
+   * version is newer than the stored one: true. The stored document again (same digest): false,
+   * nothing changes. Any other version not newer: throws `policy_version_conflict` (409).
+   */
+  putPolicy(policy: StoredPolicy): Promise<boolean>;
 
   /** The operation, or undefined. */
   getOperation(operationId: string): Promise<OperationRecord | undefined>;

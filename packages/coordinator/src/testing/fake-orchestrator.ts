@@ -4,6 +4,7 @@
  * HTTP tests can exercise `?wait=` and every status without real parties.
  */
 import { randomBytes } from 'node:crypto';
+import type { OfferedPolicy, PartyPolicyStatus } from '../orchestrator/policy-relay.js';
 import type { Orchestrator, PartyStatus } from '../orchestrator/types.js';
 import type { KeyMaterial, Store } from '../store/types.js';
 
@@ -32,6 +33,9 @@ export interface FakeOrchestrator extends Orchestrator {
   readonly operationsCreated: string[];
   /** What `shareStatus` answers (default `unknown`). */
   shares: Map<string, 'held' | 'missing'>;
+  readonly policiesDistributed: OfferedPolicy[];
+  /** What each party reports of its policy; with an automatic behaviour, a distributed policy is reported in force at once. */
+  readonly policyStatus: Map<string, PartyPolicyStatus>;
   connect(partyId: string): void;
   disconnect(partyId: string): void;
   behaviour: FakeBehaviour;
@@ -83,6 +87,8 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
     signaturesRequested: [],
     operationsCreated: [],
     shares: new Map(),
+    policiesDistributed: [],
+    policyStatus: new Map(),
     behaviour: options.behaviour ?? { kind: 'manual' },
     parties(): PartyStatus[] {
       return [...options.parties].sort().map((partyId) => ({
@@ -94,7 +100,18 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
         excludedCount: 0,
         latencyMs: null,
         needsRepair: [],
+        policy: fake.policyStatus.get(partyId) ?? null,
       }));
+    },
+    onPolicyDistributed(p) {
+      fake.policiesDistributed.push(p);
+      if (fake.behaviour.kind === 'manual') return;
+      const reportedAt = new Date().toISOString();
+      for (const partyId of connected)
+        fake.policyStatus.set(partyId, { source: 'signed', version: p.version, digest: p.digest, reportedAt, refused: null });
+    },
+    async waitPolicySettled(digest) {
+      return [...connected].every((p) => fake.policyStatus.get(p)?.digest === digest);
     },
     allConnected: (ids) => ids.every((p) => connected.has(p)),
     onKeyCreated(keyId) {

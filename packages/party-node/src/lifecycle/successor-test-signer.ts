@@ -11,6 +11,7 @@ import {
   type Message,
   type Outgoing,
   type Rng,
+  rawIntent,
   type Signer,
   successorTestMessage,
   toHex,
@@ -84,24 +85,21 @@ export function createSuccessorTestSigner(o: SuccessorTestSignerOptions): Succes
       const message = successorTestMessage(msg.sessionId, s.share.public);
       let signed: ReturnType<Signer['sign']>;
       try {
-        signed = signer.sign({
-          keyId: s.keyId,
-          requestId: msg.sessionId,
-          message: toHex(message),
-          approvals: [],
-          commitments: msg.body.commitments,
-        });
+        signed = signer.sign(
+          { keyId: s.keyId, requestId: msg.sessionId, intent: rawIntent(toHex(message)), approvals: [], commitments: msg.body.commitments },
+          [message],
+        );
       } catch (e) {
         o.logger.warn({ keyId: s.keyId, sessionId: msg.sessionId, err: (e as Error).message }, 'test signing package refused');
         return;
       }
       // SECURITY: the nonce's use is on disk before the share leaves (DESIGN.md invariant 1).
-      await o.log.record('successor_test_signed', { keyId: s.keyId, sessionId: msg.sessionId, commitment: signed.consumed }, o.now());
+      await o.log.record('successor_test_signed', { keyId: s.keyId, sessionId: msg.sessionId, commitment: signed.consumed[0] }, o.now());
       o.send({
         type: 'lifecycle_test_share',
         sessionId: msg.sessionId,
         to: COORDINATOR,
-        body: { keyId: s.keyId, share: toHex(signed.share) },
+        body: { keyId: s.keyId, share: toHex(signed.shares[0] as Uint8Array) },
       });
     },
     forget,

@@ -13,7 +13,7 @@ import { hexSchema, sessionIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
 import { PartyError } from '../errors.js';
 import { readJsonLines, writeFileAtomic } from '../fs-atomic.js';
-import type { CountedApproval, PriorUse } from './policy.js';
+import type { CountedApproval, PriorUse } from './decide.js';
 
 export const APPROVALS_FILE = 'approvals.log';
 

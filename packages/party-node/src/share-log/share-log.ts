@@ -6,7 +6,8 @@
  * restart, a backup restore or a disk snapshot can never bring one back.
  */
 import { join } from 'node:path';
-import { type AuditEvent, type ChainVerdict, type NonceCommitmentWire, nextAuditEvent, verifyAuditChain } from '@glacis/protocol';
+import { type AuditEvent, type ChainVerdict, type NonceCommitmentWire, nextAuditEvent } from '@glacis/protocol';
+import { readChainFile, verifyChainFile } from '../chain-file.js';
 import { type DurableLog, openDurableLog, readJsonLines } from '../fs-atomic.js';
 
 export const SHARE_LOG_FILE = 'shares.log';
@@ -16,11 +17,18 @@ export interface ShareRelease {
   keyId: string;
   requestId: string;
   sessionId: string;
-  /** Hex SHA-256 of the message signed. */
+  /** The intent's type and hex `intentDigest`: what was signed, as the decision log names it. */
+  intentType: string;
+  intentDigest: string;
+  /** Hex SHA-256 of each message signed (one per listed PSBT input; one for raw bytes). */
+  messageDigests: string[];
+  /** `messageDigests[0]`. */
   messageDigest: string;
   /** The approvals this release counted (their terms are in approvals.log). */
   approvals: { approverKey: string; nonce: string }[];
-  /** The commitment whose nonce this share consumed. */
+  /** The commitments whose nonces these shares consumed, one per message. */
+  commitments: NonceCommitmentWire[];
+  /** `commitments[0]`. */
   commitment: NonceCommitmentWire;
 }
 
@@ -32,15 +40,12 @@ export interface ShareLog {
 
 /** Reads every event of a share log (a torn last line from a crash is ignored, and reported). */
 export function readShareLog(dataDir: string): { events: AuditEvent[]; tornTail: boolean } {
-  const { lines, tornTail } = readJsonLines(join(dataDir, SHARE_LOG_FILE));
-  // The chain check (verifyShareLog) is what vouches for each event's shape.
-  return { events: lines as AuditEvent[], tornTail };
+  return readChainFile(join(dataDir, SHARE_LOG_FILE));
 }
 
 /** Checks the chain of `dataDir`'s share log. */
 export function verifyShareLog(dataDir: string): ChainVerdict & { tornTail: boolean } {
-  const { events, tornTail } = readShareLog(dataDir);
-  return { ...verifyAuditChain(events), tornTail };
+  return verifyChainFile(join(dataDir, SHARE_LOG_FILE));
 }
 
 export async function openShareLog(dataDir: string): Promise<ShareLog> {

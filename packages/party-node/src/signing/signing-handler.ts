@@ -1,27 +1,44 @@
 /**
  * The party's side of signing: hands out nonce commitments, and answers a signing package with a
- * share only when the key is its own and active, its policy holds (approvals included), and its
- * nonce is fresh — with the nonce's consumption and the approvals' use on disk first.
+ * share only when the key is its own and active, the intent is one it can read and sign, its nonce
+ * is fresh, and its own policy admits the request — with the nonce's consumption, the approvals'
+ * use and the decision (with its velocity event) on disk first.
+ *
+ * SECURITY (DESIGN.md invariant 7): what this party signs is what it computed itself from the
+ * package's intent (`interpretIntent`: the raw bytes, or each listed PSBT input's BIP-341 sighash
+ * from the PSBT it parsed), and the policy reads facts from that same reading, with this party's
+ * own key record, label and Bitcoin network. Nothing else in the package (context, the
+ * coordinator's wording) feeds a decision; approvals count only as signatures over the intent.
  */
 import { createHash } from 'node:crypto';
 import {
   COORDINATOR,
+  commitmentSet,
   createSigner,
+  fromHex,
+  type InterpretedIntent,
+  intentDigest,
+  interpretIntent,
   isProtocolError,
   type KeyShare,
   type Message,
   type Outgoing,
+  type PreparedSigning,
   type Rng,
+  type SignedShare,
   type Signer,
   type SignRefusalCode,
+  shareFields,
   toHex,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
-import type { Policy } from '../config.js';
+import type { PartyConfig } from '../config.js';
 import type { CrashPoint } from '../crash-points.js';
 import type { Keystore, StoredShare } from '../keystore/keystore.js';
 import type { ApprovalLedger } from '../policy/approval-ledger.js';
-import { evaluatePolicy } from '../policy/policy.js';
+import { decide } from '../policy/decide.js';
+import type { DecisionLog } from '../policy/decision-log.js';
+import type { PolicyStore } from '../policy/policy-store.js';
 import type { Clock } from '../ports.js';
 import type { ShareLog } from '../share-log/share-log.js';
 
@@ -30,9 +47,12 @@ type SigningPackage = Extract<Message, { type: 'signing_package' }>;
 
 export interface SigningHandlerOptions {
   keystore: Keystore;
-  policy: Policy;
+  /** This party's configuration: its own limits (`policy`), key labels and Bitcoin network. */
+  config: Pick<PartyConfig, 'policy' | 'keyLabels' | 'bitcoinNetwork'>;
+  policy: PolicyStore;
   shareLog: ShareLog;
   approvals: ApprovalLedger;
+  decisions: DecisionLog;
   rng: Rng;
   clock: Clock;
   send: (out: Outgoing) => void;
@@ -56,6 +76,8 @@ export interface SigningHandler {
 
 /** Commitment requests held per key while its certificate is on its way. */
 const MAX_WAITING = 64;
+
+const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
   const { keystore, logger } = o;
@@ -93,44 +115,92 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
       });
     };
     const signer = signers.get(pkg.keyId)?.signer;
-    if (!signer) return refuse('wrong_key', `this party holds no active share of key ${pkg.keyId}`);
-    const verdict = evaluatePolicy(o.policy, pkg, { now: o.clock.now(), priorUse: o.approvals.priorUse });
-    if (!verdict.ok) return refuse(verdict.code, verdict.message);
-    let signed: ReturnType<Signer['sign']>;
+    const stored = keystore.get(pkg.keyId);
+    if (!signer || !stored) return refuse('wrong_key', `this party holds no active share of key ${pkg.keyId}`);
+    // What to sign and the policy's facts, from the intent alone, read here (invariant 7); then the
+    // package's commitments against it. Neither consumes anything.
+    let interpreted: InterpretedIntent;
+    let prepared: PreparedSigning;
     try {
-      signed = signer.sign(pkg);
+      interpreted = interpretIntent(
+        pkg.intent,
+        {
+          keyId: pkg.keyId,
+          suite: stored.share.public.suite,
+          publicKey: fromHex(stored.share.public.publicKey),
+          label: o.config.keyLabels[pkg.keyId] ?? null,
+        },
+        { bitcoinNetwork: o.config.bitcoinNetwork },
+      );
+      prepared = signer.prepare(pkg, interpreted.messages);
     } catch (e) {
       if (isProtocolError(e)) return refuse(e.code, e.message);
       throw e;
     }
-    // SECURITY: the nonce's consumption (DESIGN.md invariant 1) and the approvals' use are on
-    // disk before the share can leave. Both are taken in this turn, with the policy check, so a
-    // package handled concurrently cannot count the same approval for another request.
+    const digest = toHex(intentDigest(pkg.intent));
+    const now = o.clock.now();
+    const { record, verdict } = decide({
+      active: o.policy.active(),
+      limits: o.config.policy,
+      sessionId: msg.sessionId,
+      pkg,
+      interpreted,
+      intentDigest: digest,
+      now,
+      history: o.decisions.history(now),
+      prior: o.decisions.counted(pkg.keyId, pkg.requestId, digest),
+      priorUse: o.approvals.priorUse,
+    });
+    if (!verdict.ok) {
+      await o.decisions.recordDecision(record, new Date(now));
+      return refuse(verdict.code, verdict.message);
+    }
+    let signed: SignedShare;
+    try {
+      signed = prepared.sign();
+    } catch (e) {
+      // Only a nonce used since `prepare` gets here, which nothing in this turn can do.
+      if (isProtocolError(e)) return refuse(e.code, e.message);
+      throw e;
+    }
+    // SECURITY: the nonces' consumption (DESIGN.md invariant 1), the approvals' use and the
+    // decision with its velocity event are on disk before the shares can leave. All three were
+    // taken in this turn, with the decision, so a package handled concurrently cannot count the
+    // same approval, or the same velocity headroom, for another request.
     const uses = verdict.counted.map((c) => ({ ...c, keyId: pkg.keyId, requestId: pkg.requestId }));
+    const messageDigests = interpreted.messages.map(sha256Hex);
     await Promise.all([
       o.approvals.record(uses),
+      o.decisions.recordDecision(record, new Date(now)),
       o.shareLog.recordRelease(
         {
           keyId: pkg.keyId,
           requestId: pkg.requestId,
           sessionId: msg.sessionId,
-          messageDigest: createHash('sha256').update(pkg.message, 'hex').digest('hex'),
+          intentType: pkg.intent.type,
+          intentDigest: digest,
+          messageDigests,
+          messageDigest: messageDigests[0] as string,
           approvals: uses.map((u) => ({ approverKey: u.approverKey, nonce: u.nonce })),
-          commitment: signed.consumed,
+          commitments: signed.consumed,
+          commitment: signed.consumed[0] as (typeof signed.consumed)[number],
         },
-        new Date(o.clock.now()),
+        new Date(now),
       ),
     ]);
     o.crash('nonce-recorded');
-    const next = signer.commit();
+    const next = commitmentSet(interpreted.messages.map(() => signer.commit()));
     o.send({
       type: 'signature_share',
       sessionId: msg.sessionId,
       to: COORDINATOR,
-      body: { keyId: pkg.keyId, requestId: pkg.requestId, share: toHex(signed.share), next },
+      body: { keyId: pkg.keyId, requestId: pkg.requestId, ...shareFields(signed.shares.map(toHex)), next },
     });
     o.crash('share-sent');
-    logger.info({ keyId: pkg.keyId, requestId: pkg.requestId, sessionId: msg.sessionId }, 'share released');
+    logger.info(
+      { keyId: pkg.keyId, requestId: pkg.requestId, sessionId: msg.sessionId, ruleId: record.ruleId, messages: signed.shares.length },
+      'share released',
+    );
   }
 
   function activate(stored: StoredShare): void {

@@ -6,7 +6,9 @@
  * An answer goes back over the link that carried the session's last message: the instance that
  * runs a request or a DKG is the one that sent its messages, and session ids name the instance
  * life that made them. A message of a session no link carried (a `key_sync`, or an answer whose
- * link dropped) goes over every connected link; an instance ignores what is not its own.
+ * link dropped) goes over every connected link; an instance ignores what is not its own. So does
+ * every message of a session all instances share (`sharedSessions`: the policy channel, whose
+ * reports each instance shows and acts on).
  */
 import type { Envelope } from '@glacis/protocol';
 import { type CoordinatorClient, type CoordinatorClientOptions, createCoordinatorClient } from './coordinator-client.js';
@@ -14,6 +16,8 @@ import { type CoordinatorClient, type CoordinatorClientOptions, createCoordinato
 export interface CoordinatorLinksOptions extends Omit<CoordinatorClientOptions, 'url'> {
   /** Every pinned instance's party endpoint (ws:// or wss://); at least one. */
   urls: readonly string[];
+  /** Session ids that name no one instance: what the party sends in them goes to every instance. */
+  sharedSessions?: readonly string[];
 }
 
 /** Sessions remembered per link; far more than are ever open at once. */
@@ -23,15 +27,18 @@ const MAX_ROUTES = 10_000;
 export function createCoordinatorLinks(o: CoordinatorLinksOptions): CoordinatorClient {
   if (o.urls.length === 0) throw new RangeError('createCoordinatorLinks: no coordinator URL');
   const route = new Map<string, CoordinatorClient>(); // sessionId → the link that carried it last
+  const shared = new Set(o.sharedSessions ?? []);
   let up = 0;
   const links: CoordinatorClient[] = o.urls.map((url) => {
     const link: CoordinatorClient = createCoordinatorClient({
       ...o,
       url,
       onEnvelope(env) {
-        route.delete(env.sessionId);
-        route.set(env.sessionId, link);
-        if (route.size > MAX_ROUTES) route.delete(route.keys().next().value as string);
+        if (!shared.has(env.sessionId)) {
+          route.delete(env.sessionId);
+          route.set(env.sessionId, link);
+          if (route.size > MAX_ROUTES) route.delete(route.keys().next().value as string);
+        }
         o.onEnvelope(env);
       },
       onConnected() {

@@ -63,3 +63,12 @@ export function interpretIntent(intent: Intent, key: IntentKey, opts: IntentOpti
     }
   }
 }
+
+/**
+ * The messages `intent` asks `key` to sign (one per listed PSBT input, else the raw bytes): what
+ * the coordinator aggregates against. They do not depend on the Bitcoin network (only addresses
+ * do), so no network is needed; a party derives the same ones with `interpretIntent`.
+ */
+export function signingMessages(intent: Intent, key: Omit<IntentKey, 'label'>): Uint8Array[] {
+  return interpretIntent(intent, { ...key, label: null }, { bitcoinNetwork: 'bitcoin' }).messages;
+}

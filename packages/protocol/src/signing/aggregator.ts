@@ -9,8 +9,12 @@
  * signers work; `finish` then checks the group signature a single time and looks at individual
  * shares only if that fails (RFC 9591 §5.4) — output byte-identical to noble's `aggregate`,
  * without its per-share rebuilding of the session. The arithmetic is the fast path's (fast/).
+ *
+ * An intent that yields several messages (a PSBT with k listed inputs) is one session over k
+ * messages: each signer gives one commitment and one share per message, every message is its own
+ * RFC 9591 session over the same signers, and the session succeeds only when all k signatures do.
  */
-import { fromHex, toHex } from '../bytes.js';
+import { fromHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
 import {
@@ -22,20 +26,25 @@ import {
   prepareSession,
   type SigningSession,
 } from '../fast/index.js';
+import type { Intent } from '../intent/schema.js';
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite, type Suite } from '../suites.js';
 import type { Approval, MessageBody } from '../wire/messages.js';
+import { commitmentSet } from './commitment-set.js';
 
 export type AggregatorPhase =
-  | { phase: 'awaiting_commitments'; commitments: Map<string, NonceCommitment> }
-  | { phase: 'awaiting_shares'; pkg: MessageBody<'signing_package'>; shares: Map<string, Uint8Array> }
-  | { phase: 'completed'; signature: Uint8Array }
+  | { phase: 'awaiting_commitments'; commitments: Map<string, readonly NonceCommitment[]> }
+  | { phase: 'awaiting_shares'; pkg: MessageBody<'signing_package'>; shares: Map<string, readonly Uint8Array[]> }
+  | { phase: 'completed'; signatures: Uint8Array[] }
   | { phase: 'failed'; error: ProtocolError };
 
 export interface AggregatorOptions {
   key: PublicKeyPackage;
   requestId: string;
-  message: Uint8Array;
+  /** What the package asks the signers to sign; each signer derives the messages from it itself. */
+  intent: Intent;
+  /** The messages `intent` yields for this key (`signingMessages`), in order: what the shares must sign. */
+  messages: readonly Uint8Array[];
   context?: unknown;
   approvals?: Approval[];
   /** Prepared keys to reuse (owned by the caller); without one the key is decoded for this session. */
@@ -46,38 +55,48 @@ export interface Aggregator {
   readonly state: Readonly<AggregatorPhase>;
   /** Signers fixed by the package (empty before). */
   readonly signers: readonly string[];
-  /** Records `partyId`'s commitment, parsed where it entered (`parseNonceCommitment`). */
-  addCommitment(partyId: string, c: NonceCommitment): void;
+  /** Records `partyId`'s commitments, one per message, parsed where they entered (`parseNonceCommitment`). */
+  addCommitment(partyId: string, commitments: readonly NonceCommitment[]): void;
   /** Fixes the signing package over `signers` (default: every party that committed). */
   buildPackage(signers?: readonly string[]): MessageBody<'signing_package'>;
-  /** Records a share; returns true once every signer's share is in. */
-  addShare(partyId: string, shareHex: string): boolean;
-  /** Aggregates and verifies. Throws `invalid_signature_share` naming every cheater. */
-  finish(): Uint8Array;
+  /** Records a signer's shares, one per message (hex); returns true once every signer's are in. */
+  addShare(partyId: string, shares: readonly string[]): boolean;
+  /** Aggregates and verifies: one signature per message. Throws `invalid_signature_share` naming every cheater. */
+  finish(): Uint8Array[];
 }
 
 export function createAggregator(o: AggregatorOptions): Aggregator {
   const suite: Suite = getSuite(o.key.suite);
   const committee: Committee = makeCommittee(suite, o.key.committee, o.key.threshold);
-  if (o.message.length === 0) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
-  // The package is built from this message and the aggregate checked against it: one snapshot.
-  const message = o.message.slice();
+  if (o.messages.length === 0) throw new ProtocolError('empty_message', 'nothing to sign');
+  if (o.messages.some((m) => m.length === 0)) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
+  // The sessions are built from these messages and the aggregates checked against them: one snapshot.
+  const messages = o.messages.map((m) => m.slice());
+  const width = messages.length;
   let state: AggregatorPhase = { phase: 'awaiting_commitments', commitments: new Map() };
-  // Share scalars, beside the public state (which keeps the wire bytes).
-  const scalars = new Map<string, bigint>();
-  // The session of the package, or why none can exist (reported by finish, as aggregate_invalid).
-  let session: SigningSession | ProtocolError | undefined;
+  // Share scalars per signer, one per message, beside the public state (which keeps the wire bytes).
+  const scalars = new Map<string, bigint[]>();
+  // The sessions of the package, one per message, or why none can exist (reported by finish, as aggregate_invalid).
+  let sessions: SigningSession[] | ProtocolError | undefined;
 
   const closed = (what: string) => new ProtocolError('session_closed', `${what}: session is ${state.phase}`);
   const idOf = (p: string) => committee.identifierOf.get(p) as string;
 
-  function startSession(commitments: ReadonlyMap<string, NonceCommitment>, signers: readonly string[]): SigningSession | ProtocolError {
+  function startSessions(
+    commitments: ReadonlyMap<string, readonly NonceCommitment[]>,
+    signers: readonly string[],
+  ): SigningSession[] | ProtocolError {
     try {
       const key: PreparedKey = o.keys ? o.keys.get(o.key) : preparePublicKeyPackage(o.key);
-      return prepareSession(
-        key,
-        signers.map((p) => ({ identifier: idOf(p), commitment: commitments.get(p) as NonceCommitment })),
-        message,
+      return messages.map((message, i) =>
+        prepareSession(
+          key,
+          signers.map((p) => ({
+            identifier: idOf(p),
+            commitment: (commitments.get(p) as readonly NonceCommitment[])[i] as NonceCommitment,
+          })),
+          message,
+        ),
       );
     } catch (e) {
       // A key package or session no signature can come out of: nobody provably cheated.
@@ -97,11 +116,13 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
     get signers() {
       return state.phase === 'awaiting_shares' ? state.pkg.commitments.map((c) => c.partyId) : [];
     },
-    addCommitment(partyId, c) {
+    addCommitment(partyId, cs) {
       if (state.phase !== 'awaiting_commitments') throw closed('commitment');
       if (!committee.has(partyId)) throw new ProtocolError('not_in_committee', `${partyId} is not in the committee of key ${o.key.keyId}`);
-      if (c.suite !== suite.id) throw new ProtocolError('wrong_suite', `a ${c.suite} commitment for a ${suite.id} key`);
-      state.commitments.set(partyId, c);
+      if (cs.length !== width)
+        throw new ProtocolError('commitment_count_mismatch', `${cs.length} commitment(s) from ${partyId} for ${width} message(s)`);
+      for (const c of cs) if (c.suite !== suite.id) throw new ProtocolError('wrong_suite', `a ${c.suite} commitment for a ${suite.id} key`);
+      state.commitments.set(partyId, [...cs]);
     },
     buildPackage(signers) {
       if (state.phase !== 'awaiting_commitments') throw closed('package');
@@ -113,33 +134,38 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
         throw new ProtocolError('too_few_signers', `${chosen.length} signers, threshold is ${committee.threshold}`);
       const commitments: MessageBody<'signing_package'>['commitments'] = [];
       for (const p of chosen) {
-        const c = state.commitments.get(p);
-        if (!c) throw new ProtocolError('missing_own_commitment', `no commitment from ${p}`);
-        commitments.push({ partyId: p, hiding: c.wire.hiding, binding: c.wire.binding });
+        const cs = state.commitments.get(p);
+        if (!cs) throw new ProtocolError('missing_own_commitment', `no commitment from ${p}`);
+        commitments.push({ partyId: p, ...commitmentSet(cs.map((c) => c.wire)) });
       }
       const pkg: MessageBody<'signing_package'> = {
         keyId: o.key.keyId,
         requestId: o.requestId,
-        message: toHex(message),
+        intent: o.intent,
         approvals: o.approvals ?? [],
         commitments,
       };
       if (o.context !== undefined) pkg.context = o.context;
-      session = startSession(state.commitments, chosen);
+      sessions = startSessions(state.commitments, chosen);
       state = { phase: 'awaiting_shares', pkg, shares: new Map() };
       return pkg;
     },
-    addShare(partyId, shareHex) {
+    addShare(partyId, shareHexes) {
       if (state.phase !== 'awaiting_shares') throw closed('share');
       if (!state.pkg.commitments.some((c) => c.partyId === partyId)) {
         throw new ProtocolError('unexpected_signature_share', `${partyId} is not a signer of this session`);
       }
-      const bytes = fromHex(shareHex, 'share');
-      // A malformed scalar is as provably wrong as an invalid one.
-      const z = suite.parseScalar(bytes, `signature share from ${partyId}`, { culprit: partyId });
+      // A wrong number of shares, or a malformed scalar, is as provably wrong as an invalid share.
+      if (shareHexes.length !== width) {
+        throw new ProtocolError('invalid_signature_share', `${partyId} sent ${shareHexes.length} share(s) for ${width} message(s)`, [
+          partyId,
+        ]);
+      }
+      const bytes = shareHexes.map((h) => fromHex(h, 'share'));
+      const zs = bytes.map((b) => suite.parseScalar(b, `signature share from ${partyId}`, { culprit: partyId }));
       if (state.shares.has(partyId)) throw new ProtocolError('unexpected_signature_share', `${partyId} already sent its share`);
       state.shares.set(partyId, bytes);
-      scalars.set(partyId, z);
+      scalars.set(partyId, zs);
       return state.shares.size === state.pkg.commitments.length;
     },
     finish() {
@@ -147,25 +173,31 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
       const s = state;
       const missing = s.pkg.commitments.filter((c) => !s.shares.has(c.partyId)).map((c) => c.partyId);
       if (missing.length > 0) throw new ProtocolError('missing_signature_share', `no share yet from ${missing.join(', ')}`);
-      if (session === undefined || session instanceof ProtocolError) {
-        return fail(session ?? new ProtocolError('aggregate_invalid', 'no session was prepared'));
+      if (sessions === undefined || sessions instanceof ProtocolError) {
+        return fail(sessions ?? new ProtocolError('aggregate_invalid', 'no session was prepared'));
       }
-      let out: AggregateOutcome;
-      try {
-        out = session.aggregate(new Map([...scalars].map(([p, z]) => [idOf(p), z])));
-      } catch (e) {
-        return fail(new ProtocolError('aggregate_invalid', `aggregation failed: ${(e as Error).message}`, [], { cause: e }));
+      const signatures: Uint8Array[] = [];
+      const cheaters = new Set<string>();
+      for (const [i, session] of sessions.entries()) {
+        let out: AggregateOutcome;
+        try {
+          out = session.aggregate(new Map([...scalars].map(([p, zs]) => [idOf(p), zs[i] as bigint])));
+        } catch (e) {
+          return fail(new ProtocolError('aggregate_invalid', `aggregation failed: ${(e as Error).message}`, [], { cause: e }));
+        }
+        if (out.ok) signatures.push(out.signature);
+        else if (out.cheaters.length === 0) {
+          return fail(
+            new ProtocolError('aggregate_invalid', 'aggregate signature invalid although every share is valid: inconsistent key package'),
+          );
+        } else for (const id of out.cheaters) cheaters.add(committee.partyOf.get(id) ?? id);
       }
-      if (out.ok) {
-        state = { phase: 'completed', signature: out.signature };
-        return out.signature;
+      if (cheaters.size === 0) {
+        state = { phase: 'completed', signatures };
+        return signatures;
       }
-      const culprits = out.cheaters.map((id) => committee.partyOf.get(id) ?? id);
-      return fail(
-        culprits.length > 0
-          ? new ProtocolError('invalid_signature_share', `invalid signature share from ${culprits.join(', ')}`, culprits)
-          : new ProtocolError('aggregate_invalid', 'aggregate signature invalid although every share is valid: inconsistent key package'),
-      );
+      const culprits = [...cheaters].sort();
+      return fail(new ProtocolError('invalid_signature_share', `invalid signature share from ${culprits.join(', ')}`, culprits));
     },
   };
 }

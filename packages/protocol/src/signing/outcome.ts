@@ -62,12 +62,17 @@ export function exclusionAuditEvent(code: ExclusionCode): 'party_excluded' | 'po
   return isPolicyRefusal(code) ? 'policy_refusal' : 'party_excluded';
 }
 
-/** `error.code` of a request that did not complete (`rejected` is also its status). */
-export type SigningFailureCode = 'insufficient_parties' | 'rejected' | 'key_not_active';
+/**
+ * `error.code` of a request that did not complete (`rejected` is also its status):
+ * `approval_timeout` — it waited for approvals past its approval deadline; `intent_invalid` — its
+ * intent yields nothing this key can sign (the API checks this before accepting a request).
+ */
+export type SigningFailureCode = 'insufficient_parties' | 'rejected' | 'key_not_active' | 'approval_timeout' | 'intent_invalid';
 
 /** How a signing request settled. */
 export type SigningOutcome =
-  | { status: 'completed'; signature: Uint8Array; signers: readonly string[] }
+  /** One signature per message of the intent, in order (one for a raw intent). */
+  | { status: 'completed'; signatures: readonly Uint8Array[]; signers: readonly string[] }
   | { status: 'failed'; code: Exclude<SigningFailureCode, 'rejected'>; message: string }
   | { status: 'rejected'; code: 'rejected'; message: string };
 

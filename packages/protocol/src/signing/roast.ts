@@ -34,18 +34,27 @@
  * sessions, n − t + 1 + n·WITHDRAWALS_PER_PARTY in all. Only blame and refusals exclude; the
  * request fails early only when fewer than t parties are neither excluded nor benched.
  *
+ * One session signs every message of the request's intent (a PSBT with k listed inputs yields k
+ * sighashes): a party is ready when it holds `width` fresh commitments, one per message, and its
+ * answer carries one share per message; the request completes with all k signatures or none.
+ *
  * Commitments come in parsed (the driver parses each where it enters the coordinator, and feeds
  * `invalid_commitment` for one that fails) and go to the session's aggregator as they are; only the
  * `next` commitment that arrives with a share is parsed here. With a `KeyCache` the key is decoded
  * once across requests.
  */
+
+import { fromHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
 import { createKeyCache, type KeyCache, type NonceCommitment, parseNonceCommitment } from '../fast/index.js';
+import { signingMessages } from '../intent/interpret.js';
+import type { Intent } from '../intent/schema.js';
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite } from '../suites.js';
-import type { Approval, MessageBody, NonceCommitmentWire } from '../wire/messages.js';
+import type { Approval, CommitmentSetWire, MessageBody } from '../wire/messages.js';
 import { type Aggregator, createAggregator } from './aggregator.js';
+import { commitmentsOf } from './commitment-set.js';
 import type { BlameCode, ExclusionCode, PolicyRefusalCode } from './outcome.js';
 
 /**
@@ -56,12 +65,15 @@ import type { BlameCode, ExclusionCode, PolicyRefusalCode } from './outcome.js';
 export const WITHDRAWALS_PER_PARTY = 1;
 
 export type RoastInput =
-  /** A fresh commitment from `from` (the answer to a commit request, or a preprocessed one). */
-  | { type: 'commitment'; from: string; commitment: NonceCommitment }
+  /**
+   * Fresh commitments from `from`, one per message (`width`): the answer to a commit request, or
+   * preprocessed ones.
+   */
+  | { type: 'commitment'; from: string; commitments: readonly NonceCommitment[] }
   /** `from` sent a commitment that is not a valid group element (checked where it arrived). */
   | { type: 'invalid_commitment'; from: string; reason: string }
-  /** A signature share for `sessionId`, with the signer's next commitment. */
-  | { type: 'share'; from: string; sessionId: string; share: string; next: NonceCommitmentWire | null }
+  /** Signature shares for `sessionId`, one per message, with the signer's next commitments. */
+  | { type: 'share'; from: string; sessionId: string; shares: readonly string[]; next: CommitmentSetWire | null }
   /** `from` will not sign this request: its own policy said no, or it holds no share of the key. */
   | { type: 'refused'; from: string; sessionId: string; code: PolicyRefusalCode; message: string }
   /** `from` could not use the commitment it was given in `sessionId` (a withdrawal, see above). */
@@ -79,7 +91,8 @@ export type RoastAction =
   /** Send `pkg` to `to` (a new session, or the package again to a party that reconnected). */
   | { type: 'send_package'; sessionId: string; to: readonly string[]; pkg: MessageBody<'signing_package'> }
   | { type: 'exclude'; party: string; code: ExclusionCode; reason: string }
-  | { type: 'completed'; sessionId: string; signature: Uint8Array; signers: readonly string[] }
+  /** One signature per message, in message order. */
+  | { type: 'completed'; sessionId: string; signatures: readonly Uint8Array[]; signers: readonly string[] }
   | { type: 'failed'; code: 'insufficient_parties' | 'rejected'; message: string }
   /** Feed a `tick` at (or after) this time. */
   | { type: 'wake_at'; at: number };
@@ -94,7 +107,11 @@ export type RoastPartyPhase = 'idle' | 'ready' | 'signing' | 'benched' | 'exclud
 export interface RoastOptions {
   key: PublicKeyPackage;
   requestId: string;
-  message: Uint8Array;
+  /**
+   * What to sign. Its messages (`signingMessages`) are derived once, here: throws the intent's
+   * ProtocolError (`intent_wrong_suite`, `psbt_*`) for an intent this key cannot sign.
+   */
+  intent: Intent;
   context?: unknown;
   approvals?: Approval[];
   /** Names the n-th session of this request (a driver-chosen unique id). */
@@ -119,6 +136,8 @@ type Session = {
 
 export interface RoastCoordinator {
   readonly phase: 'running' | 'completed' | 'failed';
+  /** Messages per session: a ready party holds this many commitments, a share message carries this many shares. */
+  readonly width: number;
   /** Parties currently ready (holding a fresh commitment). */
   readonly ready: readonly string[];
   /** Sessions started so far (refunded ones included). */
@@ -131,7 +150,7 @@ export interface RoastCoordinator {
    * Commitments held for ready parties: never put into a signing package, so still unused. A
    * driver may hand them to another request once this one has ended.
    */
-  readonly unusedCommitments: ReadonlyMap<string, NonceCommitment>;
+  readonly unusedCommitments: ReadonlyMap<string, readonly NonceCommitment[]>;
   /** Where `party` stands (a non-member is `excluded`). */
   partyPhase(party: string): RoastPartyPhase;
   /** Feeds one input at time `now` (ms; the driver's clock); returns what to do, in order. */
@@ -144,10 +163,12 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
   const t = committee.threshold;
   const n = committee.members.length;
   const maxCountedSessions = n - t + 1;
-  if (o.message.length === 0) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
+  const messages = signingMessages(o.intent, { keyId: o.key.keyId, suite: o.key.suite, publicKey: fromHex(o.key.publicKey) });
+  if (messages.some((m) => m.length === 0)) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
+  const width = messages.length;
 
   let phase: RoastCoordinator['phase'] = 'running';
-  const ready = new Map<string, NonceCommitment>(); // insertion order = readiness order
+  const ready = new Map<string, readonly NonceCommitment[]>(); // insertion order = readiness order
   const inSession = new Map<string, string>(); // party → session it has yet to answer
   const excluded = new Map<string, string>();
   const benched = new Set<string>();
@@ -204,12 +225,13 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     const aggregator = createAggregator({
       key: o.key,
       requestId: o.requestId,
-      message: o.message,
+      intent: o.intent,
+      messages,
       ...(o.context === undefined ? {} : { context: o.context }),
       ...(o.approvals === undefined ? {} : { approvals: o.approvals }),
       keys,
     });
-    for (const p of signers) aggregator.addCommitment(p, ready.get(p) as NonceCommitment);
+    for (const p of signers) aggregator.addCommitment(p, ready.get(p) as readonly NonceCommitment[]);
     const pkg = aggregator.buildPackage(signers);
     const sessionId = o.sessionId(started++);
     sessions.set(sessionId, { aggregator, signers, pkg, open: true, startedAt: now });
@@ -220,26 +242,31 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     out.push({ type: 'send_package', sessionId, to: signers, pkg });
   }
 
-  function becomeReady(party: string, c: NonceCommitment, out: RoastAction[]): void {
+  function becomeReady(party: string, cs: readonly NonceCommitment[], out: RoastAction[]): void {
     if (excluded.has(party) || benched.has(party) || inSession.has(party)) return;
-    if (c.suite !== suite.id) {
-      blame(party, 'invalid_point', `invalid commitment: a ${c.suite} commitment for a ${suite.id} key`, out);
+    const wrong = cs.find((c) => c.suite !== suite.id);
+    if (wrong) {
+      blame(party, 'invalid_point', `invalid commitment: a ${wrong.suite} commitment for a ${suite.id} key`, out);
       return;
     }
-    ready.set(party, c);
+    if (cs.length !== width) {
+      blame(party, 'invalid_point', `invalid commitment: ${cs.length} commitment(s) for ${width} message(s)`, out);
+      return;
+    }
+    ready.set(party, cs);
   }
 
-  /** The commitment a share came with, parsed here: this is where it enters. */
-  function becomeReadyWith(party: string, next: NonceCommitmentWire | null, out: RoastAction[]): void {
+  /** The commitments a share came with, parsed here: this is where they enter. */
+  function becomeReadyWith(party: string, next: CommitmentSetWire | null, out: RoastAction[]): void {
     if (next === null || excluded.has(party) || benched.has(party) || inSession.has(party)) return;
-    let c: NonceCommitment;
+    let cs: NonceCommitment[];
     try {
-      c = parseNonceCommitment(suite, next, party);
+      cs = commitmentsOf(next).map((c) => parseNonceCommitment(suite, c, party));
     } catch (e) {
       blame(party, 'invalid_point', `invalid commitment: ${(e as Error).message}`, out);
       return;
     }
-    becomeReady(party, c, out);
+    becomeReady(party, cs, out);
   }
 
   function onShare(input: Extract<RoastInput, { type: 'share' }>, out: RoastAction[]): void {
@@ -249,7 +276,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     if (s.open) {
       let complete: boolean;
       try {
-        complete = s.aggregator.addShare(input.from, input.share);
+        complete = s.aggregator.addShare(input.from, input.shares);
       } catch (e) {
         s.open = false;
         blame(input.from, 'invalid_signature_share', (e as Error).message, out);
@@ -258,9 +285,9 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       if (complete) {
         s.open = false;
         try {
-          const signature = s.aggregator.finish();
+          const signatures = s.aggregator.finish();
           phase = 'completed';
-          out.push({ type: 'completed', sessionId: input.sessionId, signature, signers: s.signers });
+          out.push({ type: 'completed', sessionId: input.sessionId, signatures, signers: s.signers });
           return;
         } catch (e) {
           const culprits = e instanceof ProtocolError ? e.culprits : [];
@@ -301,6 +328,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     get phase() {
       return phase;
     },
+    width,
     get ready() {
       return [...ready.keys()];
     },
@@ -328,7 +356,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       if (phase !== 'running') return out;
       switch (input.type) {
         case 'commitment':
-          if (committee.has(input.from)) becomeReady(input.from, input.commitment, out);
+          if (committee.has(input.from)) becomeReady(input.from, input.commitments, out);
           break;
         case 'invalid_commitment':
           if (committee.has(input.from)) blame(input.from, 'invalid_point', `invalid commitment: ${input.reason}`, out);

@@ -10,7 +10,7 @@
  * byte-identical to noble's `signShare`, which would decode and check every commitment again.
  */
 import type { Nonces } from '@noble/curves/abstract/frost.js';
-import { fromHex, type Rng, toHex } from '../bytes.js';
+import { type Rng, toHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
 import {
@@ -24,13 +24,25 @@ import {
 import type { KeyShare } from '../keys.js';
 import { getSuite, type Suite } from '../suites.js';
 import type { MessageBody, NonceCommitmentWire } from '../wire/messages.js';
+import { commitmentsOf } from './commitment-set.js';
 
 /** The result of signing one package. */
 export interface SignedShare {
-  /** The signature share (SerializeScalar). */
-  share: Uint8Array;
-  /** The commitment whose nonce was consumed; record it durably before sending `share`. */
-  consumed: NonceCommitmentWire;
+  /** One signature share (SerializeScalar) per message, in message order. */
+  shares: Uint8Array[];
+  /** The commitments whose nonces were consumed, per message; record them durably before sending `shares`. */
+  consumed: NonceCommitmentWire[];
+}
+
+/**
+ * A package that passed every check, its nonces still unused: `sign()` consumes them and computes
+ * the shares. Call it in the same turn as `prepare` (nothing may come between the checks and the
+ * use); it throws `nonce_reused` if the nonces were consumed meanwhile.
+ */
+export interface PreparedSigning {
+  /** Every commitment of this signer the package uses, per message. */
+  readonly commitments: readonly NonceCommitmentWire[];
+  sign(): SignedShare;
 }
 
 export interface Signer {
@@ -39,8 +51,14 @@ export interface Signer {
   readonly pending: number;
   /** RFC 9591 §5.1 commit(): a fresh nonce pair, kept here; its commitments go to the coordinator. */
   commit(): NonceCommitmentWire;
-  /** Validates `pkg` (see module doc), consumes the nonce and returns the share. */
-  sign(pkg: MessageBody<'signing_package'>): SignedShare;
+  /**
+   * Checks `pkg` (see module doc) for `messages`, the messages this party computed itself from
+   * `pkg.intent` (one per message, each with its own commitment of every signer), consuming
+   * nothing.
+   */
+  prepare(pkg: MessageBody<'signing_package'>, messages: readonly Uint8Array[]): PreparedSigning;
+  /** `prepare(pkg, messages).sign()`. */
+  sign(pkg: MessageBody<'signing_package'>, messages: readonly Uint8Array[]): SignedShare;
   /** Forgets every unused nonce (e.g. on shutdown or when the coordinator restarts). */
   discardAll(): void;
 }
@@ -68,6 +86,91 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
     }
   }
 
+  function prepare(pkg: MessageBody<'signing_package'>, messages: readonly Uint8Array[]): PreparedSigning {
+    if (pkg.keyId !== share.keyId)
+      throw new ProtocolError('wrong_key', `signing package for key ${pkg.keyId}, this signer holds ${share.keyId}`);
+    if (messages.length === 0) throw new ProtocolError('empty_message', 'nothing to sign');
+    for (const m of messages) if (m.length === 0) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
+    const list = pkg.commitments;
+    if (list.length < committee.threshold) {
+      throw new ProtocolError('too_few_signers', `${list.length} signers, threshold is ${committee.threshold}`);
+    }
+    if (list.length > committee.members.length)
+      throw new ProtocolError('too_many_signers', `${list.length} signers for ${committee.members.length} parties`);
+    const seen = new Set<string>();
+    // One RFC 9591 commitment list per message, every signer in each.
+    const perMessage: SignerCommitment[][] = messages.map(() => []);
+    let own: NonceCommitmentWire[] | undefined;
+    for (const c of list) {
+      if (!committee.has(c.partyId))
+        throw new ProtocolError('not_in_committee', `${c.partyId} is not in the committee of key ${share.keyId}`);
+      if (seen.has(c.partyId)) throw new ProtocolError('duplicate_identifier', `${c.partyId} appears twice in the signing package`);
+      seen.add(c.partyId);
+      const set = commitmentsOf(c);
+      if (set.length !== messages.length) {
+        throw new ProtocolError(
+          'commitment_count_mismatch',
+          `${c.partyId} has ${set.length} commitment(s) in the package; the intent yields ${messages.length} message(s)`,
+        );
+      }
+      const identifier = committee.identifierOf.get(c.partyId) as string;
+      const mine = c.partyId === share.partyId;
+      for (const [i, wire] of set.entries()) {
+        // Decoded and validated once. No culprit: the coordinator assembled this package, and
+        // naming the party would let a coordinator frame an honest one. Our own commitment, when
+        // it is one we hold nonces for, we computed ourselves: decoding it is enough.
+        const parsed =
+          mine && pool.has(commitmentKey(wire))
+            ? decodeOwnNonceCommitment(suite, wire)
+            : parseNonceCommitment(suite, wire, undefined, c.partyId);
+        perMessage[i]?.push({ identifier, commitment: parsed });
+      }
+      if (mine) own = set;
+    }
+    if (!own) throw new ProtocolError('missing_own_commitment', `signing package has no commitment of ${share.partyId}`);
+    const ownKeys = own.map(commitmentKey);
+    if (new Set(ownKeys).size !== ownKeys.length)
+      throw new ProtocolError('nonce_reused', 'the package gives this party one commitment twice');
+    for (const k of ownKeys) {
+      if (consumed.has(k)) throw new ProtocolError('nonce_reused', 'this commitment was already used for a signature share');
+      if (!pool.has(k))
+        throw new ProtocolError('unknown_commitment', 'the package assigns this party a commitment it never issued (or discarded)');
+    }
+    const ownWires = own;
+    return {
+      commitments: ownWires,
+      sign() {
+        const nonces: Nonces[] = [];
+        for (const k of ownKeys) {
+          const n = pool.get(k);
+          if (consumed.has(k) || !n) throw new ProtocolError('nonce_reused', 'this commitment was used since the package was checked');
+          nonces.push(n);
+        }
+        // SECURITY: consume every nonce before computing, so an exception below cannot leave one usable.
+        for (const k of ownKeys) {
+          pool.delete(k);
+          markConsumed(k);
+        }
+        try {
+          // The pool is keyed by the commitment commit() derived from these nonces, so finding
+          // them under `own` is noble's "commitment matches the nonces" check, without recomputing it.
+          const shares = messages.map((message, i) =>
+            prepareSession(key, perMessage[i] as SignerCommitment[], message).signShare(secret, {
+              hiding: suite.Fn.fromBytes((nonces[i] as Nonces).hiding),
+              binding: suite.Fn.fromBytes((nonces[i] as Nonces).binding),
+            }),
+          );
+          return { shares, consumed: ownWires.map((c) => ({ hiding: c.hiding, binding: c.binding })) };
+        } finally {
+          for (const n of nonces) {
+            n.hiding.fill(0);
+            n.binding.fill(0);
+          }
+        }
+      },
+    };
+  }
+
   return {
     keyId: share.keyId,
     get pending() {
@@ -85,56 +188,8 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
       }
       return wire;
     },
-    sign(pkg) {
-      if (pkg.keyId !== share.keyId)
-        throw new ProtocolError('wrong_key', `signing package for key ${pkg.keyId}, this signer holds ${share.keyId}`);
-      const message = fromHex(pkg.message, 'message');
-      if (message.length === 0) throw new ProtocolError('empty_message', 'refusing to sign an empty message');
-      const list = pkg.commitments;
-      if (list.length < committee.threshold) {
-        throw new ProtocolError('too_few_signers', `${list.length} signers, threshold is ${committee.threshold}`);
-      }
-      if (list.length > committee.members.length)
-        throw new ProtocolError('too_many_signers', `${list.length} signers for ${committee.members.length} parties`);
-      const seen = new Set<string>();
-      const commitments: SignerCommitment[] = [];
-      let own: NonceCommitmentWire | undefined;
-      for (const c of list) {
-        if (!committee.has(c.partyId))
-          throw new ProtocolError('not_in_committee', `${c.partyId} is not in the committee of key ${share.keyId}`);
-        if (seen.has(c.partyId)) throw new ProtocolError('duplicate_identifier', `${c.partyId} appears twice in the signing package`);
-        seen.add(c.partyId);
-        // Decoded and validated once. No culprit: the coordinator assembled this package, and
-        // naming the party would let a coordinator frame an honest one. Our own commitment, when
-        // it is one we hold nonces for, we computed ourselves: decoding it is enough.
-        const ours = c.partyId === share.partyId && pool.has(commitmentKey(c));
-        const parsed = ours ? decodeOwnNonceCommitment(suite, c) : parseNonceCommitment(suite, c, undefined, c.partyId);
-        commitments.push({ identifier: committee.identifierOf.get(c.partyId) as string, commitment: parsed });
-        if (c.partyId === share.partyId) own = parsed.wire;
-      }
-      if (!own) throw new ProtocolError('missing_own_commitment', `signing package has no commitment of ${share.partyId}`);
-      const ownKey = commitmentKey(own);
-      if (consumed.has(ownKey)) throw new ProtocolError('nonce_reused', 'this commitment was already used for a signature share');
-      const nonces = pool.get(ownKey);
-      if (!nonces)
-        throw new ProtocolError('unknown_commitment', 'the package assigns this party a commitment it never issued (or discarded)');
-      // SECURITY: consume before computing, so an exception below cannot leave the nonce usable.
-      pool.delete(ownKey);
-      markConsumed(ownKey);
-      try {
-        // The pool is keyed by the commitment commit() derived from these nonces, so finding them
-        // under `own` is noble's "commitment matches the nonces" check, without recomputing it.
-        const session = prepareSession(key, commitments, message);
-        const shareBytes = session.signShare(secret, {
-          hiding: suite.Fn.fromBytes(nonces.hiding),
-          binding: suite.Fn.fromBytes(nonces.binding),
-        });
-        return { share: shareBytes, consumed: own };
-      } finally {
-        nonces.hiding.fill(0);
-        nonces.binding.fill(0);
-      }
-    },
+    prepare,
+    sign: (pkg, messages) => prepare(pkg, messages).sign(),
     discardAll() {
       for (const n of pool.values()) {
         n.hiding.fill(0);

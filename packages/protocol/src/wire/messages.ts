@@ -4,12 +4,26 @@
  */
 import { z } from 'zod';
 import { DKG_FAILURE_CODES } from '../dkg/outcome.js';
+import { PROTOCOL_ERROR_CODES } from '../errors.js';
+import { INTENT_LIMITS, intentSchema } from '../intent/schema.js';
 import { publicKeyPackageSchema } from '../keys.js';
+import { signedPolicySchema } from '../policy/signed-policy.js';
 import { SIGN_REFUSAL_CODES } from '../signing/outcome.js';
 import { hexSchema, nonEmptyHexSchema, partyIdSchema, sessionIdSchema, suiteIdSchema } from './primitives.js';
 
 const sealedBoxSchema = z.strictObject({ epk: nonEmptyHexSchema, nonce: nonEmptyHexSchema, ciphertext: nonEmptyHexSchema });
 const nonceCommitmentSchema = z.strictObject({ hiding: nonEmptyHexSchema, binding: nonEmptyHexSchema });
+/**
+ * Further commitments (or shares) of one signer, one per message after the first, in message
+ * order: an intent that yields k messages (a PSBT with k listed inputs) is signed in one session,
+ * each message with its own nonce. Absent for a single message.
+ */
+const moreCommitmentsSchema = z
+  .array(nonceCommitmentSchema)
+  .min(1)
+  .max(INTENT_LIMITS.psbtInputs - 1);
+/** A signer's commitments for a whole session: the first message's, then `more`. */
+const commitmentSetSchema = nonceCommitmentSchema.extend({ more: moreCommitmentsSchema.optional() });
 
 /**
  * An approval: an approver's Ed25519 signature over `approvalDigest` (signing/approval-digest.ts)
@@ -138,21 +152,33 @@ export const messageBodySchemas = {
   commit_request: z.strictObject({ keyId: sessionIdSchema, count: z.number().int().min(1).max(1000) }),
   /** Party → coordinator: fresh nonce commitments. */
   commitments: z.strictObject({ keyId: sessionIdSchema, commitments: z.array(nonceCommitmentSchema).max(1000) }),
-  /** Coordinator → signers: RFC 9591 signing package plus the request it serves. */
+  /**
+   * Coordinator → signers: the request (its intent, from which each signer derives the messages
+   * it signs itself) and one RFC 9591 commitment list per message: every signer's commitment for
+   * the first message, and in `more` its commitments for the following ones.
+   */
   signing_package: z.strictObject({
     keyId: sessionIdSchema,
     requestId: sessionIdSchema,
-    message: hexSchema,
+    intent: intentSchema,
     context: z.unknown().optional(),
     approvals: z.array(approvalSchema).max(64),
-    commitments: z.array(nonceCommitmentSchema.extend({ partyId: partyIdSchema })).max(255),
+    commitments: z.array(commitmentSetSchema.extend({ partyId: partyIdSchema })).max(255),
   }),
-  /** Signer → coordinator: its signature share, and (ROAST) a fresh commitment for the next session. */
+  /**
+   * Signer → coordinator: its signature share for the first message and, in `more`, for each
+   * following one; and (ROAST) a fresh commitment set for the next session.
+   */
   signature_share: z.strictObject({
     keyId: sessionIdSchema,
     requestId: sessionIdSchema,
     share: nonEmptyHexSchema,
-    next: nonceCommitmentSchema.nullable(),
+    more: z
+      .array(nonEmptyHexSchema)
+      .min(1)
+      .max(INTENT_LIMITS.psbtInputs - 1)
+      .optional(),
+    next: commitmentSetSchema.nullable(),
   }),
   /** Signer → coordinator: the signer will not sign this package (policy or validation). */
   sign_refused: z.strictObject({
@@ -160,6 +186,26 @@ export const messageBodySchemas = {
     requestId: sessionIdSchema,
     code: z.enum(SIGN_REFUSAL_CODES),
     message: z.string().max(1024),
+  }),
+  /** Coordinator → party: a quorum-signed policy to verify against its pinned administrators and activate. */
+  policy_offer: z.strictObject({ signed: signedPolicySchema }),
+  /**
+   * Party → coordinator, after each (re)connect and each offer: the policy in force here (the
+   * static `party.json` policy or a signed one, with its digest), and why the last offer, if it
+   * was refused, was refused.
+   */
+  policy_status: z.strictObject({
+    source: z.enum(['static', 'signed']),
+    version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    digest: digestHexSchema.nullable(),
+    refused: z
+      .strictObject({
+        version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+        digest: digestHexSchema.nullable(),
+        code: z.enum(PROTOCOL_ERROR_CODES),
+        message: z.string().max(1024),
+      })
+      .nullable(),
   }),
   /**
    * Coordinator → committee: refresh every share of `keyId` (src/lifecycle/refresh.ts). `predecessor`
@@ -259,6 +305,8 @@ export type MessageBody<T extends MessageType> = z.infer<(typeof messageBodySche
 /** A signed envelope as it travels. */
 export type Envelope = z.infer<typeof envelopeSchema>;
 export type NonceCommitmentWire = z.infer<typeof nonceCommitmentSchema>;
+/** A signer's commitments for every message of a session (the first, then `more`). */
+export type CommitmentSetWire = z.infer<typeof commitmentSetSchema>;
 export type SealedBoxWire = z.infer<typeof sealedBoxSchema>;
 export type Approval = z.infer<typeof approvalSchema>;
 

@@ -1,4 +1,5 @@
 /** What every v1 route module receives: the services behind the API and the app's typed instance. */
+import type { BitcoinNetwork } from '@glacis/protocol';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CoordinatorMetrics } from '../../metrics.js';
@@ -21,8 +22,12 @@ export interface RouteDeps {
   metrics: CoordinatorMetrics;
   /** Milliseconds since the epoch. */
   now: () => number;
-  /** A signing request's deadline is this long after it is accepted. */
+  /** A signing request's deadline is this long after it is accepted (or approved). */
   signingTimeoutMs: number;
+  /** A request awaiting approval fails (`approval_timeout`) this long after it was accepted. */
+  approvalTimeoutMs: number;
+  /** The chain the coordinator reads PSBT destinations for (its reading of the policy, for the desk). */
+  bitcoinNetwork: BitcoinNetwork;
   /** Readiness needs at least this many connected parties. */
   minConnectedParties: number;
   /** Signing requests accepted but not settled, at most (then 429 capacity_exceeded). */

@@ -2,7 +2,17 @@
  * The zod schemas of API v1: they validate every request, type every handler, shape every
  * response and generate /v1/openapi.json, so the contract in API.md has one source here.
  */
-import { approvalSchema, hexSchema, keyCertificateSchema, MAX_PARTIES, SUITE_IDS, suiteIdSchema } from '@glacis/protocol';
+import {
+  approvalSchema,
+  ed25519KeySchema,
+  hexSchema,
+  intentSchema,
+  keyCertificateSchema,
+  MAX_PARTIES,
+  policySchema,
+  SUITE_IDS,
+  suiteIdSchema,
+} from '@glacis/protocol';
 import { z } from 'zod';
 
 /**
@@ -76,19 +86,59 @@ export const createKeyBody = z.strictObject({
   label: z.string().max(256).optional(),
 });
 
-/** POST /v1/keys/{keyId}/signatures. */
-export const createSignatureBody = z.strictObject({
-  message: hexSchema.min(2, 'message is empty').describe('the bytes to sign, lowercase hex'),
-  // Approvers sign a digest over the canonical JSON of the context, which has no floats.
-  context: z
-    .record(z.string(), z.unknown())
-    .refine((c) => isCanonicalJson(c, 0), 'numbers must be safe integers and nesting at most 16 deep')
-    .describe(
-      `free JSON the approvers sign over: numbers must be safe integers (no fractions, nothing beyond 2^53 - 1), nesting at most ${MAX_CONTEXT_DEPTH} deep, strings well-formed Unicode; the whole body is bounded by the coordinator's bodyLimitBytes (default 64 KiB)`,
-    )
-    .optional(),
-  approvals: z.array(approvalSchema).max(64).optional(),
+apiRegistry.add(approvalSchema, { id: 'Approval' });
+apiRegistry.add(intentSchema, { id: 'Intent' });
+
+/** POST /v1/keys/{keyId}/signatures: `message` (raw bytes) or `intent`, exactly one. */
+export const createSignatureBody = z
+  .strictObject({
+    message: hexSchema.min(2, 'message is empty').describe('the bytes to sign, lowercase hex (the raw intent of them)').optional(),
+    intent: intentSchema
+      .describe(
+        'what to sign: {"type":"raw","message":hex} or {"type":"bitcoin-psbt","psbt":base64,"inputs":[n…]} (secp256k1-tr keys); each party derives the messages from it itself',
+      )
+      .optional(),
+    // Approvers sign a digest over the canonical JSON of the context, which has no floats.
+    context: z
+      .record(z.string(), z.unknown())
+      .refine((c) => isCanonicalJson(c, 0), 'numbers must be safe integers and nesting at most 16 deep')
+      .describe(
+        `free JSON the approvers sign over: numbers must be safe integers (no fractions, nothing beyond 2^53 - 1), nesting at most ${MAX_CONTEXT_DEPTH} deep, strings well-formed Unicode; the whole body is bounded by the coordinator's bodyLimitBytes (default 64 KiB)`,
+      )
+      .optional(),
+    approvals: z.array(approvalSchema).max(64).optional(),
+  })
+  .refine((b) => (b.message === undefined) !== (b.intent === undefined), 'give message or intent, exactly one');
+
+/** GET /v1/signatures. */
+export const signatureListQuery = pageQuery.extend({
+  status: z
+    .enum(['pending', 'awaiting_approval', 'signing', 'completed', 'failed', 'rejected'])
+    .optional()
+    .describe('only requests in this status, e.g. awaiting_approval'),
 });
+
+/** POST /v1/signatures/{signatureId}/approvals: one approval, as approvers make it. */
+export const addApprovalBody = approvalSchema;
+
+/** POST /v1/signatures/{signatureId}/rejections. */
+export const addRejectionBody = z.strictObject({
+  reason: z.string().min(1).max(1024).describe('why, for the audit log and the request error'),
+  approverKey: ed25519KeySchema
+    .optional()
+    .describe('the approver who rejects, for the record (not checked: a rejection only stops a request)'),
+});
+
+/** PUT /v1/policy: a quorum-signed policy (docs/policy.md). */
+export const putPolicyBody = z
+  .strictObject({
+    policy: policySchema,
+    signatures: z
+      .array(z.strictObject({ adminKey: ed25519KeySchema, signature: hexSchema.length(128) }))
+      .min(1)
+      .max(64),
+  })
+  .register(apiRegistry, { id: 'SignedPolicy' });
 
 /** POST /v1/keys/{keyId}/refresh. */
 // fastify hands a bodiless request's body over as null.
@@ -129,15 +179,39 @@ export const keySchema = z
 
 apiRegistry.add(keyCertificateSchema, { id: 'KeyCertificate' });
 
+/** A bitcoin-psbt request's PSBT with the key's inputs signed, and the transaction once every input is final. */
+const finalizedSchema = z
+  .object({
+    psbt: z.string().describe('base64'),
+    transactionHex: z.string().nullable().describe('the network-ready transaction; null while inputs of other owners are unsigned'),
+    txid: z.string(),
+  })
+  .nullable();
+
+/** What the distributed policy requires of a request that awaits approval, and what it has. */
+const approvalStatusSchema = z
+  .object({
+    policyVersion: z.int(),
+    ruleId: z.string(),
+    groups: z.array(z.object({ group: z.string(), min: z.int(), have: z.int() })),
+  })
+  .nullable()
+  .describe("awaiting_approval only: the coordinator's reading of the distributed policy (UX; each party decides on its own)");
+
 /** Signature (API.md). */
 export const signatureSchema = z
   .object({
     signatureId: z.string(),
     keyId: z.string(),
-    message: z.string(),
+    intent: intentSchema,
+    message: z.string().nullable().describe("the raw intent's bytes; null for a typed intent"),
     context: z.record(z.string(), z.unknown()).nullable(),
-    status: z.enum(['pending', 'signing', 'completed', 'failed', 'rejected']),
-    signature: z.string().nullable(),
+    approvals: z.array(approvalSchema),
+    status: z.enum(['pending', 'awaiting_approval', 'signing', 'completed', 'failed', 'rejected']),
+    approvalStatus: approvalStatusSchema,
+    signature: z.string().nullable().describe('the first (for a raw intent, the only) signature'),
+    signatures: z.array(z.string()).nullable().describe('one signature per message of the intent, in order (per listed PSBT input)'),
+    finalized: finalizedSchema,
     signers: z.array(z.string()).nullable(),
     excluded: z.array(z.object({ partyId: z.string(), reason: z.string() })),
     error: errorInfo,
@@ -178,12 +252,36 @@ export const problemSchema = z
 /** 202 of POST /v1/keys. */
 export const keyAcceptedSchema = z.object({ keyId: z.string(), status: z.literal('pending'), operationId: z.string() });
 /** 202 of POST /v1/keys/{keyId}/signatures. */
-export const signatureAcceptedSchema = z.object({ signatureId: z.string(), status: z.literal('pending') });
+export const signatureAcceptedSchema = z.object({ signatureId: z.string(), status: z.enum(['pending', 'awaiting_approval']) });
 
 /** GET /v1/keys. */
 export const keyListSchema = z.object({ keys: z.array(keySchema), nextCursor: z.string().nullable() });
-/** GET /v1/keys/{keyId}/signatures. */
+/** GET /v1/keys/{keyId}/signatures and GET /v1/signatures. */
 export const signatureListSchema = z.object({ signatures: z.array(signatureSchema), nextCursor: z.string().nullable() });
+
+/** GET /v1/policy (and the answer to PUT). */
+export const policyStatusSchema = z
+  .object({
+    policy: putPolicyBody.nullable().describe('the latest distributed signed policy, or null before the first'),
+    version: z.int().nullable(),
+    digest: z.string().nullable().describe('policyDigest of the document (docs/policy.md)'),
+    distributedAt: time.nullable(),
+    parties: z.array(
+      z.object({
+        partyId: z.string(),
+        connected: z.boolean(),
+        source: z.enum(['static', 'signed']).nullable().describe("the party's static party.json policy, or a signed one"),
+        version: z.int().nullable().describe('the version in force at the party (as it last reported)'),
+        digest: z.string().nullable(),
+        reportedAt: time.nullable(),
+        refused: z
+          .object({ version: z.int().nullable(), digest: z.string().nullable(), code: z.string(), message: z.string() })
+          .nullable()
+          .describe('the last policy this party refused, and its code'),
+      }),
+    ),
+  })
+  .register(apiRegistry, { id: 'PolicyStatus' });
 
 /** One audit event. */
 export const auditEventSchema = z
@@ -213,6 +311,7 @@ export const partyListSchema200 = z.object({
       needsRepair: z
         .array(z.string())
         .describe('active keys of which this committee member reported no share, or a share of another generation, at its last connection'),
+      policyVersion: z.int().nullable().describe('the policy version in force at the party, as it last reported'),
     }),
   ),
 });

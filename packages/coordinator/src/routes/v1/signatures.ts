@@ -2,14 +2,21 @@
  * Signing requests. A request for an active key is always accepted (202) and always settles:
  * completed, or failed/rejected with a reason. Parties' availability is the orchestrator's
  * problem, decided at the request's deadline, never a reason to refuse the request here.
+ *
+ * A request carries raw bytes (`message`) or a typed intent; an intent the key cannot sign is a
+ * 400 with the code each party would refuse it with. When the distributed policy requires
+ * approvals the request lacks, it is accepted as `awaiting_approval` and waits for them
+ * (approvals.ts) — the coordinator's reading, for the desk: every party decides again itself.
  */
+import { rawIntent } from '@glacis/protocol';
 
 import { CoordinatorError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { ANY_ROLE, principalOf } from '../../plugins/auth.js';
 import { checkReplay, claimFor, findReplay, idempotencyScope, requestHash } from '../../plugins/idempotency.js';
-import type { IdempotencyRecord, JsonObject } from '../../store/types.js';
+import type { IdempotencyRecord, JsonObject, KeyRecord, SignatureRecord, StoredPolicy } from '../../store/types.js';
 import { handOff, type RouteDeps, type ZodApp } from './context.js';
+import { approvalNeeds, type RequestKey, requestFacts } from './request-policy.js';
 import {
   createSignatureBody,
   idempotencyHeaders,
@@ -17,14 +24,35 @@ import {
   pageQuery,
   problems,
   signatureAcceptedSchema,
+  signatureListQuery,
   signatureListSchema,
   signatureParams,
   signatureSchema,
   waitQuery,
 } from './schemas.js';
-import { signatureView } from './views.js';
+import { type SignatureView, signatureView } from './views.js';
 
 const security = [{ bearerAuth: [] }];
+
+/** The key a request names, as the policy reading needs it (the key is active). */
+export function requestKeyOf(key: KeyRecord): RequestKey {
+  return { keyId: key.keyId, suite: key.suite, publicKey: key.publicKey ?? '', label: key.label };
+}
+
+/**
+ * A request as the API shows it; for one awaiting approval, with what the distributed policy
+ * requires and has (read now, against the current policy).
+ */
+export async function presentSignature(deps: RouteDeps, sig: SignatureRecord, policy?: StoredPolicy | null): Promise<SignatureView> {
+  if (sig.status !== 'awaiting_approval') return signatureView(sig, null);
+  const current = policy === undefined ? await deps.store.getPolicy() : (policy ?? undefined);
+  const key = await deps.store.getKey(sig.keyId);
+  if (!key || current === undefined) return signatureView(sig, null);
+  const facts = requestFacts(sig.intent, requestKeyOf(key), deps.bitcoinNetwork);
+  const terms = { keyId: sig.keyId, intent: sig.intent, context: sig.context };
+  const needs = approvalNeeds(current, facts, terms, sig.approvals, deps.now());
+  return signatureView(sig, needs && { policyVersion: needs.policyVersion, ruleId: needs.ruleId, groups: needs.groups });
+}
 
 /** Registers the signature routes. */
 export function signatureRoutes(app: ZodApp, deps: RouteDeps): void {
@@ -50,7 +78,7 @@ export function signatureRoutes(app: ZodApp, deps: RouteDeps): void {
         const stored = signatureAcceptedSchema.parse(previous.response.body);
         if (waitMs && (await store.waitForSettled('signature', stored.signatureId, waitMs, deps.shutdown))) {
           const sig = await store.getSignature(stored.signatureId);
-          if (sig) return reply.code(200).send(signatureView(sig));
+          if (sig) return reply.code(200).send(await presentSignature(deps, sig));
         }
         // Only acceptances (202) are ever stored: a request that failed created nothing to replay.
         return reply.code(202).send(stored);
@@ -66,27 +94,35 @@ export function signatureRoutes(app: ZodApp, deps: RouteDeps): void {
       const key = await store.getKey(keyId);
       if (!key) throw notFound('key');
       if (key.status !== 'active') throw new CoordinatorError('key_not_active', `the key is ${key.status}, not active`);
+      // The schema admits exactly one of the two.
+      const intent = body.intent ?? rawIntent(body.message as string);
+      const facts = requestFacts(intent, requestKeyOf(key), deps.bitcoinNetwork);
+      const context = (body.context as JsonObject | undefined) ?? null;
+      const approvals = body.approvals ?? [];
 
       const at = deps.now();
+      const needs = approvalNeeds(await store.getPolicy(), facts, { keyId, intent, context }, approvals, at);
+      const status: 'pending' | 'awaiting_approval' = needs && !needs.satisfied ? 'awaiting_approval' : 'pending';
       const signatureId = newId('sig', at);
-      const accepted = { signatureId, status: 'pending' as const };
+      const accepted = { signatureId, status };
       const result = await store.createSignature(
         {
           signatureId,
           keyId,
-          message: body.message,
+          intent,
+          status,
           // Validated as canonical JSON by the body schema.
-          context: (body.context as JsonObject | undefined) ?? null,
-          approvals: body.approvals ?? [],
+          context,
+          approvals,
           createdAt: new Date(at).toISOString(),
-          deadline: new Date(at + deps.signingTimeoutMs).toISOString(),
+          deadline: new Date(at + (status === 'pending' ? deps.signingTimeoutMs : deps.approvalTimeoutMs)).toISOString(),
           requestedBy: principal.name,
         },
         claimFor(scope, hash, 202, accepted),
         deps.signingCaps,
       );
       if (!result.created) return answer(checkReplay(result.previous, hash), request.query.wait);
-      request.log.info({ keyId, signatureId, bytes: body.message.length / 2 }, 'signature requested');
+      request.log.info({ keyId, signatureId, intent: intent.type, status }, 'signature requested');
 
       const wait = request.query.wait ?? 0;
       if (wait === 0) {
@@ -119,7 +155,28 @@ export function signatureRoutes(app: ZodApp, deps: RouteDeps): void {
       if (wait > 0 && (await store.waitForSettled('signature', signatureId, wait, deps.shutdown))) {
         sig = (await store.getSignature(signatureId)) ?? sig;
       }
-      return signatureView(sig);
+      return presentSignature(deps, sig);
+    },
+  );
+
+  app.get(
+    '/v1/signatures',
+    {
+      config: { roles: ANY_ROLE },
+      schema: {
+        summary: 'List signing requests across keys, oldest first (e.g. ?status=awaiting_approval)',
+        security,
+        querystring: signatureListQuery,
+        response: { 200: signatureListSchema, ...problems(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, status } = request.query;
+      const page = await store.listAllSignatures({ limit, cursor: cursor ?? null }, status);
+      const policy = (await store.getPolicy()) ?? null;
+      const signatures = [];
+      for (const sig of page.items) signatures.push(await presentSignature(deps, sig, policy));
+      return { signatures, nextCursor: page.nextCursor };
     },
   );
 
@@ -139,7 +196,10 @@ export function signatureRoutes(app: ZodApp, deps: RouteDeps): void {
       const { keyId } = request.params;
       if (!(await store.getKey(keyId))) throw notFound('key');
       const page = await store.listSignatures(keyId, { limit: request.query.limit, cursor: request.query.cursor ?? null });
-      return { signatures: page.items.map(signatureView), nextCursor: page.nextCursor };
+      const policy = (await store.getPolicy()) ?? null;
+      const signatures = [];
+      for (const sig of page.items) signatures.push(await presentSignature(deps, sig, policy));
+      return { signatures, nextCursor: page.nextCursor };
     },
   );
 }

@@ -78,7 +78,9 @@ export function systemRoutes(app: ZodApp, deps: RouteDeps, openapi: () => unknow
         response: { 200: partyListSchema200, ...problems(401, 403) },
       },
     },
-    async () => ({ parties: orchestrator.parties() }),
+    async () => ({
+      parties: orchestrator.parties().map(({ policy, ...p }) => ({ ...p, policyVersion: policy?.version ?? null })),
+    }),
   );
 
   app.get(

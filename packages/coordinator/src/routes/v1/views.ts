@@ -35,15 +35,20 @@ export function keyView(k: KeyRecord, identityKeyOf: (partyId: string) => string
   };
 }
 
-/** A SignatureRecord as the API's Signature. */
-export function signatureView(s: SignatureRecord): SignatureView {
+/** A SignatureRecord as the API's Signature; `approvalStatus` for a request awaiting approval. */
+export function signatureView(s: SignatureRecord, approvalStatus: SignatureView['approvalStatus'] = null): SignatureView {
   return {
     signatureId: s.signatureId,
     keyId: s.keyId,
+    intent: s.intent,
     message: s.message,
     context: s.context,
+    approvals: s.approvals,
     status: s.status,
+    approvalStatus,
     signature: s.signature,
+    signatures: s.signatures,
+    finalized: s.finalized,
     signers: s.signers,
     excluded: s.excluded,
     error: s.error,
