@@ -13,7 +13,7 @@ import { approvalDigest } from '../approval-digest.js';
 import { type ApproverSession, currentApprover, myDecisions, recordDecision, setApprover } from '../approver-session.js';
 import { canonicalJson } from '../canonical.js';
 import { verifyKeyCertificate } from '../certificate.js';
-import { fill, h } from '../dom.js';
+import { fill, h, saveLink } from '../dom.js';
 import { ConsoleError } from '../errors.js';
 import { fingerprint, when } from '../format.js';
 import { fromHex, toHex } from '../hex.js';
@@ -49,17 +49,12 @@ async function approve(ctx: PageContext, session: ApproverSession, r: Signature,
 async function keySection(ctx: PageContext, onChange: () => void): Promise<HTMLElement> {
   const session = currentApprover();
   if (session !== null) {
-    const saveLink = h(
-      'a',
-      { id: 'save-key', class: 'button', download: `approver-${session.key.publicKey.slice(0, 8)}.json` },
+    const link = saveLink(
+      'save-key',
+      `approver-${session.key.publicKey.slice(0, 8)}.json`,
       'Save the encrypted key file',
+      () => new Blob([`${JSON.stringify(session.file, null, 2)}\n`], { type: 'application/json' }),
     );
-    saveLink.addEventListener('click', () => {
-      // A blob URL made at the click and revoked straight after: the file exists only in the download.
-      const url = URL.createObjectURL(new Blob([`${JSON.stringify(session.file, null, 2)}\n`], { type: 'application/json' }));
-      saveLink.setAttribute('href', url);
-      setTimeout(() => URL.revokeObjectURL(url), 0);
-    });
     const forget = h('button', { type: 'button', id: 'forget-key', class: 'small' }, 'Forget this key');
     forget.addEventListener('click', () => {
       setApprover(null);
@@ -86,7 +81,7 @@ async function keySection(ctx: PageContext, onChange: () => void): Promise<HTMLE
             'p',
             { class: 'notice' },
             'Generated in this page. Save its encrypted file and give the public key to your policy administrators: it approves nothing until the policy names it. ',
-            saveLink,
+            link,
           )
         : null,
       forget,
