@@ -64,6 +64,17 @@ export type SigningInput =
       keyId: string;
       commitments: readonly NonceCommitmentWire[];
     }
+  /**
+   * An offline party's preprocessed commitments, carried in a bundle (no session asked for them):
+   * checked, then pooled like a refill's, for the next packages of `keyId` to use.
+   */
+  | {
+      type: 'preprocessed';
+      from: string;
+      keyId: string;
+      suite: PublicKeyPackage['suite'];
+      commitments: readonly NonceCommitmentWire[];
+    }
   /** A party's `signature_share` for a ROAST session: one share per message, and its next commitments. */
   | { type: 'share'; from: string; session: SessionRefOf<'sign'>; shares: readonly string[]; next: CommitmentSetWire | null }
   /** A party's `sign_refused` for a ROAST session (refusal or withdrawal: `isPolicyRefusal`). */
@@ -101,6 +112,11 @@ export interface SigningMachineOptions {
   poolTarget?: number;
   /** ROAST session grace (RoastOptions.sessionGraceMs). */
   sessionGraceMs?: number;
+  /**
+   * Parties reached by bundles, not sockets (docs/offline.md): never asked to refill the pool (an
+   * ask would wait for a trip to the vault); their commitments come as `preprocessed` input.
+   */
+  offlineParties?: readonly string[];
 }
 
 export interface SigningMachine {
@@ -139,6 +155,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const runs = new Map<string, Run>(); // insertion order = start order
   const poolAsks = new Map<string, PoolAsk>(); // encoded pool session id → what was asked
   const connected = new Set<string>();
+  const offline = new Set(o.offlineParties ?? []);
   let refills = 0;
   let now = 0;
 
@@ -148,6 +165,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
 
   /** Tops up `party`'s preprocessed commitments for `key` when they run low. */
   function refill(key: PublicKeyPackage, party: string, out: SigningAction[]): void {
+    if (offline.has(party)) return;
     const count = pool.deficit(key.keyId, party);
     if (count === 0 || !connected.has(party)) return;
     const sessionId = encodeSessionId({ kind: 'pool', epoch: o.epoch, n: refills++, keyId: key.keyId });
@@ -338,6 +356,23 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     for (const r of order) if (r.key.keyId === input.keyId && runs.has(r.signatureId)) topUp(r, out);
   }
 
+  function onPreprocessed(input: Extract<SigningInput, { type: 'preprocessed' }>, out: SigningAction[]): void {
+    const { from, keyId } = input;
+    if (!offline.has(from)) {
+      out.push({ type: 'discarded', from, reason: 'preprocessed commitments from a party that is not offline' });
+      return;
+    }
+    const admitted: NonceCommitment[] = [];
+    try {
+      for (const wire of input.commitments) admitted.push(parseNonceCommitment(getSuite(input.suite), wire, from));
+    } catch (e) {
+      out.push({ type: 'discarded', from, reason: `invalid commitment: ${(e as Error).message}` });
+      return;
+    }
+    pool.put(keyId, from, admitted);
+    for (const r of [...runs.values()]) if (r.key.keyId === keyId && runs.has(r.signatureId)) topUp(r, out);
+  }
+
   function onSessionAnswer(input: Extract<SigningInput, { type: 'share' | 'refusal' }>, out: SigningAction[]): void {
     const run = runOf(input.session);
     if (!run) return;
@@ -377,6 +412,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
           break;
         case 'commitments':
           onCommitments(input, out);
+          break;
+        case 'preprocessed':
+          onPreprocessed(input, out);
           break;
         case 'share':
         case 'refusal':
