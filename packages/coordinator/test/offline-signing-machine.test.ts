@@ -77,4 +77,29 @@ describe('signing machine with an offline party', () => {
       { type: 'discarded', from: p3, reason: expect.stringContaining('invalid commitment') },
     ]);
   });
+
+  it('an offline party with nothing pooled is drawn for (draw_offline), never sent a commit request; the drawn commitments build the package', () => {
+    const [p1, , p3] = key.names as [string, string, string];
+    const m = createSigningMachine({ epoch: 'e1', poolTarget: 4, offlineParties: [p3] });
+    for (const p of [p1, p3]) m.handle({ type: 'connect', party: p }, 0);
+    const request = {
+      signatureId: 'sig_2',
+      keyId: key.pub.keyId,
+      key: key.pub,
+      intent: rawIntent(toHex(utf8('m'))),
+      approvals: [],
+      deadline: 10_000,
+    };
+    const started = m.handle({ type: 'request', request }, 1);
+    expect(sends(started, 'commit_request').map((a) => a.to)).not.toContain(p3);
+    const draws = started.filter((a) => a.type === 'draw_offline');
+    expect(draws).toEqual([{ type: 'draw_offline', requestId: 'sig_2', party: p3, keyId: key.pub.keyId, suite: key.pub.suite, count: 1 }]);
+    // Asked once: another input for the request does not draw again.
+    expect(m.handle({ type: 'tick', requestId: 'sig_2' }, 2).filter((a) => a.type === 'draw_offline')).toEqual([]);
+    const s3 = createSigner(key.share(p3), rng);
+    const pre = s3.preprocess();
+    const fed = m.handle({ type: 'preprocessed', from: p3, keyId: key.pub.keyId, suite: key.pub.suite, commitments: [pre.commitment] }, 3);
+    expect(m.roastOf('sig_2')?.partyPhase(p3)).toBe('ready');
+    expect(fed.filter((a) => a.type === 'draw_offline')).toEqual([]);
+  });
 });

@@ -222,6 +222,7 @@ export {
   hexSchema,
   MAX_PARTIES,
   nonEmptyHexSchema,
+  OFFLINE_PREPROCESS_SESSION,
   type PartyId,
   partyIdSchema,
   sessionIdSchema,

@@ -100,6 +100,11 @@ export type SigningAction =
   | { type: 'settle'; requestId: string; keyId: string; outcome: SigningOutcome; elapsedMs: number }
   /** Feed `tick` for `requestId` at `at` (replacing any earlier timer of it); null: no timer. */
   | { type: 'set_timer'; requestId: string; at: number | null }
+  /**
+   * Draw `count` of offline party `party`'s stored commitments for `keyId` (each drawn once, in the
+   * store) and feed them back as `preprocessed`; none stored: wait for its next inbox bundle.
+   */
+  | { type: 'draw_offline'; requestId: string; party: string; keyId: string; suite: PublicKeyPackage['suite']; count: number }
   /** Telemetry: a signer's package-to-share round trip. */
   | { type: 'latency'; partyId: string; ms: number }
   /** A party's message was not used, and why (for the log). */
@@ -189,6 +194,11 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       const cs = takeFromPool(run.key.keyId, party, width);
       if (cs) {
         feed(run, { type: 'commitment', from: party, commitments: cs }, out);
+      } else if (!run.asking.has(party) && offline.has(party)) {
+        // A commit request would wait for a trip to the vault: draw what it preprocessed instead.
+        run.asking.add(party);
+        const { keyId, suite } = run.key;
+        out.push({ type: 'draw_offline', requestId: run.signatureId, party, keyId, suite, count: width });
       } else if (!run.asking.has(party)) {
         run.asking.add(party);
         const sessionId = encodeSessionId({ kind: 'commit', epoch: o.epoch, signatureId: run.signatureId });
@@ -370,7 +380,11 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       return;
     }
     pool.put(keyId, from, admitted);
-    for (const r of [...runs.values()]) if (r.key.keyId === keyId && runs.has(r.signatureId)) topUp(r, out);
+    for (const r of [...runs.values()]) {
+      if (r.key.keyId !== keyId || !runs.has(r.signatureId)) continue;
+      r.asking.delete(from);
+      topUp(r, out);
+    }
   }
 
   function onSessionAnswer(input: Extract<SigningInput, { type: 'share' | 'refusal' }>, out: SigningAction[]): void {

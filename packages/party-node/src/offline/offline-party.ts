@@ -19,6 +19,7 @@ import {
   isProtocolError,
   type Message,
   type NonceCommitmentWire,
+  OFFLINE_PREPROCESS_SESSION,
   type OpenedBundle,
   type Outgoing,
   openBundle,
@@ -41,7 +42,7 @@ import { type NonceVault, openNonceVault } from './nonce-vault.js';
 import { openOfflineLedger } from './offline-ledger.js';
 
 /** The session id of preprocessed commitments: not a coordinator session, a standing offer. */
-export const PREPROCESS_SESSION = 'offline-preprocess';
+export const PREPROCESS_SESSION = OFFLINE_PREPROCESS_SESSION;
 
 export interface OfflinePartyOptions {
   config: PartyConfig;
