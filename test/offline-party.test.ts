@@ -109,7 +109,7 @@ describe('an offline party through the outbox and inbox', () => {
     expect(kept.length).toBeLessThan(frames.length);
     const photos = join(work, 'request');
     mkdirSync(photos);
-    kept.forEach((f, i) => writeFileSync(join(photos, `IMG_${1000 + i}.png`), Buffer.from(f.png, 'base64')));
+    for (const [i, f] of kept.entries()) writeFileSync(join(photos, `IMG_${1000 + i}.png`), Buffer.from(f.png, 'base64'));
     expect(hexOf((await readFramesFromDir(photos)).bundle)).toBe(out?.bundle);
 
     // The vault signs (unattended, as its party.json allows) and shows its answer as QR frames.
