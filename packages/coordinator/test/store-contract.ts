@@ -498,6 +498,62 @@ export function storeContract(harness: () => StoreHarness): void {
     });
   });
 
+  describe('offline parties', () => {
+    const c = (i: number, keyId = 'k1') => ({ keyId, hiding: `0${i}`.repeat(32).slice(0, 64), binding: `1${i}`.repeat(32).slice(0, 64) });
+
+    test('an inbox bundle is accepted once: a sequence at or below the last changes nothing', async () => {
+      expect(await store.lastInboxSequence('p3')).toBeUndefined();
+      expect(await store.acceptInbox('p3', 10, [c(1), c(2)])).toBe(true);
+      expect(await store.acceptInbox('p3', 10, [c(3)])).toBe(false);
+      expect(await store.acceptInbox('p3', 9, [c(4)])).toBe(false);
+      expect(await store.lastInboxSequence('p3')).toBe(10);
+      expect(await store.countOfflineCommitments('p3', 'k1')).toBe(2);
+      expect(await store.lastInboxSequence('p2')).toBeUndefined();
+    });
+
+    test('each commitment is drawn once, oldest first, also by a second instance and after a reopen; a short supply draws none', async () => {
+      await store.acceptInbox('p3', 1, [c(1), c(2), c(3), c(4, 'k2')]);
+      expect(await store.drawOfflineCommitments('p3', 'k1', 2, 'sig_a')).toEqual([
+        { hiding: c(1).hiding, binding: c(1).binding },
+        { hiding: c(2).hiding, binding: c(2).binding },
+      ]);
+      const other = await again();
+      expect(await other.drawOfflineCommitments('p3', 'k1', 2, 'sig_b')).toEqual([]);
+      expect(await other.countOfflineCommitments('p3', 'k1')).toBe(1);
+      expect(await other.drawOfflineCommitments('p3', 'k1', 1, 'sig_b')).toEqual([{ hiding: c(3).hiding, binding: c(3).binding }]);
+      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_c')).toEqual([]);
+      expect(await store.countOfflineCommitments('p3', 'k2')).toBe(1);
+    });
+
+    test('a used commitment received again in a later bundle stays used', async () => {
+      await store.acceptInbox('p3', 1, [c(1)]);
+      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_a')).toHaveLength(1);
+      expect(await store.acceptInbox('p3', 2, [c(1)])).toBe(true);
+      expect(await store.countOfflineCommitments('p3', 'k1')).toBe(0);
+      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_b')).toEqual([]);
+    });
+
+    test('two instances drawing at once never get the same commitment', async () => {
+      await store.acceptInbox('p3', 1, [c(1), c(2), c(3), c(4)]);
+      const other = await again();
+      const draws = await Promise.all([
+        store.drawOfflineCommitments('p3', 'k1', 1, 'a'),
+        other.drawOfflineCommitments('p3', 'k1', 1, 'b'),
+        store.drawOfflineCommitments('p3', 'k1', 1, 'c'),
+        other.drawOfflineCommitments('p3', 'k1', 1, 'd'),
+      ]);
+      expect(new Set(draws.flat().map((d) => d.hiding)).size).toBe(4);
+    });
+
+    test('outbox sequences only move forward: max(last + 1, now)', async () => {
+      expect(await store.nextOutboxSequence('p3', 1000)).toBe(1000);
+      expect(await store.nextOutboxSequence('p3', 1000)).toBe(1001);
+      expect(await (await again()).nextOutboxSequence('p3', 500)).toBe(1002);
+      expect(await store.nextOutboxSequence('p3', 5000)).toBe(5000);
+      expect(await store.nextOutboxSequence('p2', 7)).toBe(7);
+    });
+  });
+
   describe('idempotency', () => {
     test('a second create under the same scope returns the first record and inserts nothing', async () => {
       const scope = { key: 'k', route: 'POST /v1/keys', tokenName: 'admin' };

@@ -3,7 +3,14 @@
  * the process SIGKILL itself at those points with those probabilities, so tests can prove the
  * invariants hold when power fails at the worst moment. Unset in production: a no-op.
  */
-export type CrashPoint = 'nonce-recorded' | 'share-sent' | 'dkg-share-saved';
+export type CrashPoint =
+  | 'nonce-recorded'
+  | 'share-sent'
+  | 'dkg-share-saved'
+  // glacis-party offline sign, in order: request bundle opened, (nonce-recorded), nonce file deleted, (share-sent: response bundle written), ledger saved
+  | 'offline-opened'
+  | 'nonce-deleted'
+  | 'offline-ledger-saved';
 
 export function createCrashPoints(spec: string | undefined): (point: CrashPoint) => void {
   if (!spec) return () => undefined;

@@ -99,6 +99,14 @@ export interface Harness {
   ): Promise<{ sessionId: string; confirmations: Envelope[]; peerShares: Map<string, KeyShare> }>;
   /** Sessions the node runs. */
   liveSessions(): string[];
+  /** The party's configuration, its keystore secret and the identity of any name (offline tests drive the directory themselves). */
+  config: PartyConfig;
+  unlock: { kind: 'kek'; kek: Uint8Array };
+  identityOf(name: string): IdentityKey;
+  /** Seals `out` as `from` (the coordinator unless a peer is named) without delivering it. */
+  seal(out: Outgoing, from?: string): Envelope;
+  /** Stops the node, keeping its directory (the offline party takes it over). */
+  stopNode(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -187,6 +195,14 @@ export async function startHarness(
     deliver,
     deliverEnvelope,
     liveSessions: () => node?.liveDkgSessions() ?? [],
+    config,
+    unlock,
+    identityOf: (name) => identities.get(name) as IdentityKey,
+    seal: (out, from = COORDINATOR) => (sealers.get(from) as EnvelopeSealer).seal(out),
+    async stopNode() {
+      await node?.stop();
+      node = undefined;
+    },
     async restart() {
       await node?.stop();
       await start();

@@ -258,6 +258,32 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: 'offline parties: preprocessed commitments (each drawn once) and bundle sequences',
+    // A commitment is drawn once: used_by is set in the transaction that hands it out and never
+    // cleared, so neither a second request nor a restarted coordinator can put its nonce in a second
+    // package. One row per hiding point: the same commitment received again is the same row.
+    sql: (d) => `
+      CREATE TABLE offline_commitments (
+        ${d.serialKey},
+        party_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        hiding TEXT NOT NULL,
+        binding TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        used_by TEXT,
+        used_at TEXT,
+        UNIQUE (party_id, key_id, hiding)
+      );
+      CREATE INDEX offline_commitments_unused ON offline_commitments (party_id, key_id, seq) WHERE used_by IS NULL;
+      CREATE TABLE offline_bundles (
+        party_id TEXT PRIMARY KEY,
+        inbox_sequence BIGINT,
+        outbox_sequence BIGINT
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
