@@ -7,15 +7,15 @@
  * (shuffled, a fifth of them lost), signed by the real CLI, its answer as QR frames read back and
  * posted to the inbox; the signature verifies with a verifier that shares no code with Glacis.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBundleFile, readFramesFromDir } from '@glacis/airgap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
-import { PARTY_CLI, startLocalCluster } from '../scripts/local-cluster.mjs';
+import { startLocalCluster } from '../scripts/local-cluster.mjs';
 import { verifyIndependently } from './support/independent-verify.js';
+import { takeOffline } from './support/offline-vault.js';
 import { restClient } from './support/rest-client.js';
 
 type Cluster = Awaited<ReturnType<typeof startLocalCluster>>;
@@ -32,17 +32,6 @@ let cluster: Cluster;
 let api: ReturnType<typeof restClient>;
 const dataDir = mkdtempSync(join(tmpdir(), 'glacis-offline-'));
 const work = join(dataDir, 'media');
-const vault = join(dataDir, 'party-3');
-
-/** `glacis-party offline …` on party-3's data directory, as the vault operator runs it. */
-function offline(args: string[]) {
-  const r = spawnSync(process.execPath, [PARTY_CLI, 'offline', ...args, '--data-dir', vault, '--i-know-this-machine-is-online'], {
-    env: { ...process.env, GLACIS_KEK_FILE: join(dataDir, 'secrets', 'party-3.kek') },
-    encoding: 'utf8',
-  });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
-}
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -66,17 +55,7 @@ describe('an offline party through the outbox and inbox', () => {
     });
     expect(key.body.status).toBe('active');
     const keyId = key.body.keyId;
-    for (const name of ['coordinator', 'party-1', 'party-3']) await cluster.kill(name, 'SIGTERM');
-    const configFile = join(dataDir, 'coordinator', 'coordinator.json');
-    const config = JSON.parse(readFileSync(configFile, 'utf8'));
-    for (const p of config.parties) if (p.partyId === 'party-3') p.mode = 'offline';
-    writeFileSync(configFile, JSON.stringify(config));
-    const partyFile = join(vault, 'party.json');
-    const party = JSON.parse(readFileSync(partyFile, 'utf8'));
-    writeFileSync(partyFile, JSON.stringify({ ...party, policy: { ...party.policy, unattendedOffline: true } }));
-    cluster.startCoordinator();
-    await cluster.waitCoordinator();
-    await cluster.waitConnected(1);
+    const vault = await takeOffline(cluster, 'party-3', ['party-1']);
 
     const parties = await api<{ parties: { partyId: string; mode: string }[] }>('GET', '/v1/parties');
     expect(parties.body.parties.map((p) => [p.partyId, p.mode])).toEqual([
@@ -86,7 +65,7 @@ describe('an offline party through the outbox and inbox', () => {
     ]);
 
     // Trip 0 (out only): the vault preprocesses nonces; their commitments go to the inbox.
-    offline(['preprocess', '--key', keyId, '--count', '4', '--out', join(work, 'pre.glacis-bundle')]);
+    await vault.run(['preprocess', '--key', keyId, '--count', '4', '--out', join(work, 'pre.glacis-bundle')]);
     const pre = await api('POST', '/v1/parties/party-3/inbox', { bundle: hexOf(await readBundleFile(join(work, 'pre.glacis-bundle'))) });
     expect(pre.status, JSON.stringify(pre.body)).toBe(200);
     expect(pre.body).toMatchObject({ partyId: 'party-3', commitments: 4, answers: 0 });
@@ -113,7 +92,7 @@ describe('an offline party through the outbox and inbox', () => {
     expect(hexOf((await readFramesFromDir(photos)).bundle)).toBe(out?.bundle);
 
     // The vault signs (unattended, as its party.json allows) and shows its answer as QR frames.
-    const summary = offline(['sign', '--in', photos, '--out', join(work, 'answer/'), '--yes', '--density', 'low']);
+    const summary = await vault.run(['sign', '--in', photos, '--out', join(work, 'answer/'), '--yes', '--density', 'low']);
     expect(summary.results).toEqual([expect.objectContaining({ kind: 'signed', requestId: signatureId })]);
     const answer = (await readFramesFromDir(join(work, 'answer'))).bundle;
     const posted = await api('POST', '/v1/parties/party-3/inbox', { bundle: hexOf(answer) });
