@@ -5,7 +5,8 @@
  * then party-3 is stopped and configured offline, and party-1 is stopped, so every signature needs
  * the vault. A desk request through REST completes after one trip: the outbox as QR PNG frames
  * (shuffled, a fifth of them lost), signed by the real CLI, its answer as QR frames read back and
- * posted to the inbox; the signature verifies with a verifier that shares no code with Glacis.
+ * delivered by the desk's `glacis parties inbox`; the signature verifies with a verifier that
+ * shares no code with Glacis.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { readBundleFile, readFramesFromDir } from '@glacis/airgap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
 import { startLocalCluster } from '../scripts/local-cluster.mjs';
+import { runGlacis } from './support/glacis-cli.js';
 import { verifyIndependently } from './support/independent-verify.js';
 import { takeOffline } from './support/offline-vault.js';
 import { restClient } from './support/rest-client.js';
@@ -94,10 +96,10 @@ describe('an offline party through the outbox and inbox', () => {
     // The vault signs (unattended, as its party.json allows) and shows its answer as QR frames.
     const summary = await vault.run(['sign', '--in', photos, '--out', join(work, 'answer/'), '--yes', '--density', 'low']);
     expect(summary.results).toEqual([expect.objectContaining({ kind: 'signed', requestId: signatureId })]);
-    const answer = (await readFramesFromDir(join(work, 'answer'))).bundle;
-    const posted = await api('POST', '/v1/parties/party-3/inbox', { bundle: hexOf(answer) });
-    expect(posted.status, JSON.stringify(posted.body)).toBe(200);
-    expect(posted.body).toMatchObject({ partyId: 'party-3', answers: 1 });
+    // The desk carries the answer's frames back: `glacis parties inbox` reads the images and posts them.
+    const posted = await runGlacis(cluster.baseUrl, cluster.adminToken, 'parties', 'inbox', 'party-3', '--in', join(work, 'answer'));
+    expect(posted.status, posted.stderr).toBe(0);
+    expect(JSON.parse(posted.stdout)).toMatchObject({ partyId: 'party-3', answers: 1 });
 
     const done = await api<Sig>('GET', `/v1/signatures/${signatureId}?wait=20000`);
     expect(done.body.status, JSON.stringify(done.body.error)).toBe('completed');
@@ -106,11 +108,16 @@ describe('an offline party through the outbox and inbox', () => {
 
     // The same answer again: refused with its code, and nothing moves.
     const auditBefore = (await api<{ events: unknown[] }>('GET', '/v1/audit?limit=500')).body.events.length;
+    const answer = (await readFramesFromDir(join(work, 'answer'))).bundle;
     const replayed = await api<{ code: string }>('POST', '/v1/parties/party-3/inbox', { bundle: hexOf(answer) });
     expect([replayed.status, replayed.body.code]).toEqual([409, 'bundle_replayed']);
+    const again = await runGlacis(cluster.baseUrl, cluster.adminToken, 'parties', 'inbox', 'party-3', '--in', join(work, 'answer'));
+    expect([again.status, again.stderr]).toEqual([1, expect.stringContaining('409 bundle_replayed')]);
     expect((await api<Sig>('GET', `/v1/signatures/${signatureId}`)).body).toEqual(done.body);
     expect((await api<{ events: unknown[] }>('GET', '/v1/audit?limit=500')).body.events.length).toBe(auditBefore);
     // Nothing waits for the vault any more.
     expect((await api<Outbox>('GET', '/v1/parties/party-3/outbox')).body).toMatchObject({ bundle: null, items: 0 });
+    const empty = await runGlacis(cluster.baseUrl, cluster.adminToken, 'parties', 'outbox', 'party-3', '--out', join(work, 'next/'));
+    expect([empty.status, JSON.parse(empty.stdout)]).toEqual([0, { partyId: 'party-3', items: 0, signatureIds: [], out: null }]);
   }, 120_000);
 });
