@@ -33,8 +33,11 @@ for dir in packages/*/; do
   cp packages/$pkg/package.json "$OUT/packages/$pkg/"
   cp -a packages/$pkg/dist "$OUT/packages/$pkg/dist"
 done
-# The console's page, styles and icon (its modules are in dist/); the coordinator serves both.
+# The console's page, styles and icon, and its vendored modules (its own modules are in dist/);
+# the coordinator serves all three.
 cp -a packages/console/public "$OUT/packages/console/public"
+mkdir -p "$OUT/packages/console/vendor"
+cp packages/console/vendor/*.js "$OUT/packages/console/vendor/"
 # Production dependencies only, from the lockfile, offline.
 (cd "$OUT" && npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund --loglevel=error)
 node docker/prune-runtime.mjs "$OUT"

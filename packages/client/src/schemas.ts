@@ -103,6 +103,7 @@ export const partyListSchema = z.object({
       partyId: z.string(),
       identityKey: z.string(),
       connected: z.boolean(),
+      mode: z.enum(['online', 'offline']),
       lastSeenAt: z.string().nullable(),
       ready: z.int(),
       excludedCount: z.int(),
@@ -113,6 +114,25 @@ export const partyListSchema = z.object({
   ),
 });
 export type PartyList = z.output<typeof partyListSchema>;
+
+/** GET /v1/parties/{partyId}/outbox: an offline party's pending bundle (docs/offline.md). */
+export const outboxQuery = z.strictObject({
+  format: z.enum(['json', 'bundle', 'qr']).optional(),
+  density: z.enum(['low', 'medium', 'high']).optional(),
+});
+export const outboxSchema = z.object({
+  partyId: z.string(),
+  bundle: z.string().nullable(),
+  sequence: z.int().nullable(),
+  signatureIds: z.array(z.string()),
+  items: z.int(),
+  frames: z.array(z.object({ ur: z.string(), png: z.string() })).optional(),
+});
+export type Outbox = z.output<typeof outboxSchema>;
+/** POST /v1/parties/{partyId}/inbox. */
+export const inboxBody = z.strictObject({ bundle: z.string() });
+export const inboxReceiptSchema = z.object({ partyId: z.string(), sequence: z.int(), commitments: z.int(), answers: z.int() });
+export type InboxReceipt = z.output<typeof inboxReceiptSchema>;
 
 /** GET /v1/latency: each party's signing latency per minute over the last hour. */
 export const latencySummarySchema = z.object({

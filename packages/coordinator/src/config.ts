@@ -4,7 +4,7 @@
  * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
  * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE,
  * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_LIFECYCLE_TIMEOUT_MS, GLACIS_DRILL_TIMEOUT_MS, GLACIS_AUTO_REPAIR,
- * GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_BITCOIN_NETWORK).
+ * GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_OFFLINE_DEADLINE_MS, GLACIS_BITCOIN_NETWORK).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -20,7 +20,12 @@ import { hashToken, ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
 /** The config file's name inside the data directory. */
 export const CONFIG_FILE = 'coordinator.json';
 
-const partySchema = z.strictObject({ partyId: partyIdSchema, identityKey: hexSchema.length(64) });
+const partySchema = z.strictObject({
+  partyId: partyIdSchema,
+  identityKey: hexSchema.length(64),
+  /** `offline`: an air-gapped party reached by bundles through its outbox and inbox (docs/offline.md). */
+  mode: z.enum(['online', 'offline']).default('online'),
+});
 const tokenSchema = z.strictObject({
   name: z.string().regex(TOKEN_NAME_PATTERN),
   role: z.enum(ROLES as ['admin', 'requester', 'approver', 'auditor']),
@@ -52,6 +57,11 @@ export const configFileSchema = z.strictObject({
   dkgTimeoutMs: ms(120_000, 1_000, 3_600_000),
   /** How long a signing request may take before it fails with `insufficient_parties`. */
   signingTimeoutMs: ms(120_000, 1_000, 86_400_000),
+  /**
+   * How long a signing request that needs an offline party's share may wait for the trip to the
+   * vault and back (default 24 h, at most 31 days) before it fails with `insufficient_parties`.
+   */
+  offlineDeadlineMs: ms(86_400_000, 1_000, 31 * 86_400_000),
   /**
    * With several instances on PostgreSQL: how long an instance's claim on a request or DKG lasts
    * without a heartbeat (renewed every third of it). Work of an instance that died is taken over
@@ -134,6 +144,7 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (env.GLACIS_DRILL_TIMEOUT_MS) merged.drillTimeoutMs = num(env.GLACIS_DRILL_TIMEOUT_MS);
   if (env.GLACIS_AUTO_REPAIR) merged.autoRepair = env.GLACIS_AUTO_REPAIR === '1' || env.GLACIS_AUTO_REPAIR === 'true';
   if (env.GLACIS_APPROVAL_TIMEOUT_MS) merged.approvalTimeoutMs = num(env.GLACIS_APPROVAL_TIMEOUT_MS);
+  if (env.GLACIS_OFFLINE_DEADLINE_MS) merged.offlineDeadlineMs = num(env.GLACIS_OFFLINE_DEADLINE_MS);
   if (env.GLACIS_BITCOIN_NETWORK) merged.bitcoinNetwork = env.GLACIS_BITCOIN_NETWORK;
   if (env.GLACIS_TLS_CERT_FILE || env.GLACIS_TLS_KEY_FILE) {
     // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
@@ -222,6 +233,11 @@ export function writeConfigFile(dataDir: string, file: ConfigFile): void {
   } finally {
     closeSync(dir);
   }
+}
+
+/** The parties configured `mode: "offline"`. */
+export function offlinePartyIds(config: Pick<CoordinatorConfig, 'parties'>): string[] {
+  return config.parties.filter((p) => p.mode === 'offline').map((p) => p.partyId);
 }
 
 /** The configured parties as the orchestrator takes them: party id → pinned identity key. */

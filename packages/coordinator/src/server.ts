@@ -5,7 +5,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { type AppSettings, buildApp, type CoordinatorApp } from './app.js';
-import { type CoordinatorConfig, partyKeys } from './config.js';
+import { type CoordinatorConfig, offlinePartyIds, partyKeys } from './config.js';
 import { coordinatorCrashPoints } from './crash-points.js';
 import { loadIdentityFile } from './identity-file.js';
 import { createLogger } from './logger.js';
@@ -68,6 +68,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   const orchestrator = createOrchestrator({
     identity,
     parties: partyKeys(config),
+    offlineParties: offlinePartyIds(config),
     store,
     logger,
     metrics: metrics.orchestrator,

@@ -191,7 +191,7 @@ export function storeContract(harness: () => StoreHarness): void {
       }
     });
 
-    test('keys, operations and work leases of a schema-4 database go through the lifecycle migration; the tables take drills and their leases', async () => {
+    test('keys, operations and work leases of a schema-4 database go through the offline and lifecycle migrations; the tables take drills, their leases and offline commitments', async () => {
       const migrated = await upgraded(
         4,
         `INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
@@ -216,6 +216,40 @@ export function storeContract(harness: () => StoreHarness): void {
         expect(drill).toMatchObject({ created: true, record: { type: 'drill', status: 'pending' } });
         const leases = await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 });
         expect(leases.map((l) => [l.kind, l.epoch])).toEqual([['operation', 1]]);
+        // Migration 5 ran on the way: the offline tables exist and work.
+        expect(await migrated.acceptInbox('p3', 1, [{ keyId: 'k1', hiding: 'a1', binding: 'b1' }])).toBe(true);
+        expect(await migrated.drawOfflineCommitments('p3', 'k1', 1, 's1')).toEqual([{ hiding: 'a1', binding: 'b1' }]);
+      } finally {
+        await migrated.close();
+      }
+    });
+
+    test("a schema-5 database's offline commitments, bundle sequences and leases survive the lifecycle migration", async () => {
+      const migrated = await upgraded(
+        5,
+        `INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
+           VALUES ('k1', 'op1', 'ed25519', 2, '["a","p3"]', 'active', 'x', 't');
+         INSERT INTO operations (operation_id, key_id, type, status, created_at) VALUES ('op1', 'k1', 'dkg', 'completed', 'x');
+         INSERT INTO signatures (signature_id, key_id, message, approvals, status, created_at, deadline, requested_by)
+           VALUES ('s1', 'k1', '00', '[]', 'signing', 'x', 'x', 't');
+         INSERT INTO work_leases (kind, id, owner, epoch, expires_at) VALUES ('signature', 's1', 'c-1', 2, 0);
+         INSERT INTO offline_commitments (party_id, key_id, hiding, binding, received_at, used_by, used_at)
+           VALUES ('p3', 'k1', 'a1', 'b1', 'x', 's0', 'x'), ('p3', 'k1', 'a2', 'b2', 'x', NULL, NULL);
+         INSERT INTO offline_bundles (party_id, inbox_sequence, outbox_sequence) VALUES ('p3', 7, 40);`,
+      );
+      try {
+        expect(await migrated.getKey('k1')).toMatchObject({ status: 'active', generation: 0, lineage: [] });
+        expect(await migrated.getOperation('op1')).toMatchObject({ type: 'dkg', params: {}, progress: null, requestedBy: null });
+        expect(await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 })).toMatchObject([
+          { kind: 'signature', id: 's1', epoch: 3 },
+        ]);
+        // The used commitment stays used; the unused one is drawn once.
+        expect(await migrated.countOfflineCommitments('p3', 'k1')).toBe(1);
+        expect(await migrated.drawOfflineCommitments('p3', 'k1', 1, 's1')).toEqual([{ hiding: 'a2', binding: 'b2' }]);
+        expect(await migrated.lastInboxSequence('p3')).toBe(7);
+        expect(await migrated.acceptInbox('p3', 7, [])).toBe(false);
+        expect(await migrated.nextOutboxSequence('p3', 1)).toBe(41);
+        expect(await migrated.createOperation(newOperation('k1', 'refresh'))).toMatchObject({ created: true, record: { type: 'refresh' } });
       } finally {
         await migrated.close();
       }
@@ -534,6 +568,62 @@ export function storeContract(harness: () => StoreHarness): void {
       expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual([
         'policy_version_conflict',
       ]);
+    });
+  });
+
+  describe('offline parties', () => {
+    const c = (i: number, keyId = 'k1') => ({ keyId, hiding: `0${i}`.repeat(32).slice(0, 64), binding: `1${i}`.repeat(32).slice(0, 64) });
+
+    test('an inbox bundle is accepted once: a sequence at or below the last changes nothing', async () => {
+      expect(await store.lastInboxSequence('p3')).toBeUndefined();
+      expect(await store.acceptInbox('p3', 10, [c(1), c(2)])).toBe(true);
+      expect(await store.acceptInbox('p3', 10, [c(3)])).toBe(false);
+      expect(await store.acceptInbox('p3', 9, [c(4)])).toBe(false);
+      expect(await store.lastInboxSequence('p3')).toBe(10);
+      expect(await store.countOfflineCommitments('p3', 'k1')).toBe(2);
+      expect(await store.lastInboxSequence('p2')).toBeUndefined();
+    });
+
+    test('each commitment is drawn once, oldest first, also by a second instance and after a reopen; a short supply draws none', async () => {
+      await store.acceptInbox('p3', 1, [c(1), c(2), c(3), c(4, 'k2')]);
+      expect(await store.drawOfflineCommitments('p3', 'k1', 2, 'sig_a')).toEqual([
+        { hiding: c(1).hiding, binding: c(1).binding },
+        { hiding: c(2).hiding, binding: c(2).binding },
+      ]);
+      const other = await again();
+      expect(await other.drawOfflineCommitments('p3', 'k1', 2, 'sig_b')).toEqual([]);
+      expect(await other.countOfflineCommitments('p3', 'k1')).toBe(1);
+      expect(await other.drawOfflineCommitments('p3', 'k1', 1, 'sig_b')).toEqual([{ hiding: c(3).hiding, binding: c(3).binding }]);
+      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_c')).toEqual([]);
+      expect(await store.countOfflineCommitments('p3', 'k2')).toBe(1);
+    });
+
+    test('a used commitment received again in a later bundle stays used', async () => {
+      await store.acceptInbox('p3', 1, [c(1)]);
+      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_a')).toHaveLength(1);
+      expect(await store.acceptInbox('p3', 2, [c(1)])).toBe(true);
+      expect(await store.countOfflineCommitments('p3', 'k1')).toBe(0);
+      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_b')).toEqual([]);
+    });
+
+    test('two instances drawing at once never get the same commitment', async () => {
+      await store.acceptInbox('p3', 1, [c(1), c(2), c(3), c(4)]);
+      const other = await again();
+      const draws = await Promise.all([
+        store.drawOfflineCommitments('p3', 'k1', 1, 'a'),
+        other.drawOfflineCommitments('p3', 'k1', 1, 'b'),
+        store.drawOfflineCommitments('p3', 'k1', 1, 'c'),
+        other.drawOfflineCommitments('p3', 'k1', 1, 'd'),
+      ]);
+      expect(new Set(draws.flat().map((d) => d.hiding)).size).toBe(4);
+    });
+
+    test('outbox sequences only move forward: max(last + 1, now)', async () => {
+      expect(await store.nextOutboxSequence('p3', 1000)).toBe(1000);
+      expect(await store.nextOutboxSequence('p3', 1000)).toBe(1001);
+      expect(await (await again()).nextOutboxSequence('p3', 500)).toBe(1002);
+      expect(await store.nextOutboxSequence('p3', 5000)).toBe(5000);
+      expect(await store.nextOutboxSequence('p2', 7)).toBe(7);
     });
   });
 

@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateIdentity, identityFingerprint, toHex } from '@glacis/protocol';
+import { isAirgapError } from '@glacis/airgap';
+import { generateIdentity, identityFingerprint, isBundleError, toHex } from '@glacis/protocol';
 import { type CliFlag, type CliRunnable, type CliValues, runCommandLine, UsageError } from '@glacis/protocol/command-line';
 import { currentGenerations, exportBackup, importBackup, readBackupFile, staleShares } from './backup/backup.js';
 import { CONFIG_FILE, loadPartyConfig, partyConfigSchema } from './config.js';
@@ -21,6 +22,7 @@ import type { UnlockSource } from './keystore/sealing.js';
 import { resolveUnlockSource } from './keystore/unlock.js';
 import { verifyLifecycleLog } from './lifecycle/lifecycle-log.js';
 import { drillLocally } from './lifecycle/local-drill.js';
+import { offlineCommands } from './offline/offline-commands.js';
 import { verifyDecisionLog } from './policy/decision-log.js';
 import { verifyShareLog } from './share-log/share-log.js';
 
@@ -433,13 +435,13 @@ const COMMANDS: Record<string, CliRunnable> = {
 
 const PROGRAM = {
   name: NAME,
-  commands: COMMANDS,
+  commands: { ...COMMANDS, ...offlineCommands({ dataDirOf, unlockOf, commonFlags: { 'data-dir': DIR, ...SECRET_FLAGS } }) },
   footer: `${NAME} COMMAND --help explains a command; the keystore secret and other settings: docs/operations.md.`,
 };
 
 /** The one line a failure is reported with: a PartyError's code and message (the operator's to fix), anything else with its stack (a bug). */
 function describe(e: unknown): string {
-  if (isPartyError(e)) return `${e.code}: ${e.message}`;
+  if (isPartyError(e) || isBundleError(e) || isAirgapError(e)) return `${e.code}: ${e.message}`;
   return `unexpected error: ${(e as Error).stack ?? String(e)}`;
 }
 

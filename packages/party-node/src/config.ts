@@ -43,6 +43,11 @@ export const policySchema = z
       .positive()
       .max(366 * 24 * 3600)
       .default(7 * 24 * 3600),
+    /**
+     * `glacis-party offline sign --yes` may sign without an operator confirming each request on
+     * the terminal (default false: `--yes` is refused). The signed policy still decides each one.
+     */
+    unattendedOffline: z.boolean().default(false),
   })
   .refine((p) => p.requiredApprovals <= new Set(p.approvers).size, {
     message: 'requiredApprovals exceeds the number of approvers: this party could never sign',

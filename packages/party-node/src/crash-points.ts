@@ -13,7 +13,11 @@ export type CrashPoint =
   | 'lifecycle-confirmed'
   | 'lifecycle-decided'
   | 'lifecycle-switched'
-  | 'lifecycle-retired';
+  | 'lifecycle-retired'
+  // glacis-party offline sign, in order: request bundle opened, (nonce-recorded), nonce file deleted, (share-sent: response bundle written), ledger saved
+  | 'offline-opened'
+  | 'nonce-deleted'
+  | 'offline-ledger-saved';
 
 export function createCrashPoints(spec: string | undefined): (point: CrashPoint) => void {
   if (!spec) return () => undefined;

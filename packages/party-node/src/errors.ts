@@ -7,6 +7,8 @@
 export const PARTY_ERROR_CODES = [
   // The command line
   'usage',
+  'machine_online',
+  'unattended_not_allowed',
   // party.json
   'config_unreadable',
   'config_invalid',

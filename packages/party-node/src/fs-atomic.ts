@@ -205,3 +205,16 @@ export function appendLineSync(path: string, line: string): void {
   }
   if (created) fsyncDir(dirname(path));
 }
+
+/**
+ * Deletes `path` and makes the deletion durable (fsync of the directory) before returning; a file
+ * already gone is fine. After this returns, no crash can bring the file back.
+ */
+export function removeFileDurably(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  fsyncDir(dirname(path));
+}

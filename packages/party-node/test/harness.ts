@@ -109,6 +109,11 @@ export interface Harness {
   ): Promise<{ sessionId: string; confirmations: Envelope[]; peerShares: Map<string, KeyShare> }>;
   /** Sessions the node runs. */
   liveSessions(): string[];
+  /** The party's configuration and its keystore secret (offline tests drive the directory themselves). */
+  config: PartyConfig;
+  unlock: { kind: 'kek'; kek: Uint8Array };
+  /** Stops the node, keeping its directory (the offline party takes it over). */
+  stopNode(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -206,6 +211,12 @@ export async function startHarness(
     identity: (name) => identities.get(name) as IdentityKey,
     keyOf,
     liveSessions: () => [...(node?.liveDkgSessions() ?? []), ...(node?.liveLifecycleSessions() ?? [])],
+    config,
+    unlock,
+    async stopNode() {
+      await node?.stop();
+      node = undefined;
+    },
     async restart() {
       await node?.stop();
       await start();

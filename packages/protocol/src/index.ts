@@ -180,7 +180,7 @@ export {
   type RoastPartyPhase,
   WITHDRAWALS_PER_PARTY,
 } from './signing/roast.js';
-export { createSigner, type PreparedSigning, type SignedShare, type Signer } from './signing/signer.js';
+export { createSigner, type PreparedSigning, type PreprocessedNonce, type SignedShare, type Signer } from './signing/signer.js';
 export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';
 export {
   createEnvelopeSealer,
@@ -228,6 +228,7 @@ export {
   hexSchema,
   MAX_PARTIES,
   nonEmptyHexSchema,
+  OFFLINE_PREPROCESS_SESSION,
   type PartyId,
   partyIdSchema,
   sessionIdSchema,

@@ -14,7 +14,7 @@ import { badge, type Page, type PageContext, page, statusBadge } from '../page.j
 import { loadPins, loadRetired, type PinnedParties } from '../trust-store.js';
 
 /** The certificate's cell: verified, UNTRUSTED with the reason, or why it was not checked. */
-function verdictBadge(key: Key, verdict: KeyVerdict | undefined, pinned: boolean): HTMLElement {
+export function verdictBadge(key: Key, verdict: KeyVerdict | undefined, pinned: boolean): HTMLElement {
   if (key.status !== 'active') return badge('muted', 'no certificate yet');
   if (!pinned) return badge('warn', 'not checked: no identities pinned');
   if (verdict === undefined) return badge('busy', 'checking…');

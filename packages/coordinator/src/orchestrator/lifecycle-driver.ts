@@ -22,6 +22,7 @@ import {
 } from '@glacis/protocol';
 import { isCoordinatorError } from '../errors.js';
 import { createDrillRun } from './drill-run.js';
+import { offlinePartiesNeeded, offlinePartyMessage } from './lifecycle-offline.js';
 import { type LifecycleRun, type OperationLeases, packageOf, type RunContext } from './lifecycle-run.js';
 import { createRepairNeeds, type RepairNeeds, type ShareStatus } from './repair-needs.js';
 import { createRepairRun } from './repair-run.js';
@@ -40,6 +41,11 @@ export interface LifecycleDriverOptions extends Omit<RunContext, 'onSettled' | '
   leases?: LifecycleLeases;
   /** Signing continues on the new material of a switched key. */
   onKeySwitched(keyId: string, key: PublicKeyPackage): void;
+  /**
+   * Parties reached by bundles (docs/offline.md): never a participant, whether or not a socket of
+   * theirs is open; an operation that needs one fails (lifecycle-offline.ts).
+   */
+  isOffline?(partyId: string): boolean;
   /** Whether the coordinator repairs `keyId`'s missing shares itself. */
   autoRepair(keyId: string): boolean;
   /** Makes a fresh operation id. */
@@ -89,7 +95,13 @@ interface Untold {
   parties: Set<string>;
 }
 
-export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDriver {
+export function createLifecycleDriver(options: LifecycleDriverOptions): LifecycleDriver {
+  const isOffline = options.isOffline ?? (() => false);
+  // Every run, and the automatic repairs, see an offline party as away: never a helper or dealer.
+  const o: LifecycleDriverOptions = {
+    ...options,
+    link: { ...options.link, isConnected: (p) => !isOffline(p) && options.link.isConnected(p) },
+  };
   const runs = new Map<string, LifecycleRun>(); // sessionId → run
   /**
    * Aborts each participant must hear, also when it was away (or the coordinator restarted): a
@@ -228,6 +240,13 @@ export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDrive
     if (key?.status !== 'active') {
       const error = { code: 'key_not_active', message: `key ${op.keyId} is not active` };
       await settleAlone(op, error);
+      return;
+    }
+    // A certified successor is not failed for it: its holders confirmed it and cannot abandon it.
+    const offline = certifiedProgress(op) ? [] : offlinePartiesNeeded(op.type as LifecycleKind, key.parties, op.params, isOffline);
+    if (offline.length > 0) {
+      log.warn({ operationId: op.operationId, keyId: op.keyId, offline }, 'lifecycle operation needs an offline party; failing it');
+      await settleAlone(op, { code: 'offline_party_in_committee', message: offlinePartyMessage(op.type as LifecycleKind, offline) });
       return;
     }
     const r = runFor(op, key);

@@ -5,15 +5,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { type BitcoinNetwork, COORDINATOR, type Envelope, type IdentityKey, type Message, type MessageBody, toHex } from '@glacis/protocol';
+import {
+  type BitcoinNetwork,
+  COORDINATOR,
+  type Envelope,
+  type IdentityKey,
+  type Message,
+  type MessageBody,
+  sealBundle,
+  toHex,
+} from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { CoordinatorCrashPoint } from '../crash-points.js';
+import { CoordinatorError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { type ConnectionHub, createConnectionHub, type HubOptions } from './connections.js';
 import { createClockSealer } from './coordinator-sealer.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
 import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 import { createLifecycleDriver, type LifecycleDriver } from './lifecycle-driver.js';
+import { readInbox } from './offline-inbox.js';
+import { createOfflineOutbox } from './offline-outbox.js';
 import { createPolicyRelay, type PolicyRelay } from './policy-relay.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
@@ -49,6 +61,8 @@ export interface OrchestratorOptions {
   connectionLimits?: Pick<HubOptions, 'maxUnauthenticated' | 'maxPreAuthBytes'>;
   /** Work leases (default: a store this process uses alone, 30 s leases). */
   leases?: LeaseSettings;
+  /** Parties reached by bundles, not sockets (docs/offline.md): their outbox and inbox. */
+  offlineParties?: readonly string[];
 }
 
 /** How this instance holds work leases (docs/operations.md, "Several coordinators"). */
@@ -95,6 +109,8 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
   const instanceId = leaseSettings.owner ?? `c-${randomBytes(6).toString('hex')}`;
   let lifecycle: LifecycleDriver | undefined;
   let policy: PolicyRelay | undefined;
+  const offlineParties = new Set(o.offlineParties ?? []);
+  const outbox = createOfflineOutbox();
 
   const transmit = (p: string, env: Envelope): boolean => {
     if (!hub) return false;
@@ -235,7 +251,20 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
       o.metrics.partyLatency(partyId, ms / 1000);
     },
     leases: leasesOf('signature'),
+    offline: {
+      parties: [...offlineParties],
+      hold: (partyId, requestId, message) => outbox.put(partyId, requestId, sealer.seal(message)),
+      drop: (requestId) => outbox.drop(requestId),
+    },
   });
+  /** The pinned key of `partyId` when it is an offline party; throws `not_found` or `party_not_offline`. */
+  function offlineKeyOf(partyId: string): Uint8Array {
+    const key = o.parties.get(partyId);
+    if (!key) throw notFound('party');
+    if (!offlineParties.has(partyId))
+      throw new CoordinatorError('party_not_offline', `${partyId} is an online party: it has no outbox or inbox`);
+    return key;
+  }
   const logErr = (what: string, id: string) => (e: unknown) => log.error({ id, err: (e as Error).message }, `${what} failed`);
   keeper = createLeaseKeeper({
     store: o.store,
@@ -302,6 +331,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     autoRepair: o.autoRepair ?? (() => false),
     newOperationId: () => newId('op', clock.now()),
     onKeySwitched: (keyId, key) => signing?.onKeySwitched(keyId, key),
+    isOffline: (p) => offlineParties.has(p),
     leases: {
       ...leasesOf('operation'),
       claim: async (id) => (await keeper?.claim('operation', id)) !== undefined,
@@ -320,6 +350,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           partyId,
           identityKey: toHex(key),
           connected: link.isConnected(partyId),
+          mode: offlineParties.has(partyId) ? 'offline' : 'online',
           lastSeenAt: hub?.lastSeen(partyId)?.toISOString() ?? null,
           ready: signing?.readyCount(partyId) ?? 0,
           excludedCount: excludedCount.get(partyId) ?? 0,
@@ -354,6 +385,40 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     waitPolicySettled(digest, ms, signal) {
       const connected = [...o.parties.keys()].filter((p) => link.isConnected(p));
       return policy?.waitSettled(digest, connected, ms, signal) ?? Promise.resolve(false);
+    },
+    async offlineOutbox(partyId) {
+      offlineKeyOf(partyId);
+      const { envelopes, requestIds } = outbox.pending(partyId);
+      if (envelopes.length === 0) return { partyId, bundle: null, sequence: null, signatureIds: [], items: 0 };
+      const now = clock.now();
+      // Above every sequence given before (the vault refuses any other), and near the clock's ms.
+      const sequence = await o.store.nextOutboxSequence(partyId, now);
+      const bundle = sealBundle(
+        { recipient: partyId, sequence, createdAt: now, items: envelopes.map((envelope) => ({ kind: 'envelope', envelope })) },
+        { name: COORDINATOR, identity: o.identity },
+        (n = 32) => new Uint8Array(randomBytes(n)),
+      );
+      return { partyId, bundle, sequence, signatureIds: requestIds, items: envelopes.length };
+    },
+    async offlineInbox(partyId, bytes) {
+      const identityKey = offlineKeyOf(partyId);
+      const plan = await readInbox(bytes, {
+        partyId,
+        identityKey,
+        lastSequence: await o.store.lastInboxSequence(partyId),
+        getKey: async (keyId) => o.store.getKey(keyId),
+      });
+      const { sequence } = plan.bundle;
+      // Of two posts of one bundle at once, the store lets one in.
+      if (!(await o.store.acceptInbox(partyId, sequence, plan.commitments)))
+        throw new CoordinatorError('bundle_replayed', `bundle ${sequence} from ${partyId}: already accepted`);
+      audit('offline_inbox_accepted', { partyId, sequence, commitments: plan.commitments.length, answers: plan.answers.length });
+      for (const { msg, session } of plan.answers) {
+        outbox.answered(partyId, msg.sessionId);
+        signing?.onMessage(partyId, msg, session);
+      }
+      if (plan.commitments.length > 0) signing?.onOfflineSupplied(partyId);
+      return { partyId, sequence, commitments: plan.commitments.length, answers: plan.answers.length };
     },
     attach: (server) => hub?.attach(server),
     sendEnvelope: (partyId, env) => hub?.send(partyId, env) ?? false,

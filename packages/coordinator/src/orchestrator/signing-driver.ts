@@ -25,6 +25,7 @@ import {
   type Intent,
   isProtocolError,
   type Message,
+  type Outgoing,
   type PublicKeyPackage,
   SIGNING_OUTCOME_AUDIT_EVENT,
   sharesOf,
@@ -65,6 +66,17 @@ export interface SigningDriverOptions {
   leases?: SigningLeases;
   /** The chain PSBTs are read for when finalized (addresses only; default `bitcoin`). */
   bitcoinNetwork?: BitcoinNetwork;
+  /** Parties reached by bundles (docs/offline.md), and where their messages wait to be carried. */
+  offline?: OfflineLink;
+}
+
+/** The signing driver's side of the offline parties' outbox. */
+export interface OfflineLink {
+  readonly parties: readonly string[];
+  /** Seals `message` of request `requestId` and holds it for `partyId`'s next outbox bundle. */
+  hold(partyId: string, requestId: string, message: Outgoing): void;
+  /** Request `requestId` ended here: what it holds in the outbox is no longer wanted. */
+  drop(requestId: string): void;
 }
 
 /** The session kinds the signing driver answers for. */
@@ -80,6 +92,8 @@ export interface SigningDriver {
   onDisconnected(partyId: string): void;
   /** A key switched to a successor: its requests in flight start over on the new material. */
   onKeySwitched(keyId: string, key: PublicKeyPackage): void;
+  /** Offline party `partyId`'s inbox stored new commitments: requests waiting for them draw again. */
+  onOfflineSupplied(partyId: string): void;
   /** Requests in flight. */
   readonly inFlight: number;
   /** In-flight requests for which `partyId` is ready. */
@@ -94,7 +108,12 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     epoch: o.epoch ?? newEpoch(randomBytes(8)),
     ...(o.poolTarget === undefined ? {} : { poolTarget: o.poolTarget }),
     ...(o.sessionGraceMs === undefined ? {} : { sessionGraceMs: o.sessionGraceMs }),
+    ...(o.offline ? { offlineParties: o.offline.parties } : {}),
   });
+  const offline = new Set(o.offline?.parties ?? []);
+  // Draws that found the store empty, by request: retried when the party's inbox brings more.
+  const waitingDraws = new Map<string, Extract<SigningAction, { type: 'draw_offline' }>[]>();
+  for (const p of offline) machine.handle({ type: 'connect', party: p }, o.clock.now());
   const lanes = new Map<string, Promise<void>>(); // signatureId → tail of its action queue
   const timers = new Map<string, { cancel(): void }>();
   const approvalTimers = new Map<string, { cancel(): void }>();
@@ -113,7 +132,14 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     return fence;
   }
 
+  /** Forgets what a request that ended here left for offline parties. */
+  function forgetOffline(signatureId: string): void {
+    waitingDraws.delete(signatureId);
+    o.offline?.drop(signatureId);
+  }
+
   function abandon(signatureId: string): void {
+    forgetOffline(signatureId);
     leases?.release(signatureId);
     cancelApprovalDeadline(signatureId);
     running.delete(signatureId);
@@ -172,6 +198,9 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       case 'set_timer':
         setTimer(a.requestId, a.at);
         break;
+      case 'draw_offline':
+        enqueue(a.requestId, () => draw(a));
+        break;
       case 'latency':
         o.onLatency?.(a.partyId, a.ms);
         break;
@@ -185,9 +214,29 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     }
   }
 
+  /** Draws an offline party's stored commitments for a request (each is drawn once, in the store). */
+  async function draw(a: Extract<SigningAction, { type: 'draw_offline' }>): Promise<void> {
+    fenceFor(a.requestId);
+    if (!machine.has(a.requestId)) return;
+    const commitments = await o.store.drawOfflineCommitments(a.party, a.keyId, a.count, a.requestId);
+    if (commitments.length === 0) {
+      waitingDraws.set(a.requestId, [...(waitingDraws.get(a.requestId) ?? []).filter((w) => w.party !== a.party), a]);
+      logger.info(
+        { signatureId: a.requestId, partyId: a.party },
+        'no preprocessed commitments of the offline party: waiting for its inbox',
+      );
+      return;
+    }
+    feed({ type: 'preprocessed', from: a.party, keyId: a.keyId, suite: a.suite, commitments });
+  }
+
   function transmit(a: Extract<SigningAction, { type: 'send' }>): void {
     // A request whose lease is gone sends nothing more: another instance may be running it.
     if (a.requestId !== undefined) fenceFor(a.requestId);
+    if (offline.has(a.to)) {
+      if (a.requestId !== undefined) o.offline?.hold(a.to, a.requestId, a.message);
+      return;
+    }
     if (a.message.type === 'signing_package') {
       logger.debug({ signatureId: a.requestId, sessionId: a.message.sessionId, partyId: a.to }, 'signing package sent');
     }
@@ -240,6 +289,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     const fence = fenceFor(signatureId);
     const request = running.get(signatureId);
     running.delete(signatureId);
+    forgetOffline(signatureId);
     switch (outcome.status) {
       case 'completed': {
         const signatures = outcome.signatures.map(toHex);
@@ -396,11 +446,22 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       }
       logger.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'unexpected message for a signing session; dropped');
     },
+    // An offline party counts as reachable (through its outbox) whether or not it has a socket.
     onConnected(partyId) {
-      feed({ type: 'connect', party: partyId });
+      if (!offline.has(partyId)) feed({ type: 'connect', party: partyId });
     },
     onDisconnected(partyId) {
-      feed({ type: 'disconnect', party: partyId });
+      if (!offline.has(partyId)) feed({ type: 'disconnect', party: partyId });
+    },
+    onOfflineSupplied(partyId) {
+      for (const [signatureId, draws] of [...waitingDraws]) {
+        const mine = draws.filter((d) => d.party === partyId);
+        if (mine.length === 0) continue;
+        const rest = draws.filter((d) => d.party !== partyId);
+        if (rest.length > 0) waitingDraws.set(signatureId, rest);
+        else waitingDraws.delete(signatureId);
+        for (const d of mine) enqueue(signatureId, () => draw(d));
+      }
     },
     onKeySwitched(keyId, key) {
       feed({ type: 'key_switched', keyId, key });

@@ -64,6 +64,17 @@ export type SigningInput =
       keyId: string;
       commitments: readonly NonceCommitmentWire[];
     }
+  /**
+   * An offline party's preprocessed commitments, carried in a bundle (no session asked for them):
+   * checked, then pooled like a refill's, for the next packages of `keyId` to use.
+   */
+  | {
+      type: 'preprocessed';
+      from: string;
+      keyId: string;
+      suite: PublicKeyPackage['suite'];
+      commitments: readonly NonceCommitmentWire[];
+    }
   /** A party's `signature_share` for a ROAST session: one share per message, and its next commitments. */
   | { type: 'share'; from: string; session: SessionRefOf<'sign'>; shares: readonly string[]; next: CommitmentSetWire | null }
   /** A party's `sign_refused` for a ROAST session (refusal or withdrawal: `isPolicyRefusal`). */
@@ -95,6 +106,11 @@ export type SigningAction =
   | { type: 'settle'; requestId: string; keyId: string; outcome: SigningOutcome; elapsedMs: number }
   /** Feed `tick` for `requestId` at `at` (replacing any earlier timer of it); null: no timer. */
   | { type: 'set_timer'; requestId: string; at: number | null }
+  /**
+   * Draw `count` of offline party `party`'s stored commitments for `keyId` (each drawn once, in the
+   * store) and feed them back as `preprocessed`; none stored: wait for its next inbox bundle.
+   */
+  | { type: 'draw_offline'; requestId: string; party: string; keyId: string; suite: PublicKeyPackage['suite']; count: number }
   /** Telemetry: a signer's package-to-share round trip. */
   | { type: 'latency'; partyId: string; ms: number }
   /** A party's message was not used, and why (for the log). */
@@ -107,6 +123,11 @@ export interface SigningMachineOptions {
   poolTarget?: number;
   /** ROAST session grace (RoastOptions.sessionGraceMs). */
   sessionGraceMs?: number;
+  /**
+   * Parties reached by bundles, not sockets (docs/offline.md): never asked to refill the pool (an
+   * ask would wait for a trip to the vault); their commitments come as `preprocessed` input.
+   */
+  offlineParties?: readonly string[];
 }
 
 export interface SigningMachine {
@@ -155,6 +176,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const runs = new Map<string, Run>(); // insertion order = start order
   const poolAsks = new Map<string, PoolAsk>(); // encoded pool session id → what was asked
   const connected = new Set<string>();
+  const offline = new Set(o.offlineParties ?? []);
   let refills = 0;
   let now = 0;
 
@@ -164,6 +186,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
 
   /** Tops up `party`'s preprocessed commitments for `key` when they run low. */
   function refill(key: PublicKeyPackage, party: string, out: SigningAction[]): void {
+    if (offline.has(party)) return;
     const count = pool.deficit(key.keyId, party);
     if (count === 0 || !connected.has(party)) return;
     const sessionId = encodeSessionId({ kind: 'pool', epoch: o.epoch, n: refills++, keyId: key.keyId });
@@ -187,6 +210,11 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       const cs = takeFromPool(run.key.keyId, party, width);
       if (cs) {
         feed(run, { type: 'commitment', from: party, commitments: cs }, out);
+      } else if (!run.asking.has(party) && offline.has(party)) {
+        // A commit request would wait for a trip to the vault: draw what it preprocessed instead.
+        run.asking.add(party);
+        const { keyId, suite } = run.key;
+        out.push({ type: 'draw_offline', requestId: run.signatureId, party, keyId, suite, count: width });
       } else if (!run.asking.has(party)) {
         run.asking.add(party);
         const sessionId = encodeSessionId({ kind: 'commit', epoch: o.epoch, signatureId: run.signatureId });
@@ -356,6 +384,27 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     for (const r of order) if (r.key.keyId === input.keyId && runs.has(r.signatureId)) topUp(r, out);
   }
 
+  function onPreprocessed(input: Extract<SigningInput, { type: 'preprocessed' }>, out: SigningAction[]): void {
+    const { from, keyId } = input;
+    if (!offline.has(from)) {
+      out.push({ type: 'discarded', from, reason: 'preprocessed commitments from a party that is not offline' });
+      return;
+    }
+    const admitted: NonceCommitment[] = [];
+    try {
+      for (const wire of input.commitments) admitted.push(parseNonceCommitment(getSuite(input.suite), wire, from));
+    } catch (e) {
+      out.push({ type: 'discarded', from, reason: `invalid commitment: ${(e as Error).message}` });
+      return;
+    }
+    pool.put(keyId, from, admitted);
+    for (const r of [...runs.values()]) {
+      if (r.key.keyId !== keyId || !runs.has(r.signatureId)) continue;
+      r.asking.delete(from);
+      topUp(r, out);
+    }
+  }
+
   function onSessionAnswer(input: Extract<SigningInput, { type: 'share' | 'refusal' }>, out: SigningAction[]): void {
     const run = runOf(input.session);
     if (!run) return;
@@ -405,6 +454,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
           break;
         case 'commitments':
           onCommitments(input, out);
+          break;
+        case 'preprocessed':
+          onPreprocessed(input, out);
           break;
         case 'share':
         case 'refusal':

@@ -2,7 +2,17 @@
  * What the orchestrator needs of the coordinator's store. The SQLite store implements it; so must
  * any other backend. Methods may be synchronous or return promises.
  */
-import type { Approval, Envelope, FinalizedPsbt, Intent, PublicKeyPackage, SignedPolicy, StoredLink, SuiteId } from '@glacis/protocol';
+import type {
+  Approval,
+  Envelope,
+  FinalizedPsbt,
+  Intent,
+  NonceCommitmentWire,
+  PublicKeyPackage,
+  SignedPolicy,
+  StoredLink,
+  SuiteId,
+} from '@glacis/protocol';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -251,4 +261,28 @@ export interface OrchestratorStore {
    * Optional for test doubles that one orchestrator uses alone.
    */
   onKeySwitched?(listener: (keyId: string) => void): () => void;
+
+  /** The last bundle sequence accepted from offline party `partyId` (its inbox), or undefined. */
+  lastInboxSequence(partyId: string): MaybePromise<number | undefined>;
+  /**
+   * Accepts bundle `sequence` from offline party `partyId`, atomically: when it is above the last
+   * accepted, records it, stores `commitments` unused (a commitment already stored, used or not,
+   * stays as it is) and answers true; otherwise changes nothing and answers false (a replay).
+   */
+  acceptInbox(partyId: string, sequence: number, commitments: readonly OfflineCommitment[]): MaybePromise<boolean>;
+  /**
+   * Draws `count` unused commitments of (`partyId`, `keyId`), oldest first, marking them used by
+   * `usedBy` in the same transaction: none (and nothing marked) when fewer are stored. A drawn
+   * commitment is never drawn again, across restarts and instances.
+   */
+  drawOfflineCommitments(partyId: string, keyId: string, count: number, usedBy: string): MaybePromise<NonceCommitmentWire[]>;
+  /** Unused stored commitments of (`partyId`, `keyId`). */
+  countOfflineCommitments(partyId: string, keyId: string): MaybePromise<number>;
+  /** The sequence of the next bundle to `partyId` (its outbox): max(last + 1, `now`), recorded. */
+  nextOutboxSequence(partyId: string, now: number): MaybePromise<number>;
+}
+
+/** An offline party's preprocessed commitment, for one key. */
+export interface OfflineCommitment extends NonceCommitmentWire {
+  keyId: string;
 }

@@ -13,6 +13,8 @@ export interface PartyStatus {
   identityKey: string;
   /** A live, authenticated WebSocket connection exists. */
   connected: boolean;
+  /** `offline`: reached by bundles through its outbox and inbox (docs/offline.md), not by a socket. */
+  mode: 'online' | 'offline';
   /** RFC 3339 time of the last frame from this party, or null if never seen. */
   lastSeenAt: string | null;
   /** In-flight signing requests for which the coordinator holds a fresh commitment of this party. */
@@ -25,6 +27,29 @@ export interface PartyStatus {
   needsRepair: string[];
   /** The policy this party last reported in force (static or signed), or null before its first report. */
   policy: PartyPolicyStatus | null;
+}
+
+/** An offline party's outbox, as one bundle signed by the coordinator and bound to the party. */
+export interface OutboxBundle {
+  partyId: string;
+  /** The bundle, or null when nothing waits for the party. */
+  bundle: Uint8Array | null;
+  /** Its sequence (the party refuses any not above the last it accepted), or null. */
+  sequence: number | null;
+  /** The signing requests whose messages it carries. */
+  signatureIds: string[];
+  /** Envelopes in it. */
+  items: number;
+}
+
+/** What an inbox bundle brought. */
+export interface InboxReceipt {
+  partyId: string;
+  sequence: number;
+  /** Preprocessed commitments stored. */
+  commitments: number;
+  /** Answers to signing sessions (shares, refusals, commitments asked for) handed to the requests. */
+  answers: number;
 }
 
 export interface Orchestrator {
@@ -53,4 +78,13 @@ export interface Orchestrator {
    * it), false after `ms` or on `signal`.
    */
   waitPolicySettled(digest: string, ms: number, signal?: AbortSignal): Promise<boolean>;
+  /** The pending bundle for offline party `partyId`. Throws `not_found`, `party_not_offline`. */
+  offlineOutbox(partyId: string): Promise<OutboxBundle>;
+  /**
+   * Takes a bundle from offline party `partyId`: checked whole first (offline-inbox.ts), then its
+   * commitments stored and its sequence recorded in one transaction, then its answers fed to the
+   * requests. Throws `not_found`, `party_not_offline`, a bundle code or an inbox code; a refused
+   * bundle changes nothing.
+   */
+  offlineInbox(partyId: string, bundle: Uint8Array): Promise<InboxReceipt>;
 }

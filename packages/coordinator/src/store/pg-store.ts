@@ -24,6 +24,7 @@ import { decodeCursor, pageOf } from './cursor.js';
 import { assertFence, type LeaseRow, leaseFromRow } from './leases.js';
 import { createNotifier } from './notifier.js';
 import { createPgConnection, listenPg, migratePg, type PgConnectionOptions } from './pg-connection.js';
+import { pgOffline } from './pg-offline.js';
 import { LOCKS, SETTLED_CHANNEL, SQL } from './pg-sql.js';
 import { keyRequestedEvent, policyDistributedEvent, signatureRequestedEvent } from './request-events.js';
 import { waitPolled } from './settle-wait.js';
@@ -605,6 +606,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     async releaseLeases(owner) {
       return conn.tx(async (c) => (await c.query(SQL.release, [owner])).rowCount ?? 0);
     },
+    ...pgOffline(conn, iso),
 
     waitForSettled(kind, id, ms, signal) {
       return waitPolled({

@@ -16,6 +16,7 @@ import { migrate } from './migrations.js';
 import { createNotifier } from './notifier.js';
 import { keyRequestedEvent, policyDistributedEvent, signatureRequestedEvent } from './request-events.js';
 import { createSqliteLeases } from './sqlite-leases.js';
+import { createSqliteOffline } from './sqlite-offline.js';
 import {
   auditFromRow,
   idempotencyFromRow,
@@ -79,6 +80,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const q = prepareStatements(db);
   const leases = createSqliteLeases(db, clock);
   const switchListeners = new Set<(keyId: string) => void>();
+  const offline = createSqliteOffline(db, iso);
 
   /** Runs `fn`, turning "database unavailable" failures into a 503-mapped error. */
   function guard<T>(fn: () => T): T {
@@ -596,6 +598,22 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     onKeySwitched(listener) {
       switchListeners.add(listener);
       return () => switchListeners.delete(listener);
+    },
+
+    async lastInboxSequence(partyId) {
+      return guard(() => offline.lastInboxSequence(partyId));
+    },
+    async acceptInbox(partyId, sequence, commitments) {
+      return guard(() => offline.acceptInbox(partyId, sequence, commitments));
+    },
+    async drawOfflineCommitments(partyId, keyId, count, usedBy) {
+      return guard(() => offline.draw(partyId, keyId, count, usedBy));
+    },
+    async countOfflineCommitments(partyId, keyId) {
+      return guard(() => offline.count(partyId, keyId));
+    },
+    async nextOutboxSequence(partyId, now) {
+      return guard(() => offline.nextOutboxSequence(partyId, now));
     },
 
     waitForSettled(kind, id, ms, signal) {

@@ -4,9 +4,14 @@
  * HTTP tests can exercise `?wait=` and every status without real parties.
  */
 import { randomBytes } from 'node:crypto';
+import { CoordinatorError } from '../errors.js';
 import type { OfferedPolicy, PartyPolicyStatus } from '../orchestrator/policy-relay.js';
 import type { Orchestrator, PartyStatus } from '../orchestrator/types.js';
 import type { KeyMaterial, Store } from '../store/types.js';
+
+function offlineRefusal(partyId: string): CoordinatorError {
+  return new CoordinatorError('party_not_offline', `${partyId} is an online party: it has no outbox or inbox`);
+}
 
 /** What the fake does when handed an id. */
 export type FakeBehaviour =
@@ -95,6 +100,7 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
         partyId,
         identityKey: identityKeys.get(partyId) as string,
         connected: connected.has(partyId),
+        mode: 'online' as const,
         lastSeenAt: lastSeen.get(partyId) ?? null,
         ready: 0,
         excludedCount: 0,
@@ -114,6 +120,13 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
       return [...connected].every((p) => fake.policyStatus.get(p)?.digest === digest);
     },
     allConnected: (ids) => ids.every((p) => connected.has(p)),
+    // Every fake party is online: the offline routes answer as for one (docs/offline.md).
+    async offlineOutbox(partyId) {
+      throw offlineRefusal(partyId);
+    },
+    async offlineInbox(partyId) {
+      throw offlineRefusal(partyId);
+    },
     onKeyCreated(keyId) {
       fake.keysCreated.push(keyId);
       const b = fake.behaviour;

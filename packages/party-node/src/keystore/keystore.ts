@@ -98,6 +98,13 @@ export interface Keystore {
   usable(): { shares: StoredShare[]; damaged: string[] };
   /** Two-phase successions (refresh, reshare, repair): successions.ts. */
   readonly successions: Successions;
+  /**
+   * Seals `value` (JSON) under the keystore's master key for `purpose`, for another module's secret
+   * at rest (the offline party's preprocessed nonces). The text is what to write to the file.
+   */
+  sealText(purpose: string, value: unknown): string;
+  /** Opens a file `sealText` made for `purpose`; `corrupt_file` when unreadable or tampered. */
+  openSealedFile(path: string, purpose: string): string;
 }
 
 function readHeader(path: string): KeystoreHeader {
@@ -270,6 +277,8 @@ export function openKeystore(dataDir: string, source: UnlockSource, opts: OpenKe
       const path = keyPath(keyId);
       return existsSync(path) ? readKeyFile(path, keyId) : undefined;
     },
+    sealText: sealedText,
+    openSealedFile: readSealed,
     list() {
       return readdirSync(keysDir)
         .filter((f) => f.endsWith('.json'))

@@ -8,6 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoordinatorError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { offlinePartiesNeeded, offlinePartyMessage } from '../../orchestrator/lifecycle-offline.js';
 import { ANY_ROLE, principalOf } from '../../plugins/auth.js';
 import { checkReplay, claimFor, findReplay, idempotencyScope, requestHash } from '../../plugins/idempotency.js';
 import type { IdempotencyRecord, JsonObject, KeyRecord, LifecycleType } from '../../store/types.js';
@@ -42,6 +43,12 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
   const requireConnected = (parties: readonly string[], what: string) => {
     const down = parties.filter((p) => !orchestrator.allConnected([p]));
     if (down.length > 0) throw new CoordinatorError('parties_unavailable', `${what}; not connected: ${down.join(', ')}`);
+  };
+  /** Refuses an operation an offline party would have to join (lifecycle-offline.ts), before any connectivity check. */
+  const refuseOffline = (type: LifecycleType, key: KeyRecord, params: JsonObject) => {
+    const offline = new Set(orchestrator.parties().flatMap((p) => (p.mode === 'offline' ? [p.partyId] : [])));
+    const needed = offlinePartiesNeeded(type, key.parties, params, (p) => offline.has(p));
+    if (needed.length > 0) throw new CoordinatorError('offline_party_in_committee', offlinePartyMessage(type, needed));
   };
   const accepted = { 200: operationSchema, 202: operationSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 503) };
 
@@ -130,6 +137,7 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
     '/v1/keys/:keyId/refresh',
     post('Refresh every share, same public key', refreshBody),
     lifecycleRoute('refresh', (key) => {
+      refuseOffline('refresh', key, {});
       requireConnected(key.parties, 'a refresh needs every member connected');
       return {};
     }),
@@ -141,6 +149,7 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
     lifecycleRoute('repair', (key, body) => {
       const { partyId } = body as { partyId: string };
       if (!key.parties.includes(partyId)) throw new CoordinatorError('unknown_party', 'partyId: not a member of this key');
+      refuseOffline('repair', key, { partyId });
       if (orchestrator.shareStatus(key.keyId, partyId) === 'held') {
         throw new CoordinatorError('repair_not_needed', `${partyId} reported holding its share of this generation of the key`);
       }
@@ -165,6 +174,7 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
       const known = orchestrator.parties().map((p) => p.partyId);
       const committee = resolveCommittee(b.parties, known, b.threshold);
       if (committee.length < 2) throw new CoordinatorError('invalid_threshold', 'a committee has at least 2 parties');
+      refuseOffline('reshare', key, { parties: committee });
       requireConnected(committee, 'a reshare needs every new member connected');
       const dealers = key.parties.filter((p) => orchestrator.allConnected([p]));
       if (dealers.length < key.threshold) {
@@ -180,6 +190,9 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
   app.post(
     '/v1/keys/:keyId/drill',
     post('Every holder proves its share intact', drillBody),
-    lifecycleRoute('drill', () => ({})),
+    lifecycleRoute('drill', (key) => {
+      refuseOffline('drill', key, {});
+      return {};
+    }),
   );
 }

@@ -304,6 +304,7 @@ export const partyListSchema200 = z.object({
       partyId: z.string(),
       identityKey: z.string(),
       connected: z.boolean(),
+      mode: z.enum(['online', 'offline']).describe('offline: reached by bundles through its outbox and inbox, not a socket'),
       lastSeenAt: time.nullable(),
       ready: z.int().describe('in-flight signing requests holding a fresh commitment of this party'),
       excludedCount: z.int().describe('exclusions from requests (invalid share or refusal) since the coordinator started'),
@@ -315,6 +316,48 @@ export const partyListSchema200 = z.object({
     }),
   ),
 });
+
+// ---- offline parties (docs/offline.md) ----
+
+export const partyParams = z.object({ partyId: z.string() });
+export const outboxQuery = z.strictObject({
+  format: z
+    .enum(['json', 'bundle', 'qr'])
+    .default('json')
+    .describe(
+      'json: this object with the bundle in hex; bundle: the raw bundle bytes (application/vnd.glacis.bundle, 204 when empty); qr: this object with animated-QR frames',
+    ),
+  density: z.enum(['low', 'medium', 'high']).default('medium').describe('QR density for format=qr (docs/offline.md)'),
+});
+export const outboxSchema = z
+  .object({
+    partyId: z.string(),
+    bundle: hexSchema
+      .nullable()
+      .describe('the bundle (docs/bundles.md), signed by the coordinator and bound to the party; null when nothing waits'),
+    sequence: z.int().nullable().describe('its sequence: the party refuses any not above the last it accepted'),
+    signatureIds: z.array(z.string()).describe('the signing requests whose packages it carries'),
+    items: z.int().describe('envelopes in it'),
+    frames: z
+      .array(
+        z.object({
+          ur: z.string().describe('the frame as text (UR, type bytes)'),
+          png: z.string().describe('the frame as a PNG image, base64'),
+        }),
+      )
+      .optional()
+      .describe('format=qr only: the fountain-coded frames, in display order (any order and most subsets decode)'),
+  })
+  .register(apiRegistry, { id: 'OfflineOutbox' });
+export const inboxBody = z.strictObject({ bundle: hexSchema.min(2).describe('a bundle from the offline party, hex') });
+export const inboxReceiptSchema = z
+  .object({
+    partyId: z.string(),
+    sequence: z.int().describe('the bundle sequence accepted; the same bundle again is bundle_replayed'),
+    commitments: z.int().describe('preprocessed nonce commitments stored (each drawn by one signing package at most)'),
+    answers: z.int().describe('answers to signing sessions (shares, refusals, commitments asked for) handed to their requests'),
+  })
+  .register(apiRegistry, { id: 'InboxReceipt' });
 
 /** GET /v1/latency. */
 export const latencySummarySchema = z.object({
