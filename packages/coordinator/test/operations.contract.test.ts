@@ -162,6 +162,40 @@ describe('POST /v1/keys/{keyId}/refresh|repair|reshare|drill', () => {
     expect((await h.request('POST', `/v1/keys/${keyId}/drill`, { body: {} })).statusCode).toBe(202);
   });
 
+  test('409 offline_party_in_committee for an operation an offline party would join, before any connectivity check; nothing created', async () => {
+    const keyId = await h.activeKey();
+    h.orchestrator.offline.add('carol');
+    h.orchestrator.disconnect('carol');
+    const before = h.snapshot();
+    for (const [op, body] of [
+      ['refresh', {}],
+      ['drill', {}],
+      ['repair', { partyId: 'carol' }],
+      ['reshare', { threshold: 2, parties: ['alice', 'bob'] }],
+    ] as const) {
+      const res = await h.request('POST', `/v1/keys/${keyId}/${op}`, { body });
+      expect([op, res.statusCode, problem(res).code]).toEqual([op, 409, 'offline_party_in_committee']);
+      expect(problem(res).detail).toContain('carol');
+    }
+    expect(h.snapshot()).toBe(before);
+    expect(h.orchestrator.operationsCreated).toEqual([]);
+  });
+
+  test('a reshare onto an offline party is refused; a repair of an online member never counts an offline one as a helper', async () => {
+    await h.close();
+    h = await createHarness({ parties: ['alice', 'bob', 'carol', 'dave'] });
+    const online = await h.activeKey(['alice', 'bob'], 2);
+    h.orchestrator.offline.add('carol');
+    const onto = await h.request('POST', `/v1/keys/${online}/reshare`, { body: { threshold: 2, parties: ['alice', 'bob', 'carol'] } });
+    expect([onto.statusCode, problem(onto).code]).toEqual([409, 'offline_party_in_committee']);
+    // carol's socket is open, but an offline party is never a participant: bob has one helper, not two.
+    const keyId = await h.activeKey(['alice', 'bob', 'carol'], 2);
+    const repair = await h.request('POST', `/v1/keys/${keyId}/repair`, { body: { partyId: 'bob' } });
+    expect([repair.statusCode, problem(repair).code]).toEqual([503, 'parties_unavailable']);
+    const wider = await h.activeKey(['alice', 'bob', 'carol', 'dave'], 2);
+    expect((await h.request('POST', `/v1/keys/${wider}/repair`, { body: { partyId: 'bob' } })).statusCode).toBe(202);
+  });
+
   test('409 repair_not_needed for a member that reported holding its share of this generation', async () => {
     const keyId = await h.activeKey();
     h.orchestrator.shares.set(`${keyId}:bob`, 'held');

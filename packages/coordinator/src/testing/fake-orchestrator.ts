@@ -38,6 +38,8 @@ export interface FakeOrchestrator extends Orchestrator {
   readonly operationsCreated: string[];
   /** What `shareStatus` answers (default `unknown`). */
   shares: Map<string, 'held' | 'missing'>;
+  /** Parties `GET /v1/parties` shows as `mode: offline` (default none). */
+  readonly offline: Set<string>;
   readonly policiesDistributed: OfferedPolicy[];
   /** What each party reports of its policy; with an automatic behaviour, a distributed policy is reported in force at once. */
   readonly policyStatus: Map<string, PartyPolicyStatus>;
@@ -92,6 +94,7 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
     signaturesRequested: [],
     operationsCreated: [],
     shares: new Map(),
+    offline: new Set(),
     policiesDistributed: [],
     policyStatus: new Map(),
     behaviour: options.behaviour ?? { kind: 'manual' },
@@ -100,7 +103,7 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
         partyId,
         identityKey: identityKeys.get(partyId) as string,
         connected: connected.has(partyId),
-        mode: 'online' as const,
+        mode: fake.offline.has(partyId) ? ('offline' as const) : ('online' as const),
         lastSeenAt: lastSeen.get(partyId) ?? null,
         ready: 0,
         excludedCount: 0,

@@ -44,11 +44,17 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
     const down = parties.filter((p) => !orchestrator.allConnected([p]));
     if (down.length > 0) throw new CoordinatorError('parties_unavailable', `${what}; not connected: ${down.join(', ')}`);
   };
+  const offlineParties = () => new Set(orchestrator.parties().flatMap((p) => (p.mode === 'offline' ? [p.partyId] : [])));
   /** Refuses an operation an offline party would have to join (lifecycle-offline.ts), before any connectivity check. */
   const refuseOffline = (type: LifecycleType, key: KeyRecord, params: JsonObject) => {
-    const offline = new Set(orchestrator.parties().flatMap((p) => (p.mode === 'offline' ? [p.partyId] : [])));
+    const offline = offlineParties();
     const needed = offlinePartiesNeeded(type, key.parties, params, (p) => offline.has(p));
     if (needed.length > 0) throw new CoordinatorError('offline_party_in_committee', offlinePartyMessage(type, needed));
+  };
+  /** Members that can help a repair or deal a reshare: connected, and not offline (never a participant). */
+  const helpersOf = (parties: readonly string[]) => {
+    const offline = offlineParties();
+    return parties.filter((p) => !offline.has(p) && orchestrator.allConnected([p]));
   };
   const accepted = { 200: operationSchema, 202: operationSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 503) };
 
@@ -154,12 +160,13 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
         throw new CoordinatorError('repair_not_needed', `${partyId} reported holding its share of this generation of the key`);
       }
       requireConnected([partyId], 'a repair needs the party to repair connected');
-      const helpers = key.parties.filter((p) => p !== partyId && orchestrator.allConnected([p]));
+      const others = key.parties.filter((p) => p !== partyId);
+      const helpers = helpersOf(others);
       if (helpers.length < key.threshold) {
-        const down = key.parties.filter((p) => p !== partyId && !orchestrator.allConnected([p]));
+        const down = others.filter((p) => !helpers.includes(p));
         throw new CoordinatorError(
           'parties_unavailable',
-          `a repair needs ${key.threshold} other members connected; not connected: ${down.join(', ')}`,
+          `a repair needs ${key.threshold} other members connected and online; not: ${down.join(', ')}`,
         );
       }
       return { partyId };
@@ -176,7 +183,7 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
       if (committee.length < 2) throw new CoordinatorError('invalid_threshold', 'a committee has at least 2 parties');
       refuseOffline('reshare', key, { parties: committee });
       requireConnected(committee, 'a reshare needs every new member connected');
-      const dealers = key.parties.filter((p) => orchestrator.allConnected([p]));
+      const dealers = helpersOf(key.parties);
       if (dealers.length < key.threshold) {
         throw new CoordinatorError(
           'parties_unavailable',
