@@ -128,6 +128,27 @@ describe('POST /v1/parties/{id}/inbox, attacked', () => {
     await expectRefused('p3', bundle('p3', p3, [preprocessed(), ask]), 'inbox_unexpected_message');
   });
 
+  it('a DKG message for a key whose committee party-3 is not in, or a dkg_start (the coordinator’s to send): inbox_unexpected_message', async () => {
+    await activeKeyOf('key_2', ['p1', 'p2']);
+    const round1 = (key: string): Outgoing => ({
+      type: 'dkg_round1',
+      sessionId: `dkg-${key}`,
+      to: '*',
+      body: { paramsHash: '00'.repeat(32), commitment: [POINT], proofOfKnowledge: '00'.repeat(64) },
+    });
+    await expectRefused('p3', bundle('p3', p3, [preprocessed(), round1('key_2')]), 'inbox_unexpected_message');
+    await expectRefused('p3', bundle('p3', p3, [preprocessed(), round1('key_none')]), 'inbox_unexpected_message');
+    const start: Outgoing = {
+      type: 'dkg_start',
+      sessionId: `dkg-${keyId}`,
+      to: COORDINATOR,
+      body: { keyId, suite: 'ed25519', threshold: 2, committee: ['p1', 'p3'] },
+    };
+    await expectRefused('p3', bundle('p3', p3, [preprocessed(), start]), 'inbox_unexpected_message');
+    // Its own key's DKG, over here: taken (and ignored by the driver, which runs no such DKG).
+    expect(await orch.offlineInbox('p3', bundle('p3', p3, [round1(keyId)]))).toMatchObject({ answers: 1 });
+  });
+
   it('commitments for a key party-3 does not hold, an unknown key, or an invalid point: inbox_commitment_invalid', async () => {
     await activeKeyOf('key_2', ['p1', 'p2']);
     await expectRefused('p3', bundle('p3', p3, [preprocessed(undefined, 'key_2')]), 'inbox_commitment_invalid');
