@@ -122,8 +122,19 @@ export const partyConfigSchema = z.strictObject({
        * above the coordinator's DKG timeout (default 120 s).
        */
       deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+      /**
+       * The same for `glacis-party offline process` (docs/offline.md): counted from the run that
+       * joined the DKG, checked at every later run; its sealed state is then deleted. Keep it above
+       * the coordinator's `offlineDeadlineMs` (default 24 h).
+       */
+      offlineDeadlineMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(31 * 86_400_000)
+        .default(172_800_000),
     })
-    .default({ deadlineMs: 300_000 }),
+    .default({ deadlineMs: 300_000, offlineDeadlineMs: 172_800_000 }),
 });
 export type PartyConfig = z.infer<typeof partyConfigSchema>;
 
