@@ -9,7 +9,8 @@
  * A message leaves the outbox when the party's answer shows it has it — a signing answer ends its
  * session's messages; a DKG answer the rounds it could only have been made after (`DKG_ACKS`) —
  * or when its request or DKG ends. A DKG's last word (certificate, abort) needs no answer: it is
- * held until a deadline and carried in every bundle until then (the vault ignores a repeat).
+ * held until a deadline and carried in every bundle until then (the vault ignores a repeat), or,
+ * for a certificate, until the party preprocesses nonces for the key (it holds it active then).
  */
 import type { Envelope, Message } from '@glacis/protocol';
 
@@ -39,6 +40,8 @@ export interface OfflineOutbox {
   dropDkg(keyId: string): void;
   /** `partyId` sent a `type` message in DKG session `sessionId`: what it shows it has is delivered. */
   dkgAnswered(partyId: string, sessionId: string, type: Message['type']): void;
+  /** `partyId` holds key `keyId` active (it sent commitments for it): nothing of its DKG is wanted. */
+  keyActive(partyId: string, keyId: string): void;
   /** What waits for `partyId` at `now`, oldest first, with the requests and keys it belongs to. */
   pending(partyId: string, now: number): { envelopes: Envelope[]; requestIds: string[]; keyIds: string[] };
 }
@@ -70,6 +73,7 @@ export function createOfflineOutbox(): OfflineOutbox {
       const acked = DKG_ACKS[type];
       keep(partyId, (m) => m.env.sessionId !== sessionId || (acked !== undefined && !acked.includes(m.env.type)));
     },
+    keyActive: (partyId, keyId) => keep(partyId, (m) => !(m.owner.kind === 'key' && m.owner.id === keyId)),
     pending(partyId, now) {
       keep(partyId, (m) => m.until === undefined || m.until > now);
       const list = held.get(partyId) ?? [];

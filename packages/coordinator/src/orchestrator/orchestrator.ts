@@ -360,6 +360,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         outbox.dkgAnswered(partyId, msg.sessionId, msg.type);
         dkg?.onMessage(partyId, msg, env);
       }
+      for (const keyId of new Set(plan.commitments.map((c) => c.keyId))) outbox.keyActive(partyId, keyId);
       if (plan.commitments.length > 0) signing?.onOfflineSupplied(partyId);
       return { partyId, sequence, commitments: plan.commitments.length, answers };
     },
