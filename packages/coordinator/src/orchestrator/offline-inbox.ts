@@ -70,11 +70,14 @@ export async function readInbox(bytes: Uint8Array, o: ReadInboxOptions): Promise
     if (item.kind !== 'envelope') continue;
     let msg: Message;
     try {
-      msg = openEnvelope(item.envelope, { self: COORDINATOR, keyOf, replay });
+      // Any recipient here: a DKG round 2 is addressed to a peer, relayed through us (checked below).
+      msg = openEnvelope(item.envelope, { self: COORDINATOR, keyOf, replay, anyRecipient: true });
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       throw itemError(i, 'inbox_envelope_invalid', `${e.code}: ${e.message}`);
     }
+    if (msg.to !== COORDINATOR && msg.type !== 'dkg_round1' && msg.type !== 'dkg_round2')
+      throw itemError(i, 'inbox_envelope_invalid', `wrong_recipient: a ${msg.type} for ${msg.to} delivered to ${COORDINATOR}`);
     if (msg.type === 'commitments' && msg.sessionId === OFFLINE_PREPROCESS_SESSION) {
       const key = await o.getKey(msg.body.keyId);
       if (key?.status !== 'active' || !key.parties.includes(o.partyId))
