@@ -1,22 +1,24 @@
 /**
  * An offline (air-gapped) party in a running system, every piece a separate OS process: the
  * coordinator, party-1 and party-2 (online), and party-3 run only as `glacis-party offline …`
- * commands on its data directory, configured offline from the start. The 2-of-3 key is made by a
- * DKG through bundles: three trips to the vault (the first as QR PNG frames, shuffled with a fifth
- * lost, both ways; then files). Then party-1 is stopped, so every signature needs the vault. A desk
- * request through REST completes after one trip: the outbox as QR frames, signed by the real CLI,
- * its answer as QR frames read back and posted to the inbox; the signature verifies with a
- * verifier that shares no code with Glacis.
+ * commands on its data directory, configured offline from the start (test/support/offline-vault.ts).
+ * The 2-of-3 key is made by a DKG through bundles: three trips to the vault (the first as QR PNG
+ * frames, shuffled with a fifth lost, both ways; then files carried by the desk's `glacis parties
+ * outbox|inbox`). Then party-1 is stopped, so every signature needs the vault. A desk request
+ * through REST completes after one trip: the outbox as QR frames, signed by the real CLI, its
+ * answer as QR frames read back and delivered by `glacis parties inbox`; the signature verifies
+ * with a verifier that shares no code with Glacis.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBundleFile, readFramesFromDir } from '@glacis/airgap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
-import { PARTY_CLI, startLocalCluster } from '../scripts/local-cluster.mjs';
+import { startLocalCluster } from '../scripts/local-cluster.mjs';
+import { runGlacis } from './support/glacis-cli.js';
 import { verifyIndependently } from './support/independent-verify.js';
+import { takeOffline } from './support/offline-vault.js';
 import { restClient } from './support/rest-client.js';
 
 type Cluster = Awaited<ReturnType<typeof startLocalCluster>>;
@@ -34,19 +36,15 @@ let cluster: Cluster;
 let api: ReturnType<typeof restClient>;
 const dataDir = mkdtempSync(join(tmpdir(), 'glacis-offline-'));
 const work = join(dataDir, 'media');
-const vault = join(dataDir, 'party-3');
-
-/** `glacis-party offline …` on party-3's data directory, as the vault operator runs it. */
-function offline(args: string[]) {
-  const r = spawnSync(process.execPath, [PARTY_CLI, 'offline', ...args, '--data-dir', vault, '--i-know-this-machine-is-online'], {
-    env: { ...process.env, GLACIS_KEK_FILE: join(dataDir, 'secrets', 'party-3.kek') },
-    encoding: 'utf8',
-  });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
-}
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** `glacis parties <verb> party-3 <args>` at the desk (exit 0 expected): its JSON summary. */
+async function desk(verb: 'outbox' | 'inbox', ...args: string[]): Promise<Record<string, unknown>> {
+  const r = await runGlacis(cluster.baseUrl, cluster.adminToken, 'parties', verb, 'party-3', ...args);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
 
 /** The outbox once it holds `items` envelopes (it fills as the online parties answer). */
 async function outboxOf(items: number, query = ''): Promise<Outbox> {
@@ -79,19 +77,9 @@ afterAll(async () => {
 });
 
 describe('an offline party through the outbox and inbox', () => {
-  it('2-of-3 with party-3 offline: the key is made through bundles (QR frames), then with party-1 down a desk request completes after one trip of QR frames; a replayed answer is refused and changes nothing', async () => {
+  it('2-of-3 with party-3 offline: the key is made through bundles (QR frames, then files by the desk CLI), then with party-1 down a desk request completes after one trip of QR frames; a replayed answer is refused and changes nothing', async () => {
     // party-3 leaves the network for good before any key exists; the coordinator knows it as offline.
-    for (const name of ['coordinator', 'party-3']) await cluster.kill(name, 'SIGTERM');
-    const configFile = join(dataDir, 'coordinator', 'coordinator.json');
-    const config = JSON.parse(readFileSync(configFile, 'utf8'));
-    for (const p of config.parties) if (p.partyId === 'party-3') p.mode = 'offline';
-    writeFileSync(configFile, JSON.stringify(config));
-    const partyFile = join(vault, 'party.json');
-    const party = JSON.parse(readFileSync(partyFile, 'utf8'));
-    writeFileSync(partyFile, JSON.stringify({ ...party, policy: { ...party.policy, unattendedOffline: true } }));
-    cluster.startCoordinator();
-    await cluster.waitCoordinator();
-    await cluster.waitConnected(2);
+    const vault = await takeOffline(cluster, 'party-3');
 
     const parties = await api<{ parties: { partyId: string; mode: string }[] }>('GET', '/v1/parties');
     expect(parties.body.parties.map((p) => [p.partyId, p.mode])).toEqual([
@@ -113,22 +101,28 @@ describe('an offline party through the outbox and inbox', () => {
     const out1 = await outboxOf(3, '?format=qr&density=low');
     expect(out1.keyIds).toEqual([keyId]);
     photograph(out1.frames ?? [], join(work, 'dkg-1'));
-    const joined = offline(['process', '--in', join(work, 'dkg-1'), '--out', join(work, 'dkg-1-answer/'), '--yes', '--density', 'low']);
+    const joined = await vault.run([
+      'process',
+      '--in',
+      join(work, 'dkg-1'),
+      '--out',
+      join(work, 'dkg-1-answer/'),
+      '--yes',
+      '--density',
+      'low',
+    ]);
     expect(joined.results).toEqual([{ kind: 'dkg', keyId, sessionId: `dkg-${keyId}`, status: 'joined' }]);
-    const answer1 = (await readFramesFromDir(join(work, 'dkg-1-answer'))).bundle;
-    const in1 = await api('POST', '/v1/parties/party-3/inbox', { bundle: hexOf(answer1) });
-    expect(in1.status, JSON.stringify(in1.body)).toBe(200);
-    expect(in1.body).toMatchObject({ answers: 3 });
+    const in1 = await desk('inbox', '--in', join(work, 'dkg-1-answer'));
+    expect(in1).toMatchObject({ partyId: 'party-3', answers: 3 });
 
-    // Trip 2, as files: both round-2 shares in; the confirmation out. The key becomes active.
+    // Trip 2, as files carried by the desk: both round-2 shares in; the confirmation out. The key becomes active.
+    await outboxOf(2);
     const bundle2 = join(work, 'dkg-2.glacis-bundle');
-    writeFileSync(bundle2, Buffer.from((await outboxOf(2)).bundle as string, 'hex'));
-    const confirmed = offline(['process', '--in', bundle2, '--out', join(work, 'dkg-2-answer.glacis-bundle'), '--yes']);
+    expect(await desk('outbox', '--out', bundle2)).toMatchObject({ items: 2, signatureIds: [], keyIds: [keyId] });
+    const confirmed = await vault.run(['process', '--in', bundle2, '--out', join(work, 'dkg-2-answer.glacis-bundle'), '--yes']);
     expect(confirmed.results).toEqual([expect.objectContaining({ kind: 'dkg', status: 'confirmed' })]);
-    const in2 = await api('POST', '/v1/parties/party-3/inbox', {
-      bundle: hexOf(await readBundleFile(join(work, 'dkg-2-answer.glacis-bundle'))),
-    });
-    expect(in2.status, JSON.stringify(in2.body)).toBe(200);
+    // Its answer carries again everything the session sent (round 1, both round-2 shares) with the confirmation.
+    expect(await desk('inbox', '--in', join(work, 'dkg-2-answer.glacis-bundle'))).toMatchObject({ partyId: 'party-3', answers: 4 });
     let key = await api<{ keyId: string; status: string; publicKey: string; error: unknown }>('GET', `/v1/keys/${keyId}`);
     for (let i = 0; i < 100 && key.body.status === 'pending'; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -137,9 +131,10 @@ describe('an offline party through the outbox and inbox', () => {
     expect(key.body.status, JSON.stringify(key.body.error)).toBe('active');
 
     // Trip 3 (in): the certificate; the vault's share turns active (nothing to carry out).
+    await outboxOf(1);
     const bundle3 = join(work, 'dkg-3.glacis-bundle');
-    writeFileSync(bundle3, Buffer.from((await outboxOf(1)).bundle as string, 'hex'));
-    const active = offline(['process', '--in', bundle3, '--out', join(work, 'dkg-3-answer.glacis-bundle'), '--yes']);
+    expect(await desk('outbox', '--out', bundle3)).toMatchObject({ items: 1, keyIds: [keyId] });
+    const active = await vault.run(['process', '--in', bundle3, '--out', join(work, 'dkg-3-answer.glacis-bundle'), '--yes']);
     expect(active.results).toEqual([expect.objectContaining({ kind: 'dkg', status: 'active', publicKey: key.body.publicKey })]);
     expect(active.out).toBeNull();
 
@@ -147,7 +142,7 @@ describe('an offline party through the outbox and inbox', () => {
     await cluster.kill('party-1', 'SIGTERM');
 
     // Trip 0 (out only): the vault preprocesses nonces; their commitments go to the inbox.
-    offline(['preprocess', '--key', keyId, '--count', '4', '--out', join(work, 'pre.glacis-bundle')]);
+    await vault.run(['preprocess', '--key', keyId, '--count', '4', '--out', join(work, 'pre.glacis-bundle')]);
     const pre = await api('POST', '/v1/parties/party-3/inbox', { bundle: hexOf(await readBundleFile(join(work, 'pre.glacis-bundle'))) });
     expect(pre.status, JSON.stringify(pre.body)).toBe(200);
     expect(pre.body).toMatchObject({ partyId: 'party-3', commitments: 4, answers: 0 });
@@ -165,13 +160,12 @@ describe('an offline party through the outbox and inbox', () => {
     photograph(out.frames ?? [], photos);
     expect(hexOf((await readFramesFromDir(photos)).bundle)).toBe(out.bundle);
 
-    // The vault signs (unattended, as its party.json allows) and shows its answer as QR frames.
-    const summary = offline(['sign', '--in', photos, '--out', join(work, 'answer/'), '--yes', '--density', 'low']);
+    // The vault signs (unattended, as its party.json allows) and shows its answer as QR frames
+    // (`offline sign`: the alias of `offline process` is kept for runbooks written before the DKG).
+    const summary = await vault.run(['sign', '--in', photos, '--out', join(work, 'answer/'), '--yes', '--density', 'low']);
     expect(summary.results).toEqual([expect.objectContaining({ kind: 'signed', requestId: signatureId })]);
-    const answer = (await readFramesFromDir(join(work, 'answer'))).bundle;
-    const posted = await api('POST', '/v1/parties/party-3/inbox', { bundle: hexOf(answer) });
-    expect(posted.status, JSON.stringify(posted.body)).toBe(200);
-    expect(posted.body).toMatchObject({ partyId: 'party-3', answers: 1 });
+    // The desk carries the answer's frames back: `glacis parties inbox` reads the images and posts them.
+    expect(await desk('inbox', '--in', join(work, 'answer'))).toMatchObject({ partyId: 'party-3', answers: 1 });
 
     const done = await api<Sig>('GET', `/v1/signatures/${signatureId}?wait=20000`);
     expect(done.body.status, JSON.stringify(done.body.error)).toBe('completed');
@@ -180,11 +174,19 @@ describe('an offline party through the outbox and inbox', () => {
 
     // The same answer again: refused with its code, and nothing moves.
     const auditBefore = (await api<{ events: unknown[] }>('GET', '/v1/audit?limit=500')).body.events.length;
+    const answer = (await readFramesFromDir(join(work, 'answer'))).bundle;
     const replayed = await api<{ code: string }>('POST', '/v1/parties/party-3/inbox', { bundle: hexOf(answer) });
     expect([replayed.status, replayed.body.code]).toEqual([409, 'bundle_replayed']);
+    const again = await runGlacis(cluster.baseUrl, cluster.adminToken, 'parties', 'inbox', 'party-3', '--in', join(work, 'answer'));
+    expect([again.status, again.stderr]).toEqual([1, expect.stringContaining('409 bundle_replayed')]);
     expect((await api<Sig>('GET', `/v1/signatures/${signatureId}`)).body).toEqual(done.body);
     expect((await api<{ events: unknown[] }>('GET', '/v1/audit?limit=500')).body.events.length).toBe(auditBefore);
     // Nothing waits for the vault any more.
     expect((await api<Outbox>('GET', '/v1/parties/party-3/outbox')).body).toMatchObject({ bundle: null, items: 0 });
+    const empty = await runGlacis(cluster.baseUrl, cluster.adminToken, 'parties', 'outbox', 'party-3', '--out', join(work, 'next/'));
+    expect([empty.status, JSON.parse(empty.stdout)]).toEqual([
+      0,
+      { partyId: 'party-3', items: 0, signatureIds: [], keyIds: [], out: null },
+    ]);
   }, 120_000);
 });

@@ -184,6 +184,40 @@ export const partiesDecoder: Decoder<{ parties: Party[] }> = struct<{ parties: P
   ),
 });
 
+/** `GET /v1/parties/{id}/outbox` (`format=json`): what waits for an offline party, sealed when asked. */
+export interface Outbox {
+  partyId: string;
+  /** The bundle (hex), or null when nothing waits. */
+  bundle: string | null;
+  sequence: number | null;
+  signatureIds: string[];
+  /** The keys whose DKG messages it carries. */
+  keyIds: string[];
+  items: number;
+}
+export const outboxDecoder: Decoder<Outbox> = struct<Outbox>({
+  partyId: str,
+  bundle: nullable(str),
+  sequence: nullable(int),
+  signatureIds: array(str),
+  keyIds: array(str),
+  items: int,
+});
+
+/** `POST /v1/parties/{id}/inbox`: the bundle accepted, and what it carried. */
+export interface InboxReceipt {
+  partyId: string;
+  sequence: number;
+  commitments: number;
+  answers: number;
+}
+export const inboxReceiptDecoder: Decoder<InboxReceipt> = struct<InboxReceipt>({
+  partyId: str,
+  sequence: int,
+  commitments: int,
+  answers: int,
+});
+
 export interface LatencyBucket {
   start: string;
   count: number;

@@ -2,7 +2,7 @@
  * The REST API as the console calls it: same origin, the user's own token as a bearer, every
  * answer decoded before use, problems turned into `ConsoleError('http')` with the coordinator's
  * code. The only writes are the Approvals page's (an approval, a rejection) and the Air gap
- * page's (a bundle for the inbox).
+ * page's (an offline party's bundle, in hex, for its inbox).
  */
 import { pageDecoder } from './api-types.js';
 import { type Decoder, decode } from './decode.js';
@@ -12,7 +12,7 @@ import { ConsoleError } from './errors.js';
 export interface Api {
   /** GET `path` (with its query) and decode the JSON answer. */
   get<T>(path: string, decoder: Decoder<T>, signal?: AbortSignal): Promise<T>;
-  /** POST a JSON body (or a bundle's bytes) to `path` and decode the JSON answer. */
+  /** POST a JSON body to `path` and decode the JSON answer. */
   post<T>(path: string, body: unknown, decoder: Decoder<T>, options?: { idempotencyKey?: string; signal?: AbortSignal }): Promise<T>;
   /** Every item of a paginated list (`{<field>: [...], nextCursor}`), oldest first, at most `maxPages` pages. */
   all<T>(
@@ -80,12 +80,11 @@ export function createApi(token: string, options: ApiOptions = {}): Api {
     decoder: Decoder<T>,
     options: { idempotencyKey?: string; signal?: AbortSignal } = {},
   ): Promise<T> {
-    const bytes = body instanceof Uint8Array;
     return call(path, decoder, {
       method: 'POST',
-      body: bytes ? body.slice().buffer : JSON.stringify(body),
+      body: JSON.stringify(body),
       headers: {
-        'content-type': bytes ? 'application/octet-stream' : 'application/json',
+        'content-type': 'application/json',
         ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
       },
       signal: options.signal,

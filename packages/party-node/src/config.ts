@@ -44,8 +44,9 @@ export const policySchema = z
       .max(366 * 24 * 3600)
       .default(7 * 24 * 3600),
     /**
-     * `glacis-party offline sign --yes` may sign without an operator confirming each request on
-     * the terminal (default false: `--yes` is refused). The signed policy still decides each one.
+     * `glacis-party offline process --yes` may sign (and join key generations) without an operator
+     * confirming each on the terminal (default false: `--yes` is refused). The signed policy still
+     * decides each signing request.
      */
     unattendedOffline: z.boolean().default(false),
   })

@@ -1,21 +1,22 @@
 /**
- * Air gap: bundles to and from an offline party (docs/bundles.md). Sending: a bundle file the user
- * picks is shown as animated QR frames — packages/airgap's UR fountain code at a chosen density and
- * speed — for the offline party's camera. Receiving: the party's answer read back from photos or
- * screenshots of its frames (or the camera, where the browser allows it), or from its bundle file,
- * then posted to the coordinator's inbox (`POST /v1/parties/{id}/inbox`, API.md). Each bundle's
- * header is shown, and its signature checked when its sender is pinned. The outbox
- * (`GET /v1/parties/{id}/outbox`) is not read yet: until the coordinator serves it, the bundle
- * comes from a file.
+ * Air gap: bundles to and from an offline party (docs/offline.md, docs/bundles.md). Sending: what
+ * waits for an offline party — its outbox, `GET /v1/parties/{id}/outbox`, sealed by the
+ * coordinator at each read — or a bundle file the user picks, shown as animated QR frames
+ * (packages/airgap's UR fountain code at a chosen density and speed) for the vault's camera.
+ * Receiving: the party's answer read back from photos or screenshots of its frames (or the camera,
+ * where the browser allows it), or from its bundle file, then posted to the coordinator's inbox
+ * (`POST /v1/parties/{id}/inbox`, `{"bundle": hex}`), whose refusals are shown by their code.
+ * Each bundle's header is shown, and its signature checked when its sender is pinned.
  */
 
 import type { DensityPreset, ErrorCorrection, FrameAssembler } from '../../vendor/airgap.js';
+import { inboxReceiptDecoder, outboxDecoder, partiesDecoder } from '../api-types.js';
 import { type BundleSummary, bundleSignedBy, readBundleSummary } from '../bundle-header.js';
-import { raw } from '../decode.js';
 import { fill, h, saveLink } from '../dom.js';
-import { ConsoleError, isConsoleError } from '../errors.js';
+import { ConsoleError } from '../errors.js';
 import { when } from '../format.js';
-import { fromHex } from '../hex.js';
+import { fromHex, toHex } from '../hex.js';
+import { inboxProblemBox } from '../inbox-problem.js';
 import { badge, type Page, type PageContext, page, problemBox } from '../page.js';
 import { loadPins } from '../trust-store.js';
 
@@ -26,6 +27,8 @@ const MAX_PIXELS = 4096 * 4096;
 const SCALE = 4;
 const QUIET = 4;
 
+/** What the file pickers offer: a `.glacis-bundle` file (docs/bundles.md), as the CLIs write it. */
+const BUNDLE_ACCEPT = '.glacis-bundle,application/vnd.glacis.bundle,application/octet-stream';
 const bytesOf = async (file: File) => new Uint8Array(await file.arrayBuffer());
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -79,9 +82,16 @@ async function summaryBlock(ctx: PageContext, bytes: Uint8Array, s: BundleSummar
   );
 }
 
-/** Sending: a bundle file as animated QR frames. */
-function sendSection(ctx: PageContext): HTMLElement {
-  const file = h('input', { id: 'bundle-file', type: 'file', accept: '.glb,application/octet-stream' });
+/** Sending: an offline party's outbox, or a bundle file, as animated QR frames. */
+function sendSection(ctx: PageContext, offline: readonly string[] | Error): HTMLElement {
+  const parties = offline instanceof Error ? [] : offline;
+  const party = h(
+    'select',
+    { id: 'outbox-party', disabled: parties.length === 0 },
+    parties.map((p) => h('option', { value: p, selected: p === ctx.arg }, p)),
+  );
+  const read = h('button', { type: 'button', id: 'outbox-read', disabled: parties.length === 0 }, 'Read its outbox');
+  const file = h('input', { id: 'bundle-file', type: 'file', accept: BUNDLE_ACCEPT });
   const density = h(
     'select',
     { id: 'qr-density' },
@@ -95,6 +105,8 @@ function sendSection(ctx: PageContext): HTMLElement {
   const next = h('button', { type: 'button', id: 'qr-next', class: 'small' }, 'Frame ▶');
   const info = h('div', { id: 'bundle-info' });
   const stage = h('div', { class: 'qr-stage', hidden: true }, canvas, h('div', null, counter, h('p', null, prev, ' ', play, ' ', next)));
+  /** The bundle on show and where it came from (a density change redraws it, it does not fetch again). */
+  let current: { bytes: Uint8Array; source: HTMLElement } | undefined;
   let frames: string[] = [];
   let ec: ErrorCorrection = 'M';
   let index = 0;
@@ -119,11 +131,10 @@ function sendSection(ctx: PageContext): HTMLElement {
     }, 1000 / fps);
     play.textContent = 'Pause';
   };
-  const load = async () => {
-    const picked = file.files?.[0];
-    if (picked === undefined) return;
+  const present = async () => {
+    if (current === undefined) return;
     stop();
-    const bytes = await bytesOf(picked);
+    const { bytes, source } = current;
     const summary = await readBundleSummary(ctx.subtle, bytes);
     const { encodeBundleFrames, resolveDensity, isAirgapError } = await airgap();
     const preset = density.value as DensityPreset;
@@ -135,6 +146,7 @@ function sendSection(ctx: PageContext): HTMLElement {
     ec = resolveDensity(preset).errorCorrection;
     fill(
       info,
+      source,
       await summaryBlock(ctx, bytes, summary),
       h('p', null, `${frames.length} frames at density ${preset}: show them to ${summary.recipient}’s camera until it has the bundle.`),
     );
@@ -142,8 +154,42 @@ function sendSection(ctx: PageContext): HTMLElement {
     await show(0);
     start();
   };
-  const onError = (e: unknown) => fill(info, problemBox(e));
-  for (const el of [file, density]) el.addEventListener('change', () => load().catch(onError));
+  const clear = (...children: HTMLElement[]) => {
+    stop();
+    current = undefined;
+    stage.hidden = true;
+    fill(info, ...children);
+  };
+  const readOutbox = async () => {
+    const id = party.value;
+    const out = await ctx.api.get(`/v1/parties/${encodeURIComponent(id)}/outbox`, outboxDecoder, ctx.signal);
+    if (out.bundle === null) {
+      clear(h('p', { class: 'notice', id: 'outbox-empty', role: 'status' }, `Nothing waits for ${id}: its outbox is empty.`));
+      return;
+    }
+    const source = h(
+      'p',
+      { id: 'outbox-source' },
+      `The outbox of ${id}, sealed for this read as bundle ${out.sequence}: ${out.items} item(s) for `,
+      [
+        ...out.signatureIds.map((sig) => h('code', { class: 'signature-id' }, sig)),
+        ...out.keyIds.map((key) => h('span', null, 'key generation ', h('code', { class: 'key-id' }, key))),
+      ].flatMap((item, i) => [i === 0 ? '' : ', ', item]),
+      '. Each read seals a new bundle under a higher sequence: show the vault this one.',
+    );
+    current = { bytes: fromHex(out.bundle, 'outbox bundle'), source };
+    await present();
+  };
+  const pickFile = async () => {
+    const picked = file.files?.[0];
+    if (picked === undefined) return;
+    current = { bytes: await bytesOf(picked), source: h('p', { id: 'file-source' }, `The bundle file ${picked.name}.`) };
+    await present();
+  };
+  const onError = (e: unknown) => clear(problemBox(e));
+  read.addEventListener('click', () => readOutbox().catch(onError));
+  file.addEventListener('change', () => pickFile().catch(onError));
+  density.addEventListener('change', () => present().catch(onError));
   speed.addEventListener('change', () => {
     if (timer !== undefined) start();
   });
@@ -156,19 +202,23 @@ function sendSection(ctx: PageContext): HTMLElement {
     stop();
     show(index + 1).catch(onError);
   });
+  const partyNote =
+    offline instanceof Error
+      ? h('p', { class: 'notice' }, `The parties could not be listed (${offline.message}): pick a bundle file instead.`)
+      : parties.length === 0
+        ? h('p', { class: 'notice' }, 'No party of this coordinator is configured offline: pick a bundle file instead.')
+        : null;
   return h(
     'section',
     { 'aria-labelledby': 'send-h' },
-    h('h2', { id: 'send-h' }, 'To an offline party: a bundle as QR frames'),
-    h(
-      'p',
-      { class: 'notice' },
-      'Pick the bundle file to carry (the outbox, GET /v1/parties/{id}/outbox, is read here once the coordinator serves it).',
-    ),
+    h('h2', { id: 'send-h' }, 'To an offline party: what waits for it, as QR frames'),
+    partyNote,
     h(
       'div',
       { class: 'qr-controls' },
-      h('label', { for: 'bundle-file' }, 'Bundle file'),
+      h('label', { for: 'outbox-party' }, 'Offline party'),
+      h('span', null, party, ' ', read),
+      h('label', { for: 'bundle-file' }, 'Or a bundle file'),
       file,
       h('label', { for: 'qr-density' }, 'Density'),
       density,
@@ -183,7 +233,7 @@ function sendSection(ctx: PageContext): HTMLElement {
 /** Receiving: frames from images or the camera, or a bundle file; then the inbox. */
 function receiveSection(ctx: PageContext): HTMLElement {
   const images = h('input', { id: 'frame-images', type: 'file', accept: 'image/*', multiple: true });
-  const bundleFile = h('input', { id: 'response-file', type: 'file', accept: '.glb,application/octet-stream' });
+  const bundleFile = h('input', { id: 'response-file', type: 'file', accept: BUNDLE_ACCEPT });
   const progress = h('p', { id: 'scan-progress', role: 'status' }, 'No frame read yet.');
   const skipped = h('ul', { id: 'scan-skipped' });
   const result = h('div', { id: 'response' });
@@ -206,29 +256,30 @@ function receiveSection(ctx: PageContext): HTMLElement {
     const post = h('button', { type: 'button', id: 'post-inbox' }, `Deliver to the coordinator (POST /v1/parties/${summary.sender}/inbox)`);
     post.addEventListener('click', () => {
       post.disabled = true;
-      ctx.api.post(`/v1/parties/${encodeURIComponent(summary.sender)}/inbox`, bytes, raw, { signal: ctx.signal }).then(
-        () => fill(outcome, h('p', { class: 'verified' }, 'Delivered to the coordinator’s inbox.')),
+      const path = `/v1/parties/${encodeURIComponent(summary.sender)}/inbox`;
+      ctx.api.post(path, { bundle: toHex(bytes) }, inboxReceiptDecoder, { signal: ctx.signal }).then(
+        (r) => {
+          post.textContent = 'Delivered';
+          fill(
+            outcome,
+            h(
+              'p',
+              { class: 'verified', id: 'inbox-accepted' },
+              `Delivered: the coordinator accepted bundle ${r.sequence} from ${r.partyId}, with ${r.answers} answer(s) and ${r.commitments} preprocessed commitment(s).`,
+            ),
+          );
+        },
         (e: unknown) => {
           post.disabled = false;
-          if (isConsoleError(e, 'http') && e.status === 404) {
-            fill(
-              outcome,
-              h(
-                'div',
-                { class: 'alarm', role: 'alert' },
-                h('strong', null, 'Not delivered: this coordinator has no inbox for offline parties yet. '),
-                `POST /v1/parties/${summary.sender}/inbox answered ${e.message}. Save the bundle file and deliver it once the coordinator serves the route.`,
-              ),
-            );
-          } else fill(outcome, problemBox(e));
+          fill(outcome, inboxProblemBox(e, summary.sender) ?? problemBox(e));
         },
       );
     });
     const save = saveLink(
       'save-bundle',
-      `${summary.sender}-${summary.sequence}.glb`,
+      `${summary.sender}+${summary.recipient}+${summary.sequence}.glacis-bundle`,
       'Save the bundle file',
-      () => new Blob([bytes.slice().buffer], { type: 'application/octet-stream' }),
+      () => new Blob([bytes.slice().buffer], { type: 'application/vnd.glacis.bundle' }),
     );
     fill(result, h('h3', null, 'The bundle'), await summaryBlock(ctx, bytes, summary), h('p', null, post, ' ', save), outcome);
   };
@@ -336,8 +387,19 @@ function receiveSection(ctx: PageContext): HTMLElement {
   );
 }
 
+/** The offline parties, for the outbox; the error when they cannot be listed (the file still works). */
+async function offlineParties(ctx: PageContext): Promise<string[] | Error> {
+  try {
+    const { parties } = await ctx.api.get('/v1/parties', partiesDecoder, ctx.signal);
+    return parties.filter((p) => p.mode === 'offline').map((p) => p.partyId);
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
 async function render(ctx: PageContext): Promise<void> {
-  fill(ctx.main, h('h1', null, 'Air gap'), sendSection(ctx), receiveSection(ctx));
+  fill(ctx.main, h('h1', null, 'Air gap'), sendSection(ctx, await offlineParties(ctx)), receiveSection(ctx));
 }
 
 export const airgapPage: Page = page('airgap', 'Air gap', render);

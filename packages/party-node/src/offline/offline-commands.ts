@@ -4,9 +4,16 @@
  * directory, as animated QR frames: PNG images plus a self-contained animated page to show on the
  * vault's screen; a directory of photographed frames is read back in any order, some missing.
  */
-import { existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { DENSITY_PRESETS, type DensityPreset, readBundleFile, readFramesFromDir, writeBundleFile, writeQrTransfer } from '@glacis/airgap';
+import {
+  assertMediaWritable,
+  DENSITY_PRESETS,
+  type DensityPreset,
+  isAirgapError,
+  type MediaWritten,
+  readBundleMedia,
+  writeBundleMedia,
+} from '@glacis/airgap';
 import type { CliFlag, CliRunnable, CliValues } from '@glacis/protocol/command-line';
 import { UsageError } from '@glacis/protocol/command-line';
 import { pino } from 'pino';
@@ -42,16 +49,10 @@ const DENSITY_FLAG: Record<string, CliFlag> = {
 
 const str = (v: CliValues, k: string) => v[k] as string | undefined;
 
-/** A directory target (exists as one, or written with a trailing slash) means QR frames; anything else a bundle file. */
-const isDirTarget = (path: string) => path.endsWith('/') || (existsSync(path) && statSync(path).isDirectory());
-
 async function readInput(path: string): Promise<Uint8Array> {
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    const read = await readFramesFromDir(path);
-    if (read.skipped.length > 0) process.stderr.write(`${read.skipped.length} image(s) held no usable frame; not needed\n`);
-    return read.bundle;
-  }
-  return readBundleFile(path);
+  const read = await readBundleMedia(path);
+  if (read.skipped.length > 0) process.stderr.write(`${read.skipped.length} image(s) held no usable frame; not needed\n`);
+  return read.bundle;
 }
 
 /** Checked before anything is signed: a bad flag must not strand released shares. */
@@ -61,15 +62,18 @@ function checkDensity(v: CliValues, usage: string): void {
     throw new UsageError(`--density: one of ${Object.keys(DENSITY_PRESETS).join(', ')}`, usage);
 }
 
-async function writeOutput(path: string, bundle: Uint8Array, title: string, density: string | undefined): Promise<unknown> {
-  if (!isDirTarget(path)) {
-    await writeBundleFile(path, bundle);
-    return { file: path, bytes: bundle.length };
+/** Checked before anything is made or signed: a bundle is never written over an earlier file or transfer. */
+function checkOut(out: string, usage: string): void {
+  try {
+    assertMediaWritable(out);
+  } catch (e) {
+    if (isAirgapError(e)) throw new UsageError(e.message, usage);
+    throw e;
   }
-
-  const qr = await writeQrTransfer(path, bundle, { title, density: (density ?? 'medium') as DensityPreset });
-  return { dir: path, bytes: bundle.length, frames: qr.frameFiles.length, pages: qr.pages, qrVersion: qr.qrVersion };
 }
+
+const writeOutput = (path: string, bundle: Uint8Array, title: string, density: string | undefined): Promise<MediaWritten> =>
+  writeBundleMedia(path, bundle, { title, density: (density ?? 'medium') as DensityPreset });
 
 /** Opens the party for offline work, after the network check. */
 async function openParty(v: CliValues, usage: string, deps: OfflineCommandDeps) {
@@ -127,7 +131,7 @@ export function offlineCommands(deps: OfflineCommandDeps): Record<string, CliRun
       const input = str(v, 'in');
       const out = str(v, 'out');
       if (!input || !out) throw new UsageError('--in and --out are required', usage);
-      if (!isDirTarget(out) && existsSync(out)) throw new UsageError(`${out} exists; the response is never written over a file`, usage);
+      checkOut(out, usage);
       checkDensity(v, usage);
       const { party, records, config } = await openParty(v, usage, deps);
       const unattended = v.yes === true;
@@ -147,7 +151,7 @@ export function offlineCommands(deps: OfflineCommandDeps): Record<string, CliRun
           signing: (view: SigningView) => ask(describeSigningView(view, config.keyLabels[view.pkg.keyId] ?? null), 'sign this request'),
           dkg: (view: DkgJoinView) => ask(describeDkgJoin(view, config.keyLabels[view.keyId] ?? null), 'join this key generation'),
         });
-        let written: unknown = null;
+        let written: MediaWritten | null = null;
         if (outcome.response) {
           written = await writeOutput(
             out,
@@ -188,6 +192,7 @@ export function offlineCommands(deps: OfflineCommandDeps): Record<string, CliRun
         const count = Number(str(v, 'count'));
         if (!keyId || !out) throw new UsageError('--key and --out are required', usage);
         if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new UsageError('--count: an integer from 1 to 10000', usage);
+        checkOut(out, usage);
         checkDensity(v, usage);
         const { party, records, config } = await openParty(v, usage, deps);
         try {

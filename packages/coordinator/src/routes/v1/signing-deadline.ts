@@ -7,7 +7,12 @@
 import type { KeyRecord } from '../../store/types.js';
 import type { RouteDeps } from './context.js';
 
-export function signingDeadline(deps: RouteDeps, key: Pick<KeyRecord, 'parties' | 'threshold'>, at: number): string {
+/** What the deadline depends on: who is offline and who is connected now, and the two settings. */
+export type DeadlineDeps = Pick<RouteDeps, 'signingTimeoutMs' | 'offlineDeadlineMs'> & {
+  orchestrator: Pick<RouteDeps['orchestrator'], 'parties'>;
+};
+
+export function signingDeadline(deps: DeadlineDeps, key: Pick<KeyRecord, 'parties' | 'threshold'>, at: number): string {
   const committee = new Set(key.parties);
   const members = deps.orchestrator.parties().filter((p) => committee.has(p.partyId));
   const needsOffline =
