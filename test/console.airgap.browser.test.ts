@@ -9,7 +9,8 @@
  * posts the answer to the inbox (`{"bundle": hex}`), and the request completes with a signature an
  * independent verifier accepts. The same answer again is refused, shown by its code
  * (`bundle_replayed`), and changes nothing; so is a bundle re-signed by someone else
- * (`bundle_bad_signature`). No CSP violation.
+ * (`bundle_bad_signature`). An outbox holding party-3's part of a key generation names the key. No
+ * CSP violation.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -200,6 +201,21 @@ describe.skipIf(!haveChromium)('the Air gap page, in Chromium, with an offline p
     await page.click('#post-inbox');
     expect(await text('.inbox-problem .problem-code')).toBe('bundle_bad_signature');
     expect(await text('.inbox-problem')).toContain('raise the alarm');
+  });
+
+  it('names the key generation it carries when the outbox holds party-3’s part of a DKG', async () => {
+    // A 2-of-2 key with the online party-2 (party-1 is down): party-3's part waits in its outbox.
+    const requested = await api<{ keyId: string }>('POST', '/v1/keys', { suite: 'ed25519', threshold: 2, parties: ['party-2', 'party-3'] });
+    expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+    for (let i = 0; i < 100; i++) {
+      if ((await api<Outbox>('GET', '/v1/parties/party-3/outbox')).body.items >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.goto(`${cluster.baseUrl}/console/#/keys`);
+    await page.goto(`${cluster.baseUrl}/console/#/airgap/party-3`);
+    await page.click('#outbox-read');
+    expect(await text('#outbox-source .key-id')).toBe(requested.body.keyId);
+    expect(await page.locator('#outbox-source .signature-id').count()).toBe(0);
   });
 
   it('met no Content-Security-Policy violation and no script error', () => {

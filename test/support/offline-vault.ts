@@ -1,9 +1,11 @@
 /**
  * An offline (air-gapped) party in a multi-process cluster of scripts/local-cluster.mjs, set up as
- * docs/offline.md says: the key is made by an online DKG first; then the party leaves the network
- * for good (its daemon stopped), the coordinator is restarted with the party `"mode": "offline"`,
- * and the party's own policy allows unattended offline signing (`--yes`). From then on the party
- * exists only as `glacis-party offline …` commands on its data directory.
+ * docs/offline.md says: the party leaves the network for good (its daemon stopped), the
+ * coordinator is restarted with the party `"mode": "offline"`, and the party's own policy allows
+ * unattended offline work (`--yes`). From then on the party exists only as `glacis-party offline …`
+ * commands on its data directory. Taken offline before any key exists, it joins key generation
+ * through bundles (test/offline-party.test.ts); taken offline after an online DKG, it keeps the
+ * share it made online (test/offline-deadline.test.ts, test/console.airgap.browser.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

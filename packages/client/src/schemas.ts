@@ -125,6 +125,8 @@ export const outboxSchema = z.object({
   bundle: z.string().nullable(),
   sequence: z.int().nullable(),
   signatureIds: z.array(z.string()),
+  /** Keys whose DKG messages it carries (absent from an older coordinator). */
+  keyIds: z.array(z.string()).default([]),
   items: z.int(),
   frames: z.array(z.object({ ur: z.string(), png: z.string() })).optional(),
 });

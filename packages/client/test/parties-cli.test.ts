@@ -47,7 +47,8 @@ function coordinatorServing(bundle: Uint8Array | null) {
           bundle: bundle === null ? null : toHex(bundle),
           sequence: bundle === null ? null : 1_700_000_000_123,
           signatureIds: bundle === null ? [] : ['sig_a', 'sig_b'],
-          items: bundle === null ? 0 : 2,
+          keyIds: bundle === null ? [] : ['key_k'],
+          items: bundle === null ? 0 : 3,
         },
       };
     if (req.method === 'POST' && req.path === '/v1/parties/party-3/inbox') {
@@ -80,8 +81,9 @@ describe('glacis parties outbox', () => {
       sender: COORDINATOR,
       recipient: 'party-3',
       sequence: 1_700_000_000_123,
-      items: 2,
+      items: 3,
       signatureIds: ['sig_a', 'sig_b'],
+      keyIds: ['key_k'],
       out: { file, bytes: outgoing.length },
     });
   });
@@ -119,7 +121,7 @@ describe('glacis parties outbox', () => {
     const file = fresh('nothing.glacis-bundle');
     const r = await run(fetch, 'parties', 'outbox', 'party-3', '--out', file);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout())).toEqual({ partyId: 'party-3', items: 0, signatureIds: [], out: null });
+    expect(JSON.parse(r.stdout())).toEqual({ partyId: 'party-3', items: 0, signatureIds: [], keyIds: [], out: null });
     expect(r.stderr()).toContain('nothing waits for party-3');
     expect(readdirSync(work)).not.toContain(file.slice(work.length + 1));
   });

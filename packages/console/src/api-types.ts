@@ -210,6 +210,8 @@ export interface Outbox {
   bundle: string | null;
   sequence: number | null;
   signatureIds: string[];
+  /** The keys whose DKG messages it carries. */
+  keyIds: string[];
   items: number;
 }
 export const outboxDecoder: Decoder<Outbox> = struct<Outbox>({
@@ -217,6 +219,7 @@ export const outboxDecoder: Decoder<Outbox> = struct<Outbox>({
   bundle: nullable(str),
   sequence: nullable(int),
   signatureIds: array(str),
+  keyIds: array(str),
   items: int,
 });
 

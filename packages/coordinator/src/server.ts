@@ -69,6 +69,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     identity,
     parties: partyKeys(config),
     offlineParties: offlinePartyIds(config),
+    offlineDeadlineMs: config.offlineDeadlineMs,
     store,
     logger,
     metrics: metrics.orchestrator,

@@ -128,6 +128,42 @@ describe('POST /v1/parties/{id}/inbox, attacked', () => {
     await expectRefused('p3', bundle('p3', p3, [preprocessed(), ask]), 'inbox_unexpected_message');
   });
 
+  it('a DKG message for a key whose committee party-3 is not in, or a dkg_start: inbox_unexpected_message; a signing answer addressed to a peer: inbox_envelope_invalid; its round 2 to a peer is taken', async () => {
+    await activeKeyOf('key_2', ['p1', 'p2']);
+    const round1 = (key: string): Outgoing => ({
+      type: 'dkg_round1',
+      sessionId: `dkg-${key}`,
+      to: '*',
+      body: { paramsHash: '00'.repeat(32), commitment: [POINT], proofOfKnowledge: '00'.repeat(64) },
+    });
+    await expectRefused('p3', bundle('p3', p3, [preprocessed(), round1('key_2')]), 'inbox_unexpected_message');
+    await expectRefused('p3', bundle('p3', p3, [preprocessed(), round1('key_none')]), 'inbox_unexpected_message');
+    const start: Outgoing = {
+      type: 'dkg_start',
+      sessionId: `dkg-${keyId}`,
+      to: COORDINATOR,
+      body: { keyId, suite: 'ed25519', threshold: 2, committee: ['p1', 'p3'] },
+    };
+    await expectRefused('p3', bundle('p3', p3, [preprocessed(), start]), 'inbox_unexpected_message');
+    // A signing answer addressed to a peer instead of the coordinator: refused.
+    const share: Outgoing = {
+      type: 'sign_refused',
+      sessionId: 'sign-x-0-sig_1',
+      to: 'p1',
+      body: { keyId, requestId: 'sig_1', code: 'policy_denied', message: 'no' },
+    };
+    await expectRefused('p3', bundle('p3', p3, [preprocessed(), share]), 'inbox_envelope_invalid');
+    // Its own key's DKG, round 1 to all and round 2 to a peer (relayed through the coordinator):
+    // taken (and ignored by the driver, which runs no such DKG).
+    const round2: Outgoing = {
+      type: 'dkg_round2',
+      sessionId: `dkg-${keyId}`,
+      to: 'p1',
+      body: { transcriptHash: '00'.repeat(32), box: { epk: '00'.repeat(32), nonce: '00'.repeat(12), ciphertext: '00'.repeat(48) } },
+    };
+    expect(await orch.offlineInbox('p3', bundle('p3', p3, [round1(keyId), round2]))).toMatchObject({ answers: 2 });
+  });
+
   it('commitments for a key party-3 does not hold, an unknown key, or an invalid point: inbox_commitment_invalid', async () => {
     await activeKeyOf('key_2', ['p1', 'p2']);
     await expectRefused('p3', bundle('p3', p3, [preprocessed(undefined, 'key_2')]), 'inbox_commitment_invalid');

@@ -44,8 +44,9 @@ export const policySchema = z
       .max(366 * 24 * 3600)
       .default(7 * 24 * 3600),
     /**
-     * `glacis-party offline sign --yes` may sign without an operator confirming each request on
-     * the terminal (default false: `--yes` is refused). The signed policy still decides each one.
+     * `glacis-party offline process --yes` may sign (and join key generations) without an operator
+     * confirming each on the terminal (default false: `--yes` is refused). The signed policy still
+     * decides each signing request.
      */
     unattendedOffline: z.boolean().default(false),
   })
@@ -144,8 +145,19 @@ export const partyConfigSchema = z.strictObject({
        * above the coordinator's DKG timeout (default 120 s).
        */
       deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+      /**
+       * The same for `glacis-party offline process` (docs/offline.md): counted from the run that
+       * joined the DKG, checked at every later run; its sealed state is then deleted. Keep it above
+       * the coordinator's `offlineDeadlineMs` (default 24 h).
+       */
+      offlineDeadlineMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(31 * 86_400_000)
+        .default(172_800_000),
     })
-    .default({ deadlineMs: 300_000 }),
+    .default({ deadlineMs: 300_000, offlineDeadlineMs: 172_800_000 }),
   lifecycle: lifecycleConfigSchema.default(lifecycleConfigSchema.parse({})),
 });
 export type PartyConfig = z.infer<typeof partyConfigSchema>;

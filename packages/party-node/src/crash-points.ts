@@ -14,10 +14,14 @@ export type CrashPoint =
   | 'lifecycle-decided'
   | 'lifecycle-switched'
   | 'lifecycle-retired'
-  // glacis-party offline sign, in order: request bundle opened, (nonce-recorded), nonce file deleted, (share-sent: response bundle written), ledger saved
+  // glacis-party offline process (sign), in order: request bundle opened, (nonce-recorded), nonce file deleted, (share-sent: response bundle written), ledger saved
   | 'offline-opened'
   | 'nonce-deleted'
-  | 'offline-ledger-saved';
+  | 'offline-ledger-saved'
+  // glacis-party offline process, a DKG session: its start recorded (before round 1 is made); its state file
+  // replaced (after any dkg-share-saved), before the answer is written
+  | 'dkg-start-recorded'
+  | 'dkg-state-saved';
 
 export function createCrashPoints(spec: string | undefined): (point: CrashPoint) => void {
   if (!spec) return () => undefined;

@@ -103,7 +103,7 @@ const preprocessed = (h: Harness, bytes: Uint8Array) => {
   return (msg as Extract<Message, { type: 'commitments' }>).body.commitments;
 };
 const nonceFiles = (dir: string) => readdirSync(join(dir, NONCE_DIR)).filter((f) => f.endsWith('.json'));
-const yes = async () => true;
+const confirmAll = { signing: async () => true, dkg: async () => true };
 
 describe('the offline party', () => {
   it('preprocessed nonces are sealed at rest; a package using one is signed after a restart, and the shares aggregate to a valid signature', async () => {
@@ -121,7 +121,7 @@ describe('the offline party', () => {
     const { party } = await openParty(h);
     const message = toHex(utf8('pay 1 BTC'));
     const { bytes, body } = requestBundle(h, peer, commitments[0]!, 'r1', message);
-    const outcome = await party.sign(bytes, yes);
+    const outcome = await party.process(bytes, confirmAll);
     outcome.commit();
     expect(outcome.results).toEqual([{ kind: 'signed', keyId: 'k1', requestId: 'r1', sessionId: 'sign-r1' }]);
     expect(nonceFiles(h.dataDir)).toHaveLength(3); // one used, one fresh `next` sealed in its place
@@ -143,10 +143,10 @@ describe('the offline party', () => {
     const { party } = await openParty(h);
     const [c0] = preprocessed(h, party.preprocess('k1', 1));
     const { bytes, body } = requestBundle(h, peer, c0!, 'r1', toHex(utf8('once')));
-    const outcome = await party.sign(bytes, yes);
+    const outcome = await party.process(bytes, confirmAll);
     outcome.commit();
     expect(readShareLog(h.dataDir).events.at(-1)?.data).toMatchObject({ commitments: [c0] });
-    await expect(party.sign(bytes, yes)).rejects.toSatisfy((e: unknown) => isBundleError(e, 'bundle_replayed'));
+    await expect(party.process(bytes, confirmAll)).rejects.toSatisfy((e: unknown) => isBundleError(e, 'bundle_replayed'));
     // The same package in a fresh bundle (a coordinator that replays it): no nonce is left for it.
     const again = sealBundle(
       {
@@ -160,7 +160,7 @@ describe('the offline party', () => {
       { name: COORDINATOR, identity: h.identity(COORDINATOR) },
       rng,
     );
-    const replay = await party.sign(again, yes);
+    const replay = await party.process(again, confirmAll);
     expect(replay.results).toEqual([expect.objectContaining({ kind: 'refused', code: 'unknown_commitment' })]);
     expect(readShareLog(h.dataDir).events.filter((e) => e.type === 'share_released')).toHaveLength(1);
   });
@@ -170,7 +170,7 @@ describe('the offline party', () => {
     const { party } = await openParty(h);
     const [c0] = preprocessed(h, party.preprocess('k1', 2));
     const { bytes } = requestBundle(h, peer, c0!, 'r1', toHex(utf8('before the fire')));
-    (await party.sign(bytes, yes)).commit();
+    (await party.process(bytes, confirmAll)).commit();
     const backup = exportBackup(openKeystore(h.dataDir, h.unlock), h.config, 'backup pass', { logN: 10 });
     const restoredDir = mkdtempSync(join(tmpdir(), 'glacis-restored-'));
     rmSync(restoredDir, { recursive: true });
@@ -178,7 +178,7 @@ describe('the offline party', () => {
     importBackup(backup, 'backup pass', restoredDir, h.unlock, { scryptLogN: 10 });
     expect(existsSync(join(restoredDir, NONCE_DIR))).toBe(false);
     const restored = await openParty(h, restoredDir);
-    const replay = await restored.party.sign(bytes, yes);
+    const replay = await restored.party.process(bytes, confirmAll);
     expect(replay.results).toEqual([expect.objectContaining({ kind: 'refused', code: 'unknown_commitment' })]);
     expect(readShareLog(restoredDir).events).toHaveLength(0);
   });
@@ -188,7 +188,7 @@ describe('the offline party', () => {
     const { party } = await openParty(h);
     const [c0] = preprocessed(h, party.preprocess('k1', 1));
     const { bytes } = requestBundle(h, peer, c0!, 'r1', toHex(utf8('not this one')));
-    const outcome = await party.sign(bytes, async () => false);
+    const outcome = await party.process(bytes, { signing: async () => false, dkg: async () => false });
     expect(outcome.results).toEqual([expect.objectContaining({ kind: 'declined', requestId: 'r1' })]);
     expect(outcome.response).toBeNull();
     expect(readShareLog(h.dataDir).events).toHaveLength(0);

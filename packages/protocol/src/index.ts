@@ -37,7 +37,14 @@ export { type Committee, makeCommittee } from './committee.js';
 export { type BoxContext, openBox, type SealedBox, sealBox } from './crypto/box.js';
 export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certificate.js';
 export { DKG_FAILURE_CODES, DKG_SESSION_FAILURE_CODES, type DkgFailureCode, isDkgFailureCode } from './dkg/outcome.js';
-export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
+export {
+  createDkgParticipant,
+  type DkgParticipant,
+  type DkgParticipantOptions,
+  type DkgPhase,
+  type DkgSnapshot,
+  type DkgStep,
+} from './dkg/participant.js';
 export { type DkgParams, dkgParamsHash, dkgTranscriptHash } from './dkg/transcript.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { createKeyCache, evaluateVss, type KeyCache, type NonceCommitment, parseNonceCommitment } from './fast/index.js';

@@ -34,12 +34,14 @@ export const partiesOutbox: Command = {
   usage: `usage: glacis parties outbox <partyId> --out FILE|DIR/ [--density D] [--url URL] [--token TOKEN]
 
 Asks the coordinator for what waits for the offline party (GET /v1/parties/{id}/outbox): the
-signing packages of running requests, sealed by the coordinator into one bundle for this read,
-under a sequence above every earlier one. Writes it to --out for the trip to the vault, where
-\`glacis-party offline sign --in\` reads it: a bundle file, or a directory (trailing /) of PNG QR
-frames and two animated pages to show on a screen. Never writes over an earlier file or transfer.
-Each run seals a new bundle: carry the latest. Prints what it wrote as JSON; with nothing waiting,
-writes nothing and says so. Needs an admin token.
+signing packages of running requests and the messages of key generations it is a member of,
+sealed by the coordinator into one bundle for this read, under a sequence above every earlier
+one. Writes it to --out for the trip to the vault, where \`glacis-party offline process --in\`
+reads it: a bundle file, or a directory (trailing /) of PNG QR frames and two animated pages to
+show on a screen. Never writes over an earlier file or transfer. Each run seals a new bundle:
+carry the latest. Prints what it wrote as JSON (the requests it carries under signatureIds, the
+key generations under keyIds); with nothing waiting, writes nothing and says so. Needs an admin
+token.
 
 options:
   --out FILE|DIR/   the bundle file, or a directory for QR frames (required)
@@ -67,7 +69,7 @@ exit: 0 written (or nothing waiting), 1 could not (no answer, HTTP error, unwrit
     const client = connect(values, io);
     const { body: outbox } = await client.partyOutbox({ params: { partyId }, query: { format: 'json' } });
     if (outbox.bundle === null) {
-      io.stdout(JSON.stringify({ partyId, items: 0, signatureIds: [], out: null }));
+      io.stdout(JSON.stringify({ partyId, items: 0, signatureIds: [], keyIds: [], out: null }));
       io.stderr(`glacis: nothing waits for ${partyId}; nothing written`);
       return EXIT.ok;
     }
@@ -83,7 +85,16 @@ exit: 0 written (or nothing waiting), 1 could not (no answer, HTTP error, unwrit
         density: density as DensityPreset,
       }),
     );
-    io.stdout(JSON.stringify({ ...headerJson(header), partyId, items: outbox.items, signatureIds: outbox.signatureIds, out: written }));
+    io.stdout(
+      JSON.stringify({
+        ...headerJson(header),
+        partyId,
+        items: outbox.items,
+        signatureIds: outbox.signatureIds,
+        keyIds: outbox.keyIds,
+        out: written,
+      }),
+    );
     return EXIT.ok;
   },
 };
@@ -93,12 +104,12 @@ export const partiesInbox: Command = {
   summary: "carry an offline party's answer in: a bundle file or photos of its QR frames, to its inbox",
   usage: `usage: glacis parties inbox <partyId> --in FILE|DIR [--url URL] [--token TOKEN]
 
-Reads the bundle the vault wrote (\`glacis-party offline sign --out\` or \`preprocess --out\`): a
+Reads the bundle the vault wrote (\`glacis-party offline process --out\` or \`preprocess --out\`): a
 bundle file, or a directory of photographs or screenshots of its QR frames (PNG, any names, any
 order, some missing), and delivers it to the coordinator (POST /v1/parties/{id}/inbox). The
 coordinator checks it whole before anything changes and either takes all of it — the answers to
-signing requests, preprocessed nonce commitments — or refuses all of it with a code (stderr): the
-same bundle again is bundle_replayed. Prints the receipt as JSON. Needs an admin token.
+signing requests and key generations, preprocessed nonce commitments — or refuses all of it with
+a code (stderr): the same bundle again is bundle_replayed. Prints the receipt as JSON. Needs an admin token.
 
 options:
   --in FILE|DIR   the bundle file, or the directory of frame images (required)

@@ -171,7 +171,10 @@ function sendSection(ctx: PageContext, offline: readonly string[] | Error): HTML
       'p',
       { id: 'outbox-source' },
       `The outbox of ${id}, sealed for this read as bundle ${out.sequence}: ${out.items} item(s) for `,
-      out.signatureIds.flatMap((sig, i) => [i === 0 ? '' : ', ', h('code', { class: 'signature-id' }, sig)]),
+      [
+        ...out.signatureIds.map((sig) => h('code', { class: 'signature-id' }, sig)),
+        ...out.keyIds.map((key) => h('span', null, 'key generation ', h('code', { class: 'key-id' }, key))),
+      ].flatMap((item, i) => [i === 0 ? '' : ', ', item]),
       '. Each read seals a new bundle under a higher sequence: show the vault this one.',
     );
     current = { bytes: fromHex(out.bundle, 'outbox bundle'), source };

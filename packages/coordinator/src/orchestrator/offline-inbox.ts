@@ -4,11 +4,14 @@
  * for the coordinator, not a replay), then every item must be an envelope this party signed, of a
  * kind an offline party sends: preprocessed `commitments` (session `offline-preprocess`, for an
  * active key it holds, every point valid) or an answer to a signing session (`signature_share`,
- * `sign_refused`, `commitments` for a request's ask). One defect refuses the whole bundle with its
- * code; nothing of it is stored or fed. Receipts are acknowledged by being read.
+ * `sign_refused`, `commitments` for a request's ask), or its message in the DKG of a key whose
+ * committee holds it (`dkg_round1`, `dkg_round2`, `dkg_confirm`, `dkg_abort`; the DKG driver then
+ * checks it as it checks any member's). One defect refuses the whole bundle with its code; nothing
+ * of it is stored or fed. Receipts are acknowledged by being read.
  */
 import {
   COORDINATOR,
+  type Envelope,
   getSuite,
   isBundleError,
   isProtocolError,
@@ -32,7 +35,12 @@ export interface InboxPlan {
   commitments: OfflineCommitment[];
   /** Answers to signing sessions, for the signing driver. */
   answers: { msg: Message; session: SigningSessionRef }[];
+  /** Its messages in DKGs, for the DKG driver (with their envelopes: relayed and kept as they are). */
+  dkg: { msg: Message; env: Envelope }[];
 }
+
+/** What an offline party sends in a DKG (a `dkg_start` or `dkg_complete` is the coordinator's). */
+const DKG_MESSAGES: ReadonlySet<Message['type']> = new Set(['dkg_round1', 'dkg_round2', 'dkg_confirm', 'dkg_abort']);
 
 export interface ReadInboxOptions {
   partyId: string;
@@ -56,17 +64,20 @@ export async function readInbox(bytes: Uint8Array, o: ReadInboxOptions): Promise
     if (isBundleError(e)) throw new CoordinatorError(e.code, e.message);
     throw e;
   }
-  const plan: InboxPlan = { bundle, commitments: [], answers: [] };
+  const plan: InboxPlan = { bundle, commitments: [], answers: [], dkg: [] };
   const replay = new ReplayGuard();
   for (const [i, item] of bundle.items.entries()) {
     if (item.kind !== 'envelope') continue;
     let msg: Message;
     try {
-      msg = openEnvelope(item.envelope, { self: COORDINATOR, keyOf, replay });
+      // Any recipient here: a DKG round 2 is addressed to a peer, relayed through us (checked below).
+      msg = openEnvelope(item.envelope, { self: COORDINATOR, keyOf, replay, anyRecipient: true });
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       throw itemError(i, 'inbox_envelope_invalid', `${e.code}: ${e.message}`);
     }
+    if (msg.to !== COORDINATOR && msg.type !== 'dkg_round1' && msg.type !== 'dkg_round2')
+      throw itemError(i, 'inbox_envelope_invalid', `wrong_recipient: a ${msg.type} for ${msg.to} delivered to ${COORDINATOR}`);
     if (msg.type === 'commitments' && msg.sessionId === OFFLINE_PREPROCESS_SESSION) {
       const key = await o.getKey(msg.body.keyId);
       if (key?.status !== 'active' || !key.parties.includes(o.partyId))
@@ -83,6 +94,14 @@ export async function readInbox(bytes: Uint8Array, o: ReadInboxOptions): Promise
       continue;
     }
     const session = parseSessionId(msg.sessionId);
+    if (session?.kind === 'dkg' && DKG_MESSAGES.has(msg.type)) {
+      // A DKG that is over takes its late messages as ignored; one the party is no member of is a defect.
+      const key = await o.getKey(session.keyId);
+      if (!key?.parties.includes(o.partyId))
+        throw itemError(i, 'inbox_unexpected_message', `${o.partyId} is not in the committee of key ${session.keyId}`);
+      plan.dkg.push({ msg, env: item.envelope });
+      continue;
+    }
     const answers =
       (session?.kind === 'sign' && (msg.type === 'signature_share' || msg.type === 'sign_refused')) ||
       (session?.kind === 'commit' && msg.type === 'commitments');

@@ -63,6 +63,11 @@ export interface OrchestratorOptions {
   leases?: LeaseSettings;
   /** Parties reached by bundles, not sockets (docs/offline.md): their outbox and inbox. */
   offlineParties?: readonly string[];
+  /**
+   * How long a DKG whose committee has an offline party may run, and how long its certificate or
+   * abort waits in the outbox (`offlineDeadlineMs`, default 24 h).
+   */
+  offlineDeadlineMs?: number;
 }
 
 /** How this instance holds work leases (docs/operations.md, "Several coordinators"). */
@@ -216,6 +221,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     fence: (id: string) => keeper?.fence(kind, id),
     release: (id: string) => keeper?.drop(kind, id),
   });
+  const offlineDeadlineMs = o.offlineDeadlineMs ?? 86_400_000;
   dkg = createDkgDriver({
     store: o.store,
     link,
@@ -225,6 +231,15 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     keyOf,
     timeoutMs: o.dkgTimeoutMs,
     leases: leasesOf('key'),
+    offline: {
+      parties: [...offlineParties],
+      deadlineMs: offlineDeadlineMs,
+      hold(partyId, keyId, item, last) {
+        const env = 'envelope' in item ? item.envelope : sealer.seal(item.message);
+        outbox.putDkg(partyId, keyId, env, last ? clock.now() + offlineDeadlineMs : undefined);
+      },
+      drop: (keyId) => outbox.dropDkg(keyId),
+    },
   });
   // Per-party state for /v1/parties and metrics: exclusions and a smoothed signing round trip.
   const excludedCount = new Map<string, number>();
@@ -359,7 +374,8 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           policy: policy?.statusOf(partyId) ?? null,
         }));
     },
-    allConnected: (ids) => ids.every((p) => link.isConnected(p)),
+    // An offline party is reached through its outbox: never connected, never waited for.
+    allConnected: (ids) => ids.every((p) => offlineParties.has(p) || link.isConnected(p)),
     onKeyCreated(keyId) {
       keeper
         ?.claim('key', keyId)
@@ -388,9 +404,9 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     },
     async offlineOutbox(partyId) {
       offlineKeyOf(partyId);
-      const { envelopes, requestIds } = outbox.pending(partyId);
-      if (envelopes.length === 0) return { partyId, bundle: null, sequence: null, signatureIds: [], items: 0 };
       const now = clock.now();
+      const { envelopes, requestIds, keyIds } = outbox.pending(partyId, now);
+      if (envelopes.length === 0) return { partyId, bundle: null, sequence: null, signatureIds: [], keyIds: [], items: 0 };
       // Above every sequence given before (the vault refuses any other), and near the clock's ms.
       const sequence = await o.store.nextOutboxSequence(partyId, now);
       const bundle = sealBundle(
@@ -398,7 +414,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         { name: COORDINATOR, identity: o.identity },
         (n = 32) => new Uint8Array(randomBytes(n)),
       );
-      return { partyId, bundle, sequence, signatureIds: requestIds, items: envelopes.length };
+      return { partyId, bundle, sequence, signatureIds: requestIds, keyIds, items: envelopes.length };
     },
     async offlineInbox(partyId, bytes) {
       const identityKey = offlineKeyOf(partyId);
@@ -412,13 +428,19 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
       // Of two posts of one bundle at once, the store lets one in.
       if (!(await o.store.acceptInbox(partyId, sequence, plan.commitments)))
         throw new CoordinatorError('bundle_replayed', `bundle ${sequence} from ${partyId}: already accepted`);
-      audit('offline_inbox_accepted', { partyId, sequence, commitments: plan.commitments.length, answers: plan.answers.length });
+      const answers = plan.answers.length + plan.dkg.length;
+      audit('offline_inbox_accepted', { partyId, sequence, commitments: plan.commitments.length, answers });
       for (const { msg, session } of plan.answers) {
         outbox.answered(partyId, msg.sessionId);
         signing?.onMessage(partyId, msg, session);
       }
+      for (const { msg, env } of plan.dkg) {
+        outbox.dkgAnswered(partyId, msg.sessionId, msg.type);
+        dkg?.onMessage(partyId, msg, env);
+      }
+      for (const keyId of new Set(plan.commitments.map((c) => c.keyId))) outbox.keyActive(partyId, keyId);
       if (plan.commitments.length > 0) signing?.onOfflineSupplied(partyId);
-      return { partyId, sequence, commitments: plan.commitments.length, answers: plan.answers.length };
+      return { partyId, sequence, commitments: plan.commitments.length, answers };
     },
     attach: (server) => hub?.attach(server),
     sendEnvelope: (partyId, env) => hub?.send(partyId, env) ?? false,

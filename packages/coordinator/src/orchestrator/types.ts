@@ -38,6 +38,8 @@ export interface OutboxBundle {
   sequence: number | null;
   /** The signing requests whose messages it carries. */
   signatureIds: string[];
+  /** The keys whose DKG messages (start, rounds, certificate or abort) it carries. */
+  keyIds: string[];
   /** Envelopes in it. */
   items: number;
 }
@@ -48,14 +50,14 @@ export interface InboxReceipt {
   sequence: number;
   /** Preprocessed commitments stored. */
   commitments: number;
-  /** Answers to signing sessions (shares, refusals, commitments asked for) handed to the requests. */
+  /** Answers handed on: to signing sessions (shares, refusals, commitments asked for) and DKG messages. */
   answers: number;
 }
 
 export interface Orchestrator {
   /** Every configured party, with its connection state. */
   parties(): PartyStatus[];
-  /** True when every party in `partyIds` has a live authenticated connection. */
+  /** True when every online party in `partyIds` has a live authenticated connection (an offline one has its outbox). */
   allConnected(partyIds: readonly string[]): boolean;
   /** A key in status `pending` was just persisted: run its DKG. Never throws; outcomes go to the store. */
   onKeyCreated(keyId: string): void;

@@ -1,6 +1,6 @@
 /**
- * `glacis-party offline preprocess` and `glacis-party offline sign`: the offline party on the
- * command line. Bundles come in and go out as a file (removable media) or, when the path is a
+ * `glacis-party offline preprocess` and `glacis-party offline process` (alias `offline sign`): the
+ * offline party on the command line. Bundles come in and go out as a file (removable media) or, when the path is a
  * directory, as animated QR frames: PNG images plus a self-contained animated page to show on the
  * vault's screen; a directory of photographed frames is read back in any order, some missing.
  */
@@ -26,8 +26,9 @@ import { realClock } from '../ports.js';
 import { openPartyRecords } from '../records.js';
 import type { SigningView } from '../signing/signing-handler.js';
 import { assertOffline } from './network-check.js';
+import type { DkgJoinView } from './offline-dkg.js';
 import { type OfflineParty, openOfflineParty } from './offline-party.js';
-import { describeSigningView } from './signing-view.js';
+import { describeDkgJoin, describeSigningView } from './signing-view.js';
 
 export interface OfflineCommandDeps {
   dataDirOf(v: CliValues, usage: string): string;
@@ -97,16 +98,16 @@ async function openParty(v: CliValues, usage: string, deps: OfflineCommandDeps) 
   return { config, party, records };
 }
 
-/** Asks on the terminal; a non-terminal stdin cannot confirm. */
-async function askOperator(lines: string[]): Promise<boolean> {
+/** Asks on the terminal (`what`: "sign this request", "join this key generation"); a non-terminal stdin cannot confirm. */
+async function askOperator(lines: string[], what: string): Promise<boolean> {
   process.stderr.write(`\n${lines.join('\n')}\n`);
   if (!process.stdin.isTTY) {
-    process.stderr.write('no terminal to confirm on: NOT signed (use --yes where the party allows unattended signing)\n');
+    process.stderr.write(`no terminal to confirm on: NOT done (${what}; use --yes where the party allows unattended work)\n`);
     return false;
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question('sign this request? type "yes" to sign: ');
+    const answer = await rl.question(`${what}? type "yes" to go ahead: `);
     return answer.trim().toLowerCase() === 'yes';
   } finally {
     rl.close();
@@ -114,6 +115,64 @@ async function askOperator(lines: string[]): Promise<boolean> {
 }
 
 export function offlineCommands(deps: OfflineCommandDeps): Record<string, CliRunnable> {
+  const processCommand: CliRunnable = {
+    args: '--data-dir DIR --in FILE|DIR --out FILE|DIR/ [--yes] [--density D] [--i-know-this-machine-is-online]',
+    summary:
+      "Read a bundle from the coordinator (a file, or a directory of QR frame images): show each signing request's intent and the rule that allows it and each key generation to join (key, suite, threshold, committee), do what the operator confirms, and write the answers as one bundle (a file, or QR frames in a directory).",
+    flags: {
+      ...deps.commonFlags,
+      in: { type: 'string', help: 'the request bundle file, or a directory of QR frame images (any order, some may be missing)' },
+      out: { type: 'string', help: 'bundle file to write, or a directory (trailing /) for PNG QR frames and an animated page' },
+      yes: { type: 'boolean', help: "sign and join without asking, when party.json's policy.unattendedOffline allows it" },
+      ...DENSITY_FLAG,
+      ...ONLINE_FLAG,
+    },
+    async run(v, usage) {
+      const input = str(v, 'in');
+      const out = str(v, 'out');
+      if (!input || !out) throw new UsageError('--in and --out are required', usage);
+      checkOut(out, usage);
+      checkDensity(v, usage);
+      const { party, records, config } = await openParty(v, usage, deps);
+      const unattended = v.yes === true;
+      if (unattended && !config.policy.unattendedOffline)
+        throw new PartyError(
+          'unattended_not_allowed',
+          "--yes: this party's policy (party.json policy.unattendedOffline) requires an operator to confirm each request",
+        );
+      try {
+        const bytes = await readInput(input);
+        const ask = async (lines: string[], what: string) => {
+          if (!unattended) return askOperator(lines, what);
+          process.stderr.write(`\n${lines.join('\n')}\n${what}: yes, unattended (--yes)\n`);
+          return true;
+        };
+        const outcome = await party.process(bytes, {
+          signing: (view: SigningView) => ask(describeSigningView(view, config.keyLabels[view.pkg.keyId] ?? null), 'sign this request'),
+          dkg: (view: DkgJoinView) => ask(describeDkgJoin(view, config.keyLabels[view.keyId] ?? null), 'join this key generation'),
+        });
+        let written: MediaWritten | null = null;
+        if (outcome.response) {
+          written = await writeOutput(
+            out,
+            outcome.response,
+            `${config.partyId}: answers to bundle ${outcome.request.sequence}`,
+            str(v, 'density'),
+          );
+        }
+        outcome.commit();
+        const summary = {
+          request: { sender: outcome.request.sender, sequence: outcome.request.sequence, items: outcome.request.items.length },
+          results: outcome.results,
+          out: written,
+        };
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      } finally {
+        await records.close();
+      }
+      return 0;
+    },
+  };
   return {
     'offline preprocess': {
       args: '--data-dir DIR --key ID --count N --out FILE|DIR/ [--density D] [--i-know-this-machine-is-online]',
@@ -146,61 +205,8 @@ export function offlineCommands(deps: OfflineCommandDeps): Record<string, CliRun
         return 0;
       },
     },
-    'offline sign': {
-      args: '--data-dir DIR --in FILE|DIR --out FILE|DIR/ [--yes] [--density D] [--i-know-this-machine-is-online]',
-      summary:
-        "Read a bundle of signing requests from the coordinator (a file, or a directory of QR frame images), show each request's intent and the rule that allows it, sign what the operator confirms, and write the shares as one bundle (a file, or QR frames in a directory).",
-      flags: {
-        ...deps.commonFlags,
-        in: { type: 'string', help: 'the request bundle file, or a directory of QR frame images (any order, some may be missing)' },
-        out: { type: 'string', help: 'bundle file to write, or a directory (trailing /) for PNG QR frames and an animated page' },
-        yes: { type: 'boolean', help: "sign without asking, when party.json's policy.unattendedOffline allows it" },
-        ...DENSITY_FLAG,
-        ...ONLINE_FLAG,
-      },
-      async run(v, usage) {
-        const input = str(v, 'in');
-        const out = str(v, 'out');
-        if (!input || !out) throw new UsageError('--in and --out are required', usage);
-        checkOut(out, usage);
-        checkDensity(v, usage);
-        const { party, records, config } = await openParty(v, usage, deps);
-        const unattended = v.yes === true;
-        if (unattended && !config.policy.unattendedOffline)
-          throw new PartyError(
-            'unattended_not_allowed',
-            "--yes: this party's policy (party.json policy.unattendedOffline) requires an operator to confirm each request",
-          );
-        try {
-          const bytes = await readInput(input);
-          const confirm = async (view: SigningView) => {
-            const lines = describeSigningView(view, config.keyLabels[view.pkg.keyId] ?? null);
-            if (!unattended) return askOperator(lines);
-            process.stderr.write(`\n${lines.join('\n')}\nsigned unattended (--yes)\n`);
-            return true;
-          };
-          const outcome = await party.sign(bytes, confirm);
-          let written: MediaWritten | null = null;
-          if (outcome.response) {
-            written = await writeOutput(
-              out,
-              outcome.response,
-              `${config.partyId}: answers to bundle ${outcome.request.sequence}`,
-              str(v, 'density'),
-            );
-          }
-          outcome.commit();
-          const summary = {
-            request: { sender: outcome.request.sender, sequence: outcome.request.sequence, items: outcome.request.items.length },
-            results: outcome.results,
-            out: written,
-          };
-          process.stdout.write(`${JSON.stringify(summary)}\n`);
-        } finally {
-          await records.close();
-        }
-        return 0;
-      },
-    },
+    'offline process': processCommand,
+    // The name this command had when bundles carried signing requests only.
+    'offline sign': { ...processCommand, summary: 'The same as `offline process`.' },
   };
 }

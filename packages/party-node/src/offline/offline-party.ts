@@ -1,9 +1,9 @@
 /**
  * The offline party: the same keystore, policy, share log and signer as `glacis-party serve`, driven
  * by bundles instead of a socket. `preprocess` seals a batch of nonces at rest and exports their
- * commitments; `sign` opens a bundle from the coordinator, answers each signing package (and
- * commitment request) in it through the ordinary signing handler, and returns the answers as one
- * bundle to the coordinator.
+ * commitments; `process` opens a bundle from the coordinator, answers each signing package (and
+ * commitment request) in it through the ordinary signing handler and each DKG message through the
+ * offline DKG (offline-dkg.ts), and returns the answers as one bundle to the coordinator.
  *
  * Order for each share (DESIGN.md invariant 1): share log record (fsync) → nonce file deleted
  * (fsync of its directory) → the share in the response bundle, which the caller writes out. Before
@@ -14,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import {
   COORDINATOR,
   createEnvelopeSealer,
+  type Envelope,
+  type EnvelopeSealer,
   fromHex,
   type IdentityKey,
   isProtocolError,
@@ -39,6 +41,7 @@ import type { PartyRecords } from '../records.js';
 import { readShareLog } from '../share-log/share-log.js';
 import { createSigningHandler, type NonceKeeper, type SigningView } from '../signing/signing-handler.js';
 import { type NonceVault, openNonceVault } from './nonce-vault.js';
+import { type DkgJoinView, isDkgMessage, type OfflineDkgResult, openOfflineDkg } from './offline-dkg.js';
 import { openOfflineLedger } from './offline-ledger.js';
 
 /** The session id of preprocessed commitments: not a coordinator session, a standing offer. */
@@ -61,7 +64,16 @@ export type OfflineResult =
   | { kind: 'refused'; keyId: string; requestId: string; sessionId: string; code: string }
   | { kind: 'declined'; keyId: string; requestId: string; sessionId: string }
   | { kind: 'commitments'; keyId: string; count: number }
+  | OfflineDkgResult
   | { kind: 'ignored'; type: string; reason: string };
+
+/** What the operator is asked before this party acts. */
+export interface OfflineConfirm {
+  /** Before each share (see SigningView). */
+  signing(view: SigningView): Promise<boolean>;
+  /** Before joining a new key generation. */
+  dkg(view: DkgJoinView): Promise<boolean>;
+}
 
 export interface OfflineSignOutcome {
   /** The request bundle, authenticated. */
@@ -78,8 +90,8 @@ export interface OfflineParty {
   preprocess(keyId: string, count: number): Uint8Array;
   /** Nonces of `keyId` sealed here, unused. */
   nonceCount(keyId: string): number;
-  /** Answers a request bundle; `confirm` is asked before each share (see SigningView). */
-  sign(bundle: Uint8Array, confirm: (view: SigningView) => Promise<boolean>): Promise<OfflineSignOutcome>;
+  /** Answers a bundle from the coordinator: its signing packages and its DKG messages. */
+  process(bundle: Uint8Array, confirm: OfflineConfirm): Promise<OfflineSignOutcome>;
 }
 
 /** The offline keeper: nonces sealed in the vault, adopted into each signer as it is made. */
@@ -122,16 +134,29 @@ export function openOfflineParty(o: OfflinePartyOptions): OfflineParty {
     return k === undefined ? undefined : fromHex(k);
   };
   const nonces = vaultNonces(vault);
+  const dkg = openOfflineDkg({
+    self,
+    identity,
+    keystore,
+    sessions: o.records.dkgSessions,
+    keyOf: (name) => (name === self ? identity.publicKey : keyOf(name)),
+    rng,
+    clock,
+    deadlineMs: config.dkg.offlineDeadlineMs,
+    logger,
+    crash,
+  });
+  // Microsecond clock as the first seq, as the daemon does: each run numbers above the last.
+  const newSealer = (): EnvelopeSealer => createEnvelopeSealer(self, identity, clock.now() * 1000);
 
-  function seal(outgoing: readonly Outgoing[]): Uint8Array {
-    const sealer = createEnvelopeSealer(self, identity, clock.now() * 1000);
+  function seal(envelopes: readonly Envelope[]): Uint8Array {
     const now = clock.now();
     return sealBundle(
       {
         recipient: COORDINATOR,
         sequence: ledger.nextSequence(now),
         createdAt: now,
-        items: outgoing.map((m) => ({ kind: 'envelope', envelope: sealer.seal(m) })),
+        items: envelopes.map((envelope) => ({ kind: 'envelope', envelope })),
       },
       { name: self, identity },
       rng,
@@ -175,18 +200,21 @@ export function openOfflineParty(o: OfflinePartyOptions): OfflineParty {
         });
       }
       handler.close();
-      const bundle = seal(outgoing);
+      const sealer = newSealer();
+      const bundle = seal(outgoing.map((m) => sealer.seal(m)));
       ledger.save();
       return bundle;
     },
-    async sign(bytes, confirm) {
+    async process(bytes, confirm) {
       const request = openBundle(bytes, { self, keyOf, ledger: ledger.received });
       crash('offline-opened');
-      const outgoing: Outgoing[] = [];
+      const sealer = newSealer();
+      const outgoing: Envelope[] = [];
+      const dkgMessages: Message[] = [];
       const results: OfflineResult[] = [];
       const handler = handlerFor(
         (m) => {
-          outgoing.push(m);
+          outgoing.push(sealer.seal(m));
           if (m.type === 'signature_share')
             results.push({ kind: 'signed', keyId: m.body.keyId, requestId: m.body.requestId, sessionId: m.sessionId });
           else if (m.type === 'sign_refused')
@@ -194,7 +222,7 @@ export function openOfflineParty(o: OfflinePartyOptions): OfflineParty {
           else if (m.type === 'commitments') results.push({ kind: 'commitments', keyId: m.body.keyId, count: m.body.commitments.length });
         },
         async (view) => {
-          const yes = await confirm(view);
+          const yes = await confirm.signing(view);
           if (!yes) results.push({ kind: 'declined', keyId: view.pkg.keyId, requestId: view.pkg.requestId, sessionId: view.sessionId });
           return yes;
         },
@@ -210,13 +238,20 @@ export function openOfflineParty(o: OfflinePartyOptions): OfflineParty {
             results.push({ kind: 'ignored', type: item.envelope.type, reason: isProtocolError(e) ? e.code : 'invalid' });
             continue;
           }
-          if (msg.from !== COORDINATOR) results.push({ kind: 'ignored', type: msg.type, reason: 'not from the coordinator' });
+          // A DKG carries the other members' own envelopes, relayed: each checked against its pinned key above.
+          if (isDkgMessage(msg)) dkgMessages.push(msg);
+          else if (msg.from !== COORDINATOR) results.push({ kind: 'ignored', type: msg.type, reason: 'not from the coordinator' });
           else if (msg.type === 'signing_package') await handler.onSigningPackage(msg);
           else if (msg.type === 'commit_request') handler.onCommitRequest(msg);
-          else results.push({ kind: 'ignored', type: msg.type, reason: 'not a signing message' });
+          else results.push({ kind: 'ignored', type: msg.type, reason: 'not a signing or DKG message' });
         }
       } finally {
         handler.close();
+      }
+      if (dkgMessages.length > 0) {
+        const done = await dkg.process(dkgMessages, (m) => sealer.seal(m), confirm.dkg);
+        outgoing.push(...done.envelopes);
+        results.push(...done.results);
       }
       return {
         request,

@@ -1,6 +1,6 @@
 /**
  * An offline (air-gapped) party's outbox and inbox (docs/offline.md). The outbox is the bundle of
- * what waits for the party — signing packages of running requests — built and signed by the
+ * what waits for the party — signing packages of running requests, messages of running DKGs — built and signed by the
  * coordinator when asked, bound to the party, under a sequence the party has not seen; as JSON
  * with the bundle in hex, as the raw bundle, or as animated-QR frames. The inbox takes a bundle
  * from the party: strictly checked (orchestrator/offline-inbox.ts), all of it or nothing.
@@ -52,6 +52,7 @@ export function offlineRoutes(app: ZodApp, deps: RouteDeps): void {
         bundle: out.bundle ? toHex(out.bundle) : null,
         sequence: out.sequence,
         signatureIds: out.signatureIds,
+        keyIds: out.keyIds,
         items: out.items,
       };
       if (format !== 'qr' || !out.bundle) return body;

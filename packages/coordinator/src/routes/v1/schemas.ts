@@ -337,6 +337,7 @@ export const outboxSchema = z
       .describe('the bundle (docs/bundles.md), signed by the coordinator and bound to the party; null when nothing waits'),
     sequence: z.int().nullable().describe('its sequence: the party refuses any not above the last it accepted'),
     signatureIds: z.array(z.string()).describe('the signing requests whose packages it carries'),
+    keyIds: z.array(z.string()).describe('the keys whose DKG messages (start, rounds, certificate or abort) it carries'),
     items: z.int().describe('envelopes in it'),
     frames: z
       .array(
@@ -355,7 +356,9 @@ export const inboxReceiptSchema = z
     partyId: z.string(),
     sequence: z.int().describe('the bundle sequence accepted; the same bundle again is bundle_replayed'),
     commitments: z.int().describe('preprocessed nonce commitments stored (each drawn by one signing package at most)'),
-    answers: z.int().describe('answers to signing sessions (shares, refusals, commitments asked for) handed to their requests'),
+    answers: z
+      .int()
+      .describe('answers handed on: to signing sessions (shares, refusals, commitments asked for) and DKG messages (rounds, confirmation)'),
   })
   .register(apiRegistry, { id: 'InboxReceipt' });
 
