@@ -22,9 +22,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+# Every workspace's manifest (npm ci wants each workspace the lockfile names).
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/party-node/package.json packages/party-node/
 COPY packages/coordinator/package.json packages/coordinator/
+COPY packages/client/package.json packages/client/
+COPY packages/airgap/package.json packages/airgap/
 COPY packages/console/package.json packages/console/
 # Install scripts off for everything but the one native addon the runtime needs: better-sqlite3
 # fetches a prebuilt binary, or compiles against the base image's own Node headers.

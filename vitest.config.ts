@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'system',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/compose/**', 'test/ha/**', 'test/soak/**'],
+          exclude: [...configDefaults.exclude, 'test/compose/**', 'test/ha/**', 'test/soak/**', 'test/crash-loop/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -52,6 +52,18 @@ export default defineConfig({
         // `npm run soak`: minutes of SIGKILLs under load (its own CI step, not part of `npm test`).
         extends: true,
         test: { name: 'soak', include: ['test/soak/**/*.test.ts'], testTimeout: 1_500_000, hookTimeout: 120_000 },
+      },
+      {
+        // SIGKILL loops over every step of a lifecycle operation: minutes, so `npm run test:crash-loop`
+        // (and a CI step of its own) runs them; `npm test` skips them with their reason.
+        extends: true,
+        test: {
+          name: 'crash-loop',
+          include: ['test/crash-loop/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
       },
       {
         // docker-compose.yml in a real engine; skips with a one-line reason where there is none.

@@ -25,13 +25,19 @@ mkdir -p "$OUT/packages"
 cp package.json package-lock.json "$OUT/"
 cp -a node_modules "$OUT/node_modules"
 cp -a docker "$OUT/docker"
-for pkg in protocol party-node coordinator console; do
+# Every workspace, so that the lockfile's workspace links all resolve and a package that gains a
+# dependency on another (the party on airgap, say) finds it in the image.
+for dir in packages/*/; do
+  pkg=$(basename "$dir")
   mkdir -p "$OUT/packages/$pkg"
   cp packages/$pkg/package.json "$OUT/packages/$pkg/"
   cp -a packages/$pkg/dist "$OUT/packages/$pkg/dist"
 done
-# The console's page, styles and icon (its modules are in dist/); the coordinator serves both.
+# The console's page, styles and icon, and its vendored modules (its own modules are in dist/);
+# the coordinator serves all three.
 cp -a packages/console/public "$OUT/packages/console/public"
+mkdir -p "$OUT/packages/console/vendor"
+cp packages/console/vendor/*.js "$OUT/packages/console/vendor/"
 # Production dependencies only, from the lockfile, offline.
 (cd "$OUT" && npm prune --omit=dev --ignore-scripts --offline --no-audit --no-fund --loglevel=error)
 node docker/prune-runtime.mjs "$OUT"

@@ -12,17 +12,17 @@
  * (`GLACIS_CONSOLE_SCREENSHOTS=docs/console npx vitest run test/console.browser.test.ts` refreshes
  * the ones docs/console.md shows).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
 import { startLocalCluster } from '../scripts/local-cluster.mjs';
+import { haveChromium, launchConsoleBrowser } from './support/console-browser.js';
 import { restClient } from './support/rest-client.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 type Cluster = Awaited<ReturnType<typeof startLocalCluster>>;
 type Key = { keyId: string; status: string; publicKey: string };
 
@@ -38,7 +38,7 @@ let tampered: Key;
 let signatureId: string;
 let rejectedId: string;
 /** What the browser refused or failed at, on any page: must stay empty. */
-const violations: string[] = [];
+let violations: string[] = [];
 
 const sql = (statements: (db: Database.Database) => void) => {
   const db = new Database(join(cluster.dataDir, 'coordinator', 'coordinator.sqlite'));
@@ -55,7 +55,7 @@ async function open(hash: string): Promise<void> {
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 const text = async (selector: string) => (await page.waitForSelector(selector)).textContent();
 
-describe.skipIf(!existsSync(CHROMIUM))('the console in Chromium', () => {
+describe.skipIf(!haveChromium)('the console in Chromium', () => {
   beforeAll(async () => {
     cluster = await startLocalCluster({ dataDir: join(work, 'cluster'), port: 0, parties: 3 });
     const api = restClient(cluster.baseUrl, cluster.adminToken);
@@ -88,32 +88,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in Chromium', () => {
     expect(refused.body.status).toBe('rejected');
     rejectedId = refused.body.signatureId;
 
-    browser = await chromium.launchPersistentContext(join(work, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 800 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.exposeBinding('__glacisViolation', (_source, what: string) => {
-      violations.push(what);
-    });
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
-        (window as unknown as { __glacisViolation: (s: string) => void }).__glacisViolation(`${e.violatedDirective} ${e.blockedURI}`);
-      });
-    });
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to|TrustedHTML|TrustedScript/i.test(m.text())) violations.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => violations.push(`pageerror: ${e.message}`));
+    ({ browser, page, violations } = await launchConsoleBrowser(join(work, 'profile')));
   });
 
   afterAll(async () => {
@@ -181,15 +156,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in Chromium', () => {
     const row = `tr[data-request="${signatureId}"]`;
     const rejected = `tr[data-request="${rejectedId}"]`;
     expect(await text(`${row} td:nth-child(3)`)).toBe('completed');
-    expect(await text(`${row} td:nth-child(6)`)).toMatch(/^party-\d, party-\d$/);
+    expect(await text(`${row} td:nth-child(7)`)).toMatch(/^party-\d, party-\d$/);
     await page.click(`${row} summary`);
-    expect(await text(`${row} dd:nth-of-type(2)`)).toBe('{"ticket":"T-1001"}');
+    expect(await text(`${row} .intent-view .hex.wrap`)).toBe('68656c6c6f');
+    expect(await text(`${row} .request-fields dd:nth-of-type(2)`)).toBe('{"ticket":"T-1001"}');
     expect(await text(`${rejected} td:nth-child(3)`)).toBe('rejected');
     const excluded = await text(`${rejected} td.excluded`);
     for (const p of ['party-2', 'party-3']) expect(excluded).toMatch(new RegExp(`${p}: policy_approvals_missing`));
     await shot('requests');
     await page.selectOption('#filter-status', 'failed');
-    expect(await text('#requests caption')).toContain('0 of 2 requests shown');
+    await page.waitForSelector('#requests caption:has-text("0 of 0 failed requests shown")');
+    expect(await page.$(row)).toBeNull();
     await page.selectOption('#filter-status', 'rejected');
     await page.waitForSelector(rejected);
     expect(await page.$(row)).toBeNull();

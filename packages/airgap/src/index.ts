@@ -6,6 +6,15 @@
 
 export { AIRGAP_ERROR_CODES, AirgapError, type AirgapErrorCode, isAirgapError } from './errors.js';
 export { BUNDLE_FILE_EXTENSION, bundleFileName, readBundleFile, type WriteBundleFileOptions, writeBundleFile } from './file-transport.js';
+export {
+  assertMediaWritable,
+  isFrameDirectory,
+  type MediaRead,
+  type MediaWritten,
+  readBundleMedia,
+  type WriteMediaOptions,
+  writeBundleMedia,
+} from './media.js';
 export { type AnimatedPageOptions, renderAnimatedPage } from './qr/animated-page.js';
 export {
   DENSITY_PRESETS,

@@ -7,6 +7,7 @@
  *   glacis approver create --out FILE [--role approver|policy-admin]
  *   glacis signatures pending|show|approve|reject …
  *   glacis policy sign|push|status …
+ *   glacis parties outbox <partyId> --out FILE|DIR/ · glacis parties inbox <partyId> --in FILE|DIR
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { runCli } from './cli/run.js';

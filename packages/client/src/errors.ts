@@ -23,6 +23,8 @@ export const CLIENT_ERROR_CODES = [
   'wrong_passphrase',
   /** A policy document given to `glacis policy sign` does not parse (docs/policy.md). */
   'invalid_policy',
+  /** A bundle for or from an offline party cannot be read or written (file, QR frames, header). */
+  'invalid_bundle',
 ] as const;
 
 /** A stable, machine-readable client error code. */

@@ -21,6 +21,7 @@ export const keySchema = z.object({
   verifyingShares: z.record(z.string(), z.string()).nullable(),
   error: errorInfo,
   createdAt: z.string(),
+  generation: z.int(),
   certificate: keyCertificateSchema.nullable(),
 });
 export type Key = z.output<typeof keySchema>;
@@ -53,15 +54,16 @@ export const signatureSchema = z.object({
 });
 export type Signature = z.output<typeof signatureSchema>;
 
-/** Operation (a DKG, refresh, repair or reshare). */
+/** Operation (a DKG, refresh, repair, reshare or drill). */
 export const operationSchema = z.object({
   operationId: z.string(),
   keyId: z.string(),
-  type: z.enum(['dkg', 'refresh', 'repair', 'reshare']),
+  type: z.enum(['dkg', 'refresh', 'repair', 'reshare', 'drill']),
   status: z.enum(['pending', 'completed', 'failed']),
   error: errorInfo,
   createdAt: z.string(),
   completedAt: z.string().nullable(),
+  progress: z.record(z.string(), z.unknown()).nullable(),
 });
 export type Operation = z.output<typeof operationSchema>;
 
@@ -101,15 +103,38 @@ export const partyListSchema = z.object({
       partyId: z.string(),
       identityKey: z.string(),
       connected: z.boolean(),
+      mode: z.enum(['online', 'offline']),
       lastSeenAt: z.string().nullable(),
       ready: z.int(),
       excludedCount: z.int(),
       latencyMs: z.number().nullable(),
+      needsRepair: z.array(z.string()),
       policyVersion: z.int().nullable(),
     }),
   ),
 });
 export type PartyList = z.output<typeof partyListSchema>;
+
+/** GET /v1/parties/{partyId}/outbox: an offline party's pending bundle (docs/offline.md). */
+export const outboxQuery = z.strictObject({
+  format: z.enum(['json', 'bundle', 'qr']).optional(),
+  density: z.enum(['low', 'medium', 'high']).optional(),
+});
+export const outboxSchema = z.object({
+  partyId: z.string(),
+  bundle: z.string().nullable(),
+  sequence: z.int().nullable(),
+  signatureIds: z.array(z.string()),
+  /** Keys whose DKG messages it carries (absent from an older coordinator). */
+  keyIds: z.array(z.string()).default([]),
+  items: z.int(),
+  frames: z.array(z.object({ ur: z.string(), png: z.string() })).optional(),
+});
+export type Outbox = z.output<typeof outboxSchema>;
+/** POST /v1/parties/{partyId}/inbox. */
+export const inboxBody = z.strictObject({ bundle: z.string() });
+export const inboxReceiptSchema = z.object({ partyId: z.string(), sequence: z.int(), commitments: z.int(), answers: z.int() });
+export type InboxReceipt = z.output<typeof inboxReceiptSchema>;
 
 /** GET /v1/latency: each party's signing latency per minute over the last hour. */
 export const latencySummarySchema = z.object({
@@ -182,6 +207,8 @@ export const createSignatureBody = z.object({
 });
 /** POST /v1/keys/{keyId}/refresh (no body, or `{}`). */
 export const refreshBody = z.object({}).nullish();
+/** POST /v1/keys/{keyId}/drill (no body, or `{}`). */
+export const drillBody = z.object({}).nullish();
 /** POST /v1/keys/{keyId}/repair. */
 export const repairBody = z.object({ partyId: z.string() });
 /** POST /v1/keys/{keyId}/reshare. */

@@ -36,6 +36,20 @@ const confirmation = struct<Confirmation>({
   signature: str,
 });
 
+/** A lifecycle operation that changed the key since its DKG, with its signed confirmations. */
+export interface LineageLink {
+  operation: string;
+  sessionId: string;
+  confirmations: Confirmation[];
+}
+const lineageLink = struct<LineageLink>({ operation: str, sessionId: str, confirmations: array(confirmation) });
+
+/** A key's certificate: the DKG's confirmations, then the lineage of lifecycle operations since. */
+export interface KeyCertificate {
+  confirmations: Confirmation[];
+  lineage?: LineageLink[];
+}
+
 export interface Key {
   keyId: string;
   label: string | null;
@@ -47,7 +61,7 @@ export interface Key {
   verifyingShares: Record<string, string> | null;
   error: ErrorInfo | null;
   createdAt: string;
-  certificate: { confirmations: Confirmation[] } | null;
+  certificate: KeyCertificate | null;
 }
 export const keyDecoder: Decoder<Key> = struct<Key>({
   keyId: str,
@@ -60,7 +74,12 @@ export const keyDecoder: Decoder<Key> = struct<Key>({
   verifyingShares: nullable(record(str)),
   error: errorInfo,
   createdAt: str,
-  certificate: nullable(struct<{ confirmations: Confirmation[] }>({ confirmations: array(confirmation) })),
+  certificate: nullable(
+    struct<{ confirmations: Confirmation[] }, { lineage: LineageLink[] }>(
+      { confirmations: array(confirmation) },
+      { lineage: array(lineageLink) },
+    ),
+  ),
 });
 
 export interface Exclusion {
@@ -73,6 +92,23 @@ export interface Intent {
   [field: string]: unknown;
 }
 const intent: Decoder<Intent> = (v, at) => ({ ...object(v, at), type: str((v as { type?: unknown }).type, `${at}.type`) });
+
+/** An approval as it travels (API.md `Approval`). */
+export interface Approval {
+  approverKey: string;
+  signature: string;
+  policyVersion: number;
+  nonce: string;
+  expiresAt: string;
+}
+const approval = struct<Approval>({ approverKey: str, signature: str, policyVersion: int, nonce: str, expiresAt: str });
+
+/** awaiting_approval only: what the coordinator reads the distributed policy to require (UX; each party decides itself). */
+export interface ApprovalStatus {
+  policyVersion: number;
+  ruleId: string;
+  groups: { group: string; min: number; have: number }[];
+}
 
 export interface Signature {
   signatureId: string;
@@ -88,21 +124,40 @@ export interface Signature {
   error: ErrorInfo | null;
   createdAt: string;
   completedAt: string | null;
+  /** Coordinators with the approvals workflow add these. */
+  approvals?: Approval[];
+  approvalStatus?: ApprovalStatus | null;
 }
-export const signatureDecoder: Decoder<Signature> = struct<Signature>({
-  signatureId: str,
-  keyId: str,
-  intent,
-  message: nullable(str),
-  context: nullable(object),
-  status: str,
-  signature: nullable(str),
-  signers: nullable(array(str)),
-  excluded: array(struct<Exclusion>({ partyId: str, reason: str })),
-  error: errorInfo,
-  createdAt: str,
-  completedAt: nullable(str),
-});
+type SignatureBase = Omit<Signature, 'approvals' | 'approvalStatus'>;
+export const signatureDecoder: Decoder<Signature> = struct<SignatureBase, Pick<Signature, 'approvals' | 'approvalStatus'>>(
+  {
+    signatureId: str,
+    keyId: str,
+    intent,
+    message: nullable(str),
+    context: nullable(object),
+    status: str,
+    signature: nullable(str),
+    signers: nullable(array(str)),
+    excluded: array(struct<Exclusion>({ partyId: str, reason: str })),
+    error: errorInfo,
+    createdAt: str,
+    completedAt: nullable(str),
+  },
+  {
+    approvals: array(approval),
+    approvalStatus: nullable(
+      struct<ApprovalStatus>({
+        policyVersion: int,
+        ruleId: str,
+        groups: array(struct<{ group: string; min: number; have: number }>({ group: str, min: int, have: int })),
+      }),
+    ),
+  },
+);
+
+/** GET /v1/policy, the part the console reads: the distributed version. */
+export const policyVersionDecoder: Decoder<{ version: number | null }> = struct<{ version: number | null }>({ version: nullable(int) });
 
 export interface Operation {
   operationId: string;
@@ -146,6 +201,40 @@ export const partiesDecoder: Decoder<{ parties: Party[] }> = struct<{ parties: P
       { ready: int, excludedCount: int, latencyMs: nullable(num), mode: str, policyVersion: nullable(int), needsRepair: array(str) },
     ),
   ),
+});
+
+/** `GET /v1/parties/{id}/outbox` (`format=json`): what waits for an offline party, sealed when asked. */
+export interface Outbox {
+  partyId: string;
+  /** The bundle (hex), or null when nothing waits. */
+  bundle: string | null;
+  sequence: number | null;
+  signatureIds: string[];
+  /** The keys whose DKG messages it carries. */
+  keyIds: string[];
+  items: number;
+}
+export const outboxDecoder: Decoder<Outbox> = struct<Outbox>({
+  partyId: str,
+  bundle: nullable(str),
+  sequence: nullable(int),
+  signatureIds: array(str),
+  keyIds: array(str),
+  items: int,
+});
+
+/** `POST /v1/parties/{id}/inbox`: the bundle accepted, and what it carried. */
+export interface InboxReceipt {
+  partyId: string;
+  sequence: number;
+  commitments: number;
+  answers: number;
+}
+export const inboxReceiptDecoder: Decoder<InboxReceipt> = struct<InboxReceipt>({
+  partyId: str,
+  sequence: int,
+  commitments: int,
+  answers: int,
 });
 
 export interface LatencyBucket {

@@ -1,7 +1,8 @@
 /**
  * The REST API as the console calls it: same origin, the user's own token as a bearer, every
  * answer decoded before use, problems turned into `ConsoleError('http')` with the coordinator's
- * code. Read-only for now (GETs); the Approvals page will add its POSTs here.
+ * code. The only writes are the Approvals page's (an approval, a rejection) and the Air gap
+ * page's (an offline party's bundle, in hex, for its inbox).
  */
 import { pageDecoder } from './api-types.js';
 import { type Decoder, decode } from './decode.js';
@@ -11,6 +12,8 @@ import { ConsoleError } from './errors.js';
 export interface Api {
   /** GET `path` (with its query) and decode the JSON answer. */
   get<T>(path: string, decoder: Decoder<T>, signal?: AbortSignal): Promise<T>;
+  /** POST a JSON body to `path` and decode the JSON answer. */
+  post<T>(path: string, body: unknown, decoder: Decoder<T>, options?: { idempotencyKey?: string; signal?: AbortSignal }): Promise<T>;
   /** Every item of a paginated list (`{<field>: [...], nextCursor}`), oldest first, at most `maxPages` pages. */
   all<T>(
     path: string,
@@ -31,16 +34,22 @@ export interface ApiOptions {
 /** A client for `token`. */
 export function createApi(token: string, options: ApiOptions = {}): Api {
   const fetchFn = options.fetch ?? ((i, o) => globalThis.fetch(i, o));
-  async function get<T>(path: string, decoder: Decoder<T>, signal?: AbortSignal): Promise<T> {
+  async function call<T>(
+    path: string,
+    decoder: Decoder<T>,
+    init: { method?: string; body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal | undefined },
+  ): Promise<T> {
     let res: Response;
     try {
       res = await fetchFn(path, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        method: init.method ?? 'GET',
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...init.headers },
+        ...(init.body === undefined ? {} : { body: init.body }),
         // Same origin only; the page's CSP (connect-src 'self') says the same.
         mode: 'same-origin',
         credentials: 'omit',
         cache: 'no-store',
-        ...(signal ? { signal } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
       });
     } catch (e) {
       if ((e as { name?: unknown } | null)?.name === 'AbortError') throw e;
@@ -63,6 +72,25 @@ export function createApi(token: string, options: ApiOptions = {}): Api {
     return decode(decoder, json);
   }
 
+  const get = <T>(path: string, decoder: Decoder<T>, signal?: AbortSignal): Promise<T> => call(path, decoder, { signal });
+
+  function post<T>(
+    path: string,
+    body: unknown,
+    decoder: Decoder<T>,
+    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    return call(path, decoder, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: {
+        'content-type': 'application/json',
+        ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
+      },
+      signal: options.signal,
+    });
+  }
+
   async function all<T>(
     path: string,
     field: string,
@@ -82,5 +110,5 @@ export function createApi(token: string, options: ApiOptions = {}): Api {
     throw new ConsoleError('bad_response', `${path}: more than ${options.maxPages ?? 200} pages`);
   }
 
-  return Object.freeze({ get, all });
+  return Object.freeze({ get, post, all });
 }

@@ -56,3 +56,17 @@ export function fill(el: Element, ...children: (Child | readonly Child[])[]): vo
   el.replaceChildren();
   apply(el, null, children);
 }
+
+/**
+ * A link that saves `make()` as a file named `name`: the blob URL is made at the click and revoked
+ * straight after, so the file exists only in the download (no `data:` URL, which the CSP refuses).
+ */
+export function saveLink(id: string, name: string, label: string, make: () => Blob): HTMLAnchorElement {
+  const a = h('a', { id, class: 'button', download: name }, label);
+  a.addEventListener('click', () => {
+    const url = URL.createObjectURL(make());
+    a.setAttribute('href', url);
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+  });
+  return a;
+}

@@ -45,7 +45,7 @@ export function passesStructuralChecks(signature: Uint8Array, publicKey: Uint8Ar
 }
 
 /** What the console needs of WebCrypto; tests pass Node's, pages the browser's. */
-export type Subtle = Pick<SubtleCrypto, 'importKey' | 'verify' | 'digest'>;
+export type Subtle = Pick<SubtleCrypto, 'importKey' | 'verify' | 'digest' | 'exportKey' | 'generateKey' | 'sign'>;
 
 /** The browser's WebCrypto, or a clear error where it is missing (plain HTTP off loopback). */
 export function browserSubtle(): Subtle {

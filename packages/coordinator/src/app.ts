@@ -26,6 +26,7 @@ import { validatorCompiler } from './plugins/validation.js';
 import { approvalRoutes } from './routes/v1/approvals.js';
 import type { RouteDeps, ZodApp } from './routes/v1/context.js';
 import { keyRoutes } from './routes/v1/keys.js';
+import { offlineRoutes } from './routes/v1/offline.js';
 import { operationRoutes } from './routes/v1/operations.js';
 import { policyRoutes } from './routes/v1/policy.js';
 import { apiRegistry } from './routes/v1/schemas.js';
@@ -46,7 +47,8 @@ export type AppSettings = Pick<
   | 'rateLimit'
   | 'maxSigningInFlight'
   | 'maxSigningInFlightPerKey'
->;
+> &
+  Partial<Pick<CoordinatorConfig, 'offlineDeadlineMs'>>;
 
 /** What buildApp needs. */
 export interface AppOptions {
@@ -132,6 +134,7 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     now: options.now ?? Date.now,
     signingTimeoutMs: config.signingTimeoutMs,
     approvalTimeoutMs: config.approvalTimeoutMs,
+    ...(config.offlineDeadlineMs === undefined ? {} : { offlineDeadlineMs: config.offlineDeadlineMs }),
     bitcoinNetwork: config.bitcoinNetwork,
     minConnectedParties: config.minConnectedParties,
     signingCaps: { maxInFlight: config.maxSigningInFlight, maxInFlightPerKey: config.maxSigningInFlightPerKey },
@@ -146,6 +149,7 @@ export function buildApp(options: AppOptions): CoordinatorApp {
     signatureRoutes(api, deps);
     approvalRoutes(api, deps);
     policyRoutes(api, deps);
+    offlineRoutes(api, deps);
     operationRoutes(api, deps);
     if (options.console) installConsole(api, options.console);
   });

@@ -3,8 +3,8 @@
  * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
  * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
  * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE,
- * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_BITCOIN_NETWORK,
- * GLACIS_AGGREGATION_WORKERS).
+ * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_LIFECYCLE_TIMEOUT_MS, GLACIS_DRILL_TIMEOUT_MS, GLACIS_AUTO_REPAIR,
+ * GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_OFFLINE_DEADLINE_MS, GLACIS_BITCOIN_NETWORK, GLACIS_AGGREGATION_WORKERS).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -20,7 +20,12 @@ import { hashToken, ROLES, TOKEN_NAME_PATTERN } from './tokens.js';
 /** The config file's name inside the data directory. */
 export const CONFIG_FILE = 'coordinator.json';
 
-const partySchema = z.strictObject({ partyId: partyIdSchema, identityKey: hexSchema.length(64) });
+const partySchema = z.strictObject({
+  partyId: partyIdSchema,
+  identityKey: hexSchema.length(64),
+  /** `offline`: an air-gapped party reached by bundles through its outbox and inbox (docs/offline.md). */
+  mode: z.enum(['online', 'offline']).default('online'),
+});
 const tokenSchema = z.strictObject({
   name: z.string().regex(TOKEN_NAME_PATTERN),
   role: z.enum(ROLES as ['admin', 'requester', 'approver', 'auditor']),
@@ -53,11 +58,27 @@ export const configFileSchema = z.strictObject({
   /** How long a signing request may take before it fails with `insufficient_parties`. */
   signingTimeoutMs: ms(120_000, 1_000, 86_400_000),
   /**
+   * How long a signing request that needs an offline party's share may wait for the trip to the
+   * vault and back (default 24 h, at most 31 days) before it fails with `insufficient_parties`.
+   */
+  offlineDeadlineMs: ms(86_400_000, 1_000, 31 * 86_400_000),
+  /**
    * With several instances on PostgreSQL: how long an instance's claim on a request or DKG lasts
    * without a heartbeat (renewed every third of it). Work of an instance that died is taken over
    * after at most this long (docs/operations.md, "Several coordinators").
    */
   leaseTtlMs: ms(10_000, 500, 600_000),
+  /** How long a refresh, repair or reshare may take until every new holder confirmed (then it only completes). */
+  lifecycleTimeoutMs: ms(120_000, 1_000, 3_600_000),
+  /** How long a drill waits for every holder's proof. */
+  drillTimeoutMs: ms(30_000, 1_000, 3_600_000),
+  /**
+   * Self-recovery: when a committee member comes back without its share of an active key (or with
+   * one of another generation), the coordinator repairs it itself — for every key (`true`), or for
+   * the keys listed in `autoRepairKeys` only. Default: wait for an admin's POST …/repair.
+   */
+  autoRepair: z.boolean().default(false),
+  autoRepairKeys: z.array(z.string().max(128)).max(100_000).default([]),
   /** How long a request may await approval before it fails with `approval_timeout` (default 24 h, at most 31 days). */
   approvalTimeoutMs: ms(86_400_000, 60_000, 31 * 86_400_000),
   /**
@@ -124,7 +145,11 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (env.GLACIS_LOG_LEVEL) merged.logLevel = env.GLACIS_LOG_LEVEL;
   if (env.GLACIS_SIGNING_TIMEOUT_MS) merged.signingTimeoutMs = num(env.GLACIS_SIGNING_TIMEOUT_MS);
   if (env.GLACIS_DKG_TIMEOUT_MS) merged.dkgTimeoutMs = num(env.GLACIS_DKG_TIMEOUT_MS);
+  if (env.GLACIS_LIFECYCLE_TIMEOUT_MS) merged.lifecycleTimeoutMs = num(env.GLACIS_LIFECYCLE_TIMEOUT_MS);
+  if (env.GLACIS_DRILL_TIMEOUT_MS) merged.drillTimeoutMs = num(env.GLACIS_DRILL_TIMEOUT_MS);
+  if (env.GLACIS_AUTO_REPAIR) merged.autoRepair = env.GLACIS_AUTO_REPAIR === '1' || env.GLACIS_AUTO_REPAIR === 'true';
   if (env.GLACIS_APPROVAL_TIMEOUT_MS) merged.approvalTimeoutMs = num(env.GLACIS_APPROVAL_TIMEOUT_MS);
+  if (env.GLACIS_OFFLINE_DEADLINE_MS) merged.offlineDeadlineMs = num(env.GLACIS_OFFLINE_DEADLINE_MS);
   if (env.GLACIS_BITCOIN_NETWORK) merged.bitcoinNetwork = env.GLACIS_BITCOIN_NETWORK;
   if (env.GLACIS_TLS_CERT_FILE || env.GLACIS_TLS_KEY_FILE) {
     // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
@@ -214,6 +239,11 @@ export function writeConfigFile(dataDir: string, file: ConfigFile): void {
   } finally {
     closeSync(dir);
   }
+}
+
+/** The parties configured `mode: "offline"`. */
+export function offlinePartyIds(config: Pick<CoordinatorConfig, 'parties'>): string[] {
+  return config.parties.filter((p) => p.mode === 'offline').map((p) => p.partyId);
 }
 
 /** The configured parties as the orchestrator takes them: party id → pinned identity key. */

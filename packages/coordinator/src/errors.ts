@@ -25,15 +25,36 @@ export const ERROR_STATUS = {
   psbt_amounts_invalid: 400,
   approval_invalid: 400,
   policy_invalid: 400,
+  // POST /v1/parties/{id}/inbox: the bundle codes of protocol `openBundle`, then the items' own.
+  bundle_too_large: 400,
+  bundle_truncated: 400,
+  bundle_bad_magic: 400,
+  bundle_unsupported_version: 400,
+  bundle_trailing_bytes: 400,
+  bundle_bad_checksum: 400,
+  bundle_malformed_header: 400,
+  bundle_unknown_sender: 400,
+  bundle_bad_signature: 400,
+  bundle_wrong_recipient: 400,
+  bundle_malformed_item: 400,
+  inbox_envelope_invalid: 400,
+  inbox_unexpected_message: 400,
+  inbox_commitment_invalid: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   request_timeout: 408,
   key_not_active: 409,
   idempotency_conflict: 409,
+  operation_in_progress: 409,
+  operation_conflict: 409,
+  repair_not_needed: 409,
+  offline_party_in_committee: 409,
   signature_not_awaiting_approval: 409,
   approval_exists: 409,
   policy_version_conflict: 409,
+  party_not_offline: 409,
+  bundle_replayed: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -80,6 +101,6 @@ export function isCoordinatorError(e: unknown): e is CoordinatorError {
 }
 
 /** The `404 not_found` for an id that names nothing; the id is not echoed back. */
-export function notFound(kind: 'key' | 'signature' | 'operation'): CoordinatorError {
+export function notFound(kind: 'key' | 'signature' | 'operation' | 'party'): CoordinatorError {
   return new CoordinatorError('not_found', `no such ${kind}`);
 }

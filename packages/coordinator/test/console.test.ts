@@ -24,6 +24,9 @@ writeFileSync(join(fixture, 'dist', 'main.js'), "import './pages/keys.js';");
 writeFileSync(join(fixture, 'dist', 'main.js.map'), '{}');
 writeFileSync(join(fixture, 'dist', 'main.d.ts'), 'export {};');
 writeFileSync(join(fixture, 'dist', 'pages', 'keys.js'), 'export {};');
+mkdirSync(join(fixture, 'vendor'));
+writeFileSync(join(fixture, 'vendor', 'psbt.js'), 'export const v = 1;');
+writeFileSync(join(fixture, 'vendor', 'psbt.d.ts'), 'export declare const v: number;');
 writeFileSync(join(fixture, 'package.json'), '{"secret":"not served"}');
 afterAll(() => rmSync(fixture, { recursive: true, force: true }));
 
@@ -69,6 +72,12 @@ describe('the console’s files', () => {
     const same = await a.inject({ method: 'GET', url: '/console/js/pages/keys.js', headers: { 'if-none-match': String(js.headers.etag) } });
     expect([same.statusCode, same.body]).toEqual([304, '']);
     expect((await a.inject({ method: 'HEAD', url: '/console/index.html' })).statusCode).toBe(200);
+    const vendored = await a.inject({ method: 'GET', url: '/console/vendor/psbt.js' });
+    expect([vendored.statusCode, vendored.headers['content-type'], vendored.body]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+      'export const v = 1;',
+    ]);
   });
 
   test('sends / and /console to /console/', async () => {
@@ -87,6 +96,7 @@ describe('the console’s files', () => {
     '/console/js/../../package.json',
     '/console/js/main.js.map',
     '/console/js/main.d.ts',
+    '/console/vendor/psbt.d.ts',
     '/console/notes.txt',
     '/console/js/',
     '/console/index.html%00.js',
@@ -124,11 +134,13 @@ describe('the console’s files', () => {
     const wanted = [...page.matchAll(/(?:src|href)="([^"#]+)"/g)].map((m) => new URL(m[1] as string, 'http://x/console/').pathname);
     for (const [url, file] of files) {
       if (!url.endsWith('.js')) continue;
-      for (const m of file.body.toString('utf8').matchAll(/\bfrom '(\.[^']+)'|import '(\.[^']+)'/g)) {
-        wanted.push(new URL((m[1] ?? m[2]) as string, `http://x${url}`).pathname);
+      // Static imports, and the dynamic ones that load the vendored modules on the pages that need them.
+      for (const m of file.body.toString('utf8').matchAll(/\bfrom '(\.[^']+)'|import '(\.[^']+)'|import\('(\.[^']+)'\)/g)) {
+        wanted.push(new URL((m[1] ?? m[2] ?? m[3]) as string, `http://x${url}`).pathname);
       }
     }
     expect(wanted).toContain('/console/js/main.js');
+    expect(wanted).toContain('/console/vendor/psbt.js');
     for (const url of new Set(wanted)) expect(files.has(url), url).toBe(true);
     // No module reaches outside the console (no bare import: nothing a bundler or CDN would resolve).
     for (const [url, file] of files) if (url.endsWith('.js')) expect(file.body.toString('utf8'), url).not.toMatch(/\bfrom '[^.]/);

@@ -143,7 +143,8 @@ describe('GET /v1/openapi.json', () => {
       for (const status of ['429', '500', '503']) expect(op.responses[status], `${name} ${status}`).toBeDefined();
       if (name !== 'GET /v1/health') expect(op.responses['503']?.content?.['application/problem+json'], name).toBeDefined();
     }
-    for (const { name, method, op } of ops.filter((o) => o.method === 'post')) {
+    // The inbox is idempotent by its bundle's sequence: the same bundle again changes nothing (bundle_replayed).
+    for (const { name, method, op } of ops.filter((o) => o.method === 'post' && !o.name.endsWith('/inbox'))) {
       const params = (op.parameters ?? []).map((p) => `${p.in}:${p.name.toLowerCase()}`);
       expect(params, name).toEqual(expect.arrayContaining(['header:idempotency-key', 'query:wait']));
       expect(method).toBe('post');
@@ -179,6 +180,8 @@ describe('GET /v1/parties', () => {
         'identityKey',
         'lastSeenAt',
         'latencyMs',
+        'mode',
+        'needsRepair',
         'partyId',
         'policyVersion',
         'ready',

@@ -43,6 +43,12 @@ export const policySchema = z
       .positive()
       .max(366 * 24 * 3600)
       .default(7 * 24 * 3600),
+    /**
+     * `glacis-party offline process --yes` may sign (and join key generations) without an operator
+     * confirming each on the terminal (default false: `--yes` is refused). The signed policy still
+     * decides each signing request.
+     */
+    unattendedOffline: z.boolean().default(false),
   })
   .refine((p) => p.requiredApprovals <= new Set(p.approvers).size, {
     message: 'requiredApprovals exceeds the number of approvers: this party could never sign',
@@ -66,6 +72,28 @@ export const policyAdminsSchema = z
   })
   .refine((a) => a.quorum <= a.keys.length, { message: 'quorum exceeds the number of pinned policy admin keys', path: ['quorum'] });
 export type PolicyAdmins = z.infer<typeof policyAdminsSchema>;
+
+/**
+ * What this party agrees to in key lifecycle operations (docs/operations.md, "Lifecycle operations
+ * on a party"). Every operation is also checked against the pinned peers: this party never deals
+ * to, helps or takes part with a party whose identity key it has not pinned.
+ */
+export const lifecycleConfigSchema = z.strictObject({
+  /**
+   * Whether this party helps rebuild another member's lost share: `pinned` (default) helps a
+   * member of the key whose identity key is pinned here, so a party re-created with a new
+   * identity is helped only once this party's operator has pinned that identity; `never` refuses.
+   */
+  repairHelp: z.enum(['pinned', 'never']).default('pinned'),
+  /** Whether this party deals or receives in reshares (`pinned`: only with pinned parties; `never`). */
+  reshare: z.enum(['pinned', 'never']).default('pinned'),
+  /**
+   * A refresh, repair or reshare not finished this long after its start is abandoned here: its
+   * secrets are forgotten and it never confirms. Keep it above the coordinator's lifecycle timeout.
+   */
+  deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+});
+export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
 
 export const partyConfigSchema = z.strictObject({
   partyId: partyIdSchema.refine((p) => p !== COORDINATOR, 'party id "coordinator" is reserved'),
@@ -117,8 +145,20 @@ export const partyConfigSchema = z.strictObject({
        * above the coordinator's DKG timeout (default 120 s).
        */
       deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+      /**
+       * The same for `glacis-party offline process` (docs/offline.md): counted from the run that
+       * joined the DKG, checked at every later run; its sealed state is then deleted. Keep it above
+       * the coordinator's `offlineDeadlineMs` (default 24 h).
+       */
+      offlineDeadlineMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(31 * 86_400_000)
+        .default(172_800_000),
     })
-    .default({ deadlineMs: 300_000 }),
+    .default({ deadlineMs: 300_000, offlineDeadlineMs: 172_800_000 }),
+  lifecycle: lifecycleConfigSchema.default(lifecycleConfigSchema.parse({})),
 });
 export type PartyConfig = z.infer<typeof partyConfigSchema>;
 

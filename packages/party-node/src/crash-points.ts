@@ -3,7 +3,25 @@
  * the process SIGKILL itself at those points with those probabilities, so tests can prove the
  * invariants hold when power fails at the worst moment. Unset in production: a no-op.
  */
-export type CrashPoint = 'nonce-recorded' | 'share-sent' | 'dkg-share-saved';
+export type CrashPoint =
+  | 'nonce-recorded'
+  | 'share-sent'
+  | 'dkg-share-saved'
+  // Key lifecycle (keystore/successions.ts, lifecycle/lifecycle-handler.ts), in the order they happen
+  | 'lifecycle-started'
+  | 'lifecycle-staged'
+  | 'lifecycle-confirmed'
+  | 'lifecycle-decided'
+  | 'lifecycle-switched'
+  | 'lifecycle-retired'
+  // glacis-party offline process (sign), in order: request bundle opened, (nonce-recorded), nonce file deleted, (share-sent: response bundle written), ledger saved
+  | 'offline-opened'
+  | 'nonce-deleted'
+  | 'offline-ledger-saved'
+  // glacis-party offline process, a DKG session: its start recorded (before round 1 is made); its state file
+  // replaced (after any dkg-share-saved), before the answer is written
+  | 'dkg-start-recorded'
+  | 'dkg-state-saved';
 
 export function createCrashPoints(spec: string | undefined): (point: CrashPoint) => void {
   if (!spec) return () => undefined;

@@ -37,7 +37,14 @@ export { type Committee, makeCommittee } from './committee.js';
 export { type BoxContext, openBox, type SealedBox, sealBox } from './crypto/box.js';
 export { type CertificateExpectation, verifyDkgCertificate } from './dkg/certificate.js';
 export { DKG_FAILURE_CODES, DKG_SESSION_FAILURE_CODES, type DkgFailureCode, isDkgFailureCode } from './dkg/outcome.js';
-export { createDkgParticipant, type DkgParticipant, type DkgParticipantOptions, type DkgPhase, type DkgStep } from './dkg/participant.js';
+export {
+  createDkgParticipant,
+  type DkgParticipant,
+  type DkgParticipantOptions,
+  type DkgPhase,
+  type DkgSnapshot,
+  type DkgStep,
+} from './dkg/participant.js';
 export { type DkgParams, dkgParamsHash, dkgTranscriptHash } from './dkg/transcript.js';
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { createKeyCache, evaluateVss, type KeyCache, type NonceCommitment, parseNonceCommitment } from './fast/index.js';
@@ -108,6 +115,7 @@ export {
   type SuccessorOperation,
   verifyLifecycleCertificate,
 } from './lifecycle/successor.js';
+export { successorTestMessage } from './lifecycle/successor-test.js';
 export { type Admission, type AdmissionRequest, admitRequest } from './policy/admission.js';
 export { type ApprovalCount, countApprovals, type GroupShortfall } from './policy/approvals.js';
 export { type Counted, evaluatePolicy, type PolicyDecision, type PolicyRefusalCode as PolicyDecisionCode } from './policy/evaluate.js';
@@ -181,7 +189,7 @@ export {
   type RoastPartyPhase,
   WITHDRAWALS_PER_PARTY,
 } from './signing/roast.js';
-export { createSigner, type PreparedSigning, type SignedShare, type Signer } from './signing/signer.js';
+export { createSigner, type PreparedSigning, type PreprocessedNonce, type SignedShare, type Signer } from './signing/signer.js';
 export { type GroupPoint, getSuite, isSuiteId, SUITE_IDS, type Suite, type SuiteId } from './suites.js';
 export {
   createEnvelopeSealer,
@@ -194,11 +202,16 @@ export {
 } from './wire/envelope.js';
 export {
   type CertificateConfirmation,
+  type CertificateLink,
   certificateConfirmationSchema,
   certificateEnvelopes,
+  certificateLinkSchema,
   type KeyCertificate,
   keyCertificateSchema,
+  LINEAGE_OPERATIONS,
+  type LineageOperation,
   publishCertificate,
+  type StoredLink,
 } from './wire/key-certificate.js';
 export {
   type Approval,
@@ -224,6 +237,7 @@ export {
   hexSchema,
   MAX_PARTIES,
   nonEmptyHexSchema,
+  OFFLINE_PREPROCESS_SESSION,
   type PartyId,
   partyIdSchema,
   sessionIdSchema,

@@ -7,6 +7,7 @@ import { isClientError } from '../errors.js';
 import { auditVerify } from './audit-verify.js';
 import { type Command, DEFAULT_URL, EXIT, type Io, UsageError } from './command.js';
 import { keysVerify } from './keys-verify.js';
+import { partiesInbox, partiesOutbox } from './parties.js';
 import { policyPush, policySign, policyStatus } from './policy.js';
 import { signaturesApprove, signaturesPending, signaturesReject, signaturesShow } from './signatures.js';
 import { approverCreate } from './signer-key.js';
@@ -23,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   policySign,
   policyPush,
   policyStatus,
+  partiesOutbox,
+  partiesInbox,
 ];
 
 const isHelp = (arg: string) => arg === '--help' || arg === '-h';

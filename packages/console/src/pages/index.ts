@@ -1,10 +1,7 @@
-/**
- * The console's pages, in navigation order. The Approvals page (approver key from WebCrypto or the
- * CLI's format, the decoded intent, approve or reject by signing the approval digest) and the Air
- * gap page (an offline party's outbox as animated QR frames, response frames read from images)
- * join this list when their endpoints exist.
- */
+/** The console's pages, in navigation order. */
 import type { Page } from '../page.js';
+import { airgapPage } from './airgap.js';
+import { approvalsPage } from './approvals.js';
 import { auditPage } from './audit.js';
 import { keysPage } from './keys.js';
 import { operationsPage } from './operations.js';
@@ -12,4 +9,13 @@ import { partiesPage } from './parties.js';
 import { requestsPage } from './requests.js';
 import { trustPage } from './trust.js';
 
-export const PAGES: readonly Page[] = [keysPage, requestsPage, partiesPage, operationsPage, auditPage, trustPage];
+export const PAGES: readonly Page[] = [
+  keysPage,
+  requestsPage,
+  approvalsPage,
+  partiesPage,
+  operationsPage,
+  airgapPage,
+  auditPage,
+  trustPage,
+];

@@ -40,49 +40,99 @@ const clock: Clock = { now: () => 0, setTimeout: () => ({ cancel: () => undefine
 /** What a member does to one of its own outgoing messages before it is signed: [] drops it. */
 type Lie = (from: string, out: Outgoing) => Outgoing[];
 
-/** Runs a DKG of k1 (2-of-3) through the driver, members replying at once; returns the key row. */
-async function runThroughDriver(lie: Lie = (_f, out) => [out]) {
-  const identities = new Map<string, IdentityKey>(names.map((n) => [n, generateIdentity(rng)]));
+/**
+ * Runs a DKG of k1 (2-of-3) through the driver, members replying at once; returns the key row.
+ * `offline`: p3 is an offline member; what the driver holds for it is carried to it in trips (all
+ * that waits, once nothing else moves), recorded in `trips`.
+ */
+async function runThroughDriver(lie: Lie = (_f, out) => [out], opts: { offline?: boolean; duplicateVault?: boolean } = {}) {
+  const identities = new Map<string, IdentityKey>([...names, COORDINATOR].map((n) => [n, generateIdentity(rng)]));
   const keyOf = (n: string) => identities.get(n)?.publicKey;
   const sealers = new Map<string, EnvelopeSealer>([...identities].map(([n, id]) => [n, createEnvelopeSealer(n, id, 1)]));
   const store = new MemoryStore();
   store.addKey('k1', 'ed25519', 2, names);
   const members = new Map<string, DkgParticipant>();
   const inbox: { to: string; env: Envelope }[] = [];
+  const coordinator = sealers.get(COORDINATOR) as EnvelopeSealer;
+  const held: { env: Envelope; last: boolean }[] = [];
+  const trips: { in: string[]; out: string[] }[] = [];
+  const timers: number[] = [];
+  const forwarded: Envelope[] = [];
   const driver = createDkgDriver({
     store,
-    clock,
+    clock: {
+      ...clock,
+      setTimeout(_fn, ms) {
+        timers.push(ms);
+        return { cancel: () => undefined };
+      },
+    },
+    ...(opts.offline
+      ? {
+          offline: {
+            parties: ['p3'],
+            deadlineMs: 86_400_000,
+            hold: (_p, _k, item, last) => held.push({ env: 'envelope' in item ? item.envelope : coordinator.seal(item.message), last }),
+            drop: () => undefined,
+          },
+        }
+      : {}),
     logger: pino({ level: 'silent' }),
     metrics,
     keyOf,
     timeoutMs: 60_000,
     link: {
-      isConnected: () => true,
+      isConnected: (p) => !(opts.offline && p === 'p3'),
       sendSealed(to, out) {
-        if (out.type === 'dkg_start') {
-          const b = out.body as MessageBody<'dkg_start'>;
-          const m = createDkgParticipant({
-            suite: getSuite(b.suite),
-            keyId: b.keyId,
-            sessionId: out.sessionId,
-            self: to,
-            committee: b.committee,
-            threshold: b.threshold,
-            identity: identities.get(to) as IdentityKey,
-            peerKey: keyOf,
-            rng,
-          });
-          members.set(to, m);
-          reply(to, m.start().outgoing);
-        }
+        if (out.type === 'dkg_start') start(to, out);
         return true;
       },
       forward(to, env) {
+        forwarded.push(env);
         inbox.push({ to, env });
         return true;
       },
     },
   });
+  /** A member receives its dkg_start: it starts, and its round 1 goes to the driver. */
+  function start(to: string, out: Pick<Outgoing, 'sessionId' | 'body'>): Outgoing[] {
+    const b = out.body as MessageBody<'dkg_start'>;
+    const m = createDkgParticipant({
+      suite: getSuite(b.suite),
+      keyId: b.keyId,
+      sessionId: out.sessionId,
+      self: to,
+      committee: b.committee,
+      threshold: b.threshold,
+      identity: identities.get(to) as IdentityKey,
+      peerKey: keyOf,
+      rng,
+    });
+    members.set(to, m);
+    const outs = m.start().outgoing;
+    reply(to, outs);
+    return outs;
+  }
+  /** One trip to p3's vault: everything held for it (but a last word) in, its answers out. */
+  function trip(): boolean {
+    const carried = held.filter((h) => !h.last);
+    held.splice(0, held.length, ...held.filter((h) => h.last));
+    if (carried.length === 0) return false;
+    const out: Outgoing[] = [];
+    for (const { env } of carried) {
+      const msg = openEnvelope(env, { self: 'p3', keyOf, anyRecipient: true });
+      if (msg.type === 'dkg_start') out.push(...start('p3', msg));
+      else {
+        const outs = (members.get('p3') as DkgParticipant).receive(msg).outgoing;
+        reply('p3', outs);
+        out.push(...outs);
+      }
+    }
+    trips.push({ in: carried.map((h) => `${h.env.type}:${h.env.from}`), out: out.map((m) => `${m.type}:${m.to}`) });
+    // A vault that lost its answer makes it again: the driver relays a repeated round 2 once.
+    if (opts.duplicateVault) for (const m of out.filter((x) => x.type === 'dkg_round2')) reply('p3', [m]);
+    return true;
+  }
   const toDriver: { from: string; msg: Message; env: Envelope }[] = [];
   function reply(from: string, outs: Outgoing[]) {
     for (const out of outs.flatMap((o) => lie(from, o))) {
@@ -91,7 +141,9 @@ async function runThroughDriver(lie: Lie = (_f, out) => [out]) {
     }
   }
   await driver.start('k1');
-  for (let i = 0; i < 1000 && (toDriver.length > 0 || inbox.length > 0); i++) {
+  // Before any online member's round 1 reached the driver.
+  const heldAtStart = held.length;
+  for (let i = 0; i < 1000 && (toDriver.length > 0 || inbox.length > 0 || trip()); i++) {
     const next = toDriver.shift();
     if (next) {
       driver.onMessage(next.from, next.msg, next.env);
@@ -101,8 +153,30 @@ async function runThroughDriver(lie: Lie = (_f, out) => [out]) {
     const { to, env } = inbox.shift() as { to: string; env: Envelope };
     reply(to, (members.get(to) as DkgParticipant).receive(openEnvelope(env, { self: to, keyOf })).outgoing);
   }
-  return store.keys.get('k1');
+  const key = store.keys.get('k1');
+  return Object.assign(key ?? {}, { trips, timers, held, forwarded, heldAtStart });
 }
+
+describe('the DKG driver with an offline member', () => {
+  it('holds its messages until every online round 1 is in: two trips (start and round 1s in, round 1 and 2 out; round 2s in, confirmation out), then the certificate waits as its last word', async () => {
+    const key = await runThroughDriver(undefined, { offline: true });
+    expect(key.status).toBe('active');
+    expect(key.timers).toEqual([86_400_000]);
+    expect(key.heldAtStart).toBe(0);
+    expect(key.trips).toEqual([
+      { in: ['dkg_start:coordinator', 'dkg_round1:p1', 'dkg_round1:p2'], out: ['dkg_round1:*', 'dkg_round2:p1', 'dkg_round2:p2'] },
+      { in: ['dkg_round2:p1', 'dkg_round2:p2'], out: ['dkg_confirm:coordinator'] },
+    ]);
+    expect(key.held.map((h) => [h.env.type, h.last])).toEqual([['dkg_complete', true]]);
+  });
+
+  it("a vault's round 2 carried twice is relayed once", async () => {
+    const key = await runThroughDriver(undefined, { offline: true, duplicateVault: true });
+    expect(key.status).toBe('active');
+    const fromVault = key.forwarded.filter((e) => e.from === 'p3' && e.type === 'dkg_round2');
+    expect(fromVault.map((e) => e.to).sort()).toEqual(['p1', 'p2']);
+  });
+});
 
 describe('the DKG driver', () => {
   it('activates the key when every member is honest', async () => {

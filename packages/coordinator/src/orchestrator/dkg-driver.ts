@@ -9,6 +9,11 @@
  * another round-1 transcript in round 2, is named here (the members themselves cannot tell such a
  * member from a lying relay, and name nobody).
  *
+ * An offline member (docs/offline.md) is reached through its outbox: what an online member gets on
+ * its socket, it gets in the outbox, and its answers come from the inbox into `onMessage` like any
+ * member's. Its messages are held back until every online member's round 1 is in, so the vault
+ * can do rounds 1 and 2 in one trip; a DKG with an offline member runs to the offline deadline.
+ *
  * With work leases (lease-keeper.ts) a DKG runs only where its key's lease is, and every write
  * carries the lease's fence. A DKG cannot move: its round state lives in the parties' memory, so
  * an instance that claims one another instance left (`takeOver`) fails it and tells the parties.
@@ -24,6 +29,7 @@ import {
   isProtocolError,
   type Message,
   type MessageBody,
+  type Outgoing,
   verifyDkgCertificate,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
@@ -47,6 +53,10 @@ interface DkgRun {
   paramsHash: string;
   startedAt: number;
   round1: Map<string, MessageBody<'dkg_round1'>>;
+  /** Round-2 bodies relayed, by `from→to`: an identical one again (an offline member re-sends) is not relayed twice. */
+  round2: Map<string, string>;
+  /** Messages for offline members, held back until every online member's round 1 is in. */
+  parked: { to: string; item: HeldDkgMessage }[] | undefined;
   /** Once every round-1 package is in: the transcript every member must echo. */
   transcriptHash: string | undefined;
   confirmations: Map<string, Envelope>;
@@ -64,6 +74,25 @@ export interface DkgDriverOptions {
   timeoutMs: number;
   /** Work leases; without them every DKG is this process's to run. */
   leases?: DkgLeases;
+  /** Members reached by bundles (their outbox), and how long a DKG with one of them may run. */
+  offline?: OfflineDkgPort;
+}
+
+/** For the outbox: the coordinator's own message (to seal), or a member's envelope (relayed as it is). */
+export type HeldDkgMessage = { message: Outgoing } | { envelope: Envelope };
+
+/** The offline members' side of the DKG: the outbox. */
+export interface OfflineDkgPort {
+  parties: readonly string[];
+  /** The DKG deadline when the committee has an offline member (`offlineDeadlineMs`). */
+  deadlineMs: number;
+  /**
+   * Holds for `partyId` a message of the DKG of `keyId`: the coordinator's own (sealed there) or a
+   * member's envelope relayed. `last`: the DKG's last word (certificate, abort), held to a deadline.
+   */
+  hold(partyId: string, keyId: string, item: HeldDkgMessage, last: boolean): void;
+  /** The DKG of `keyId` ended: its round messages are no longer wanted. */
+  drop(keyId: string): void;
 }
 
 export interface DkgDriver {
@@ -85,6 +114,32 @@ export const dkgSessionId = (keyId: string) => encodeSessionId({ kind: 'dkg', ke
 export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
   const runs = new Map<string, DkgRun>();
   const { link, logger } = o;
+  const offline = new Set(o.offline?.parties ?? []);
+
+  /** The coordinator's own message to a member: its socket, or its outbox. */
+  function send(keyId: string, to: string, out: Outgoing, last = false): void {
+    if (offline.has(to)) o.offline?.hold(to, keyId, { message: out }, last);
+    else link.sendSealed(to, out);
+  }
+
+  /** A member's envelope to another member: relayed now, or held (parked until the vault's turn). */
+  function relay(run: DkgRun, to: string, env: Envelope): void {
+    if (!offline.has(to)) link.forward(to, env);
+    else park(run, to, { envelope: env });
+  }
+
+  function park(run: DkgRun, to: string, item: HeldDkgMessage): void {
+    if (run.parked) run.parked.push({ to, item });
+    else o.offline?.hold(to, run.key.keyId, item, false);
+  }
+
+  /** Every online member's round 1 is in: what waits for the offline members goes to their outbox. */
+  function unparkWhenReady(run: DkgRun): void {
+    if (!run.parked || run.key.parties.some((p) => !offline.has(p) && !run.round1.has(p))) return;
+    const parked = run.parked;
+    run.parked = undefined;
+    for (const { to, item } of parked) o.offline?.hold(to, run.key.keyId, item, false);
+  }
 
   /** False when leases are in use and this one is no longer surely ours: write and send nothing. */
   function mayWrite(keyId: string): { fence: LeaseFence | undefined } | undefined {
@@ -97,6 +152,7 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
     run.done = true;
     run.timer.cancel();
     runs.delete(run.sessionId);
+    o.offline?.drop(run.key.keyId);
   }
 
   /** A settle the lease allowed; `lease_lost` from the store (the lease moved meanwhile) is only logged. */
@@ -119,7 +175,7 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
     if (!allowed) return;
     logger.warn({ keyId, sessionId: run.sessionId, code, culprits }, 'DKG failed');
     for (const p of run.key.parties) {
-      link.sendSealed(p, { type: 'dkg_abort', sessionId: run.sessionId, to: p, body: { keyId, code, message, culprits: [...culprits] } });
+      send(keyId, p, { type: 'dkg_abort', sessionId: run.sessionId, to: p, body: { keyId, code, message, culprits: [...culprits] } }, true);
     }
     const detail = culprits.length > 0 ? `${message} (culprits: ${culprits.join(', ')})` : message;
     await settled(keyId, () =>
@@ -167,7 +223,12 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
     // The parties activate their shares only on a certificate the store holds.
     if (!written) return;
     for (const p of key.parties) {
-      link.sendSealed(p, { type: 'dkg_complete', sessionId: run.sessionId, to: p, body: { keyId: key.keyId, confirmations: certificate } });
+      send(
+        key.keyId,
+        p,
+        { type: 'dkg_complete', sessionId: run.sessionId, to: p, body: { keyId: key.keyId, confirmations: certificate } },
+        true,
+      );
     }
     logger.info({ keyId: key.keyId, publicKey: pub.publicKey }, 'key active');
     o.metrics.sessionEnded('dkg', 'completed', (o.clock.now() - run.startedAt) / 1000);
@@ -191,7 +252,8 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
           return fail(run, 'dkg_parameter_mismatch', `${partyId} signed round 1 for other parameters than it was sent`, [partyId]);
         run.round1.set(partyId, msg.body);
         if (run.round1.size === members.length) run.transcriptHash = dkgTranscriptHash(run.params, run.round1);
-        for (const p of members) if (p !== partyId) link.forward(p, env);
+        for (const p of members) if (p !== partyId) relay(run, p, env);
+        unparkWhenReady(run);
         return undefined;
       }
       case 'dkg_round2':
@@ -203,7 +265,13 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
         // Every member was relayed the same signed round-1 packages: another echo is the sender's fault.
         if (msg.body.transcriptHash !== run.transcriptHash)
           return fail(run, 'dkg_transcript_mismatch', `${partyId} echoed a round-1 transcript other than the one relayed`, [partyId]);
-        link.forward(msg.to, env);
+        {
+          const pair = `${partyId}\u0000${msg.to}`;
+          const body = canonicalJson(msg.body);
+          if (run.round2.get(pair) === body) return undefined;
+          run.round2.set(pair, body);
+        }
+        relay(run, msg.to, env);
         return undefined;
       case 'dkg_confirm':
         if (!run.confirmations.has(partyId)) run.confirmations.set(partyId, env);
@@ -233,26 +301,33 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
         paramsHash: dkgParamsHash(params),
         startedAt: o.clock.now(),
         round1: new Map(),
+        round2: new Map(),
+        parked: key.parties.some((p) => offline.has(p)) ? [] : undefined,
         transcriptHash: undefined,
         confirmations: new Map(),
         timer: { cancel: () => undefined },
         done: false,
       };
       runs.set(sessionId, run);
+      // A trip to the vault and back, twice, takes what the institution allows for one.
+      const timeoutMs = run.parked && o.offline ? o.offline.deadlineMs : o.timeoutMs;
       run.timer = o.clock.setTimeout(() => {
-        void fail(run, 'dkg_timeout', `DKG did not finish within ${o.timeoutMs} ms`);
-      }, o.timeoutMs);
-      const offline = key.parties.filter((p) => !link.isConnected(p));
-      if (offline.length > 0) return fail(run, 'parties_unavailable', `not connected: ${offline.join(', ')}`);
+        void fail(run, 'dkg_timeout', `DKG did not finish within ${timeoutMs} ms`);
+      }, timeoutMs);
+      const down = key.parties.filter((p) => !offline.has(p) && !link.isConnected(p));
+      if (down.length > 0) return fail(run, 'parties_unavailable', `not connected: ${down.join(', ')}`);
       logger.info({ keyId, sessionId, suite: key.suite, threshold: key.threshold, parties: key.parties }, 'DKG starting');
       for (const p of key.parties) {
-        link.sendSealed(p, {
+        const start: Outgoing = {
           type: 'dkg_start',
           sessionId,
           to: p,
           body: { keyId, suite: key.suite, threshold: key.threshold, committee: key.parties },
-        });
+        };
+        if (offline.has(p)) park(run, p, { message: start });
+        else link.sendSealed(p, start);
       }
+      unparkWhenReady(run);
     },
     async takeOver(keyId) {
       const allowed = mayWrite(keyId);
@@ -268,7 +343,7 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
       // Parties still in the DKG drop its state; one that saved a pending share discards it.
       const sessionId = dkgSessionId(keyId);
       for (const p of key.parties)
-        link.sendSealed(p, { type: 'dkg_abort', sessionId, to: p, body: { keyId, code, message, culprits: [] } });
+        send(keyId, p, { type: 'dkg_abort', sessionId, to: p, body: { keyId, code, message, culprits: [] } }, true);
       await settled(keyId, () =>
         o.store.markKeyFailed(keyId, { code, message }, { type: 'key_failed', data: { keyId, code, message } }, allowed.fence),
       );

@@ -30,6 +30,7 @@ import {
   type Intent,
   isProtocolError,
   type Message,
+  type Outgoing,
   type PublicKeyPackage,
   SIGNING_OUTCOME_AUDIT_EVENT,
   sharesOf,
@@ -40,7 +41,7 @@ import { CoordinatorError, isCoordinatorError } from '../errors.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import { newEpoch, type SessionRefOf } from './session-id.js';
 import { createSigningMachine, type SigningAction, type SigningInput, type SigningMachine } from './signing-machine.js';
-import type { KeyRow, LeaseFence, OrchestratorStore } from './store-port.js';
+import { type LeaseFence, type OrchestratorStore, publicPackageOf } from './store-port.js';
 
 /** Which requests this instance may run, when it shares the store with other instances. */
 export interface SigningLeases {
@@ -77,6 +78,17 @@ export interface SigningDriverOptions {
   aggregate?: (job: AggregationJob) => Promise<AggregationVerdict>;
   /** The chain PSBTs are read for when finalized (addresses only; default `bitcoin`). */
   bitcoinNetwork?: BitcoinNetwork;
+  /** Parties reached by bundles (docs/offline.md), and where their messages wait to be carried. */
+  offline?: OfflineLink;
+}
+
+/** The signing driver's side of the offline parties' outbox. */
+export interface OfflineLink {
+  readonly parties: readonly string[];
+  /** Seals `message` of request `requestId` and holds it for `partyId`'s next outbox bundle. */
+  hold(partyId: string, requestId: string, message: Outgoing): void;
+  /** Request `requestId` ended here: what it holds in the outbox is no longer wanted. */
+  drop(requestId: string): void;
 }
 
 /** The session kinds the signing driver answers for. */
@@ -90,24 +102,16 @@ export interface SigningDriver {
   onMessage(partyId: string, msg: Message, session: SigningSessionRef): void;
   onConnected(partyId: string): void;
   onDisconnected(partyId: string): void;
+  /** A key switched to a successor: its requests in flight start over on the new material. */
+  onKeySwitched(keyId: string, key: PublicKeyPackage): void;
+  /** Offline party `partyId`'s inbox stored new commitments: requests waiting for them draw again. */
+  onOfflineSupplied(partyId: string): void;
   /** Requests in flight. */
   readonly inFlight: number;
   /** In-flight requests for which `partyId` is ready. */
   readyCount(partyId: string): number;
   /** Resolves once every queued action has run. */
   idle(): Promise<void>;
-}
-
-function publicPackage(key: KeyRow): PublicKeyPackage {
-  return {
-    keyId: key.keyId,
-    suite: key.suite,
-    threshold: key.threshold,
-    committee: key.parties,
-    publicKey: key.publicKey as string,
-    groupCommitment: key.groupCommitment as string[],
-    verifyingShares: key.verifyingShares as Record<string, string>,
-  };
 }
 
 export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
@@ -118,7 +122,12 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     ...(o.sessionGraceMs === undefined ? {} : { sessionGraceMs: o.sessionGraceMs }),
     ...(o.maxSessionGraceMs === undefined ? {} : { maxSessionGraceMs: o.maxSessionGraceMs }),
     ...(o.aggregate ? { deferAggregation: true } : {}),
+    ...(o.offline ? { offlineParties: o.offline.parties } : {}),
   });
+  const offline = new Set(o.offline?.parties ?? []);
+  // Draws that found the store empty, by request: retried when the party's inbox brings more.
+  const waitingDraws = new Map<string, Extract<SigningAction, { type: 'draw_offline' }>[]>();
+  for (const p of offline) machine.handle({ type: 'connect', party: p }, o.clock.now());
   const lanes = new Map<string, Promise<void>>(); // signatureId → tail of its action queue
   const timers = new Map<string, { cancel(): void }>();
   const approvalTimers = new Map<string, { cancel(): void }>();
@@ -137,7 +146,14 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     return fence;
   }
 
+  /** Forgets what a request that ended here left for offline parties. */
+  function forgetOffline(signatureId: string): void {
+    waitingDraws.delete(signatureId);
+    o.offline?.drop(signatureId);
+  }
+
   function abandon(signatureId: string): void {
+    forgetOffline(signatureId);
     leases?.release(signatureId);
     cancelApprovalDeadline(signatureId);
     running.delete(signatureId);
@@ -196,6 +212,9 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       case 'set_timer':
         setTimer(a.requestId, a.at);
         break;
+      case 'draw_offline':
+        enqueue(a.requestId, () => draw(a));
+        break;
       case 'latency':
         o.onLatency?.(a.partyId, a.ms);
         break;
@@ -212,6 +231,22 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     }
   }
 
+  /** Draws an offline party's stored commitments for a request (each is drawn once, in the store). */
+  async function draw(a: Extract<SigningAction, { type: 'draw_offline' }>): Promise<void> {
+    fenceFor(a.requestId);
+    if (!machine.has(a.requestId)) return;
+    const commitments = await o.store.drawOfflineCommitments(a.party, a.keyId, a.count, a.requestId);
+    if (commitments.length === 0) {
+      waitingDraws.set(a.requestId, [...(waitingDraws.get(a.requestId) ?? []).filter((w) => w.party !== a.party), a]);
+      logger.info(
+        { signatureId: a.requestId, partyId: a.party },
+        'no preprocessed commitments of the offline party: waiting for its inbox',
+      );
+      return;
+    }
+    feed({ type: 'preprocessed', from: a.party, keyId: a.keyId, suite: a.suite, commitments });
+  }
+
   function transmit(a: Extract<SigningAction, { type: 'send' }>): void {
     // A request whose lease is gone sends nothing more: another instance may be running it. The
     // send is not queued behind the request's writes, so the check is here. The lease keeper's own
@@ -221,6 +256,10 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       const signatureId = a.requestId;
       logger.warn({ signatureId }, 'lease lost: request given up here');
       queueMicrotask(() => abandon(signatureId));
+      return;
+    }
+    if (offline.has(a.to)) {
+      if (a.requestId !== undefined) o.offline?.hold(a.to, a.requestId, a.message);
       return;
     }
     if (a.message.type === 'signing_package') {
@@ -287,6 +326,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     const fence = fenceFor(signatureId);
     const request = running.get(signatureId);
     running.delete(signatureId);
+    forgetOffline(signatureId);
     switch (outcome.status) {
       case 'completed': {
         const signatures = outcome.signatures.map(toHex);
@@ -411,7 +451,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           request: {
             signatureId,
             keyId: request.keyId,
-            key: key?.status === 'active' ? publicPackage(key) : null,
+            key: key?.status === 'active' ? publicPackageOf(key) : null,
             intent: request.intent,
             context: request.context,
             approvals: request.approvals,
@@ -443,11 +483,25 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       }
       logger.debug({ partyId, type: msg.type, sessionId: msg.sessionId }, 'unexpected message for a signing session; dropped');
     },
+    // An offline party counts as reachable (through its outbox) whether or not it has a socket.
     onConnected(partyId) {
-      feed({ type: 'connect', party: partyId });
+      if (!offline.has(partyId)) feed({ type: 'connect', party: partyId });
     },
     onDisconnected(partyId) {
-      feed({ type: 'disconnect', party: partyId });
+      if (!offline.has(partyId)) feed({ type: 'disconnect', party: partyId });
+    },
+    onOfflineSupplied(partyId) {
+      for (const [signatureId, draws] of [...waitingDraws]) {
+        const mine = draws.filter((d) => d.party === partyId);
+        if (mine.length === 0) continue;
+        const rest = draws.filter((d) => d.party !== partyId);
+        if (rest.length > 0) waitingDraws.set(signatureId, rest);
+        else waitingDraws.delete(signatureId);
+        for (const d of mine) enqueue(signatureId, () => draw(d));
+      }
+    },
+    onKeySwitched(keyId, key) {
+      feed({ type: 'key_switched', keyId, key });
     },
     async idle() {
       while (lanes.size > 0) await Promise.all([...lanes.values()]);

@@ -81,6 +81,17 @@ export type SigningInput =
       keyId: string;
       commitments: readonly NonceCommitmentWire[];
     }
+  /**
+   * An offline party's preprocessed commitments, carried in a bundle (no session asked for them):
+   * checked, then pooled like a refill's, for the next packages of `keyId` to use.
+   */
+  | {
+      type: 'preprocessed';
+      from: string;
+      keyId: string;
+      suite: PublicKeyPackage['suite'];
+      commitments: readonly NonceCommitmentWire[];
+    }
   /** A party's `signature_share` for a ROAST session: one share per message, and its next commitments. */
   | { type: 'share'; from: string; session: SessionRefOf<'sign'>; shares: readonly string[]; next: CommitmentSetWire | null }
   /** A party's `sign_refused` for a ROAST session (refusal or withdrawal: `isPolicyRefusal`). */
@@ -95,7 +106,13 @@ export type SigningInput =
    */
   | { type: 'abandon'; requestId: string }
   /** The verdict on an `aggregate` action (ignored once the request is settled or abandoned). */
-  | { type: 'aggregated'; requestId: string; sessionId: string; verdict: AggregationVerdict };
+  | { type: 'aggregated'; requestId: string; sessionId: string; verdict: AggregationVerdict }
+  /**
+   * `keyId` switched to a successor (refresh, reshare): no share of the old material may meet the
+   * new one. Its requests in flight start over on `key` (new sessions, the same deadline), and the
+   * commitments preprocessed before the switch are forgotten (the parties discarded their nonces).
+   */
+  | { type: 'key_switched'; keyId: string; key: PublicKeyPackage };
 
 /** A change to a request's row that is not its settlement. */
 export type SigningChange = { kind: 'signing' } | { kind: 'excluded'; partyId: string; code: ExclusionCode; reason: string };
@@ -108,6 +125,11 @@ export type SigningAction =
   | { type: 'settle'; requestId: string; keyId: string; outcome: SigningOutcome; elapsedMs: number }
   /** Feed `tick` for `requestId` at `at` (replacing any earlier timer of it); null: no timer. */
   | { type: 'set_timer'; requestId: string; at: number | null }
+  /**
+   * Draw `count` of offline party `party`'s stored commitments for `keyId` (each drawn once, in the
+   * store) and feed them back as `preprocessed`; none stored: wait for its next inbox bundle.
+   */
+  | { type: 'draw_offline'; requestId: string; party: string; keyId: string; suite: PublicKeyPackage['suite']; count: number }
   /** Telemetry: a signer's package-to-share round trip. */
   | { type: 'latency'; partyId: string; ms: number }
   /** A party's message was not used, and why (for the log). */
@@ -126,6 +148,11 @@ export interface SigningMachineOptions {
   maxSessionGraceMs?: number;
   /** Ask for aggregations as `aggregate` actions instead of computing them in `handle`. */
   deferAggregation?: boolean;
+  /**
+   * Parties reached by bundles, not sockets (docs/offline.md): never asked to refill the pool (an
+   * ask would wait for a trip to the vault); their commitments come as `preprocessed` input.
+   */
+  offlineParties?: readonly string[];
 }
 
 /** RFC 6298 §2.3's gains: of a new round trip in the smoothed round trip, and in its deviation. */
@@ -145,6 +172,10 @@ export interface SigningMachine {
 }
 
 interface Run {
+  /** The request as it came in (to start it over on a switched key). */
+  request: SigningRequest;
+  /** Times it started over; its sessions are numbered from `restarts × SESSIONS_PER_START`. */
+  restarts: number;
   signatureId: string;
   key: PublicKeyPackage;
   roast: RoastCoordinator;
@@ -160,6 +191,12 @@ interface Run {
 
 type PoolAsk = { keyId: string; suite: PublicKeyPackage['suite']; party: string; count: number };
 
+/**
+ * Session numbers one start of a request may use: a request that starts over (its key switched)
+ * numbers its sessions after them, so a late share of an old session meets no session of the new.
+ */
+const SESSIONS_PER_START = 100_000;
+
 export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const poolTarget = o.poolTarget ?? 32;
   const pool: CommitmentPool = createCommitmentPool({ target: poolTarget, lowWater: Math.floor(poolTarget / 2) });
@@ -168,6 +205,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const runs = new Map<string, Run>(); // insertion order = start order
   const poolAsks = new Map<string, PoolAsk>(); // encoded pool session id → what was asked
   const connected = new Set<string>();
+  const offline = new Set(o.offlineParties ?? []);
   let refills = 0;
   let now = 0;
   // The signers' smoothed package-to-share round trip and its deviation (ms), once one answered.
@@ -192,6 +230,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
 
   /** Tops up `party`'s preprocessed commitments for `key` when they run low. */
   function refill(key: PublicKeyPackage, party: string, out: SigningAction[]): void {
+    if (offline.has(party)) return;
     const count = pool.deficit(key.keyId, party);
     if (count === 0 || !connected.has(party)) return;
     const sessionId = encodeSessionId({ kind: 'pool', epoch: o.epoch, n: refills++, keyId: key.keyId });
@@ -215,6 +254,11 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       const cs = takeFromPool(run.key.keyId, party, width);
       if (cs) {
         feed(run, { type: 'commitment', from: party, commitments: cs }, out);
+      } else if (!run.asking.has(party) && offline.has(party)) {
+        // A commit request would wait for a trip to the vault: draw what it preprocessed instead.
+        run.asking.add(party);
+        const { keyId, suite } = run.key;
+        out.push({ type: 'draw_offline', requestId: run.signatureId, party, keyId, suite, count: width });
       } else if (!run.asking.has(party)) {
         run.asking.add(party);
         const sessionId = encodeSessionId({ kind: 'commit', epoch: o.epoch, signatureId: run.signatureId });
@@ -296,7 +340,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     return session.epoch === o.epoch ? runs.get(session.signatureId) : undefined;
   }
 
-  function onRequest(r: SigningRequest, out: SigningAction[]): void {
+  function onRequest(r: SigningRequest, out: SigningAction[], restarts = 0): void {
     if (runs.has(r.signatureId)) return;
     if (r.key === null) {
       const outcome: SigningOutcome = { status: 'failed', code: 'key_not_active', message: `key ${r.keyId} is not active` };
@@ -312,7 +356,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         intent: r.intent,
         ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
         approvals: r.approvals,
-        sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n, signatureId }),
+        sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n: restarts * SESSIONS_PER_START + n, signatureId }),
         sessionGraceMs: grace(),
         keys,
         ...(o.deferAggregation ? { deferAggregation: true } : {}),
@@ -325,6 +369,8 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       return;
     }
     const run: Run = {
+      request: r,
+      restarts,
       signatureId,
       key: r.key,
       roast,
@@ -386,6 +432,27 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     for (const r of order) if (r.key.keyId === input.keyId && runs.has(r.signatureId)) topUp(r, out);
   }
 
+  function onPreprocessed(input: Extract<SigningInput, { type: 'preprocessed' }>, out: SigningAction[]): void {
+    const { from, keyId } = input;
+    if (!offline.has(from)) {
+      out.push({ type: 'discarded', from, reason: 'preprocessed commitments from a party that is not offline' });
+      return;
+    }
+    const admitted: NonceCommitment[] = [];
+    try {
+      for (const wire of input.commitments) admitted.push(parseNonceCommitment(getSuite(input.suite), wire, from));
+    } catch (e) {
+      out.push({ type: 'discarded', from, reason: `invalid commitment: ${(e as Error).message}` });
+      return;
+    }
+    pool.put(keyId, from, admitted);
+    for (const r of [...runs.values()]) {
+      if (r.key.keyId !== keyId || !runs.has(r.signatureId)) continue;
+      r.asking.delete(from);
+      topUp(r, out);
+    }
+  }
+
   function onSessionAnswer(input: Extract<SigningInput, { type: 'share' | 'refusal' }>, out: SigningAction[]): void {
     const run = runOf(input.session);
     if (!run) return;
@@ -405,6 +472,16 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       feed(run, { type: 'withdrawn', from: input.from, sessionId }, out);
     }
     if (runs.has(run.signatureId)) topUp(run, out);
+  }
+
+  function onKeySwitched(keyId: string, key: PublicKeyPackage, out: SigningAction[]): void {
+    pool.dropKey(keyId);
+    for (const [sid, ask] of poolAsks) if (ask.keyId === keyId) poolAsks.delete(sid);
+    for (const run of [...runs.values()]) {
+      if (run.key.keyId !== keyId) continue;
+      runs.delete(run.signatureId);
+      onRequest({ ...run.request, key }, out, run.restarts + 1);
+    }
   }
 
   return {
@@ -427,6 +504,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
           break;
         case 'commitments':
           onCommitments(input, out);
+          break;
+        case 'preprocessed':
+          onPreprocessed(input, out);
           break;
         case 'share':
         case 'refusal':
@@ -462,6 +542,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
           if (runs.has(run.signatureId)) topUp(run, out);
           break;
         }
+        case 'key_switched':
+          onKeySwitched(input.keyId, input.key, out);
+          break;
         case 'tick': {
           const run = runs.get(input.requestId);
           if (!run) break;

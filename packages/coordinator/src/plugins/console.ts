@@ -50,8 +50,10 @@ function walk(dir: string, out: string[] = []): string[] {
 
 /**
  * Reads the console from its package directory: `public/` (the page, styles, icons) at
- * `/console/`, and the compiled modules `dist/**\/*.js` at `/console/js/`. Source maps and
- * declaration files stay out. Throws when there is no page to serve.
+ * `/console/`, the compiled modules `dist/**\/*.js` at `/console/js/`, and the vendored modules
+ * `vendor/*.js` (noble's scrypt and XChaCha20, the protocol's PSBT reader, the air-gap QR codec,
+ * built by scripts/console-vendor.mjs) at `/console/vendor/`. Source maps and declaration files
+ * stay out. Throws when there is no page to serve.
  */
 export function loadConsoleFiles(packageDir: string): ConsoleFiles {
   const files = new Map<string, ConsoleFile>();
@@ -67,6 +69,7 @@ export function loadConsoleFiles(packageDir: string): ConsoleFiles {
   };
   add(join(packageDir, 'public'), '/console', () => true);
   add(join(packageDir, 'dist'), '/console/js', (p) => p.endsWith('.js'));
+  add(join(packageDir, 'vendor'), '/console/vendor', (p) => p.endsWith('.js'));
   if (!files.has('/console/index.html')) throw new Error(`${packageDir}: no public/index.html (is @glacis/console built?)`);
   return files;
 }

@@ -25,14 +25,13 @@ import {
   type Outgoing,
   ProtocolError,
   type Rng,
-  verifyDkgCertificate,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { CrashPoint } from '../crash-points.js';
 import { isPartyError } from '../errors.js';
 import type { Keystore, StoredShare } from '../keystore/keystore.js';
 import type { Clock } from '../ports.js';
-import type { DkgSessionRecord } from './session-record.js';
+import { activateCertified, assertDkgStartFree, type DkgSessionRecord, failPendingShare } from './session-record.js';
 
 type DkgStartMessage = Extract<Message, { type: 'dkg_start' }>;
 type DkgCompleteMessage = Extract<Message, { type: 'dkg_complete' }>;
@@ -138,16 +137,8 @@ export function createDkgHandler(o: DkgHandlerOptions): DkgHandler {
     }
   }
 
-  /** Throws unless `sessionId` is new here and `keyId` belongs to no other session and no stored share. */
-  function assertFree(sessionId: string, keyId: string): void {
-    if (o.sessions.hasStarted(sessionId))
-      throw new ProtocolError('replayed_message', `DKG session ${sessionId} was already started here; a dkg_start is never replayed`);
-    const owner = [...live.values()].find((s) => s.keyId === keyId)?.sessionId ?? o.sessions.sessionFor(keyId);
-    if (owner !== undefined)
-      throw new ProtocolError('dkg_key_reserved', `key ${keyId} belongs to DKG session ${owner} here; refusing a second session for it`);
-    if (keystore.get(keyId))
-      throw new ProtocolError('dkg_key_reserved', `a share of key ${keyId} is already stored here; it is never replaced`);
-  }
+  const assertFree = (sessionId: string, keyId: string) =>
+    assertDkgStartFree(o.sessions, keystore, sessionId, keyId, [...live.values()].find((s) => s.keyId === keyId)?.sessionId);
 
   function onStart(msg: DkgStartMessage): void {
     const { keyId, suite, threshold, committee } = msg.body;
@@ -213,8 +204,7 @@ export function createDkgHandler(o: DkgHandlerOptions): DkgHandler {
     }
     // No live session: the answer to key_sync for a share whose DKG failed. Only the session that
     // made the share can fail it, and failed is not deleted: a valid certificate still activates it.
-    if (o.sessions.sessionFor(keyId) !== msg.sessionId) return;
-    if (keystore.get(keyId)?.status === 'pending' && keystore.markFailed(keyId))
+    if (failPendingShare(o.sessions, keystore, msg.sessionId, keyId))
       logger.warn({ keyId, code }, 'pending share marked failed: its DKG failed');
   }
 
@@ -238,27 +228,15 @@ export function createDkgHandler(o: DkgHandlerOptions): DkgHandler {
 
   function onComplete(msg: DkgCompleteMessage): void {
     const { keyId, confirmations } = msg.body;
-    const stored = keystore.get(keyId);
-    if (!stored) {
+    if (!keystore.get(keyId)) {
       logger.warn({ keyId }, 'certificate for a key this party holds no share of');
       return;
     }
     try {
-      const pub = stored.share.public;
-      const certified = verifyDkgCertificate(confirmations, {
-        keyId,
-        suite: pub.suite,
-        threshold: pub.threshold,
-        committee: pub.committee,
-        keyOf: o.keyOf,
-      });
-      if (certified.publicKey !== pub.publicKey || certified.groupCommitment.join() !== pub.groupCommitment.join()) {
-        throw new ProtocolError('dkg_confirmation_mismatch', 'certified key differs from the key this party derived');
-      }
-      const active = stored.status === 'active' ? stored : keystore.activate(keyId, confirmations);
+      const active = activateCertified(keystore, o.keyOf, keyId, confirmations);
       const s = live.get(msg.sessionId);
       if (s?.keyId === keyId) finish(s);
-      logger.info({ keyId, publicKey: pub.publicKey }, 'key active');
+      logger.info({ keyId, publicKey: active.share.public.publicKey }, 'key active');
       o.onKeyActive(active);
     } catch (e) {
       logger.error({ keyId, code: isProtocolError(e) ? e.code : 'internal', err: (e as Error).message }, 'DKG certificate rejected');
@@ -271,8 +249,8 @@ export function createDkgHandler(o: DkgHandlerOptions): DkgHandler {
     onComplete,
     pendingKeys: () =>
       keystore
-        .list()
-        .filter((s) => s.status === 'pending')
+        .usable()
+        .shares.filter((s) => s.status === 'pending')
         .map((s) => s.share.keyId),
     liveSessions: () => [...live.keys()],
     close() {

@@ -20,7 +20,9 @@ import {
   intentDigest,
   interpretIntent,
   isProtocolError,
+  type KeyShare,
   type Message,
+  type NonceCommitmentWire,
   type Outgoing,
   type PreparedSigning,
   type Rng,
@@ -35,7 +37,7 @@ import type { PartyConfig } from '../config.js';
 import type { CrashPoint } from '../crash-points.js';
 import type { Keystore, StoredShare } from '../keystore/keystore.js';
 import type { ApprovalLedger } from '../policy/approval-ledger.js';
-import { decide } from '../policy/decide.js';
+import { type CountedApproval, type DecisionRecord, decide } from '../policy/decide.js';
 import type { DecisionLog } from '../policy/decision-log.js';
 import type { PolicyStore } from '../policy/policy-store.js';
 import type { Clock } from '../ports.js';
@@ -57,11 +59,55 @@ export interface SigningHandlerOptions {
   send: (out: Outgoing) => void;
   logger: Logger;
   crash: (point: CrashPoint) => void;
+  /** Where nonces live between commitment and use (default: in the signer's memory only). */
+  nonces?: NonceKeeper;
+  /**
+   * Asked after the policy admitted a package and before its nonce is used (the offline party's
+   * operator confirms what the screen shows); false: nothing is signed, recorded or sent for it.
+   * Only for a driver that handles one package at a time: another package handled while this
+   * waits could take the same velocity headroom.
+   */
+  confirm?: (view: SigningView) => Promise<boolean>;
 }
+
+/** What an operator is shown before a share is released: the intent as this party read it and the rule that admits it. */
+export interface SigningView {
+  sessionId: string;
+  pkg: SigningPackage['body'];
+  interpreted: InterpretedIntent;
+  record: DecisionRecord;
+  counted: readonly CountedApproval[];
+}
+
+/**
+ * Keeps nonces between a commitment and its use. An online party keeps them in the signer's
+ * memory (a restart forgets them, which is safe); the offline party seals them on disk, because a
+ * trip to the vault outlives the process (offline/nonce-vault.ts).
+ */
+export interface NonceKeeper {
+  /** Called once per signer as it is made: nonces kept from earlier runs go into its pool. */
+  load(signer: Signer): void;
+  /** `count` fresh commitments of `signer`, their nonces kept (durably, if this keeper persists them) before this returns. */
+  fresh(signer: Signer, count: number): NonceCommitmentWire[];
+  /** These nonces were used and the share log says so: destroy every copy before the share leaves. */
+  consumed(keyId: string, commitments: readonly NonceCommitmentWire[]): void;
+}
+
+/** The online party's keeper: nonces in memory only. */
+export const memoryNonces: NonceKeeper = {
+  load: () => undefined,
+  fresh: (signer, count) => Array.from({ length: count }, () => signer.commit()),
+  consumed: () => undefined,
+};
 
 export interface SigningHandler {
   /** A key turned active: sign with it, and answer the commitment requests that waited for it. */
   activate(stored: StoredShare): void;
+  /**
+   * The live share of a key changed (a lifecycle switch, a repair, a retirement): the old share's
+   * nonces are discarded and its bytes zeroed; the new live share (if any) signs from now on.
+   */
+  reload(keyId: string): void;
   onCommitRequest(msg: CommitRequest): void;
   onSigningPackage(msg: SigningPackage): Promise<void>;
   /** Forgets every nonce (the node is stopping). */
@@ -75,12 +121,18 @@ const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).dige
 
 export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
   const { keystore, logger } = o;
-  const signers = new Map<string, Signer>();
+  const nonces = o.nonces ?? memoryNonces;
+  const signers = new Map<string, { signer: Signer; share: KeyShare }>();
   const awaitingActivation = new Map<string, CommitRequest[]>();
-  for (const s of keystore.list()) if (s.status === 'active') signers.set(s.share.keyId, createSigner(s.share, o.rng));
+  const use = (share: KeyShare) => {
+    const signer = createSigner(share, o.rng);
+    nonces.load(signer);
+    signers.set(share.keyId, { signer, share });
+  };
+  for (const s of keystore.usable().shares) if (s.status === 'active') use(s.share);
 
   function onCommitRequest(msg: CommitRequest): void {
-    const signer = signers.get(msg.body.keyId);
+    const signer = signers.get(msg.body.keyId)?.signer;
     if (!signer) {
       if (keystore.get(msg.body.keyId)?.status === 'pending') {
         // The certificate is on its way (key_sync after a restart): answer once it is checked.
@@ -92,7 +144,7 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
       }
       return;
     }
-    const commitments = Array.from({ length: msg.body.count }, () => signer.commit());
+    const commitments = nonces.fresh(signer, msg.body.count);
     o.send({ type: 'commitments', sessionId: msg.sessionId, to: COORDINATOR, body: { keyId: msg.body.keyId, commitments } });
   }
 
@@ -107,7 +159,7 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
         body: { keyId: pkg.keyId, requestId: pkg.requestId, code, message: message.slice(0, 1024) },
       });
     };
-    const signer = signers.get(pkg.keyId);
+    const signer = signers.get(pkg.keyId)?.signer;
     const stored = keystore.get(pkg.keyId);
     if (!signer || !stored) return refuse('wrong_key', `this party holds no active share of key ${pkg.keyId}`);
     // What to sign and the policy's facts, from the intent alone, read here (invariant 7); then the
@@ -148,6 +200,10 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
       await o.decisions.recordDecision(record, new Date(now));
       return refuse(verdict.code, verdict.message);
     }
+    if (o.confirm && !(await o.confirm({ sessionId: msg.sessionId, pkg, interpreted, record, counted: verdict.counted }))) {
+      logger.info({ keyId: pkg.keyId, requestId: pkg.requestId, sessionId: msg.sessionId }, 'declined by the operator; nothing signed');
+      return;
+    }
     let signed: SignedShare;
     try {
       signed = prepared.sign();
@@ -182,7 +238,9 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
       ),
     ]);
     o.crash('nonce-recorded');
-    const next = commitmentSet(interpreted.messages.map(() => signer.commit()));
+    nonces.consumed(pkg.keyId, signed.consumed);
+    o.crash('nonce-deleted');
+    const next = commitmentSet(nonces.fresh(signer, interpreted.messages.length));
     o.send({
       type: 'signature_share',
       sessionId: msg.sessionId,
@@ -196,18 +254,29 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
     );
   }
 
+  function activate(stored: StoredShare): void {
+    const keyId = stored.share.keyId;
+    if (!signers.has(keyId)) use(stored.share);
+    const waiting = awaitingActivation.get(keyId) ?? [];
+    awaitingActivation.delete(keyId);
+    for (const m of waiting) onCommitRequest(m);
+  }
+
   return {
-    activate(stored) {
-      const keyId = stored.share.keyId;
-      if (!signers.has(keyId)) signers.set(keyId, createSigner(stored.share, o.rng));
-      const waiting = awaitingActivation.get(keyId) ?? [];
-      awaitingActivation.delete(keyId);
-      for (const m of waiting) onCommitRequest(m);
+    activate,
+    reload(keyId) {
+      const old = signers.get(keyId);
+      signers.delete(keyId);
+      // SECURITY: nonces made under the old share are never used again, and its bytes leave memory.
+      old?.signer.discardAll();
+      old?.share.frostSecret.signingShare.fill(0);
+      const stored = keystore.get(keyId);
+      if (stored?.status === 'active') activate(stored);
     },
     onCommitRequest,
     onSigningPackage,
     close() {
-      for (const s of signers.values()) s.discardAll();
+      for (const s of signers.values()) s.signer.discardAll();
     },
   };
 }

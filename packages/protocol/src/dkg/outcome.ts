@@ -6,7 +6,14 @@
 import { PROTOCOL_ERROR_CODES } from '../errors.js';
 
 /** Ways a DKG session ends without a key that are not a protocol error: the session's own conditions. */
-export const DKG_SESSION_FAILURE_CODES = ['dkg_timeout', 'party_disconnected', 'parties_unavailable', 'coordinator_restarted'] as const;
+export const DKG_SESSION_FAILURE_CODES = [
+  'dkg_timeout',
+  'party_disconnected',
+  'parties_unavailable',
+  'coordinator_restarted',
+  // An offline party's operator was shown the key to be made and said no.
+  'dkg_declined',
+] as const;
 
 /** Every code a failed DKG can carry: a protocol error (with its culprits) or a session condition. */
 export const DKG_FAILURE_CODES = [...PROTOCOL_ERROR_CODES, ...DKG_SESSION_FAILURE_CODES] as const;

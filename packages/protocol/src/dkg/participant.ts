@@ -48,6 +48,29 @@ export interface DkgParticipantOptions {
    * coefficients of the batch checks (which must be unpredictable to the other parties).
    */
   rng: Rng;
+  /**
+   * Resumes a participant from `snapshot()` output instead of starting a fresh one (an offline
+   * party between two trips to its vault). Every round-1 package in it is decoded and checked
+   * again, and the round-2 shares decrypted again, as on arrival.
+   */
+  resume?: DkgSnapshot;
+}
+
+/**
+ * SECRET. A running participant's state, JSON-able, for a party that must stop between rounds:
+ * the messages it accepted, and either its polynomial (round 1: not yet dealt) or the share it
+ * dealt itself (round 2: the polynomial is already forgotten). Seal it at rest; delete it when the
+ * session ends. Round-2 shares are kept as received (encrypted to this party).
+ */
+export interface DkgSnapshot {
+  readonly phase: 'round1' | 'round2';
+  /** Every round-1 package accepted, this party's own included. */
+  readonly round1: Readonly<Record<string, MessageBody<'dkg_round1'>>>;
+  readonly round2: Readonly<Record<string, MessageBody<'dkg_round2'>>>;
+  /** round1 only: the polynomial's coefficients, scalar hex. */
+  readonly coefficients?: readonly string[];
+  /** round2 only: f_self(x_self), scalar hex. */
+  readonly ownShare?: string;
 }
 
 /** What one step produced. */
@@ -75,6 +98,11 @@ export interface DkgParticipant {
    * from outside the committee; a fault that ends the DKG comes back as `error`.
    */
   receive(msg: Message): DkgStep;
+  /**
+   * SECRET. The state to resume from later (`resume`), while the session runs: undefined before
+   * `start()` and once it is done or failed (nothing secret is left then).
+   */
+  snapshot(): DkgSnapshot | undefined;
   /**
    * Ends the session without a key (a coordinator's abort, the party's own deadline): the secret
    * polynomial and every share received are forgotten, and later input is ignored.
@@ -303,6 +331,53 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
     }
   }
 
+  /** Rebuilds the state `snapshot()` described; throws (typed) when it does not fit this session. */
+  function restore(snap: DkgSnapshot): void {
+    const mine = snap.round1[self];
+    if (!mine) throw new ProtocolError('dkg_failed', "DKG snapshot: this party's own round-1 package is missing");
+    started = true;
+    own = ownVssCommitment(
+      suite,
+      self,
+      myId,
+      mine.commitment.map((h, i) => fromHex(h, `snapshot.round1.commitment[${i}]`)),
+    );
+    for (const [from, body] of Object.entries(snap.round1)) {
+      if (from === self) round1.set(self, { wire: body, pkg: undefined });
+      else if (!committee.has(from)) throw new ProtocolError('not_in_committee', `DKG snapshot: round 1 from ${from}, not a member`);
+      else round1.set(from, { wire: body, pkg: parseRound1Package(suite, t, from, committee.identifierOf.get(from) as string, body) });
+    }
+    for (const [from, body] of Object.entries(snap.round2)) {
+      if (!committee.has(from) || from === self) throw new ProtocolError('not_in_committee', `DKG snapshot: round 2 from ${from}`);
+      round2Wire.set(from, body);
+    }
+    if (snap.phase === 'round1') {
+      if (!snap.coefficients || snap.coefficients.length !== t || round1.size === n)
+        throw new ProtocolError('dkg_failed', 'DKG snapshot: a round-1 state needs the polynomial and a missing round-1 package');
+      const coefficients = snap.coefficients.map((h) => suite.Fn.fromBytes(fromHex(h, 'snapshot.coefficients')));
+      secret = { identifier: myX, coefficients, commitment: own.points, signers } as unknown as DKG_Secret;
+      return;
+    }
+    if (snap.ownShare === undefined || round1.size !== n)
+      throw new ProtocolError('dkg_failed', 'DKG snapshot: a round-2 state needs the own share and every round-1 package');
+    transcriptHash = computeTranscriptHash();
+    ownShare = suite.Fn.fromBytes(fromHex(snap.ownShare, 'snapshot.ownShare'));
+    phase = 'round2';
+    for (const [from, body] of round2Wire) acceptRound2(from, body);
+  }
+  if (o.resume) restore(o.resume);
+
+  function snapshot(): DkgSnapshot | undefined {
+    if (!started || (phase !== 'round1' && phase !== 'round2')) return undefined;
+    const hex = (x: bigint) => toHex(suite.Fn.toBytes(x));
+    const base = {
+      round1: Object.fromEntries([...round1].map(([m, e]) => [m, e.wire])),
+      round2: Object.fromEntries(round2Wire),
+    };
+    if (phase === 'round1') return { phase, ...base, coefficients: (secret?.coefficients ?? []).map(hex) };
+    return { phase, ...base, ownShare: hex(ownShare as bigint) };
+  }
+
   return {
     get phase() {
       return phase;
@@ -310,6 +385,7 @@ export function createDkgParticipant(o: DkgParticipantOptions): DkgParticipant {
     get transcriptHash() {
       return transcriptHash;
     },
+    snapshot,
     start(): DkgStep {
       if (started) throw new ProtocolError('dkg_unexpected_message', 'DKG already started');
       started = true;

@@ -61,6 +61,24 @@ export interface Signer {
   sign(pkg: MessageBody<'signing_package'>, messages: readonly Uint8Array[]): SignedShare;
   /** Forgets every unused nonce (e.g. on shutdown or when the coordinator restarts). */
   discardAll(): void;
+  /**
+   * A fresh nonce pair NOT kept here, for a party that keeps its nonces itself between runs (the
+   * offline party seals them at rest). The caller owns the secret: it must store it durably
+   * before publishing the commitment, and `adopt` it back to sign with it.
+   */
+  preprocess(): PreprocessedNonce;
+  /**
+   * Puts a nonce pair made by `preprocess` (in this run or an earlier one) into the pool, so a
+   * package using `commitment` can be signed. Refused (`nonce_reused`) when this signer already
+   * consumed that commitment.
+   */
+  adopt(entry: PreprocessedNonce): void;
+}
+
+/** A nonce pair and its public commitment, as `Signer.preprocess` makes it. SECRET: `nonces`. */
+export interface PreprocessedNonce {
+  commitment: NonceCommitmentWire;
+  nonces: { hiding: Uint8Array; binding: Uint8Array };
 }
 
 const commitmentKey = (c: { hiding: string; binding: string }) => `${c.hiding}:${c.binding}`;
@@ -190,6 +208,15 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
     },
     prepare,
     sign: (pkg, messages) => prepare(pkg, messages).sign(),
+    preprocess() {
+      const { nonces, commitments } = suite.frost.commit(share.frostSecret, rng);
+      return { commitment: { hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) }, nonces };
+    },
+    adopt(entry) {
+      const k = commitmentKey(entry.commitment);
+      if (consumed.has(k)) throw new ProtocolError('nonce_reused', 'this commitment was already used for a signature share');
+      pool.set(k, { hiding: entry.nonces.hiding.slice(), binding: entry.nonces.binding.slice() });
+    },
     discardAll() {
       for (const n of pool.values()) {
         n.hiding.fill(0);

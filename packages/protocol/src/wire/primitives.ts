@@ -18,6 +18,11 @@ export type PartyId = z.infer<typeof partyIdSchema>;
 
 /** The coordinator's name on the wire. No party may take it. */
 export const COORDINATOR = 'coordinator';
+/**
+ * The session id of an offline party's preprocessed commitments (docs/offline.md): not a session
+ * the coordinator opened, a standing offer it stores and draws from.
+ */
+export const OFFLINE_PREPROCESS_SESSION = 'offline-preprocess';
 /** Envelope address for "every member of the session". */
 export const BROADCAST = '*';
 

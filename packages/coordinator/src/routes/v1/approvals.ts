@@ -16,6 +16,7 @@ import { handOff, type RouteDeps, type ZodApp } from './context.js';
 import { approvalNeeds, approvalProblem, requestFacts } from './request-policy.js';
 import { addApprovalBody, addRejectionBody, idempotencyHeaders, problems, signatureParams, signatureSchema, waitQuery } from './schemas.js';
 import { presentSignature, requestKeyOf } from './signatures.js';
+import { signingDeadline } from './signing-deadline.js';
 
 const security = [{ bearerAuth: [] }];
 const ROLES: readonly Role[] = ['admin', 'requester', 'approver'];
@@ -81,7 +82,7 @@ export function approvalRoutes(app: ZodApp, deps: RouteDeps): void {
         const facts = requestFacts(sig.intent, requestKeyOf(key), deps.bitcoinNetwork);
         const needs = approvalNeeds(policy, facts, terms, [...sig.approvals, approval], now);
         // A policy that no longer requires approvals for this request releases it too.
-        const release = needs === null || needs.satisfied ? { deadline: new Date(now + deps.signingTimeoutMs).toISOString() } : null;
+        const release = needs === null || needs.satisfied ? { deadline: signingDeadline(deps, key, now) } : null;
         const audit = {
           type: 'approval_added',
           data: {

@@ -24,6 +24,8 @@ export interface RouteDeps {
   now: () => number;
   /** A signing request's deadline is this long after it is accepted (or approved). */
   signingTimeoutMs: number;
+  /** The deadline instead when the request needs an offline party's share (signing-deadline.ts). */
+  offlineDeadlineMs?: number;
   /** A request awaiting approval fails (`approval_timeout`) this long after it was accepted. */
   approvalTimeoutMs: number;
   /** The chain the coordinator reads PSBT destinations for (its reading of the policy, for the desk). */

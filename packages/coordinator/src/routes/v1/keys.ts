@@ -84,11 +84,11 @@ export function keyRoutes(app: ZodApp, deps: RouteDeps): void {
       if (!orchestrator.allConnected(committee)) {
         const down = orchestrator
           .parties()
-          .filter((p) => committee.includes(p.partyId) && !p.connected)
+          .filter((p) => committee.includes(p.partyId) && p.mode === 'online' && !p.connected)
           .map((p) => p.partyId);
         throw new CoordinatorError(
           'parties_unavailable',
-          `a DKG needs every committee member connected; not connected: ${down.join(', ')}`,
+          `a DKG needs every online committee member connected; not connected: ${down.join(', ')}`,
         );
       }
 

@@ -143,6 +143,8 @@ export const putPolicyBody = z
 /** POST /v1/keys/{keyId}/refresh. */
 // fastify hands a bodiless request's body over as null.
 export const refreshBody = z.strictObject({}).nullish();
+/** POST /v1/keys/{keyId}/drill. */
+export const drillBody = z.strictObject({}).nullish();
 /** POST /v1/keys/{keyId}/repair. */
 export const repairBody = z.strictObject({ partyId: z.string().max(128) });
 /** POST /v1/keys/{keyId}/reshare. */
@@ -166,9 +168,12 @@ export const keySchema = z
     verifyingShares: z.record(z.string(), z.string()).nullable(),
     error: errorInfo,
     createdAt: time,
+    generation: z.int().describe('0 after the DKG; one more after each refresh or reshare'),
     certificate: keyCertificateSchema
       .nullable()
-      .describe("every member's signed dkg_confirm (null unless active); docs/api.md gives the signed bytes"),
+      .describe(
+        "every member's signed dkg_confirm, and the lineage of lifecycle operations since (null unless active); docs/api.md gives the signed bytes",
+      ),
   })
   .register(apiRegistry, { id: 'Key' });
 
@@ -220,11 +225,15 @@ export const operationSchema = z
   .object({
     operationId: z.string(),
     keyId: z.string(),
-    type: z.enum(['dkg', 'refresh', 'repair', 'reshare']),
+    type: z.enum(['dkg', 'refresh', 'repair', 'reshare', 'drill']),
     status: z.enum(['pending', 'completed', 'failed']),
     error: errorInfo,
     createdAt: time,
     completedAt: time.nullable(),
+    progress: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('where the operation stands: `phase` and what it depends on (docs/api.md); null for a DKG'),
   })
   .register(apiRegistry, { id: 'Operation' });
 
@@ -295,14 +304,63 @@ export const partyListSchema200 = z.object({
       partyId: z.string(),
       identityKey: z.string(),
       connected: z.boolean(),
+      mode: z.enum(['online', 'offline']).describe('offline: reached by bundles through its outbox and inbox, not a socket'),
       lastSeenAt: time.nullable(),
       ready: z.int().describe('in-flight signing requests holding a fresh commitment of this party'),
       excludedCount: z.int().describe('exclusions from requests (invalid share or refusal) since the coordinator started'),
       latencyMs: z.number().nullable().describe('smoothed signing round trip (package sent → share received), ms'),
+      needsRepair: z
+        .array(z.string())
+        .describe('active keys of which this committee member reported no share, or a share of another generation, at its last connection'),
       policyVersion: z.int().nullable().describe('the policy version in force at the party, as it last reported'),
     }),
   ),
 });
+
+// ---- offline parties (docs/offline.md) ----
+
+export const partyParams = z.object({ partyId: z.string() });
+export const outboxQuery = z.strictObject({
+  format: z
+    .enum(['json', 'bundle', 'qr'])
+    .default('json')
+    .describe(
+      'json: this object with the bundle in hex; bundle: the raw bundle bytes (application/vnd.glacis.bundle, 204 when empty); qr: this object with animated-QR frames',
+    ),
+  density: z.enum(['low', 'medium', 'high']).default('medium').describe('QR density for format=qr (docs/offline.md)'),
+});
+export const outboxSchema = z
+  .object({
+    partyId: z.string(),
+    bundle: hexSchema
+      .nullable()
+      .describe('the bundle (docs/bundles.md), signed by the coordinator and bound to the party; null when nothing waits'),
+    sequence: z.int().nullable().describe('its sequence: the party refuses any not above the last it accepted'),
+    signatureIds: z.array(z.string()).describe('the signing requests whose packages it carries'),
+    keyIds: z.array(z.string()).describe('the keys whose DKG messages (start, rounds, certificate or abort) it carries'),
+    items: z.int().describe('envelopes in it'),
+    frames: z
+      .array(
+        z.object({
+          ur: z.string().describe('the frame as text (UR, type bytes)'),
+          png: z.string().describe('the frame as a PNG image, base64'),
+        }),
+      )
+      .optional()
+      .describe('format=qr only: the fountain-coded frames, in display order (any order and most subsets decode)'),
+  })
+  .register(apiRegistry, { id: 'OfflineOutbox' });
+export const inboxBody = z.strictObject({ bundle: hexSchema.min(2).describe('a bundle from the offline party, hex') });
+export const inboxReceiptSchema = z
+  .object({
+    partyId: z.string(),
+    sequence: z.int().describe('the bundle sequence accepted; the same bundle again is bundle_replayed'),
+    commitments: z.int().describe('preprocessed nonce commitments stored (each drawn by one signing package at most)'),
+    answers: z
+      .int()
+      .describe('answers handed on: to signing sessions (shares, refusals, commitments asked for) and DKG messages (rounds, confirmation)'),
+  })
+  .register(apiRegistry, { id: 'InboxReceipt' });
 
 /** GET /v1/latency. */
 export const latencySummarySchema = z.object({

@@ -30,6 +30,7 @@ import {
   signatureSchema,
   waitQuery,
 } from './schemas.js';
+import { signingDeadline } from './signing-deadline.js';
 import { type SignatureView, signatureView } from './views.js';
 
 const security = [{ bearerAuth: [] }];
@@ -115,7 +116,7 @@ export function signatureRoutes(app: ZodApp, deps: RouteDeps): void {
           context,
           approvals,
           createdAt: new Date(at).toISOString(),
-          deadline: new Date(at + (status === 'pending' ? deps.signingTimeoutMs : deps.approvalTimeoutMs)).toISOString(),
+          deadline: status === 'pending' ? signingDeadline(deps, key, at) : new Date(at + deps.approvalTimeoutMs).toISOString(),
           requestedBy: principal.name,
         },
         claimFor(scope, hash, 202, accepted),
