@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'system',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/compose/**', 'test/ha/**'],
+          exclude: [...configDefaults.exclude, 'test/compose/**', 'test/ha/**', 'test/crash-loop/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -43,6 +43,18 @@ export default defineConfig({
         test: {
           name: 'ha',
           include: ['test/ha/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // SIGKILL loops over every step of a lifecycle operation: minutes, so `npm run test:crash-loop`
+        // (and a CI step of its own) runs them; `npm test` skips them with their reason.
+        extends: true,
+        test: {
+          name: 'crash-loop',
+          include: ['test/crash-loop/**/*.test.ts'],
           testTimeout: 900_000,
           hookTimeout: 120_000,
           fileParallelism: false,

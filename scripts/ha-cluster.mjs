@@ -46,8 +46,8 @@ export async function startHaCluster({
   const children = new Map();
   const ports = new Map();
 
-  /** (Re)starts one instance; after its first start it keeps its port. */
-  const startInstance = (name) => {
+  /** (Re)starts one instance, with `extraEnv` besides `env` (a crash point); after its first start it keeps its port. */
+  const startInstance = (name, extraEnv = {}) => {
     const i = names.indexOf(name);
     const portFile = join(dataDir, `${name}.port`);
     if (existsSync(portFile)) writeFileSync(portFile, '');
@@ -58,6 +58,7 @@ export async function startHaCluster({
       GLACIS_ADMIN_TOKEN: init.adminToken,
       GLACIS_DATABASE_URL: databaseUrls[i] ?? databaseUrl,
       ...env,
+      ...extraEnv,
     });
     children.set(name, child);
     return child;

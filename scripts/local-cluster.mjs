@@ -159,12 +159,13 @@ export async function startLocalCluster({
   };
   let boundPort;
   /** (Re)starts the coordinator; after the first start it keeps its port, so parties find it again. */
-  const startCoordinator = () => {
+  const startCoordinator = (extraEnv = {}) => {
     if (existsSync(portFile)) writeFileSync(portFile, '');
     const portEnv = boundPort === undefined ? {} : { GLACIS_PORT: String(boundPort) };
     const child = startProcess(COORDINATOR_CLI, ['serve', '--data-dir', coordDir], join(logDir, 'coordinator.log'), {
       ...coordinatorEnv,
       ...portEnv,
+      ...extraEnv,
     });
     children.set('coordinator', child);
     return child;
@@ -211,6 +212,9 @@ export async function startLocalCluster({
   const health = async () => (await getJson(`${baseUrl}/v1/health`, tls?.caFile)).body;
   const cluster = {
     dataDir,
+    coordinatorKey: init.coordinatorKey,
+    /** The key-encryption key file of a party (what its operator keeps off the data directory). */
+    kekFile: (name) => partyKekFile(dataDir, name),
     baseUrl,
     wsUrl,
     port: actualPort,

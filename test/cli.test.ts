@@ -108,7 +108,7 @@ describe('progress on a terminal', () => {
 });
 
 describe('glacis-party keys list', () => {
-  it("shows each key's id, suite, threshold, status and public key, and the identity with its fingerprint", async () => {
+  it("shows each key's id, suite, threshold, status, generation and public key, and the identity with its fingerprint", async () => {
     const dataDir = join(work, 'cluster');
     const cluster = await startLocalCluster({ dataDir, port: 0, parties: 2 });
     try {
@@ -136,6 +136,7 @@ describe('glacis-party keys list', () => {
             threshold: 2,
             parties: ['party-1', 'party-2'],
             status: 'active',
+            generation: 0,
             publicKey: key.body.publicKey,
           },
         ],
@@ -145,7 +146,7 @@ describe('glacis-party keys list', () => {
       const table = run(PARTY_CLI, ['keys', 'list', '--data-dir', join(dataDir, 'party-1')], env);
       expect(table.status, table.stderr).toBe(0);
       expect(table.stdout).toContain(`fingerprint    ${listed.fingerprint}`);
-      expect(table.stdout).toMatch(new RegExp(`^${key.body.keyId}\\s+ed25519\\s+2 of 2\\s+active\\s+${key.body.publicKey}$`, 'm'));
+      expect(table.stdout).toMatch(new RegExp(`^${key.body.keyId}\\s+ed25519\\s+2 of 2\\s+active\\s+0\\s+${key.body.publicKey}$`, 'm'));
     } finally {
       await cluster.stop();
     }

@@ -10,7 +10,7 @@
  *     `glacis keys verify` against the trust file `npm start` writes, and signs;
  *   - every metric docs/operations.md names (its table and its alert rules) is served.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { approvalDigest, fromHex, rawIntent, verifyIdentitySignature } from '@gl
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
 import { CLIENT_CLI, startLocalCluster } from '../scripts/local-cluster.mjs';
+import { spawnCollect } from './support/spawn.js';
 
 type Cluster = Awaited<ReturnType<typeof startLocalCluster>>;
 const ROOT = resolve(import.meta.dirname, '..');
@@ -52,24 +53,9 @@ function shBlocks(markdown: string): ShBlock[] {
   return blocks;
 }
 
-/**
- * Runs a bash script without blocking this process: a long spawnSync would hold the event loop
- * while the coordinator closes its idle keep-alive connections, and the next fetch would pick one.
- */
+/** Runs a bash script without blocking this process (support/spawn.ts says why). */
 function bash(script: string, opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return spawnCollect('bash', ['-c', script], opts);
 }
 
 beforeAll(async () => {

@@ -48,7 +48,7 @@ describe('party state', () => {
     await cluster.stopParty('p2');
     rmSync(p2.dataDir, { recursive: true, force: true }); // the machine is gone
     const restored = importBackup(backup, 'backup passphrase', p2.dataDir, kek, { scryptLogN: 10 });
-    expect(restored).toEqual({ partyId: 'p2', keys: ['k1'] });
+    expect(restored).toEqual({ partyId: 'p2', takenAt: expect.any(String), keys: ['k1'], generations: { k1: 0 } });
     await cluster.startParty('p2', kek);
     const s = await sign(cluster, 's2', 'k1', utf8('after restore')); // 3-of-3: p2 must sign
     expect(s.status).toBe('completed');

@@ -32,6 +32,8 @@ export const nullMetrics: OrchestratorMetrics = {
   wsRejected: () => undefined,
   partyExcluded: () => undefined,
   partyLatency: () => undefined,
+  lifecycleEnded: () => undefined,
+  drillProved: () => undefined,
 };
 
 export interface InProcessCluster {
@@ -55,7 +57,12 @@ export async function startInProcessCluster(
   opts: {
     requestTimeoutMs?: number;
     dkgTimeoutMs?: number;
+    lifecycleTimeoutMs?: number;
+    drillTimeoutMs?: number;
+    /** Keys the coordinator repairs by itself (true: every key). */
+    autoRepair?: boolean;
     policy?: Partial<PartyConfig['policy']>;
+    lifecycle?: Partial<PartyConfig['lifecycle']>;
     /** Other party.json fields of every party: pinned policy administrators, Bitcoin network, key labels. */
     partyConfig?: Partial<Pick<PartyConfig, 'policyAdmins' | 'bitcoinNetwork' | 'keyLabels'>>;
     /** Faults on the coordinator's side of every link (a hostile coordinator, a lossy network). */
@@ -77,6 +84,9 @@ export async function startInProcessCluster(
     logger,
     metrics: nullMetrics,
     dkgTimeoutMs: opts.dkgTimeoutMs ?? 30_000,
+    lifecycleTimeoutMs: opts.lifecycleTimeoutMs ?? 30_000,
+    drillTimeoutMs: opts.drillTimeoutMs ?? 10_000,
+    autoRepair: () => opts.autoRepair ?? false,
     requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
     ...(opts.faults ? { faults: opts.faults } : {}),
   });
@@ -97,6 +107,7 @@ export async function startInProcessCluster(
       coordinator: { url, identityKey: toHex(coordinatorIdentity.publicKey) },
       peers: Object.fromEntries([...identities].filter(([n]) => n !== name).map(([n, id]) => [n, toHex(id.publicKey)])),
       policy: opts.policy ?? {},
+      lifecycle: opts.lifecycle ?? {},
       reconnect: { initialMs: 50, maxMs: 500 },
       ...opts.partyConfig,
     });

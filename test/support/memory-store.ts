@@ -3,9 +3,14 @@ import { type Approval, type Envelope, type Intent, rawIntent, type SignedPolicy
 import type {
   AuditRecord,
   ClaimRequest,
+  ErrorInfo,
+  JsonObject,
+  KeyChange,
   KeyRow,
   Lease,
   LeaseFence,
+  NewOperation,
+  OperationRecord,
   OrchestratorStore,
   SignatureOutcome,
   SignatureRow,
@@ -27,6 +32,7 @@ export interface MemorySignature extends SignatureRow {
 export class MemoryStore implements OrchestratorStore {
   readonly keys = new Map<string, MemoryKey>();
   readonly signatures = new Map<string, MemorySignature>();
+  readonly operations = new Map<string, OperationRecord>();
   readonly audit: { type: string; data: Record<string, unknown> }[] = [];
   /** Work leases, as a store one process uses alone keeps them (fences are not checked here). */
   readonly leases = new Map<string, Lease>();
@@ -49,6 +55,8 @@ export class MemoryStore implements OrchestratorStore {
       groupCommitment: null,
       error: null,
       certificate: null,
+      generation: 0,
+      lineage: [],
     });
     this.leases.set(`key:${keyId}`, { kind: 'key', id: keyId, owner: '', epoch: 0, expiresAt: 0 });
   }
@@ -212,5 +220,75 @@ export class MemoryStore implements OrchestratorStore {
       n++;
     }
     return n;
+  }
+
+  getOperation(id: string) {
+    return this.operations.get(id);
+  }
+  /** Adds a lifecycle operation as the HTTP layer would (the same checks as the SQLite store). */
+  createOperation(op: NewOperation) {
+    const key = this.key(op.keyId);
+    if (key.status !== 'active') throw new Error('key_not_active');
+    const busy = [...this.operations.values()].some(
+      (o) => o.keyId === op.keyId && o.status === 'pending' && op.type !== 'drill' && o.type !== 'drill',
+    );
+    if (busy) throw new Error('operation_in_progress');
+    const record: OperationRecord = {
+      operationId: op.operationId,
+      keyId: op.keyId,
+      type: op.type,
+      status: 'pending',
+      error: null,
+      createdAt: op.createdAt,
+      completedAt: null,
+      params: op.params,
+      progress: null,
+      requestedBy: op.requestedBy,
+    };
+    this.operations.set(op.operationId, record);
+    this.leases.set(`operation:${op.operationId}`, { kind: 'operation', id: op.operationId, owner: '', epoch: 0, expiresAt: 0 });
+    this.audit.push({ type: `${op.type}_requested`, data: { operationId: op.operationId, keyId: op.keyId } });
+    this.changed();
+    return { created: true as const, record };
+  }
+  setOperationProgress(id: string, progress: JsonObject) {
+    const op = this.operations.get(id);
+    if (op) op.progress = progress;
+  }
+  completeOperation(id: string, change?: KeyChange, audit?: AuditRecord) {
+    const op = this.operations.get(id);
+    if (op?.status !== 'pending') return;
+    if (change) {
+      const key = this.key(op.keyId);
+      if (key.generation !== change.expectedGeneration) throw new Error('operation_conflict');
+      const m = change.material;
+      Object.assign(key, {
+        lineage: [...key.lineage, change.link],
+        ...(m
+          ? {
+              threshold: m.threshold,
+              parties: m.parties,
+              verifyingShares: m.verifyingShares,
+              groupCommitment: m.groupCommitment,
+              generation: key.generation + 1,
+            }
+          : {}),
+      });
+    }
+    if (audit) this.audit.push(audit);
+    this.leases.delete(`operation:${id}`);
+    Object.assign(op, { status: 'completed', completedAt: new Date().toISOString() });
+    this.changed();
+  }
+  failOperation(id: string, error: ErrorInfo, audit?: AuditRecord) {
+    const op = this.operations.get(id);
+    if (op?.status !== 'pending') return;
+    if (audit) this.audit.push(audit);
+    this.leases.delete(`operation:${id}`);
+    Object.assign(op, { status: 'failed', error, completedAt: new Date().toISOString() });
+    this.changed();
+  }
+  listActiveKeysOf(partyId: string) {
+    return [...this.keys.values()].filter((k) => k.status === 'active' && k.parties.includes(partyId));
   }
 }

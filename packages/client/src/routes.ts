@@ -11,6 +11,7 @@ import {
   auditPageSchema,
   createKeyBody,
   createSignatureBody,
+  drillBody,
   healthSchema,
   inboxBody,
   inboxReceiptSchema,
@@ -138,7 +139,7 @@ export const routes = {
     query: waitQuery,
     idempotent: true,
     body: refreshBody,
-    responses: { 202: operationSchema },
+    responses: { 200: operationSchema, 202: operationSchema },
   },
   repairKey: {
     method: 'POST',
@@ -147,7 +148,7 @@ export const routes = {
     query: waitQuery,
     idempotent: true,
     body: repairBody,
-    responses: { 202: operationSchema },
+    responses: { 200: operationSchema, 202: operationSchema },
   },
   reshareKey: {
     method: 'POST',
@@ -156,7 +157,16 @@ export const routes = {
     query: waitQuery,
     idempotent: true,
     body: reshareBody,
-    responses: { 202: operationSchema },
+    responses: { 200: operationSchema, 202: operationSchema },
+  },
+  drillKey: {
+    method: 'POST',
+    path: '/v1/keys/{keyId}/drill',
+    auth: true,
+    query: waitQuery,
+    idempotent: true,
+    body: drillBody,
+    responses: { 200: operationSchema, 202: operationSchema },
   },
 } as const satisfies Record<string, RouteSpec>;
 

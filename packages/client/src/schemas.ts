@@ -21,6 +21,7 @@ export const keySchema = z.object({
   verifyingShares: z.record(z.string(), z.string()).nullable(),
   error: errorInfo,
   createdAt: z.string(),
+  generation: z.int(),
   certificate: keyCertificateSchema.nullable(),
 });
 export type Key = z.output<typeof keySchema>;
@@ -53,15 +54,16 @@ export const signatureSchema = z.object({
 });
 export type Signature = z.output<typeof signatureSchema>;
 
-/** Operation (a DKG, refresh, repair or reshare). */
+/** Operation (a DKG, refresh, repair, reshare or drill). */
 export const operationSchema = z.object({
   operationId: z.string(),
   keyId: z.string(),
-  type: z.enum(['dkg', 'refresh', 'repair', 'reshare']),
+  type: z.enum(['dkg', 'refresh', 'repair', 'reshare', 'drill']),
   status: z.enum(['pending', 'completed', 'failed']),
   error: errorInfo,
   createdAt: z.string(),
   completedAt: z.string().nullable(),
+  progress: z.record(z.string(), z.unknown()).nullable(),
 });
 export type Operation = z.output<typeof operationSchema>;
 
@@ -106,6 +108,7 @@ export const partyListSchema = z.object({
       ready: z.int(),
       excludedCount: z.int(),
       latencyMs: z.number().nullable(),
+      needsRepair: z.array(z.string()),
       policyVersion: z.int().nullable(),
     }),
   ),
@@ -204,6 +207,8 @@ export const createSignatureBody = z.object({
 });
 /** POST /v1/keys/{keyId}/refresh (no body, or `{}`). */
 export const refreshBody = z.object({}).nullish();
+/** POST /v1/keys/{keyId}/drill (no body, or `{}`). */
+export const drillBody = z.object({}).nullish();
 /** POST /v1/keys/{keyId}/repair. */
 export const repairBody = z.object({ partyId: z.string() });
 /** POST /v1/keys/{keyId}/reshare. */

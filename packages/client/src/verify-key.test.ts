@@ -3,11 +3,28 @@
  * and against what a compromised coordinator can serve a desk instead. Each hostile case asserts
  * the refusal code, so a test passes only when the check it names is the one that refused.
  */
-import { type MessageBody, publishCertificate, SUITE_IDS, type SuiteId } from '@glacis/protocol';
+import {
+  type Envelope,
+  type MessageBody,
+  type PendingSuccessor,
+  publishCertificate,
+  SUITE_IDS,
+  type SuiteId,
+  toHex,
+} from '@glacis/protocol';
 import { describe, expect, test } from 'vitest';
 import { cluster } from '../../protocol/test/harness.js';
+import {
+  recreatedWorld,
+  repairMachines,
+  reshareMachines,
+  reshareSuccessors,
+  runRefresh,
+  widenWorld,
+} from '../../protocol/test/lifecycle-harness.js';
+import { runSession } from '../../protocol/test/lifecycle-sim.js';
 import { runDkg } from '../../protocol/test/sim.js';
-import { servedKey } from '../test/fixtures.js';
+import { servedAfter, servedKey } from '../test/fixtures.js';
 import type { Key } from './schemas.js';
 import { type KeyRefusalCode, type KeyVerdict, verifyKey } from './verify-key.js';
 
@@ -154,5 +171,73 @@ describe('verifyKey refuses what a compromised coordinator serves instead', () =
     refused(verifyKey({ ...key, status: 'pending', publicKey: null, certificate: null }, trust), 'key_not_active');
     refused(verifyKey({ ...key, status: 'failed', publicKey: null, certificate: null }, trust), 'key_not_active');
     refused(verifyKey({ ...key, certificate: null }, trust), 'no_certificate');
+  });
+});
+
+describe('verifyKey follows the lineage of a refreshed, repaired or reshared key back to its DKG', () => {
+  const after = servedAfter;
+  const confirmsOf = (run: { toCoordinator: Envelope[] }) => run.toCoordinator.filter((e) => e.type === 'lifecycle_confirm');
+
+  test('a refreshed key verifies against the same committee; the old verifying shares do not', () => {
+    const c = cluster('ed25519', 3, 2);
+    const { trust } = servedKey(c);
+    const run = runRefresh(c, { sessionId: 'refresh-s1' });
+    const successor = (run.results.get('p01') as PendingSuccessor).public;
+    const key = after(
+      c,
+      [{ operation: 'refresh', sessionId: 'refresh-s1', confirmations: confirmsOf(run) }],
+      successor,
+      (p) => trust.parties[p] as string,
+    );
+    expect(verifyKey(key, trust)).toMatchObject({ ok: true, threshold: 2, parties: ['p01', 'p02', 'p03'] });
+    refused(verifyKey({ ...key, verifyingShares: c.pub.verifyingShares }, trust), 'verifying_shares_mismatch');
+    refused(verifyKey({ ...key, certificate: { ...key.certificate!, lineage: [] } }, trust), 'verifying_shares_mismatch');
+  });
+
+  test('a key reshared 2-of-3 → 3-of-4 verifies against the new committee; a swapped link or a lying committee is refused', () => {
+    const c = cluster('ed25519', 3, 2);
+    const world = widenWorld(c, ['p04']);
+    const identity = (p: string) => toHex(world.keyOf(p) as Uint8Array);
+    const trust = { parties: Object.fromEntries(['p01', 'p02', 'p03', 'p04'].map((p) => [p, identity(p)])) };
+    const run = runSession(
+      world,
+      reshareMachines(c, world, {
+        dealers: ['p01', 'p02'],
+        committee: ['p01', 'p02', 'p03', 'p04'],
+        threshold: 3,
+        sessionId: 'reshare-s1',
+      }),
+    );
+    const successor = (reshareSuccessors(run).get('p04') as PendingSuccessor).public;
+    const key = after(c, [{ operation: 'reshare', sessionId: 'reshare-s1', confirmations: confirmsOf(run) }], successor, identity);
+    expect(verifyKey(key, trust)).toMatchObject({ ok: true, threshold: 3, parties: ['p01', 'p02', 'p03', 'p04'] });
+    refused(verifyKey({ ...key, parties: ['p01', 'p02', 'p03'] }, trust), 'committee_mismatch');
+    const wrongSession = {
+      ...key,
+      certificate: { ...key.certificate!, lineage: key.certificate!.lineage!.map((l) => ({ ...l, sessionId: 'reshare-s2' })) },
+    };
+    expect(refused(verifyKey(wrongSession, trust), 'certificate_invalid').protocolCode).toBe('lifecycle_confirmation_mismatch');
+  });
+
+  test('a party re-created with a new identity and repaired verifies with its old key retired; without the repair link it is stale', () => {
+    const c = cluster('ed25519', 3, 2);
+    const world = recreatedWorld(c, 'p02');
+    const run = runSession(world, repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'], sessionId: 'repair-s1' }, world));
+    const confirm = run.toCoordinator.filter((e) => e.type === 'repair_confirm');
+    const oldKey = toHex(c.world.keyOf('p02') as Uint8Array);
+    const identity = (p: string) => toHex(world.keyOf(p) as Uint8Array);
+    const trust = { parties: Object.fromEntries(c.names.map((p) => [p, identity(p)])), retired: { p02: [oldKey] } };
+    const key = after(c, [{ operation: 'repair', sessionId: 'repair-s1', confirmations: confirm }], c.pub, identity);
+    expect(verifyKey(key, trust)).toMatchObject({ ok: true });
+    // The DKG confirmation of p02 is under its old key: only the retired entry checks it.
+    expect(refused(verifyKey(key, { parties: trust.parties }), 'certificate_invalid').protocolCode).toBe('bad_signature');
+    // Without the repair, p02's latest signature is the old identity's: the party was not re-enrolled in this key.
+    refused(verifyKey({ ...key, certificate: { ...key.certificate!, lineage: [] } }, trust), 'stale_identity');
+    // A repair proof of another session does not verify.
+    const moved = {
+      ...key,
+      certificate: { ...key.certificate!, lineage: key.certificate!.lineage!.map((l) => ({ ...l, sessionId: 'repair-s2' })) },
+    };
+    refused(verifyKey(moved, trust), 'certificate_invalid');
   });
 });

@@ -12,6 +12,7 @@ const operation = {
   error: null,
   createdAt: '2026-01-01T00:00:00Z',
   completedAt: null,
+  progress: null,
 };
 
 async function caught(p: Promise<unknown>): Promise<ClientError> {

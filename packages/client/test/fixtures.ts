@@ -2,7 +2,7 @@
  * Test fixtures of the client: the Key an honest coordinator serves for a real (simulated) DKG,
  * a fetch that answers like a coordinator without a socket, and an Io that records a CLI run.
  */
-import { type AuditEvent, nextAuditEvent, publishCertificate, toHex } from '@glacis/protocol';
+import { type AuditEvent, type Envelope, nextAuditEvent, type PublicKeyPackage, publishCertificate, toHex } from '@glacis/protocol';
 import type { Cluster } from '../../protocol/test/harness.js';
 import type { Io } from '../src/cli/command.js';
 import type { Key } from '../src/schemas.js';
@@ -22,9 +22,25 @@ export function servedKey(c: Cluster): { key: Key; trust: TrustFile } {
     verifyingShares: { ...c.pub.verifyingShares },
     error: null,
     createdAt: '2026-01-01T00:00:00.000Z',
+    generation: 0,
     certificate: publishCertificate(c.run.confirmations, identity),
   };
   return { key, trust: { parties: Object.fromEntries(c.names.map((p) => [p, identity(p)])) } };
+}
+
+/** One completed lifecycle operation as the coordinator links it into a key's lineage. */
+export type LineageLink = { operation: 'refresh' | 'repair' | 'reshare'; sessionId: string; confirmations: Envelope[] };
+
+/** The Key an honest coordinator serves after `links`, with `pkg` the last generation (`identity`: the pins it publishes). */
+export function servedAfter(c: Cluster, links: LineageLink[], pkg: PublicKeyPackage, identity: (p: string) => string): Key {
+  return {
+    ...servedKey(c).key,
+    threshold: pkg.threshold,
+    parties: [...pkg.committee],
+    verifyingShares: { ...pkg.verifyingShares },
+    generation: links.filter((l) => l.operation !== 'repair').length,
+    certificate: publishCertificate(c.run.confirmations, identity, links),
+  };
 }
 
 /** A request as the fake coordinator saw it. */

@@ -36,6 +36,20 @@ const confirmation = struct<Confirmation>({
   signature: str,
 });
 
+/** A lifecycle operation that changed the key since its DKG, with its signed confirmations. */
+export interface LineageLink {
+  operation: string;
+  sessionId: string;
+  confirmations: Confirmation[];
+}
+const lineageLink = struct<LineageLink>({ operation: str, sessionId: str, confirmations: array(confirmation) });
+
+/** A key's certificate: the DKG's confirmations, then the lineage of lifecycle operations since. */
+export interface KeyCertificate {
+  confirmations: Confirmation[];
+  lineage?: LineageLink[];
+}
+
 export interface Key {
   keyId: string;
   label: string | null;
@@ -47,7 +61,7 @@ export interface Key {
   verifyingShares: Record<string, string> | null;
   error: ErrorInfo | null;
   createdAt: string;
-  certificate: { confirmations: Confirmation[] } | null;
+  certificate: KeyCertificate | null;
 }
 export const keyDecoder: Decoder<Key> = struct<Key>({
   keyId: str,
@@ -60,7 +74,12 @@ export const keyDecoder: Decoder<Key> = struct<Key>({
   verifyingShares: nullable(record(str)),
   error: errorInfo,
   createdAt: str,
-  certificate: nullable(struct<{ confirmations: Confirmation[] }>({ confirmations: array(confirmation) })),
+  certificate: nullable(
+    struct<{ confirmations: Confirmation[] }, { lineage: LineageLink[] }>(
+      { confirmations: array(confirmation) },
+      { lineage: array(lineageLink) },
+    ),
+  ),
 });
 
 export interface Exclusion {

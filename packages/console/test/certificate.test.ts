@@ -1,26 +1,45 @@
 /**
  * The browser's certificate check (verifyKeyCertificate under Node's WebCrypto) against the desk's
- * (`glacis keys verify`'s verifyKey, through the protocol's verifyDkgCertificate), on real DKG
- * certificates of every suite and on everything a compromised coordinator can serve instead: the
- * same verdict and the same refusal code each time. One documented difference is pinned down too:
- * the browser does not do the curve arithmetic of step 6 (docs/console.md).
+ * (`glacis keys verify`'s verifyKey, through the protocol's verifyDkgCertificate and
+ * verifyLifecycleCertificate), on real DKG certificates of every suite, on keys refreshed,
+ * reshared and repaired since (their lineage), and on everything a compromised coordinator can
+ * serve instead: the same verdict and the same refusal code each time. One documented difference
+ * is pinned down too: the browser does not do the curve arithmetic (docs/console.md).
  */
-import { type Envelope, type MessageBody, publishCertificate, SUITE_IDS, type SuiteId } from '@glacis/protocol';
+import {
+  type Envelope,
+  type MessageBody,
+  type PendingSuccessor,
+  publishCertificate,
+  SUITE_IDS,
+  type SuiteId,
+  toHex,
+} from '@glacis/protocol';
 import { describe, expect, test } from 'vitest';
 import { verifyKey } from '../../client/src/verify-key.js';
-import { servedKey } from '../../client/test/fixtures.js';
+import { servedAfter, servedKey } from '../../client/test/fixtures.js';
 import { cluster, resign } from '../../protocol/test/harness.js';
+import {
+  recreatedWorld,
+  repairMachines,
+  reshareMachines,
+  reshareSuccessors,
+  runRefresh,
+  widenWorld,
+} from '../../protocol/test/lifecycle-harness.js';
+import { runSession } from '../../protocol/test/lifecycle-sim.js';
 import { runDkg } from '../../protocol/test/sim.js';
 import type { Key } from '../src/api-types.js';
 import { type KeyRefusalCode, verifyKeyCertificate } from '../src/certificate.js';
 
 const subtle = globalThis.crypto.subtle;
 type Pins = Record<string, string>;
+type Retired = Record<string, string[]>;
 
 /** Both checks on the same key: equal verdicts, and that verdict. */
-async function bothSay(key: Key, pins: Pins, expected: true | KeyRefusalCode): Promise<string> {
-  const desk = verifyKey(key as Parameters<typeof verifyKey>[0], { parties: pins });
-  const browser = await verifyKeyCertificate(subtle, key, pins);
+async function bothSay(key: Key, pins: Pins, expected: true | KeyRefusalCode, retired?: Retired): Promise<string> {
+  const desk = verifyKey(key as Parameters<typeof verifyKey>[0], { parties: pins, ...(retired ? { retired } : {}) });
+  const browser = await verifyKeyCertificate(subtle, key, pins, retired);
   if (expected === true) {
     expect(desk.ok, JSON.stringify(desk)).toBe(true);
     expect(browser).toEqual({ ok: true, keyId: key.keyId, publicKey: key.publicKey });
@@ -161,6 +180,101 @@ describe('the browser refuses what a compromised coordinator serves, with the de
       return { partyId, identityKey, ...resign({ ...envelope, body } as Envelope, p02) };
     });
     expect(await bothSay(withConfirmations(key, list), pins, 'certificate_invalid')).toContain('disagree');
+  });
+});
+
+describe('a refreshed, reshared or repaired key: the lineage followed back to its DKG, as the desk does', () => {
+  const after = (...args: Parameters<typeof servedAfter>): Key => servedAfter(...args) as Key;
+  const confirmsOf = (run: { toCoordinator: Envelope[] }) => run.toCoordinator.filter((e) => e.type === 'lifecycle_confirm');
+  const lineageOf = (k: Key) => k.certificate?.lineage ?? [];
+  const withLineage = (k: Key, lineage: ReturnType<typeof lineageOf>): Key => ({
+    ...k,
+    certificate: { confirmations: k.certificate?.confirmations ?? [], lineage },
+  });
+
+  test('refreshed: verified against the same committee; the DKG’s verifying shares or a dropped link are not', async () => {
+    const c = cluster('ed25519', 3, 2);
+    const { trust } = servedKey(c);
+    const run = runRefresh(c, { sessionId: 'refresh-s1' });
+    const successor = (run.results.get('p01') as PendingSuccessor).public;
+    const key = after(
+      c,
+      [{ operation: 'refresh', sessionId: 'refresh-s1', confirmations: confirmsOf(run) }],
+      successor,
+      (p) => trust.parties[p] as string,
+    );
+    await bothSay(key, trust.parties, true);
+    await bothSay({ ...key, verifyingShares: c.pub.verifyingShares }, trust.parties, 'verifying_shares_mismatch');
+    await bothSay(withLineage(key, []), trust.parties, 'verifying_shares_mismatch');
+    // A link moved to another session, or a confirmation of it dropped.
+    await bothSay(
+      withLineage(
+        key,
+        lineageOf(key).map((l) => ({ ...l, sessionId: 'refresh-s2' })),
+      ),
+      trust.parties,
+      'certificate_invalid',
+    );
+    const [first] = lineageOf(key);
+    if (first === undefined) throw new Error('no link');
+    await bothSay(withLineage(key, [{ ...first, confirmations: first.confirmations.slice(1) }]), trust.parties, 'certificate_invalid');
+    // The same link twice: the second succeeds another generation than the one it was made for.
+    expect(await bothSay(withLineage(key, [first, first]), trust.parties, 'certificate_invalid')).toContain('another generation');
+  });
+
+  test('reshared 2-of-3 → 3-of-4: verified against the new committee; a served committee or threshold it did not confirm is refused', async () => {
+    const c = cluster('ed25519', 3, 2);
+    const world = widenWorld(c, ['p04']);
+    const identity = (p: string) => toHex(world.keyOf(p) as Uint8Array);
+    const pins = Object.fromEntries(['p01', 'p02', 'p03', 'p04'].map((p) => [p, identity(p)]));
+    const run = runSession(
+      world,
+      reshareMachines(c, world, {
+        dealers: ['p01', 'p02'],
+        committee: ['p01', 'p02', 'p03', 'p04'],
+        threshold: 3,
+        sessionId: 'reshare-s1',
+      }),
+    );
+    const successor = (reshareSuccessors(run).get('p04') as PendingSuccessor).public;
+    const key = after(c, [{ operation: 'reshare', sessionId: 'reshare-s1', confirmations: confirmsOf(run) }], successor, identity);
+    await bothSay(key, pins, true);
+    await bothSay({ ...key, threshold: 2 }, pins, 'committee_mismatch');
+    const { p04: _new, ...oldPins } = pins;
+    await bothSay(key, oldPins, 'untrusted_party');
+    // Served as a refresh: a refresh keeps its committee.
+    await bothSay(
+      withLineage(
+        key,
+        lineageOf(key).map((l) => ({ ...l, operation: 'refresh' })),
+      ),
+      pins,
+      'certificate_invalid',
+    );
+  });
+
+  test('a party re-created with a new identity and repaired: verified with its old key retired; without the repair link it is stale', async () => {
+    const c = cluster('ed25519', 3, 2);
+    const world = recreatedWorld(c, 'p02');
+    const run = runSession(world, repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'], sessionId: 'repair-s1' }, world));
+    const confirm = run.toCoordinator.filter((e) => e.type === 'repair_confirm');
+    const identity = (p: string) => toHex(world.keyOf(p) as Uint8Array);
+    const pins = Object.fromEntries(c.names.map((p) => [p, identity(p)]));
+    const retired = { p02: [toHex(c.world.keyOf('p02') as Uint8Array)] };
+    const key = after(c, [{ operation: 'repair', sessionId: 'repair-s1', confirmations: confirm }], c.pub, identity);
+    await bothSay(key, pins, true, retired);
+    // p02's DKG confirmation is under its old key: only the retired entry checks it.
+    await bothSay(key, pins, 'certificate_invalid');
+    await bothSay(withLineage(key, []), pins, 'stale_identity', retired);
+    await bothSay(
+      withLineage(
+        key,
+        lineageOf(key).map((l) => ({ ...l, sessionId: 'repair-s2' })),
+      ),
+      pins,
+      'certificate_invalid',
+      retired,
+    );
   });
 });
 

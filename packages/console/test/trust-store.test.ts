@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { parseTrustFile as cliParse } from '../../client/src/trust-file.js';
 import { isConsoleError } from '../src/errors.js';
 import { fingerprint } from '../src/format.js';
-import { checkPin, loadAnchors, loadPins, parseTrustFile, saveAnchors, savePins } from '../src/trust-store.js';
+import { checkPin, loadAnchors, loadPins, loadRetired, parseTrustFile, saveAnchors, savePins, saveRetired } from '../src/trust-store.js';
 
 const key = () => toHex(generateIdentity((n = 32) => new Uint8Array(randomBytes(n))).publicKey);
 
@@ -43,15 +43,20 @@ describe('trust files', () => {
     ['a number for a key', JSON.stringify({ parties: { 'party-1': 7 } })],
     ['a bad party id', JSON.stringify({ parties: { 'Party 1': good } })],
     ['parties not an object', JSON.stringify({ parties: [good] })],
+    ['retired keys', JSON.stringify({ parties: { 'party-1': good }, retired: { 'party-1': [key(), key()] } })],
+    ['retired not a list', JSON.stringify({ parties: { 'party-1': good }, retired: { 'party-1': key() } })],
+    ['a short retired key', JSON.stringify({ parties: { 'party-1': good }, retired: { 'party-1': [good.slice(2)] } })],
+    ['too many retired keys', JSON.stringify({ parties: { 'party-1': good }, retired: { 'party-1': Array.from({ length: 65 }, key) } })],
   ];
   test.each(cases)('%s: the console accepts exactly what the CLI accepts', (_name, text) => {
-    let cli: Record<string, string> | 'refused';
+    let cli: { parties: Record<string, string>; retired: Record<string, string[]> } | 'refused';
     try {
-      cli = cliParse(text, 'trust.json').parties;
+      const parsed = cliParse(text, 'trust.json');
+      cli = { parties: parsed.parties, retired: parsed.retired ?? {} };
     } catch {
       cli = 'refused';
     }
-    let browser: Record<string, string> | 'refused';
+    let browser: { parties: Record<string, string>; retired: Record<string, string[]> } | 'refused';
     try {
       browser = parseTrustFile(text);
     } catch (e) {
@@ -92,5 +97,10 @@ describe('storage', () => {
     expect(loadAnchors(s)).toEqual([anchor]);
     s.setItem('glacis.console.anchors', JSON.stringify(['4:xyz', `5:${'cd'.repeat(32)}`, 7]));
     expect(loadAnchors(s)).toEqual([{ seq: 5, hash: 'cd'.repeat(32) }]);
+    const retired = { 'party-2': [key()] };
+    saveRetired(retired, s);
+    expect(loadRetired(s)).toEqual(retired);
+    s.setItem('glacis.console.retired', JSON.stringify({ 'party-2': ['zz', retired['party-2'][0]], 'Bad Id': [key()], p3: 'x' }));
+    expect(loadRetired(s)).toEqual(retired);
   });
 });

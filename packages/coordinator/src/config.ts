@@ -3,8 +3,8 @@
  * the environment (GLACIS_HOST, GLACIS_PORT, GLACIS_ADMIN_TOKEN, GLACIS_LOG_LEVEL, GLACIS_PORT_FILE,
  * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
  * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE,
- * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_OFFLINE_DEADLINE_MS,
- * GLACIS_BITCOIN_NETWORK).
+ * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_LIFECYCLE_TIMEOUT_MS, GLACIS_DRILL_TIMEOUT_MS, GLACIS_AUTO_REPAIR,
+ * GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_OFFLINE_DEADLINE_MS, GLACIS_BITCOIN_NETWORK).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -68,6 +68,17 @@ export const configFileSchema = z.strictObject({
    * after at most this long (docs/operations.md, "Several coordinators").
    */
   leaseTtlMs: ms(10_000, 500, 600_000),
+  /** How long a refresh, repair or reshare may take until every new holder confirmed (then it only completes). */
+  lifecycleTimeoutMs: ms(120_000, 1_000, 3_600_000),
+  /** How long a drill waits for every holder's proof. */
+  drillTimeoutMs: ms(30_000, 1_000, 3_600_000),
+  /**
+   * Self-recovery: when a committee member comes back without its share of an active key (or with
+   * one of another generation), the coordinator repairs it itself — for every key (`true`), or for
+   * the keys listed in `autoRepairKeys` only. Default: wait for an admin's POST …/repair.
+   */
+  autoRepair: z.boolean().default(false),
+  autoRepairKeys: z.array(z.string().max(128)).max(100_000).default([]),
   /** How long a request may await approval before it fails with `approval_timeout` (default 24 h, at most 31 days). */
   approvalTimeoutMs: ms(86_400_000, 60_000, 31 * 86_400_000),
   /**
@@ -129,6 +140,9 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
   if (env.GLACIS_LOG_LEVEL) merged.logLevel = env.GLACIS_LOG_LEVEL;
   if (env.GLACIS_SIGNING_TIMEOUT_MS) merged.signingTimeoutMs = num(env.GLACIS_SIGNING_TIMEOUT_MS);
   if (env.GLACIS_DKG_TIMEOUT_MS) merged.dkgTimeoutMs = num(env.GLACIS_DKG_TIMEOUT_MS);
+  if (env.GLACIS_LIFECYCLE_TIMEOUT_MS) merged.lifecycleTimeoutMs = num(env.GLACIS_LIFECYCLE_TIMEOUT_MS);
+  if (env.GLACIS_DRILL_TIMEOUT_MS) merged.drillTimeoutMs = num(env.GLACIS_DRILL_TIMEOUT_MS);
+  if (env.GLACIS_AUTO_REPAIR) merged.autoRepair = env.GLACIS_AUTO_REPAIR === '1' || env.GLACIS_AUTO_REPAIR === 'true';
   if (env.GLACIS_APPROVAL_TIMEOUT_MS) merged.approvalTimeoutMs = num(env.GLACIS_APPROVAL_TIMEOUT_MS);
   if (env.GLACIS_OFFLINE_DEADLINE_MS) merged.offlineDeadlineMs = num(env.GLACIS_OFFLINE_DEADLINE_MS);
   if (env.GLACIS_BITCOIN_NETWORK) merged.bitcoinNetwork = env.GLACIS_BITCOIN_NETWORK;

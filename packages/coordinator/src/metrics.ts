@@ -32,6 +32,10 @@ export interface CoordinatorMetrics {
   readonly partyLatency: Histogram<'party'>;
   /** The same observations per party and minute over the last hour (`GET /v1/latency`). */
   readonly latencyHistory: LatencyHistory;
+  /** glacis_lifecycle_operations_total{type,outcome}: refreshes, repairs, reshares and drills settled. */
+  readonly lifecycleOperations: Counter<'type' | 'outcome'>;
+  /** glacis_drill_last_success_timestamp_seconds{party,key}: when the party last proved its share of the key. */
+  readonly drillLastSuccess: Gauge<'party' | 'key'>;
   /** The orchestrator's view of the above. */
   readonly orchestrator: OrchestratorMetrics;
 }
@@ -118,6 +122,19 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
   const latencyHistory = createLatencyHistory();
   const now = options.now ?? Date.now;
 
+  const lifecycleOperations = new Counter({
+    name: 'glacis_lifecycle_operations_total',
+    help: 'Key lifecycle operations settled (refresh, repair, reshare, drill), by type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    registers,
+  });
+  const drillLastSuccess = new Gauge({
+    name: 'glacis_drill_last_success_timestamp_seconds',
+    help: 'Unix time at which the party last proved its share of the key intact in a drill (alert when it grows old)',
+    labelNames: ['party', 'key'] as const,
+    registers,
+  });
+
   const orchestrator: OrchestratorMetrics = {
     sessionEnded(kind, outcome, seconds) {
       (kind === 'dkg' ? dkgSessions : signingSessions).inc({ outcome });
@@ -130,6 +147,8 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
       partyLatency.observe({ party }, seconds);
       latencyHistory.record(party, seconds * 1000, now());
     },
+    lifecycleEnded: (type, outcome) => lifecycleOperations.inc({ type, outcome }),
+    drillProved: (key, party, at) => drillLastSuccess.set({ party, key }, Math.floor(at / 1000)),
   };
 
   return Object.freeze({
@@ -145,6 +164,8 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     partyReady,
     partyLatency,
     latencyHistory,
+    lifecycleOperations,
+    drillLastSuccess,
     orchestrator,
   });
 }

@@ -6,6 +6,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { type AppSettings, buildApp, type CoordinatorApp } from './app.js';
 import { type CoordinatorConfig, offlinePartyIds, partyKeys } from './config.js';
+import { coordinatorCrashPoints } from './crash-points.js';
 import { loadIdentityFile } from './identity-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -74,6 +75,10 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     metrics: metrics.orchestrator,
     dkgTimeoutMs: config.dkgTimeoutMs,
     requestTimeoutMs: config.signingTimeoutMs,
+    lifecycleTimeoutMs: config.lifecycleTimeoutMs,
+    drillTimeoutMs: config.drillTimeoutMs,
+    autoRepair: (keyId) => config.autoRepair || config.autoRepairKeys.includes(keyId),
+    crash: coordinatorCrashPoints(process.env.GLACIS_TEST_CRASH_POINTS),
     bitcoinNetwork: config.bitcoinNetwork,
     connectionLimits: { maxUnauthenticated: config.maxUnauthenticatedSockets, maxPreAuthBytes: config.maxPreAuthBytes },
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),

@@ -19,6 +19,7 @@ const KEY_FIELDS = [
   'verifyingShares',
   'error',
   'createdAt',
+  'generation',
   'certificate',
 ];
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
@@ -79,7 +80,7 @@ describe('POST /v1/keys', () => {
         .json()
         .parties.map((p: { partyId: string; identityKey: string }) => [p.partyId, p.identityKey]),
     );
-    const expected = { confirmations: stored.map((env) => ({ partyId: env.from, identityKey: pinned[env.from], ...env })) };
+    const expected = { confirmations: stored.map((env) => ({ partyId: env.from, identityKey: pinned[env.from], ...env })), lineage: [] };
     expect((await h.request('GET', `/v1/keys/${keyId}`, { token: 'requester' })).json().certificate).toEqual(expected);
     const listed = (await h.request('GET', '/v1/keys')).json().keys.find((k: { keyId: string }) => k.keyId === keyId);
     expect(listed.certificate).toEqual(expected);

@@ -1,4 +1,4 @@
-/** Contract tests of GET /v1/operations/{id} and the (not yet implemented) refresh, repair and reshare. */
+/** Contract tests of GET /v1/operations/{id} and of refresh, repair, reshare and drill (the orchestrator is a fake). */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createHarness, type Harness, problem } from './harness.js';
 
@@ -8,7 +8,7 @@ beforeEach(async () => {
 });
 afterEach(async () => h.close());
 
-const OP_FIELDS = ['operationId', 'keyId', 'type', 'status', 'error', 'createdAt', 'completedAt'];
+const OP_FIELDS = ['operationId', 'keyId', 'type', 'status', 'error', 'createdAt', 'completedAt', 'progress'];
 
 describe('GET /v1/operations/{operationId}', () => {
   test("tracks a key's DKG: pending, then completed with the key", async () => {
@@ -39,42 +39,91 @@ describe('GET /v1/operations/{operationId}', () => {
   });
 });
 
-describe('POST /v1/keys/{keyId}/refresh|repair|reshare', () => {
+describe('POST /v1/keys/{keyId}/refresh|repair|reshare|drill', () => {
   const bodies = {
     refresh: {},
     repair: { partyId: 'bob' },
     reshare: { threshold: 2, parties: ['alice', 'bob', 'carol'] },
+    drill: {},
   } as const;
 
   test.each(Object.entries(bodies))(
-    '%s: authenticates, validates, then answers 501 not_implemented with no state change',
+    '%s: persists a pending Operation with its audit event, answers 202, hands it over',
     async (op, body) => {
       const keyId = await h.activeKey();
-      const before = h.snapshot();
       const res = await h.request('POST', `/v1/keys/${keyId}/${op}`, { body });
-      expect(res.statusCode).toBe(501);
-      expect(problem(res).code).toBe('not_implemented');
-      for (const [token, status] of [
-        ['none', 401],
-        ['requester', 403],
-        ['auditor', 403],
-      ] as const) {
-        expect((await h.request('POST', `/v1/keys/${keyId}/${op}`, { token, body })).statusCode).toBe(status);
-      }
-      expect((await h.request('POST', `/v1/keys/nope/${op}`, { body })).statusCode).toBe(404);
-      expect((await h.request('POST', `/v1/keys/${keyId}/${op}`, { body: { bogus: 1 } })).statusCode).toBe(400);
-      expect(h.snapshot()).toBe(before);
+      expect(res.statusCode).toBe(202);
+      const accepted = res.json();
+      expect(Object.keys(accepted).sort()).toEqual([...OP_FIELDS].sort());
+      expect(accepted).toMatchObject({ keyId, type: op, status: 'pending', error: null, completedAt: null });
+      expect(h.orchestrator.operationsCreated).toEqual([accepted.operationId]);
+      expect((await h.request('GET', `/v1/operations/${accepted.operationId}`)).json()).toMatchObject({ type: op, status: 'pending' });
+      const audit = (await h.request('GET', '/v1/audit?limit=500')).json().events as { type: string; data: Record<string, unknown> }[];
+      expect(audit.at(-1)).toMatchObject({
+        type: `${op}_requested`,
+        data: { operationId: accepted.operationId, keyId, requestedBy: 'test-admin' },
+      });
     },
   );
 
-  test('refresh takes no body at all', async () => {
+  test.each(Object.entries(bodies))('%s: admin only, an existing active key, a valid body; a refusal changes nothing', async (op, body) => {
     const keyId = await h.activeKey();
-    const res = await h.app.inject({
-      method: 'POST',
-      url: `/v1/keys/${keyId}/refresh`,
-      headers: { authorization: `Bearer ${h.tokens.admin}` },
-    });
-    expect(res.statusCode).toBe(501);
+    const before = h.snapshot();
+    for (const [token, status] of [
+      ['none', 401],
+      ['requester', 403],
+      ['auditor', 403],
+    ] as const) {
+      expect((await h.request('POST', `/v1/keys/${keyId}/${op}`, { token, body })).statusCode).toBe(status);
+    }
+    expect((await h.request('POST', `/v1/keys/nope/${op}`, { body })).statusCode).toBe(404);
+    expect((await h.request('POST', `/v1/keys/${keyId}/${op}`, { body: { bogus: 1 } })).statusCode).toBe(400);
+    expect(h.snapshot()).toBe(before);
+    expect(h.orchestrator.operationsCreated).toEqual([]);
+  });
+
+  test('?wait= answers 200 with the settled Operation; the same Idempotency-Key returns the same operation', async () => {
+    await h.close();
+    h = await createHarness({ behaviour: { kind: 'succeed', delayMs: 20 } });
+    const keyId = await h.activeKey();
+    const headers = { 'idempotency-key': 'refresh-1' };
+    const first = await h.request('POST', `/v1/keys/${keyId}/refresh?wait=5000`, { body: {}, headers });
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({ type: 'refresh', status: 'completed' });
+    const again = await h.request('POST', `/v1/keys/${keyId}/refresh`, { body: {}, headers });
+    expect(again.json().operationId).toBe(first.json().operationId);
+    expect(h.orchestrator.operationsCreated).toHaveLength(1);
+    const repair = { 'idempotency-key': 'repair-1' };
+    expect((await h.request('POST', `/v1/keys/${keyId}/repair`, { body: { partyId: 'bob' }, headers: repair })).statusCode).toBe(202);
+    expect(problem(await h.request('POST', `/v1/keys/${keyId}/repair`, { body: { partyId: 'carol' }, headers: repair })).code).toBe(
+      'idempotency_conflict',
+    );
+  });
+
+  test('one share-changing operation per key at a time (409 operation_in_progress); a drill runs beside it', async () => {
+    const keyId = await h.activeKey();
+    expect((await h.request('POST', `/v1/keys/${keyId}/refresh`, { body: {} })).statusCode).toBe(202);
+    const before = h.snapshot();
+    for (const [op, body] of Object.entries(bodies).filter(([o]) => o !== 'drill')) {
+      const res = await h.request('POST', `/v1/keys/${keyId}/${op}`, { body });
+      expect(res.statusCode).toBe(409);
+      expect(problem(res).code).toBe('operation_in_progress');
+    }
+    expect(h.snapshot()).toBe(before);
+    expect((await h.request('POST', `/v1/keys/${keyId}/drill`, { body: {} })).statusCode).toBe(202);
+  });
+
+  test('refresh and drill take no body at all', async () => {
+    const keyId = await h.activeKey();
+    for (const op of ['refresh', 'drill']) {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: `/v1/keys/${keyId}/${op}`,
+        headers: { authorization: `Bearer ${h.tokens.admin}` },
+      });
+      expect(res.statusCode).toBe(202);
+      if (op === 'refresh') h.orchestrator.operationsCreated.length = 0;
+    }
   });
 
   test.each([
@@ -94,5 +143,64 @@ describe('POST /v1/keys/{keyId}/refresh|repair|reshare', () => {
   test('answers 409 key_not_active for a pending key', async () => {
     const { keyId } = (await h.request('POST', '/v1/keys', { body: { suite: 'ed25519', threshold: 2 } })).json();
     expect(problem(await h.request('POST', `/v1/keys/${keyId}/refresh`, { body: {} })).code).toBe('key_not_active');
+  });
+
+  test('503 parties_unavailable when those the operation needs are not connected; a drill is accepted anyway', async () => {
+    const keyId = await h.activeKey();
+    h.orchestrator.disconnect('carol');
+    const before = h.snapshot();
+    for (const [op, body] of [
+      ['refresh', {}],
+      ['repair', { partyId: 'carol' }],
+      ['reshare', { threshold: 2, parties: ['alice', 'carol'] }],
+    ] as const) {
+      const res = await h.request('POST', `/v1/keys/${keyId}/${op}`, { body });
+      expect(res.statusCode).toBe(503);
+      expect(problem(res).code).toBe('parties_unavailable');
+    }
+    expect(h.snapshot()).toBe(before);
+    expect((await h.request('POST', `/v1/keys/${keyId}/drill`, { body: {} })).statusCode).toBe(202);
+  });
+
+  test('409 offline_party_in_committee for an operation an offline party would join, before any connectivity check; nothing created', async () => {
+    const keyId = await h.activeKey();
+    h.orchestrator.offline.add('carol');
+    h.orchestrator.disconnect('carol');
+    const before = h.snapshot();
+    for (const [op, body] of [
+      ['refresh', {}],
+      ['drill', {}],
+      ['repair', { partyId: 'carol' }],
+      ['reshare', { threshold: 2, parties: ['alice', 'bob'] }],
+    ] as const) {
+      const res = await h.request('POST', `/v1/keys/${keyId}/${op}`, { body });
+      expect([op, res.statusCode, problem(res).code]).toEqual([op, 409, 'offline_party_in_committee']);
+      expect(problem(res).detail).toContain('carol');
+    }
+    expect(h.snapshot()).toBe(before);
+    expect(h.orchestrator.operationsCreated).toEqual([]);
+  });
+
+  test('a reshare onto an offline party is refused; a repair of an online member never counts an offline one as a helper', async () => {
+    await h.close();
+    h = await createHarness({ parties: ['alice', 'bob', 'carol', 'dave'] });
+    const online = await h.activeKey(['alice', 'bob'], 2);
+    h.orchestrator.offline.add('carol');
+    const onto = await h.request('POST', `/v1/keys/${online}/reshare`, { body: { threshold: 2, parties: ['alice', 'bob', 'carol'] } });
+    expect([onto.statusCode, problem(onto).code]).toEqual([409, 'offline_party_in_committee']);
+    // carol's socket is open, but an offline party is never a participant: bob has one helper, not two.
+    const keyId = await h.activeKey(['alice', 'bob', 'carol'], 2);
+    const repair = await h.request('POST', `/v1/keys/${keyId}/repair`, { body: { partyId: 'bob' } });
+    expect([repair.statusCode, problem(repair).code]).toEqual([503, 'parties_unavailable']);
+    const wider = await h.activeKey(['alice', 'bob', 'carol', 'dave'], 2);
+    expect((await h.request('POST', `/v1/keys/${wider}/repair`, { body: { partyId: 'bob' } })).statusCode).toBe(202);
+  });
+
+  test('409 repair_not_needed for a member that reported holding its share of this generation', async () => {
+    const keyId = await h.activeKey();
+    h.orchestrator.shares.set(`${keyId}:bob`, 'held');
+    const res = await h.request('POST', `/v1/keys/${keyId}/repair`, { body: { partyId: 'bob' } });
+    expect(res.statusCode).toBe(409);
+    expect(problem(res).code).toBe('repair_not_needed');
   });
 });

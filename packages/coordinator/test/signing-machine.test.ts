@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import {
   createSigner,
   fromHex,
+  getSuite,
   type MessageBody,
   type NonceCommitmentWire,
+  type PendingSuccessor,
   rawIntent,
   type Signer,
   signingMessages,
@@ -17,6 +19,7 @@ import {
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../protocol/test/harness.js';
+import { activateAll, runRefresh } from '../../protocol/test/lifecycle-harness.js';
 import { p2wpkhDestination, taprootSpend } from '../../protocol/test/psbt-fixtures.js';
 import { encodeSessionId, parseSessionId, type SessionRefOf } from '../src/orchestrator/session-id.js';
 import { createSigningMachine, type SigningAction } from '../src/orchestrator/signing-machine.js';
@@ -144,6 +147,60 @@ describe('signing machine', () => {
     expect(again[0]).toEqual({ type: 'persist', requestId: 'sig_1', keyId: key.pub.keyId, change: { kind: 'signing' } });
     // The commitment the abandoned run held unused came back to the pool: its party is not asked again.
     expect(sends(again, 'commit_request').map((a) => a.to)).toEqual(key.names.filter((p) => p !== first.to));
+  });
+
+  it('a key that switches mid-request: the request starts over on the new material, old shares meet no session, it completes under the same public key', () => {
+    const { m, signers, started, session } = running();
+    let out: SigningAction[] = [];
+    for (const ask of sends(started, 'commit_request')) {
+      const commitments = [(signers.get(ask.to) as Signer).commit()];
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session: session(ask), keyId: key.pub.keyId, commitments }, 1));
+    }
+    const [oldPkg] = sends(out, 'signing_package');
+    if (oldPkg?.message.type !== 'signing_package') throw new Error('no session started');
+    const oldShare = toHex((signers.get(oldPkg.to) as Signer).sign(oldPkg.message.body, [utf8('m')]).shares[0] as Uint8Array);
+
+    // The key is refreshed: new shares of the same key.
+    const run = runRefresh(key, { sessionId: 'refresh-op_1' });
+    const pending = new Map([...run.results]);
+    const successor = (pending.get('p01') as PendingSuccessor).public;
+    const next = activateAll(
+      pending as Map<string, PendingSuccessor>,
+      key.pub,
+      run.toCoordinator.filter((e) => e.type === 'lifecycle_confirm'),
+      key.world.keyOf,
+    );
+    const switched = m.handle({ type: 'key_switched', keyId: key.pub.keyId, key: successor }, 2);
+    const asks = sends(switched, 'commit_request');
+    expect(asks.map((a) => a.to).sort()).toEqual(key.names);
+
+    // The new shares sign the request through.
+    const fresh = new Map<string, Signer>([...next].map(([p, share]) => [p, createSigner(share, rng)]));
+    let again: SigningAction[] = [];
+    for (const ask of asks) {
+      const commitments = [(fresh.get(ask.to) as Signer).commit()];
+      again = again.concat(m.handle({ type: 'commitments', from: ask.to, session: session(ask), keyId: key.pub.keyId, commitments }, 4));
+    }
+    const pkgs = sends(again, 'signing_package');
+    expect(pkgs.length).toBeGreaterThanOrEqual(2);
+    // A share made on the old material, for the old session, arrives late, while the new session
+    // runs: it meets no session (under the same session id it would blame an honest party).
+    const oldRef = parseSessionId(oldPkg.message.sessionId) as SessionRefOf<'sign'>;
+    expect(m.handle({ type: 'share', from: oldPkg.to, session: oldRef, shares: [oldShare], next: null }, 3)).toEqual([]);
+    const newRef = parseSessionId(pkgs[0]?.message.sessionId ?? '') as SessionRefOf<'sign'>;
+    expect(newRef.n).not.toBe(oldRef.n);
+    let settled: SigningAction[] = [];
+    for (const p of pkgs) {
+      if (p.message.type !== 'signing_package') continue;
+      const share = toHex((fresh.get(p.to) as Signer).sign(p.message.body, [utf8('m')]).shares[0] as Uint8Array);
+      const session = parseSessionId(p.message.sessionId) as SessionRefOf<'sign'>;
+      settled = settled.concat(m.handle({ type: 'share', from: p.to, session, shares: [share], next: null }, 5));
+    }
+    const done = settled.find((a) => a.type === 'settle');
+    expect(done).toMatchObject({ type: 'settle', outcome: { status: 'completed' } });
+    const [signature] = (done as Extract<SigningAction, { type: 'settle' }> & { outcome: { signatures: Uint8Array[] } }).outcome.signatures;
+    expect(getSuite('ed25519').verify(signature as Uint8Array, utf8('m'), fromHex(key.pub.publicKey))).toBe(true);
+    expect(settled.filter((a) => a.type === 'persist' && a.change.kind === 'excluded')).toEqual([]);
   });
 });
 

@@ -6,7 +6,7 @@
 import { GENESIS_HASH, verifyAuditChain } from '@glacis/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { LeaseFence } from '../src/orchestrator/store-port.js';
-import type { NewKey, NewSignature, Store } from '../src/store/types.js';
+import type { LifecycleType, NewKey, NewOperation, NewSignature, Store } from '../src/store/types.js';
 
 const APPROVAL = { approverKey: 'ab', signature: 'cd', nonce: 'ef', expiresAt: '2030-01-01T00:00:00Z', policyVersion: 1 };
 
@@ -61,6 +61,15 @@ export const material = {
   groupCommitment: ['03', '04'],
   certificate: [],
 };
+
+export const newOperation = (keyId: string, type: LifecycleType, params: NewOperation['params'] = {}): NewOperation => ({
+  operationId: `op_l${++n}`,
+  keyId,
+  type,
+  params,
+  createdAt: new Date().toISOString(),
+  requestedBy: 'test',
+});
 
 /** An active key in `store`. */
 export async function activeKey(store: Store): Promise<string> {
@@ -177,6 +186,70 @@ export function storeContract(harness: () => StoreHarness): void {
         expect(await listed('awaiting_approval')).toEqual([s.signatureId]);
         // The rebuilt or altered table keeps numbering after the rows it kept.
         expect(await listed()).toEqual(['s1', s.signatureId]);
+      } finally {
+        await migrated.close();
+      }
+    });
+
+    test('keys, operations and work leases of a schema-4 database go through the offline and lifecycle migrations; the tables take drills, their leases and offline commitments', async () => {
+      const migrated = await upgraded(
+        4,
+        `INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
+           VALUES ('k1', 'op1', 'ed25519', 2, '["a","b"]', 'active', 'x', 't'),
+                  ('k2', 'op2', 'ed25519', 2, '["a","b"]', 'pending', 'y', 't');
+         INSERT INTO operations (operation_id, key_id, type, status, created_at)
+           VALUES ('op1', 'k1', 'dkg', 'completed', 'x'), ('op2', 'k2', 'dkg', 'pending', 'y');
+         INSERT INTO work_leases (kind, id, owner, epoch, expires_at) VALUES ('key', 'k2', 'c-1', 3, 0);`,
+      );
+      try {
+        expect(await migrated.getKey('k1')).toMatchObject({ status: 'active', generation: 0, lineage: [] });
+        expect(await migrated.getOperation('op1')).toMatchObject({
+          type: 'dkg',
+          status: 'completed',
+          params: {},
+          progress: null,
+          requestedBy: null,
+        });
+        // The lease keeps its epoch: its next claim is a takeover, as before the migration.
+        expect(await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 })).toMatchObject([{ kind: 'key', id: 'k2', epoch: 4 }]);
+        const drill = await migrated.createOperation(newOperation('k1', 'drill'));
+        expect(drill).toMatchObject({ created: true, record: { type: 'drill', status: 'pending' } });
+        const leases = await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 });
+        expect(leases.map((l) => [l.kind, l.epoch])).toEqual([['operation', 1]]);
+        // Migration 5 ran on the way: the offline tables exist and work.
+        expect(await migrated.acceptInbox('p3', 1, [{ keyId: 'k1', hiding: 'a1', binding: 'b1' }])).toBe(true);
+        expect(await migrated.drawOfflineCommitments('p3', 'k1', 1, 's1')).toEqual([{ hiding: 'a1', binding: 'b1' }]);
+      } finally {
+        await migrated.close();
+      }
+    });
+
+    test("a schema-5 database's offline commitments, bundle sequences and leases survive the lifecycle migration", async () => {
+      const migrated = await upgraded(
+        5,
+        `INSERT INTO keys (key_id, operation_id, suite, threshold, parties, status, created_at, requested_by)
+           VALUES ('k1', 'op1', 'ed25519', 2, '["a","p3"]', 'active', 'x', 't');
+         INSERT INTO operations (operation_id, key_id, type, status, created_at) VALUES ('op1', 'k1', 'dkg', 'completed', 'x');
+         INSERT INTO signatures (signature_id, key_id, message, approvals, status, created_at, deadline, requested_by)
+           VALUES ('s1', 'k1', '00', '[]', 'signing', 'x', 'x', 't');
+         INSERT INTO work_leases (kind, id, owner, epoch, expires_at) VALUES ('signature', 's1', 'c-1', 2, 0);
+         INSERT INTO offline_commitments (party_id, key_id, hiding, binding, received_at, used_by, used_at)
+           VALUES ('p3', 'k1', 'a1', 'b1', 'x', 's0', 'x'), ('p3', 'k1', 'a2', 'b2', 'x', NULL, NULL);
+         INSERT INTO offline_bundles (party_id, inbox_sequence, outbox_sequence) VALUES ('p3', 7, 40);`,
+      );
+      try {
+        expect(await migrated.getKey('k1')).toMatchObject({ status: 'active', generation: 0, lineage: [] });
+        expect(await migrated.getOperation('op1')).toMatchObject({ type: 'dkg', params: {}, progress: null, requestedBy: null });
+        expect(await migrated.claimWork({ owner: 'a', ttlMs: 1_000, limit: 10 })).toMatchObject([
+          { kind: 'signature', id: 's1', epoch: 3 },
+        ]);
+        // The used commitment stays used; the unused one is drawn once.
+        expect(await migrated.countOfflineCommitments('p3', 'k1')).toBe(1);
+        expect(await migrated.drawOfflineCommitments('p3', 'k1', 1, 's1')).toEqual([{ hiding: 'a2', binding: 'b2' }]);
+        expect(await migrated.lastInboxSequence('p3')).toBe(7);
+        expect(await migrated.acceptInbox('p3', 7, [])).toBe(false);
+        expect(await migrated.nextOutboxSequence('p3', 1)).toBe(41);
+        expect(await migrated.createOperation(newOperation('k1', 'refresh'))).toMatchObject({ created: true, record: { type: 'refresh' } });
       } finally {
         await migrated.close();
       }
@@ -862,6 +935,183 @@ export function storeContract(harness: () => StoreHarness): void {
       const [taken] = await claim(store, 'life-2', { takeLive: true });
       expect(taken).toMatchObject({ id, owner: 'life-2', epoch: (old?.epoch ?? 0) + 1 });
       await expect(store.markSigning(id, fenceOf(old as LeaseFence))).rejects.toMatchObject({ code: 'lease_lost' });
+    });
+  });
+
+  describe('lifecycle operations', () => {
+    const link = { operation: 'refresh' as const, sessionId: 'refresh-op_x', confirmations: [] };
+    const audit = (type: string) => ({ type, data: { test: true } });
+    const successor = {
+      threshold: 2,
+      parties: ['alice', 'carol'],
+      verifyingShares: { alice: '05', carol: '06' },
+      groupCommitment: ['03', '07'],
+    };
+    async function pending(type: LifecycleType = 'refresh', params: NewOperation['params'] = {}) {
+      const keyId = await activeKey(store);
+      const created = await store.createOperation(newOperation(keyId, type, params));
+      if (!created.created) throw new Error('not created');
+      return { keyId, operationId: created.record.operationId };
+    }
+    const claimOp = async (s: Store, owner: string, operationId: string) => {
+      const [lease] = await s.claimWork({ owner, ttlMs: TTL, limit: 1, target: { kind: 'operation', id: operationId } });
+      if (!lease) throw new Error('no lease');
+      return { kind: lease.kind, id: lease.id, owner: lease.owner, epoch: lease.epoch } satisfies LeaseFence;
+    };
+
+    test('createOperation persists a pending operation, its free lease and its <type>_requested event; the key must be active', async () => {
+      const keyId = await activeKey(store);
+      const created = await store.createOperation(newOperation(keyId, 'repair', { partyId: 'bob' }));
+      expect(created).toMatchObject({
+        created: true,
+        record: { type: 'repair', status: 'pending', params: { partyId: 'bob' }, progress: null, requestedBy: 'test' },
+      });
+      const { items } = await store.listAudit({ limit: 100, cursor: null });
+      expect(items.at(-1)).toMatchObject({ type: 'repair_requested', data: { keyId, partyId: 'bob', requestedBy: 'test' } });
+      const id = created.created ? created.record.operationId : '';
+      expect(await store.claimWork({ owner: 'a', ttlMs: TTL, limit: 10 })).toMatchObject([{ kind: 'operation', id, owner: 'a', epoch: 1 }]);
+      const pendingKey = newKey();
+      await store.createKey(pendingKey);
+      await expect(store.createOperation(newOperation(pendingKey.keyId, 'refresh'))).rejects.toMatchObject({ code: 'key_not_active' });
+      await expect(store.createOperation(newOperation('nope', 'refresh'))).rejects.toMatchObject({ code: 'not_found' });
+    });
+
+    test('one share-changing operation per key at a time (operation_in_progress, nothing written); drills run beside', async () => {
+      const { keyId } = await pending('refresh');
+      const before = await auditTypes();
+      for (const type of ['refresh', 'repair', 'reshare'] as const) {
+        await expect(store.createOperation(newOperation(keyId, type))).rejects.toMatchObject({ code: 'operation_in_progress' });
+      }
+      expect(await auditTypes()).toEqual(before);
+      expect((await store.createOperation(newOperation(keyId, 'drill'))).created).toBe(true);
+    });
+
+    test('two instances asking for a share-changing operation of one key at once: one is created, the other is operation_in_progress', async () => {
+      const keyId = await activeKey(store);
+      const other = await again();
+      const results = await Promise.allSettled([
+        store.createOperation(newOperation(keyId, 'refresh')),
+        other.createOperation(newOperation(keyId, 'repair', { partyId: 'bob' })),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'operation_in_progress' } });
+    });
+
+    test('completeOperation switches the key in one transaction: material, generation, lineage, the operation, its lease, its audit event', async () => {
+      const { keyId, operationId } = await pending('reshare', { threshold: 2, parties: ['alice', 'carol'] });
+      const fence = await claimOp(store, 'a', operationId);
+      await store.completeOperation(
+        operationId,
+        { expectedGeneration: 0, link: { ...link, operation: 'reshare' }, material: successor },
+        audit('key_reshared'),
+        fence,
+      );
+      expect(await store.getKey(keyId)).toMatchObject({
+        parties: ['alice', 'carol'],
+        verifyingShares: successor.verifyingShares,
+        groupCommitment: successor.groupCommitment,
+        generation: 1,
+        lineage: [{ operation: 'reshare', sessionId: 'refresh-op_x' }],
+        publicKey: 'aa',
+      });
+      expect(await store.getOperation(operationId)).toMatchObject({ status: 'completed', completedAt: expect.any(String) });
+      expect((await auditTypes()).at(-1)).toBe('key_reshared');
+      await h.elapse(TTL + 100);
+      expect(await store.claimWork({ owner: 'b', ttlMs: TTL, limit: 10, takeLive: true })).toEqual([]);
+      // A repair links without a new generation.
+      const repair = await store.createOperation(newOperation(keyId, 'repair', { partyId: 'carol' }));
+      const repairId = repair.created ? repair.record.operationId : '';
+      await store.completeOperation(repairId, { expectedGeneration: 1, link: { ...link, operation: 'repair' } });
+      expect(await store.getKey(keyId)).toMatchObject({ generation: 1, lineage: [{ operation: 'reshare' }, { operation: 'repair' }] });
+      expect(await store.listActiveKeysOf('carol')).toMatchObject([{ keyId }]);
+    });
+
+    test('a switch fenced on another generation changes nothing (operation_conflict): key, operation, lease and audit as they were', async () => {
+      const { keyId, operationId } = await pending('refresh');
+      const fence = await claimOp(store, 'a', operationId);
+      const before = { key: await store.getKey(keyId), audit: await auditTypes() };
+      await expect(
+        store.completeOperation(operationId, { expectedGeneration: 5, link, material: successor }, audit('key_refreshed'), fence),
+      ).rejects.toMatchObject({ code: 'operation_conflict' });
+      expect(await store.getKey(keyId)).toEqual(before.key);
+      expect((await store.getOperation(operationId))?.status).toBe('pending');
+      expect(await auditTypes()).toEqual(before.audit);
+      expect(await store.renewLeases('a', [fence], TTL)).toHaveLength(1);
+    });
+
+    test('an instance whose lease on the operation lapsed or moved writes nothing: no progress, no switch, no failure (lease_lost)', async () => {
+      const { keyId, operationId } = await pending('refresh');
+      const stale = await claimOp(store, 'a', operationId);
+      await store.setOperationProgress(operationId, { phase: 'running' }, stale);
+      await h.elapse(TTL + 100);
+      const other = await again();
+      const [taken] = await other.claimWork({ owner: 'b', ttlMs: TTL, limit: 10 });
+      expect(taken).toMatchObject({ kind: 'operation', id: operationId, epoch: stale.epoch + 1 });
+      const before = { key: await store.getKey(keyId), audit: await auditTypes() };
+      const lost = { code: 'lease_lost' };
+      await expect(store.setOperationProgress(operationId, { phase: 'certified' }, stale)).rejects.toMatchObject(lost);
+      await expect(
+        store.completeOperation(operationId, { expectedGeneration: 0, link, material: successor }, audit('key_refreshed'), stale),
+      ).rejects.toMatchObject(lost);
+      await expect(
+        store.failOperation(operationId, { code: 'lifecycle_timeout', message: 'late' }, audit('refresh_failed'), stale),
+      ).rejects.toMatchObject(lost);
+      expect(await store.getKey(keyId)).toEqual(before.key);
+      expect(await store.getOperation(operationId)).toMatchObject({ status: 'pending', progress: { phase: 'running' } });
+      expect(await auditTypes()).toEqual(before.audit);
+      // The instance that holds it now settles it, the key unchanged.
+      const fence = { kind: 'operation' as const, id: operationId, owner: 'b', epoch: stale.epoch + 1 };
+      const error = { code: 'coordinator_restarted', message: 'taken over' };
+      await other.failOperation(operationId, error, audit('refresh_failed'), fence);
+      expect(await store.getOperation(operationId)).toMatchObject({ status: 'failed', error });
+      expect(await store.getKey(keyId)).toEqual(before.key);
+    });
+
+    test('failOperation settles once with its audit event, removing the lease; progress is taken after settling too (late abandonments)', async () => {
+      const { operationId } = await pending('refresh');
+      await store.setOperationProgress(operationId, { phase: 'running', participants: ['alice', 'bob'] });
+      await store.failOperation(operationId, { code: 'lifecycle_timeout', message: 'late' }, audit('refresh_failed'));
+      await store.failOperation(operationId, { code: 'other', message: 'again' }, audit('refresh_failed'));
+      await store.setOperationProgress(operationId, { phase: 'running', abandonments: [] });
+      expect(await store.getOperation(operationId)).toMatchObject({
+        status: 'failed',
+        error: { code: 'lifecycle_timeout' },
+        progress: { phase: 'running', abandonments: [] },
+      });
+      expect((await auditTypes()).filter((t) => t === 'refresh_failed')).toHaveLength(1);
+      expect(await store.claimWork({ owner: 'b', ttlMs: TTL, limit: 10, takeLive: true })).toEqual([]);
+      expect(await store.waitForSettled('operation', operationId, 10)).toBe(true);
+    });
+
+    test('listActiveKeysOf: the active keys whose committee holds the party', async () => {
+      const a = await activeKey(store);
+      const b = newKey({ parties: ['bob', 'carol'] });
+      await store.createKey(b);
+      await store.markKeyActive(b.keyId, { ...material, verifyingShares: { bob: '01', carol: '02' } });
+      await store.createKey(newKey());
+      expect((await store.listActiveKeysOf('bob')).map((k) => k.keyId)).toEqual([a, b.keyId]);
+      expect((await store.listActiveKeysOf('alice')).map((k) => k.keyId)).toEqual([a]);
+      expect(await store.listActiveKeysOf('dave')).toEqual([]);
+    });
+
+    test('a switch is announced to onKeySwitched listeners after its commit; a repair or a failure is not', async () => {
+      const heard: string[] = [];
+      const stop = store.onKeySwitched((keyId) => heard.push(keyId));
+      const { keyId, operationId } = await pending('refresh');
+      await store.completeOperation(operationId, { expectedGeneration: 0, link: { ...link, operation: 'repair' } });
+      const refresh = await store.createOperation(newOperation(keyId, 'refresh'));
+      const refreshId = refresh.created ? refresh.record.operationId : '';
+      await store.failOperation(refreshId, { code: 'x', message: 'y' });
+      expect(heard).toEqual([]);
+      const again = await store.createOperation(newOperation(keyId, 'refresh'));
+      await store.completeOperation(again.created ? again.record.operationId : '', {
+        expectedGeneration: 0,
+        link,
+        material: { ...successor, parties: ['alice', 'bob'], verifyingShares: { alice: '08', bob: '09' } },
+      });
+      await expect.poll(() => heard).toContain(keyId);
+      expect((await store.getKey(keyId))?.generation).toBe(1);
+      stop();
     });
   });
 }

@@ -181,6 +181,7 @@ describe('GET /v1/parties', () => {
         'lastSeenAt',
         'latencyMs',
         'mode',
+        'needsRepair',
         'partyId',
         'policyVersion',
         'ready',

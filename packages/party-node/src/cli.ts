@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { isAirgapError } from '@glacis/airgap';
 import { generateIdentity, identityFingerprint, isBundleError, toHex } from '@glacis/protocol';
 import { type CliFlag, type CliRunnable, type CliValues, runCommandLine, UsageError } from '@glacis/protocol/command-line';
-import { exportBackup, importBackup, readBackupFile } from './backup/backup.js';
+import { currentGenerations, exportBackup, importBackup, readBackupFile, staleShares } from './backup/backup.js';
 import { CONFIG_FILE, loadPartyConfig, partyConfigSchema } from './config.js';
 import { runPartyDaemon } from './daemon.js';
 import { isPartyError, PartyError } from './errors.js';
@@ -20,6 +20,8 @@ import { writeFileAtomic } from './fs-atomic.js';
 import { initKeystore, openKeystore } from './keystore/keystore.js';
 import type { UnlockSource } from './keystore/sealing.js';
 import { resolveUnlockSource } from './keystore/unlock.js';
+import { verifyLifecycleLog } from './lifecycle/lifecycle-log.js';
+import { drillLocally } from './lifecycle/local-drill.js';
 import { offlineCommands } from './offline/offline-commands.js';
 import { verifyDecisionLog } from './policy/decision-log.js';
 import { verifyShareLog } from './share-log/share-log.js';
@@ -144,8 +146,15 @@ function writeConfig(dataDir: string, raw: unknown): void {
 
 /** `keys list` as text: the identity with its fingerprint, then one line per key. */
 function keysTable(out: { partyId: string; identityKey: string; fingerprint: string; keys: KeyLine[] }): string {
-  const head = ['KEY ID', 'SUITE', 'THRESHOLD', 'STATUS', 'PUBLIC KEY'];
-  const rows = out.keys.map((k) => [k.keyId, k.suite, `${k.threshold} of ${k.parties.length}`, k.status, k.publicKey]);
+  const head = ['KEY ID', 'SUITE', 'THRESHOLD', 'STATUS', 'GEN', 'PUBLIC KEY'];
+  const rows = out.keys.map((k) => [
+    k.keyId,
+    k.suite,
+    `${k.threshold} of ${k.parties.length}`,
+    k.status,
+    String(k.generation),
+    k.publicKey,
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) =>
     cells
@@ -160,7 +169,15 @@ function keysTable(out: { partyId: string; identityKey: string; fingerprint: str
     out.keys.length === 0 ? '(no keys yet)' : [line(head), ...rows.map(line)].join('\n'),
   ].join('\n');
 }
-type KeyLine = { keyId: string; suite: string; threshold: number; parties: string[]; status: string; publicKey: string };
+type KeyLine = {
+  keyId: string;
+  suite: string;
+  threshold: number;
+  parties: string[];
+  status: string;
+  generation: number;
+  publicKey: string;
+};
 
 const COMMANDS: Record<string, CliRunnable> = {
   init: {
@@ -264,7 +281,7 @@ const COMMANDS: Record<string, CliRunnable> = {
   'keys list': {
     args: '--data-dir DIR [--json]',
     summary:
-      "List the keys this party holds a share of (id, suite, threshold, status, public key) and the party's identity key with a short fingerprint to compare by phone or on paper.",
+      "List the keys this party holds a share of (id, suite, threshold, status, generation, public key) and the party's identity key with a short fingerprint to compare by phone or on paper.",
     flags: { 'data-dir': DIR, json: { type: 'boolean', help: 'print one JSON object instead of a table' }, ...SECRET_FLAGS },
     async run(v, usage) {
       const dataDir = dataDirOf(v, usage);
@@ -279,6 +296,7 @@ const COMMANDS: Record<string, CliRunnable> = {
           threshold: s.share.public.threshold,
           parties: s.share.public.committee,
           status: s.status,
+          generation: s.generation,
           publicKey: s.share.public.publicKey,
         }))
         .sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
@@ -317,30 +335,100 @@ const COMMANDS: Record<string, CliRunnable> = {
     },
   },
   'backup import': {
-    args: '--data-dir DIR --in FILE --backup-passphrase-file F',
-    summary: "Restore a backup into an empty directory, sealing it with this machine's keystore secret.",
-    flags: backupFlags('in', 'the backup file to read'),
+    args: '--data-dir DIR --in FILE --backup-passphrase-file F [--current KEYS.json]',
+    summary:
+      "Restore a backup into an empty directory, sealing it with this machine's keystore secret; with --current (the keys as GET /v1/keys lists them), say which restored shares are stale.",
+    flags: {
+      ...backupFlags('in', 'the backup file to read'),
+      current: { type: 'string', help: "the JSON of GET /v1/keys (or of one Key): each key's current generation" },
+    },
     async run(v, usage) {
       const job = backupJob(v, usage, 'in', 'opening the backup (scrypt)');
       const logN = job.logN === undefined ? {} : { scryptLogN: job.logN };
+      const currentFile = str(v, 'current');
+      const current = currentFile === undefined ? undefined : currentGenerations(readFileSync(currentFile, 'utf8'), currentFile);
       const restored = importBackup(readBackupFile(job.file), job.passphrase, job.dataDir, unlockOf(v), { ...logN, ...job.progress });
-      console.log(JSON.stringify(restored));
+      const stale = current === undefined ? undefined : staleShares(restored, current);
+      console.log(JSON.stringify(stale === undefined ? restored : { ...restored, stale }));
+      for (const s of stale ?? []) {
+        console.error(
+          `${NAME}: the share of key ${s.keyId} in this backup is stale (generation ${s.backupGeneration}, the key is at ${s.currentGeneration}): it cannot sign; have it repaired (docs/operations.md, "Lost disk")`,
+        );
+      }
       return 0;
     },
   },
   'audit verify': {
     args: '--data-dir DIR',
     summary:
-      'Check the hash chains of shares.log (every share this party released) and decisions.log (every policy decision and activation); exit 3 if one is broken.',
+      'Check the hash chains of shares.log (every share this party released), decisions.log (every policy decision and activation) and lifecycle.log (its refreshes, repairs, reshares and drills); exit 3 if one is broken.',
     flags: { 'data-dir': DIR },
     async run(v, usage) {
       const dataDir = dataDirOf(v, usage);
       const shares = verifyShareLog(dataDir);
       const decisions = verifyDecisionLog(dataDir);
-      console.log(JSON.stringify({ ...shares, decisions }));
+      const lifecycle = verifyLifecycleLog(dataDir);
+      console.log(JSON.stringify({ ...shares, ok: shares.ok && decisions.ok && lifecycle.ok, decisions, lifecycle }));
       if (!shares.ok) console.error(`${NAME}: share log broken at event ${shares.brokenAt}: ${shares.reason}`);
       if (!decisions.ok) console.error(`${NAME}: decision log broken at event ${decisions.brokenAt}: ${decisions.reason}`);
-      return shares.ok && decisions.ok ? 0 : 3;
+      if (!lifecycle.ok) console.error(`${NAME}: lifecycle log broken at event ${lifecycle.brokenAt}: ${lifecycle.reason}`);
+      return shares.ok && decisions.ok && lifecycle.ok ? 0 : 3;
+    },
+  },
+  drill: {
+    args: '--data-dir DIR [--key ID]',
+    summary:
+      "Prove, locally, that each stored share (or one) is intact: a proof of knowledge for a fresh challenge, checked against the share's certified verifying share; exit 3 if one fails.",
+    flags: { 'data-dir': DIR, key: { type: 'string', help: 'drill this key only' }, ...SECRET_FLAGS },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const cfg = loadPartyConfig(dataDir);
+      const keystore = openKeystore(dataDir, unlockOf(v));
+      const result = drillLocally(keystore, cfg.partyId, str(v, 'key'));
+      console.log(JSON.stringify(result));
+      for (const k of result.keys) if (!k.ok) console.error(`${NAME}: drill of key ${k.keyId} failed: ${k.code}: ${k.reason}`);
+      return result.ok ? 0 : 3;
+    },
+  },
+  'lifecycle list': {
+    args: '--data-dir DIR',
+    summary: 'List the successors this party confirmed that wait for their certificate, and the keys it reshared away.',
+    flags: { 'data-dir': DIR, ...SECRET_FLAGS },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const keystore = openKeystore(dataDir, unlockOf(v));
+      const staged = keystore.successions.list().map((s) => ({
+        keyId: s.keyId,
+        sessionId: s.sessionId,
+        operation: s.operation,
+        generation: s.generation,
+        predecessor: s.predecessor,
+      }));
+      console.log(JSON.stringify({ staged }));
+      return 0;
+    },
+  },
+  'lifecycle discard': {
+    args: '--data-dir DIR --key ID --session SESSION',
+    summary:
+      "Break glass, with the party stopped: erase a staged successor whose operation failed (GET /v1/operations shows it failed) and that no member's signed abort released; the live share is untouched.",
+    flags: {
+      'data-dir': DIR,
+      key: { type: 'string', help: 'the key id' },
+      session: { type: 'string', help: "the staged successor's session id (lifecycle list)" },
+      ...SECRET_FLAGS,
+    },
+    async run(v, usage) {
+      const dataDir = dataDirOf(v, usage);
+      const keyId = str(v, 'key');
+      const sessionId = str(v, 'session');
+      if (!keyId || !sessionId) throw new UsageError('--key and --session are required', usage);
+      const keystore = openKeystore(dataDir, unlockOf(v));
+      if (!keystore.successions.discard(keyId, sessionId)) {
+        throw new PartyError('no_staged_successor', `no undecided successor of key ${keyId} from session ${sessionId} is staged here`);
+      }
+      console.log(JSON.stringify({ keyId, sessionId, discarded: true }));
+      return 0;
     },
   },
 };

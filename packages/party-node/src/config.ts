@@ -73,6 +73,28 @@ export const policyAdminsSchema = z
   .refine((a) => a.quorum <= a.keys.length, { message: 'quorum exceeds the number of pinned policy admin keys', path: ['quorum'] });
 export type PolicyAdmins = z.infer<typeof policyAdminsSchema>;
 
+/**
+ * What this party agrees to in key lifecycle operations (docs/operations.md, "Lifecycle operations
+ * on a party"). Every operation is also checked against the pinned peers: this party never deals
+ * to, helps or takes part with a party whose identity key it has not pinned.
+ */
+export const lifecycleConfigSchema = z.strictObject({
+  /**
+   * Whether this party helps rebuild another member's lost share: `pinned` (default) helps a
+   * member of the key whose identity key is pinned here, so a party re-created with a new
+   * identity is helped only once this party's operator has pinned that identity; `never` refuses.
+   */
+  repairHelp: z.enum(['pinned', 'never']).default('pinned'),
+  /** Whether this party deals or receives in reshares (`pinned`: only with pinned parties; `never`). */
+  reshare: z.enum(['pinned', 'never']).default('pinned'),
+  /**
+   * A refresh, repair or reshare not finished this long after its start is abandoned here: its
+   * secrets are forgotten and it never confirms. Keep it above the coordinator's lifecycle timeout.
+   */
+  deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+});
+export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
+
 export const partyConfigSchema = z.strictObject({
   partyId: partyIdSchema.refine((p) => p !== COORDINATOR, 'party id "coordinator" is reserved'),
   coordinator: z
@@ -136,6 +158,7 @@ export const partyConfigSchema = z.strictObject({
         .default(172_800_000),
     })
     .default({ deadlineMs: 300_000, offlineDeadlineMs: 172_800_000 }),
+  lifecycle: lifecycleConfigSchema.default(lifecycleConfigSchema.parse({})),
 });
 export type PartyConfig = z.infer<typeof partyConfigSchema>;
 

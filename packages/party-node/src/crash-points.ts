@@ -7,6 +7,13 @@ export type CrashPoint =
   | 'nonce-recorded'
   | 'share-sent'
   | 'dkg-share-saved'
+  // Key lifecycle (keystore/successions.ts, lifecycle/lifecycle-handler.ts), in the order they happen
+  | 'lifecycle-started'
+  | 'lifecycle-staged'
+  | 'lifecycle-confirmed'
+  | 'lifecycle-decided'
+  | 'lifecycle-switched'
+  | 'lifecycle-retired'
   // glacis-party offline process (sign), in order: request bundle opened, (nonce-recorded), nonce file deleted, (share-sent: response bundle written), ledger saved
   | 'offline-opened'
   | 'nonce-deleted'

@@ -25,7 +25,8 @@ export interface DaemonOptions {
 export async function runPartyDaemon(o: DaemonOptions): Promise<void> {
   const config = loadPartyConfig(o.dataDir, o.env);
   const logger = pino({ name: 'glacis-party', base: { partyId: config.partyId }, level: o.env.GLACIS_LOG_LEVEL ?? 'info' });
-  const keystore = openKeystore(o.dataDir, o.unlock);
+  const crash = createCrashPoints(o.env.GLACIS_TEST_CRASH_POINTS);
+  const keystore = openKeystore(o.dataDir, o.unlock, { crash });
   const identity = keystore.loadIdentity();
   const node = startPartyNode({
     config,
@@ -33,7 +34,7 @@ export async function runPartyDaemon(o: DaemonOptions): Promise<void> {
     keystore,
     records: await openPartyRecords(o.dataDir),
     logger,
-    crash: createCrashPoints(o.env.GLACIS_TEST_CRASH_POINTS),
+    crash,
     ...(o.faults ? { faults: o.faults(keystore) } : {}),
   });
   if (o.faults) logger.warn('transport faults injected: this party misbehaves on purpose (test only)');

@@ -28,6 +28,8 @@ export const PARTY_ERROR_CODES = [
   'corrupt_file',
   'unknown_key',
   'key_exists',
+  'successor_staged',
+  'no_staged_successor',
   // The signed policy in force (policy.json)
   'policy_unverifiable',
   // Backups

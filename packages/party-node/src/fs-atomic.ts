@@ -7,6 +7,7 @@ import {
   closeSync,
   existsSync,
   fdatasyncSync,
+  fstatSync,
   fsyncSync,
   linkSync,
   openSync,
@@ -69,6 +70,53 @@ export function createFileExclusive(path: string, data: Uint8Array | string): bo
   }
   fsyncDir(dirname(path));
   return true;
+}
+
+/** Overwrites the open file `fd` with zeros over its whole length and makes that durable. */
+function zeroFill(fd: number): void {
+  const { size } = fstatSync(fd);
+  const zeros = Buffer.alloc(Math.min(size, 1 << 16));
+  for (let at = 0; at < size; at += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - at), at);
+  fsyncSync(fd);
+}
+
+/**
+ * Atomically replaces `path` with `data` like `writeFileAtomic`, then overwrites the old file's
+ * bytes with zeros before they are released: the old content never stays readable on disk beyond
+ * the crash of that one instant (the file system may still keep copies the application cannot
+ * reach: journals, SSD remapping, snapshots). Readers only ever see the old or the new content.
+ */
+export function replaceFileErasingOld(path: string, data: Uint8Array | string): void {
+  let old: number | undefined;
+  try {
+    old = openSync(path, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  try {
+    writeFileAtomic(path, data);
+    if (old !== undefined) zeroFill(old);
+  } finally {
+    if (old !== undefined) closeSync(old);
+  }
+}
+
+/** Overwrites `path` with zeros, then removes it (durably). Nothing if it does not exist. */
+export function eraseFile(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    zeroFill(fd);
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(path);
+  fsyncDir(dirname(path));
 }
 
 /** True while process `pid` exists (a signal 0 probe; EPERM: it exists, owned by someone else). */

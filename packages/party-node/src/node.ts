@@ -1,7 +1,9 @@
 /**
- * The party daemon's driver: authenticates every envelope, sends each to the DKG or the signing
- * handler, and seals and sends what they answer. It owns the link and nothing else; the handlers
- * own the state (dkg/dkg-handler.ts, signing/signing-handler.ts).
+ * The party daemon's driver: authenticates every envelope, sends each to the DKG, signing or
+ * lifecycle handler, and seals and sends what they answer. It owns the link and nothing else; the
+ * handlers own the state (dkg/dkg-handler.ts, signing/signing-handler.ts,
+ * lifecycle/lifecycle-handler.ts). On every connection it reports what it holds (`key_sync`), so
+ * the coordinator notices a share that is missing or of an old generation.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -23,6 +25,7 @@ import type { PartyConfig } from './config.js';
 import type { CrashPoint } from './crash-points.js';
 import { createDkgHandler, type DkgHandler } from './dkg/dkg-handler.js';
 import type { Keystore } from './keystore/keystore.js';
+import { createLifecycleHandler, type LifecycleHandler } from './lifecycle/lifecycle-handler.js';
 import { createPolicyHandler, POLICY_SESSION } from './policy/policy-handler.js';
 import { openPolicyStore } from './policy/policy-store.js';
 import { type Clock, type ConnectLink, type CoordinatorLink, type PartyTransportFaults, realClock } from './ports.js';
@@ -50,6 +53,8 @@ export interface PartyNode {
   readonly connected: boolean;
   /** DKG sessions running here (for tests and diagnostics). */
   liveDkgSessions(): string[];
+  /** Refresh, repair and reshare sessions running here (for tests and diagnostics). */
+  liveLifecycleSessions(): string[];
   stop(): Promise<void>;
 }
 
@@ -94,17 +99,23 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     },
     onConnected: () => {
       policyHandler.report();
-      // Keys whose certificate we never saw (a crash right after the DKG): ask for it.
-      const pendingKeys = dkg.pendingKeys();
-      if (pendingKeys.length > 0) send({ type: 'key_sync', sessionId: 'key-sync', to: COORDINATOR, body: { pendingKeys } });
+      // Keys whose certificate we never saw (a crash right after the DKG or a confirmation), and
+      // what we hold: the coordinator answers with certificates, and notices what is missing.
+      send({ type: 'key_sync', sessionId: 'key-sync', to: COORDINATOR, body: { pendingKeys: dkg.pendingKeys(), ...lifecycle.holdings() } });
     },
     onDisconnected: () => undefined,
   });
 
+  function transmit(env: Envelope): void {
+    if (!link.send(env)) logger.warn({ type: env.type, sessionId: env.sessionId }, 'not connected; message dropped');
+  }
   function send(out: Outgoing): void {
-    for (const m of o.faults?.outbound ? o.faults.outbound(out) : [out]) {
-      if (!link.send(sealer.seal(m))) logger.warn({ type: m.type, sessionId: m.sessionId }, 'not connected; message dropped');
-    }
+    for (const m of o.faults?.outbound ? o.faults.outbound(out) : [out]) transmit(sealer.seal(m));
+  }
+  /** Seals without sending, for a message that must be recorded before it leaves; the faults apply when it is sent. */
+  function sealOne(out: Outgoing): Envelope {
+    const [m] = o.faults?.outbound ? o.faults.outbound(out) : [out];
+    return sealer.seal(m ?? out);
   }
 
   // The policy in force: the static one, or the signed one activated last (verified again here).
@@ -137,15 +148,35 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
     crash,
     onKeyActive: (stored) => signing.activate(stored),
   });
+  const lifecycle: LifecycleHandler = createLifecycleHandler({
+    self,
+    identity,
+    keystore,
+    sessions: o.records.lifecycleSessions,
+    confirmed: o.records.lifecycleConfirmed,
+    log: o.records.lifecycleLog,
+    keyOf,
+    policy: config.lifecycle,
+    rng,
+    clock,
+    seal: sealOne,
+    transmit,
+    logger,
+    crash,
+    onShareChanged: (keyId) => signing.reload(keyId),
+  });
+  const { shares, damaged } = keystore.usable();
   const inForce = policy.active();
   logger.info(
     {
       partyId: self,
-      activeKeys: keystore.list().filter((s) => s.status === 'active').length,
+      activeKeys: shares.filter((s) => s.status === 'active').length,
       policy: { source: inForce.source, version: inForce.version, digest: inForce.digest },
     },
     'party node starting',
   );
+  if (damaged.length > 0)
+    logger.error({ keyIds: damaged }, 'damaged key files are not used; the coordinator is told these shares are missing (repair them)');
 
   /** Control messages come from the coordinator only; a peer's envelope of that type is ignored. */
   function fromCoordinator(msg: Message): boolean {
@@ -179,6 +210,36 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       case 'signing_package':
         if (fromCoordinator(msg)) await signing.onSigningPackage(msg);
         return;
+      case 'refresh_start':
+      case 'repair_start':
+      case 'reshare_start':
+        if (fromCoordinator(msg)) lifecycle.onStart(msg);
+        return;
+      case 'refresh_round1':
+      case 'refresh_round2':
+      case 'repair_commit':
+      case 'repair_delta':
+      case 'repair_sigma':
+      case 'reshare_round1':
+      case 'reshare_round2':
+        lifecycle.onPeerMessage(msg);
+        return;
+      case 'lifecycle_abort':
+        if (msg.from === COORDINATOR) lifecycle.onCoordinatorAbort(msg);
+        else lifecycle.onPeerMessage(msg);
+        return;
+      case 'lifecycle_complete':
+        if (fromCoordinator(msg)) lifecycle.onComplete(msg);
+        return;
+      case 'lifecycle_test_request':
+        if (fromCoordinator(msg)) lifecycle.onTestRequest(msg);
+        return;
+      case 'lifecycle_test_package':
+        if (fromCoordinator(msg)) await lifecycle.onTestPackage(msg);
+        return;
+      case 'drill_request':
+        if (fromCoordinator(msg)) lifecycle.onDrill(msg);
+        return;
       case 'policy_offer':
         if (fromCoordinator(msg)) await policyHandler.onOffer(msg);
         return;
@@ -193,9 +254,11 @@ export function startPartyNode(o: PartyNodeOptions): PartyNode {
       return link.connected;
     },
     liveDkgSessions: () => dkg.liveSessions(),
+    liveLifecycleSessions: () => lifecycle.liveSessions(),
     async stop() {
       await link.stop();
       dkg.close();
+      lifecycle.close();
       signing.close();
       await o.records.close();
     },

@@ -89,6 +89,16 @@ export interface Harness {
   deliver(out: Outgoing, from?: string): Envelope;
   /** Delivers an envelope exactly as given (a replay). */
   deliverEnvelope(env: Envelope): void;
+  /** Every envelope the node sent, as sent. */
+  raw: Envelope[];
+  /** Seals `out` as `name` (a peer, or the coordinator). */
+  seal(name: string, out: Outgoing): Envelope;
+  /** Opens an envelope as `to` would (a peer the test runs). */
+  open(to: string, env: Envelope): Message;
+  /** A test party's identity key. */
+  identity(name: string): IdentityKey;
+  /** Identity public keys of everyone in the test (the node's pins, and the peers' pins of each other). */
+  keyOf(name: string): Uint8Array | undefined;
   /** Stops the node and starts another on the same directory (a fresh replay window). */
   restart(): Promise<void>;
   /** Runs a DKG of `keyId` between the node and the peers, relayed by the test, up to every confirmation (no certificate sent). */
@@ -99,12 +109,9 @@ export interface Harness {
   ): Promise<{ sessionId: string; confirmations: Envelope[]; peerShares: Map<string, KeyShare> }>;
   /** Sessions the node runs. */
   liveSessions(): string[];
-  /** The party's configuration, its keystore secret and the identity of any name (offline tests drive the directory themselves). */
+  /** The party's configuration and its keystore secret (offline tests drive the directory themselves). */
   config: PartyConfig;
   unlock: { kind: 'kek'; kek: Uint8Array };
-  identityOf(name: string): IdentityKey;
-  /** Seals `out` as `from` (the coordinator unless a peer is named) without delivering it. */
-  seal(out: Outgoing, from?: string): Envelope;
   /** Stops the node, keeping its directory (the offline party takes it over). */
   stopNode(): Promise<void>;
   close(): Promise<void>;
@@ -115,6 +122,9 @@ export async function startHarness(
     policy?: Partial<PartyConfig['policy']>;
     deadlineMs?: number;
     peers?: number;
+    lifecycle?: Partial<PartyConfig['lifecycle']>;
+    /** Peers the node has not pinned (they exist and pin each other). */
+    unpinned?: string[];
     /** Other party.json fields: pinned policy administrators, Bitcoin network, key labels. */
     config?: Partial<Pick<PartyConfig, 'policyAdmins' | 'bitcoinNetwork' | 'keyLabels'>>;
   } = {},
@@ -130,9 +140,10 @@ export async function startHarness(
   const config = partyConfigSchema.parse({
     partyId: self,
     coordinator: { url: 'ws://unused', identityKey: toHex(keyOf(COORDINATOR) as Uint8Array) },
-    peers: Object.fromEntries(peers.map((p) => [p, toHex(keyOf(p) as Uint8Array)])),
+    peers: Object.fromEntries(peers.filter((p) => !o.unpinned?.includes(p)).map((p) => [p, toHex(keyOf(p) as Uint8Array)])),
     policy: o.policy ?? {},
     dkg: { deadlineMs: o.deadlineMs ?? 60_000 },
+    lifecycle: { deadlineMs: o.deadlineMs ?? 60_000, ...o.lifecycle },
     ...o.config,
   });
   const clock = virtualClock();
@@ -194,11 +205,14 @@ export async function startHarness(
       sent.filter((m): m is Extract<Message, { type: 'policy_status' }> => m.type === 'policy_status').map((m) => m.body),
     deliver,
     deliverEnvelope,
-    liveSessions: () => node?.liveDkgSessions() ?? [],
+    raw,
+    seal: (name, out) => (sealers.get(name) as EnvelopeSealer).seal(out),
+    open: (to, env) => openEnvelope(JSON.parse(JSON.stringify(env)), { self: to, keyOf }),
+    identity: (name) => identities.get(name) as IdentityKey,
+    keyOf,
+    liveSessions: () => [...(node?.liveDkgSessions() ?? []), ...(node?.liveLifecycleSessions() ?? [])],
     config,
     unlock,
-    identityOf: (name) => identities.get(name) as IdentityKey,
-    seal: (out, from = COORDINATOR) => (sealers.get(from) as EnvelopeSealer).seal(out),
     async stopNode() {
       await node?.stop();
       node = undefined;

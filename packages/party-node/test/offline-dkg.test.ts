@@ -58,8 +58,8 @@ async function vault() {
         self: p,
         committee,
         threshold: 2,
-        identity: h.identityOf(p),
-        peerKey: (n) => h.identityOf(n)?.publicKey,
+        identity: h.identity(p),
+        peerKey: (n) => h.identity(n)?.publicKey,
         rng,
       }),
     ]),
@@ -92,16 +92,16 @@ let sequence = 1;
 const outbox = (h: Harness, envelopes: Envelope[]) =>
   sealBundle(
     { recipient: 'p1', sequence: sequence++, createdAt: Date.now(), items: envelopes.map((envelope) => ({ kind: 'envelope', envelope })) },
-    { name: COORDINATOR, identity: h.identityOf(COORDINATOR) },
+    { name: COORDINATOR, identity: h.identity(COORDINATOR) },
     rng,
   );
 const startEnvelope = (h: Harness, keyId = KEY, sessionId = SESSION) =>
-  h.seal({ type: 'dkg_start', sessionId, to: 'p1', body: { keyId, suite: 'ed25519', threshold: 2, committee } });
+  h.seal(COORDINATOR, { type: 'dkg_start', sessionId, to: 'p1', body: { keyId, suite: 'ed25519', threshold: 2, committee } });
 
 /** p1's answer, opened as the coordinator would (envelopes kept for relaying). */
 function answerOf(h: Harness, bytes: Uint8Array | null): { msg: Message; env: Envelope }[] {
   if (!bytes) return [];
-  const keyOf = (n: string) => h.identityOf(n)?.publicKey;
+  const keyOf = (n: string) => h.identity(n)?.publicKey;
   const b = openBundle(bytes, { self: COORDINATOR, keyOf, ledger: new MemoryBundleLedger() });
   return b.items.flatMap((i) =>
     i.kind === 'envelope' ? [{ env: i.envelope, msg: openEnvelope(i.envelope, { self: COORDINATOR, keyOf, anyRecipient: true }) }] : [],
@@ -115,7 +115,7 @@ function relay(v: Vault) {
   const shares = new Map<string, KeyShare>();
   const post = (from: string, outs: Outgoing[]) => {
     for (const out of outs) {
-      const env = v.h.seal(out, from);
+      const env = v.h.seal(from, out);
       if (out.type === 'dkg_confirm') confirmations.set(from, env);
       else deliver(env);
     }
@@ -125,7 +125,7 @@ function relay(v: Vault) {
       if (to === 'p1') forP1.push(env);
       else {
         const step = (v.peers.get(to) as DkgParticipant).receive(
-          openEnvelope(JSON.parse(JSON.stringify(env)), { self: to, keyOf: (n) => v.h.identityOf(n)?.publicKey }),
+          openEnvelope(JSON.parse(JSON.stringify(env)), { self: to, keyOf: (n) => v.h.identity(n)?.publicKey }),
         );
         if (step.share) shares.set(to, step.share);
         post(to, step.outgoing);
@@ -166,7 +166,12 @@ describe('the offline party in a DKG, through bundles', () => {
 
     // Trip 3 (in only): the certificate.
     const certificate = committee.map((m) => (m === 'p1' ? (a2[3] as { env: Envelope }).env : (net.confirmations.get(m) as Envelope)));
-    const complete = v.h.seal({ type: 'dkg_complete', sessionId: SESSION, to: 'p1', body: { keyId: KEY, confirmations: certificate } });
+    const complete = v.h.seal(COORDINATOR, {
+      type: 'dkg_complete',
+      sessionId: SESSION,
+      to: 'p1',
+      body: { keyId: KEY, confirmations: certificate },
+    });
     const t3 = await (await run(v)).process(outbox(v.h, [complete]), confirmAll);
     t3.commit();
     expect(t3.results).toEqual([

@@ -70,7 +70,7 @@ async function openParty(h: Harness, dataDir = h.dataDir): Promise<{ party: Offl
 
 /** What a bundle from p1 carries, opened as the coordinator would. */
 function openAsCoordinator(h: Harness, bytes: Uint8Array): Message[] {
-  const keyOf = (n: string) => h.identityOf(n)?.publicKey;
+  const keyOf = (n: string) => h.identity(n)?.publicKey;
   const b = openBundle(bytes, { self: COORDINATOR, keyOf, ledger: new MemoryBundleLedger() });
   return b.items.flatMap((i) => (i.kind === 'envelope' ? [openEnvelope(i.envelope, { self: COORDINATOR, keyOf })] : []));
 }
@@ -88,10 +88,10 @@ function requestBundle(h: Harness, peer: Signer, mine: NonceCommitmentWire, requ
       { partyId: 'p2', ...peer.commit() },
     ],
   };
-  const env = h.seal({ type: 'signing_package', sessionId: `sign-${requestId}`, to: 'p1', body });
+  const env = h.seal(COORDINATOR, { type: 'signing_package', sessionId: `sign-${requestId}`, to: 'p1', body });
   const bytes = sealBundle(
     { recipient: 'p1', sequence: sequence++, createdAt: Date.now(), items: [{ kind: 'envelope', envelope: env }] },
-    { name: COORDINATOR, identity: h.identityOf(COORDINATOR) },
+    { name: COORDINATOR, identity: h.identity(COORDINATOR) },
     rng,
   );
   return { bytes, body };
@@ -153,9 +153,11 @@ describe('the offline party', () => {
         recipient: 'p1',
         sequence: sequence++,
         createdAt: Date.now(),
-        items: [{ kind: 'envelope', envelope: h.seal({ type: 'signing_package', sessionId: 'sign-r1-again', to: 'p1', body }) }],
+        items: [
+          { kind: 'envelope', envelope: h.seal(COORDINATOR, { type: 'signing_package', sessionId: 'sign-r1-again', to: 'p1', body }) },
+        ],
       },
-      { name: COORDINATOR, identity: h.identityOf(COORDINATOR) },
+      { name: COORDINATOR, identity: h.identity(COORDINATOR) },
       rng,
     );
     const replay = await party.process(again, confirmAll);

@@ -62,6 +62,12 @@ export const PROTOCOL_ERROR_CODES = [
   'lifecycle_key_mismatch',
   'lifecycle_confirmation_mismatch',
   'lifecycle_failed',
+  // Key lifecycle: what a party's driver refuses before any machine runs (party-node lifecycle/)
+  'lifecycle_busy',
+  'lifecycle_refused',
+  'lifecycle_wrong_generation',
+  'lifecycle_timeout',
+  'lifecycle_test_invalid',
   // Share drills
   'drill_share_mismatch',
   'drill_invalid_proof',

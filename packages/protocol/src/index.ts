@@ -114,6 +114,7 @@ export {
   type SuccessorOperation,
   verifyLifecycleCertificate,
 } from './lifecycle/successor.js';
+export { successorTestMessage } from './lifecycle/successor-test.js';
 export { type Admission, type AdmissionRequest, admitRequest } from './policy/admission.js';
 export { type ApprovalCount, countApprovals, type GroupShortfall } from './policy/approvals.js';
 export { type Counted, evaluatePolicy, type PolicyDecision, type PolicyRefusalCode as PolicyDecisionCode } from './policy/evaluate.js';
@@ -199,11 +200,16 @@ export {
 } from './wire/envelope.js';
 export {
   type CertificateConfirmation,
+  type CertificateLink,
   certificateConfirmationSchema,
   certificateEnvelopes,
+  certificateLinkSchema,
   type KeyCertificate,
   keyCertificateSchema,
+  LINEAGE_OPERATIONS,
+  type LineageOperation,
   publishCertificate,
+  type StoredLink,
 } from './wire/key-certificate.js';
 export {
   type Approval,

@@ -105,6 +105,16 @@ export function widenWorld(c: Cluster, extra: readonly string[], identityRng: Rn
   return world;
 }
 
+/** A world holding `c`'s parties, `name` re-created with a new identity (a lost disk, re-enrolled). */
+export function recreatedWorld(c: Cluster, name: string): SimWorld {
+  const world = makeWorld([]);
+  for (const [n, p] of c.world.parties) world.parties.set(n, p);
+  const fresh = makeWorld([name]).parties.get(name);
+  if (!fresh) throw new Error(`no fresh ${name}`);
+  world.parties.set(name, fresh);
+  return world;
+}
+
 /** What every party of a session passes its machine, besides the operation's own parameters. */
 interface SessionParams {
   sessionId?: string;

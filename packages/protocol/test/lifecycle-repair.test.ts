@@ -27,6 +27,7 @@ import {
   expectSignsUnder,
   freshStart,
   mixingIn,
+  recreatedWorld,
   repairMachines,
   sealAs,
   withFreshGuards,
@@ -34,7 +35,7 @@ import {
 } from './lifecycle-harness.js';
 import { runSession } from './lifecycle-sim.js';
 import { CRATES, vectorJson } from './load-vectors.js';
-import { makeWorld, rng, type SimWorld } from './sim.js';
+import { rng, type SimWorld } from './sim.js';
 
 // Each test runs DKGs and lifecycle sessions on a machine shared with other work: no tight limits.
 vi.setConfig({ testTimeout: 60_000 });
@@ -96,11 +97,7 @@ describe('repair: a lost share rebuilt and checked', () => {
 
   it('a party restored from scratch with a new identity (re-pinned by the helpers) is repaired the same way', () => {
     const c = cluster('ed25519', 3, 2);
-    const world = makeWorld([]);
-    for (const [n, p] of c.world.parties) world.parties.set(n, p);
-    const fresh = makeWorld(['p02']).parties.get('p02');
-    if (!fresh) throw new Error('no fresh party');
-    world.parties.set('p02', fresh);
+    const world = recreatedWorld(c, 'p02');
     const run = runSession(world, repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'] }, world));
     expectClean(run);
     expect(toHex(repaired(run.results.get('p02')).frostSecret.signingShare)).toBe(toHex(c.share('p02').frostSecret.signingShare));

@@ -38,6 +38,10 @@ const VALID: Partial<Record<MessageType, Record<string, unknown>>> = {
   },
   lifecycle_complete: { keyId: 'k1', operation: 'reshare', confirmations: [] },
   lifecycle_abort: { keyId: 'k1', operation: 'repair', code: 'lifecycle_invalid_share', message: 'm', culprits: ['a'] },
+  lifecycle_test_request: { keyId: 'k1' },
+  lifecycle_test_commitment: { keyId: 'k1', commitment: { hiding: hex(32), binding: hex(32) } },
+  lifecycle_test_package: { keyId: 'k1', commitments: [{ partyId: 'a', hiding: hex(32), binding: hex(32) }] },
+  lifecycle_test_share: { keyId: 'k1', share: hex(32) },
   drill_request: { keyId: 'k1', drillId: 'd1', nonce: digest },
   drill_proof: { keyId: 'k1', drillId: 'd1', verifyingShare: hex(32), proof: hex(64) },
 };
@@ -75,6 +79,23 @@ describe('lifecycle message schemas', () => {
     expect(parse('drill_proof', { ...VALID.drill_proof, proof: hex(115) })).toBe(false);
     expect(parse('drill_request', { ...VALID.drill_request, nonce: hex(16) })).toBe(false);
     expect(parse('repair_commit', { keyId: 'k1', target: 'c', commitments: { A: hex(32) } })).toBe(false);
+  });
+
+  it('repair and reshare starts may carry the key for newcomers: a whole public package and its generation, nothing else', () => {
+    const key = {
+      keyId: 'k1',
+      suite: 'ed25519',
+      threshold: 2,
+      committee: ['a', 'b'],
+      publicKey: hex(32),
+      groupCommitment: [hex(32), hex(32)],
+      verifyingShares: { a: hex(32), b: hex(32) },
+    };
+    expect(parse('repair_start', { ...VALID.repair_start, key, generation: 3 })).toBe(true);
+    expect(parse('reshare_start', { ...VALID.reshare_start, key, generation: 0 })).toBe(true);
+    expect(parse('repair_start', { ...VALID.repair_start, key: { ...key, secret: '00' } })).toBe(false);
+    expect(parse('repair_start', { ...VALID.repair_start, key, generation: -1 })).toBe(false);
+    expect(parse('reshare_start', { ...VALID.reshare_start, key: { ...key, threshold: 1 } })).toBe(false);
   });
 
   it('a validly signed but malformed lifecycle body is refused at the envelope, naming its sender', () => {

@@ -1,6 +1,7 @@
 /**
- * Keys: suite, threshold, committee, public key and status, and each active key's DKG certificate
- * checked in this browser against the identity keys the user pinned (certificate.ts). A key that
+ * Keys: suite, threshold, committee, public key and status, and each active key's certificate (its
+ * DKG's and the lineage of refreshes, repairs and reshares since) checked in this browser against
+ * the identity keys the user pinned (certificate.ts). A key that
  * does not verify is UNTRUSTED, in an alert at the top of the page and on its row; without pins
  * nothing is called verified. `#/keys/<keyId>` shows one key with every confirmation.
  */
@@ -10,7 +11,7 @@ import { fill, h } from '../dom.js';
 import { fingerprint, shortHex, when } from '../format.js';
 import { fromHex } from '../hex.js';
 import { badge, type Page, type PageContext, page, statusBadge } from '../page.js';
-import { loadPins, type PinnedParties } from '../trust-store.js';
+import { loadPins, loadRetired, type PinnedParties } from '../trust-store.js';
 
 /** The certificate's cell: verified, UNTRUSTED with the reason, or why it was not checked. */
 export function verdictBadge(key: Key, verdict: KeyVerdict | undefined, pinned: boolean): HTMLElement {
@@ -41,9 +42,10 @@ function noPinsNotice(): HTMLElement {
 
 async function verifyAll(ctx: PageContext, keys: readonly Key[], pins: PinnedParties): Promise<Map<string, KeyVerdict>> {
   const verdicts = new Map<string, KeyVerdict>();
+  const retired = loadRetired();
   for (const k of keys) {
     if (ctx.signal.aborted) break;
-    if (k.status === 'active') verdicts.set(k.keyId, await verifyKeyCertificate(ctx.subtle, k, pins));
+    if (k.status === 'active') verdicts.set(k.keyId, await verifyKeyCertificate(ctx.subtle, k, pins, retired));
   }
   return verdicts;
 }
@@ -106,7 +108,8 @@ async function renderOne(ctx: PageContext, keyId: string): Promise<void> {
   const key = await ctx.api.get(`/v1/keys/${encodeURIComponent(keyId)}`, keyDecoder, ctx.signal);
   const pins = loadPins();
   const pinned = Object.keys(pins).length > 0;
-  const verdict = pinned && key.status === 'active' ? await verifyKeyCertificate(ctx.subtle, key, pins) : undefined;
+  const verdict = pinned && key.status === 'active' ? await verifyKeyCertificate(ctx.subtle, key, pins, loadRetired()) : undefined;
+  const lineage = key.certificate?.lineage ?? [];
   const confirmations = key.certificate?.confirmations ?? [];
   const prints = new Map<string, string>();
   for (const p of key.parties) {
@@ -163,6 +166,14 @@ async function renderOne(ctx: PageContext, keyId: string): Promise<void> {
       h('dd', { class: 'hex wrap', id: 'public-key' }, key.publicKey ?? '—'),
       h('dt', null, 'Created'),
       h('dd', null, when(key.createdAt)),
+      h('dt', null, 'Lineage'),
+      h(
+        'dd',
+        { id: 'lineage' },
+        lineage.length === 0
+          ? 'as its DKG made it'
+          : lineage.map((l) => `${l.operation} (${l.confirmations.map((c) => c.from).join(', ')})`).join(' → '),
+      ),
       h('dt', null, 'Requests'),
       h('dd', null, h('a', { href: `#/requests/${encodeURIComponent(key.keyId)}` }, 'Signing requests of this key')),
     ),
@@ -170,7 +181,13 @@ async function renderOne(ctx: PageContext, keyId: string): Promise<void> {
     h(
       'table',
       { class: 'list' },
-      h('caption', null, 'Each member’s signed dkg_confirm as the coordinator publishes it, beside the fingerprint of the key you pinned'),
+      h(
+        'caption',
+        null,
+        lineage.length === 0
+          ? 'Each member’s signed dkg_confirm as the coordinator publishes it, beside the fingerprint of the key you pinned'
+          : 'Each member’s latest signed confirmation (of its DKG or of the lineage above), beside the fingerprint of the key you pinned',
+      ),
       h(
         'thead',
         null,
@@ -186,7 +203,7 @@ async function renderOne(ctx: PageContext, keyId: string): Promise<void> {
         'tbody',
         null,
         key.parties.map((p) => {
-          const c = confirmations.find((x) => x.from === p);
+          const c = [...confirmations, ...lineage.flatMap((l) => l.confirmations)].filter((x) => x.from === p).at(-1);
           const share = key.verifyingShares?.[p];
           return h(
             'tr',

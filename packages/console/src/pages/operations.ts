@@ -84,10 +84,7 @@ async function render(ctx: PageContext): Promise<void> {
   const ops: Operation[] = [];
   for (const id of ids) ops.push(await ctx.api.get(`/v1/operations/${encodeURIComponent(id)}`, operationDecoder, ctx.signal));
   ops.reverse();
-  fill(
-    list,
-    table(`${ops.length} operations (key generations today; refresh, repair, reshare and drills as they are wired), newest first`, ops),
-  );
+  fill(list, table(`${ops.length} operations (key generations, refreshes, repairs, reshares, drills), newest first`, ops));
   ctx.status(`${ops.length} operations loaded`);
 }
 

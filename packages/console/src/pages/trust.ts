@@ -10,10 +10,11 @@ import { isConsoleError } from '../errors.js';
 import { fingerprint } from '../format.js';
 import { fromHex } from '../hex.js';
 import { type Page, type PageContext, page } from '../page.js';
-import { checkPin, loadPins, parseTrustFile, savePins } from '../trust-store.js';
+import { checkPin, loadPins, loadRetired, parseTrustFile, savePins, saveRetired } from '../trust-store.js';
 
 async function render(ctx: PageContext): Promise<void> {
   const pins = loadPins();
+  const retired = loadRetired();
   const ids = Object.keys(pins).sort();
   const prints = await Promise.all(ids.map((id) => fingerprint(ctx.subtle, fromHex(pins[id] as string, id))));
   const rerender = () => void render(ctx);
@@ -58,7 +59,9 @@ async function render(ctx: PageContext): Promise<void> {
     const file = fileInput.files?.[0];
     (file === undefined ? Promise.resolve(pasted.value) : file.text())
       .then((text) => {
-        savePins({ ...pins, ...parseTrustFile(text) });
+        const trust = parseTrustFile(text);
+        savePins({ ...pins, ...trust.parties });
+        saveRetired({ ...retired, ...trust.retired });
         rerender();
       })
       .catch(fail);
@@ -67,6 +70,7 @@ async function render(ctx: PageContext): Promise<void> {
   const forgetAll = h('button', { type: 'button', disabled: ids.length === 0 }, 'Forget every pin');
   forgetAll.addEventListener('click', () => {
     savePins({});
+    saveRetired({});
     rerender();
   });
 
@@ -117,12 +121,20 @@ async function render(ctx: PageContext): Promise<void> {
       h('code', null, 'glacis keys verify --trust'),
       ': ',
       h('code', null, '{"parties": {"party-1": "<64 hex>", …}}'),
-      '.',
+      ', with ',
+      h('code', null, '"retired": {"party-2": ["<64 hex>", …]}'),
+      ' for the keys a party held before its operator re-created it (they check what it signed then, never what it signs now).',
     ),
     importForm,
     h('p', null, forgetAll),
     ids.length === 0 ? null : h('h2', null, 'As a trust file'),
-    ids.length === 0 ? null : h('pre', { class: 'hex wrap', id: 'trust-json' }, JSON.stringify({ parties: pins }, null, 2)),
+    ids.length === 0
+      ? null
+      : h(
+          'pre',
+          { class: 'hex wrap', id: 'trust-json' },
+          JSON.stringify(Object.keys(retired).length === 0 ? { parties: pins } : { parties: pins, retired }, null, 2),
+        ),
   );
 }
 

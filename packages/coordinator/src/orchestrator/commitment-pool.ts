@@ -33,6 +33,8 @@ export interface CommitmentPool {
   answered(keyId: string, partyId: string, count: number): void;
   /** Forgets everything of `partyId`. */
   dropParty(partyId: string): void;
+  /** Forgets every commitment of `keyId` (its key switched: the parties discarded those nonces). */
+  dropKey(keyId: string): void;
   size(keyId: string, partyId: string): number;
 }
 
@@ -118,6 +120,9 @@ export function createCommitmentPool(opts: CommitmentPoolOptions): CommitmentPoo
     },
     dropParty(partyId) {
       slots.delete(partyId);
+    },
+    dropKey(keyId) {
+      for (const byKey of slots.values()) byKey.delete(keyId);
     },
     size(keyId, partyId) {
       return slots.get(partyId)?.get(keyId)?.held.length ?? 0;

@@ -1,7 +1,7 @@
 /**
- * The coordinator's engine room: party connections, the DKG and signing drivers, the work leases
- * that say which instance runs what, and recovery after a restart (or after another instance
- * stopped). Implements the Orchestrator boundary the HTTP layer calls.
+ * The coordinator's engine room: party connections, the DKG, signing and lifecycle drivers, the
+ * work leases that say which instance runs what, and recovery after a restart (or after another
+ * instance stopped). Implements the Orchestrator boundary the HTTP layer calls.
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -16,18 +16,21 @@ import {
   toHex,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
+import type { CoordinatorCrashPoint } from '../crash-points.js';
 import { CoordinatorError, notFound } from '../errors.js';
+import { newId } from '../ids.js';
 import { type ConnectionHub, createConnectionHub, type HubOptions } from './connections.js';
 import { createClockSealer } from './coordinator-sealer.js';
 import { createDkgDriver, type DkgDriver } from './dkg-driver.js';
 import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
+import { createLifecycleDriver, type LifecycleDriver } from './lifecycle-driver.js';
 import { readInbox } from './offline-inbox.js';
 import { createOfflineOutbox } from './offline-outbox.js';
 import { createPolicyRelay, type PolicyRelay } from './policy-relay.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
 import { createSigningDriver, type SigningDriver } from './signing-driver.js';
-import type { OrchestratorStore } from './store-port.js';
+import type { OrchestratorStore, WorkKind } from './store-port.js';
 import type { Orchestrator, PartyStatus } from './types.js';
 
 export interface OrchestratorOptions {
@@ -39,6 +42,14 @@ export interface OrchestratorOptions {
   metrics: OrchestratorMetrics;
   dkgTimeoutMs: number;
   requestTimeoutMs: number;
+  /** How long a refresh, repair or reshare may take before its certificate is complete (default 120 s). */
+  lifecycleTimeoutMs?: number;
+  /** How long a drill waits for the holders' proofs (default 30 s). */
+  drillTimeoutMs?: number;
+  /** Whether the coordinator repairs a key's missing shares itself (default: never). */
+  autoRepair?: (keyId: string) => boolean;
+  /** Test-only crash injection (crash-points.ts). */
+  crash?: (point: CoordinatorCrashPoint) => void;
   /** ROAST: how long an open session may run before another starts beside it (default 250 ms). */
   sessionGraceMs?: number;
   clock?: Clock;
@@ -101,6 +112,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
   let keeper: LeaseKeeper | undefined;
   const leaseSettings = o.leases ?? { ttlMs: 30_000, exclusive: true };
   const instanceId = leaseSettings.owner ?? `c-${randomBytes(6).toString('hex')}`;
+  let lifecycle: LifecycleDriver | undefined;
   let policy: PolicyRelay | undefined;
   const offlineParties = new Set(o.offlineParties ?? []);
   const outbox = createOfflineOutbox();
@@ -135,19 +147,22 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         o.metrics.connectedParties(connectedCount());
         audit('party_connected', { partyId });
         signing?.onConnected(partyId);
+        lifecycle?.onConnected(partyId);
       },
       onDisconnected(partyId) {
         o.metrics.connectedParties(connectedCount());
         audit('party_disconnected', { partyId });
         dkg?.onDisconnected(partyId);
         signing?.onDisconnected(partyId);
+        lifecycle?.onDisconnected(partyId);
       },
       onMessage(partyId, msg, env) {
         if (o.faults?.inbound && !o.faults.inbound(partyId, msg, env)) return;
         if (msg.type === 'key_sync') {
-          dkg
-            ?.sync(partyId, msg.body.pendingKeys)
-            .catch((e: unknown) => log.error({ partyId, err: (e as Error).message }, 'key sync failed'));
+          const body = msg.body;
+          Promise.all([dkg?.sync(partyId, body.pendingKeys), lifecycle?.onKeySync(partyId, body)]).catch((e: unknown) =>
+            log.error({ partyId, err: (e as Error).message }, 'key sync failed'),
+          );
           return;
         }
         const session = parseSessionId(msg.sessionId);
@@ -159,6 +174,12 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           case 'commit':
           case 'sign':
             signing?.onMessage(partyId, msg, session);
+            return;
+          case 'refresh':
+          case 'repair':
+          case 'reshare':
+          case 'drill':
+            lifecycle?.onMessage(partyId, msg, env, session);
             return;
           case 'policy':
             if (msg.type === 'policy_status') onPolicyStatus(partyId, msg.body);
@@ -196,7 +217,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
       .catch((e: unknown) => log.error({ partyId, err: (e as Error).message }, 'policy report failed'));
   }
   policy = createPolicyRelay({ link, clock, logger: log });
-  const leasesOf = (kind: 'key' | 'signature') => ({
+  const leasesOf = (kind: WorkKind) => ({
     fence: (id: string) => keeper?.fence(kind, id),
     release: (id: string) => keeper?.drop(kind, id),
   });
@@ -271,20 +292,69 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     // An instance no party reaches would only fail what it took; leave the work to the others.
     canTakeWork: () => connectedCount() > 0,
     onClaimed(lease) {
-      if (lease.kind === 'signature') {
-        log.info({ signatureId: lease.id, epoch: lease.epoch }, 'resuming signing request');
-        signing?.start(lease.id).catch(logErr('signing start', lease.id));
-      } else if (lease.epoch === 1) {
-        // Never claimed before: a key accepted by an instance that has not claimed it yet.
-        dkg?.start(lease.id).catch(logErr('DKG start', lease.id));
-      } else {
-        dkg?.takeOver(lease.id).catch(logErr('DKG takeover', lease.id));
+      // Epoch 1: never claimed before (accepted by an instance that had not claimed it yet).
+      const fresh = lease.epoch === 1;
+      switch (lease.kind) {
+        case 'signature':
+          log.info({ signatureId: lease.id, epoch: lease.epoch }, 'resuming signing request');
+          signing?.start(lease.id).catch(logErr('signing start', lease.id));
+          return;
+        case 'key':
+          if (fresh) dkg?.start(lease.id).catch(logErr('DKG start', lease.id));
+          else dkg?.takeOver(lease.id).catch(logErr('DKG takeover', lease.id));
+          return;
+        case 'operation':
+          if (fresh) lifecycle?.start(lease.id).catch(logErr('lifecycle start', lease.id));
+          else lifecycle?.takeOver(lease.id).catch(logErr('lifecycle takeover', lease.id));
+          return;
+        default: {
+          const never: never = lease.kind;
+          throw new Error(`unknown work kind ${String(never)}`);
+        }
       }
     },
     onLost(lease) {
-      if (lease.kind === 'signature') signing?.abandon(lease.id);
-      else dkg?.abandon(lease.id);
+      switch (lease.kind) {
+        case 'signature':
+          signing?.abandon(lease.id);
+          return;
+        case 'key':
+          dkg?.abandon(lease.id);
+          return;
+        case 'operation':
+          lifecycle?.abandon(lease.id);
+          return;
+        default: {
+          const never: never = lease.kind;
+          throw new Error(`unknown work kind ${String(never)}`);
+        }
+      }
     },
+  });
+
+  lifecycle = createLifecycleDriver({
+    store: o.store,
+    link,
+    clock,
+    logger: log,
+    metrics: o.metrics,
+    keyOf,
+    timeoutMs: o.lifecycleTimeoutMs ?? 120_000,
+    drillTimeoutMs: o.drillTimeoutMs ?? 30_000,
+    rng: (n) => new Uint8Array(randomBytes(n)),
+    crash: o.crash ?? (() => undefined),
+    autoRepair: o.autoRepair ?? (() => false),
+    newOperationId: () => newId('op', clock.now()),
+    onKeySwitched: (keyId, key) => signing?.onKeySwitched(keyId, key),
+    isOffline: (p) => offlineParties.has(p),
+    leases: {
+      ...leasesOf('operation'),
+      claim: async (id) => (await keeper?.claim('operation', id)) !== undefined,
+    },
+  });
+  // A key switched by another instance on a shared database: stop signing with its old material here.
+  const unwatch = o.store.onKeySwitched?.((keyId) => {
+    lifecycle?.keySwitched(keyId).catch(logErr('following a key switch', keyId));
   });
 
   return {
@@ -300,6 +370,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
           ready: signing?.readyCount(partyId) ?? 0,
           excludedCount: excludedCount.get(partyId) ?? 0,
           latencyMs: latencyMs.has(partyId) ? Math.round((latencyMs.get(partyId) as number) * 10) / 10 : null,
+          needsRepair: lifecycle?.needsRepair(partyId) ?? [],
           policy: policy?.statusOf(partyId) ?? null,
         }));
     },
@@ -317,6 +388,13 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         .then((fence) => (fence ? signing?.start(signatureId) : undefined))
         .catch(logErr('signing start', signatureId));
     },
+    onOperationCreated(operationId) {
+      keeper
+        ?.claim('operation', operationId)
+        .then((fence) => (fence ? lifecycle?.start(operationId) : undefined))
+        .catch(logErr('lifecycle start', operationId));
+    },
+    shareStatus: (keyId, partyId) => lifecycle?.shareStatus(keyId, partyId) ?? 'unknown',
     onPolicyDistributed(p) {
       policy?.distribute(p);
     },
@@ -371,11 +449,13 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
       await loadLatestPolicy();
       // Claimed work is dispatched by onClaimed: signing requests are finished from scratch with
       // fresh nonces; a DKG cannot resume (its round state lived in the parties' memory), so it
-      // fails with coordinator_restarted.
+      // fails with coordinator_restarted; so does a lifecycle operation, unless it was certified
+      // (then it resumes at its test signature).
       await keeper?.claimNow();
       keeper?.start();
     },
     async close() {
+      unwatch?.();
       await keeper?.close();
       await hub?.close();
     },

@@ -9,6 +9,10 @@ export interface OrchestratorMetrics {
   partyExcluded(partyId: string): void;
   /** Time from a signing package sent to the party's share received. */
   partyLatency(partyId: string, seconds: number): void;
+  /** A refresh, repair, reshare or drill settled. */
+  lifecycleEnded(type: 'refresh' | 'repair' | 'reshare' | 'drill', outcome: 'completed' | 'failed'): void;
+  /** `partyId` proved its share of `keyId` intact (a drill) at `at` (ms since the epoch). */
+  drillProved(keyId: string, partyId: string, at: number): void;
 }
 
 /** Sending to parties. */

@@ -11,6 +11,10 @@ const refs: SessionRef[] = [
   // Ids may hold the separator: the id is last, so they still parse.
   { kind: 'sign', epoch, n: 3, signatureId: 'a-b_c-1-2' },
   { kind: 'pool', epoch, n: 7, keyId: 'k-1' },
+  { kind: 'refresh', operationId: 'op_01J9Z3ABCDEFGHJKMNPQRSTVWX' },
+  { kind: 'repair', operationId: 'op_01J9Z3ABCDEFGHJKMNPQRSTVWX' },
+  { kind: 'reshare', operationId: 'op_1-2' },
+  { kind: 'drill', operationId: 'op_01J9Z3ABCDEFGHJKMNPQRSTVWX' },
 ];
 
 describe('session ids', () => {
@@ -38,6 +42,8 @@ describe('session ids', () => {
       `commit-${epoch}`,
       `pool-${epoch}-1-`,
       `sig_1-${epoch}-s0`,
+      'refresh-',
+      'drills-op_1',
     ])
       expect(parseSessionId(id), id).toBeUndefined();
   });

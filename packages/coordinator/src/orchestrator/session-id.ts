@@ -19,8 +19,17 @@ export type SessionRef =
   | { kind: 'commit'; epoch: string; signatureId: string }
   /** The `n`-th ROAST session of a signing request. */
   | { kind: 'sign'; epoch: string; n: number; signatureId: string }
+  /**
+   * A lifecycle operation's session (parties bind it into transcripts, boxes and the successor's
+   * certificate). One per operation: an operation is never run twice under one session id.
+   */
+  | { kind: LifecycleKind; operationId: string }
   /** Policy distribution: offers to a party and its status reports (one channel per party). */
   | { kind: 'policy' };
+
+/** The lifecycle operations' session kinds: the operation's type. */
+export type LifecycleKind = 'refresh' | 'repair' | 'reshare' | 'drill';
+const LIFECYCLE_KINDS: readonly string[] = ['refresh', 'repair', 'reshare', 'drill'] satisfies LifecycleKind[];
 
 /** A session id as it travels: a string made by `encodeSessionId`. */
 export type SessionId = string & { readonly __brand: 'SessionId' };
@@ -40,9 +49,15 @@ export function newEpoch(random: Uint8Array): string {
 /** The wire form of `ref`. Throws a RangeError if it would not be a valid session id. */
 export function encodeSessionId(ref: SessionRef): SessionId {
   if (ref.kind === 'policy') return 'policy' as SessionId;
-  if ((ref.kind === 'dkg' || ref.kind === 'pool' ? ref.keyId : ref.signatureId) === '') throw new RangeError('session id: empty id');
+  if (idOf(ref) === '') throw new RangeError('session id: empty id');
   let s: string;
   switch (ref.kind) {
+    case 'refresh':
+    case 'repair':
+    case 'reshare':
+    case 'drill':
+      s = `${ref.kind}-${ref.operationId}`;
+      break;
     case 'dkg':
       s = `dkg-${ref.keyId}`;
       break;
@@ -64,13 +79,29 @@ export function encodeSessionId(ref: SessionRef): SessionId {
   return s as SessionId;
 }
 
+/** The variable-length id a ref carries. */
+function idOf(ref: Exclude<SessionRef, { kind: 'policy' }>): string {
+  switch (ref.kind) {
+    case 'dkg':
+    case 'pool':
+      return ref.keyId;
+    case 'commit':
+    case 'sign':
+      return ref.signatureId;
+    default:
+      return ref.operationId;
+  }
+}
+
 /** What `sessionId` names, or undefined if the coordinator never makes such an id. */
 export function parseSessionId(sessionId: string): SessionRef | undefined {
   if (sessionId === 'policy') return { kind: 'policy' };
   const [kind, ...rest] = sessionId.split('-');
   let ref: SessionRef | undefined;
   if (kind === 'dkg' && rest.length > 0) ref = { kind, keyId: rest.join('-') };
-  else if (kind === 'commit' && rest.length > 1) ref = { kind, epoch: rest[0] as string, signatureId: rest.slice(1).join('-') };
+  else if (kind !== undefined && LIFECYCLE_KINDS.includes(kind) && rest.length > 0) {
+    ref = { kind: kind as LifecycleKind, operationId: rest.join('-') };
+  } else if (kind === 'commit' && rest.length > 1) ref = { kind, epoch: rest[0] as string, signatureId: rest.slice(1).join('-') };
   else if ((kind === 'pool' || kind === 'sign') && rest.length > 2 && COUNTER.test(rest[1] as string)) {
     const [epoch, n, ...id] = rest as [string, string, ...string[]];
     ref = kind === 'pool' ? { kind, epoch, n: Number(n), keyId: id.join('-') } : { kind, epoch, n: Number(n), signatureId: id.join('-') };

@@ -36,7 +36,7 @@ import { CoordinatorError, isCoordinatorError } from '../errors.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
 import { newEpoch, type SessionRefOf } from './session-id.js';
 import { createSigningMachine, type SigningAction, type SigningInput, type SigningMachine } from './signing-machine.js';
-import type { KeyRow, LeaseFence, OrchestratorStore } from './store-port.js';
+import { type LeaseFence, type OrchestratorStore, publicPackageOf } from './store-port.js';
 
 /** Which requests this instance may run, when it shares the store with other instances. */
 export interface SigningLeases {
@@ -90,6 +90,8 @@ export interface SigningDriver {
   onMessage(partyId: string, msg: Message, session: SigningSessionRef): void;
   onConnected(partyId: string): void;
   onDisconnected(partyId: string): void;
+  /** A key switched to a successor: its requests in flight start over on the new material. */
+  onKeySwitched(keyId: string, key: PublicKeyPackage): void;
   /** Offline party `partyId`'s inbox stored new commitments: requests waiting for them draw again. */
   onOfflineSupplied(partyId: string): void;
   /** Requests in flight. */
@@ -98,18 +100,6 @@ export interface SigningDriver {
   readyCount(partyId: string): number;
   /** Resolves once every queued action has run. */
   idle(): Promise<void>;
-}
-
-function publicPackage(key: KeyRow): PublicKeyPackage {
-  return {
-    keyId: key.keyId,
-    suite: key.suite,
-    threshold: key.threshold,
-    committee: key.parties,
-    publicKey: key.publicKey as string,
-    groupCommitment: key.groupCommitment as string[],
-    verifyingShares: key.verifyingShares as Record<string, string>,
-  };
 }
 
 export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
@@ -424,7 +414,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           request: {
             signatureId,
             keyId: request.keyId,
-            key: key?.status === 'active' ? publicPackage(key) : null,
+            key: key?.status === 'active' ? publicPackageOf(key) : null,
             intent: request.intent,
             context: request.context,
             approvals: request.approvals,
@@ -472,6 +462,9 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         else waitingDraws.delete(signatureId);
         for (const d of mine) enqueue(signatureId, () => draw(d));
       }
+    },
+    onKeySwitched(keyId, key) {
+      feed({ type: 'key_switched', keyId, key });
     },
     async idle() {
       while (lanes.size > 0) await Promise.all([...lanes.values()]);

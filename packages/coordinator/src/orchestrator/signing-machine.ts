@@ -87,7 +87,13 @@ export type SigningInput =
    * The driver may no longer run this request here (its lease passed to another coordinator
    * instance, or lapsed): forget it without settling it. Its unused commitments stay in the pool.
    */
-  | { type: 'abandon'; requestId: string };
+  | { type: 'abandon'; requestId: string }
+  /**
+   * `keyId` switched to a successor (refresh, reshare): no share of the old material may meet the
+   * new one. Its requests in flight start over on `key` (new sessions, the same deadline), and the
+   * commitments preprocessed before the switch are forgotten (the parties discarded their nonces).
+   */
+  | { type: 'key_switched'; keyId: string; key: PublicKeyPackage };
 
 /** A change to a request's row that is not its settlement. */
 export type SigningChange = { kind: 'signing' } | { kind: 'excluded'; partyId: string; code: ExclusionCode; reason: string };
@@ -137,6 +143,10 @@ export interface SigningMachine {
 }
 
 interface Run {
+  /** The request as it came in (to start it over on a switched key). */
+  request: SigningRequest;
+  /** Times it started over; its sessions are numbered from `restarts × SESSIONS_PER_START`. */
+  restarts: number;
   signatureId: string;
   key: PublicKeyPackage;
   roast: RoastCoordinator;
@@ -151,6 +161,12 @@ interface Run {
 }
 
 type PoolAsk = { keyId: string; suite: PublicKeyPackage['suite']; party: string; count: number };
+
+/**
+ * Session numbers one start of a request may use: a request that starts over (its key switched)
+ * numbers its sessions after them, so a late share of an old session meets no session of the new.
+ */
+const SESSIONS_PER_START = 100_000;
 
 export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const poolTarget = o.poolTarget ?? 32;
@@ -277,7 +293,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     return session.epoch === o.epoch ? runs.get(session.signatureId) : undefined;
   }
 
-  function onRequest(r: SigningRequest, out: SigningAction[]): void {
+  function onRequest(r: SigningRequest, out: SigningAction[], restarts = 0): void {
     if (runs.has(r.signatureId)) return;
     if (r.key === null) {
       const outcome: SigningOutcome = { status: 'failed', code: 'key_not_active', message: `key ${r.keyId} is not active` };
@@ -293,7 +309,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         intent: r.intent,
         ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
         approvals: r.approvals,
-        sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n, signatureId }),
+        sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n: restarts * SESSIONS_PER_START + n, signatureId }),
         sessionGraceMs: o.sessionGraceMs ?? 0,
         keys,
       });
@@ -305,6 +321,8 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       return;
     }
     const run: Run = {
+      request: r,
+      restarts,
       signatureId,
       key: r.key,
       roast,
@@ -406,6 +424,16 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     if (runs.has(run.signatureId)) topUp(run, out);
   }
 
+  function onKeySwitched(keyId: string, key: PublicKeyPackage, out: SigningAction[]): void {
+    pool.dropKey(keyId);
+    for (const [sid, ask] of poolAsks) if (ask.keyId === keyId) poolAsks.delete(sid);
+    for (const run of [...runs.values()]) {
+      if (run.key.keyId !== keyId) continue;
+      runs.delete(run.signatureId);
+      onRequest({ ...run.request, key }, out, run.restarts + 1);
+    }
+  }
+
   return {
     get inFlight() {
       return runs.size;
@@ -457,6 +485,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
           if (run) stop(run, out);
           break;
         }
+        case 'key_switched':
+          onKeySwitched(input.keyId, input.key, out);
+          break;
         case 'tick': {
           const run = runs.get(input.requestId);
           if (!run) break;

@@ -2,7 +2,17 @@
  * What the orchestrator needs of the coordinator's store. The SQLite store implements it; so must
  * any other backend. Methods may be synchronous or return promises.
  */
-import type { Approval, Envelope, FinalizedPsbt, Intent, NonceCommitmentWire, SignedPolicy, SuiteId } from '@glacis/protocol';
+import type {
+  Approval,
+  Envelope,
+  FinalizedPsbt,
+  Intent,
+  NonceCommitmentWire,
+  PublicKeyPackage,
+  SignedPolicy,
+  StoredLink,
+  SuiteId,
+} from '@glacis/protocol';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -16,8 +26,11 @@ export interface AuditRecord {
   data: Record<string, unknown>;
 }
 
-/** Work a coordinator instance claims before it runs it: a signing request, or a key's DKG. */
-export type WorkKind = 'signature' | 'key';
+/**
+ * Work a coordinator instance claims before it runs it: a signing request, a key's DKG, or a
+ * lifecycle operation (refresh, repair, reshare, drill) by its operation id.
+ */
+export type WorkKind = 'signature' | 'key' | 'operation';
 
 /**
  * Who may write one piece of work's results: the instance `owner`, while it holds the lease at
@@ -65,7 +78,86 @@ export interface KeyRow {
   groupCommitment: string[] | null;
   /** The DKG certificate (every member's signed confirmation), once active. */
   certificate: Envelope[] | null;
+  /** 0 after the DKG; one more after each refresh or reshare. */
+  generation: number;
+  /** Every lifecycle operation completed since the DKG, oldest first. */
+  lineage: StoredLink[];
   error: { code: string; message: string } | null;
+}
+
+/** An active key row's public package (its material is there once the key is active). */
+export function publicPackageOf(key: KeyRow): PublicKeyPackage {
+  return {
+    keyId: key.keyId,
+    suite: key.suite,
+    threshold: key.threshold,
+    committee: key.parties,
+    publicKey: key.publicKey as string,
+    groupCommitment: key.groupCommitment as string[],
+    verifyingShares: key.verifyingShares as Record<string, string>,
+  };
+}
+
+/** A JSON value as it is persisted and served. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [k: string]: JsonValue };
+
+/** Why something failed: a stable code and a human-readable message. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+/** Status of a long operation. */
+export type OperationStatus = 'pending' | 'completed' | 'failed';
+/** What a long operation does. */
+export type OperationType = 'dkg' | 'refresh' | 'repair' | 'reshare' | 'drill';
+/** The operations on an existing key. */
+export type LifecycleType = Exclude<OperationType, 'dkg'>;
+
+/** A long operation as stored. */
+export interface OperationRecord {
+  operationId: string;
+  keyId: string;
+  type: OperationType;
+  status: OperationStatus;
+  error: ErrorInfo | null;
+  createdAt: string;
+  completedAt: string | null;
+  /** What was asked (repair: `{partyId}`; reshare: `{threshold, parties}`; others: `{}`). */
+  params: JsonObject;
+  /** Where it stands, as the orchestrator last recorded it (public data only); null before it started. */
+  progress: JsonObject | null;
+  /** Name of the token that asked, `auto-repair` for the coordinator's own, null for a DKG. */
+  requestedBy: string | null;
+}
+
+/** A lifecycle operation the HTTP layer (or auto-repair) has validated. */
+export interface NewOperation {
+  operationId: string;
+  keyId: string;
+  type: LifecycleType;
+  params: JsonObject;
+  createdAt: string;
+  requestedBy: string;
+}
+
+/**
+ * What a completed refresh, repair or reshare changes on its key, in the transaction that settles
+ * the operation: the link it adds to the lineage and, for a refresh or reshare, the successor's
+ * public material (the generation then goes up by one). `expectedGeneration` fences the change:
+ * a key whose generation moved meanwhile is left alone and the call throws `operation_conflict`.
+ */
+export interface KeyChange {
+  expectedGeneration: number;
+  link: StoredLink;
+  material?: {
+    threshold: number;
+    parties: string[];
+    verifyingShares: Record<string, string>;
+    groupCommitment: string[];
+  };
 }
 
 /** The parts of a signature request the orchestrator reads. */
@@ -153,6 +245,22 @@ export interface OrchestratorStore {
   renewLeases(owner: string, leases: readonly LeaseFence[], ttlMs: number): MaybePromise<Lease[]>;
   /** Lets every lease of `owner` lapse now, so another instance takes the work at once (shutdown). */
   releaseLeases(owner: string): MaybePromise<number>;
+
+  // Key lifecycle (Store documents each). An operation is work with a lease of kind `operation`.
+  getOperation(operationId: string): MaybePromise<OperationRecord | undefined>;
+  createOperation(op: NewOperation): MaybePromise<{ created: true; record: OperationRecord } | { created: false }>;
+  setOperationProgress(operationId: string, progress: JsonObject, fence?: LeaseFence): MaybePromise<void>;
+  completeOperation(operationId: string, change?: KeyChange, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
+  failOperation(operationId: string, error: ErrorInfo, audit?: AuditRecord, fence?: LeaseFence): MaybePromise<void>;
+  /** Active keys whose committee includes `partyId`, oldest first. */
+  listActiveKeysOf(partyId: string): MaybePromise<KeyRow[]>;
+  /**
+   * Calls `listener` with a key's id after each commit that switched the key's material (a
+   * refresh or reshare completed): on a database several instances share, whichever committed it,
+   * so that every instance's signing stops using the old material. Returns the unsubscribe.
+   * Optional for test doubles that one orchestrator uses alone.
+   */
+  onKeySwitched?(listener: (keyId: string) => void): () => void;
 
   /** The last bundle sequence accepted from offline party `partyId` (its inbox), or undefined. */
   lastInboxSequence(partyId: string): MaybePromise<number | undefined>;

@@ -23,6 +23,8 @@ export interface PartyStatus {
   excludedCount: number;
   /** Smoothed time from signing package sent to share received, ms; null before the first share. */
   latencyMs: number | null;
+  /** Active keys of which this committee member reported no share (or another generation) at its last connection. */
+  needsRepair: string[];
   /** The policy this party last reported in force (static or signed), or null before its first report. */
   policy: PartyPolicyStatus | null;
 }
@@ -64,6 +66,13 @@ export interface Orchestrator {
    * approved or its approval deadline) or released for signing by its approvals. Never throws.
    */
   onSignatureRequested(signatureId: string): void;
+  /** A lifecycle operation (refresh, repair, reshare, drill) was just persisted: run it. Never throws. */
+  onOperationCreated(operationId: string): void;
+  /**
+   * What the coordinator knows of `partyId`'s share of `keyId` from its last `key_sync`: `held`
+   * (the current generation), `missing` (none, or another generation), or `unknown` (not reported).
+   */
+  shareStatus(keyId: string, partyId: string): 'held' | 'missing' | 'unknown';
   /** A newly stored policy: offer it to every party. Never throws. */
   onPolicyDistributed(policy: OfferedPolicy): void;
   /**

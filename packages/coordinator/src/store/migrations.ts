@@ -111,6 +111,58 @@ const POSTGRES_V4_TABLES = `
     ADD CONSTRAINT tokens_role_check CHECK (role IN (${ROLES}));
 `;
 
+const OPERATION_TYPES = "'dkg', 'refresh', 'repair', 'reshare', 'drill'";
+const WORK_KINDS = "'signature', 'key', 'operation'";
+
+/**
+ * Migration 6's table changes in SQLite: `operations` (a type more, and the operation's parameters,
+ * progress and requester) and `work_leases` (a kind more) are rebuilt with their rows; the indexes
+ * dropped with them are made again. The new columns go last, where PostgreSQL's ADD COLUMN puts them.
+ */
+const SQLITE_V6_TABLES = `
+  CREATE TABLE operations_v6 (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL UNIQUE,
+    key_id TEXT NOT NULL,
+    type TEXT NOT NULL CONSTRAINT operations_type_check CHECK (type IN (${OPERATION_TYPES})),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed')),
+    error TEXT,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    progress TEXT,
+    requested_by TEXT
+  );
+  INSERT INTO operations_v6 (seq, operation_id, key_id, type, status, error, created_at, completed_at)
+    SELECT seq, operation_id, key_id, type, status, error, created_at, completed_at FROM operations;
+  DROP TABLE operations;
+  ALTER TABLE operations_v6 RENAME TO operations;
+
+  CREATE TABLE work_leases_v6 (
+    kind TEXT NOT NULL CONSTRAINT work_leases_kind_check CHECK (kind IN (${WORK_KINDS})),
+    id TEXT NOT NULL,
+    owner TEXT,
+    epoch BIGINT NOT NULL DEFAULT 0,
+    expires_at BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, id)
+  );
+  INSERT INTO work_leases_v6 (kind, id, owner, epoch, expires_at) SELECT kind, id, owner, epoch, expires_at FROM work_leases;
+  DROP TABLE work_leases;
+  ALTER TABLE work_leases_v6 RENAME TO work_leases;
+  CREATE INDEX work_leases_by_expiry ON work_leases (expires_at);
+`;
+
+/** Migration 6's table changes in PostgreSQL, in place (constraint names as migration 4 explains). */
+const POSTGRES_V6_TABLES = `
+  ALTER TABLE operations ADD COLUMN params TEXT NOT NULL DEFAULT '{}',
+    ADD COLUMN progress TEXT,
+    ADD COLUMN requested_by TEXT,
+    DROP CONSTRAINT operations_type_check,
+    ADD CONSTRAINT operations_type_check CHECK (type IN (${OPERATION_TYPES}));
+  ALTER TABLE work_leases DROP CONSTRAINT work_leases_kind_check,
+    ADD CONSTRAINT work_leases_kind_check CHECK (kind IN (${WORK_KINDS}));
+`;
+
 /** One schema change. */
 export interface Migration {
   version: number;
@@ -282,6 +334,21 @@ export const MIGRATIONS: readonly Migration[] = [
         inbox_sequence BIGINT,
         outbox_sequence BIGINT
       );
+    `,
+  },
+  {
+    version: 6,
+    description: 'key lifecycle: key generation and lineage; drill operations, their parameters and progress; leases on operations',
+    // Lifecycle operations (refresh, repair, reshare, drill) are unsettled work like DKGs and
+    // signing requests: each has a `work_leases` row of kind 'operation' while it is pending. None
+    // was ever accepted before this migration (the routes answered 501), so none needs a lease now.
+    // Two CHECK constraints change (an operation type and a work kind more): PostgreSQL alters them;
+    // SQLite rebuilds the two tables with their rows.
+    sql: (d) => `
+      ALTER TABLE keys ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE keys ADD COLUMN lineage TEXT NOT NULL DEFAULT '[]';
+      ${d.dialect === 'sqlite' ? SQLITE_V6_TABLES : POSTGRES_V6_TABLES}
+      CREATE INDEX operations_pending ON operations (key_id) WHERE status = 'pending';
     `,
   },
 ];

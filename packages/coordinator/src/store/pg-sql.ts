@@ -13,13 +13,20 @@ export const NOW_MS = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT';
  */
 export const LOCKS = { audit: 0x676c6163_0001, migrate: 0x676c6163_0002, tokens: 0x676c6163_0003 } as const;
 
-/** The notification channel of settled rows; the payload is `kind:id`. */
+/**
+ * The notification channel of settled rows; the payload is `kind:id`, where kind is a SettleKind
+ * or `key_switched` (a refresh or reshare switched the key's material).
+ */
 export const SETTLED_CHANNEL = 'glacis_settled';
 
 export const SQL = {
   key: 'SELECT * FROM keys WHERE key_id = $1',
   keysAfter: 'SELECT * FROM keys WHERE seq > $1 ORDER BY seq LIMIT $2',
   pendingKeys: "SELECT * FROM keys WHERE status = 'pending' ORDER BY seq",
+  keyForUpdate: 'SELECT * FROM keys WHERE key_id = $1 FOR UPDATE',
+  activeKeysOf: "SELECT * FROM keys WHERE status = 'active' AND parties::jsonb ? $1 ORDER BY seq",
+  changeKey: `UPDATE keys SET threshold = $3, parties = $4, verifying_shares = $5, group_commitment = $6, generation = $7, lineage = $8
+    WHERE key_id = $1 AND generation = $2 AND status = 'active'`,
   insertKey: `INSERT INTO keys (key_id, operation_id, label, suite, threshold, parties, status, created_at, requested_by)
     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`,
   settleKey: `UPDATE keys SET status = $2, public_key = $3, verifying_shares = $4, group_commitment = $5, certificate = $6,
@@ -48,6 +55,11 @@ export const SQL = {
   op: 'SELECT * FROM operations WHERE operation_id = $1',
   insertOp: "INSERT INTO operations (operation_id, key_id, type, status, created_at) VALUES ($1, $2, $3, 'pending', $4)",
   settleOp: "UPDATE operations SET status = $2, error = $3, completed_at = $4 WHERE operation_id = $1 AND status = 'pending'",
+  insertLifecycleOp: `INSERT INTO operations (operation_id, key_id, type, status, created_at, params, requested_by)
+    VALUES ($1, $2, $3, 'pending', $4, $5, $6)`,
+  setOpProgress: 'UPDATE operations SET progress = $2 WHERE operation_id = $1',
+  pendingShareOpsOfKey: `SELECT COUNT(*)::int AS n FROM operations
+    WHERE key_id = $1 AND status = 'pending' AND type IN ('refresh', 'repair', 'reshare')`,
   idem: 'SELECT * FROM idempotency WHERE idem_key = $1 AND route = $2 AND token_name = $3',
   insertIdem: `INSERT INTO idempotency (idem_key, route, token_name, request_hash, status_code, response, created_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7)`,

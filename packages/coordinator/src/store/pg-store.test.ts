@@ -7,7 +7,7 @@
 import { verifyAuditChain } from '@glacis/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createTestDatabase, postgresOrSkip, sqlOn, type TestDatabase } from '../../../../test/support/postgres.js';
-import { activeKey, newKey, newSig, type StoreHarness, storeContract } from '../../test/store-contract.js';
+import { activeKey, newKey, newOperation, newSig, type StoreHarness, storeContract } from '../../test/store-contract.js';
 import { createPgConnection, migratePg } from './pg-connection.js';
 import { openPostgresStore } from './pg-store.js';
 import type { Store } from './types.js';
@@ -148,6 +148,38 @@ describe.skipIf(!pg.ok)('PostgreSQL store: several instances on one database', (
     await a.markKeyActive(k.keyId, { publicKey: 'aa', verifyingShares: {}, groupCommitment: [], certificate: [] });
     expect(await waiting).toBe(true);
   });
+
+  test('a key switched on one instance is announced on the other, after the commit that switched it', async () => {
+    const keyId = await activeKey(a);
+    const heard: { keyId: string; generation: number | undefined }[] = [];
+    const stop = b.onKeySwitched((id) => {
+      void b.getKey(id).then((k) => heard.push({ keyId: id, generation: k?.generation }));
+    });
+    // b listens on a connection of its own, set up after it opened: wait until a probe gets through.
+    await expect
+      .poll(
+        async () => {
+          await sqlOn(db.url, "SELECT pg_notify('glacis_settled', 'key_switched:probe')");
+          return heard.some((x) => x.keyId === 'probe');
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .toBe(true);
+    const created = await a.createOperation(newOperation(keyId, 'refresh'));
+    const material = {
+      threshold: 2,
+      parties: ['alice', 'bob'],
+      verifyingShares: { alice: '0a', bob: '0b' },
+      groupCommitment: ['0c', '0d'],
+    };
+    await a.completeOperation(created.created ? created.record.operationId : '', {
+      expectedGeneration: 0,
+      link: { operation: 'refresh', sessionId: 'refresh-op_x', confirmations: [] },
+      material,
+    });
+    await expect.poll(() => heard.filter((x) => x.keyId === keyId), { timeout: 10_000 }).toEqual([{ keyId, generation: 1 }]);
+    stop();
+  }, 30_000);
 
   test('without a notification (a row settled behind the store) the wait still answers, by polling', async () => {
     const k = newKey();

@@ -11,12 +11,14 @@
  *     once the second waits for the lock, then finds the first one's record and answers with it.
  *   - Work leases with fencing epochs (pg-sql.ts `claim`, `lockLease`) on the server's clock.
  *   - `?wait=`: a settle commits with a NOTIFY; every instance LISTENs and also polls.
+ *   - A key switched by a refresh or reshare on one instance: the switch commits with a NOTIFY, so
+ *     every instance's signing stops using the old material (Store.onKeySwitched).
  */
 import { nextAuditEvent } from '@glacis/protocol';
 import type pg from 'pg';
 import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
-import type { AuditRecord, LeaseFence } from '../orchestrator/store-port.js';
+import type { AuditRecord, KeyChange, LeaseFence } from '../orchestrator/store-port.js';
 import { approvalUpdate } from './approval-update.js';
 import { decodeCursor, pageOf } from './cursor.js';
 import { assertFence, type LeaseRow, leaseFromRow } from './leases.js';
@@ -32,6 +34,7 @@ import {
   type IdempotencyRow,
   idempotencyFromRow,
   type KeyRow,
+  keyChangeColumns,
   keyFromRow,
   type OperationRow,
   operationFromRow,
@@ -99,10 +102,15 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     throw e;
   }
   const notifier = createNotifier();
+  const switchListeners = new Set<(keyId: string) => void>();
+  const switched = (keyId: string) => {
+    for (const l of [...switchListeners]) l(keyId);
+  };
   const listener = listenPg(opts, SETTLED_CHANNEL, (payload) => {
     const i = payload.indexOf(':');
     const kind = payload.slice(0, i);
     if (kind === 'key' || kind === 'signature' || kind === 'operation') notifier.settled(kind, payload.slice(i + 1));
+    else if (kind === 'key_switched') switched(payload.slice(i + 1));
   });
 
   /** Appends under the audit lock, which the caller may already hold (taking it twice is harmless). */
@@ -211,14 +219,54 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     if (changed) notifier.settled('signature', id);
   }
 
-  async function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): Promise<void> {
-    const changed = await conn.tx(async (c) => {
-      if (!(await one(c, SQL.op, [id]))) throw new CoordinatorError('not_found', `no operation ${id}`);
-      if ((await c.query(SQL.settleOp, [id, status, error ? JSON.stringify(error) : null, iso()])).rowCount === 0) return false;
+  /**
+   * Settles an operation, with the change it makes to its key and its audit event, in one
+   * transaction (see Store.completeOperation). The operation row is updated first: its row lock
+   * makes a concurrent settle wait, then find it settled.
+   */
+  async function settleOperation(
+    id: string,
+    status: 'completed' | 'failed',
+    error: ErrorInfo | null,
+    change?: KeyChange,
+    audit?: AuditRecord,
+    fence?: LeaseFence,
+  ): Promise<void> {
+    const settled = await conn.tx(async (c) => {
+      const op = await one<OperationRow>(c, SQL.op, [id]);
+      if (!op) throw new CoordinatorError('not_found', `no operation ${id}`);
+      if (fence) await checkFence(c, fence);
+      if ((await c.query(SQL.settleOp, [id, status, error ? JSON.stringify(error) : null, iso()])).rowCount === 0) return undefined;
+      if (change) await applyKeyChange(c, op.key_id, change);
+      await c.query(SQL.removeLease, ['operation', id]);
+      if (audit) await appendAuditTx(c, audit.type, audit.data);
       await notify(c, 'operation', id);
-      return true;
+      if (change?.material) await c.query(SQL.notify, [`key_switched:${op.key_id}`]);
+      return { keyId: op.key_id, switched: change?.material !== undefined };
     });
-    if (changed) notifier.settled('operation', id);
+    if (!settled) return;
+    notifier.settled('operation', id);
+    if (settled.switched) switched(settled.keyId);
+  }
+
+  /** The key's lineage link and successor material, fenced on its generation (throws `operation_conflict`). */
+  async function applyKeyChange(c: Tx, keyId: string, change: KeyChange): Promise<void> {
+    const row = await one<KeyRow>(c, SQL.keyForUpdate, [keyId]);
+    if (!row) throw new CoordinatorError('not_found', `no key ${keyId}`);
+    const next = keyChangeColumns(keyFromRow(row), change);
+    const r = await c.query(SQL.changeKey, [
+      keyId,
+      change.expectedGeneration,
+      next.threshold,
+      next.parties,
+      next.verifyingShares,
+      next.groupCommitment,
+      next.generation,
+      next.lineage,
+    ]);
+    if (r.rowCount === 0) {
+      throw new CoordinatorError('operation_conflict', `key ${keyId} is not at generation ${change.expectedGeneration} (or not active)`);
+    }
   }
 
   async function isSettled(kind: SettleKind, id: string): Promise<boolean | undefined> {
@@ -255,6 +303,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     },
     async close() {
       notifier.close();
+      switchListeners.clear();
       await listener.close();
       await conn.end();
     },
@@ -439,11 +488,42 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       const [r] = await conn.query<OperationRow>(SQL.op, [id]);
       return r ? operationFromRow(r) : undefined;
     },
-    async completeOperation(id) {
-      await settleOperation(id, 'completed', null);
+    createOperation(op, claim) {
+      return create(claim, async (c) => {
+        const key = await one<KeyRow>(c, SQL.key, [op.keyId]);
+        if (!key) throw new CoordinatorError('not_found', 'no such key');
+        if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+        // Counted under the audit lock (create takes it first): two instances cannot both start one.
+        if (op.type !== 'drill' && ((await one<{ n: number }>(c, SQL.pendingShareOpsOfKey, [op.keyId]))?.n ?? 0) > 0) {
+          throw new CoordinatorError('operation_in_progress', 'a refresh, repair or reshare of this key is pending; wait for it to settle');
+        }
+        await c.query(SQL.insertLifecycleOp, [op.operationId, op.keyId, op.type, op.createdAt, JSON.stringify(op.params), op.requestedBy]);
+        await c.query(SQL.insertLease, ['operation', op.operationId]);
+        const { operationId, keyId, type, params, requestedBy } = op;
+        await appendAuditTx(c, `${type}_requested`, { operationId, keyId, ...params, requestedBy });
+        await recordIdempotency(c, claim, op.createdAt);
+        return operationFromRow((await one<OperationRow>(c, SQL.op, [operationId])) as OperationRow);
+      });
     },
-    async failOperation(id, error) {
-      await settleOperation(id, 'failed', { code: error.code, message: error.message });
+    async setOperationProgress(id, progress, fence) {
+      await conn.tx(async (c) => {
+        if (!(await one(c, SQL.op, [id]))) throw new CoordinatorError('not_found', `no operation ${id}`);
+        if (fence) await checkFence(c, fence);
+        await c.query(SQL.setOpProgress, [id, JSON.stringify(progress)]);
+      });
+    },
+    async completeOperation(id, change, audit, fence) {
+      await settleOperation(id, 'completed', null, change, audit, fence);
+    },
+    async failOperation(id, error, audit, fence) {
+      await settleOperation(id, 'failed', { code: error.code, message: error.message }, undefined, audit, fence);
+    },
+    async listActiveKeysOf(partyId) {
+      return (await conn.query<KeyRow>(SQL.activeKeysOf, [partyId])).map(keyFromRow);
+    },
+    onKeySwitched(listener) {
+      switchListeners.add(listener);
+      return () => switchListeners.delete(listener);
     },
 
     async getIdempotency(scope) {

@@ -9,6 +9,7 @@ import {
   type Intent,
   rawIntent,
   type SignedPolicy,
+  type StoredLink,
   type SuiteId,
 } from '@glacis/protocol';
 import type {
@@ -17,6 +18,7 @@ import type {
   Exclusion,
   IdempotencyRecord,
   JsonObject,
+  KeyChange,
   KeyRecord,
   KeyStatus,
   OperationRecord,
@@ -49,6 +51,8 @@ export interface KeyRow {
   created_at: string;
   settled_at: string | null;
   requested_by: string;
+  generation: number;
+  lineage: string;
 }
 
 /** A `signatures` row. */
@@ -83,6 +87,9 @@ export interface OperationRow {
   error: string | null;
   created_at: string;
   completed_at: string | null;
+  params: string;
+  progress: string | null;
+  requested_by: string | null;
 }
 
 /** A `tokens` row. */
@@ -144,11 +151,30 @@ export function keyFromRow(r: KeyRow): KeyRecord {
     verifyingShares: jsonOrNull<Record<string, string>>(r.verifying_shares),
     groupCommitment: jsonOrNull<string[]>(r.group_commitment),
     certificate: jsonOrNull<Envelope[]>(r.certificate),
+    generation: r.generation,
+    lineage: json<StoredLink[]>(r.lineage),
     error: jsonOrNull<ErrorInfo>(r.error),
     createdAt: r.created_at,
     settledAt: r.settled_at,
     operationId: r.operation_id,
     requestedBy: r.requested_by,
+  };
+}
+
+/**
+ * The columns a lifecycle operation rewrites on its key (Store.completeOperation), as both stores
+ * write them: the link appended to the lineage; for a refresh or reshare the successor's
+ * material, and the generation one higher.
+ */
+export function keyChangeColumns(key: KeyRecord, change: KeyChange) {
+  const m = change.material;
+  return {
+    threshold: m?.threshold ?? key.threshold,
+    parties: JSON.stringify(m?.parties ?? key.parties),
+    verifyingShares: JSON.stringify(m?.verifyingShares ?? key.verifyingShares),
+    groupCommitment: JSON.stringify(m?.groupCommitment ?? key.groupCommitment),
+    generation: m ? key.generation + 1 : key.generation,
+    lineage: JSON.stringify([...key.lineage, change.link]),
   };
 }
 
@@ -186,6 +212,9 @@ export function operationFromRow(r: OperationRow): OperationRecord {
     error: jsonOrNull<ErrorInfo>(r.error),
     createdAt: r.created_at,
     completedAt: r.completed_at,
+    params: json<JsonObject>(r.params),
+    progress: jsonOrNull<JsonObject>(r.progress),
+    requestedBy: r.requested_by,
   };
 }
 

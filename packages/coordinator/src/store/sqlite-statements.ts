@@ -11,6 +11,7 @@ export interface Statements {
   key: Get<[string], KeyRow>;
   keysAfter: Get<[number, number], KeyRow>;
   pendingKeys: Get<[], KeyRow>;
+  activeKeysOf: Get<[string], KeyRow>;
   insertKey: Write;
   settleKey: Write;
   sig: Get<[string], SignatureRow>;
@@ -30,7 +31,11 @@ export interface Statements {
   insertPolicy: Write;
   op: Get<[string], OperationRow>;
   insertOp: Write;
+  insertLifecycleOp: Write;
   settleOp: Write;
+  setOpProgress: Get<[string, string], unknown>;
+  pendingShareOpsOfKey: Get<[string], { n: number }>;
+  changeKey: Write;
   idem: Get<[string, string, string], IdempotencyRow>;
   insertIdem: Write;
   putToken: Write;
@@ -49,6 +54,9 @@ export function prepareStatements(db: Database): Statements {
     key: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id = ?'),
     keysAfter: db.prepare<[number, number], KeyRow>('SELECT * FROM keys WHERE seq > ? ORDER BY seq LIMIT ?'),
     pendingKeys: db.prepare<[], KeyRow>("SELECT * FROM keys WHERE status = 'pending' ORDER BY seq"),
+    activeKeysOf: db.prepare<[string], KeyRow>(
+      "SELECT * FROM keys WHERE status = 'active' AND EXISTS (SELECT 1 FROM json_each(keys.parties) WHERE value = ?) ORDER BY seq",
+    ),
     insertKey: db.prepare(
       `INSERT INTO keys (key_id, operation_id, label, suite, threshold, parties, status, created_at, requested_by)
        VALUES (@keyId, @operationId, @label, @suite, @threshold, @parties, 'pending', @createdAt, @requestedBy)`,
@@ -103,8 +111,21 @@ export function prepareStatements(db: Database): Statements {
     insertOp: db.prepare(
       "INSERT INTO operations (operation_id, key_id, type, status, created_at) VALUES (@operationId, @keyId, @type, 'pending', @createdAt)",
     ),
+    insertLifecycleOp: db.prepare(
+      `INSERT INTO operations (operation_id, key_id, type, status, created_at, params, requested_by)
+       VALUES (@operationId, @keyId, @type, 'pending', @createdAt, @params, @requestedBy)`,
+    ),
     settleOp: db.prepare(
       "UPDATE operations SET status = @status, error = @error, completed_at = @at WHERE operation_id = @id AND status = 'pending'",
+    ),
+    setOpProgress: db.prepare<[string, string]>('UPDATE operations SET progress = ? WHERE operation_id = ?'),
+    pendingShareOpsOfKey: db.prepare<[string], { n: number }>(
+      "SELECT COUNT(*) AS n FROM operations WHERE key_id = ? AND status = 'pending' AND type IN ('refresh', 'repair', 'reshare')",
+    ),
+    changeKey: db.prepare(
+      `UPDATE keys SET threshold = @threshold, parties = @parties, verifying_shares = @verifyingShares,
+       group_commitment = @groupCommitment, generation = @generation, lineage = @lineage
+       WHERE key_id = @keyId AND generation = @expectedGeneration AND status = 'active'`,
     ),
     idem: db.prepare<[string, string, string], IdempotencyRow>(
       'SELECT * FROM idempotency WHERE idem_key = ? AND route = ? AND token_name = ?',

@@ -21,7 +21,9 @@ import {
   auditFromRow,
   idempotencyFromRow,
   type KeyRow,
+  keyChangeColumns,
   keyFromRow,
+  type OperationRow,
   operationFromRow,
   policyFromRow,
   type SignatureRow,
@@ -36,6 +38,7 @@ import type {
   IdempotencyClaim,
   IdempotencyRecord,
   InFlightCaps,
+  KeyChange,
   Page,
   PageRequest,
   SettleKind,
@@ -76,6 +79,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
 
   const q = prepareStatements(db);
   const leases = createSqliteLeases(db, clock);
+  const switchListeners = new Set<(keyId: string) => void>();
   const offline = createSqliteOffline(db, iso);
 
   /** Runs `fn`, turning "database unavailable" failures into a 503-mapped error. */
@@ -190,16 +194,46 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (changed) notifier.settled('signature', id);
   }
 
-  function settleOperation(id: string, status: 'completed' | 'failed', error: ErrorInfo | null): void {
-    const changed = guard(() =>
+  /**
+   * Settles an operation, with the change it makes to its key (lineage link, successor material)
+   * and its audit event, in one transaction: the API never shows the operation completed without
+   * the key switched, or the key switched without the operation completed.
+   */
+  function settleOperation(
+    id: string,
+    status: 'completed' | 'failed',
+    error: ErrorInfo | null,
+    change?: KeyChange,
+    audit?: AuditRecord,
+    fence?: LeaseFence,
+  ): void {
+    const settled = guard(() =>
       db
         .transaction(() => {
-          if (!q.op.get(id)) throw new CoordinatorError('not_found', `no operation ${id}`);
-          return q.settleOp.run({ id, status, error: error ? JSON.stringify(error) : null, at: iso() }).changes > 0;
+          const op = q.op.get(id);
+          if (!op) throw new CoordinatorError('not_found', `no operation ${id}`);
+          if (fence) leases.check(fence);
+          if (op.status !== 'pending') return undefined;
+          if (change) applyKeyChange(op.key_id, change);
+          q.settleOp.run({ id, status, error: error ? JSON.stringify(error) : null, at: iso() });
+          leases.remove('operation', id);
+          if (audit) appendAuditTx(audit.type, audit.data);
+          return { keyId: op.key_id, switched: change?.material !== undefined };
         })
         .immediate(),
     );
-    if (changed) notifier.settled('operation', id);
+    if (!settled) return;
+    notifier.settled('operation', id);
+    if (settled.switched) for (const l of [...switchListeners]) l(settled.keyId);
+  }
+
+  function applyKeyChange(keyId: string, change: KeyChange): void {
+    const row = q.key.get(keyId);
+    if (!row) throw new CoordinatorError('not_found', `no key ${keyId}`);
+    const columns = keyChangeColumns(keyFromRow(row), change);
+    if (q.changeKey.run({ keyId, expectedGeneration: change.expectedGeneration, ...columns }).changes === 0) {
+      throw new CoordinatorError('operation_conflict', `key ${keyId} is not at generation ${change.expectedGeneration} (or not active)`);
+    }
   }
 
   function isSettled(kind: SettleKind, id: string): boolean | undefined {
@@ -236,6 +270,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async close() {
       notifier.close();
+      switchListeners.clear();
       if (db.open) db.close();
     },
 
@@ -447,11 +482,50 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         return r ? operationFromRow(r) : undefined;
       });
     },
-    async completeOperation(id) {
-      settleOperation(id, 'completed', null);
+    async createOperation(op, claim) {
+      return guard(() =>
+        db
+          .transaction(() => {
+            const previous = claimIdempotency(claim);
+            if (previous) return { created: false as const, previous };
+            const key = q.key.get(op.keyId);
+            if (!key) throw new CoordinatorError('not_found', 'no such key');
+            if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+            if (op.type !== 'drill' && (q.pendingShareOpsOfKey.get(op.keyId)?.n ?? 0) > 0) {
+              throw new CoordinatorError(
+                'operation_in_progress',
+                'a refresh, repair or reshare of this key is pending; wait for it to settle',
+              );
+            }
+            q.insertLifecycleOp.run({ ...op, params: JSON.stringify(op.params) });
+            leases.insert('operation', op.operationId);
+            const { operationId, keyId, type, params, requestedBy } = op;
+            appendAuditTx(`${type}_requested`, { operationId, keyId, ...params, requestedBy });
+            recordIdempotency(claim, op.createdAt);
+            return { created: true as const, record: operationFromRow(q.op.get(operationId) as OperationRow) };
+          })
+          .immediate(),
+      );
     },
-    async failOperation(id, error) {
-      settleOperation(id, 'failed', { code: error.code, message: error.message });
+    async setOperationProgress(id, progress, fence) {
+      guard(() =>
+        db
+          .transaction(() => {
+            if (!q.op.get(id)) throw new CoordinatorError('not_found', `no operation ${id}`);
+            if (fence) leases.check(fence);
+            q.setOpProgress.run(JSON.stringify(progress), id);
+          })
+          .immediate(),
+      );
+    },
+    async completeOperation(id, change, audit, fence) {
+      settleOperation(id, 'completed', null, change, audit, fence);
+    },
+    async failOperation(id, error, audit, fence) {
+      settleOperation(id, 'failed', { code: error.code, message: error.message }, undefined, audit, fence);
+    },
+    async listActiveKeysOf(partyId) {
+      return guard(() => q.activeKeysOf.all(partyId).map(keyFromRow));
     },
 
     async getIdempotency(scope) {
@@ -519,6 +593,11 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async releaseLeases(owner) {
       return guard(() => leases.release(owner));
+    },
+
+    onKeySwitched(listener) {
+      switchListeners.add(listener);
+      return () => switchListeners.delete(listener);
     },
 
     async lastInboxSequence(partyId) {

@@ -3,21 +3,34 @@
  * keys, signatures, audit log): the coordinator never stores a secret share. Methods are async so
  * that a PostgreSQL backend can implement the same interface; the SQLite one is synchronous inside.
  */
-import type { Approval, AuditEvent as ChainEvent, Envelope, FinalizedPsbt, Intent, SignedPolicy, SuiteId } from '@glacis/protocol';
-import type { AuditRecord, LeaseFence, OrchestratorStore } from '../orchestrator/store-port.js';
+import type {
+  Approval,
+  AuditEvent as ChainEvent,
+  Envelope,
+  FinalizedPsbt,
+  Intent,
+  SignedPolicy,
+  StoredLink,
+  SuiteId,
+} from '@glacis/protocol';
+import type {
+  AuditRecord,
+  ErrorInfo,
+  JsonObject,
+  JsonValue,
+  KeyChange,
+  LeaseFence,
+  LifecycleType,
+  NewOperation,
+  OperationRecord,
+  OperationStatus,
+  OperationType,
+  OrchestratorStore,
+} from '../orchestrator/store-port.js';
 
 export type { ClaimRequest, Lease, LeaseFence, WorkKind } from '../orchestrator/store-port.js';
 
-/** A JSON value as it is persisted and served. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
-/** A JSON object. */
-export type JsonObject = { [k: string]: JsonValue };
-
-/** Why something failed: a stable code and a human-readable message. */
-export interface ErrorInfo {
-  code: string;
-  message: string;
-}
+export type { ErrorInfo, JsonObject, JsonValue, KeyChange, LifecycleType, NewOperation, OperationRecord, OperationStatus, OperationType };
 
 /** Status of a key: `pending` until its DKG settles. */
 export type KeyStatus = 'pending' | 'active' | 'failed';
@@ -28,10 +41,6 @@ export type KeyStatus = 'pending' | 'active' | 'failed';
 export type SignatureStatus = 'pending' | 'awaiting_approval' | 'signing' | 'completed' | 'failed' | 'rejected';
 /** The statuses that are not final. */
 export const UNSETTLED_SIGNATURE_STATUSES = ['pending', 'awaiting_approval', 'signing'] as const satisfies readonly SignatureStatus[];
-/** Status of a long operation. */
-export type OperationStatus = 'pending' | 'completed' | 'failed';
-/** What a long operation does. */
-export type OperationType = 'dkg' | 'refresh' | 'repair' | 'reshare';
 /** Token roles, from API.md. `approver`: reads requests and adds approvals or rejections (the approval's own signature is what counts). */
 export type Role = 'admin' | 'requester' | 'approver' | 'auditor';
 
@@ -49,6 +58,10 @@ export interface KeyRecord {
   groupCommitment: string[] | null;
   /** The DKG success certificate (every member's signed confirmation), once active. */
   certificate: Envelope[] | null;
+  /** 0 after the DKG; one more after each refresh or reshare. */
+  generation: number;
+  /** Every lifecycle operation completed since the DKG, oldest first (Key.certificate.lineage). */
+  lineage: StoredLink[];
   error: ErrorInfo | null;
   createdAt: string;
   settledAt: string | null;
@@ -92,17 +105,6 @@ export interface SignatureRecord {
    */
   deadline: string;
   requestedBy: string;
-}
-
-/** A long operation as stored. */
-export interface OperationRecord {
-  operationId: string;
-  keyId: string;
-  type: OperationType;
-  status: OperationStatus;
-  error: ErrorInfo | null;
-  createdAt: string;
-  completedAt: string | null;
 }
 
 /** A key request the HTTP layer has validated; ids are chosen by the caller. */
@@ -335,10 +337,33 @@ export interface Store extends OrchestratorStore {
 
   /** The operation, or undefined. */
   getOperation(operationId: string): Promise<OperationRecord | undefined>;
-  /** pending → completed. */
-  completeOperation(operationId: string): Promise<void>;
-  /** pending → failed. */
-  failOperation(operationId: string, error: ErrorInfo): Promise<void>;
+  /**
+   * Persists a pending lifecycle operation, its free work lease (kind `operation`) and its
+   * `<type>_requested` audit event atomically. The key must be active (`key_not_active`); a
+   * refresh, repair or reshare is refused while another of them is pending on the key
+   * (`operation_in_progress`): one share-changing operation per key at a time. Drills run beside anything.
+   */
+  createOperation(op: NewOperation, idempotency?: IdempotencyClaim): Promise<CreateResult<OperationRecord>>;
+  /**
+   * Records where a pending operation stands (public data only), replacing what was recorded. A
+   * settled operation takes it too, unfenced (a member's late abandonment is kept for the members
+   * that were away).
+   */
+  setOperationProgress(operationId: string, progress: JsonObject, fence?: LeaseFence): Promise<void>;
+  /**
+   * pending → completed, with `change` to its key (the lineage link and, for a refresh or
+   * reshare, the successor's committee, threshold, verifying shares and group commitment, the
+   * generation raised), the operation's lease removed and `audit` appended: one transaction, so
+   * the API never shows the operation completed without the key switched, or the reverse. A key
+   * no longer at `change.expectedGeneration` (or not active) is `operation_conflict`, changing nothing.
+   */
+  completeOperation(operationId: string, change?: KeyChange, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
+  /** pending → failed, the lease removed and `audit` appended in one transaction; the key is untouched. */
+  failOperation(operationId: string, error: ErrorInfo, audit?: AuditRecord, fence?: LeaseFence): Promise<void>;
+  /** Active keys whose committee includes `partyId`, oldest first. */
+  listActiveKeysOf(partyId: string): Promise<KeyRecord[]>;
+  /** See OrchestratorStore: called after each commit that switched a key's material, on any instance. */
+  onKeySwitched(listener: (keyId: string) => void): () => void;
 
   /** The earlier answer to a request under this idempotency scope, or undefined. */
   getIdempotency(scope: IdempotencyScope): Promise<IdempotencyRecord | undefined>;

@@ -35,6 +35,11 @@ export interface FakeOrchestratorOptions {
 export interface FakeOrchestrator extends Orchestrator {
   readonly keysCreated: string[];
   readonly signaturesRequested: string[];
+  readonly operationsCreated: string[];
+  /** What `shareStatus` answers (default `unknown`). */
+  shares: Map<string, 'held' | 'missing'>;
+  /** Parties `GET /v1/parties` shows as `mode: offline` (default none). */
+  readonly offline: Set<string>;
   readonly policiesDistributed: OfferedPolicy[];
   /** What each party reports of its policy; with an automatic behaviour, a distributed policy is reported in force at once. */
   readonly policyStatus: Map<string, PartyPolicyStatus>;
@@ -87,6 +92,9 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
   const fake: FakeOrchestrator = {
     keysCreated: [],
     signaturesRequested: [],
+    operationsCreated: [],
+    shares: new Map(),
+    offline: new Set(),
     policiesDistributed: [],
     policyStatus: new Map(),
     behaviour: options.behaviour ?? { kind: 'manual' },
@@ -95,11 +103,12 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
         partyId,
         identityKey: identityKeys.get(partyId) as string,
         connected: connected.has(partyId),
-        mode: 'online' as const,
+        mode: fake.offline.has(partyId) ? ('offline' as const) : ('online' as const),
         lastSeenAt: lastSeen.get(partyId) ?? null,
         ready: 0,
         excludedCount: 0,
         latencyMs: null,
+        needsRepair: [],
         policy: fake.policyStatus.get(partyId) ?? null,
       }));
     },
@@ -153,6 +162,17 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
         }
       });
     },
+    onOperationCreated(operationId) {
+      fake.operationsCreated.push(operationId);
+      const b = fake.behaviour;
+      const store = options.store;
+      if (b.kind === 'manual' || !store) return;
+      later(b.delayMs, async () => {
+        if (b.kind === 'succeed') await store.completeOperation(operationId);
+        else await store.failOperation(operationId, { code: b.code, message: 'the fake orchestrator failed this operation' });
+      });
+    },
+    shareStatus: (keyId, partyId) => fake.shares.get(`${keyId}:${partyId}`) ?? 'unknown',
     connect(partyId) {
       connected.add(partyId);
       lastSeen.set(partyId, new Date().toISOString());

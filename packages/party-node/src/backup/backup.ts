@@ -51,7 +51,13 @@ const contentSchema = z.strictObject({
   config: z.unknown(),
   identitySeed: z.string().regex(/^[0-9a-f]{64}$/),
   shares: z.array(
-    z.strictObject({ status: z.enum(SHARE_STATUSES), share: keyShareRecordSchema, certificate: z.array(envelopeSchema).nullable() }),
+    z.strictObject({
+      status: z.enum(SHARE_STATUSES),
+      share: keyShareRecordSchema,
+      certificate: z.array(envelopeSchema).nullable(),
+      /** The key's generation (backups made before generations were recorded: 0). */
+      generation: z.number().int().nonnegative().optional(),
+    }),
   ),
 });
 
@@ -79,7 +85,9 @@ export function exportBackup(
   const content = {
     config,
     identitySeed: toHex(keystore.loadIdentity().exportSeed()),
-    shares: keystore.list().map((s) => ({ status: s.status, share: encodeKeyShare(s.share), certificate: s.certificate })),
+    shares: keystore
+      .list()
+      .map((s) => ({ status: s.status, share: encodeKeyShare(s.share), certificate: s.certificate, generation: s.generation })),
   };
   const kdf = { alg: 'scrypt' as const, logN: opts.logN ?? 17, r: 8 as const, p: 1 as const, salt: toHex(new Uint8Array(randomBytes(32))) };
   const partial = { partyId: config.partyId, createdAt: (opts.now ?? new Date()).toISOString(), kdf };
@@ -108,7 +116,7 @@ export function importBackup(
   dataDir: string,
   unlock: UnlockSource,
   opts: { scryptLogN?: number; onProgress?: BackupProgress } = {},
-): { partyId: string; keys: string[] } {
+): RestoredBackup {
   let header: z.infer<typeof headerSchema>;
   try {
     header = headerSchema.parse(JSON.parse(text));
@@ -134,9 +142,64 @@ export function importBackup(
   }
   const keystore = initKeystore(dataDir, unlock, opts.scryptLogN === undefined ? {} : { scryptLogN: opts.scryptLogN });
   keystore.createIdentity(identityFromSeed(fromHex(content.identitySeed)));
-  for (const s of content.shares) keystore.restore({ status: s.status, share: decodeKeyShare(s.share), certificate: s.certificate });
+  for (const s of content.shares) {
+    keystore.restore({ status: s.status, share: decodeKeyShare(s.share), certificate: s.certificate, generation: s.generation ?? 0 });
+  }
   writeFileAtomic(join(dataDir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
-  return { partyId: config.partyId, keys: content.shares.map((s) => s.share.public.keyId) };
+  return {
+    partyId: config.partyId,
+    takenAt: header.createdAt,
+    keys: content.shares.map((s) => s.share.public.keyId),
+    generations: Object.fromEntries(content.shares.map((s) => [s.share.public.keyId, s.generation ?? 0])),
+  };
+}
+
+/** What `importBackup` restored. */
+export interface RestoredBackup {
+  partyId: string;
+  /** When the backup was made. */
+  takenAt: string;
+  keys: string[];
+  /**
+   * The generation of each key's share in the backup. A key refreshed or reshared since has a later
+   * generation (`GET /v1/keys/{id}` → `generation`): its share here is stale and cannot sign; the
+   * coordinator marks the restored party `needsRepair` for it, and a repair replaces it.
+   */
+  generations: Record<string, number>;
+}
+
+const keyGenerationSchema = z.looseObject({ keyId: z.string(), generation: z.number().int().nonnegative() });
+const currentKeysSchema = z.union([z.looseObject({ keys: z.array(keyGenerationSchema) }), keyGenerationSchema]);
+
+/**
+ * The current generation of each key, from the JSON of `GET /v1/keys` (or of one `Key`), which an
+ * operator saves beside the backup before restoring. Throws `backup_corrupt` for anything else.
+ */
+export function currentGenerations(text: string, source: string): Map<string, number> {
+  let parsed: z.infer<typeof currentKeysSchema>;
+  try {
+    parsed = currentKeysSchema.parse(JSON.parse(text));
+  } catch (e) {
+    throw new PartyError('backup_corrupt', `${source}: not the keys GET /v1/keys lists (${(e as Error).message.slice(0, 200)})`);
+  }
+  const keys: z.infer<typeof keyGenerationSchema>[] =
+    'keyId' in parsed ? [parsed as z.infer<typeof keyGenerationSchema>] : (parsed.keys as z.infer<typeof keyGenerationSchema>[]);
+  return new Map(keys.map((k) => [k.keyId, k.generation]));
+}
+
+/**
+ * The restored shares that are stale: of an earlier generation than the key's current one (it
+ * was refreshed or reshared since the backup was taken). A stale share cannot sign; a repair
+ * replaces it. This is a warning from public data: nothing is changed for it.
+ */
+export function staleShares(
+  restored: RestoredBackup,
+  current: ReadonlyMap<string, number>,
+): { keyId: string; backupGeneration: number; currentGeneration: number }[] {
+  return Object.entries(restored.generations).flatMap(([keyId, backupGeneration]) => {
+    const currentGeneration = current.get(keyId);
+    return currentGeneration !== undefined && currentGeneration > backupGeneration ? [{ keyId, backupGeneration, currentGeneration }] : [];
+  });
 }
 
 /** Reads a backup file from disk. */

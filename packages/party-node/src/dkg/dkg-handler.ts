@@ -249,8 +249,8 @@ export function createDkgHandler(o: DkgHandlerOptions): DkgHandler {
     onComplete,
     pendingKeys: () =>
       keystore
-        .list()
-        .filter((s) => s.status === 'pending')
+        .usable()
+        .shares.filter((s) => s.status === 'pending')
         .map((s) => s.share.keyId),
     liveSessions: () => [...live.keys()],
     close() {

@@ -25,16 +25,18 @@ export interface DkgSessionRecord {
   recordStart(sessionId: string, keyId: string, at: Date): void;
 }
 
-/** Opens `dataDir`'s record (a torn last line, from a crash mid-write, is cut: that start never happened). */
-export function openDkgSessionRecord(dataDir: string): DkgSessionRecord {
-  const path = join(dataDir, DKG_SESSIONS_FILE);
+/**
+ * Opens `dataDir`'s record (a torn last line, from a crash mid-write, is cut: that start never
+ * happened). `file` names another record of the same form (the lifecycle sessions').
+ */
+export function openDkgSessionRecord(dataDir: string, file: string = DKG_SESSIONS_FILE): DkgSessionRecord {
+  const path = join(dataDir, file);
   const sessions = new Set<string>();
   const byKey = new Map<string, string>();
   const { lines } = readJsonLines(path, { repair: true });
   for (const [i, line] of lines.entries()) {
     const e = entrySchema.safeParse(line);
-    if (!e.success)
-      throw new PartyError('corrupt_file', `${path}: line ${i + 1} is not a DKG session record; restore the file or its party`);
+    if (!e.success) throw new PartyError('corrupt_file', `${path}: line ${i + 1} is not a session record; restore the file or its party`);
     sessions.add(e.data.sessionId);
     if (!byKey.has(e.data.keyId)) byKey.set(e.data.keyId, e.data.sessionId);
   }

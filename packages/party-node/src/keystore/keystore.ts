@@ -5,12 +5,15 @@
  *   identity.json      sealed identity seed
  *   keys/<keyId>.json  sealed share, its status (pending/active/failed) and DKG certificate
  *
- * SECURITY (DESIGN.md invariant 6): an active share is never replaced or deleted. Nothing here
- * deletes a key file, a key file is only ever created exclusively (it cannot replace one that
- * exists), and the only rewrites are a pending or failed share turning active on its certificate
- * and a pending share turning failed. Refresh and reshare, when they come, must add their own
- * two-phase entry point (stage the successor beside the active share, switch only once every new
- * holder confirmed), not widen these.
+ *   staged/<keyId>.json   sealed successor of a key's share, waiting for its certificate
+ *   retired/<keyId>.json  a key this party reshared away (public: no share)
+ *
+ * SECURITY (DESIGN.md invariant 6): an active share is never replaced or deleted except by a
+ * lifecycle operation that completed. A key file is only ever created exclusively (it cannot
+ * replace one that exists); the only rewrites here are a pending or failed share turning active
+ * on its certificate and a pending share turning failed. Refresh, reshare and repair go through
+ * their own two-phase entry point (successions.ts): a successor is staged beside the live share
+ * and replaces it only once its certificate is checked.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,9 +31,11 @@ import {
   toHex,
 } from '@glacis/protocol';
 import { z } from 'zod';
+import type { CrashPoint } from '../crash-points.js';
 import { isPartyError, PartyError } from '../errors.js';
 import { createFileExclusive, removeTempFiles, writeFileAtomic } from '../fs-atomic.js';
 import { createHeader, headerSchema, type KeystoreHeader, type Sealer, sealedSchema, type UnlockSource, unlockHeader } from './sealing.js';
+import { openSuccessions, type Successions } from './successions.js';
 
 const HEADER_FILE = 'keystore.json';
 const IDENTITY_FILE = 'identity.json';
@@ -47,13 +52,18 @@ const keyFileSchema = z.strictObject({
   status: z.enum(SHARE_STATUSES),
   share: keyShareRecordSchema,
   certificate: z.array(envelopeSchema).nullable(),
+  /** 0 from the DKG, one more after each refresh or reshare (files written before it existed: 0). */
+  generation: z.number().int().nonnegative().optional(),
 });
 
-/** A stored share and whether its DKG certificate has been seen. */
+/** A stored share and whether its certificate has been seen. */
 export interface StoredShare {
   share: KeyShare;
   status: ShareStatus;
+  /** The certificate that made it active: the DKG's, or the lifecycle operation's (null: none yet, or a repair). */
   certificate: Envelope[] | null;
+  /** The key's generation this share is of: backups of an earlier generation are stale. */
+  generation: number;
 }
 
 export interface Keystore {
@@ -81,6 +91,14 @@ export interface Keystore {
   get(keyId: string): StoredShare | undefined;
   list(): StoredShare[];
   /**
+   * The shares that can be read, and the key ids of those that cannot (damaged, truncated,
+   * swapped): a running node goes on without a damaged share, reports it missing, and has it
+   * repaired (a repaired share replaces an unreadable one: successions.ts).
+   */
+  usable(): { shares: StoredShare[]; damaged: string[] };
+  /** Two-phase successions (refresh, reshare, repair): successions.ts. */
+  readonly successions: Successions;
+  /**
    * Seals `value` (JSON) under the keystore's master key for `purpose`, for another module's secret
    * at rest (the offline party's preprocessed nonces). The text is what to write to the file.
    */
@@ -107,8 +125,17 @@ export function initKeystore(dataDir: string, source: UnlockSource, opts: { scry
   return openKeystore(dataDir, source);
 }
 
-/** Opens and unlocks the keystore of `dataDir`. A wrong passphrase changes nothing on disk. */
-export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
+/** Options of openKeystore. */
+export interface OpenKeystoreOptions {
+  /** Test-only crash injection at each step of a switch (crash-points.ts). */
+  crash?: (point: CrashPoint) => void;
+}
+
+/**
+ * Opens and unlocks the keystore of `dataDir`. A wrong passphrase changes nothing on disk. A switch
+ * a crash interrupted after its certificate was recorded is finished here (successions.ts).
+ */
+export function openKeystore(dataDir: string, source: UnlockSource, opts: OpenKeystoreOptions = {}): Keystore {
   const headerPath = join(dataDir, HEADER_FILE);
   if (!existsSync(headerPath)) throw new PartyError('not_initialized', `${headerPath} not found; run "glacis-party init" first`);
   let sealer: Sealer;
@@ -167,11 +194,22 @@ export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
     } catch (e) {
       throw new PartyError('corrupt_file', `${path}: decrypted but malformed (${(e as Error).message}); ${RESTORE_HINT}`);
     }
-    return { share: decodeKeyShare(parsed.share), status: parsed.status, certificate: parsed.certificate };
+    return {
+      share: decodeKeyShare(parsed.share),
+      status: parsed.status,
+      certificate: parsed.certificate,
+      generation: parsed.generation ?? 0,
+    };
   }
 
   const keyFileText = (s: StoredShare) =>
-    sealedText(`key:${s.share.keyId}`, { v: 1, status: s.status, share: encodeKeyShare(s.share), certificate: s.certificate });
+    sealedText(`key:${s.share.keyId}`, {
+      v: 1,
+      status: s.status,
+      share: encodeKeyShare(s.share),
+      certificate: s.certificate,
+      generation: s.generation,
+    });
 
   /** The only way a key file comes to exist. */
   function createKeyFile(s: StoredShare): void {
@@ -196,6 +234,17 @@ export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
     return next;
   }
 
+  const successions = openSuccessions({
+    dataDir,
+    sealedText,
+    readSealed,
+    keyPath,
+    readKeyFile,
+    keyFileText,
+    createKeyFile,
+    crash: opts.crash ?? (() => undefined),
+  });
+
   return {
     dataDir,
     hasIdentity: () => existsSync(idPath),
@@ -213,7 +262,7 @@ export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
       }
     },
     createPending(share) {
-      createKeyFile({ share, status: 'pending', certificate: null });
+      createKeyFile({ share, status: 'pending', certificate: null, generation: 0 });
     },
     activate(keyId, certificate) {
       return changeStatus(keyId, ['pending', 'failed'], 'active', certificate) ?? readKeyFile(keyPath(keyId), keyId);
@@ -235,5 +284,20 @@ export function openKeystore(dataDir: string, source: UnlockSource): Keystore {
         .filter((f) => f.endsWith('.json'))
         .map((f) => readKeyFile(join(keysDir, f), f.slice(0, -'.json'.length)));
     },
+    usable() {
+      const shares: StoredShare[] = [];
+      const damaged: string[] = [];
+      for (const f of readdirSync(keysDir).filter((name) => name.endsWith('.json'))) {
+        const keyId = f.slice(0, -'.json'.length);
+        try {
+          shares.push(readKeyFile(join(keysDir, f), keyId));
+        } catch (e) {
+          if (!isPartyError(e, 'corrupt_file')) throw e;
+          damaged.push(keyId);
+        }
+      }
+      return { shares, damaged };
+    },
+    successions,
   };
 }

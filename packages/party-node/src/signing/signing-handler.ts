@@ -20,6 +20,7 @@ import {
   intentDigest,
   interpretIntent,
   isProtocolError,
+  type KeyShare,
   type Message,
   type NonceCommitmentWire,
   type Outgoing,
@@ -102,6 +103,11 @@ export const memoryNonces: NonceKeeper = {
 export interface SigningHandler {
   /** A key turned active: sign with it, and answer the commitment requests that waited for it. */
   activate(stored: StoredShare): void;
+  /**
+   * The live share of a key changed (a lifecycle switch, a repair, a retirement): the old share's
+   * nonces are discarded and its bytes zeroed; the new live share (if any) signs from now on.
+   */
+  reload(keyId: string): void;
   onCommitRequest(msg: CommitRequest): void;
   onSigningPackage(msg: SigningPackage): Promise<void>;
   /** Forgets every nonce (the node is stopping). */
@@ -116,17 +122,17 @@ const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).dige
 export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
   const { keystore, logger } = o;
   const nonces = o.nonces ?? memoryNonces;
-  const signers = new Map<string, Signer>();
+  const signers = new Map<string, { signer: Signer; share: KeyShare }>();
   const awaitingActivation = new Map<string, CommitRequest[]>();
-  const addSigner = (stored: StoredShare) => {
-    const signer = createSigner(stored.share, o.rng);
+  const use = (share: KeyShare) => {
+    const signer = createSigner(share, o.rng);
     nonces.load(signer);
-    signers.set(stored.share.keyId, signer);
+    signers.set(share.keyId, { signer, share });
   };
-  for (const s of keystore.list()) if (s.status === 'active') addSigner(s);
+  for (const s of keystore.usable().shares) if (s.status === 'active') use(s.share);
 
   function onCommitRequest(msg: CommitRequest): void {
-    const signer = signers.get(msg.body.keyId);
+    const signer = signers.get(msg.body.keyId)?.signer;
     if (!signer) {
       if (keystore.get(msg.body.keyId)?.status === 'pending') {
         // The certificate is on its way (key_sync after a restart): answer once it is checked.
@@ -153,7 +159,7 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
         body: { keyId: pkg.keyId, requestId: pkg.requestId, code, message: message.slice(0, 1024) },
       });
     };
-    const signer = signers.get(pkg.keyId);
+    const signer = signers.get(pkg.keyId)?.signer;
     const stored = keystore.get(pkg.keyId);
     if (!signer || !stored) return refuse('wrong_key', `this party holds no active share of key ${pkg.keyId}`);
     // What to sign and the policy's facts, from the intent alone, read here (invariant 7); then the
@@ -248,18 +254,29 @@ export function createSigningHandler(o: SigningHandlerOptions): SigningHandler {
     );
   }
 
+  function activate(stored: StoredShare): void {
+    const keyId = stored.share.keyId;
+    if (!signers.has(keyId)) use(stored.share);
+    const waiting = awaitingActivation.get(keyId) ?? [];
+    awaitingActivation.delete(keyId);
+    for (const m of waiting) onCommitRequest(m);
+  }
+
   return {
-    activate(stored) {
-      const keyId = stored.share.keyId;
-      if (!signers.has(keyId)) addSigner(stored);
-      const waiting = awaitingActivation.get(keyId) ?? [];
-      awaitingActivation.delete(keyId);
-      for (const m of waiting) onCommitRequest(m);
+    activate,
+    reload(keyId) {
+      const old = signers.get(keyId);
+      signers.delete(keyId);
+      // SECURITY: nonces made under the old share are never used again, and its bytes leave memory.
+      old?.signer.discardAll();
+      old?.share.frostSecret.signingShare.fill(0);
+      const stored = keystore.get(keyId);
+      if (stored?.status === 'active') activate(stored);
     },
     onCommitRequest,
     onSigningPackage,
     close() {
-      for (const s of signers.values()) s.discardAll();
+      for (const s of signers.values()) s.signer.discardAll();
     },
   };
 }

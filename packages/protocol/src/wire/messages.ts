@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DKG_FAILURE_CODES } from '../dkg/outcome.js';
 import { PROTOCOL_ERROR_CODES } from '../errors.js';
 import { INTENT_LIMITS, intentSchema } from '../intent/schema.js';
+import { publicKeyPackageSchema } from '../keys.js';
 import { signedPolicySchema } from '../policy/signed-policy.js';
 import { SIGN_REFUSAL_CODES } from '../signing/outcome.js';
 import { hexSchema, nonEmptyHexSchema, partyIdSchema, sessionIdSchema, suiteIdSchema } from './primitives.js';
@@ -58,6 +59,16 @@ const successorOperationSchema = z.enum(['refresh', 'reshare']);
 /** Coordinator → participants: start an operation on `keyId` at the generation `predecessor` (`keyPackageHash`). */
 const lifecycleStartSchema = <P extends z.ZodRawShape>(params: P) =>
   z.strictObject({ keyId: sessionIdSchema, suite: suiteIdSchema, predecessor: digestHexSchema, ...params });
+/**
+ * For participants that hold no share of the key yet (a repair's target, a reshare's new members):
+ * the key's current public package, whose `keyPackageHash` must be the start's `predecessor`, and
+ * the generation it is (0 after the DKG, one more after each refresh or reshare). Every other
+ * participant works from its own stored package; the transcript hashes bind the two together.
+ */
+const forNewcomers = {
+  key: publicKeyPackageSchema.optional(),
+  generation: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+};
 /** A secret scalar for one party, with the hash of the transcript the sender computed it from. */
 const transcriptBoxSchema = z.strictObject({ keyId: sessionIdSchema, transcriptHash: digestHexSchema, box: lifecycleBoxSchema });
 
@@ -117,7 +128,26 @@ export const messageBodySchemas = {
    * seen. The coordinator answers each with `dkg_complete` (or `dkg_abort`), so a party that
    * crashed between the last DKG round and the certificate still activates its share.
    */
-  key_sync: z.strictObject({ pendingKeys: z.array(sessionIdSchema).max(10_000) }),
+  key_sync: z.strictObject({
+    pendingKeys: z.array(sessionIdSchema).max(10_000),
+    /**
+     * Every active share this party holds: its key, generation and `keyPackageHash`. A committee
+     * member that lists no share of an active key (or another generation of it) needs a repair.
+     */
+    holdings: z
+      .array(z.strictObject({ keyId: sessionIdSchema, generation: z.number().int().nonnegative(), packageHash: digestHexSchema }))
+      .max(10_000)
+      .optional(),
+    /**
+     * Successors this party derived and confirmed that wait for their certificate, each with the
+     * `lifecycle_confirm` it signed: the coordinator answers with `lifecycle_complete` once it has
+     * the certificate, even after either side restarted.
+     */
+    staged: z
+      .array(z.strictObject({ keyId: sessionIdSchema, sessionId: sessionIdSchema, confirm: envelopeSchema }))
+      .max(10_000)
+      .optional(),
+  }),
   /** Coordinator → party: send `count` fresh nonce commitments for `keyId`. */
   commit_request: z.strictObject({ keyId: sessionIdSchema, count: z.number().int().min(1).max(1000) }),
   /** Party → coordinator: fresh nonce commitments. */
@@ -191,7 +221,7 @@ export const messageBodySchemas = {
   /** Member → member: f_i(x_j), end-to-end encrypted, with the hash of the round-1 transcript it saw. */
   refresh_round2: transcriptBoxSchema,
   /** Coordinator → helpers and target: rebuild `target`'s share of `keyId` (src/lifecycle/repair.ts). */
-  repair_start: lifecycleStartSchema({ target: partyIdSchema, helpers: partyListSchema }),
+  repair_start: lifecycleStartSchema({ target: partyIdSchema, helpers: partyListSchema, ...forNewcomers }),
   /** Helper i → helpers and target: Δ_ij·G for every helper j (their sum must be λ_i·Y_i). */
   repair_commit: z.strictObject({ keyId: sessionIdSchema, target: partyIdSchema, commitments: elementByPartySchema }),
   /** Helper i → helper j: Δ_ij, end-to-end encrypted, with the hash of the commitment transcript. */
@@ -201,7 +231,12 @@ export const messageBodySchemas = {
   /** Target → coordinator: its verifying share and a proof that it holds the matching share now. */
   repair_confirm: z.strictObject({ keyId: sessionIdSchema, verifyingShare: elementHexSchema, proof: proofHexSchema }),
   /** Coordinator → dealers and new committee: move `keyId` to `committee` and `threshold` (src/lifecycle/reshare.ts). */
-  reshare_start: lifecycleStartSchema({ threshold: lifecycleThresholdSchema, committee: partyListSchema, dealers: partyListSchema }),
+  reshare_start: lifecycleStartSchema({
+    threshold: lifecycleThresholdSchema,
+    committee: partyListSchema,
+    dealers: partyListSchema,
+    ...forNewcomers,
+  }),
   /** Dealer → all: ψ_0 … ψ_{t'−1}, commitments to its dealing polynomial (ψ_0 must be λ_i·Y_i). */
   reshare_round1: z.strictObject({ keyId: sessionIdSchema, commitment: z.array(elementHexSchema).min(2).max(255) }),
   /** Dealer → new member: g_i(x_j), end-to-end encrypted, with the hash of the dealer's round-1 body. */
@@ -235,6 +270,23 @@ export const messageBodySchemas = {
     message: z.string().max(1024),
     culprits: z.array(partyIdSchema).max(255),
   }),
+  /**
+   * Coordinator → new holder, once the successor's certificate is complete: prove the new share
+   * signs. The holder answers with a fresh nonce commitment of its staged successor share.
+   */
+  lifecycle_test_request: z.strictObject({ keyId: sessionIdSchema }),
+  /** New holder → coordinator: a nonce commitment of its staged successor share. */
+  lifecycle_test_commitment: z.strictObject({ keyId: sessionIdSchema, commitment: nonceCommitmentSchema }),
+  /**
+   * Coordinator → new holders: sign the successor test message (`successorTestMessage`, which each
+   * holder computes itself: nothing else is ever signed with a staged share) with these commitments.
+   */
+  lifecycle_test_package: z.strictObject({
+    keyId: sessionIdSchema,
+    commitments: z.array(nonceCommitmentSchema.extend({ partyId: partyIdSchema })).max(255),
+  }),
+  /** New holder → coordinator: its signature share of the successor test message. */
+  lifecycle_test_share: z.strictObject({ keyId: sessionIdSchema, share: elementHexSchema }),
   /** Coordinator → holder: prove that your share of `keyId` is intact, for this fresh `nonce`. */
   drill_request: z.strictObject({ keyId: sessionIdSchema, drillId: sessionIdSchema, nonce: digestHexSchema }),
   /** Holder → coordinator: a Schnorr proof of knowledge of the share behind `verifyingShare`. */

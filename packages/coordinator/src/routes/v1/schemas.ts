@@ -143,6 +143,8 @@ export const putPolicyBody = z
 /** POST /v1/keys/{keyId}/refresh. */
 // fastify hands a bodiless request's body over as null.
 export const refreshBody = z.strictObject({}).nullish();
+/** POST /v1/keys/{keyId}/drill. */
+export const drillBody = z.strictObject({}).nullish();
 /** POST /v1/keys/{keyId}/repair. */
 export const repairBody = z.strictObject({ partyId: z.string().max(128) });
 /** POST /v1/keys/{keyId}/reshare. */
@@ -166,9 +168,12 @@ export const keySchema = z
     verifyingShares: z.record(z.string(), z.string()).nullable(),
     error: errorInfo,
     createdAt: time,
+    generation: z.int().describe('0 after the DKG; one more after each refresh or reshare'),
     certificate: keyCertificateSchema
       .nullable()
-      .describe("every member's signed dkg_confirm (null unless active); docs/api.md gives the signed bytes"),
+      .describe(
+        "every member's signed dkg_confirm, and the lineage of lifecycle operations since (null unless active); docs/api.md gives the signed bytes",
+      ),
   })
   .register(apiRegistry, { id: 'Key' });
 
@@ -220,11 +225,15 @@ export const operationSchema = z
   .object({
     operationId: z.string(),
     keyId: z.string(),
-    type: z.enum(['dkg', 'refresh', 'repair', 'reshare']),
+    type: z.enum(['dkg', 'refresh', 'repair', 'reshare', 'drill']),
     status: z.enum(['pending', 'completed', 'failed']),
     error: errorInfo,
     createdAt: time,
     completedAt: time.nullable(),
+    progress: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('where the operation stands: `phase` and what it depends on (docs/api.md); null for a DKG'),
   })
   .register(apiRegistry, { id: 'Operation' });
 
@@ -300,6 +309,9 @@ export const partyListSchema200 = z.object({
       ready: z.int().describe('in-flight signing requests holding a fresh commitment of this party'),
       excludedCount: z.int().describe('exclusions from requests (invalid share or refusal) since the coordinator started'),
       latencyMs: z.number().nullable().describe('smoothed signing round trip (package sent → share received), ms'),
+      needsRepair: z
+        .array(z.string())
+        .describe('active keys of which this committee member reported no share, or a share of another generation, at its last connection'),
       policyVersion: z.int().nullable().describe('the policy version in force at the party, as it last reported'),
     }),
   ),

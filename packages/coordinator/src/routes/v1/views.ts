@@ -30,7 +30,8 @@ export function keyView(k: KeyRecord, identityKeyOf: (partyId: string) => string
     verifyingShares: k.verifyingShares,
     error: k.error,
     createdAt: k.createdAt,
-    certificate: k.status === 'active' && k.certificate ? publishCertificate(k.certificate, identityKeyOf) : null,
+    generation: k.generation,
+    certificate: k.status === 'active' && k.certificate ? publishCertificate(k.certificate, identityKeyOf, k.lineage) : null,
   };
 }
 
@@ -66,5 +67,6 @@ export function operationView(o: OperationRecord): OperationView {
     error: o.error,
     createdAt: o.createdAt,
     completedAt: o.completedAt,
+    progress: o.progress,
   };
 }

@@ -1,0 +1,402 @@
+/**
+ * The party's side of refresh, repair and reshare: one protocol machine per session, started only
+ * after the party's own checks (start-checks.ts), driven by its peers' messages, ended by its own
+ * deadline or an abort. What it derives goes through the keystore's two-phase entry point
+ * (keystore/successions.ts): a successor is staged (sealed, fsync'd) before this party's
+ * confirmation leaves, and becomes live only on a certificate the party checks itself.
+ *
+ * One successor per generation (DESIGN.md invariant 6, and what keeps a hostile coordinator from
+ * splitting a key between two successors): while a confirmed successor of a key is staged, no
+ * other refresh or reshare of it starts here (`lifecycle_busy`). It leaves the staged state by
+ * its certificate (the switch), or when another member of its new committee shows, by a
+ * `lifecycle_abort` it signed and broadcast, that it abandoned the session: a certificate needs
+ * every new member's confirmation, so that one can never exist. This party signs such an abort
+ * only for a session it started and never confirmed (`lifecycle-confirmed.log`), and never
+ * answers a start with one: a refused start is reported to the coordinator alone.
+ *
+ * Replays: every start is recorded (`lifecycle-sessions.log`, fsync'd) before the machine sends
+ * anything, and a session id seen before is refused, across restarts.
+ */
+import {
+  activateSuccessor,
+  BROADCAST,
+  COORDINATOR,
+  type Envelope,
+  type IdentityKey,
+  isProtocolError,
+  keyPackageHash,
+  type LifecycleOperation,
+  type LifecycleStep,
+  type Message,
+  messageBodySchemas,
+  type Outgoing,
+  type PendingSuccessor,
+  ProtocolError,
+  type Rng,
+  verifyLifecycleCertificate,
+} from '@glacis/protocol';
+import type { Logger } from 'pino';
+import type { LifecycleConfig } from '../config.js';
+import type { CrashPoint } from '../crash-points.js';
+import type { DkgSessionRecord } from '../dkg/session-record.js';
+import type { Keystore } from '../keystore/keystore.js';
+import type { StagedSuccessor } from '../keystore/successions.js';
+import type { Clock } from '../ports.js';
+import { answerDrill } from './drill-answer.js';
+import type { LifecycleLog } from './lifecycle-log.js';
+import { type Outcome, type Plan, planStart, type StartMessage } from './start-checks.js';
+import { createSuccessorTestSigner } from './successor-test-signer.js';
+
+/** Every lifecycle session started here (the form of dkg-sessions.log). */
+export const LIFECYCLE_SESSIONS_FILE = 'lifecycle-sessions.log';
+/** Every session whose successor this party confirmed: it never signs an abort for one of them. */
+export const LIFECYCLE_CONFIRMED_FILE = 'lifecycle-confirmed.log';
+
+type Of<T extends Message['type']> = Extract<Message, { type: T }>;
+
+export interface LifecycleHandlerOptions {
+  self: string;
+  identity: IdentityKey;
+  keystore: Keystore;
+  sessions: DkgSessionRecord;
+  confirmed: DkgSessionRecord;
+  log: LifecycleLog;
+  keyOf: (partyId: string) => Uint8Array | undefined;
+  policy: LifecycleConfig;
+  rng: Rng;
+  clock: Clock;
+  /** Seals (signs) a message as this party, without sending it. */
+  seal: (out: Outgoing) => Envelope;
+  /** Sends a sealed envelope to the coordinator. */
+  transmit: (env: Envelope) => void;
+  logger: Logger;
+  crash: (point: CrashPoint) => void;
+  /** The live share of a key changed (switched, repaired, retired): signing must reload it. */
+  onShareChanged: (keyId: string) => void;
+}
+
+export interface LifecycleHandler {
+  onStart(msg: StartMessage): void;
+  /** A peer's round message or signed abort. */
+  onPeerMessage(msg: Message): void;
+  onCoordinatorAbort(msg: Of<'lifecycle_abort'>): void;
+  onComplete(msg: Of<'lifecycle_complete'>): void;
+  onTestRequest(msg: Of<'lifecycle_test_request'>): void;
+  onTestPackage(msg: Of<'lifecycle_test_package'>): Promise<void>;
+  /** Proves this party's share of a key intact for the coordinator's fresh challenge. */
+  onDrill(msg: Of<'drill_request'>): void;
+  /** What `key_sync` reports: every active share, and every confirmed successor waiting for its certificate. */
+  holdings(): {
+    holdings: { keyId: string; generation: number; packageHash: string }[];
+    staged: { keyId: string; sessionId: string; confirm: Envelope }[];
+  };
+  liveSessions(): string[];
+  close(): void;
+}
+
+interface Session {
+  plan: Plan;
+  sessionId: string;
+  deadline: { cancel(): void };
+  confirmed: boolean;
+}
+
+/** Messages that arrive before their session's start, bounded (as the DKG's). */
+const MAX_EARLY = 4096;
+
+export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHandler {
+  const { keystore, logger } = o;
+  const successions = keystore.successions;
+  const live = new Map<string, Session>();
+  const early = new Map<string, Message[]>();
+  let earlyCount = 0;
+  const now = () => new Date(o.clock.now());
+  const send = (out: Outgoing) => o.transmit(o.seal(out));
+  const record = (type: Parameters<LifecycleLog['record']>[0], data: Record<string, unknown>) => {
+    o.log.record(type, data, now()).catch((e: unknown) => logger.error({ type, err: (e as Error).message }, 'lifecycle log append failed'));
+  };
+  const tests = createSuccessorTestSigner({ successions, log: o.log, rng: o.rng, now, send, logger });
+
+  const abortBody = (keyId: string, operation: LifecycleOperation, e: ProtocolError) => ({
+    keyId,
+    operation,
+    code: e.code,
+    message: e.message.slice(0, 1024),
+    culprits: [...e.culprits],
+  });
+
+  function end(s: Session): void {
+    s.deadline.cancel();
+    live.delete(s.sessionId);
+  }
+
+  /** True when this party confirmed (or staged, a crash before the record) the session's successor. */
+  const hasConfirmed = (sessionId: string, keyId: string) =>
+    o.confirmed.hasStarted(sessionId) || successions.staged(keyId)?.sessionId === sessionId;
+
+  /**
+   * Abandons a session this party never confirmed: its signed broadcast abort tells the other
+   * participants, and proves to the members that confirmed that no certificate can ever exist.
+   */
+  function abandon(keyId: string, sessionId: string, operation: LifecycleOperation, e: ProtocolError): void {
+    if (hasConfirmed(sessionId, keyId)) return;
+    send({ type: 'lifecycle_abort', sessionId, to: BROADCAST, body: abortBody(keyId, operation, e) });
+    record('lifecycle_aborted', { keyId, sessionId, operation, code: e.code, culprits: [...e.culprits] });
+  }
+
+  function fail(s: Session, e: ProtocolError): void {
+    end(s);
+    logger.warn({ keyId: s.plan.keyId, sessionId: s.sessionId, code: e.code, culprits: e.culprits }, 'lifecycle operation failed here');
+    abandon(s.plan.keyId, s.sessionId, s.plan.operation, e);
+  }
+
+  function run(s: Session, step: LifecycleStep<unknown>): void {
+    if (step.result !== undefined) {
+      try {
+        conclude(s, s.plan.outcome(step.result), step.outgoing);
+      } catch (e) {
+        fail(s, isProtocolError(e) ? e : new ProtocolError('lifecycle_failed', (e as Error).message));
+      }
+      return;
+    }
+    for (const out of step.outgoing) send(out);
+    if (step.error) fail(s, step.error);
+  }
+
+  /** This party's part succeeded: make what it derived durable before anything leaves. */
+  function conclude(s: Session, outcome: Outcome, outgoing: Outgoing[]): void {
+    const { keyId, operation } = s.plan;
+    const sessionId = s.sessionId;
+    switch (outcome.kind) {
+      case 'successor': {
+        const confirm = outgoing.find((m) => m.type === 'lifecycle_confirm');
+        if (!confirm) throw new ProtocolError('lifecycle_failed', 'a successor without its confirmation');
+        const env = o.seal(confirm);
+        // SECURITY: the successor is on disk, and this party's confirmation recorded, before the
+        // confirmation can leave: what it confirms it can commit, and never abandon.
+        successions.stage({
+          sessionId,
+          operation: outcome.pending.operation,
+          predecessor: outcome.pending.predecessor,
+          predecessorKey: s.plan.predecessorKey,
+          generation: s.plan.generation,
+          share: outcome.pending.share,
+          confirm: env,
+        });
+        o.crash('lifecycle-staged');
+        o.confirmed.recordStart(sessionId, keyId, now());
+        s.confirmed = true;
+        for (const out of outgoing) if (out !== confirm) send(out);
+        o.transmit(env);
+        o.crash('lifecycle-confirmed');
+        logger.info({ keyId, sessionId, operation }, 'successor staged and confirmed');
+        break;
+      }
+      case 'repaired': {
+        successions.storeRepaired(outcome.share, s.plan.generation, sessionId);
+        o.onShareChanged(keyId);
+        for (const out of outgoing) send(out);
+        record('key_repaired', { keyId, sessionId, generation: s.plan.generation, packageHash: keyPackageHash(outcome.share.public) });
+        logger.info({ keyId, sessionId }, 'share repaired');
+        break;
+      }
+      case 'helped':
+      case 'dealt':
+        for (const out of outgoing) send(out);
+        record(outcome.kind === 'helped' ? 'repair_helped' : 'reshare_dealt', { keyId, sessionId });
+        break;
+      default: {
+        const never: never = outcome;
+        throw new Error(`unhandled outcome ${JSON.stringify(never)}`);
+      }
+    }
+    end(s);
+  }
+
+  function feed(s: Session, msg: Message): void {
+    let step: LifecycleStep<unknown>;
+    try {
+      step = s.plan.machine.receive(msg);
+    } catch (e) {
+      logger.warn({ sessionId: s.sessionId, from: msg.from, code: isProtocolError(e) ? e.code : 'internal' }, 'lifecycle message refused');
+      return;
+    }
+    run(s, step);
+  }
+
+  /** Refuses a start: to the coordinator alone, so it can never count as an abandonment. */
+  function refuseStart(msg: StartMessage, e: ProtocolError): void {
+    logger.warn({ keyId: msg.body.keyId, sessionId: msg.sessionId, type: msg.type, code: e.code }, 'lifecycle start refused');
+    const operation = msg.type.slice(0, -'_start'.length) as LifecycleOperation;
+    send({ type: 'lifecycle_abort', sessionId: msg.sessionId, to: COORDINATOR, body: abortBody(msg.body.keyId, operation, e) });
+  }
+
+  function onStart(msg: StartMessage): void {
+    const sessionId = msg.sessionId;
+    const keyId = msg.body.keyId;
+    if (live.has(sessionId)) return; // the same start again while its session runs
+    let plan: Plan;
+    try {
+      if (o.sessions.hasStarted(sessionId)) {
+        throw new ProtocolError('replayed_message', `lifecycle session ${sessionId} was started here before; a start is never replayed`);
+      }
+      const other = [...live.values()].find((s) => s.plan.keyId === keyId);
+      if (other) throw new ProtocolError('lifecycle_busy', `session ${other.sessionId} of key ${keyId} runs here`);
+      plan = planStart(msg, { self: o.self, identity: o.identity, keystore, keyOf: o.keyOf, policy: o.policy, rng: o.rng });
+      const staged = successions.staged(keyId);
+      if (plan.producesSuccessor && staged) {
+        throw new ProtocolError(
+          'lifecycle_busy',
+          `a successor of key ${keyId} (session ${staged.sessionId}) waits for its certificate here`,
+        );
+      }
+    } catch (e) {
+      refuseStart(msg, isProtocolError(e) ? e : new ProtocolError('lifecycle_failed', (e as Error).message));
+      return;
+    }
+    // SECURITY: on disk before anything of the session leaves, so no later life starts it again.
+    o.sessions.recordStart(sessionId, keyId, now());
+    o.crash('lifecycle-started');
+    const s: Session = { plan, sessionId, deadline: { cancel: () => undefined }, confirmed: false };
+    live.set(sessionId, s);
+    s.deadline = o.clock.setTimeout(() => {
+      if (live.get(sessionId) === s)
+        fail(s, new ProtocolError('lifecycle_timeout', `no end within this party's deadline of ${o.policy.deadlineMs} ms`));
+    }, o.policy.deadlineMs);
+    logger.info({ keyId, sessionId, operation: plan.operation }, 'lifecycle operation started');
+    run(s, plan.machine.start());
+    const queued = early.get(sessionId) ?? [];
+    early.delete(sessionId);
+    earlyCount -= queued.length;
+    for (const m of queued) if (live.get(sessionId) === s) feed(s, m);
+  }
+
+  /** A member's signed broadcast abort of a session whose successor is staged here: it can never be certified. */
+  function releaseAbandoned(msg: Of<'lifecycle_abort'>): void {
+    const staged = successions.staged(msg.body.keyId);
+    if (staged?.sessionId !== msg.sessionId || msg.to !== BROADCAST) return;
+    if (msg.from === o.self || !staged.share.public.committee.includes(msg.from)) return;
+    if (!successions.discard(staged.keyId, staged.sessionId)) return;
+    tests.forget(staged.sessionId);
+    logger.warn(
+      { keyId: staged.keyId, sessionId: staged.sessionId, by: msg.from },
+      'staged successor discarded: a new member abandoned it',
+    );
+    record('successor_discarded', { keyId: staged.keyId, sessionId: staged.sessionId, abandonedBy: msg.from, code: msg.body.code });
+  }
+
+  function onPeerMessage(msg: Message): void {
+    const s = live.get(msg.sessionId);
+    if (s) feed(s, msg);
+    if (msg.type === 'lifecycle_abort') {
+      releaseAbandoned(msg);
+      return;
+    }
+    if (s || o.sessions.hasStarted(msg.sessionId) || earlyCount >= MAX_EARLY) return;
+    const q = early.get(msg.sessionId) ?? [];
+    q.push(msg);
+    early.set(msg.sessionId, q);
+    earlyCount++;
+  }
+
+  function onCoordinatorAbort(msg: Of<'lifecycle_abort'>): void {
+    const { keyId, operation, code } = msg.body;
+    const s = live.get(msg.sessionId);
+    if (s && s.plan.keyId !== keyId) return;
+    const e = new ProtocolError('lifecycle_failed', `aborted by the coordinator: ${code}`);
+    if (s) {
+      fail(s, e);
+      return;
+    }
+    // A session of an earlier life of this party that never confirmed: say so, for the members that did.
+    if (o.sessions.hasStarted(msg.sessionId)) abandon(keyId, msg.sessionId, operation, e);
+  }
+
+  /** The successor as the protocol's switch takes it, from what is staged (a refresh's or a reshare's). */
+  const pendingOf = (st: StagedSuccessor & { operation: 'refresh' | 'reshare' }): PendingSuccessor => ({
+    operation: st.operation,
+    keyId: st.keyId,
+    sessionId: st.sessionId,
+    predecessor: st.predecessor,
+    public: st.share.public,
+    share: st.share,
+    toJSON: () => `<staged successor of ${st.keyId} redacted>`,
+  });
+
+  function onComplete(msg: Of<'lifecycle_complete'>): void {
+    const { keyId, operation, confirmations } = msg.body;
+    const staged = successions.staged(keyId);
+    try {
+      if (staged?.sessionId === msg.sessionId && staged.operation === operation && staged.decided === null) {
+        activateSuccessor(pendingOf({ ...staged, operation }), { predecessor: staged.predecessorKey, confirmations, keyOf: o.keyOf });
+        const stored = successions.commit(keyId, msg.sessionId, confirmations);
+        tests.forget(msg.sessionId);
+        o.onShareChanged(keyId);
+        record(operation === 'refresh' ? 'key_refreshed' : 'key_reshared', {
+          keyId,
+          sessionId: msg.sessionId,
+          generation: stored.generation,
+          packageHash: keyPackageHash(stored.share.public),
+        });
+        logger.info({ keyId, sessionId: msg.sessionId, operation, generation: stored.generation }, 'switched to the successor');
+        return;
+      }
+      if (operation === 'reshare') retireIfResharedAway(msg);
+    } catch (e) {
+      logger.error({ keyId, sessionId: msg.sessionId, code: isProtocolError(e) ? e.code : 'internal' }, 'lifecycle certificate rejected');
+    }
+  }
+
+  /**
+   * An old member the key was reshared away from: once the new committee's certificate (checked
+   * against this party's own pins, succeeding the generation it holds) shows it is not a member,
+   * its share is destroyed.
+   */
+  function retireIfResharedAway(msg: Of<'lifecycle_complete'>): void {
+    const { keyId, confirmations } = msg.body;
+    const stored = keystore.get(keyId);
+    const first = messageBodySchemas.lifecycle_confirm.safeParse(confirmations[0]?.body);
+    if (stored?.status !== 'active' || !first.success) return;
+    const certified = verifyLifecycleCertificate(confirmations, {
+      predecessor: stored.share.public,
+      operation: 'reshare',
+      sessionId: msg.sessionId,
+      committee: Object.keys(first.data.verifyingShares).sort(),
+      threshold: first.data.threshold,
+      keyOf: o.keyOf,
+    });
+    if (certified.committee.includes(o.self)) return;
+    successions.retire(keyId, stored.generation, msg.sessionId, now());
+    o.onShareChanged(keyId);
+    record('key_retired', { keyId, sessionId: msg.sessionId, generation: stored.generation, successor: keyPackageHash(certified) });
+    logger.info({ keyId, sessionId: msg.sessionId }, 'key reshared away: share destroyed');
+  }
+
+  const onDrill = (msg: Of<'drill_request'>) =>
+    answerDrill({ self: o.self, keystore, rng: o.rng, send, record: (data) => record('drill_answered', data), logger }, msg);
+
+  return {
+    onStart,
+    onPeerMessage,
+    onDrill,
+    onCoordinatorAbort,
+    onComplete,
+    onTestRequest: tests.onRequest,
+    onTestPackage: tests.onPackage,
+    holdings() {
+      const holdings = keystore
+        .usable()
+        .shares.filter((s) => s.status === 'active')
+        .map((s) => ({ keyId: s.share.keyId, generation: s.generation, packageHash: keyPackageHash(s.share.public) }));
+      const staged = successions
+        .list()
+        .flatMap((s) => (s.confirm && s.decided === null ? [{ keyId: s.keyId, sessionId: s.sessionId, confirm: s.confirm }] : []));
+      return { holdings, staged };
+    },
+    liveSessions: () => [...live.keys()],
+    close() {
+      for (const s of [...live.values()]) end(s);
+      tests.close();
+    },
+  };
+}
