@@ -244,9 +244,9 @@ describe('signing machine', () => {
 
 /** `actions` settle the request completed with one valid BIP-340 signature per message, in order. */
 function expectSignedEvery(actions: SigningAction[], messages: readonly Uint8Array[], publicKey: Uint8Array): void {
-  const settle = actions.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
-  expect(settle.outcome.status).toBe('completed');
-  const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
+  const settle = actions.find((a) => a.type === 'settle');
+  if (settle?.type !== 'settle' || settle.outcome.status !== 'completed') throw new Error(`not completed: ${JSON.stringify(settle)}`);
+  const sigs = settle.outcome.signatures;
   expect(sigs).toHaveLength(messages.length);
   sigs.forEach((sig, i) => {
     expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
