@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'system',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/compose/**', 'test/ha/**', 'test/crash-loop/**'],
+          exclude: [...configDefaults.exclude, 'test/compose/**', 'test/ha/**', 'test/soak/**', 'test/crash-loop/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -47,6 +47,11 @@ export default defineConfig({
           hookTimeout: 120_000,
           fileParallelism: false,
         },
+      },
+      {
+        // `npm run soak`: minutes of SIGKILLs under load (its own CI step, not part of `npm test`).
+        extends: true,
+        test: { name: 'soak', include: ['test/soak/**/*.test.ts'], testTimeout: 1_500_000, hookTimeout: 120_000 },
       },
       {
         // SIGKILL loops over every step of a lifecycle operation: minutes, so `npm run test:crash-loop`

@@ -82,9 +82,9 @@ export function initCluster({ dataDir, parties, adminToken }) {
   return { adminToken: token, generatedToken: generated, parties: names, coordinatorKey: coordKey, trustFile: join(dataDir, TRUST_FILE) };
 }
 
-function startProcess(cli, args, logFile, env) {
+function startProcess(cli, args, logFile, env, nodeArgs = []) {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
   return child;
 }
 
@@ -140,6 +140,8 @@ export async function startLocalCluster({
   // Tests only: ({ wsUrl, coordDir }) => Promise<url>, called once the coordinator listens; the
   // parties dial the URL it resolves (a relay in front of the coordinator) instead of wsUrl.
   relay,
+  // Flags for node itself, every process (the bench's `--profile` opens each one's inspector).
+  nodeArgs = [],
   // Extra `glacis-party pin` arguments for every party (policy administrators, Bitcoin network).
   partyPins = [],
 }) {
@@ -162,11 +164,13 @@ export async function startLocalCluster({
   const startCoordinator = (extraEnv = {}) => {
     if (existsSync(portFile)) writeFileSync(portFile, '');
     const portEnv = boundPort === undefined ? {} : { GLACIS_PORT: String(boundPort) };
-    const child = startProcess(COORDINATOR_CLI, ['serve', '--data-dir', coordDir], join(logDir, 'coordinator.log'), {
-      ...coordinatorEnv,
-      ...portEnv,
-      ...extraEnv,
-    });
+    const child = startProcess(
+      COORDINATOR_CLI,
+      ['serve', '--data-dir', coordDir],
+      join(logDir, 'coordinator.log'),
+      { ...coordinatorEnv, ...portEnv, ...extraEnv },
+      nodeArgs,
+    );
     children.set('coordinator', child);
     return child;
   };
@@ -200,11 +204,13 @@ export async function startLocalCluster({
    * that misbehaves on purpose, test/support/faulty-party.mjs); `--data-dir` is appended to its args.
    */
   const startParty = (name, extraEnv = {}, launch = { cli: PARTY_CLI, args: ['serve'] }) => {
-    const child = startProcess(launch.cli, [...launch.args, '--data-dir', join(dataDir, name)], join(logDir, `${name}.log`), {
-      GLACIS_KEK_FILE: partyKekFile(dataDir, name),
-      ...partyEnv,
-      ...extraEnv,
-    });
+    const child = startProcess(
+      launch.cli,
+      [...launch.args, '--data-dir', join(dataDir, name)],
+      join(logDir, `${name}.log`),
+      { GLACIS_KEK_FILE: partyKekFile(dataDir, name), ...partyEnv, ...extraEnv },
+      nodeArgs,
+    );
     children.set(name, child);
     return child;
   };
@@ -222,6 +228,7 @@ export async function startLocalCluster({
     generatedToken: init.generatedToken,
     parties: init.parties,
     trustFile: init.trustFile,
+    logDir,
     children,
     startParty,
     startCoordinator,

@@ -2,68 +2,49 @@
  * DESIGN.md invariant 1 under power failure: a 2-of-3 cluster signs at least 200 messages while
  * party processes are SIGKILLed at random moments — by the test, and by the parties themselves at
  * crash points between "nonce recorded" and "share sent" (GLACIS_TEST_CRASH_POINTS). Afterwards
- * every signing package and share the coordinator saw (its wire log) is scanned: no nonce
- * commitment was ever used in two different signing packages, every completed signature verifies
- * under an independent verifier, and every request ended completed or failed with a reason.
+ * every signing package and share the coordinator saw (its wire log) is scanned — no nonce
+ * commitment was ever used in two different signing packages — and so is every party's own
+ * shares.log — no party released two shares with one commitment, and each chain verifies — every
+ * completed signature verifies under an independent verifier, and every request ended completed
+ * or failed with a reason.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { canonicalJson, type Envelope, type MessageBody } from '@glacis/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-// @ts-expect-error plain ESM module without types
-import { startLocalCluster } from '../scripts/local-cluster.mjs';
+import { type CrashCluster, createActiveKey, startCrashCluster, superviseParties } from './support/crash-cluster.js';
 import { verifyIndependently } from './support/independent-verify.js';
+import { auditShareLogs, auditWireLog } from './support/nonce-audit.js';
 import { restClient } from './support/rest-client.js';
 
-type Cluster = Awaited<ReturnType<typeof startLocalCluster>>;
 const SIGNATURES = 200;
-const dataDir = mkdtempSync(join(tmpdir(), 'glacis-crash-party-'));
-const wireLog = join(dataDir, 'wire.jsonl');
-let cluster: Cluster;
+let crash: CrashCluster;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({
-    dataDir,
-    port: 0,
-    parties: 3,
-    env: { GLACIS_WIRE_LOG: wireLog, GLACIS_SIGNING_TIMEOUT_MS: '15000' },
-    partyEnv: { GLACIS_TEST_CRASH_POINTS: 'nonce-recorded:0.012,share-sent:0.012' },
+  crash = await startCrashCluster({
+    name: 'crash-party',
+    crashPoints: 'nonce-recorded:0.012,share-sent:0.012',
+    env: { GLACIS_SIGNING_TIMEOUT_MS: '15000' },
   });
 });
 afterAll(async () => {
-  await cluster?.stop();
-  if (!process.env.GLACIS_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+  await crash?.stop();
 });
 
 it(`${SIGNATURES} signatures while parties are SIGKILLed at random moments: no nonce is ever used twice`, async () => {
+  const { cluster, dataDir, wireLog } = crash;
   const api = restClient(cluster.baseUrl, cluster.adminToken);
-  const key = (
-    await api<{ keyId: string; publicKey: string; status: string }>('POST', '/v1/keys?wait=30000', { suite: 'ed25519', threshold: 2 })
-  ).body;
+  const key = await createActiveKey(cluster, 'ed25519');
   expect(key.status).toBe('active');
 
   // Keep every party alive: restart whichever process died (killed by us or by a crash point).
-  let running = true;
   let kills = 0;
-  let restarts = 0;
-  const supervisor = (async () => {
-    while (running) {
-      for (const name of cluster.parties) {
-        const child = cluster.children.get(name);
-        if (child && (child.exitCode !== null || child.signalCode !== null)) {
-          cluster.startParty(name);
-          restarts++;
-        }
-      }
+  const supervisor = superviseParties(cluster, {
+    everyMs: 50 + Math.random() * 100,
+    async tick() {
       if (Math.random() < 0.03) {
-        const victim = cluster.parties[Math.floor(Math.random() * cluster.parties.length)];
-        await cluster.kill(victim, 'SIGKILL');
+        await cluster.kill(cluster.parties[Math.floor(Math.random() * cluster.parties.length)], 'SIGKILL');
         kills++;
       }
-      await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
-    }
-  })();
+    },
+  });
 
   // Eight requests in flight at a time, each followed to its end.
   const messages = new Map<string, Buffer>();
@@ -88,8 +69,7 @@ it(`${SIGNATURES} signatures while parties are SIGKILLed at random moments: no n
     }
   }
   await Promise.all(Array.from({ length: 8 }, worker));
-  running = false;
-  await supervisor;
+  const restarts = await supervisor.stop();
 
   const reasons = new Map<string, number>();
   for (const s of settled.values())
@@ -108,30 +88,16 @@ it(`${SIGNATURES} signatures while parties are SIGKILLed at random moments: no n
   }
 
   // Every signing package the coordinator sent, and every share it received.
-  const envelopes = readFileSync(wireLog, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { dir: 'in' | 'out'; party: string; envelope: Envelope });
-  const packagesByCommitment = new Map<string, Set<string>>();
-  let shares = 0;
-  for (const { dir, envelope } of envelopes) {
-    if (dir === 'in' && envelope.type === 'signature_share') shares++;
-    if (dir !== 'out' || envelope.type !== 'signing_package') continue;
-    const pkg = envelope.body as MessageBody<'signing_package'>;
-    // A package is identified by everything a signer signs over: intent and commitment list.
-    const identity = canonicalJson({ intent: pkg.intent, commitments: pkg.commitments });
-    for (const c of pkg.commitments) {
-      const k = `${c.partyId}:${c.hiding}:${c.binding}`;
-      const set = packagesByCommitment.get(k) ?? new Set();
-      set.add(identity);
-      packagesByCommitment.set(k, set);
-    }
-  }
-  const reused = [...packagesByCommitment].filter(([, set]) => set.size > 1);
-  expect(reused, 'a nonce commitment appeared in two different signing packages').toEqual([]);
-  expect(shares).toBeGreaterThanOrEqual(completed * 2);
+  const wire = auditWireLog(wireLog);
+  expect(wire.reused, 'a nonce commitment appeared in two different signing packages').toEqual([]);
+  expect(wire.sharesReceived).toBeGreaterThanOrEqual(completed * 2);
+  // What each party itself released: a party that reused a nonce on its own fails here.
+  const released = auditShareLogs(dataDir, cluster.parties);
+  expect(released.reused, 'a party released two shares with one nonce commitment').toEqual([]);
+  expect(released.brokenChains, 'share logs whose hash chain does not verify').toEqual([]);
+  expect(released.releases).toBeGreaterThanOrEqual(completed * 2);
   console.log(
-    `[crash-party] ${completed}/${SIGNATURES} completed, ${SIGNATURES - completed} failed with a reason, ${kills} kills by the test, ${restarts - kills} self-kills at crash points, ${packagesByCommitment.size} commitments scanned`,
+    `[crash-party] ${completed}/${SIGNATURES} completed, ${SIGNATURES - completed} failed with a reason, ${kills} kills by the test, ${restarts - kills} self-kills at crash points, ${wire.commitments} commitments in packages and ${released.releases} releases in the parties' logs scanned`,
   );
   expect(completed).toBeGreaterThan(SIGNATURES / 10);
   // The parties' own crash points fired too: deaths between "nonce recorded" and "share sent".

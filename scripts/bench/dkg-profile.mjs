@@ -11,51 +11,8 @@
 import { Session } from 'node:inspector';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { primitiveCounts } from './coverage.mjs';
 import { glacisOnePartyRun, oneParty } from './dkg-fixtures.mjs';
-
-/** (file suffix, function name) → the raw counter it adds to. */
-const COUNTED = [
-  ['abstract/edwards.js', 'fromBytes', 'decodes'],
-  ['abstract/weierstrass.js', 'fromBytes', 'decodes'],
-  ['abstract/edwards.js', 'isTorsionFree', 'torsion'],
-  ['fast/prime-order.js', 'isInPrimeOrderSubgroup', 'halving'],
-  ['abstract/curve.js', 'mulAddUnsafe', 'mulAdd'],
-  ['abstract/curve.js', 'wnafWalk', 'walks'],
-  ['abstract/curve.js', 'mulCT', 'ct'],
-  ['abstract/curve.js', 'mulCTBlinded', 'ct'],
-  ['abstract/frost.js', 'msm', 'nobleMsm'],
-  ['fast/group.js', 'msm', 'glacisMsm'],
-  // Builds from before the fast/ folder (a --baseline dist).
-  ['dist/group-ops.js', 'msmPublic', 'glacisMsm'],
-];
-
-function rawCounts(coverage) {
-  const out = { decodes: 0, torsion: 0, halving: 0, mulAdd: 0, walks: 0, ct: 0, nobleMsm: 0, glacisMsm: 0 };
-  for (const script of coverage.result) {
-    for (const [suffix, fn, key] of COUNTED) {
-      if (!script.url.endsWith(suffix)) continue;
-      for (const f of script.functions) if (f.functionName === fn) out[key] += f.ranges[0]?.count ?? 0;
-    }
-  }
-  return out;
-}
-
-/**
- * The reported columns. mulAddUnsafe serves noble's subgroup checks (a multiplication by the group
- * order), single variable-time multiplications and MSMs alike; MSMs over shared tables walk
- * without it. Glacis's halving check multiplies nothing.
- */
-function countsOf(coverage) {
-  const c = rawCounts(coverage);
-  const tableMsms = c.walks - c.mulAdd;
-  return {
-    pointDecodes: c.decodes,
-    subgroupChecks: c.torsion + c.halving,
-    msms: c.nobleMsm + c.glacisMsm + tableMsms,
-    otherVariableTimeMuls: c.mulAdd - c.torsion - c.nobleMsm - c.glacisMsm,
-    constantTimeMuls: c.ct,
-  };
-}
 
 /** A synchronous inspector call (an in-process session answers before post returns). */
 function post(session, method, params = {}) {
@@ -76,7 +33,7 @@ function probeInto(session, sink) {
   return {
     begin: () => post(session, 'Profiler.takePreciseCoverage'), // resets the counters
     end: () => {
-      sink.counts = add(sink.counts, countsOf(post(session, 'Profiler.takePreciseCoverage')));
+      sink.counts = add(sink.counts, primitiveCounts(post(session, 'Profiler.takePreciseCoverage')));
     },
   };
 }

@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startHaCluster } from '../ha-cluster.mjs';
+import { percentile } from './stats.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function withDatabase(adminUrl, fn) {
   const name = `glacis_bench_${randomBytes(5).toString('hex')}`;
@@ -73,8 +73,8 @@ async function load(cluster, keyId, concurrency, perClient) {
     signatures: sorted.length,
     failed,
     signaturesPerSecond: sorted.length / seconds,
-    p50Ms: pct(sorted, 50),
-    p95Ms: pct(sorted, 95),
+    p50Ms: percentile(sorted, 50),
+    p95Ms: percentile(sorted, 95),
   };
 }
 

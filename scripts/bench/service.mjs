@@ -1,15 +1,29 @@
 /**
  * The service benchmark: a local cluster of real processes on loopback (as `npm start` runs it),
  * driven only through the REST API. Sustained signatures/s and latency percentiles at several
- * concurrencies, DKG latency, and the coordinator's memory with many pending requests.
+ * concurrencies, the CPU each role spent per signature (read from /proc, proc-cpu.mjs), DKG
+ * latency, and the coordinator's memory with many pending requests. With `profileDir`, one extra
+ * window per configuration at the highest concurrency is profiled in every process (profiler.mjs)
+ * and counted (point decodes per signature, coverage.mjs).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startLocalCluster } from '../local-cluster.mjs';
-import { median } from './stats.mjs';
+import { countCalls, startCallCounts } from './coverage.mjs';
+import { cpuWindow } from './proc-cpu.mjs';
+import { INSPECT_ARG, inspectorUrl, renderProfileSummary, startProfiles, summarizeProfile } from './profiler.mjs';
+import { median, percentile } from './stats.mjs';
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+/** The configurations measured: the issue's targets are set on these three. */
+export const CONFIGS = [
+  { suite: 'ed25519', t: 2, n: 3 },
+  { suite: 'secp256k1-tr', t: 2, n: 3 },
+  { suite: 'ed25519', t: 3, n: 5 },
+];
+export const CONCURRENCIES = [1, 8, 64];
 
-function client(baseUrl, token) {
+/** A REST client with the admin token: `api(method, path, body)` → { status, body }. */
+export function restClient(baseUrl, token) {
   return async (method, path, body) => {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
@@ -51,18 +65,85 @@ async function load(api, keyId, concurrency, perClient) {
     failed,
     seconds,
     signaturesPerSecond: sorted.length / seconds,
-    p50Ms: pct(sorted, 50),
-    p95Ms: pct(sorted, 95),
-    p99Ms: pct(sorted, 99),
+    p50Ms: percentile(sorted, 50),
+    p95Ms: percentile(sorted, 95),
+    p99Ms: percentile(sorted, 99),
     latenciesMs: sorted,
   };
 }
 
+/** `load` with the CPU of every role over the window, per signature. */
+async function measuredLoad(api, keyId, concurrency, perClient, pids) {
+  const cpu = cpuWindow(pids);
+  const r = await load(api, keyId, concurrency, perClient);
+  const spent = cpu.stop();
+  const per = (ms) => (ms === undefined || r.signatures === 0 ? undefined : ms / r.signatures);
+  const roles = Object.fromEntries(Object.keys(pids).map((role) => [role, per(spent[role])]));
+  const total = Object.values(roles).reduce((a, b) => a + (b ?? 0), 0);
+  return { ...r, cpuMsPerSignature: { ...roles, total, bench: per(spent.bench) } };
+}
+
+/** The processes of a configuration: the coordinator and the committee's parties. */
+const rolesOf = (cluster, parties) =>
+  Object.fromEntries(['coordinator', ...parties].map((name) => [name, cluster.children.get(name)?.pid]));
+
+/** One profiled (and then counted) window at `concurrency`; writes .cpuprofile files and summaries. */
+async function profileWindow({ cluster, api, keyId, cfg, parties, concurrency, perClient, profileDir, log }) {
+  const label = `${cfg.suite}-${cfg.t}of${cfg.n}-c${concurrency}`;
+  const urls = Object.fromEntries(['coordinator', ...parties].map((name) => [name, inspectorUrl(join(cluster.logDir, `${name}.log`))]));
+  const session = await startProfiles(urls);
+  const r = await load(api, keyId, concurrency, perClient);
+  const profiles = await session.stop();
+  const summaries = {};
+  for (const [role, profile] of Object.entries(profiles)) {
+    writeFileSync(join(profileDir, `${label}-${role}.cpuprofile`), JSON.stringify(profile));
+    summaries[role] = summarizeProfile(profile, { per: r.signatures });
+  }
+  // Exact call counts over a second window (coverage slows the code it counts: not timed).
+  const counting = await startCallCounts(urls);
+  const c = await load(api, keyId, concurrency, perClient);
+  const counts = countCalls(await counting.stop(), c.signatures);
+  const md = [
+    `### ${cfg.suite} ${cfg.t}-of-${cfg.n}, concurrency ${concurrency}: self time per signature`,
+    '',
+    ...Object.entries(summaries).map(([role, s]) => renderProfileSummary(role, s, 'ms/sig')),
+    '#### Calls per signature (V8 precise coverage)',
+    '',
+    `| role | ${Object.keys(Object.values(counts)[0] ?? {}).join(' | ')} |`,
+    `| --- | ${Object.keys(Object.values(counts)[0] ?? {})
+      .map(() => '---')
+      .join(' | ')} |`,
+    ...Object.entries(counts).map(
+      ([role, row]) =>
+        `| ${role} | ${Object.values(row)
+          .map((v) => v.toFixed(2))
+          .join(' | ')} |`,
+    ),
+    '',
+  ].join('\n');
+  writeFileSync(join(profileDir, `${label}.md`), md);
+  log(`  profiled ${label}: ${join(profileDir, `${label}.md`)}`);
+  return { label, signatures: r.signatures, summaries, callsPerSignature: counts };
+}
+
 /**
  * Runs the whole service section in `dataDir`. `quick` shrinks every figure (tests use it).
+ * `env` is added to every process's environment (the slow-disk section's fsync delay);
+ * `profileDir` turns on profiling; `configs`/`concurrencies` narrow the grid; `extras: false`
+ * skips DKG latency and the memory figure; `runs` per point (default 3, quick 1).
  */
-export async function benchService({ dataDir, quick = false, log = () => {} }) {
-  const runs = quick ? 1 : 3;
+export async function benchService({
+  dataDir,
+  quick = false,
+  log = () => {},
+  env = {},
+  profileDir,
+  configs = CONFIGS,
+  concurrencies = CONCURRENCIES,
+  extras = true,
+  runs = quick ? 1 : 3,
+}) {
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const cluster = await startLocalCluster({
     dataDir,
     port: 0,
@@ -75,40 +156,45 @@ export async function benchService({ dataDir, quick = false, log = () => {} }) {
       GLACIS_MAX_SIGNING_IN_FLIGHT: '20000',
       GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY: '20000',
       GLACIS_RATE_LIMIT_MAX: '1000000',
+      ...env,
     },
-    partyEnv: { GLACIS_LOG_LEVEL: 'warn' },
+    partyEnv: { GLACIS_LOG_LEVEL: 'warn', ...env },
+    nodeArgs: profileDir ? [INSPECT_ARG] : [],
   });
-  const api = client(cluster.baseUrl, cluster.adminToken);
-  const result = { signing: [], dkg: [], memory: null };
+  const api = restClient(cluster.baseUrl, cluster.adminToken);
+  const result = { signing: [], dkg: [], memory: null, profiles: [] };
   try {
     const party = (i) => `party-${i}`;
-    const configs = [
-      { suite: 'ed25519', t: 2, n: 3 },
-      { suite: 'secp256k1-tr', t: 2, n: 3 },
-      { suite: 'ed25519', t: 3, n: 5 },
-    ];
     for (const cfg of configs) {
       const parties = Array.from({ length: cfg.n }, (_, i) => party(i + 1));
       const key = await api('POST', '/v1/keys?wait=30000', { suite: cfg.suite, threshold: cfg.t, parties });
       if (key.body.status !== 'active') throw new Error(`DKG failed: ${JSON.stringify(key.body)}`);
-      await load(api, key.body.keyId, 4, quick ? 2 : 10); // warm-up: JIT, commitment pools
+      const keyId = key.body.keyId;
+      await load(api, keyId, 4, quick ? 2 : 10); // warm-up: JIT, commitment pools
+      const pids = rolesOf(cluster, parties);
       const points = [];
-      for (const concurrency of [1, 8, 64]) {
+      for (const concurrency of concurrencies) {
         const perClient = quick
           ? Math.max(1, Math.ceil(8 / concurrency))
           : Math.max(3, Math.ceil((concurrency === 1 ? 40 : 320) / concurrency));
         const samples = [];
-        for (let r = 0; r < runs; r++) samples.push(await load(api, key.body.keyId, concurrency, perClient));
+        for (let r = 0; r < runs; r++) samples.push(await measuredLoad(api, keyId, concurrency, perClient, pids));
         const mid = median(samples.map((x) => x.signaturesPerSecond));
         // The run nearest the median (it is the median run for an odd number of runs).
         const best = samples.reduce((a, b) => (Math.abs(b.signaturesPerSecond - mid) < Math.abs(a.signaturesPerSecond - mid) ? b : a));
         points.push({ ...best, runs: samples.map((s) => s.signaturesPerSecond) });
         log(
-          `  ${cfg.suite} ${cfg.t}-of-${cfg.n} c=${concurrency}: ${best.signaturesPerSecond.toFixed(1)} sig/s, p50 ${best.p50Ms.toFixed(1)} ms`,
+          `  ${cfg.suite} ${cfg.t}-of-${cfg.n} c=${concurrency}: ${best.signaturesPerSecond.toFixed(1)} sig/s, p50 ${best.p50Ms.toFixed(1)} ms, CPU ${best.cpuMsPerSignature.total.toFixed(1)} ms/sig (coordinator ${best.cpuMsPerSignature.coordinator?.toFixed(1)})`,
         );
       }
       result.signing.push({ ...cfg, points });
+      if (profileDir) {
+        const concurrency = Math.max(...concurrencies);
+        const perClient = quick ? 1 : Math.max(2, Math.ceil(192 / concurrency));
+        result.profiles.push(await profileWindow({ cluster, api, keyId, cfg, parties, concurrency, perClient, profileDir, log }));
+      }
     }
+    if (!extras) return result;
     for (const [t, n] of quick
       ? [[3, 5]]
       : [

@@ -10,6 +10,12 @@ export function median(xs) {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** The `p`-th percentile of an ascending `sorted` array (nearest rank, no interpolation). */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
 /** `v` to `digits` decimals (undefined stays undefined: a table cell shows "–"). */
 export const round = (v, digits = 3) => (v === undefined || Number.isNaN(v) ? undefined : Number(v.toFixed(digits)));
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { CONFIG_FILE, loadConfig, parseConfig, partyKeys, writeConfigFile } from './config.js';
+import { defaultAggregationWorkers } from './orchestrator/aggregation-pool.js';
 import { hashToken } from './tokens.js';
 
 let dir: string;
@@ -100,6 +101,15 @@ describe('limits and TLS settings', () => {
       maxSigningInFlightPerKey: 5,
     });
     expect(() => parseConfig({}, '/data', { GLACIS_RATE_LIMIT_MAX: 'lots' })).toThrow(/rateLimit\.max/);
+  });
+
+  test('aggregation workers: unset means the default (cores - 1), 0 means inline; from the file or GLACIS_AGGREGATION_WORKERS', () => {
+    expect(parseConfig({}, '/data').aggregationWorkers).toBeUndefined();
+    expect(defaultAggregationWorkers(1)).toBe(0);
+    expect(defaultAggregationWorkers(2)).toBe(1);
+    expect(parseConfig({ aggregationWorkers: 0 }, '/data').aggregationWorkers).toBe(0);
+    expect(parseConfig({}, '/data', { GLACIS_AGGREGATION_WORKERS: '2' }).aggregationWorkers).toBe(2);
+    expect(() => parseConfig({}, '/data', { GLACIS_AGGREGATION_WORKERS: 'many' })).toThrow(/aggregationWorkers/);
   });
 
   test('TLS files resolve under the data directory; a certificate without its key is refused', () => {

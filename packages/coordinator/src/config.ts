@@ -4,7 +4,7 @@
  * GLACIS_SIGNING_TIMEOUT_MS, GLACIS_DKG_TIMEOUT_MS, GLACIS_RATE_LIMIT_MAX, GLACIS_RATE_LIMIT_WINDOW_MS,
  * GLACIS_MAX_SIGNING_IN_FLIGHT, GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY, GLACIS_TLS_CERT_FILE, GLACIS_TLS_KEY_FILE,
  * GLACIS_DATABASE_URL, GLACIS_LEASE_TTL_MS, GLACIS_LIFECYCLE_TIMEOUT_MS, GLACIS_DRILL_TIMEOUT_MS, GLACIS_AUTO_REPAIR,
- * GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_OFFLINE_DEADLINE_MS, GLACIS_BITCOIN_NETWORK).
+ * GLACIS_APPROVAL_TIMEOUT_MS, GLACIS_OFFLINE_DEADLINE_MS, GLACIS_BITCOIN_NETWORK, GLACIS_AGGREGATION_WORKERS).
  * The file holds public material only (party identity keys, token hashes); the admin token comes
  * from the environment and is hashed before it reaches the store.
  */
@@ -104,6 +104,11 @@ export const configFileSchema = z.strictObject({
     .min(1024)
     .max(1024 * 1024)
     .default(16 * 1024),
+  /**
+   * Worker threads that verify signature shares and aggregate; 0 does it on the event loop.
+   * Default: one less than the machine's cores (so none on one core).
+   */
+  aggregationWorkers: z.int().min(0).max(64).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Serve REST and /v1/ws over TLS with this certificate chain and key (PEM files, relative to the data directory). */
   tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
@@ -150,6 +155,7 @@ export function parseConfig(raw: unknown, dataDir: string, env: Record<string, s
     // Both or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
     merged.tls = { certFile: env.GLACIS_TLS_CERT_FILE ?? '', keyFile: env.GLACIS_TLS_KEY_FILE ?? '' };
   }
+  if (env.GLACIS_AGGREGATION_WORKERS) merged.aggregationWorkers = num(env.GLACIS_AGGREGATION_WORKERS);
   if (env.GLACIS_MAX_SIGNING_IN_FLIGHT) merged.maxSigningInFlight = num(env.GLACIS_MAX_SIGNING_IN_FLIGHT);
   if (env.GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY) merged.maxSigningInFlightPerKey = num(env.GLACIS_MAX_SIGNING_IN_FLIGHT_PER_KEY);
   if (env.GLACIS_RATE_LIMIT_MAX || env.GLACIS_RATE_LIMIT_WINDOW_MS) {

@@ -17,7 +17,20 @@ export {
 export { CoordinatorError, ERROR_STATUS, type ErrorCode, isCoordinatorError } from './errors.js';
 export { createLogger, type LoggerSettings, redactSecrets } from './logger.js';
 export { type CoordinatorMetrics, createMetrics, type MetricsOptions } from './metrics.js';
+export {
+  type AggregationPool,
+  createAggregationPool,
+  defaultAggregationWorkers,
+} from './orchestrator/aggregation-pool.js';
 export { createOrchestrator, type LeaseSettings, type OrchestratorOptions, type RunningOrchestrator } from './orchestrator/orchestrator.js';
+export { parseSessionId, type SessionRef } from './orchestrator/session-id.js';
+export {
+  createSigningMachine,
+  type SigningAction,
+  type SigningInput,
+  type SigningMachine,
+  type SigningMachineOptions,
+} from './orchestrator/signing-machine.js';
 export type { Orchestrator, PartyStatus } from './orchestrator/types.js';
 export { type OpenedStore, openStore } from './store/open-store.js';
 export { openPostgresStore, type PostgresStoreOptions } from './store/pg-store.js';

@@ -10,6 +10,7 @@ import { coordinatorCrashPoints } from './crash-points.js';
 import { loadIdentityFile } from './identity-file.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createAggregationPool, defaultAggregationWorkers } from './orchestrator/aggregation-pool.js';
 import { createOrchestrator, type RunningOrchestrator, type TransportFaults } from './orchestrator/orchestrator.js';
 import { type ConsoleFiles, consolePackageDir, loadConsoleFiles } from './plugins/console.js';
 import { openStore } from './store/open-store.js';
@@ -65,6 +66,8 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
   const revoked = await installTokens(store, config.tokens);
   if (revoked.length > 0) logger.warn({ names: revoked }, 'tokens no longer in the configuration were revoked');
   const metrics = createMetrics({ processMetrics: true });
+  const workers = config.aggregationWorkers ?? defaultAggregationWorkers();
+  const aggregation = workers > 0 ? createAggregationPool(workers) : null;
   const orchestrator = createOrchestrator({
     identity,
     parties: partyKeys(config),
@@ -84,6 +87,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     ...(opts.wireLog ? { faults: wireLogFaults(opts.wireLog) } : {}),
     // SQLite: this process alone uses the file. PostgreSQL: other instances may share the database.
     leases: { ttlMs: config.leaseTtlMs, exclusive: !shared },
+    ...(aggregation ? { aggregate: aggregation.run } : {}),
   });
   const settings: AppSettings = config;
   const https = loadTlsFiles(config);
@@ -111,6 +115,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
       parties: config.parties.length,
       store: shared ? 'postgres' : 'sqlite',
       instance: orchestrator.instanceId,
+      aggregationWorkers: workers,
     },
     'coordinator listening',
   );
@@ -123,6 +128,7 @@ export async function startCoordinator(config: CoordinatorConfig, opts: ServerOp
     async close() {
       await orchestrator.close();
       await app.close();
+      await aggregation?.close();
       await store.close();
     },
   };

@@ -2,7 +2,9 @@
  * The liveness scenarios of docs/liveness.md as unit tests of the coordinator's signing machine,
  * through its driver, on a simulated network with a virtual clock (signing-sim.ts): absent, slow,
  * cheating, withdrawing and flapping parties, links cut mid-session, connections that come back.
- * `test/lan/` runs the same scenarios over real sockets as the integration check.
+ * `test/lan/` runs the same scenarios over real sockets as the integration check. The last block
+ * drives the worker job path where the scenarios do not reach it: a worker that fails to run a job,
+ * and a request whose work lease is lost while its verdict is out or before its packages leave.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MemorySignature } from '../../../test/support/memory-store.js';
@@ -31,8 +33,12 @@ afterEach(() => {
   sim = undefined;
 });
 
+// Every scenario runs twice: aggregating inline, and on a "worker" (the driver's `aggregate` port,
+// answering 3 virtual ms later): ROAST must decide the same way and stay live either way.
+let workerLatencyMs: number | undefined;
+
 async function start(n: number, t: number, opts: Parameters<typeof startSigningSim>[0] extends infer O ? Partial<O> : never = {}) {
-  sim = await startSigningSim({ n, t, requestTimeoutMs: TIMEOUT, ...opts });
+  sim = await startSigningSim({ n, t, requestTimeoutMs: TIMEOUT, ...(workerLatencyMs === undefined ? {} : { workerLatencyMs }), ...opts });
   return sim;
 }
 
@@ -40,7 +46,16 @@ async function start(n: number, t: number, opts: Parameters<typeof startSigningS
 const sessionsWith = (s: SigningSim, requestId: string, party: string) =>
   new Set(s.packages.filter((p) => p.requestId === requestId && p.to === party).map((p) => p.sessionId));
 
-describe('signing liveness on a simulated network', () => {
+const MODES = [
+  { aggregation: 'inline', latency: undefined },
+  { aggregation: 'on a worker', latency: 3 },
+];
+
+describe.each(MODES)('signing liveness on a simulated network, aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   it('3-of-5 with two parties cut off before the request: the first session stalls, a second signs; nobody is blamed', async () => {
     const s = await start(5, 3);
     await s.sign('warm-up'); // the pool now holds commitments of everyone
@@ -165,7 +180,11 @@ describe('signing liveness on a simulated network', () => {
   });
 });
 
-describe('one malicious party cannot stall every signature (issue 10, item 3)', () => {
+describe.each(MODES)('one malicious party cannot stall every signature (issue 10, item 3), aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   // n = t + k: the k faulty parties are all the n − t ROAST tolerates, 1 ≤ k ≤ t − 1. They answer
   // at once, so they are ready first and in every session they can get into.
   for (const [t, k] of [
@@ -192,7 +211,11 @@ describe('one malicious party cannot stall every signature (issue 10, item 3)', 
   }
 });
 
-describe('refusals, blame and what the audit log says', () => {
+describe.each(MODES)('refusals, blame and what the audit log says, aggregation $aggregation', ({ latency }) => {
+  beforeAll(() => {
+    workerLatencyMs = latency;
+  });
+
   it('refusals by more than n − t parties reject the request; each is audited as policy_refusal, wrong_key included', async () => {
     const s = await start(3, 2);
     s.behave('p01', 'refuse');
@@ -231,5 +254,75 @@ describe('refusals, blame and what the audit log says', () => {
     const ids = Array.from({ length: 4 }, (_, i) => s.request(`concurrent #${i}`));
     for (const id of ids) expect((await s.settle(id)).status).toBe('completed');
     expect(new Set(s.packages.map((p) => p.requestId)).size).toBe(5);
+  });
+
+  it('round trips longer than the base session grace: once signers have answered, a request runs one session, not two', async () => {
+    // 200 ms each way: a share comes back 400 ms after its package, past the 250 ms base grace.
+    const s = await start(3, 2);
+    s.shape(['p01', 'p02', 'p03'], { latencyMs: 200 });
+    await s.sign('warm-up: the first answers set the round trip');
+    const sessions = [];
+    for (let i = 0; i < 4; i++) {
+      const { signatureId } = await s.sign(`under load #${i}`);
+      sessions.push(new Set(s.packages.filter((p) => p.requestId === signatureId).map((p) => p.sessionId)).size);
+    }
+    expect(sessions, 'no redundant session: each one costs every signer a nonce and a share').toEqual([1, 1, 1, 1]);
+  });
+
+  it('a store slow to write holds back no package: the first session leaves before the request is marked signing', async () => {
+    const s = await start(3, 2, { storeLatency: (m) => (m === 'markSigning' ? 2_000 : 1) });
+    await s.sign('warm-up: the pool holds everyone');
+    const t0 = s.clock.now();
+    const id = s.request('a slow disk');
+    await s.runUntil(() => s.packages.some((p) => p.requestId === id));
+    expect(s.clock.now() - t0, 'the package did not wait for the write').toBeLessThan(2_000);
+    expect((await s.settle(id)).status).toBe('completed');
+  });
+});
+
+const packagesFor = (s: SigningSim, id: string) => s.packages.filter((p) => p.requestId === id);
+
+describe('the worker job path', () => {
+  it('a worker that fails to run a job blames nobody: that session ends, the request completes in another', async () => {
+    const s = await start(3, 2, { workerLatencyMs: 3, workerFails: (job) => job === 0 });
+    const row = await s.sign('the first job is lost with its worker');
+    expect(s.jobs).toMatchObject({ failed: 1, answered: 1 });
+    expect(row.excluded, 'a failed worker is nobody’s fault').toEqual([]);
+    expect(new Set(packagesFor(s, row.signatureId).map((p) => p.sessionId)).size, 'a second session signed it').toBe(2);
+    expect(s.excludedMetric).toEqual([]);
+  });
+
+  it('a lease lost while the verdict is out on a worker: the verdict settles nothing here, and no more packages leave for the request', async () => {
+    const s = await start(3, 2, { workerLatencyMs: 50, leases: true });
+    await s.sign('warm-up: every member has commitments in the pool');
+    const before = s.jobs.asked;
+    const id = s.request('taken over by another instance');
+    await s.runUntil(() => s.jobs.asked === before + 1);
+    const sent = packagesFor(s, id).length;
+    s.loseLease(id);
+    // The driver learns of it at its next look at the lease: here, the settlement the verdict brings.
+    await s.advance(5_000);
+    expect(s.jobs.answered, 'the verdict did come back').toBe(before + 1);
+    const row = s.store.signatures.get(id);
+    expect(row?.status, 'not settled by this instance: the one holding the lease settles it').not.toBe('completed');
+    expect(row?.signature ?? null).toBeNull();
+    expect(packagesFor(s, id)).toHaveLength(sent);
+    expect(s.driver.inFlight).toBe(0);
+    // The instance goes on signing what it does hold.
+    await s.sign('a request this instance holds');
+  });
+
+  it('a lease lost before a request’s packages leave: none is sent, nothing is written for it, and the instance goes on', async () => {
+    // No pool: the request first asks for commitments; the lease goes while the answers travel.
+    const s = await start(3, 2, { workerLatencyMs: 3, leases: true, poolTarget: 0 });
+    s.shape(s.key.names, { latencyMs: 50 });
+    const id = s.request('lost before its first package');
+    await s.runUntil(() => s.store.signatures.get(id)?.status === 'signing');
+    s.loseLease(id);
+    await s.advance(1_000);
+    expect(packagesFor(s, id), 'no signing package for a request this instance no longer holds').toEqual([]);
+    expect(s.store.signatures.get(id)?.status).not.toBe('completed');
+    expect(s.driver.inFlight).toBe(0);
+    await s.sign('a request this instance holds');
   });
 });

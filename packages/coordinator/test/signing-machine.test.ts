@@ -11,6 +11,7 @@ import {
   type NonceCommitmentWire,
   type PendingSuccessor,
   rawIntent,
+  runAggregationJob,
   type Signer,
   signingMessages,
   toHex,
@@ -35,8 +36,8 @@ const sends = (actions: SigningAction[], type: 'commit_request' | 'signing_packa
   actions.filter((a): a is Extract<SigningAction, { type: 'send' }> => a.type === 'send' && a.message.type === type);
 
 /** A machine with every party connected and one request running; the parties' signers. */
-function running(poolTarget = 0) {
-  const m = createSigningMachine({ epoch: 'e1', poolTarget });
+function running(poolTarget = 0, sessionGraceMs = 0) {
+  const m = createSigningMachine({ epoch: 'e1', poolTarget, sessionGraceMs });
   const signers = new Map<string, Signer>(key.names.map((p) => [p, createSigner(key.share(p), rng)]));
   for (const p of key.names) m.handle({ type: 'connect', party: p }, 0);
   const started = m.handle(
@@ -149,6 +150,43 @@ describe('signing machine', () => {
     expect(sends(again, 'commit_request').map((a) => a.to)).toEqual(key.names.filter((p) => p !== first.to));
   });
 
+  it('the commitment that comes with the share ending a request goes to the pool: the next request asks nobody', () => {
+    const { m, signers, started, session } = running(0, 250); // the grace: one session only
+    let out: SigningAction[] = [];
+    for (const ask of sends(started, 'commit_request')) {
+      const commitments = [(signers.get(ask.to) as Signer).commit()];
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session: session(ask), keyId: key.pub.keyId, commitments }, 1));
+    }
+    const packages = sends(out, 'signing_package');
+    expect(packages).toHaveLength(2);
+    let end: SigningAction[] = [];
+    for (const pkg of packages) {
+      if (pkg.message.type !== 'signing_package') throw new Error('not a package');
+      const signer = signers.get(pkg.to) as Signer;
+      const shares = signer.sign(pkg.message.body, [utf8('m')]).shares.map((z) => toHex(z));
+      const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+      end = m.handle({ type: 'share', from: pkg.to, session: ref, shares, next: signer.commit() }, 2);
+    }
+    expect(end.some((a) => a.type === 'settle')).toBe(true);
+    const second = m.handle(
+      {
+        type: 'request',
+        request: {
+          signatureId: 'sig_2',
+          keyId: key.pub.keyId,
+          key: key.pub,
+          intent: rawIntent(toHex(utf8('m2'))),
+          approvals: [],
+          deadline: 10_000,
+        },
+      },
+      3,
+    );
+    // Every member holds a fresh commitment in the pool: the last signer's came with its share.
+    expect(sends(second, 'commit_request')).toEqual([]);
+    expect(new Set(sends(second, 'signing_package').map((a) => a.message.sessionId)).size, 'its session starts at once').toBe(1);
+  });
+
   it('a key that switches mid-request: the request starts over on the new material, old shares meet no session, it completes under the same public key', () => {
     const { m, signers, started, session } = running();
     let out: SigningAction[] = [];
@@ -204,6 +242,17 @@ describe('signing machine', () => {
   });
 });
 
+/** `actions` settle the request completed with one valid BIP-340 signature per message, in order. */
+function expectSignedEvery(actions: SigningAction[], messages: readonly Uint8Array[], publicKey: Uint8Array): void {
+  const settle = actions.find((a) => a.type === 'settle');
+  if (settle?.type !== 'settle' || settle.outcome.status !== 'completed') throw new Error(`not completed: ${JSON.stringify(settle)}`);
+  const sigs = settle.outcome.signatures;
+  expect(sigs).toHaveLength(messages.length);
+  sigs.forEach((sig, i) => {
+    expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
+  });
+}
+
 describe('a request whose intent yields several messages (a PSBT with listed inputs)', () => {
   it('asks each member for one commitment per input in one ask, signs every input in one session, settles with every signature', () => {
     const tr = keyFor('secp256k1-tr', 3, 2);
@@ -235,13 +284,53 @@ describe('a request whose intent yields several messages (a PSBT with listed inp
       const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
       done = m.handle({ type: 'share', from: pkg.to, session: ref, shares: signed.shares.map(toHex), next: null }, 2);
     }
-    const settle = done.find((a) => a.type === 'settle') as Extract<SigningAction, { type: 'settle' }>;
-    expect(settle.outcome.status).toBe('completed');
-    const sigs = (settle.outcome as { signatures: Uint8Array[] }).signatures;
-    expect(sigs).toHaveLength(3);
-    sigs.forEach((sig, i) => {
-      expect(schnorr.verify(sig, messages[i] as Uint8Array, publicKey)).toBe(true);
-    });
+    expectSignedEvery(done, messages, publicKey);
+  });
+
+  it('on a worker (deferAggregation): one job carries all three inputs, its verdict settles with every signature; the next commitments go to the pool', () => {
+    const tr = keyFor('secp256k1-tr', 3, 2);
+    const publicKey = fromHex(tr.pub.publicKey);
+    const { intent } = taprootSpend(publicKey, [10_000n, 20_000n, 30_000n], [{ ...p2wpkhDestination(5), amount: 55_000n }], 3);
+    const messages = signingMessages(intent, { keyId: tr.pub.keyId, suite: 'secp256k1-tr', publicKey });
+    const m = createSigningMachine({ epoch: 'e1', poolTarget: 32, sessionGraceMs: 250, deferAggregation: true });
+    const signers = new Map<string, Signer>(tr.names.map((p) => [p, createSigner(tr.share(p), rng)]));
+    for (const p of tr.names) m.handle({ type: 'connect', party: p }, 0);
+    const request = (signatureId: string) =>
+      m.handle({ type: 'request', request: { signatureId, keyId: tr.pub.keyId, key: tr.pub, intent, approvals: [], deadline: 10_000 } }, 0);
+    const asksOf = (out: SigningAction[]) =>
+      sends(out, 'commit_request').filter((a) => parseSessionId(a.message.sessionId)?.kind === 'commit');
+    const asks = asksOf(request('sig_w'));
+    let out: SigningAction[] = [];
+    for (const ask of asks.slice(0, 2)) {
+      const commitments = Array.from({ length: 3 }, () => (signers.get(ask.to) as Signer).commit());
+      const session = parseSessionId(ask.message.sessionId) as SessionRefOf<'commit'>;
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session, keyId: tr.pub.keyId, commitments }, 1));
+    }
+    let answered: SigningAction[] = [];
+    for (const pkg of sends(out, 'signing_package')) {
+      const signer = signers.get(pkg.to) as Signer;
+      const signed = signer.sign(pkg.message.body as MessageBody<'signing_package'>, messages);
+      const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+      const next = { ...signer.commit(), more: [signer.commit(), signer.commit()] };
+      answered = answered.concat(
+        m.handle({ type: 'share', from: pkg.to, session: ref, shares: signed.shares.map((z) => toHex(z)), next }, 2),
+      );
+    }
+    const ask = answered.find((a) => a.type === 'aggregate');
+    if (ask?.type !== 'aggregate') throw new Error('no aggregate action');
+    expect(
+      answered.some((a) => a.type === 'settle'),
+      'nothing settles before the verdict',
+    ).toBe(false);
+    expect(ask.job.messages).toHaveLength(3);
+    for (const s of ask.job.signers) expect([s.commitments.length, s.shares.length]).toEqual([3, 3]);
+    const verdict = runAggregationJob(structuredClone(ask.job));
+    const done = m.handle({ type: 'aggregated', requestId: 'sig_w', sessionId: ask.sessionId, verdict }, 3);
+    expectSignedEvery(done, messages, publicKey);
+    // The last signer's three next commitments went to the pool with the other signer's: a
+    // second request of the same width asks only the member that holds none.
+    const second = request('sig_w2');
+    expect(asksOf(second).map((a) => a.to)).toEqual(tr.names.filter((p) => !asks.slice(0, 2).some((a) => a.to === p)));
   });
 
   it('an intent the key cannot sign settles the request failed (intent_invalid) instead of running it', () => {

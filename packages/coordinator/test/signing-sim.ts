@@ -9,6 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type AggregationJob,
+  type AggregationVerdict,
   COORDINATOR,
   createSigner,
   fromHex,
@@ -20,6 +22,7 @@ import {
   messageBodySchemas,
   type Outgoing,
   type Rng,
+  runAggregationJob,
   type Signer,
   type SuiteId,
   toHex,
@@ -30,8 +33,8 @@ import { type MemorySignature, MemoryStore } from '../../../test/support/memory-
 import { type Cluster, cluster } from '../../protocol/test/harness.js';
 import type { Clock, OrchestratorMetrics } from '../src/orchestrator/ports.js';
 import { parseSessionId } from '../src/orchestrator/session-id.js';
-import { createSigningDriver, type SigningDriver } from '../src/orchestrator/signing-driver.js';
-import type { OrchestratorStore } from '../src/orchestrator/store-port.js';
+import { createSigningDriver, type SigningDriver, type SigningLeases } from '../src/orchestrator/signing-driver.js';
+import type { LeaseFence, OrchestratorStore } from '../src/orchestrator/store-port.js';
 
 const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
 
@@ -131,6 +134,20 @@ export interface SimOptions {
   poolTarget?: number;
   /** Virtual ms each store call takes (default 1). */
   storeLatency?: (method: string) => number;
+  /**
+   * Aggregate "on a worker": the driver gets an `aggregate` port that answers after this many
+   * virtual ms (protocol `runAggregationJob` on a structured clone of the job, as postMessage
+   * would carry it). Undefined: the machine aggregates inline.
+   */
+  workerLatencyMs?: number;
+  /** With `workerLatencyMs`: the worker fails to run the i-th job it gets (0-based), rejecting instead of answering. */
+  workerFails?: (job: number) => boolean;
+  /**
+   * Work leases: the driver runs a request only while the sim holds its lease, and `loseLease`
+   * takes it away as lease-keeper.ts does — the next `fence` call finds it gone, tells the driver
+   * to abandon the request (its `onLost`) and answers undefined. Without: no leases at all.
+   */
+  leases?: boolean;
 }
 
 const keys = new Map<string, Cluster>();
@@ -224,6 +241,36 @@ function createSigningSim(o: SimOptions) {
   let losses = 0;
   let requests = 0;
   let driver: SigningDriver;
+  const jobs = { asked: 0, answered: 0, failed: 0 };
+  const lost = new Set<string>(); // requests whose lease the sim took away
+  const lostNoticed = new Set<string>();
+  const leases: SigningLeases = {
+    fence(id) {
+      if (!lost.has(id)) return { kind: 'signature', id, owner: 'sim', epoch: 1 } satisfies LeaseFence;
+      if (!lostNoticed.has(id)) {
+        lostNoticed.add(id);
+        driver.abandon(id);
+      }
+      return undefined;
+    },
+    release: () => undefined,
+  };
+
+  /** The "worker": answers `workerLatencyMs` later with the verdict on a structured clone, or fails. */
+  function onWorker(job: AggregationJob): Promise<AggregationVerdict> {
+    const n = jobs.asked++;
+    return new Promise<AggregationVerdict>((resolve, reject) =>
+      clock.setTimeout(() => {
+        if (o.workerFails?.(n)) {
+          jobs.failed++;
+          reject(new Error('the worker thread exited'));
+          return;
+        }
+        jobs.answered++;
+        resolve(structuredClone(runAggregationJob(structuredClone(job))));
+      }, o.workerLatencyMs ?? 0),
+    );
+  }
 
   const newLink = (): SimLink => ({
     conn: 0,
@@ -483,6 +530,12 @@ function createSigningSim(o: SimOptions) {
     get driver() {
       return driver;
     },
+    /** Aggregation jobs the driver handed to the "worker": asked, answered with a verdict, failed. */
+    jobs,
+    /** This instance no longer holds the request's lease (another instance took it over). */
+    loseLease(signatureId: string) {
+      lost.add(signatureId);
+    },
     /** Packets "lost" so far (each cost a retransmission timeout). */
     get losses() {
       return losses;
@@ -517,6 +570,8 @@ function createSigningSim(o: SimOptions) {
     requestTimeoutMs: timeoutMs,
     sessionGraceMs: o.sessionGraceMs ?? 250,
     poolTarget: o.poolTarget ?? 4,
+    ...(o.workerLatencyMs === undefined ? {} : { aggregate: onWorker }),
+    ...(o.leases ? { leases } : {}),
   });
   for (const name of key.names) sim.connect(name);
   return sim;

@@ -18,8 +18,9 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createGroupCommit } from '@glacis/protocol';
 import { PartyError } from './errors.js';
 
 const TEMP_MARK = '.tmp-';
@@ -172,22 +173,28 @@ export interface DurableLog {
   close(): Promise<void>;
 }
 
-/** Opens (creating) an append-only log at `path`. */
-export async function openDurableLog(path: string): Promise<DurableLog> {
+/** How an append-only log makes its writes durable; tests pass a slow or failing one. */
+export type DataSync = (fh: FileHandle) => Promise<void>;
+
+const datasync: DataSync = (fh) => fh.datasync();
+
+/**
+ * Opens (creating) an append-only log at `path`. Appends are group-committed (group-commit.ts):
+ * those made while a write + fdatasync is under way share the next one, in order, and each
+ * resolves only once its own bytes are on disk.
+ */
+export async function openDurableLog(path: string, opts: { sync?: DataSync } = {}): Promise<DurableLog> {
   const fh = await open(path, 'a', 0o600);
   fsyncDir(dirname(path));
-  let chain: Promise<void> = Promise.resolve();
+  const sync = opts.sync ?? datasync;
+  const commits = createGroupCommit<string>(async (lines) => {
+    await fh.write(lines.join(''));
+    await sync(fh);
+  });
   return {
-    append(line: string) {
-      // Serialise appends: each resolves only after its own bytes are fsync'd.
-      chain = chain.then(async () => {
-        await fh.write(`${line}\n`);
-        await fh.datasync();
-      });
-      return chain;
-    },
+    append: (line) => commits.submit(`${line}\n`),
     async close() {
-      await chain.catch(() => undefined);
+      await commits.drain().catch(() => undefined);
       await fh.close();
     },
   };

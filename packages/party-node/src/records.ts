@@ -5,6 +5,7 @@
  * started, and its lifecycle log (hash-chained).
  */
 import { type DkgSessionRecord, openDkgSessionRecord } from './dkg/session-record.js';
+import type { DataSync } from './fs-atomic.js';
 import { LIFECYCLE_CONFIRMED_FILE, LIFECYCLE_SESSIONS_FILE } from './lifecycle/lifecycle-handler.js';
 import { type LifecycleLog, openLifecycleLog } from './lifecycle/lifecycle-log.js';
 import { type ApprovalLedger, openApprovalLedger } from './policy/approval-ledger.js';
@@ -25,15 +26,24 @@ export interface PartyRecords {
   close(): Promise<void>;
 }
 
+/** How each log a share depends on is made durable (default fdatasync); tests hold one to watch a release wait. */
+export interface RecordSyncs {
+  shares?: DataSync;
+  approvals?: DataSync;
+  decisions?: DataSync;
+}
+
+const withSync = (sync: DataSync | undefined) => (sync ? { sync } : {});
+
 /** Opens the records of `dataDir` (repairing what a crash cut short). */
-export async function openPartyRecords(dataDir: string, clock: Clock = realClock): Promise<PartyRecords> {
+export async function openPartyRecords(dataDir: string, clock: Clock = realClock, syncs: RecordSyncs = {}): Promise<PartyRecords> {
   const dkgSessions = openDkgSessionRecord(dataDir);
-  const approvals = await openApprovalLedger(dataDir, { now: clock.now });
-  const shareLog = await openShareLog(dataDir);
+  const approvals = await openApprovalLedger(dataDir, { now: clock.now, ...withSync(syncs.approvals) });
+  const shareLog = await openShareLog(dataDir, withSync(syncs.shares));
   const lifecycleSessions = openDkgSessionRecord(dataDir, LIFECYCLE_SESSIONS_FILE);
   const lifecycleConfirmed = openDkgSessionRecord(dataDir, LIFECYCLE_CONFIRMED_FILE);
   const lifecycleLog = await openLifecycleLog(dataDir);
-  const decisions = await openDecisionLog(dataDir, clock.now());
+  const decisions = await openDecisionLog(dataDir, clock.now(), withSync(syncs.decisions));
   return {
     shareLog,
     approvals,

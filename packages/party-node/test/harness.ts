@@ -31,8 +31,9 @@ import { pino } from 'pino';
 import { type PartyConfig, partyConfigSchema } from '../src/config.js';
 import { initKeystore, type Keystore, openKeystore } from '../src/keystore/keystore.js';
 import { type PartyNode, startPartyNode } from '../src/node.js';
+import type { DecisionRecord } from '../src/policy/decide.js';
 import type { Clock, LinkEvents } from '../src/ports.js';
-import { openPartyRecords } from '../src/records.js';
+import { openPartyRecords, type RecordSyncs } from '../src/records.js';
 
 export const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
 
@@ -127,6 +128,8 @@ export async function startHarness(
     unpinned?: string[];
     /** Other party.json fields: pinned policy administrators, Bitcoin network, key labels. */
     config?: Partial<Pick<PartyConfig, 'policyAdmins' | 'bitcoinNetwork' | 'keyLabels'>>;
+    /** How the share, approval and decision logs make appends durable (a test may hold one). */
+    syncs?: RecordSyncs;
   } = {},
 ): Promise<Harness> {
   const self = 'p1';
@@ -161,7 +164,7 @@ export async function startHarness(
       config,
       identity: keystore.loadIdentity(),
       keystore,
-      records: await openPartyRecords(dataDir, clock.clock),
+      records: await openPartyRecords(dataDir, clock.clock, o.syncs),
       logger: pino({ level: process.env.GLACIS_TEST_LOG ?? 'silent' }),
       rng,
       clock: clock.clock,
@@ -284,4 +287,26 @@ export function only<T extends Message['type']>(msgs: Message[], type: T): Messa
   const found = msgs.filter((m) => m.type === type);
   if (found.length !== 1) throw new Error(`expected one ${type}, got ${found.length} (of ${msgs.map((m) => m.type).join(', ')})`);
   return (found[0] as Extract<Message, { type: T }>).body;
+}
+
+/** A decision that admitted `requestId` of key k1 at `at`, counting a velocity event unless told not to. */
+export function decisionRecord(requestId: string, at: number, velocity = true): DecisionRecord {
+  return {
+    keyId: 'k1',
+    requestId,
+    sessionId: `s-${requestId}`,
+    intentType: 'raw',
+    intentDigest: 'ab'.repeat(32),
+    policy: { source: 'signed', version: 2, digest: 'cd'.repeat(32) },
+    decision: 'allow',
+    ruleId: 'r',
+    code: null,
+    limitId: null,
+    counted: { amount: '0', count: 1 },
+    approvals: [],
+    approvedBy: null,
+    velocity: velocity ? { at, keyId: 'k1', intentType: 'raw', amount: '0' } : null,
+    repeat: false,
+    reasons: [],
+  };
 }

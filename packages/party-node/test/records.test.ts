@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDkgSessionRecord } from '../src/dkg/session-record.js';
 import { APPROVALS_FILE, type ApprovalUse, openApprovalLedger } from '../src/policy/approval-ledger.js';
-import type { DecisionRecord } from '../src/policy/decide.js';
 import { DECISION_LOG_FILE, openDecisionLog, verifyDecisionLog } from '../src/policy/decision-log.js';
+import { decisionRecord } from './harness.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'glacis-records-'));
 const NOW = Date.parse('2030-01-01T00:00:00Z');
@@ -102,45 +102,26 @@ describe('the record of DKG sessions started', () => {
 });
 
 describe('the decision log', () => {
-  const decision = (requestId: string, at: number, velocity = true): DecisionRecord => ({
-    keyId: 'k1',
-    requestId,
-    sessionId: `s-${requestId}`,
-    intentType: 'raw',
-    intentDigest: 'ab'.repeat(32),
-    policy: { source: 'signed', version: 2, digest: 'cd'.repeat(32) },
-    decision: 'allow',
-    ruleId: 'r',
-    code: null,
-    limitId: null,
-    counted: { amount: '0', count: 1 },
-    approvals: [],
-    approvedBy: null,
-    velocity: velocity ? { at, keyId: 'k1', intentType: 'raw', amount: '0' } : null,
-    repeat: false,
-    reasons: [],
-  });
-
   it('is the velocity history: what it counted comes back after a restart, a torn last line does not, old events drop out', async () => {
     const dir = fresh();
     const log = await openDecisionLog(dir, NOW);
-    await log.recordDecision(decision('r-old', NOW - 32 * 86_400_000), new Date(NOW));
-    await log.recordDecision(decision('r1', NOW), new Date(NOW));
-    await log.recordDecision(decision('r-denied', NOW, false), new Date(NOW));
+    await log.recordDecision(decisionRecord('r-old', NOW - 32 * 86_400_000), new Date(NOW));
+    await log.recordDecision(decisionRecord('r1', NOW), new Date(NOW));
+    await log.recordDecision(decisionRecord('r-denied', NOW, false), new Date(NOW));
     await log.close();
     appendFileSync(join(dir, DECISION_LOG_FILE), '{"seq":4,"torn'); // a crash mid-append
     const again = await openDecisionLog(dir, NOW);
     expect(again.history(NOW).map((e) => e.at)).toEqual([NOW]);
     expect(again.counted('k1', 'r1', 'ab'.repeat(32))).toEqual({ at: NOW, keyId: 'k1', intentType: 'raw', amount: '0' });
     expect(again.counted('k1', 'r-denied', 'ab'.repeat(32))).toBeUndefined();
-    await again.recordDecision(decision('r2', NOW + 1), new Date(NOW + 1));
+    await again.recordDecision(decisionRecord('r2', NOW + 1), new Date(NOW + 1));
     await again.close();
     expect(verifyDecisionLog(dir)).toMatchObject({ ok: true, events: 4, tornTail: false });
   });
 
   it('counts a decision the moment it is recorded, before it is on disk', async () => {
     const log = await openDecisionLog(fresh(), NOW);
-    const durable = log.recordDecision(decision('r1', NOW), new Date(NOW));
+    const durable = log.recordDecision(decisionRecord('r1', NOW), new Date(NOW));
     expect(log.history(NOW)).toHaveLength(1);
     await durable;
     await log.close();

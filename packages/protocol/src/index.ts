@@ -49,6 +49,7 @@ export { type DkgParams, dkgParamsHash, dkgTranscriptHash } from './dkg/transcri
 export { isProtocolError, PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from './errors.js';
 export { createKeyCache, evaluateVss, type KeyCache, type NonceCommitment, parseNonceCommitment } from './fast/index.js';
 export { identityFingerprint } from './fingerprint.js';
+export { createGroupCommit, type Flush, type GroupCommit } from './group-commit.js';
 export { generateIdentity, type IdentityKey, identityFromSeed, identityToX25519, verifyIdentitySignature } from './identity.js';
 export { type FinalizedPsbt, finalizeBitcoinPsbt } from './intent/bitcoin-finalize.js';
 export {
@@ -159,6 +160,7 @@ export {
   type SignerKeyFile,
   type SignerKeyRole,
 } from './signer-key-file.js';
+export { type AggregationJob, type AggregationVerdict, runAggregationJob } from './signing/aggregation-job.js';
 export { type Aggregator, type AggregatorOptions, type AggregatorPhase, createAggregator } from './signing/aggregator.js';
 export { type ApprovalTerms, approvalDigest } from './signing/approval-digest.js';
 export { commitmentSet, commitmentsOf, shareFields, sharesOf } from './signing/commitment-set.js';

@@ -29,6 +29,8 @@ export interface GroupPoint {
   isTorsionFree(): boolean;
   assertValidity(): void;
   toBytes(compressed?: boolean): Uint8Array;
+  /** The affine coordinates (for ristretto255: of the internal Edwards representative). */
+  toAffine(): { x: bigint; y: bigint };
   clearCofactor?(): GroupPoint;
 }
 
@@ -37,6 +39,8 @@ export interface GroupPointConstructor {
   BASE: GroupPoint;
   ZERO: GroupPoint;
   fromBytes(bytes: Uint8Array): GroupPoint;
+  /** The point with these coordinates, unchecked (only for coordinates of a point already validated). */
+  fromAffine(p: { x: bigint; y: bigint }): GroupPoint;
 }
 
 /** Scalar field operations (noble's IField, narrowed to what Glacis uses). */

@@ -146,6 +146,42 @@ export function session(
   return { signers, pkg, shares, finish: () => agg.finish()[0] as Uint8Array, addShare: (n, h) => agg.addShare(n, [h]) };
 }
 
+/**
+ * One session of the first two members over `messages` (one commitment and one share per message),
+ * every share in, aggregated two ways: `inline` (finish) and `deferred` (its `job()` for another
+ * thread, then `conclude`). `cheat` adds 1 to that signer's share of message `cheatAt` (default 0).
+ */
+export function aggregatedTwoWays(c: Cluster, messages: readonly Uint8Array[], cheat?: string, cheatAt = 0) {
+  const [a, b] = c.names as [string, string];
+  // The package carries the first message as a raw intent; the sessions sign `messages`, as a
+  // party's own reading of a wider intent (a PSBT's inputs) would give them.
+  const intent: Intent = { type: 'raw', message: toHex(messages[0] as Uint8Array) };
+  const inline = createAggregator({ key: c.pub, requestId: 'r', intent, messages });
+  const deferred = createAggregator({ key: c.pub, requestId: 'r', intent, messages, deferred: true });
+  const signers = [a, b].map((n) => [n, createSigner(c.share(n), rng)] as const);
+  for (const [n, s] of signers) {
+    const commitments = messages.map(() => commitmentOf(c.suite, s, n));
+    inline.addCommitment(n, commitments);
+    deferred.addCommitment(n, commitments);
+  }
+  const pkg = inline.buildPackage();
+  expect(deferred.buildPackage()).toEqual(pkg);
+  for (const [n, s] of signers) {
+    const zs = s
+      .sign(pkg, messages)
+      .shares.map((z, i) => (n === cheat && i === cheatAt ? c.suite.Fn.toBytes(c.suite.Fn.add(c.suite.Fn.fromBytes(z), 1n)) : z));
+    inline.addShare(
+      n,
+      zs.map((z) => toHex(z)),
+    );
+    deferred.addShare(
+      n,
+      zs.map((z) => toHex(z)),
+    );
+  }
+  return { inline, deferred };
+}
+
 /** Signs `message` with `names` and returns the aggregate signature (nonces from `signerRng`). */
 export function sign(c: Cluster, names: readonly string[], message: Uint8Array, signerRng: Rng = rng): Uint8Array {
   const s = session(c, names, message, 'req-1', signerRng);

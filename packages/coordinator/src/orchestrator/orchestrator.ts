@@ -29,7 +29,7 @@ import { createOfflineOutbox } from './offline-outbox.js';
 import { createPolicyRelay, type PolicyRelay } from './policy-relay.js';
 import { type Clock, type OrchestratorMetrics, type PartyLink, realClock } from './ports.js';
 import { parseSessionId } from './session-id.js';
-import { createSigningDriver, type SigningDriver } from './signing-driver.js';
+import { createSigningDriver, type SigningDriver, type SigningDriverOptions } from './signing-driver.js';
 import type { OrchestratorStore, WorkKind } from './store-port.js';
 import type { Orchestrator, PartyStatus } from './types.js';
 
@@ -50,8 +50,10 @@ export interface OrchestratorOptions {
   autoRepair?: (keyId: string) => boolean;
   /** Test-only crash injection (crash-points.ts). */
   crash?: (point: CoordinatorCrashPoint) => void;
-  /** ROAST: how long an open session may run before another starts beside it (default 250 ms). */
+  /** ROAST: how long an open session may run before another starts beside it (at least; default 250 ms). */
   sessionGraceMs?: number;
+  /** Runs sessions' aggregations on other threads (aggregation-pool.ts); default: inline. */
+  aggregate?: SigningDriverOptions['aggregate'];
   clock?: Clock;
   /** Fault injection for tests and the LAN bench: rewrite, drop or duplicate traffic per party. */
   faults?: TransportFaults;
@@ -259,6 +261,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     metrics,
     requestTimeoutMs: o.requestTimeoutMs,
     sessionGraceMs: o.sessionGraceMs ?? 250,
+    ...(o.aggregate ? { aggregate: o.aggregate } : {}),
     ...(o.bitcoinNetwork ? { bitcoinNetwork: o.bitcoinNetwork } : {}),
     onLatency(partyId, ms) {
       const prev = latencyMs.get(partyId);

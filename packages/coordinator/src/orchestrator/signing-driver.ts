@@ -1,14 +1,17 @@
 /**
  * Runs the signing machine (signing-machine.ts) against the world: loads requests from the store,
- * feeds it party messages, connections and timers, and carries out its actions. The actions of one
- * request run in a serial queue, each store write awaited before that request's next action, so a
- * store whose writes take time (or complete out of order, as a networked database may) still sees
- * a request's exclusions before its settlement. Nothing is persisted mid-flight: after a restart a
- * request starts over with fresh nonces (and session ids of a new epoch).
+ * feeds it party messages, connections and timers, and carries out its actions. The store writes
+ * of one request run in a serial queue, each awaited before that request's next write, so a store
+ * whose writes take time (or complete out of order, as a networked database may) still sees a
+ * request's exclusions before its settlement. Messages to parties go out at once: no write has to
+ * land before a package may leave (the nonce's safety is the party's own durable record), so a
+ * commit's fsync never sits on the signing round trip. Nothing is persisted mid-flight: after a
+ * restart a request starts over with fresh nonces (and session ids of a new epoch).
  *
  * With several coordinator instances a request runs where its work lease is (lease-keeper.ts):
  * every write carries the lease's fence, and a request whose lease is lost is abandoned here —
  * nothing more is sent or written for it — for the instance that claims it next to run afresh.
+ * A message leaves only while the lease is surely held (checked at the send, not in the queue).
  *
  * A request that awaits approval is not the machine's yet: the driver only holds its approval
  * deadline (with its lease, like any unsettled work) and fails it (`approval_timeout`) if it is
@@ -17,6 +20,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type AggregationJob,
+  type AggregationVerdict,
   type BitcoinNetwork,
   exclusionAuditEvent,
   type FinalizedPsbt,
@@ -56,14 +61,21 @@ export interface SigningDriverOptions {
   requestTimeoutMs: number;
   /** Preprocessed commitments kept per (key, party); 0 disables the pool (default 32). */
   poolTarget?: number;
-  /** ROAST session grace (see RoastOptions.sessionGraceMs). */
+  /** ROAST session grace when round trips are short (see SigningMachineOptions). */
   sessionGraceMs?: number;
+  /** The most the session grace grows to under load (see SigningMachineOptions). */
+  maxSessionGraceMs?: number;
   /** Reports a signer's package-to-share round trip, ms. */
   onLatency?: (partyId: string, ms: number) => void;
   /** This coordinator life's session-id tag (default: random). */
   epoch?: string;
   /** Work leases; without them every request is this process's to run (one instance, tests). */
   leases?: SigningLeases;
+  /**
+   * Runs a session's aggregation elsewhere (a worker pool: aggregation-pool.ts); without it the
+   * machine aggregates inline. Either way ROAST decides on the same verdict.
+   */
+  aggregate?: (job: AggregationJob) => Promise<AggregationVerdict>;
   /** The chain PSBTs are read for when finalized (addresses only; default `bitcoin`). */
   bitcoinNetwork?: BitcoinNetwork;
   /** Parties reached by bundles (docs/offline.md), and where their messages wait to be carried. */
@@ -108,6 +120,8 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     epoch: o.epoch ?? newEpoch(randomBytes(8)),
     ...(o.poolTarget === undefined ? {} : { poolTarget: o.poolTarget }),
     ...(o.sessionGraceMs === undefined ? {} : { sessionGraceMs: o.sessionGraceMs }),
+    ...(o.maxSessionGraceMs === undefined ? {} : { maxSessionGraceMs: o.maxSessionGraceMs }),
+    ...(o.aggregate ? { deferAggregation: true } : {}),
     ...(o.offline ? { offlineParties: o.offline.parties } : {}),
   });
   const offline = new Set(o.offline?.parties ?? []);
@@ -150,6 +164,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
     // With nothing queued there is nothing to skip; otherwise the lane's drain forgets it.
     if (!lanes.has(signatureId)) abandoned.delete(signatureId);
   }
+
   function feed(input: SigningInput): void {
     let actions: SigningAction[];
     try {
@@ -186,8 +201,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   function dispatch(a: SigningAction): void {
     switch (a.type) {
       case 'send':
-        if (a.requestId === undefined) transmit(a);
-        else enqueue(a.requestId, () => transmit(a));
+        transmit(a);
         break;
       case 'persist':
         enqueue(a.requestId, () => persist(a));
@@ -206,6 +220,9 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
         break;
       case 'discarded':
         logger.debug({ partyId: a.from, reason: a.reason }, 'party message discarded');
+        break;
+      case 'aggregate':
+        aggregate(a);
         break;
       default: {
         const never: never = a;
@@ -231,8 +248,16 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
   }
 
   function transmit(a: Extract<SigningAction, { type: 'send' }>): void {
-    // A request whose lease is gone sends nothing more: another instance may be running it.
-    if (a.requestId !== undefined) fenceFor(a.requestId);
+    // A request whose lease is gone sends nothing more: another instance may be running it. The
+    // send is not queued behind the request's writes, so the check is here. The lease keeper's own
+    // check may already have given the request up (its onLost); if not, that waits until the
+    // current input's actions are dispatched, so the machine is not re-entered from here.
+    if (a.requestId !== undefined && leases && !leases.fence(a.requestId)) {
+      const signatureId = a.requestId;
+      logger.warn({ signatureId }, 'lease lost: request given up here');
+      queueMicrotask(() => abandon(signatureId));
+      return;
+    }
     if (offline.has(a.to)) {
       if (a.requestId !== undefined) o.offline?.hold(a.to, a.requestId, a.message);
       return;
@@ -241,6 +266,18 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       logger.debug({ signatureId: a.requestId, sessionId: a.message.sessionId, partyId: a.to }, 'signing package sent');
     }
     link.sendSealed(a.to, a.message);
+  }
+
+  /** Off the request's queue: nothing waits on it but its own verdict, which comes back as input. */
+  function aggregate(a: Extract<SigningAction, { type: 'aggregate' }>): void {
+    const run = o.aggregate as (job: AggregationJob) => Promise<AggregationVerdict>;
+    void run(a.job)
+      .catch((e: unknown): AggregationVerdict => {
+        // Nobody is to blame for a worker that failed: the session ends, ROAST goes on without it.
+        logger.error({ signatureId: a.requestId, sessionId: a.sessionId, err: (e as Error).message }, 'aggregation failed to run');
+        return { ok: false, culprits: [], reason: `aggregation could not run: ${(e as Error).message}` };
+      })
+      .then((verdict) => feed({ type: 'aggregated', requestId: a.requestId, sessionId: a.sessionId, verdict }));
   }
 
   function setTimer(signatureId: string, at: number | null): void {

@@ -9,14 +9,31 @@
  * `idle`) gets one: from the pool if it holds one, else by a `commit_request` of the request's
  * own. The commitments of a `commitments` message are admitted (checked) where they arrive and go
  * into the pool, then to the requests that need one; the one a share brings along ROAST checks. A
- * request that ends gives its unused commitments back to the pool.
+ * request that ends gives its unused commitments back to the pool (ROAST counts among them the
+ * `next` commitments of the share that ended it).
  *
  * A request whose intent yields k > 1 messages (a PSBT with k listed inputs) signs all of them in
  * one ROAST run whose sessions are k messages wide: a member is ready with k commitments. It takes
  * k from the pool when the pool holds them, else asks for exactly k in one `commit_request`, whose
  * answer goes to the request directly (k may exceed what the pool keeps).
+ *
+ * With `deferAggregation` the machine asks for each session's aggregation as an action
+ * (`aggregate`, plain data a worker can run: all k messages of the session in one job) and takes
+ * the verdict back as an input (`aggregated`); ROAST decides on it exactly as on its own.
+ *
+ * The session grace (RoastOptions.sessionGraceMs) adapts to load. A fixed grace shorter than the
+ * signers' round trip makes every request start a redundant session when its first signer
+ * answers before the others (a party then signs twice for one signature, which lengthens the
+ * round trip further: under load, throughput collapsed). Waiting for a share is waiting for an
+ * acknowledgement, so the grace is computed as TCP computes its retransmission timeout (RFC 6298
+ * §2: smoothed round trip plus four times its mean deviation, over every signer's
+ * package-to-share round trips), never below `sessionGraceMs` nor above `maxSessionGraceMs`: a
+ * stalled session still gives way to another within a bounded time. A request takes the grace
+ * of the moment it starts.
  */
 import {
+  type AggregationJob,
+  type AggregationVerdict,
   type CommitmentSetWire,
   createKeyCache,
   createRoastCoordinator,
@@ -88,6 +105,8 @@ export type SigningInput =
    * instance, or lapsed): forget it without settling it. Its unused commitments stay in the pool.
    */
   | { type: 'abandon'; requestId: string }
+  /** The verdict on an `aggregate` action (ignored once the request is settled or abandoned). */
+  | { type: 'aggregated'; requestId: string; sessionId: string; verdict: AggregationVerdict }
   /**
    * `keyId` switched to a successor (refresh, reshare): no share of the old material may meet the
    * new one. Its requests in flight start over on `key` (new sessions, the same deadline), and the
@@ -114,21 +133,31 @@ export type SigningAction =
   /** Telemetry: a signer's package-to-share round trip. */
   | { type: 'latency'; partyId: string; ms: number }
   /** A party's message was not used, and why (for the log). */
-  | { type: 'discarded'; from: string; reason: string };
+  | { type: 'discarded'; from: string; reason: string }
+  /** Run `job` (protocol `runAggregationJob`, e.g. on a worker) and feed its verdict as `aggregated`. */
+  | { type: 'aggregate'; requestId: string; sessionId: string; job: AggregationJob };
 
 export interface SigningMachineOptions {
   /** This coordinator life's tag (session-id.ts `newEpoch`). */
   epoch: string;
   /** Preprocessed commitments kept per (key, party); 0 disables the pool (default 32). */
   poolTarget?: number;
-  /** ROAST session grace (RoastOptions.sessionGraceMs). */
+  /** ROAST session grace (RoastOptions.sessionGraceMs) when round trips are short; 0 disables it. */
   sessionGraceMs?: number;
+  /** The most the grace grows to when round trips are long (default 5000 ms). */
+  maxSessionGraceMs?: number;
+  /** Ask for aggregations as `aggregate` actions instead of computing them in `handle`. */
+  deferAggregation?: boolean;
   /**
    * Parties reached by bundles, not sockets (docs/offline.md): never asked to refill the pool (an
    * ask would wait for a trip to the vault); their commitments come as `preprocessed` input.
    */
   offlineParties?: readonly string[];
 }
+
+/** RFC 6298 §2.3's gains: of a new round trip in the smoothed round trip, and in its deviation. */
+const RTT_ALPHA = 1 / 8;
+const RTT_BETA = 1 / 4;
 
 export interface SigningMachine {
   handle(input: SigningInput, now: number): SigningAction[];
@@ -179,6 +208,21 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const offline = new Set(o.offlineParties ?? []);
   let refills = 0;
   let now = 0;
+  // The signers' smoothed package-to-share round trip and its deviation (ms), once one answered.
+  let rtt: { smoothed: number; deviation: number } | undefined;
+  const baseGrace = o.sessionGraceMs ?? 0;
+  const maxGrace = Math.max(baseGrace, o.maxSessionGraceMs ?? 5000);
+  const grace = () =>
+    baseGrace === 0 || rtt === undefined ? baseGrace : Math.min(maxGrace, Math.max(baseGrace, rtt.smoothed + 4 * rtt.deviation));
+
+  /** RFC 6298 §2.2–2.3: the first sample sets the estimate, later ones move it. */
+  function sampleRoundTrip(ms: number): void {
+    if (rtt === undefined) rtt = { smoothed: ms, deviation: ms / 2 };
+    else {
+      rtt.deviation = (1 - RTT_BETA) * rtt.deviation + RTT_BETA * Math.abs(rtt.smoothed - ms);
+      rtt.smoothed = (1 - RTT_ALPHA) * rtt.smoothed + RTT_ALPHA * ms;
+    }
+  }
 
   function send(out: SigningAction[], to: string, message: Extract<SigningAction, { type: 'send' }>['message'], requestId?: string) {
     out.push(requestId === undefined ? { type: 'send', to, message } : { type: 'send', requestId, to, message });
@@ -281,6 +325,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         run.wakeAt = a.at;
         arm(run, out);
         break;
+      case 'aggregate':
+        out.push({ type: 'aggregate', requestId, sessionId: a.sessionId, job: a.job });
+        break;
       default: {
         const never: never = a;
         throw new Error(`unhandled ROAST action ${JSON.stringify(never)}`);
@@ -310,8 +357,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
         approvals: r.approvals,
         sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n: restarts * SESSIONS_PER_START + n, signatureId }),
-        sessionGraceMs: o.sessionGraceMs ?? 0,
+        sessionGraceMs: grace(),
         keys,
+        ...(o.deferAggregation ? { deferAggregation: true } : {}),
       });
     } catch (e) {
       // The API checks every intent against its key before accepting it: only a bug gets here.
@@ -413,7 +461,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       const sent = run.sentAt.get(`${sessionId}:${input.from}`);
       if (sent !== undefined) {
         run.sentAt.delete(`${sessionId}:${input.from}`);
-        out.push({ type: 'latency', partyId: input.from, ms: now - sent });
+        const ms = now - sent;
+        sampleRoundTrip(ms);
+        out.push({ type: 'latency', partyId: input.from, ms });
       }
       feed(run, { type: 'share', from: input.from, sessionId, shares: input.shares, next: input.next }, out);
     } else if (isPolicyRefusal(input.code)) {
@@ -483,6 +533,13 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         case 'abandon': {
           const run = runs.get(input.requestId);
           if (run) stop(run, out);
+          break;
+        }
+        case 'aggregated': {
+          const run = runs.get(input.requestId);
+          if (!run) break;
+          feed(run, { type: 'aggregated', sessionId: input.sessionId, verdict: input.verdict }, out);
+          if (runs.has(run.signatureId)) topUp(run, out);
           break;
         }
         case 'key_switched':

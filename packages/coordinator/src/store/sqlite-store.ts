@@ -1,7 +1,10 @@
 /**
- * The SQLite Store: one file under the data directory, WAL journal, synchronous=FULL so a commit
- * is on disk before the API answers 2xx (DESIGN.md invariant 3). better-sqlite3 is synchronous,
- * so each method is one transaction that nothing else in this process can interleave with.
+ * The SQLite Store: one file under the data directory, WAL journal. Every write method is one
+ * transaction (better-sqlite3 is synchronous, so nothing else in this process interleaves with
+ * it), then waits until the transaction is on disk before it resolves — a group fsync of the WAL
+ * off the event loop (wal-durability.ts), shared by the transactions committed meanwhile — so a
+ * commit is durable before the API answers 2xx or announces a settlement (DESIGN.md invariant 3).
+ * Every read first waits until what was committed before it is durable.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -47,6 +50,7 @@ import type {
   SignatureStatus,
   Store,
 } from './types.js';
+import { createWalDurability, type WalSync } from './wal-durability.js';
 
 /** Options of openSqliteStore. */
 export interface SqliteStoreOptions {
@@ -54,6 +58,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** Clock for audit and settle times (ms since the epoch). */
   now?: () => number;
+  /** How the WAL is made durable (default fdatasync); tests pass one they hold or fail. */
+  walSync?: WalSync;
 }
 
 const FINAL_SIGNATURE: readonly SignatureStatus[] = ['completed', 'failed', 'rejected'];
@@ -71,7 +77,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
   const db = new Database(opts.path);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  // Commits are made durable by the store's own group fsync of the WAL (wal-durability.ts).
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db, iso);
@@ -79,6 +86,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
 
   const q = prepareStatements(db);
   const leases = createSqliteLeases(db, clock);
+  const wal = createWalDurability(opts.path, opts.walSync);
   const switchListeners = new Set<(keyId: string) => void>();
   const offline = createSqliteOffline(db, iso);
 
@@ -93,6 +101,23 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         throw new CoordinatorError('store_unavailable', 'the store is unavailable', { cause: e });
       throw e;
     }
+  }
+
+  /** A write: `fn` (its transaction), then the fsync that makes it durable. */
+  async function write<T>(fn: () => T): Promise<T> {
+    const result = guard(fn);
+    await wal.committed().catch((e: unknown) => {
+      throw new CoordinatorError('store_unavailable', 'the store could not make a write durable', { cause: e });
+    });
+    return result;
+  }
+
+  /** A read: `fn` once everything committed before it is durable. */
+  async function read<T>(fn: () => T): Promise<T> {
+    await wal.visible().catch((e: unknown) => {
+      throw new CoordinatorError('store_unavailable', 'the store could not make a write durable', { cause: e });
+    });
+    return guard(fn);
   }
 
   function appendAuditTx(type: string, data: Record<string, unknown>): void {
@@ -139,8 +164,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     return pageOf(scope, fetch(decodeCursor(scope, p.cursor), p.limit + 1), p.limit, map);
   }
 
-  function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord, fence?: LeaseFence): void {
-    const opId = guard(() =>
+  async function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord, fence?: LeaseFence): Promise<void> {
+    const opId = await write(() =>
       db
         .transaction(() => {
           const row = q.key.get(keyId);
@@ -162,14 +187,14 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     }
   }
 
-  function settleSignature(
+  async function settleSignature(
     id: string,
     status: SignatureStatus,
     fields: Partial<SignatureResult> & { error?: ErrorInfo },
     audit?: AuditRecord,
     fence?: LeaseFence,
-  ): void {
-    const changed = guard(() =>
+  ): Promise<void> {
+    const changed = await write(() =>
       db
         .transaction(() => {
           if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
@@ -197,17 +222,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   /**
    * Settles an operation, with the change it makes to its key (lineage link, successor material)
    * and its audit event, in one transaction: the API never shows the operation completed without
-   * the key switched, or the key switched without the operation completed.
+   * the key switched, or the key switched without the operation completed. Announced (settled,
+   * key switched) once durable.
    */
-  function settleOperation(
+  async function settleOperation(
     id: string,
     status: 'completed' | 'failed',
     error: ErrorInfo | null,
     change?: KeyChange,
     audit?: AuditRecord,
     fence?: LeaseFence,
-  ): void {
-    const settled = guard(() =>
+  ): Promise<void> {
+    const settled = await write(() =>
       db
         .transaction(() => {
           const op = q.op.get(id);
@@ -270,12 +296,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async close() {
       notifier.close();
+      await wal.close();
       switchListeners.clear();
       if (db.open) db.close();
     },
 
     async createKey(key, claim) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const previous = claimIdempotency(claim);
@@ -291,19 +318,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async getKey(keyId) {
-      return guard(() => {
+      return read(() => {
         const r = q.key.get(keyId);
         return r ? keyFromRow(r) : undefined;
       });
     },
     async listKeys(p) {
-      return guard(() => page('keys', p, (after, n) => q.keysAfter.all(after, n), keyFromRow));
+      return read(() => page('keys', p, (after, n) => q.keysAfter.all(after, n), keyFromRow));
     },
     async listPendingKeys() {
-      return guard(() => q.pendingKeys.all().map(keyFromRow));
+      return read(() => q.pendingKeys.all().map(keyFromRow));
     },
     async markKeyActive(keyId, m, audit, fence) {
-      settleKey(
+      await settleKey(
         keyId,
         {
           status: 'active',
@@ -319,11 +346,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async markKeyFailed(keyId, error, audit, fence) {
       const fields = { publicKey: null, verifyingShares: null, groupCommitment: null, certificate: null };
-      settleKey(keyId, { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) }, audit, fence);
+      await settleKey(
+        keyId,
+        { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) },
+        audit,
+        fence,
+      );
     },
 
     async createSignature(sig, claim, caps) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const previous = claimIdempotency(claim);
@@ -349,26 +381,26 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async getSignature(id) {
-      return guard(() => {
+      return read(() => {
         const r = q.sig.get(id);
         return r ? signatureFromRow(r) : undefined;
       });
     },
     async listSignatures(keyId, p) {
-      return guard(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
+      return read(() => page(`signatures:${keyId}`, p, (after, n) => q.sigsAfter.all(keyId, after, n), signatureFromRow));
     },
     async listAllSignatures(p, status) {
-      return guard(() =>
+      return read(() =>
         status === undefined
           ? page('signatures', p, (after, n) => q.allSigsAfter.all(after, n), signatureFromRow)
           : page(`signatures:status:${status}`, p, (after, n) => q.sigsInStatusAfter.all(status, after, n), signatureFromRow),
       );
     },
     async listUnsettledSignatures() {
-      return guard(() => q.unsettledSigs.all().map(signatureFromRow));
+      return read(() => q.unsettledSigs.all().map(signatureFromRow));
     },
     async markSigning(id, fence) {
-      guard(() =>
+      await write(() =>
         db
           .transaction(() => {
             if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
@@ -379,16 +411,16 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async completeSignature(id, r, audit, fence) {
-      settleSignature(id, 'completed', { ...r, signatures: r.signatures ?? [r.signature] }, audit, fence);
+      await settleSignature(id, 'completed', { ...r, signatures: r.signatures ?? [r.signature] }, audit, fence);
     },
     async failSignature(id, error, audit, fence) {
-      settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
+      await settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
     },
     async rejectSignature(id, error, audit, fence) {
-      settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit, fence);
+      await settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit, fence);
     },
     async addExcluded(id, e, audit, fence) {
-      guard(() =>
+      await write(() =>
         db
           .transaction(() => {
             const row = q.sig.get(id);
@@ -405,7 +437,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     async addApproval(id, approval, opts, audit) {
-      const result = guard(() =>
+      const result = await write(() =>
         db
           .transaction((): SignatureRecord | 'stale' | IdempotencyRecord => {
             const previous = claimIdempotency(opts.idempotency);
@@ -424,7 +456,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       return result;
     },
     async settleAwaiting(id, status, error, audit, claim, fence) {
-      const changed = guard(() =>
+      const changed = await write(() =>
         db
           .transaction(() => {
             if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
@@ -445,13 +477,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     async getPolicy() {
-      return guard(() => {
+      return read(() => {
         const r = q.policy.get();
         return r ? policyFromRow(r) : undefined;
       });
     },
     async putPolicy(p) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const current = q.policy.get();
@@ -477,13 +509,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     async getOperation(id) {
-      return guard(() => {
+      return read(() => {
         const r = q.op.get(id);
         return r ? operationFromRow(r) : undefined;
       });
     },
     async createOperation(op, claim) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const previous = claimIdempotency(claim);
@@ -508,7 +540,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async setOperationProgress(id, progress, fence) {
-      guard(() =>
+      await write(() =>
         db
           .transaction(() => {
             if (!q.op.get(id)) throw new CoordinatorError('not_found', `no operation ${id}`);
@@ -519,30 +551,30 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async completeOperation(id, change, audit, fence) {
-      settleOperation(id, 'completed', null, change, audit, fence);
+      await settleOperation(id, 'completed', null, change, audit, fence);
     },
     async failOperation(id, error, audit, fence) {
-      settleOperation(id, 'failed', { code: error.code, message: error.message }, undefined, audit, fence);
+      await settleOperation(id, 'failed', { code: error.code, message: error.message }, undefined, audit, fence);
     },
     async listActiveKeysOf(partyId) {
-      return guard(() => q.activeKeysOf.all(partyId).map(keyFromRow));
+      return read(() => q.activeKeysOf.all(partyId).map(keyFromRow));
     },
 
     async getIdempotency(scope) {
-      return guard(() => {
+      return read(() => {
         const r = q.idem.get(scope.key, scope.route, scope.tokenName);
         return r ? idempotencyFromRow(r) : undefined;
       });
     },
 
     async putToken(name, role, tokenSha256, source = 'cli') {
-      return guard(() => {
+      return write(() => {
         q.putToken.run({ name, hash: tokenSha256, role, source, createdAt: iso() });
         return tokenFromRow(q.tokenByName.get(name) as TokenRow);
       });
     },
     async syncConfiguredTokens(tokens) {
-      return guard(() =>
+      return write(() =>
         db
           .transaction(() => {
             const keep = new Set(tokens.map((t) => t.name));
@@ -566,25 +598,29 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async findToken(tokenSha256) {
-      return guard(() => {
+      return read(() => {
         const r = q.tokenByHash.get(tokenSha256);
         return r ? tokenFromRow(r) : undefined;
       });
     },
     async listTokens() {
-      return guard(() => q.tokens.all().map(tokenFromRow));
+      return read(() => q.tokens.all().map(tokenFromRow));
     },
     async deleteToken(name) {
-      return guard(() => q.deleteToken.run(name).changes > 0);
+      return write(() => q.deleteToken.run(name).changes > 0);
     },
 
     async appendAudit(type, data) {
-      guard(() => db.transaction(() => appendAuditTx(type, data)).immediate());
+      await write(() => db.transaction(() => appendAuditTx(type, data)).immediate());
     },
     async listAudit(p) {
-      return guard(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
+      return read(() => page('audit', p, (after, n) => q.auditAfter.all(after, n), auditFromRow));
     },
 
+    // Lease writes do not wait for a WAL fsync of their own (they would put one on every request's
+    // way to its first signing package): nothing leaves the process on a lease's strength that a
+    // power cut could contradict. A result write it fences comes later in the WAL, so it is durable
+    // only if the claim is, and a restarted process takes every lease anyway (takeLive).
     async claimWork(req) {
       return guard(() => db.transaction(() => leases.claim(req)).immediate());
     },
@@ -601,19 +637,19 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     async lastInboxSequence(partyId) {
-      return guard(() => offline.lastInboxSequence(partyId));
+      return read(() => offline.lastInboxSequence(partyId));
     },
     async acceptInbox(partyId, sequence, commitments) {
-      return guard(() => offline.acceptInbox(partyId, sequence, commitments));
+      return write(() => offline.acceptInbox(partyId, sequence, commitments));
     },
     async drawOfflineCommitments(partyId, keyId, count, usedBy) {
-      return guard(() => offline.draw(partyId, keyId, count, usedBy));
+      return write(() => offline.draw(partyId, keyId, count, usedBy));
     },
     async countOfflineCommitments(partyId, keyId) {
-      return guard(() => offline.count(partyId, keyId));
+      return read(() => offline.count(partyId, keyId));
     },
     async nextOutboxSequence(partyId, now) {
-      return guard(() => offline.nextOutboxSequence(partyId, now));
+      return write(() => offline.nextOutboxSequence(partyId, now));
     },
 
     waitForSettled(kind, id, ms, signal) {

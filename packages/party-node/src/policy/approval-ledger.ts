@@ -9,10 +9,10 @@
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hexSchema, sessionIdSchema } from '@glacis/protocol';
+import { createGroupCommit, hexSchema, sessionIdSchema } from '@glacis/protocol';
 import { z } from 'zod';
 import { PartyError } from '../errors.js';
-import { readJsonLines, writeFileAtomic } from '../fs-atomic.js';
+import { type DataSync, readJsonLines, writeFileAtomic } from '../fs-atomic.js';
 import type { CountedApproval, PriorUse } from './decide.js';
 
 export const APPROVALS_FILE = 'approvals.log';
@@ -48,6 +48,8 @@ export interface ApprovalLedgerOptions {
   retainMs?: number;
   /** Appends between two rewrites that drop expired entries (default 4096). */
   compactEvery?: number;
+  /** How appends are made durable (default fdatasync; tests pass a slow or failing one). */
+  sync?: DataSync;
 }
 
 const keyOf = (approverKey: string, nonce: string) => `${approverKey}:${nonce}`;
@@ -73,7 +75,19 @@ export async function openApprovalLedger(dataDir: string, o: ApprovalLedgerOptio
   // A torn last line is a record whose share never left: dropping it is right.
   if (tornTail || [...uses.values()].some((u) => !live(u))) compact();
   let fh: FileHandle = await open(path, 'a', 0o600);
-  let chain: Promise<void> = Promise.resolve();
+  const sync = o.sync ?? ((h: FileHandle) => h.datasync());
+  // Group commit: releases counted while a write + fsync is under way share the next one.
+  const commits = createGroupCommit<string>(async (lines) => {
+    const text = lines.join('');
+    await fh.write(text);
+    await sync(fh);
+    appended += text.split('\n').length - 1;
+    if (appended >= compactEvery) {
+      await fh.close();
+      compact();
+      fh = await open(path, 'a', 0o600);
+    }
+  });
 
   return {
     priorUse(approverKey, nonce) {
@@ -83,21 +97,11 @@ export async function openApprovalLedger(dataDir: string, o: ApprovalLedgerOptio
     record(batch) {
       const fresh = batch.filter((u) => !uses.has(keyOf(u.approverKey, u.nonce)));
       for (const u of fresh) uses.set(keyOf(u.approverKey, u.nonce), { ...u });
-      if (fresh.length === 0) return chain;
-      chain = chain.then(async () => {
-        await fh.write(fresh.map((u) => `${JSON.stringify(u)}\n`).join(''));
-        await fh.datasync();
-        appended += fresh.length;
-        if (appended >= compactEvery) {
-          await fh.close();
-          compact();
-          fh = await open(path, 'a', 0o600);
-        }
-      });
-      return chain;
+      if (fresh.length === 0) return commits.drain();
+      return commits.submit(fresh.map((u) => `${JSON.stringify(u)}\n`).join(''));
     },
     async close() {
-      await chain.catch(() => undefined);
+      await commits.drain().catch(() => undefined);
       await fh.close();
     },
   };

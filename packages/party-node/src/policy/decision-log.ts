@@ -22,7 +22,7 @@ import {
 } from '@glacis/protocol';
 import { readChainFile, verifyChainFile } from '../chain-file.js';
 import { PartyError } from '../errors.js';
-import { type DurableLog, openDurableLog, readJsonLines } from '../fs-atomic.js';
+import { type DataSync, type DurableLog, openDurableLog, readJsonLines } from '../fs-atomic.js';
 import type { DecisionRecord } from './decide.js';
 
 export const DECISION_LOG_FILE = 'decisions.log';
@@ -65,8 +65,12 @@ export function verifyDecisionLog(dataDir: string): ChainVerdict & { tornTail: b
   return verifyChainFile(join(dataDir, DECISION_LOG_FILE));
 }
 
-/** Opens (creating) the decision log of `dataDir`, with the velocity history it holds as of `now`. */
-export async function openDecisionLog(dataDir: string, now: number): Promise<DecisionLog> {
+/**
+ * Opens (creating) the decision log of `dataDir`, with the velocity history it holds as of `now`.
+ * Appends are group-committed like the share log's (fs-atomic.ts `openDurableLog`); `sync` is how
+ * they are made durable (tests hold it).
+ */
+export async function openDecisionLog(dataDir: string, now: number, opts: { sync?: DataSync } = {}): Promise<DecisionLog> {
   const path = join(dataDir, DECISION_LOG_FILE);
   // A torn last line is a decision a crash cut short: its share never left. Cut it off.
   const events = readJsonLines(path, { repair: true }).lines as AuditEvent[];
@@ -88,7 +92,7 @@ export async function openDecisionLog(dataDir: string, now: number): Promise<Dec
     if (live(v.data, now)) count({ keyId: d.keyId, requestId: d.requestId, intentDigest: d.intentDigest }, v.data);
   }
   let last = events.at(-1);
-  const log: DurableLog = await openDurableLog(path);
+  const log: DurableLog = await openDurableLog(path, opts);
 
   function prune(at: number): void {
     if (history.every((e) => live(e, at))) return;

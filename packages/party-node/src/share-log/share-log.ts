@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { type AuditEvent, type ChainVerdict, type NonceCommitmentWire, nextAuditEvent } from '@glacis/protocol';
 import { readChainFile, verifyChainFile } from '../chain-file.js';
-import { type DurableLog, openDurableLog, readJsonLines } from '../fs-atomic.js';
+import { type DataSync, type DurableLog, openDurableLog, readJsonLines } from '../fs-atomic.js';
 
 export const SHARE_LOG_FILE = 'shares.log';
 
@@ -48,12 +48,13 @@ export function verifyShareLog(dataDir: string): ChainVerdict & { tornTail: bool
   return verifyChainFile(join(dataDir, SHARE_LOG_FILE));
 }
 
-export async function openShareLog(dataDir: string): Promise<ShareLog> {
+/** Opens (creating) the share log of `dataDir`; `sync` is how appends are made durable (tests hold it). */
+export async function openShareLog(dataDir: string, opts: { sync?: DataSync } = {}): Promise<ShareLog> {
   const path = join(dataDir, SHARE_LOG_FILE);
   // A torn last line is an event a crash cut short, so its share was never sent: cut it off.
   const events = readJsonLines(path, { repair: true }).lines as AuditEvent[];
   let last = events.at(-1);
-  const log: DurableLog = await openDurableLog(path);
+  const log: DurableLog = await openDurableLog(path, opts);
   return {
     async recordRelease(r, at) {
       const e = nextAuditEvent(last, at.toISOString(), 'share_released', r);

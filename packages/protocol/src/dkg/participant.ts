@@ -12,9 +12,9 @@
  * points decoded and validated once, on arrival (round1-package.ts), with the proofs and the
  * received shares each checked in one random linear combination (exact per-party checks only
  * when that fails). noble's DKG.round2/round3 decode every peer commitment element twice more,
- * with two subgroup checks each on ed25519/ed448: at 20-of-30, 3,676 subgroup checks per party
- * against 609 here (scripts/bench/dkg-profile.mjs). Output is byte-identical to noble's round3
- * (tests compare them, and the frost-rs vectors).
+ * with two subgroup checks each on ed25519/ed448; `npm run bench` counts both (its `dkgProfile`
+ * table, scripts/bench/dkg-profile.mjs). Output is byte-identical to noble's round3 (tests
+ * compare them, and the frost-rs vectors).
  */
 import type { DKG_Secret } from '@noble/curves/abstract/frost.js';
 import { fromHex, type Rng, toHex } from '../bytes.js';

@@ -60,3 +60,45 @@ export function decodeOwnNonceCommitment(suite: Suite, wire: NonceCommitmentWire
     wire: Object.freeze({ hiding: wire.hiding, binding: wire.binding }),
   });
 }
+
+/** A point as plain data (structured-cloneable: it crosses to a worker thread as it is). */
+export interface AffinePoint {
+  readonly x: bigint;
+  readonly y: bigint;
+}
+
+/** A parsed commitment as plain data: its points affine, with the bytes it arrived as. */
+export interface PortableNonceCommitment {
+  readonly hiding: AffinePoint;
+  readonly binding: AffinePoint;
+  readonly hidingBytes: Uint8Array;
+  readonly bindingBytes: Uint8Array;
+  readonly wire: NonceCommitmentWire;
+}
+
+/** `c` as plain data, for another thread of this process (no encoding, no decoding). */
+export function portableNonceCommitment(c: NonceCommitment): PortableNonceCommitment {
+  return {
+    hiding: c.hiding.toAffine(),
+    binding: c.binding.toAffine(),
+    hidingBytes: c.hidingBytes,
+    bindingBytes: c.bindingBytes,
+    wire: c.wire,
+  };
+}
+
+/**
+ * The commitment `portableNonceCommitment` made, back as points: no decoding and no checks.
+ * SECURITY: only for values another thread of this process parsed with `parseNonceCommitment`
+ * (validated where they entered) — never for anything read from outside the process.
+ */
+export function nonceCommitmentFromPortable(suite: Suite, p: PortableNonceCommitment): NonceCommitment {
+  return Object.freeze({
+    suite: suite.id,
+    hiding: suite.Point.fromAffine(p.hiding),
+    binding: suite.Point.fromAffine(p.binding),
+    hidingBytes: p.hidingBytes,
+    bindingBytes: p.bindingBytes,
+    wire: p.wire,
+  });
+}

@@ -20,7 +20,15 @@ import { batchVerifySignatureShares, findInvalidShares, type ShareScalars, verif
 import { computeSignatureShare, type SignerSecret, type SigningNonces } from './sign-share.js';
 
 export type { AggregateOutcome } from './aggregate.js';
-export { decodeOwnNonceCommitment, type NonceCommitment, parseNonceCommitment } from './commitment.js';
+export {
+  type AffinePoint,
+  decodeOwnNonceCommitment,
+  type NonceCommitment,
+  nonceCommitmentFromPortable,
+  type PortableNonceCommitment,
+  parseNonceCommitment,
+  portableNonceCommitment,
+} from './commitment.js';
 export {
   BATCH_COEFFICIENT_BYTES,
   batchCoefficient,

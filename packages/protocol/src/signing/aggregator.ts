@@ -13,15 +13,19 @@
  * An intent that yields several messages (a PSBT with k listed inputs) is one session over k
  * messages: each signer gives one commitment and one share per message, every message is its own
  * RFC 9591 session over the same signers, and the session succeeds only when all k signatures do.
+ *
+ * `deferred`: the sessions' arithmetic is left to another thread — `job()` hands it out as plain
+ * data (aggregation-job.ts), `conclude(verdict)` takes the answer; `finish` is `conclude` of the
+ * same computation done here. Either way one function (`sessionVerdict`) reaches the verdict.
  */
 import { fromHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
 import {
-  type AggregateOutcome,
   type KeyCache,
   type NonceCommitment,
   type PreparedKey,
+  portableNonceCommitment,
   preparePublicKeyPackage,
   prepareSession,
   type SigningSession,
@@ -30,6 +34,7 @@ import type { Intent } from '../intent/schema.js';
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite, type Suite } from '../suites.js';
 import type { Approval, MessageBody } from '../wire/messages.js';
+import { type AggregationJob, type AggregationVerdict, sessionVerdict } from './aggregation-job.js';
 import { commitmentSet } from './commitment-set.js';
 
 export type AggregatorPhase =
@@ -49,6 +54,8 @@ export interface AggregatorOptions {
   approvals?: Approval[];
   /** Prepared keys to reuse (owned by the caller); without one the key is decoded for this session. */
   keys?: KeyCache;
+  /** Leave the session's arithmetic to `job()` and `conclude()` (another thread) instead of `finish()`. */
+  deferred?: boolean;
 }
 
 export interface Aggregator {
@@ -63,6 +70,10 @@ export interface Aggregator {
   addShare(partyId: string, shares: readonly string[]): boolean;
   /** Aggregates and verifies: one signature per message. Throws `invalid_signature_share` naming every cheater. */
   finish(): Uint8Array[];
+  /** Once every share is in: the aggregation as plain data, for `runAggregationJob` on another thread. */
+  job(): AggregationJob;
+  /** The verdict of `runAggregationJob(job())`: the signatures, or throws as `finish` does. */
+  conclude(verdict: AggregationVerdict): Uint8Array[];
 }
 
 export function createAggregator(o: AggregatorOptions): Aggregator {
@@ -77,7 +88,9 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
   // Share scalars per signer, one per message, beside the public state (which keeps the wire bytes).
   const scalars = new Map<string, bigint[]>();
   // The sessions of the package, one per message, or why none can exist (reported by finish, as aggregate_invalid).
-  let sessions: SigningSession[] | ProtocolError | undefined;
+  let sessions: SigningSession[] | Error | undefined;
+  // The signers' parsed commitments (one per message), kept for `job()`.
+  let chosen: ReadonlyMap<string, readonly NonceCommitment[]> = new Map();
 
   const closed = (what: string) => new ProtocolError('session_closed', `${what}: session is ${state.phase}`);
   const idOf = (p: string) => committee.identifierOf.get(p) as string;
@@ -85,7 +98,7 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
   function startSessions(
     commitments: ReadonlyMap<string, readonly NonceCommitment[]>,
     signers: readonly string[],
-  ): SigningSession[] | ProtocolError {
+  ): SigningSession[] | Error {
     try {
       const key: PreparedKey = o.keys ? o.keys.get(o.key) : preparePublicKeyPackage(o.key);
       return messages.map((message, i) =>
@@ -100,8 +113,17 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
       );
     } catch (e) {
       // A key package or session no signature can come out of: nobody provably cheated.
-      return new ProtocolError('aggregate_invalid', `aggregation failed: ${(e as Error).message}`, [], { cause: e });
+      return e as Error;
     }
+  }
+
+  /** The session state once every share is in (else why not). */
+  function complete(what: string): Extract<AggregatorPhase, { phase: 'awaiting_shares' }> {
+    if (state.phase !== 'awaiting_shares') throw closed(what);
+    const s = state;
+    const missing = s.pkg.commitments.filter((c) => !s.shares.has(c.partyId)).map((c) => c.partyId);
+    if (missing.length > 0) throw new ProtocolError('missing_signature_share', `no share yet from ${missing.join(', ')}`);
+    return s;
   }
 
   function fail(error: ProtocolError): never {
@@ -126,15 +148,16 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
     },
     buildPackage(signers) {
       if (state.phase !== 'awaiting_commitments') throw closed('package');
-      const chosen = [...(signers ?? state.commitments.keys())].sort();
+      const held = state.commitments;
+      const signersOf = [...(signers ?? held.keys())].sort();
       // A party listed twice would count twice towards the threshold.
-      const twice = chosen.find((p, i) => chosen[i + 1] === p);
+      const twice = signersOf.find((p, i) => signersOf[i + 1] === p);
       if (twice !== undefined) throw new ProtocolError('duplicate_identifier', `${twice} appears twice among the signers`);
-      if (chosen.length < committee.threshold)
-        throw new ProtocolError('too_few_signers', `${chosen.length} signers, threshold is ${committee.threshold}`);
+      if (signersOf.length < committee.threshold)
+        throw new ProtocolError('too_few_signers', `${signersOf.length} signers, threshold is ${committee.threshold}`);
       const commitments: MessageBody<'signing_package'>['commitments'] = [];
-      for (const p of chosen) {
-        const cs = state.commitments.get(p);
+      for (const p of signersOf) {
+        const cs = held.get(p);
         if (!cs) throw new ProtocolError('missing_own_commitment', `no commitment from ${p}`);
         commitments.push({ partyId: p, ...commitmentSet(cs.map((c) => c.wire)) });
       }
@@ -146,7 +169,9 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
         commitments,
       };
       if (o.context !== undefined) pkg.context = o.context;
-      sessions = startSessions(state.commitments, chosen);
+      // Computed now, while the signers work — unless another thread will (`deferred`).
+      chosen = new Map(signersOf.map((p) => [p, held.get(p) as readonly NonceCommitment[]]));
+      if (!o.deferred) sessions = startSessions(chosen, signersOf);
       state = { phase: 'awaiting_shares', pkg, shares: new Map() };
       return pkg;
     },
@@ -169,35 +194,44 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
       return state.shares.size === state.pkg.commitments.length;
     },
     finish() {
-      if (state.phase !== 'awaiting_shares') throw closed('finish');
-      const s = state;
-      const missing = s.pkg.commitments.filter((c) => !s.shares.has(c.partyId)).map((c) => c.partyId);
-      if (missing.length > 0) throw new ProtocolError('missing_signature_share', `no share yet from ${missing.join(', ')}`);
-      if (sessions === undefined || sessions instanceof ProtocolError) {
-        return fail(sessions ?? new ProtocolError('aggregate_invalid', 'no session was prepared'));
+      complete('finish');
+      // Prepared with the package, or (deferred, but finished here after all) now.
+      const prepared = sessions ?? startSessions(chosen, [...chosen.keys()]);
+      return this.conclude(
+        sessionVerdict(
+          () => {
+            if (prepared instanceof Error) throw prepared;
+            return prepared;
+          },
+          scalars,
+          committee.identifierOf,
+          committee.partyOf,
+        ),
+      );
+    },
+    job() {
+      const s = complete('job');
+      return {
+        key: o.key,
+        messages,
+        signers: s.pkg.commitments.map((c) => ({
+          partyId: c.partyId,
+          commitments: (chosen.get(c.partyId) as readonly NonceCommitment[]).map((x) => portableNonceCommitment(x)),
+          shares: scalars.get(c.partyId) as bigint[],
+        })),
+      };
+    },
+    conclude(verdict) {
+      complete('finish');
+      if (verdict.ok) {
+        state = { phase: 'completed', signatures: verdict.signatures };
+        return verdict.signatures;
       }
-      const signatures: Uint8Array[] = [];
-      const cheaters = new Set<string>();
-      for (const [i, session] of sessions.entries()) {
-        let out: AggregateOutcome;
-        try {
-          out = session.aggregate(new Map([...scalars].map(([p, zs]) => [idOf(p), zs[i] as bigint])));
-        } catch (e) {
-          return fail(new ProtocolError('aggregate_invalid', `aggregation failed: ${(e as Error).message}`, [], { cause: e }));
-        }
-        if (out.ok) signatures.push(out.signature);
-        else if (out.cheaters.length === 0) {
-          return fail(
-            new ProtocolError('aggregate_invalid', 'aggregate signature invalid although every share is valid: inconsistent key package'),
-          );
-        } else for (const id of out.cheaters) cheaters.add(committee.partyOf.get(id) ?? id);
-      }
-      if (cheaters.size === 0) {
-        state = { phase: 'completed', signatures };
-        return signatures;
-      }
-      const culprits = [...cheaters].sort();
-      return fail(new ProtocolError('invalid_signature_share', `invalid signature share from ${culprits.join(', ')}`, culprits));
+      return fail(
+        verdict.culprits.length > 0
+          ? new ProtocolError('invalid_signature_share', verdict.reason, verdict.culprits)
+          : new ProtocolError('aggregate_invalid', verdict.reason),
+      );
     },
   };
 }

@@ -42,6 +42,13 @@
  * `invalid_commitment` for one that fails) and go to the session's aggregator as they are; only the
  * `next` commitment that arrives with a share is parsed here. With a `KeyCache` the key is decoded
  * once across requests.
+ *
+ * Aggregation — the one heavy computation — may run elsewhere (`deferAggregation`): when a
+ * session's last share is in, ROAST asks for it as an action (`aggregate`, with the job as plain
+ * data) and goes on when the verdict comes back (`aggregated`). It decides on that verdict exactly
+ * as on its own (aggregation-job.ts `sessionVerdict` either way): completed, or the cheaters
+ * blamed and the last signer ready again. Meanwhile no other session starts, as none could
+ * between a session's last share and its inline verdict.
  */
 
 import { fromHex } from '../bytes.js';
@@ -53,6 +60,7 @@ import type { Intent } from '../intent/schema.js';
 import type { PublicKeyPackage } from '../keys.js';
 import { getSuite } from '../suites.js';
 import type { Approval, CommitmentSetWire, MessageBody } from '../wire/messages.js';
+import type { AggregationJob, AggregationVerdict } from './aggregation-job.js';
 import { type Aggregator, createAggregator } from './aggregator.js';
 import { commitmentsOf } from './commitment-set.js';
 import type { BlameCode, ExclusionCode, PolicyRefusalCode } from './outcome.js';
@@ -85,7 +93,9 @@ export type RoastInput =
   /** The request's deadline passed. */
   | { type: 'deadline' }
   /** A `wake_at` the driver was asked for has come. */
-  | { type: 'tick' };
+  | { type: 'tick' }
+  /** The verdict on an `aggregate` this run asked for (`deferAggregation`). */
+  | { type: 'aggregated'; sessionId: string; verdict: AggregationVerdict };
 
 export type RoastAction =
   /** Send `pkg` to `to` (a new session, or the package again to a party that reconnected). */
@@ -95,7 +105,9 @@ export type RoastAction =
   | { type: 'completed'; sessionId: string; signatures: readonly Uint8Array[]; signers: readonly string[] }
   | { type: 'failed'; code: 'insufficient_parties' | 'rejected'; message: string }
   /** Feed a `tick` at (or after) this time. */
-  | { type: 'wake_at'; at: number };
+  | { type: 'wake_at'; at: number }
+  /** Run `job` (`runAggregationJob`, on any thread) and feed its verdict back as `aggregated`. */
+  | { type: 'aggregate'; sessionId: string; job: AggregationJob };
 
 /**
  * Where a committee member stands in this request: without a commitment (`idle`), holding a
@@ -124,6 +136,8 @@ export interface RoastOptions {
   sessionGraceMs?: number;
   /** Prepared keys to reuse across requests (owned by the driver); default: one for this request. */
   keys?: KeyCache;
+  /** Ask for each session's aggregation as an `aggregate` action instead of computing it here. */
+  deferAggregation?: boolean;
 }
 
 type Session = {
@@ -132,6 +146,8 @@ type Session = {
   pkg: MessageBody<'signing_package'>;
   open: boolean;
   startedAt: number;
+  /** All shares are in and its aggregation was asked for: who sent the last one, and its next. */
+  awaiting?: { from: string; next: CommitmentSetWire | null } | undefined;
 };
 
 export interface RoastCoordinator {
@@ -211,6 +227,9 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
 
   function maybeStartSession(out: RoastAction[]): void {
     if (phase !== 'running' || ready.size < t || started - refunded >= maxCountedSessions) return;
+    // A session whose aggregation is out may complete the request: inline, nothing could start
+    // between its last share and its verdict, and nothing does here.
+    for (const s of sessions.values()) if (s.awaiting) return;
     let youngest = Number.NEGATIVE_INFINITY;
     for (const s of sessions.values()) if (s.open && s.startedAt > youngest) youngest = s.startedAt;
     if (grace > 0 && now - youngest < grace) {
@@ -230,6 +249,7 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       ...(o.context === undefined ? {} : { context: o.context }),
       ...(o.approvals === undefined ? {} : { approvals: o.approvals }),
       keys,
+      ...(o.deferAggregation ? { deferred: true } : {}),
     });
     for (const p of signers) aggregator.addCommitment(p, ready.get(p) as readonly NonceCommitment[]);
     const pkg = aggregator.buildPackage(signers);
@@ -284,18 +304,61 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       }
       if (complete) {
         s.open = false;
-        try {
-          const signatures = s.aggregator.finish();
-          phase = 'completed';
-          out.push({ type: 'completed', sessionId: input.sessionId, signatures, signers: s.signers });
-          return;
-        } catch (e) {
-          const culprits = e instanceof ProtocolError ? e.culprits : [];
-          for (const c of culprits) blame(c, 'invalid_signature_share', `invalid signature share in session ${input.sessionId}`, out);
+        if (o.deferAggregation) {
+          s.awaiting = { from: input.from, next: input.next };
+          out.push({ type: 'aggregate', sessionId: input.sessionId, job: s.aggregator.job() });
+        } else {
+          conclude(input.sessionId, s, () => s.aggregator.finish(), input.from, input.next, out);
         }
+        return;
       }
     }
     becomeReadyWith(input.from, input.next, out);
+  }
+
+  /**
+   * A session's aggregate, computed here or elsewhere: the request completes, or each cheater is
+   * blamed and the signer whose share completed the session is ready again. On completion that
+   * signer's next commitment is fresh and unused: it joins `unusedCommitments` (a driver may pool it).
+   */
+  function conclude(
+    sessionId: string,
+    s: Session,
+    finish: () => Uint8Array[],
+    from: string,
+    next: CommitmentSetWire | null,
+    out: RoastAction[],
+  ): void {
+    try {
+      const signatures = finish();
+      phase = 'completed';
+      keepUnused(from, next);
+      out.push({ type: 'completed', sessionId, signatures, signers: s.signers });
+      return;
+    } catch (e) {
+      const culprits = e instanceof ProtocolError ? e.culprits : [];
+      for (const c of culprits) blame(c, 'invalid_signature_share', `invalid signature share in session ${sessionId}`, out);
+    }
+    becomeReadyWith(from, next, out);
+  }
+
+  /** The commitments that came with the share ending the request: kept as unused if they are valid. */
+  function keepUnused(party: string, next: CommitmentSetWire | null): void {
+    if (next === null) return;
+    try {
+      const cs = commitmentsOf(next).map((c) => parseNonceCommitment(suite, c, party));
+      if (cs.length === width) ready.set(party, cs);
+    } catch {
+      // The request is over: there is nothing left to exclude the party from.
+    }
+  }
+
+  function onAggregated(input: Extract<RoastInput, { type: 'aggregated' }>, out: RoastAction[]): void {
+    const s = sessions.get(input.sessionId);
+    if (!s?.awaiting) return;
+    const { from, next } = s.awaiting;
+    s.awaiting = undefined;
+    conclude(input.sessionId, s, () => s.aggregator.conclude(input.verdict), from, next, out);
   }
 
   function onWithdrawn(party: string, sessionId: string): void {
@@ -377,13 +440,18 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
           break;
         case 'unavailable':
           // Not blame, and not a reason to leave its session: the link may come back, the nonce
-          // did not go with it. A commitment it held is dropped (it may restart and forget it).
+          // did not go with it. A commitment it held is dropped (it may restart and forget it),
+          // and so is one it sent with a share whose session's verdict is still out.
           ready.delete(input.party);
+          for (const s of sessions.values()) if (s.awaiting?.from === input.party) s.awaiting.next = null;
           break;
         case 'available':
           onAvailable(input.party, out);
           break;
         case 'tick':
+          break;
+        case 'aggregated':
+          onAggregated(input, out);
           break;
         case 'deadline':
           phase = 'failed';
