@@ -221,7 +221,7 @@ export function renderReport(r) {
   const cpuRows = s.signing.flatMap((cfg) =>
     cfg.points.map(
       (p) =>
-        `| ${cfg.suite} ${cfg.t}-of-${cfg.n} | ${p.concurrency} | ${cpuCells(p, cfg.floor)} | ${f1(cfg.floor.cpuPerSignatureMs)} | ${f1(p.cpuMsPerSignature?.bench)} |`,
+        `| ${cfg.suite} ${cfg.t}-of-${cfg.n} | ${p.concurrency} | ${cpuCells(p, cfg.floor)} | ${f1(cfg.floor.cpuPerSignatureMs)} | ${f2(p.sessionsPerSignature)} | ${f2(p.sharesPerSignature)} | ${f1(p.cpuMsPerSignature?.bench)} |`,
     ),
   );
   const floorRows = s.signing.map(
@@ -262,10 +262,13 @@ ${serviceRows.join('\n')}
 CPU per signature, by role, in the same windows (user + system time of each process from
 \`/proc/<pid>/stat\`, divided by the signatures completed): the coordinator, the mean of the committee's
 parties (× how many), all of Glacis together, and that total over noble's lean path (section 3: the
-floor's CPU per signature). "load generator" is the bench's own HTTP clients, which share the cores.
+floor's CPU per signature). Sessions and shares per signature are the coordinator's own counts in the
+window (\`glacis_roast_sessions_total\`, \`glacis_signature_shares_total\`): one session and t shares is
+the least a signature takes; more is signing work redone (a redundant ROAST session). "load generator"
+is the bench's own HTTP clients, which share the cores.
 
-| configuration | concurrency | coordinator ms | party ms | Glacis total ms | total / floor | floor ms | load generator ms |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| configuration | concurrency | coordinator ms | party ms | Glacis total ms | total / floor | floor ms | sessions/sig | shares/sig | load generator ms |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${cpuRows.join('\n')}
 ${profileSection(s)}
 ### Slow disk

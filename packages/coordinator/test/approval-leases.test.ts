@@ -25,6 +25,8 @@ const metrics: OrchestratorMetrics = {
   wsRejected: () => undefined,
   partyExcluded: () => undefined,
   partyLatency: () => undefined,
+  signingSessionStarted: () => undefined,
+  signatureShareReceived: () => undefined,
 };
 const APPROVAL = {
   approverKey: 'ab'.repeat(32),

@@ -233,6 +233,8 @@ function createSigningSim(o: SimOptions) {
     wsRejected: () => undefined,
     partyExcluded: (p) => void excludedMetric.push(p),
     partyLatency: () => undefined,
+    signingSessionStarted: () => undefined,
+    signatureShareReceived: () => undefined,
   };
   const packages: SentPackage[] = [];
   const blameable = new Set<string>(); // parties that ever cheated or refused

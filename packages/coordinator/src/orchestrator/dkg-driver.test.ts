@@ -34,6 +34,8 @@ const metrics: OrchestratorMetrics = {
   wsRejected: () => undefined,
   partyExcluded: () => undefined,
   partyLatency: () => undefined,
+  signingSessionStarted: () => undefined,
+  signatureShareReceived: () => undefined,
 };
 const clock: Clock = { now: () => 0, setTimeout: () => ({ cancel: () => undefined }) };
 

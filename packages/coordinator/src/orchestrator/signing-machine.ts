@@ -132,6 +132,8 @@ export type SigningAction =
   | { type: 'draw_offline'; requestId: string; party: string; keyId: string; suite: PublicKeyPackage['suite']; count: number }
   /** Telemetry: a signer's package-to-share round trip. */
   | { type: 'latency'; partyId: string; ms: number }
+  /** Telemetry: a ROAST session started, its package sent to `signers` (the request's `index`-th, from 0). */
+  | { type: 'session_started'; requestId: string; sessionId: string; signers: readonly string[]; index: number }
   /** A party's message was not used, and why (for the log). */
   | { type: 'discarded'; from: string; reason: string }
   /** Run `job` (protocol `runAggregationJob`, e.g. on a worker) and feed its verdict as `aggregated`. */
@@ -185,6 +187,8 @@ interface Run {
   asking: Set<string>;
   /** When each signer was last sent each session's package (`sessionId:party`). */
   sentAt: Map<string, number>;
+  /** Sessions this run started (a package sent again to a party that reconnected starts none). */
+  sessions: Set<string>;
   wakeAt: number | undefined;
   timerAt: number | null;
 }
@@ -296,6 +300,10 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     const requestId = run.signatureId;
     switch (a.type) {
       case 'send_package':
+        if (!run.sessions.has(a.sessionId)) {
+          run.sessions.add(a.sessionId);
+          out.push({ type: 'session_started', requestId, sessionId: a.sessionId, signers: a.to, index: run.sessions.size - 1 });
+        }
         for (const p of a.to) {
           run.sentAt.set(`${a.sessionId}:${p}`, now);
           send(out, p, { type: 'signing_package', sessionId: a.sessionId, to: p, body: a.pkg }, requestId);
@@ -378,6 +386,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       deadline: r.deadline,
       asking: new Set(),
       sentAt: new Map(),
+      sessions: new Set(),
       wakeAt: undefined,
       timerAt: null,
     };
