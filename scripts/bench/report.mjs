@@ -306,8 +306,10 @@ What was done, and why (each found in a profile or a count, \`npm run bench -- -
 * Online signing takes one round trip: the coordinator keeps preprocessed nonce commitments per
   (key, party) and starts a request's first ROAST session from them (\`commitment-pool.ts\`); the
   commitment a share brings along goes back to the pool when it is not needed.
-* One session per signature under load: the session grace follows the signers' round trip (RFC 6298's
-  estimator), so a slow but healthy session is not doubled by a redundant one.
+* One session per signature under load (column sessions/sig): an open session waits for a missing
+  signer as long as its backlog says it will take (\`signer-queues.ts\`: the packages sent to it before,
+  whichever request, and its time per package by RFC 6298's estimator), so a busy but healthy signer's
+  session is not doubled by a redundant one, and a silent one is still given up on within 5 s.
 * Coordinator and parties sign through Glacis's fast path (\`packages/protocol/src/fast/\`, see
   architecture.md): each peer point decoded and validated once where it enters, one session context for
   verifying, aggregating and a signer's share, the aggregate verified once, per-share checks only to name
