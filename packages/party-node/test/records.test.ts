@@ -119,6 +119,21 @@ describe('the decision log', () => {
     expect(verifyDecisionLog(dir)).toMatchObject({ ok: true, events: 4, tornTail: false });
   });
 
+  it('drops an event from the history once it is older than the longest window, whatever order it was counted in', async () => {
+    const log = await openDecisionLog(fresh(), NOW);
+    const DAY = 86_400_000;
+    await log.recordDecision(decisionRecord('r-young', NOW), new Date(NOW));
+    await log.recordDecision(decisionRecord('r-old', NOW - 20 * DAY), new Date(NOW)); // counted after a younger one
+    expect(log.history(NOW).map((e) => e.at)).toEqual([NOW, NOW - 20 * DAY]);
+    // Twelve days on, the old one is 32 days old: out of every window; the young one stays.
+    expect(log.history(NOW + 12 * DAY).map((e) => e.at)).toEqual([NOW]);
+    expect(log.counted('k1', 'r-old', 'ab'.repeat(32))).toBeUndefined();
+    expect(log.history(NOW + 32 * DAY)).toEqual([]);
+    await log.recordDecision(decisionRecord('r-late', NOW + 32 * DAY), new Date(NOW + 32 * DAY));
+    expect(log.history(NOW + 32 * DAY).map((e) => e.at)).toEqual([NOW + 32 * DAY]);
+    await log.close();
+  });
+
   it('counts a decision the moment it is recorded, before it is on disk', async () => {
     const log = await openDecisionLog(fresh(), NOW);
     const durable = log.recordDecision(decisionRecord('r1', NOW), new Date(NOW));
