@@ -10,7 +10,7 @@
  */
 import { type AggregationPool, createAggregationPool } from '@glacis/coordinator';
 import { type AggregationJob, getSuite, SUITE_IDS, type SuiteId, toHex, utf8 } from '@glacis/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aggregatedTwoWays, type Cluster, cluster } from '../packages/protocol/test/harness.js';
 
 const ONE = [utf8('on a worker thread')];
@@ -18,9 +18,11 @@ const TWO = [utf8('on a worker thread, first input'), utf8('on a worker thread, 
 let pool: AggregationPool;
 const keys = new Map<SuiteId, Cluster>();
 
-beforeAll(() => {
+beforeAll(async () => {
   for (const id of SUITE_IDS) keys.set(id, cluster(id, 3, 2));
   pool = createAggregationPool(2);
+  // Threads start on demand: start one, so the jobs below cross to a worker (the second starts as they queue).
+  await pool.warm();
 }, 60_000);
 
 afterAll(async () => {
@@ -57,11 +59,52 @@ describe('aggregation on worker threads (piscina)', () => {
     }
   });
 
+  it('the jobs ran on worker threads', () => {
+    expect(pool.running).toBeGreaterThan(0);
+  });
+
   it('a job the worker cannot run (a key of no known suite) rejects; the pool goes on serving', async () => {
     const c = keys.get('ed25519') as Cluster;
     const job = aggregatedTwoWays(c, ONE).deferred.job();
     const broken = { ...job, key: { ...job.key, suite: 'rot13' } } as unknown as AggregationJob;
     await expect(pool.run(broken)).rejects.toThrow();
     expect((await pool.run(job)).ok).toBe(true);
+  });
+});
+
+describe('threads on demand (the coordinator RSS: a thread holds tens of MB)', () => {
+  const c = () => keys.get('ed25519') as Cluster;
+
+  it('a job that finds no thread ready runs inline, with the verdict a thread gives; a lone job starts no thread', async () => {
+    let t = 0;
+    const cold = createAggregationPool(1, { now: () => t, warmWithinMs: 1000 });
+    try {
+      const k = aggregatedTwoWays(c(), ONE);
+      const verdict = await cold.run(k.deferred.job());
+      expect(verdict.ok).toBe(true);
+      expect(k.deferred.conclude(verdict).map((x) => toHex(x))).toEqual(k.inline.finish().map((x) => toHex(x)));
+      t += 5000; // the next one comes long after: still no thread
+      expect((await cold.run(aggregatedTwoWays(c(), ONE).deferred.job())).ok).toBe(true);
+      expect(cold.running).toBe(0);
+    } finally {
+      await cold.close();
+    }
+  });
+
+  it('jobs that come often start a thread and then run on it; a thread left without jobs ends', async () => {
+    let t = 0;
+    const busy = createAggregationPool(1, { now: () => t, warmWithinMs: 1000, idleTimeoutMs: 300 });
+    try {
+      await busy.run(aggregatedTwoWays(c(), ONE).deferred.job());
+      t += 10;
+      await busy.run(aggregatedTwoWays(c(), ONE).deferred.job()); // often: a thread starts (this one still inline)
+      await vi.waitFor(() => expect(busy.running).toBe(1), { timeout: 30_000, interval: 20 });
+      const k = aggregatedTwoWays(c(), TWO, c().names[1], 1);
+      expect(await busy.run(k.deferred.job())).toEqual({ ok: false, culprits: [c().names[1]], reason: expect.any(String) });
+      // No job for idleTimeoutMs: the thread ends (its isolate's memory goes back to the system).
+      await vi.waitFor(() => expect(busy.running).toBe(0), { timeout: 30_000, interval: 50 });
+    } finally {
+      await busy.close();
+    }
   });
 });

@@ -65,6 +65,8 @@ function transcript(key, requests) {
 /** Replays `script` through a machine with `workers` aggregation threads; signatures/s and CPU. */
 async function replay(key, script, workers, concurrency) {
   const pool = workers > 0 ? createAggregationPool(workers) : null;
+  // Threads start on demand: start one before the clock (the second starts as jobs queue).
+  await pool?.warm();
   const machine = createSigningMachine({ epoch: 'be0c4', poolTarget: 0, sessionGraceMs: 250, deferAggregation: pool !== null });
   for (const [p] of key.signers) machine.handle({ type: 'connect', party: p }, 0);
   let completed = 0;
