@@ -7,10 +7,11 @@ export type CrashPoint =
   | 'nonce-recorded'
   | 'share-sent'
   | 'dkg-share-saved'
-  // Key lifecycle (keystore/successions.ts, lifecycle/lifecycle-handler.ts), in the order they happen
+  // Key lifecycle (keystore/successions.ts, lifecycle/lifecycle-rules.ts), in the order they happen
   | 'lifecycle-started'
   | 'lifecycle-staged'
   | 'lifecycle-confirmed'
+  | 'lifecycle-repaired'
   | 'lifecycle-decided'
   | 'lifecycle-switched'
   | 'lifecycle-retired'
