@@ -62,6 +62,12 @@ export interface StartContext {
   keyOf: (partyId: string) => Uint8Array | undefined;
   policy: LifecycleConfig;
   rng: Rng;
+  /**
+   * The offline party re-creating the machine of a session it joined on an earlier trip (its
+   * inputs are replayed): a repair target may then already hold the share this session rebuilt
+   * (a crash after storing it, before its proof left), which is no reason to refuse.
+   */
+  resuming?: boolean;
 }
 
 const refuse = (code: 'lifecycle_refused' | 'lifecycle_wrong_generation' | 'wrong_key' | 'unknown_party', why: string) =>
@@ -132,7 +138,7 @@ export function planStart(msg: StartMessage, ctx: StartContext): Plan {
       let generation: number;
       if (target) {
         const held = activeShare(ctx.keystore, b.keyId);
-        if (held && keyPackageHash(held.share.public) === b.predecessor) {
+        if (held && keyPackageHash(held.share.public) === b.predecessor && !ctx.resuming) {
           throw refuse('lifecycle_refused', `this party holds an intact share of key ${b.keyId} of this generation`);
         }
         key = sentPackage(b.key, b.keyId, b.predecessor);
