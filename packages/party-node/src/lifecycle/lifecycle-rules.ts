@@ -261,6 +261,9 @@ export function applyCertificate(d: LifecycleRuleDeps, msg: Of<'lifecycle_comple
       },
     };
   }
+  // The certificate of the share held now: a repeat (an offline party gets the last word in every
+  // bundle until its deadline; a daemon again on reconnecting). Nothing to do, nothing wrong.
+  if (d.keystore.get(keyId)?.certificate?.some((e) => e.sessionId === msg.sessionId)) return { kind: 'none' };
   return operation === 'reshare' ? retireIfResharedAway(d, msg) : { kind: 'none' };
 }
 
