@@ -9,7 +9,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { nullMetrics } from '../../../test/support/in-process-cluster.js';
 import { createOrchestrator, type RunningOrchestrator } from '../src/orchestrator/orchestrator.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
-import type { LifecycleType, Store } from '../src/store/types.js';
+import type { LifecycleType, NewOperation, Store } from '../src/store/types.js';
 
 const person = (n: number) => identityFromSeed(new Uint8Array(32).fill(n));
 // The Ed25519 base point: a valid encoding for the key's public material.
@@ -48,33 +48,30 @@ afterEach(async () => {
   await store.close();
 });
 
-it.each([
+it.each<[LifecycleType, NewOperation['params']]>([
   ['refresh', {}],
   ['drill', {}],
   ['reshare', { threshold: 2, parties: ['p1', 'p2'] }],
   ['repair', { partyId: 'p3' }],
-] as const)(
-  'a pending %s that needs offline party p3 fails with offline_party_in_committee; the key is unchanged',
-  async (type, params) => {
-    const before = await store.getKey('key_1');
-    const operationId = `op_${type}`;
-    const op = {
-      operationId,
-      keyId: 'key_1',
-      type: type as LifecycleType,
-      params,
-      createdAt: new Date().toISOString(),
-      requestedBy: 'test',
-    };
-    expect(await store.createOperation(op)).toMatchObject({ created: true });
-    orch.onOperationCreated(operationId);
-    expect(await store.waitForSettled('operation', operationId, 10_000)).toBe(true);
-    expect(await store.getOperation(operationId)).toMatchObject({
-      status: 'failed',
-      error: { code: 'offline_party_in_committee', message: expect.stringContaining('p3') },
-    });
-    expect(await store.getKey('key_1')).toEqual(before);
-    const audit = (await store.listAudit({ limit: 100, cursor: null })).items.map((e) => e.type);
-    expect(audit.at(-1)).toBe(`${type}_failed`);
-  },
-);
+])('a pending %s that needs offline party p3 fails with offline_party_in_committee; the key is unchanged', async (type, params) => {
+  const before = await store.getKey('key_1');
+  const operationId = `op_${type}`;
+  const op = {
+    operationId,
+    keyId: 'key_1',
+    type,
+    params,
+    createdAt: new Date().toISOString(),
+    requestedBy: 'test',
+  };
+  expect(await store.createOperation(op)).toMatchObject({ created: true });
+  orch.onOperationCreated(operationId);
+  expect(await store.waitForSettled('operation', operationId, 10_000)).toBe(true);
+  expect(await store.getOperation(operationId)).toMatchObject({
+    status: 'failed',
+    error: { code: 'offline_party_in_committee', message: expect.stringContaining('p3') },
+  });
+  expect(await store.getKey('key_1')).toEqual(before);
+  const audit = (await store.listAudit({ limit: 100, cursor: null })).items.map((e) => e.type);
+  expect(audit.at(-1)).toBe(`${type}_failed`);
+});

@@ -420,12 +420,15 @@ describe('reshare on a party', () => {
       committee: ['p2', 'p3'],
       dealers: ['p1', 'p2'],
     };
+    // p2 deals and receives, p3 only receives.
+    const dealing = peerShares.get('p2');
+    if (dealing === undefined) throw new Error('no share of p2');
     const machines = new Map<string, Machine>(
       ['p2', 'p3'].map((p) => [
         p,
         createReshareParticipant({
           key: pkg,
-          ...(p === 'p2' ? { share: peerShares.get(p) } : {}),
+          ...(p === 'p2' ? { share: dealing } : {}),
           self: p,
           dealers: body.dealers,
           committee: body.committee,
