@@ -47,7 +47,7 @@ const lineageLink = struct<LineageLink>({ operation: str, sessionId: str, confir
 /** A key's certificate: the DKG's confirmations, then the lineage of lifecycle operations since. */
 export interface KeyCertificate {
   confirmations: Confirmation[];
-  lineage?: LineageLink[];
+  lineage?: LineageLink[] | undefined;
 }
 
 export interface Key {

@@ -284,9 +284,12 @@ export async function startHarness(
 
 /** The body of the one message of `type` in `msgs`. */
 export function only<T extends Message['type']>(msgs: Message[], type: T): MessageBody<T> {
-  const found = msgs.filter((m) => m.type === type);
-  if (found.length !== 1) throw new Error(`expected one ${type}, got ${found.length} (of ${msgs.map((m) => m.type).join(', ')})`);
-  return (found[0] as Extract<Message, { type: T }>).body;
+  const found = msgs.filter((m): m is Message & { type: T; body: MessageBody<T> } => m.type === type);
+  const [one] = found;
+  if (one === undefined || found.length !== 1) {
+    throw new Error(`expected one ${type}, got ${found.length} (of ${msgs.map((m) => m.type).join(', ')})`);
+  }
+  return one.body;
 }
 
 /** A decision that admitted `requestId` of key k1 at `at`, counting a velocity event unless told not to. */
