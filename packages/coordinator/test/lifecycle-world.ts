@@ -23,6 +23,7 @@ import {
   type Outgoing,
   openEnvelope,
   type PendingSuccessor,
+  type PublicKeyPackage,
   proveShareIntact,
   type RepairResult,
   type ReshareResult,
@@ -115,6 +116,13 @@ export class ScriptedParty {
     return this.step(sessionId, m.start());
   }
 
+  /** The key's package as a start gives it (a newcomer's), else the one of the share held. */
+  private packageOf(sent: PublicKeyPackage | undefined): PublicKeyPackage {
+    const pkg = sent ?? this.share?.public;
+    if (!pkg) throw new Error(`${this.name}: a start without the key's package, and no share`);
+    return pkg;
+  }
+
   private handle(msg: Message): Outgoing[] {
     const common = { sessionId: msg.sessionId, identity: this.identity, peerKey: this.world.keyOf, rng };
     switch (msg.type) {
@@ -127,7 +135,7 @@ export class ScriptedParty {
           msg.sessionId,
           createReshareParticipant({
             ...common,
-            key: b.key,
+            key: this.packageOf(b.key),
             ...(dealer ? { share: this.share as KeyShare } : {}),
             self: this.name,
             dealers: b.dealers,
@@ -143,7 +151,7 @@ export class ScriptedParty {
           msg.sessionId,
           createRepairParticipant({
             ...common,
-            key: b.key,
+            key: this.packageOf(b.key),
             ...(helper ? { share: this.share as KeyShare } : {}),
             self: this.name,
             target: b.target,
