@@ -294,6 +294,7 @@ export class MemoryStore implements OrchestratorStore {
           : {}),
       });
     }
+    if (change) for (const c of this.offlineCommitments) if (c.keyId === op.keyId && c.usedBy === null) c.usedBy = change.link.sessionId;
     if (audit) this.audit.push(audit);
     this.leases.delete(`operation:${id}`);
     Object.assign(op, { status: 'completed', completedAt: new Date().toISOString() });

@@ -972,6 +972,31 @@ export function storeContract(harness: () => StoreHarness): void {
       expect(await store.listActiveKeysOf('carol')).toMatchObject([{ keyId }]);
     });
 
+    test("a key change retires the key's unused offline commitments (the parties dropped their nonces), no other key's; a failed operation none", async () => {
+      const wire = (i: number, k: string) => ({
+        keyId: k,
+        hiding: `0${i}`.repeat(32).slice(0, 64),
+        binding: `1${i}`.repeat(32).slice(0, 64),
+      });
+      const { keyId, operationId: failing } = await pending('refresh');
+      await store.acceptInbox('carol', 1, [wire(1, keyId), wire(2, keyId), wire(3, 'k-other')]);
+      await store.failOperation(failing, { code: 'lifecycle_timeout', message: 'no' });
+      expect(await store.countOfflineCommitments('carol', keyId)).toBe(2);
+      const refresh = await store.createOperation(newOperation(keyId, 'refresh'));
+      const refreshId = refresh.created ? refresh.record.operationId : '';
+      await store.completeOperation(refreshId, { expectedGeneration: 0, link, material: successor });
+      expect(await store.countOfflineCommitments('carol', keyId)).toBe(0);
+      expect(await store.drawOfflineCommitments('carol', keyId, 1, 'sig_a')).toEqual([]);
+      expect(await store.countOfflineCommitments('carol', 'k-other')).toBe(1);
+      // Made after the switch: they count; a repair (the target's nonces dropped) retires them too.
+      await store.acceptInbox('carol', 2, [wire(4, keyId)]);
+      expect(await store.countOfflineCommitments('carol', keyId)).toBe(1);
+      const repair = await store.createOperation(newOperation(keyId, 'repair', { partyId: 'carol' }));
+      const repairId = repair.created ? repair.record.operationId : '';
+      await store.completeOperation(repairId, { expectedGeneration: 1, link: { ...link, operation: 'repair' } });
+      expect(await store.countOfflineCommitments('carol', keyId)).toBe(0);
+    });
+
     test('a switch fenced on another generation changes nothing (operation_conflict): key, operation, lease and audit as they were', async () => {
       const { keyId, operationId } = await pending('refresh');
       const fence = await claimOp(store, 'a', operationId);

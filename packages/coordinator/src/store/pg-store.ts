@@ -24,7 +24,7 @@ import { decodeCursor, pageOf } from './cursor.js';
 import { assertFence, type LeaseRow, leaseFromRow } from './leases.js';
 import { createNotifier } from './notifier.js';
 import { createPgConnection, listenPg, migratePg, type PgConnectionOptions } from './pg-connection.js';
-import { pgOffline } from './pg-offline.js';
+import { pgOffline, RETIRE_OFFLINE_COMMITMENTS } from './pg-offline.js';
 import { LOCKS, SETTLED_CHANNEL, SQL } from './pg-sql.js';
 import { keyRequestedEvent, policyDistributedEvent, signatureRequestedEvent } from './request-events.js';
 import { waitPolled } from './settle-wait.js';
@@ -236,6 +236,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     if (r.rowCount === 0) {
       throw new CoordinatorError('operation_conflict', `key ${keyId} is not at generation ${change.expectedGeneration} (or not active)`);
     }
+    // The parties drop their nonces of the key on a switch or repair: its unused commitments die with them.
+    await c.query(RETIRE_OFFLINE_COMMITMENTS, [change.link.sessionId, iso(), keyId]);
   }
 
   const rowOf = { key: SQL.key, signature: SQL.sig, operation: SQL.op } satisfies Record<SettleKind, string>;

@@ -233,6 +233,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (q.changeKey.run({ keyId, expectedGeneration: change.expectedGeneration, ...columns }).changes === 0) {
       throw new CoordinatorError('operation_conflict', `key ${keyId} is not at generation ${change.expectedGeneration} (or not active)`);
     }
+    // The parties drop their nonces of the key on a switch or repair: its unused commitments die with them.
+    offline.retireForKey(keyId, change.link.sessionId);
   }
 
   const rowOf = { key: q.key, signature: q.sig, operation: q.op } satisfies Record<SettleKind, unknown>;
