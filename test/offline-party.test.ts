@@ -186,7 +186,7 @@ describe('an offline party through the outbox and inbox', () => {
     const empty = await runGlacis(cluster.baseUrl, cluster.adminToken, 'parties', 'outbox', 'party-3', '--out', join(work, 'next/'));
     expect([empty.status, JSON.parse(empty.stdout)]).toEqual([
       0,
-      { partyId: 'party-3', items: 0, signatureIds: [], keyIds: [], out: null },
+      { partyId: 'party-3', items: 0, signatureIds: [], keyIds: [], operationIds: [], out: null },
     ]);
   }, 120_000);
 });
