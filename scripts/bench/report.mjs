@@ -221,7 +221,7 @@ export function renderReport(r) {
   const cpuRows = s.signing.flatMap((cfg) =>
     cfg.points.map(
       (p) =>
-        `| ${cfg.suite} ${cfg.t}-of-${cfg.n} | ${p.concurrency} | ${cpuCells(p, cfg.floor)} | ${f1(cfg.floor.cpuPerSignatureMs)} | ${f1(p.cpuMsPerSignature?.bench)} |`,
+        `| ${cfg.suite} ${cfg.t}-of-${cfg.n} | ${p.concurrency} | ${cpuCells(p, cfg.floor)} | ${f1(cfg.floor.cpuPerSignatureMs)} | ${f2(p.sessionsPerSignature)} | ${f2(p.sharesPerSignature)} | ${f1(p.cpuMsPerSignature?.bench)} |`,
     ),
   );
   const floorRows = s.signing.map(
@@ -263,10 +263,13 @@ ${serviceRows.join('\n')}
 CPU per signature, by role, in the same windows (user + system time of each process from
 \`/proc/<pid>/stat\`, divided by the signatures completed): the coordinator, the mean of the committee's
 parties (× how many), all of Glacis together, and that total over noble's lean path (section 3: the
-floor's CPU per signature). "load generator" is the bench's own HTTP clients, which share the cores.
+floor's CPU per signature). Sessions and shares per signature are the coordinator's own counts in the
+window (\`glacis_roast_sessions_total\`, \`glacis_signature_shares_total\`): one session and t shares is
+the least a signature takes; more is signing work redone (a redundant ROAST session). "load generator"
+is the bench's own HTTP clients, which share the cores.
 
-| configuration | concurrency | coordinator ms | party ms | Glacis total ms | total / floor | floor ms | load generator ms |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| configuration | concurrency | coordinator ms | party ms | Glacis total ms | total / floor | floor ms | sessions/sig | shares/sig | load generator ms |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${cpuRows.join('\n')}
 ${profileSection(s)}
 ### Slow disk
@@ -304,11 +307,10 @@ What was done, and why (each found in a profile or a count, \`npm run bench -- -
 * Online signing takes one round trip: the coordinator keeps preprocessed nonce commitments per
   (key, party) and starts a request's first ROAST session from them (\`commitment-pool.ts\`); the
   commitment a share brings along goes back to the pool when it is not needed.
-* The session grace follows the signers' round trip (RFC 6298's estimator), so that a slow but healthy
-  session is not doubled by a redundant one. Check it in the counts (benchmarks.json,
-  \`service.profiles[].callsPerSignature\`): the coordinator opens one envelope per share it receives, so
-  more than t per signature means redundant sessions (the collapse the targets table marks where it is
-  not met).
+* One session per signature under load (column sessions/sig): an open session waits for a missing
+  signer as long as its backlog says it will take (\`signer-queues.ts\`: the packages sent to it before,
+  whichever request, and its time per package by RFC 6298's estimator), so a busy but healthy signer's
+  session is not doubled by a redundant one, and a silent one is still given up on within 5 s.
 * Coordinator and parties sign through Glacis's fast path (\`packages/protocol/src/fast/\`, see
   architecture.md): each peer point decoded and validated once where it enters, one session context for
   verifying, aggregating and a signer's share, the aggregate verified once, per-share checks only to name

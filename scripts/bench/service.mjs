@@ -12,6 +12,7 @@ import { startLocalCluster } from '../local-cluster.mjs';
 import { countCalls, startCallCounts } from './coverage.mjs';
 import { cpuWindow } from './proc-cpu.mjs';
 import { INSPECT_ARG, inspectorUrl, renderProfileSummary, startProfiles, summarizeProfile } from './profiler.mjs';
+import { roastWindow } from './roast-counts.mjs';
 import { median, percentile } from './stats.mjs';
 
 /** The configurations measured: the issue's targets are set on these three. */
@@ -72,15 +73,22 @@ async function load(api, keyId, concurrency, perClient) {
   };
 }
 
-/** `load` with the CPU of every role over the window, per signature. */
-async function measuredLoad(api, keyId, concurrency, perClient, pids) {
+/**
+ * `load` with the CPU of every role over the window, per signature, and the ROAST sessions and
+ * shares per signature the coordinator counted in it (roast-counts.mjs).
+ */
+async function measuredLoad(cluster, api, keyId, concurrency, perClient, pids) {
+  const roast = await roastWindow(cluster.baseUrl, cluster.adminToken);
   const cpu = cpuWindow(pids);
   const r = await load(api, keyId, concurrency, perClient);
   const spent = cpu.stop();
+  // Shares of sessions that lost the race may still be on their way: let them land in the count.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const counted = await roast.stop(r.signatures);
   const per = (ms) => (ms === undefined || r.signatures === 0 ? undefined : ms / r.signatures);
   const roles = Object.fromEntries(Object.keys(pids).map((role) => [role, per(spent[role])]));
   const total = Object.values(roles).reduce((a, b) => a + (b ?? 0), 0);
-  return { ...r, cpuMsPerSignature: { ...roles, total, bench: per(spent.bench) } };
+  return { ...r, ...counted, cpuMsPerSignature: { ...roles, total, bench: per(spent.bench) } };
 }
 
 /** The processes of a configuration: the coordinator and the committee's parties. */
@@ -178,13 +186,13 @@ export async function benchService({
           ? Math.max(1, Math.ceil(8 / concurrency))
           : Math.max(3, Math.ceil((concurrency === 1 ? 40 : 320) / concurrency));
         const samples = [];
-        for (let r = 0; r < runs; r++) samples.push(await measuredLoad(api, keyId, concurrency, perClient, pids));
+        for (let r = 0; r < runs; r++) samples.push(await measuredLoad(cluster, api, keyId, concurrency, perClient, pids));
         const mid = median(samples.map((x) => x.signaturesPerSecond));
         // The run nearest the median (it is the median run for an odd number of runs).
         const best = samples.reduce((a, b) => (Math.abs(b.signaturesPerSecond - mid) < Math.abs(a.signaturesPerSecond - mid) ? b : a));
         points.push({ ...best, runs: samples.map((s) => s.signaturesPerSecond) });
         log(
-          `  ${cfg.suite} ${cfg.t}-of-${cfg.n} c=${concurrency}: ${best.signaturesPerSecond.toFixed(1)} sig/s, p50 ${best.p50Ms.toFixed(1)} ms, CPU ${best.cpuMsPerSignature.total.toFixed(1)} ms/sig (coordinator ${best.cpuMsPerSignature.coordinator?.toFixed(1)})`,
+          `  ${cfg.suite} ${cfg.t}-of-${cfg.n} c=${concurrency}: ${best.signaturesPerSecond.toFixed(1)} sig/s, p50 ${best.p50Ms.toFixed(1)} ms, CPU ${best.cpuMsPerSignature.total.toFixed(1)} ms/sig (coordinator ${best.cpuMsPerSignature.coordinator?.toFixed(1)}), ${best.sessionsPerSignature?.toFixed(2)} sessions and ${best.sharesPerSignature?.toFixed(2)} shares/sig`,
         );
       }
       result.signing.push({ ...cfg, points });

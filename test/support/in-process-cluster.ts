@@ -32,6 +32,8 @@ export const nullMetrics: OrchestratorMetrics = {
   wsRejected: () => undefined,
   partyExcluded: () => undefined,
   partyLatency: () => undefined,
+  signingSessionStarted: () => undefined,
+  signatureShareReceived: () => undefined,
   lifecycleEnded: () => undefined,
   drillProved: () => undefined,
 };

@@ -23,4 +23,17 @@ describe('metrics', () => {
     expect(text).toContain('glacis_ws_rejected_total{reason="bad_signature"} 1');
     expect(text).toContain('glacis_party_exclusions_total{party="bob"} 1');
   });
+
+  test('ROAST sessions started and shares received are counted (sessions and shares per signature in the bench)', async () => {
+    const m = createMetrics();
+    m.orchestrator.signingSessionStarted();
+    m.orchestrator.signingSessionStarted();
+    m.orchestrator.signatureShareReceived('alice');
+    m.orchestrator.signatureShareReceived('alice');
+    m.orchestrator.signatureShareReceived('bob');
+    const text = await m.registry.metrics();
+    expect(text).toContain('glacis_roast_sessions_total 2');
+    expect(text).toContain('glacis_signature_shares_total{party="alice"} 2');
+    expect(text).toContain('glacis_signature_shares_total{party="bob"} 1');
+  });
 });

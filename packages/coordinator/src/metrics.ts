@@ -30,6 +30,10 @@ export interface CoordinatorMetrics {
   readonly partyReady: Gauge<'party'>;
   /** glacis_party_sign_latency_seconds{party}: signing package sent → share received. */
   readonly partyLatency: Histogram<'party'>;
+  /** glacis_roast_sessions_total: ROAST sessions started (one a signature on the happy path; more are redundant or replace a stalled one). */
+  readonly roastSessions: Counter;
+  /** glacis_signature_shares_total{party}: signature share messages received, late ones included (the signing work parties did). */
+  readonly signatureShares: Counter<'party'>;
   /** The same observations per party and minute over the last hour (`GET /v1/latency`). */
   readonly latencyHistory: LatencyHistory;
   /** glacis_lifecycle_operations_total{type,outcome}: refreshes, repairs, reshares and drills settled. */
@@ -119,6 +123,18 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     registers,
   });
 
+  const roastSessions = new Counter({
+    name: 'glacis_roast_sessions_total',
+    help: 'ROAST sessions started (each sends a signing package to t signers)',
+    registers,
+  });
+  const signatureShares = new Counter({
+    name: 'glacis_signature_shares_total',
+    help: 'Signature share messages received, by party (shares for a session or request already ended included)',
+    labelNames: ['party'] as const,
+    registers,
+  });
+
   const latencyHistory = createLatencyHistory();
   const now = options.now ?? Date.now;
 
@@ -147,6 +163,8 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
       partyLatency.observe({ party }, seconds);
       latencyHistory.record(party, seconds * 1000, now());
     },
+    signingSessionStarted: () => roastSessions.inc(),
+    signatureShareReceived: (party) => signatureShares.inc({ party }),
     lifecycleEnded: (type, outcome) => lifecycleOperations.inc({ type, outcome }),
     drillProved: (key, party, at) => drillLastSuccess.set({ party, key }, Math.floor(at / 1000)),
   };
@@ -163,6 +181,8 @@ export function createMetrics(options: MetricsOptions = {}): CoordinatorMetrics 
     partyConnected,
     partyReady,
     partyLatency,
+    roastSessions,
+    signatureShares,
     latencyHistory,
     lifecycleOperations,
     drillLastSuccess,

@@ -145,6 +145,25 @@ describe('signing machine', () => {
     expect(new Set(sends(second, 'signing_package').map((a) => a.message.sessionId)).size, 'its session starts at once').toBe(1);
   });
 
+  it('reports each ROAST session once when it starts (session_started), not when its package is sent again to a party that reconnects', () => {
+    const { m, signers, started, session } = running(0, 250);
+    let out: SigningAction[] = [];
+    for (const ask of sends(started, 'commit_request')) {
+      const commitments = [(signers.get(ask.to) as Signer).commit()];
+      out = out.concat(m.handle({ type: 'commitments', from: ask.to, session: session(ask), keyId: key.pub.keyId, commitments }, 1));
+    }
+    const [pkg] = sends(out, 'signing_package');
+    const reported = out.filter((a) => a.type === 'session_started');
+    expect(reported).toEqual([
+      { type: 'session_started', requestId: 'sig_1', sessionId: pkg?.message.sessionId, signers: expect.any(Array), index: 0 },
+    ]);
+    const signer = pkg?.to as string;
+    m.handle({ type: 'disconnect', party: signer }, 2);
+    const again = m.handle({ type: 'connect', party: signer }, 3);
+    expect(sends(again, 'signing_package').map((a) => a.message.sessionId)).toEqual([pkg?.message.sessionId]);
+    expect(again.filter((a) => a.type === 'session_started')).toEqual([]);
+  });
+
   it('a key that switches mid-request: the request starts over on the new material, old shares meet no session, it completes under the same public key', () => {
     const { m, signers, started, session } = running();
     let out: SigningAction[] = [];

@@ -182,6 +182,7 @@ export {
 } from './signing/outcome.js';
 export {
   createRoastCoordinator,
+  type OpenSession,
   type RoastAction,
   type RoastCoordinator,
   type RoastInput,

@@ -40,6 +40,30 @@ describe('admitRequest', () => {
     expect(a.history).toEqual([recent, a.event]);
   });
 
+  it('admitting a request does not copy the history: the pruned copy is made only when it is read', () => {
+    const events = [old, recent];
+    let walks = 0;
+    const watched = new Proxy(events, {
+      get(target, prop, receiver) {
+        // pruneHistory walks the whole history (filter); a policy without velocity limits walks none of it.
+        if (prop === 'filter') walks++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const noLimits = { ...p, velocity: [] };
+    const a = admitRequest({
+      policy: noLimits,
+      facts: spend([[ADDR.exchange, BTC / 2n]], { fee: 0n }),
+      now,
+      history: watched,
+      approvers: [],
+    });
+    expect(a.admitted).toBe(true);
+    expect(walks).toBe(0);
+    expect(a.history).toEqual([recent, a.admitted ? a.event : undefined]);
+    expect(walks).toBe(1);
+  });
+
   it('require with 2 treasury + 1 risk from three distinct approvers: admitted, seats reported', () => {
     const a = admitRequest({ policy: p, facts: large, now, history, approvers: [keyOf(1), keyOf(3), keyOf(2)] });
     expect(a.admitted).toBe(true);

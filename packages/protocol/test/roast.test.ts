@@ -10,8 +10,10 @@ import {
   fromHex,
   getSuite,
   type MessageBody,
+  type OpenSession,
   parseNonceCommitment,
   type RoastAction,
+  type RoastOptions,
   type Signer,
   signingMessages,
   toHex,
@@ -33,7 +35,7 @@ const clusters = new Map<string, Cluster>();
 const fresh = (signers: ReadonlyMap<string, Signer>, p: string) =>
   parseNonceCommitment(getSuite('secp256k1-tr'), (signers.get(p) as Signer).commit(), p);
 
-function setup(n: number, t: number, sessionGraceMs = 0) {
+function setup(n: number, t: number, sessionGraceMs = 0, sessionHold?: RoastOptions['sessionHold']) {
   const c: Cluster = clusters.get(`${n}/${t}`) ?? cluster('secp256k1-tr', n, t);
   clusters.set(`${n}/${t}`, c);
   const signers = new Map<string, Signer>(c.names.map((p) => [p, createSigner(c.share(p), rng)]));
@@ -43,6 +45,7 @@ function setup(n: number, t: number, sessionGraceMs = 0) {
     intent: rawSigning(message).intent,
     sessionId: (i) => `s${i}`,
     sessionGraceMs,
+    ...(sessionHold ? { sessionHold } : {}),
   });
   return { c, signers, roast };
 }
@@ -144,6 +147,30 @@ describe('ROAST coordinator', () => {
     expect(packages(early)).toEqual([]);
     expect(early).toContainEqual({ type: 'wake_at', at: 200 });
     const [s1] = packages(roast.handle({ type: 'tick' }, 200));
+    expect(s1?.to.slice().sort()).toEqual(['p01', 'p03']);
+  });
+
+  it('with a sessionHold, an open session holds back another for as long as the driver says, asked again on every input', () => {
+    let holdUntil = 300;
+    const asked: OpenSession[] = [];
+    const { signers, roast } = setup(3, 2, 0, (s) => {
+      asked.push(s);
+      return holdUntil;
+    });
+    roast.handle({ type: 'commitment', from: 'p01', commitments: [fresh(signers, 'p01')] }, 0);
+    const [s0] = packages(roast.handle({ type: 'commitment', from: 'p02', commitments: [fresh(signers, 'p02')] }, 0));
+    roast.handle({ type: 'commitment', from: 'p03', commitments: [fresh(signers, 'p03')] }, 10);
+    const early = roast.handle(answer(signers, 'p01', s0!.sessionId, s0!.pkg), 50);
+    expect(packages(early)).toEqual([]);
+    expect(early).toContainEqual({ type: 'wake_at', at: 300 });
+    // The hold sees the session and who still owes it a share.
+    expect(asked.at(-1)).toEqual({ sessionId: s0!.sessionId, startedAt: 0, waiting: ['p02'] });
+    // The driver learnt more (the missing signer is busy, not stalled): the hold moves on.
+    holdUntil = 900;
+    const moved = roast.handle({ type: 'tick' }, 300);
+    expect(packages(moved)).toEqual([]);
+    expect(moved).toContainEqual({ type: 'wake_at', at: 900 });
+    const [s1] = packages(roast.handle({ type: 'tick' }, 900));
     expect(s1?.to.slice().sort()).toEqual(['p01', 'p03']);
   });
 

@@ -9,6 +9,10 @@ export interface OrchestratorMetrics {
   partyExcluded(partyId: string): void;
   /** Time from a signing package sent to the party's share received. */
   partyLatency(partyId: string, seconds: number): void;
+  /** A ROAST session started: a signing package went to each of its t signers. */
+  signingSessionStarted(): void;
+  /** A signature share message came from `partyId` (one for a session already ended included). */
+  signatureShareReceived(partyId: string): void;
   /** A refresh, repair, reshare or drill settled. */
   lifecycleEnded(type: 'refresh' | 'repair' | 'reshare' | 'drill', outcome: 'completed' | 'failed'): void;
   /** `partyId` proved its share of `keyId` intact (a drill) at `at` (ms since the epoch). */

@@ -232,6 +232,11 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       case 'latency':
         o.onLatency?.(a.partyId, a.ms);
         break;
+      case 'session_started':
+        o.metrics.signingSessionStarted();
+        if (a.index > 0)
+          logger.debug({ signatureId: a.requestId, sessionId: a.sessionId, signers: a.signers }, 'another ROAST session started');
+        break;
       case 'discarded':
         logger.debug({ partyId: a.from, reason: a.reason }, 'party message discarded');
         break;
@@ -485,6 +490,7 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
           return;
         case 'signature_share':
           if (session.kind !== 'sign') break;
+          o.metrics.signatureShareReceived(partyId);
           feed({ type: 'share', from: partyId, session, shares: sharesOf(msg.body), next: msg.body.next });
           return;
         case 'sign_refused':

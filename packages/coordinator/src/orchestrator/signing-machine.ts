@@ -21,15 +21,20 @@
  * (`aggregate`, plain data a worker can run: all k messages of the session in one job) and takes
  * the verdict back as an input (`aggregated`); ROAST decides on it exactly as on its own.
  *
- * The session grace (RoastOptions.sessionGraceMs) adapts to load. A fixed grace shorter than the
- * signers' round trip makes every request start a redundant session when its first signer
- * answers before the others (a party then signs twice for one signature, which lengthens the
- * round trip further: under load, throughput collapsed). Waiting for a share is waiting for an
- * acknowledgement, so the grace is computed as TCP computes its retransmission timeout (RFC 6298
- * §2: smoothed round trip plus four times its mean deviation, over every signer's
- * package-to-share round trips), never below `sessionGraceMs` nor above `maxSessionGraceMs`: a
- * stalled session still gives way to another within a bounded time. A request takes the grace
- * of the moment it starts.
+ * The session grace (RoastOptions.sessionHold) follows the signers' backlogs. A fixed grace shorter
+ * than the signers' round trip makes every request start a redundant session when its first signer
+ * answers before the others (a party then signs twice for one signature, which lengthens the round
+ * trip further: under load, throughput collapsed). A grace from the signers' round trips, taken
+ * when a request starts (RFC 6298's estimator over every signer), still lagged the load: at a burst
+ * the first requests took the grace of the quiet moment before it, the estimate caught up only as
+ * the queued packages came back, and every signer's round trip was averaged into one (`npm run
+ * bench` counted 1.4 sessions per signature at concurrency 64, each after its grace had passed).
+ * So an open session now waits for its missing shares as long as each missing signer is expected
+ * to take with its backlog — every package sent to it before and not answered yet, whichever
+ * request it belongs to (signer-queues.ts) — asked again whenever the session is looked at: a
+ * signer busy with other requests keeps it waiting, one that is silent or skips it does not.
+ * Never less than `sessionGraceMs` nor more than `maxSessionGraceMs` after the session started: a
+ * stalled session still gives way to another within a bounded time.
  */
 import {
   type AggregationJob,
@@ -45,6 +50,7 @@ import {
   type MessageBody,
   type NonceCommitment,
   type NonceCommitmentWire,
+  type OpenSession,
   type Outgoing,
   type PublicKeyPackage,
   parseNonceCommitment,
@@ -55,6 +61,7 @@ import {
 } from '@glacis/protocol';
 import { type CommitmentPool, createCommitmentPool } from './commitment-pool.js';
 import { encodeSessionId, type SessionRefOf } from './session-id.js';
+import { createSignerQueues } from './signer-queues.js';
 
 /** A request as the machine needs it (the driver reads it from the store). */
 export interface SigningRequest {
@@ -132,6 +139,8 @@ export type SigningAction =
   | { type: 'draw_offline'; requestId: string; party: string; keyId: string; suite: PublicKeyPackage['suite']; count: number }
   /** Telemetry: a signer's package-to-share round trip. */
   | { type: 'latency'; partyId: string; ms: number }
+  /** Telemetry: a ROAST session started, its package sent to `signers` (the request's `index`-th, from 0). */
+  | { type: 'session_started'; requestId: string; sessionId: string; signers: readonly string[]; index: number }
   /** A party's message was not used, and why (for the log). */
   | { type: 'discarded'; from: string; reason: string }
   /** Run `job` (protocol `runAggregationJob`, e.g. on a worker) and feed its verdict as `aggregated`. */
@@ -154,10 +163,6 @@ export interface SigningMachineOptions {
    */
   offlineParties?: readonly string[];
 }
-
-/** RFC 6298 §2.3's gains: of a new round trip in the smoothed round trip, and in its deviation. */
-const RTT_ALPHA = 1 / 8;
-const RTT_BETA = 1 / 4;
 
 export interface SigningMachine {
   handle(input: SigningInput, now: number): SigningAction[];
@@ -185,6 +190,8 @@ interface Run {
   asking: Set<string>;
   /** When each signer was last sent each session's package (`sessionId:party`). */
   sentAt: Map<string, number>;
+  /** Sessions this run started (a package sent again to a party that reconnected starts none). */
+  sessions: Set<string>;
   wakeAt: number | undefined;
   timerAt: number | null;
 }
@@ -208,20 +215,24 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const offline = new Set(o.offlineParties ?? []);
   let refills = 0;
   let now = 0;
-  // The signers' smoothed package-to-share round trip and its deviation (ms), once one answered.
-  let rtt: { smoothed: number; deviation: number } | undefined;
   const baseGrace = o.sessionGraceMs ?? 0;
   const maxGrace = Math.max(baseGrace, o.maxSessionGraceMs ?? 5000);
-  const grace = () =>
-    baseGrace === 0 || rtt === undefined ? baseGrace : Math.min(maxGrace, Math.max(baseGrace, rtt.smoothed + 4 * rtt.deviation));
+  // Every signer's unanswered packages, across requests: when each missing share is due.
+  const queues = createSignerQueues({ initialAllowanceMs: baseGrace, minWaitMs: baseGrace, retainMs: maxGrace });
+  const packageKey = (sessionId: string, party: string) => `${sessionId}:${party}`;
 
-  /** RFC 6298 §2.2–2.3: the first sample sets the estimate, later ones move it. */
-  function sampleRoundTrip(ms: number): void {
-    if (rtt === undefined) rtt = { smoothed: ms, deviation: ms / 2 };
-    else {
-      rtt.deviation = (1 - RTT_BETA) * rtt.deviation + RTT_BETA * Math.abs(rtt.smoothed - ms);
-      rtt.smoothed = (1 - RTT_ALPHA) * rtt.smoothed + RTT_ALPHA * ms;
+  /**
+   * Until when open session `s` holds back another: until the first of its missing shares is
+   * overdue, within [sessionGraceMs, maxSessionGraceMs] of its start. A signer whose link is down
+   * cannot answer before it is back (it is sent the package again then): nothing to wait for.
+   */
+  function sessionHold(s: OpenSession, at: number): number {
+    let until = s.waiting.length === 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    for (const p of s.waiting) {
+      const due = connected.has(p) ? queues.due(p, packageKey(s.sessionId, p), at) : undefined;
+      until = Math.min(until, due ?? Number.NEGATIVE_INFINITY);
     }
+    return Math.min(s.startedAt + maxGrace, Math.max(s.startedAt + baseGrace, until));
   }
 
   function send(out: SigningAction[], to: string, message: Extract<SigningAction, { type: 'send' }>['message'], requestId?: string) {
@@ -296,8 +307,13 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     const requestId = run.signatureId;
     switch (a.type) {
       case 'send_package':
+        if (!run.sessions.has(a.sessionId)) {
+          run.sessions.add(a.sessionId);
+          out.push({ type: 'session_started', requestId, sessionId: a.sessionId, signers: a.to, index: run.sessions.size - 1 });
+        }
         for (const p of a.to) {
-          run.sentAt.set(`${a.sessionId}:${p}`, now);
+          run.sentAt.set(packageKey(a.sessionId, p), now);
+          queues.sent(p, packageKey(a.sessionId, p), now);
           send(out, p, { type: 'signing_package', sessionId: a.sessionId, to: p, body: a.pkg }, requestId);
         }
         break;
@@ -357,7 +373,8 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
         approvals: r.approvals,
         sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n: restarts * SESSIONS_PER_START + n, signatureId }),
-        sessionGraceMs: grace(),
+        sessionGraceMs: baseGrace,
+        ...(baseGrace === 0 ? {} : { sessionHold }),
         keys,
         ...(o.deferAggregation ? { deferAggregation: true } : {}),
       });
@@ -378,6 +395,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       deadline: r.deadline,
       asking: new Set(),
       sentAt: new Map(),
+      sessions: new Set(),
       wakeAt: undefined,
       timerAt: null,
     };
@@ -454,16 +472,18 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   }
 
   function onSessionAnswer(input: Extract<SigningInput, { type: 'share' | 'refusal' }>, out: SigningAction[]): void {
+    if (input.session.epoch !== o.epoch) return;
+    const sessionId = encodeSessionId(input.session);
+    const key = packageKey(sessionId, input.from);
+    // Progress of the signer's queue, whether or not the request is still running here.
+    queues.answered(input.from, key, now, input.type === 'share');
     const run = runOf(input.session);
     if (!run) return;
-    const sessionId = encodeSessionId(input.session);
     if (input.type === 'share') {
-      const sent = run.sentAt.get(`${sessionId}:${input.from}`);
+      const sent = run.sentAt.get(key);
       if (sent !== undefined) {
-        run.sentAt.delete(`${sessionId}:${input.from}`);
-        const ms = now - sent;
-        sampleRoundTrip(ms);
-        out.push({ type: 'latency', partyId: input.from, ms });
+        run.sentAt.delete(key);
+        out.push({ type: 'latency', partyId: input.from, ms: now - sent });
       }
       feed(run, { type: 'share', from: input.from, sessionId, shares: input.shares, next: input.next }, out);
     } else if (isPolicyRefusal(input.code)) {
@@ -523,6 +543,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         case 'disconnect':
           connected.delete(input.party);
           pool.dropParty(input.party);
+          queues.dropParty(input.party);
           for (const [sid, ask] of poolAsks) if (ask.party === input.party) poolAsks.delete(sid);
           for (const run of [...runs.values()]) {
             if (!run.key.committee.includes(input.party)) continue;

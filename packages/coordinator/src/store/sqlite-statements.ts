@@ -80,8 +80,11 @@ export function prepareStatements(db: Database): Statements {
     unsettledCount: db.prepare<[], { n: number }>(
       "SELECT COUNT(*) AS n FROM signatures WHERE status IN ('pending', 'awaiting_approval', 'signing')",
     ),
+    // Counted for every new request: through the unsettled index (as many rows as are in flight),
+    // never through signatures_by_key, which SQLite picks otherwise and which walks every request
+    // the key ever made (0.8 ms a request at 5,000 signatures on the key, 18 ms at 50,000).
     unsettledCountOfKey: db.prepare<[string], { n: number }>(
-      "SELECT COUNT(*) AS n FROM signatures WHERE key_id = ? AND status IN ('pending', 'awaiting_approval', 'signing')",
+      "SELECT COUNT(*) AS n FROM signatures INDEXED BY signatures_unsettled WHERE key_id = ? AND status IN ('pending', 'awaiting_approval', 'signing')",
     ),
     insertSig: db.prepare(
       `INSERT INTO signatures (signature_id, key_id, message, intent, context, approvals, status, created_at, deadline, requested_by)

@@ -7,6 +7,7 @@ import { settledFlags } from '../../../../test/support/settled-flags.js';
 import { activeKey, newKey, newSig, type StoreHarness, storeContract } from '../../test/store-contract.js';
 import type { LeaseFence } from '../orchestrator/store-port.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
+import { prepareStatements } from './sqlite-statements.js';
 import { openSqliteStore } from './sqlite-store.js';
 
 /** A SQLite file in a temp directory, on a clock the test moves. */
@@ -67,6 +68,29 @@ describe('SQLite store: its file', () => {
       }
       expect(await store.ping()).toBe(true);
       await store.close();
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  test('the in-flight counts a new request is checked against walk the requests in flight, not every request of the key', async () => {
+    const h = sqliteHarness();
+    try {
+      await (await h.open()).close();
+      const db = new Database(h.path, { readonly: true });
+      try {
+        const q = prepareStatements(db);
+        const plan = (sql: string, ...args: unknown[]) =>
+          db
+            .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+            .all(...args)
+            .map((r) => (r as { detail: string }).detail)
+            .join('; ');
+        expect(plan(q.unsettledCountOfKey.source, 'k')).toBe('SCAN signatures USING INDEX signatures_unsettled');
+        expect(plan(q.unsettledCount.source)).toMatch(/USING COVERING INDEX signatures_by_status/);
+      } finally {
+        db.close();
+      }
     } finally {
       await h.dispose();
     }

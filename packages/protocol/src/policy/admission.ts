@@ -20,8 +20,8 @@ export type Admission =
       approvedBy: Record<string, string[]> | null;
       /** The event this request added. */
       event: VelocityEvent;
-      /** The history to persist before releasing anything: pruned, with `event` appended. */
-      history: VelocityEvent[];
+      /** The history to persist before releasing anything: pruned, with `event` appended (a new copy each time it is read). */
+      readonly history: VelocityEvent[];
     }
   | {
       admitted: false;
@@ -62,5 +62,15 @@ export function admitRequest(req: AdmissionRequest): Admission {
     approvedBy = count.assignment;
   }
   const event: VelocityEvent = { at: now, keyId: facts.keyId, intentType: facts.intentType, amount: decision.counted.amount };
-  return { admitted: true, decision, approvedBy, event, history: [...pruneHistory(history, now), event] };
+  return {
+    admitted: true,
+    decision,
+    approvedBy,
+    event,
+    // Copied when asked for: a driver that appends `event` to a history of its own (the party's
+    // decision log) does not pay for copying up to 31 days of events on every request.
+    get history() {
+      return [...pruneHistory(history, now), event];
+    },
+  };
 }

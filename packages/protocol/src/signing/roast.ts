@@ -134,10 +134,27 @@ export interface RoastOptions {
    * redundant session per request; liveness is unchanged, a stall costs at most this much more.
    */
   sessionGraceMs?: number;
+  /**
+   * Replaces `sessionGraceMs` with a grace of the driver's: the time (the driver's clock) until
+   * which `session`, open and still waiting for the shares of `waiting`, holds back another one.
+   * Asked again on every input (a hold may move as the driver learns more); a `wake_at` is asked
+   * for the earliest hold still ahead. Liveness needs every hold bounded (a stall then costs at
+   * most that bound).
+   */
+  sessionHold?: (session: OpenSession, now: number) => number;
   /** Prepared keys to reuse across requests (owned by the driver); default: one for this request. */
   keys?: KeyCache;
   /** Ask for each session's aggregation as an `aggregate` action instead of computing it here. */
   deferAggregation?: boolean;
+}
+
+/** An open session as `sessionHold` sees it. */
+export interface OpenSession {
+  readonly sessionId: string;
+  /** When it started (the driver's clock). */
+  readonly startedAt: number;
+  /** Its signers that still owe it a share. */
+  readonly waiting: readonly string[];
 }
 
 type Session = {
@@ -230,13 +247,17 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
     // A session whose aggregation is out may complete the request: inline, nothing could start
     // between its last share and its verdict, and nothing does here.
     for (const s of sessions.values()) if (s.awaiting) return;
-    let youngest = Number.NEGATIVE_INFINITY;
-    for (const s of sessions.values()) if (s.open && s.startedAt > youngest) youngest = s.startedAt;
-    if (grace > 0 && now - youngest < grace) {
-      const at = youngest + grace;
-      if (wakeAt !== at) {
-        wakeAt = at;
-        out.push({ type: 'wake_at', at });
+    // An open session within its grace holds back another; the earliest hold to end is checked first.
+    let held = Number.POSITIVE_INFINITY;
+    for (const [sessionId, s] of sessions) {
+      if (!s.open) continue;
+      const until = holdOf(sessionId, s);
+      if (until > now && until < held) held = until;
+    }
+    if (held !== Number.POSITIVE_INFINITY) {
+      if (wakeAt !== held) {
+        wakeAt = held;
+        out.push({ type: 'wake_at', at: held });
       }
       return;
     }
@@ -260,6 +281,12 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       inSession.set(p, sessionId);
     }
     out.push({ type: 'send_package', sessionId, to: signers, pkg });
+  }
+
+  function holdOf(sessionId: string, s: Session): number {
+    if (o.sessionHold === undefined) return s.startedAt + grace;
+    const waiting = s.signers.filter((p) => inSession.get(p) === sessionId);
+    return o.sessionHold({ sessionId, startedAt: s.startedAt, waiting }, now);
   }
 
   function becomeReady(party: string, cs: readonly NonceCommitment[], out: RoastAction[]): void {

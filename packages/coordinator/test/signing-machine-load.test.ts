@@ -1,0 +1,84 @@
+/**
+ * The session grace under load, on the virtual clock (signing-sim.ts): parties that sign one
+ * package after another, so a package waits behind every package sent to that party before it.
+ * Closed-loop clients as `npm run bench` runs them: a few at first, then 64 at once.
+ *
+ * With a grace that does not see the signers' queues (a fixed one, or one taken from the round
+ * trips when a request starts), a request whose first signer answers while the other is still
+ * working through other requests' packages starts a redundant session with the third party: the
+ * parties sign more than once per signature, which lengthens every queue further (the bench's
+ * collapse at concurrency 64). The grace that follows each signer's backlog (signer-queues.ts)
+ * waits for a busy signer, and still gives way to another session when a signer is really silent.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { keyFor, type SigningSim, startSigningSim } from './signing-sim.js';
+
+beforeAll(() => {
+  keyFor('ed25519', 3, 2);
+});
+
+let sim: SigningSim;
+afterEach(() => {
+  expect(sim.reusedCommitments()).toEqual([]);
+  expect(sim.wrongfulExclusions()).toEqual([]);
+});
+
+const settled = (id: string) => !['pending', 'signing'].includes(sim.store.signatures.get(id)?.status ?? 'pending');
+
+/**
+ * `total` requests from `concurrency` clients, each sending its next when its last settles; every
+ * one must complete. Returns the longest a request took (virtual ms).
+ */
+async function closedLoop(concurrency: number, total: number): Promise<number> {
+  const live = new Map<string, number>(); // request → when it was sent
+  let issued = 0;
+  let done = 0;
+  let longest = 0;
+  while (done < total) {
+    while (live.size < concurrency && issued < total) live.set(sim.request(`load ${issued++}`), sim.clock.now());
+    await sim.runUntil(() => [...live.keys()].some(settled));
+    for (const [id, at] of [...live]) {
+      if (!settled(id)) continue;
+      live.delete(id);
+      done++;
+      longest = Math.max(longest, sim.clock.now() - at);
+      const row = sim.store.signatures.get(id);
+      if (row?.status !== 'completed') throw new Error(`${id} ${row?.status}: ${JSON.stringify(row?.error)}`);
+    }
+  }
+  return longest;
+}
+
+/** ROAST sessions started (distinct sessions in the packages sent) per signature, over `run`. */
+async function sessionsPerSignature(signatures: number, run: () => Promise<void>): Promise<number> {
+  const before = new Set(sim.packages.map((p) => p.sessionId)).size;
+  await run();
+  return (new Set(sim.packages.map((p) => p.sessionId)).size - before) / signatures;
+}
+
+describe('the session grace when the signers are busy (2-of-3, each signer 10 ms per package)', () => {
+  it('64 clients at once after 4: one session per signature, none redundant', async () => {
+    sim = await startSigningSim({ n: 3, t: 2, poolTarget: 32, requestTimeoutMs: 60_000 });
+    sim.serve(sim.key.names, 10);
+    const quiet = await sessionsPerSignature(16, () => closedLoop(4, 16));
+    const loaded = await sessionsPerSignature(192, () => closedLoop(64, 192));
+    expect(quiet).toBe(1);
+    // Each package waits behind up to 63 others (640 ms): every second session here is redundant.
+    expect(loaded).toBe(1);
+  }, 60_000);
+
+  it('a signer that is silent under the same load is still routed around: every request completes', async () => {
+    sim = await startSigningSim({ n: 3, t: 2, poolTarget: 32, requestTimeoutMs: 60_000 });
+    sim.serve(sim.key.names, 10);
+    await closedLoop(4, 8);
+    sim.behave('p01', 'silent');
+    const first = sim.store.signatures.size;
+    const longest = await closedLoop(64, 128);
+    const rows = [...sim.store.signatures.values()].slice(first);
+    expect(rows.length).toBe(128);
+    for (const s of rows) expect(s.signers).not.toContain('p01');
+    // A request waits for the silent signer at most as long as the grace grows (5 s), then signs
+    // without it behind the queues of the other two: far from its deadline.
+    expect(longest).toBeLessThan(20_000);
+  }, 60_000);
+});
