@@ -120,6 +120,13 @@ export interface SimParty {
   /** Shares this party released, by session. */
   released: string[];
   seq: number;
+  /**
+   * Virtual ms it spends on each signing package, one after another in the order they came (a
+   * party node's one event loop): a package waits behind those before it. 0: answers at once.
+   */
+  serviceMs: number;
+  /** When it is done with the packages it has (the queue's end). */
+  busyUntil: number;
 }
 
 /** Every signing package the coordinator sent: who, which session, which commitment of theirs. */
@@ -284,6 +291,8 @@ function createSigningSim(o: SimOptions) {
       trip: false,
       released: [],
       seq: 0,
+      serviceMs: 0,
+      busyUntil: 0,
     });
   }
   const party = (name: string) => parties.get(name) ?? (undefined as never);
@@ -376,9 +385,15 @@ function createSigningSim(o: SimOptions) {
         toCoordinator(p, 'commitments', out.sessionId, { keyId: out.body.keyId, commitments });
         return;
       }
-      case 'signing_package':
-        onPackage(p, out.sessionId, out.body);
+      case 'signing_package': {
+        if (p.serviceMs === 0) {
+          onPackage(p, out.sessionId, out.body);
+          return;
+        }
+        p.busyUntil = Math.max(clock.now(), p.busyUntil) + p.serviceMs;
+        clock.setTimeout(() => onPackage(p, out.sessionId, out.body), p.busyUntil - clock.now());
         return;
+      }
       default:
         throw new Error(`the signing driver sent ${out.type}`);
     }
@@ -402,6 +417,10 @@ function createSigningSim(o: SimOptions) {
     },
     shape(names: readonly string[], s: { latencyMs?: number; jitterMs?: number; loss?: number }) {
       for (const n of names) Object.assign(party(n).link, s);
+    },
+    /** Each of these parties spends `serviceMs` virtual ms per signing package, in the order they came (a queue). */
+    serve(names: readonly string[], serviceMs: number) {
+      for (const n of names) party(n).serviceMs = serviceMs;
     },
     /** The party dials (again); the coordinator sees a replaced connection as a disconnect first. */
     connect(name: string) {
