@@ -5,71 +5,34 @@
  * other vault, nothing taken out of the sender's outbox, no sequence recorded), so the same bundle
  * without it is still accepted and relayed.
  */
-import { randomBytes } from 'node:crypto';
 import {
   COORDINATOR,
   createEnvelopeSealer,
   type IdentityKey,
-  identityFromSeed,
   MemoryBundleLedger,
   type Outgoing,
   openBundle,
   sealBundle,
 } from '@glacis/protocol';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nullMetrics } from '../../../test/support/in-process-cluster.js';
-import { createOrchestrator, type RunningOrchestrator } from '../src/orchestrator/orchestrator.js';
-import { openSqliteStore } from '../src/store/sqlite-store.js';
+import type { RunningOrchestrator } from '../src/orchestrator/orchestrator.js';
 import type { Store } from '../src/store/types.js';
+import { type OfflineOrchestrator, offlineOrchestrator, POINT, person, rng } from './offline-orchestrator.js';
 
-const rng = (n = 32) => new Uint8Array(randomBytes(n));
-const person = (n: number) => identityFromSeed(new Uint8Array(32).fill(n));
 const [p1, p3, p4] = [person(1), person(3), person(4)];
-// The Ed25519 base point: a valid encoding for the key's public material.
-const POINT = '5866666666666666666666666666666666666666666666666666666666666666';
 
 let store: Store;
 let orch: RunningOrchestrator;
+let world: OfflineOrchestrator;
 beforeEach(async () => {
-  store = openSqliteStore({ path: ':memory:' });
-  orch = createOrchestrator({
-    identity: person(7),
-    parties: new Map([
-      ['p1', p1.publicKey],
-      ['p3', p3.publicKey],
-      ['p4', p4.publicKey],
-    ]),
-    offlineParties: ['p3', 'p4'],
-    store,
-    logger: pino({ level: 'silent' }),
-    metrics: nullMetrics,
-    dkgTimeoutMs: 1000,
-    requestTimeoutMs: 1000,
-  });
-  await activeKey('key_1', ['p3', 'p4']);
-  await activeKey('key_2', ['p1', 'p4']);
+  world = offlineOrchestrator({ p1, p3, p4 }, ['p3', 'p4']);
+  ({ store, orch } = world);
+  await world.activeKey('key_1', ['p3', 'p4']);
+  await world.activeKey('key_2', ['p1', 'p4']);
 });
 afterEach(async () => {
-  await orch.close();
-  await store.close();
+  await world.close();
 });
-
-async function activeKey(keyId: string, parties: string[]): Promise<void> {
-  const createdAt = new Date().toISOString();
-  await store.createKey({
-    keyId,
-    operationId: `op_${keyId}`,
-    label: null,
-    suite: 'ed25519',
-    threshold: 2,
-    parties,
-    createdAt,
-    requestedBy: 't',
-  });
-  const verifyingShares = Object.fromEntries(parties.map((p) => [p, POINT]));
-  await store.markKeyActive(keyId, { publicKey: POINT, verifyingShares, groupCommitment: [POINT, POINT], certificate: [] });
-}
 
 async function refresh(operationId: string, keyId: string): Promise<void> {
   const op = { operationId, keyId, type: 'refresh' as const, params: {}, createdAt: new Date().toISOString(), requestedBy: 't' };

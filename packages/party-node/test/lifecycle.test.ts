@@ -30,7 +30,7 @@ import {
 } from '@glacis/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planStart, type StartMessage } from '../src/lifecycle/start-checks.js';
-import { type Harness, nextSent, only, rng, startHarness } from './harness.js';
+import { type Harness, nextSent, only, rng, routeToPeers, startHarness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -71,17 +71,17 @@ function relay(hh: Harness, machines: Map<string, Machine>, participants: string
         toCoordinator.push(env);
         continue;
       }
-      for (const to of participants.filter((p) => p !== env.from && (env.to === BROADCAST || env.to === p))) {
-        if (to === 'p1') {
-          hh.deliverEnvelope(env);
-          continue;
-        }
-        const m = machines.get(to);
-        if (!m) continue;
-        const step = m.receive(hh.open(to, env));
-        if (step.result !== undefined) results.set(to, step.result);
-        for (const out of step.outgoing) queue.push(hh.seal(to, out));
-      }
+      routeToPeers(env, {
+        participants,
+        node: 'p1',
+        toNode: (e) => hh.deliverEnvelope(e),
+        machines,
+        open: (to, e) => hh.open(to, e),
+        onStep(to, step) {
+          if (step.result !== undefined) results.set(to, step.result);
+          for (const out of step.outgoing) queue.push(hh.seal(to, out));
+        },
+      });
     }
   }
   hh.take();

@@ -51,7 +51,7 @@ import { OFFLINE_LIFECYCLE_DIR } from '../src/offline/lifecycle-state.js';
 import type { LifecycleJoinView } from '../src/offline/offline-lifecycle.js';
 import type { OfflineConfirm, OfflineResult } from '../src/offline/offline-party.js';
 import { seededRng } from '../src/offline/seeded-rng.js';
-import { rng, startHarness } from './harness.js';
+import { rng, routeToPeers, startHarness } from './harness.js';
 import { answerOf, outbox, runOffline } from './offline-vault.js';
 
 let cleanup: (() => Promise<void> | void)[] = [];
@@ -123,18 +123,18 @@ function desk(v: Vault, dir: string, machines: Map<string, Machine>, participant
       toCoordinator.push(env);
       return;
     }
-    for (const to of participants.filter((p) => p !== env.from && (env.to === BROADCAST || env.to === p))) {
-      if (to === 'p1') {
-        forP1.push(env);
-        continue;
-      }
-      const m = machines.get(to);
-      if (!m) continue;
-      const step = m.receive(v.h.open(to, env));
-      if (step.error) errors.set(to, step.error.code);
-      if (step.result !== undefined) results.set(to, step.result);
-      post(to, step.outgoing);
-    }
+    routeToPeers(env, {
+      participants,
+      node: 'p1',
+      toNode: (e) => forP1.push(e),
+      machines,
+      open: (to, e) => v.h.open(to, e),
+      onStep(to, step) {
+        if (step.error) errors.set(to, step.error.code);
+        if (step.result !== undefined) results.set(to, step.result);
+        post(to, step.outgoing);
+      },
+    });
   }
   async function trip(envelopes: Envelope[], confirm: OfflineConfirm = confirmAll) {
     trips.in++;
