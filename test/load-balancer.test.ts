@@ -10,7 +10,9 @@ import { afterEach, expect, it } from 'vitest';
 import { startLoadBalancer } from '../docker/lb.mjs';
 
 const servers: Server[] = [];
-let lb: { port: number; close(): Promise<void> } | undefined;
+/** What docker/lb.mjs's startLoadBalancer returns. */
+type LoadBalancer = { port: number; close(): Promise<void> };
+let lb: LoadBalancer | undefined;
 afterEach(async () => {
   await lb?.close();
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
@@ -34,8 +36,13 @@ it('spreads connections over healthy instances and skips one that is down or not
   const a = await instance('a');
   const b = await instance('b', () => bReady);
   const c = await instance('c');
-  lb = await startLoadBalancer({ listen: '127.0.0.1:0', backends: [a.backend, b.backend, c.backend], checkMs: 100 });
-  const port = lb.port;
+  const started: LoadBalancer = await startLoadBalancer({
+    listen: '127.0.0.1:0',
+    backends: [a.backend, b.backend, c.backend],
+    checkMs: 100,
+  });
+  lb = started;
+  const port = started.port;
   const first = new Set<string>();
   for (let i = 0; i < 6; i++) first.add(await ask(port));
   expect(first).toEqual(new Set(['a', 'b', 'c']));

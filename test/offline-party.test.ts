@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBundleFile, readFramesFromDir } from '@glacis/airgap';
+import { createFrameAssembler, readBundleFile, readFramesFromDir } from '@glacis/airgap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
 import { startLocalCluster } from '../scripts/local-cluster.mjs';
@@ -57,11 +57,26 @@ async function outboxOf(items: number, query = ''): Promise<Outbox> {
   return out as Outbox;
 }
 
-/** QR frames as a phone would photograph them off a screen: shuffled, a fifth lost, any file names. */
-function photograph(frames: { png: string }[], dir: string): void {
-  const shuffled = [...frames].sort(() => Math.random() - 0.5);
-  const kept = shuffled.slice(0, Math.ceil(shuffled.length * 0.8));
-  expect(kept.length).toBeLessThan(shuffled.length);
+/** True when `frames` (UR strings) hold a whole transfer. */
+function decodes(frames: readonly { ur: string }[]): boolean {
+  const assembler = createFrameAssembler();
+  return frames.some((f) => assembler.push(f.ur).state === 'complete');
+}
+
+/**
+ * QR frames as a phone would photograph them off a screen: shuffled, a fifth lost, any file names.
+ * A fountain code makes a fifth lost almost never matter, not never: measured with the default
+ * redundancy (twice as many frames as fragments), about 1 in 20 random fifths of a 16-fragment
+ * transfer leave it short, and the operator scans more of the looping animation. The test draws
+ * the lost fifth again in that case (bounded), so it fails only if the frames really do not decode.
+ */
+function photograph(frames: { ur: string; png: string }[], dir: string): void {
+  let kept: { ur: string; png: string }[] = [];
+  for (let draw = 0; draw < 20 && !decodes(kept); draw++) {
+    const shuffled = [...frames].sort(() => Math.random() - 0.5);
+    kept = shuffled.slice(0, Math.ceil(shuffled.length * 0.8));
+  }
+  expect(kept.length).toBeLessThan(frames.length);
   mkdirSync(dir);
   for (const [i, f] of kept.entries()) writeFileSync(join(dir, `IMG_${1000 + i}.png`), Buffer.from(f.png, 'base64'));
 }
@@ -186,7 +201,7 @@ describe('an offline party through the outbox and inbox', () => {
     const empty = await runGlacis(cluster.baseUrl, cluster.adminToken, 'parties', 'outbox', 'party-3', '--out', join(work, 'next/'));
     expect([empty.status, JSON.parse(empty.stdout)]).toEqual([
       0,
-      { partyId: 'party-3', items: 0, signatureIds: [], keyIds: [], out: null },
+      { partyId: 'party-3', items: 0, signatureIds: [], keyIds: [], operationIds: [], out: null },
     ]);
   }, 120_000);
 });

@@ -66,7 +66,7 @@ describe('orchestration over WebSockets (in-process)', () => {
     cluster = await startInProcessCluster(['p1', 'p2', 'p3'], { partyFaults: { p2: corruptShares(() => 'ed25519') } });
     const key = await dkg(cluster, 'k1', 'ed25519', 2, ['p1', 'p2', 'p3']);
     // The cheater must be in a session to be caught: sign until it was asked once.
-    const sigs = [];
+    const sigs: Awaited<ReturnType<typeof sign>>[] = [];
     for (let i = 0; i < 6 && !sigs.some((s) => s.excluded.length > 0); i++) sigs.push(await sign(cluster, `s${i}`, 'k1', utf8(`m${i}`)));
     for (const [i, s] of sigs.entries()) {
       expect(s.status).toBe('completed');

@@ -3,6 +3,7 @@
  * the gap to the next sample, idle is not busy, frames fold into the module they come from.
  */
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM module without types
 import { moduleOf, summarizeProfile } from './profiler.mjs';
 
 const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0, scriptId: '0' });
@@ -36,9 +37,9 @@ describe('profile summary', () => {
     const s = summarizeProfile(profile, { per: 2 });
     expect(s.totalMs).toBeCloseTo((1 + 4 + 2 + 1 + 2) / 2);
     expect(s.busyMs).toBeCloseTo((1 + 4 + 2 + 2) / 2);
-    expect(s.modules.map((m) => m.name)).toEqual(['@noble/curves', '@glacis/protocol canonical.js']);
+    expect(s.modules.map((m: { name: string }) => m.name)).toEqual(['@noble/curves', '@glacis/protocol canonical.js']);
     expect(s.modules[0]?.ms).toBeCloseTo(3.5);
     expect(s.functions[0]?.name).toBe('mod @noble/curves:32');
-    expect(s.functions.reduce((a, f) => a + f.share, 0)).toBeCloseTo(1);
+    expect(s.functions.reduce((a: number, f: { share: number }) => a + f.share, 0)).toBeCloseTo(1);
   });
 });

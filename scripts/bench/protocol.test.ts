@@ -5,6 +5,7 @@
  * the protocol unit tests do not depend on the benchmark scripts.
  */
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM module without types
 import { benchProtocol } from './protocol.mjs';
 
 const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;

@@ -3,6 +3,7 @@
  * the coordinator's Prometheus text, summed over labels, nothing else taken for them.
  */
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM module without types
 import { parseRoastCounters } from './roast-counts.mjs';
 
 describe('ROAST counters from /metrics', () => {

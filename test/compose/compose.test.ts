@@ -17,11 +17,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type Dockerode from 'dockerode';
 import {
   DockerComposeEnvironment,
   getContainerRuntimeClient,
   type StartedDockerComposeEnvironment,
-  type StartedGenericContainer,
+  type StartedTestContainer,
   Wait,
 } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,14 @@ const BRIDGE = `glt${process.pid % 1_000_000}`;
 const status = await requireOrSkip('compose');
 
 type Key = { keyId: string; status: string; publicKey: string };
+
+/**
+ * testcontainers' Docker client. Its declarations import dockerode in a form this project's
+ * settings (no esModuleInterop) read as `any`; typed here once.
+ */
+async function docker(): Promise<Dockerode> {
+  return (await getContainerRuntimeClient()).container.dockerode;
+}
 type Signature = { status: string; signature: string | null; signers: string[] | null; error: unknown };
 
 describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an isolated LAN', () => {
@@ -47,21 +56,13 @@ describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an i
   let env: StartedDockerComposeEnvironment;
   let api: ReturnType<typeof restClient>;
   let key: Key;
-  const container = (service: string): StartedGenericContainer => env.getContainer(cname(service));
-  const lan = async () => (await getContainerRuntimeClient()).container.dockerode.getNetwork(`${PROJECT}_lan`);
+  const container = (service: string): StartedTestContainer => env.getContainer(cname(service));
+  const lan = async () => (await docker()).getNetwork(`${PROJECT}_lan`);
   const logs = async (service: string) =>
-    (
-      await (
-        await getContainerRuntimeClient()
-      ).container.dockerode
-        .getContainer(container(service).getId())
-        .logs({ stdout: true, stderr: true })
-    )
-      .toString('utf8')
-      .split('\n');
+    (await (await docker()).getContainer(container(service).getId()).logs({ stdout: true, stderr: true })).toString('utf8').split('\n');
   const count = (lines: string[], msg: string) => lines.filter((l) => l.includes(`"msg":"${msg}"`)).length;
   const health = async (service: string) =>
-    (await (await getContainerRuntimeClient()).container.dockerode.getContainer(container(service).getId()).inspect()).State.Health?.Status;
+    (await (await docker()).getContainer(container(service).getId()).inspect()).State.Health?.Status;
   const waitFor = async (pred: () => Promise<boolean>, what: string, ms: number) => {
     const deadline = Date.now() + ms;
     while (!(await pred())) {
@@ -121,7 +122,7 @@ describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an i
       ['party-2', true],
       ['party-3', true],
     ]);
-    const dockerode = (await getContainerRuntimeClient()).container.dockerode;
+    const dockerode = await docker();
     const lanInfo = await (await lan()).inspect();
     expect(lanInfo.Internal).toBe(true);
     const secrets = ['admin-token', 'party-1.passphrase', 'party-2.kek', 'party-3.kek'].map((f) =>
@@ -146,7 +147,7 @@ describe.skipIf(!status.ok)('docker-compose.yml: coordinator + 3 parties on an i
   });
 
   it('a party listens on nothing and cannot reach past the LAN', async () => {
-    const dockerode = (await getContainerRuntimeClient()).container.dockerode;
+    const dockerode = await docker();
     const coordinator = await dockerode.getContainer(container('coordinator').getId()).inspect();
     const edgeIp = coordinator.NetworkSettings.Networks[`${PROJECT}_edge`]?.IPAddress as string;
     // The coordinator does answer on its edge address (from the host) ...

@@ -131,7 +131,8 @@ describe.skipIf(!pg.ok)('an instance cut off from the database', () => {
     expect(verifyAuditChain(events)).toMatchObject({ ok: true });
     for (const id of messages.keys()) {
       const settles = events.filter(
-        (e) => e.type.startsWith('signature_') && e.type !== 'signature_requested' && e.data.signatureId === id,
+        (e) =>
+          e.type.startsWith('signature_') && e.type !== 'signature_requested' && (e.data as { signatureId?: unknown }).signatureId === id,
       );
       expect(
         settles.map((e) => e.type),

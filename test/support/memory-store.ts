@@ -1,5 +1,13 @@
 /** An in-memory OrchestratorStore for in-process tests of the orchestrator. */
-import { type Approval, type Envelope, type Intent, rawIntent, type SignedPolicy, type SuiteId } from '@glacis/protocol';
+import {
+  type Approval,
+  type Envelope,
+  type Intent,
+  type NonceCommitmentWire,
+  rawIntent,
+  type SignedPolicy,
+  type SuiteId,
+} from '@glacis/protocol';
 import type {
   AuditRecord,
   ClaimRequest,
@@ -10,6 +18,7 @@ import type {
   Lease,
   LeaseFence,
   NewOperation,
+  OfflineCommitment,
   OperationRecord,
   OrchestratorStore,
   SignatureOutcome,
@@ -29,6 +38,12 @@ export interface MemorySignature extends SignatureRow {
   error: { code: string; message: string } | null;
 }
 
+/** An offline party's stored commitment; `usedBy` is the request that drew it. */
+export interface MemoryOfflineCommitment extends OfflineCommitment {
+  partyId: string;
+  usedBy: string | null;
+}
+
 export class MemoryStore implements OrchestratorStore {
   readonly keys = new Map<string, MemoryKey>();
   readonly signatures = new Map<string, MemorySignature>();
@@ -38,6 +53,10 @@ export class MemoryStore implements OrchestratorStore {
   readonly leases = new Map<string, Lease>();
   /** The distributed policy the orchestrator offers to parties (set by a test). */
   policy: { signed: SignedPolicy; version: number; digest: string } | undefined;
+  /** Offline parties' commitments, in arrival order (the SQLite store's `seq` order). */
+  readonly offlineCommitments: MemoryOfflineCommitment[] = [];
+  private readonly inboxSequences = new Map<string, number>();
+  private readonly outboxSequences = new Map<string, number>();
   private waiters: (() => void)[] = [];
 
   /** `deadlineMs`: how long after acceptance a request's deadline falls (the API's signing timeout). */
@@ -275,6 +294,7 @@ export class MemoryStore implements OrchestratorStore {
           : {}),
       });
     }
+    if (change) for (const c of this.offlineCommitments) if (c.keyId === op.keyId && c.usedBy === null) c.usedBy = change.link.sessionId;
     if (audit) this.audit.push(audit);
     this.leases.delete(`operation:${id}`);
     Object.assign(op, { status: 'completed', completedAt: new Date().toISOString() });
@@ -290,5 +310,39 @@ export class MemoryStore implements OrchestratorStore {
   }
   listActiveKeysOf(partyId: string) {
     return [...this.keys.values()].filter((k) => k.status === 'active' && k.parties.includes(partyId));
+  }
+
+  // Offline parties, as the SQLite store keeps them (store-contract.ts, "offline parties").
+  lastInboxSequence(partyId: string): number | undefined {
+    return this.inboxSequences.get(partyId);
+  }
+  acceptInbox(partyId: string, sequence: number, commitments: readonly OfflineCommitment[]): boolean {
+    const last = this.inboxSequences.get(partyId);
+    if (last !== undefined && sequence <= last) return false;
+    this.inboxSequences.set(partyId, sequence);
+    for (const { keyId, hiding, binding } of commitments) {
+      // A commitment already stored, used or not, stays as it is.
+      if (this.offlineCommitments.some((c) => c.partyId === partyId && c.keyId === keyId && c.hiding === hiding)) continue;
+      this.offlineCommitments.push({ partyId, keyId, hiding, binding, usedBy: null });
+    }
+    this.changed();
+    return true;
+  }
+  drawOfflineCommitments(partyId: string, keyId: string, count: number, usedBy: string): NonceCommitmentWire[] {
+    const drawn = this.unusedCommitments(partyId, keyId).slice(0, count);
+    if (drawn.length < count) return [];
+    for (const c of drawn) c.usedBy = usedBy;
+    return drawn.map(({ hiding, binding }) => ({ hiding, binding }));
+  }
+  countOfflineCommitments(partyId: string, keyId: string): number {
+    return this.unusedCommitments(partyId, keyId).length;
+  }
+  nextOutboxSequence(partyId: string, now: number): number {
+    const next = Math.max((this.outboxSequences.get(partyId) ?? -1) + 1, now);
+    this.outboxSequences.set(partyId, next);
+    return next;
+  }
+  private unusedCommitments(partyId: string, keyId: string): MemoryOfflineCommitment[] {
+    return this.offlineCommitments.filter((c) => c.partyId === partyId && c.keyId === keyId && c.usedBy === null);
   }
 }

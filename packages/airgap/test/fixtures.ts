@@ -50,8 +50,16 @@ export function requestBundle(count: number, sequence = 1): Uint8Array {
         body: {
           keyId: 'key-1',
           requestId: `req-${i}`,
-          message: hex(`m${i}`),
-          approvals: [{ approverKey: hex('approver'), signature: hex(`a${i}`) + hex(`b${i}`) }],
+          intent: { type: 'raw', message: hex(`m${i}`) },
+          approvals: [
+            {
+              approverKey: hex('approver'),
+              signature: hex(`a${i}`) + hex(`b${i}`),
+              nonce: hex(`n${i}`),
+              expiresAt: '2026-01-01T00:00:00Z',
+              policyVersion: 1,
+            },
+          ],
           commitments: ['party-1', 'party-3'].map((partyId) => ({
             partyId,
             hiding: hex(`h${partyId}${i}`),

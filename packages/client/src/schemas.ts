@@ -127,6 +127,8 @@ export const outboxSchema = z.object({
   signatureIds: z.array(z.string()),
   /** Keys whose DKG messages it carries (absent from an older coordinator). */
   keyIds: z.array(z.string()).default([]),
+  /** Lifecycle operations whose messages it carries (absent from an older coordinator). */
+  operationIds: z.array(z.string()).default([]),
   items: z.int(),
   frames: z.array(z.object({ ur: z.string(), png: z.string() })).optional(),
 });

@@ -48,6 +48,7 @@ function coordinatorServing(bundle: Uint8Array | null) {
           sequence: bundle === null ? null : 1_700_000_000_123,
           signatureIds: bundle === null ? [] : ['sig_a', 'sig_b'],
           keyIds: bundle === null ? [] : ['key_k'],
+          operationIds: bundle === null ? [] : ['op_r'],
           items: bundle === null ? 0 : 3,
         },
       };
@@ -84,6 +85,7 @@ describe('glacis parties outbox', () => {
       items: 3,
       signatureIds: ['sig_a', 'sig_b'],
       keyIds: ['key_k'],
+      operationIds: ['op_r'],
       out: { file, bytes: outgoing.length },
     });
   });
@@ -121,7 +123,7 @@ describe('glacis parties outbox', () => {
     const file = fresh('nothing.glacis-bundle');
     const r = await run(fetch, 'parties', 'outbox', 'party-3', '--out', file);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout())).toEqual({ partyId: 'party-3', items: 0, signatureIds: [], keyIds: [], out: null });
+    expect(JSON.parse(r.stdout())).toEqual({ partyId: 'party-3', items: 0, signatureIds: [], keyIds: [], operationIds: [], out: null });
     expect(r.stderr()).toContain('nothing waits for party-3');
     expect(readdirSync(work)).not.toContain(file.slice(work.length + 1));
   });

@@ -47,7 +47,7 @@ const lineageLink = struct<LineageLink>({ operation: str, sessionId: str, confir
 /** A key's certificate: the DKG's confirmations, then the lineage of lifecycle operations since. */
 export interface KeyCertificate {
   confirmations: Confirmation[];
-  lineage?: LineageLink[];
+  lineage?: LineageLink[] | undefined;
 }
 
 export interface Key {
@@ -212,16 +212,21 @@ export interface Outbox {
   signatureIds: string[];
   /** The keys whose DKG messages it carries. */
   keyIds: string[];
+  /** The lifecycle operations whose messages it carries (absent from an older coordinator). */
+  operationIds?: string[];
   items: number;
 }
-export const outboxDecoder: Decoder<Outbox> = struct<Outbox>({
-  partyId: str,
-  bundle: nullable(str),
-  sequence: nullable(int),
-  signatureIds: array(str),
-  keyIds: array(str),
-  items: int,
-});
+export const outboxDecoder: Decoder<Outbox> = struct<Omit<Outbox, 'operationIds'>, Pick<Outbox, 'operationIds'>>(
+  {
+    partyId: str,
+    bundle: nullable(str),
+    sequence: nullable(int),
+    signatureIds: array(str),
+    keyIds: array(str),
+    items: int,
+  },
+  { operationIds: array(str) },
+);
 
 /** `POST /v1/parties/{id}/inbox`: the bundle accepted, and what it carried. */
 export interface InboxReceipt {

@@ -6,13 +6,13 @@
  * strictly as the protocol's schema reads them.
  */
 import { randomBytes } from 'node:crypto';
-import { createSignerKeyFile, fromHex, openSignerKeyFile as protocolOpen, verifyIdentitySignature } from '@glacis/protocol';
+import { createSignerKeyFile, fromHex, openSignerKeyFile as protocolOpen, type Rng, verifyIdentitySignature } from '@glacis/protocol';
 import { describe, expect, test } from 'vitest';
 import { isConsoleError } from '../src/errors.js';
 import { createSignerKey, openSignerKeyFile, parseSignerKeyFile } from '../src/signer-key.js';
 
 const subtle = globalThis.crypto.subtle;
-const rng = (n: number) => new Uint8Array(randomBytes(n));
+const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
 // The format's lowest cost, so the suite stays fast; the cost is a field of the file, like any other.
 const logN = 10;
 const message = new TextEncoder().encode('an approval digest, say');

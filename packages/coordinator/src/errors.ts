@@ -49,7 +49,6 @@ export const ERROR_STATUS = {
   operation_in_progress: 409,
   operation_conflict: 409,
   repair_not_needed: 409,
-  offline_party_in_committee: 409,
   signature_not_awaiting_approval: 409,
   approval_exists: 409,
   policy_version_conflict: 409,

@@ -12,22 +12,12 @@ import { generateIdentity } from '@glacis/protocol';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { rng } from '../../../test/support/in-process-cluster.js';
+import { nullMetrics, rng } from '../../../test/support/in-process-cluster.js';
 import { createOrchestrator, type RunningOrchestrator } from '../src/orchestrator/orchestrator.js';
-import type { OrchestratorMetrics } from '../src/orchestrator/ports.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
 import type { Store } from '../src/store/types.js';
 import { activeKey, newSig } from './store-contract.js';
 
-const metrics: OrchestratorMetrics = {
-  sessionEnded: () => undefined,
-  connectedParties: () => undefined,
-  wsRejected: () => undefined,
-  partyExcluded: () => undefined,
-  partyLatency: () => undefined,
-  signingSessionStarted: () => undefined,
-  signatureShareReceived: () => undefined,
-};
 const APPROVAL = {
   approverKey: 'ab'.repeat(32),
   signature: 'cd'.repeat(64),
@@ -49,7 +39,7 @@ async function instance(owner: string) {
     parties: new Map(),
     store,
     logger: pino({ level: 'silent' }),
-    metrics,
+    metrics: nullMetrics,
     dkgTimeoutMs: 30_000,
     requestTimeoutMs: 60_000,
     leases: { owner, ttlMs: 3_000, exclusive: false },

@@ -2,70 +2,33 @@
  * The inbox of an offline party, attacked: each defect is refused with its own code and changes
  * nothing (no commitment stored, no sequence recorded), so the same bundle fixed is still accepted.
  */
-import { randomBytes } from 'node:crypto';
 import {
   COORDINATOR,
   createEnvelopeSealer,
   type IdentityKey,
-  identityFromSeed,
   OFFLINE_PREPROCESS_SESSION,
   type Outgoing,
   sealBundle,
 } from '@glacis/protocol';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nullMetrics } from '../../../test/support/in-process-cluster.js';
-import { createOrchestrator, type RunningOrchestrator } from '../src/orchestrator/orchestrator.js';
-import { openSqliteStore } from '../src/store/sqlite-store.js';
+import type { RunningOrchestrator } from '../src/orchestrator/orchestrator.js';
 import type { Store } from '../src/store/types.js';
+import { type OfflineOrchestrator, offlineOrchestrator, POINT, person, rng } from './offline-orchestrator.js';
 
-const rng = (n = 32) => new Uint8Array(randomBytes(n));
-const person = (n: number) => identityFromSeed(new Uint8Array(32).fill(n));
 const [p1, p3, stranger] = [person(1), person(3), person(9)];
-// The Ed25519 base point: a valid commitment encoding.
-const POINT = '5866666666666666666666666666666666666666666666666666666666666666';
-
-/** An active ed25519 key of `parties` in the store. */
-async function activeKeyOf(id: string, parties: string[]): Promise<void> {
-  const createdAt = new Date().toISOString();
-  await store.createKey({
-    keyId: id,
-    operationId: `op_${id}`,
-    label: null,
-    suite: 'ed25519',
-    threshold: 2,
-    parties,
-    createdAt,
-    requestedBy: 'test',
-  });
-  const verifyingShares = Object.fromEntries(parties.map((p) => [p, POINT]));
-  await store.markKeyActive(id, { publicKey: POINT, verifyingShares, groupCommitment: [POINT], certificate: [] });
-}
 
 let store: Store;
 let orch: RunningOrchestrator;
 let keyId: string;
+let world: OfflineOrchestrator;
 beforeEach(async () => {
-  store = openSqliteStore({ path: ':memory:' });
-  orch = createOrchestrator({
-    identity: person(7),
-    parties: new Map([
-      ['p1', p1.publicKey],
-      ['p3', p3.publicKey],
-    ]),
-    offlineParties: ['p3'],
-    store,
-    logger: pino({ level: 'silent' }),
-    metrics: nullMetrics,
-    dkgTimeoutMs: 1000,
-    requestTimeoutMs: 1000,
-  });
+  world = offlineOrchestrator({ p1, p3 }, ['p3']);
+  ({ store, orch } = world);
   keyId = 'key_1';
-  await activeKeyOf(keyId, ['p1', 'p3']);
+  await world.activeKey(keyId, ['p1', 'p3']);
 });
 afterEach(async () => {
-  await orch.close();
-  await store.close();
+  await world.close();
 });
 
 /** A bundle `from` signs (as `name`) carrying `messages`, each sealed by `signer` (default: the same). */
@@ -129,7 +92,7 @@ describe('POST /v1/parties/{id}/inbox, attacked', () => {
   });
 
   it('a DKG message for a key whose committee party-3 is not in, or a dkg_start: inbox_unexpected_message; a signing answer addressed to a peer: inbox_envelope_invalid; its round 2 to a peer is taken', async () => {
-    await activeKeyOf('key_2', ['p1', 'p2']);
+    await world.activeKey('key_2', ['p1', 'p2']);
     const round1 = (key: string): Outgoing => ({
       type: 'dkg_round1',
       sessionId: `dkg-${key}`,
@@ -165,7 +128,7 @@ describe('POST /v1/parties/{id}/inbox, attacked', () => {
   });
 
   it('commitments for a key party-3 does not hold, an unknown key, or an invalid point: inbox_commitment_invalid', async () => {
-    await activeKeyOf('key_2', ['p1', 'p2']);
+    await world.activeKey('key_2', ['p1', 'p2']);
     await expectRefused('p3', bundle('p3', p3, [preprocessed(undefined, 'key_2')]), 'inbox_commitment_invalid');
     await expectRefused('p3', bundle('p3', p3, [preprocessed(undefined, 'key_other')]), 'inbox_commitment_invalid');
     await expectRefused('p3', bundle('p3', p3, [preprocessed([{ hiding: 'ff'.repeat(32), binding: POINT }])]), 'inbox_commitment_invalid');

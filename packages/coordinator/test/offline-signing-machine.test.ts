@@ -1,22 +1,15 @@
-/**
- * The signing machine with an offline party (docs/offline.md): its preprocessed commitments, from
- * a bundle, build the package; it is never asked to refill; its share completes the request.
- */
-import { randomBytes } from 'node:crypto';
-import { createSigner, rawIntent, type Signer, toHex, utf8 } from '@glacis/protocol';
+import { createSigner, type Signer, toHex, utf8 } from '@glacis/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../protocol/test/harness.js';
 import { parseSessionId, type SessionRefOf } from '../src/orchestrator/session-id.js';
 import { createSigningMachine, type SigningAction } from '../src/orchestrator/signing-machine.js';
+import { requestInput, rng, sends } from './signing-machine-harness.js';
 import { keyFor } from './signing-sim.js';
 
-const rng = (n = 32) => new Uint8Array(randomBytes(n));
 let key: Cluster;
 beforeAll(() => {
   key = keyFor('ed25519', 3, 2);
 });
-const sends = (actions: SigningAction[], type: 'commit_request' | 'signing_package') =>
-  actions.filter((a): a is Extract<SigningAction, { type: 'send' }> => a.type === 'send' && a.message.type === type);
 
 describe('signing machine with an offline party', () => {
   it('party-1 down, party-3 offline: party-3’s preprocessed commitment goes into the package, its share completes the request; it is never asked to refill', () => {
@@ -30,20 +23,7 @@ describe('signing machine with an offline party', () => {
     expect(
       m.handle({ type: 'preprocessed', from: p3, keyId: key.pub.keyId, suite: key.pub.suite, commitments: [pre.commitment] }, 0),
     ).toEqual([]);
-    const started = m.handle(
-      {
-        type: 'request',
-        request: {
-          signatureId: 'sig_1',
-          keyId: key.pub.keyId,
-          key: key.pub,
-          intent: rawIntent(toHex(utf8('m'))),
-          approvals: [],
-          deadline: 10_000,
-        },
-      },
-      1,
-    );
+    const started = m.handle(requestInput(key), 1);
     expect(sends(started, 'commit_request').map((a) => a.to)).not.toContain(p3);
     const ask = sends(started, 'commit_request').find((a) => a.to === p2 && parseSessionId(a.message.sessionId)?.kind === 'commit');
     const session = parseSessionId(ask?.message.sessionId ?? '') as SessionRefOf<'commit'>;
@@ -82,15 +62,7 @@ describe('signing machine with an offline party', () => {
     const [p1, , p3] = key.names as [string, string, string];
     const m = createSigningMachine({ epoch: 'e1', poolTarget: 4, offlineParties: [p3] });
     for (const p of [p1, p3]) m.handle({ type: 'connect', party: p }, 0);
-    const request = {
-      signatureId: 'sig_2',
-      keyId: key.pub.keyId,
-      key: key.pub,
-      intent: rawIntent(toHex(utf8('m'))),
-      approvals: [],
-      deadline: 10_000,
-    };
-    const started = m.handle({ type: 'request', request }, 1);
+    const started = m.handle(requestInput(key, 'sig_2'), 1);
     expect(sends(started, 'commit_request').map((a) => a.to)).not.toContain(p3);
     const draws = started.filter((a) => a.type === 'draw_offline');
     expect(draws).toEqual([{ type: 'draw_offline', requestId: 'sig_2', party: p3, keyId: key.pub.keyId, suite: key.pub.suite, count: 1 }]);

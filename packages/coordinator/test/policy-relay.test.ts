@@ -26,7 +26,7 @@ function relay() {
     link: {
       isConnected: () => true,
       sendSealed(to: string, out: Outgoing) {
-        if (out.type === 'policy_offer') sent.push({ to, version: out.body.signed.policy.version });
+        if (out.type === 'policy_offer') sent.push({ to, version: parsePolicy(out.body.signed.policy).version });
         return true;
       },
       forward: () => true,

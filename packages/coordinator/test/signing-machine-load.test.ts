@@ -50,7 +50,7 @@ async function closedLoop(concurrency: number, total: number): Promise<number> {
 }
 
 /** ROAST sessions started (distinct sessions in the packages sent) per signature, over `run`. */
-async function sessionsPerSignature(signatures: number, run: () => Promise<void>): Promise<number> {
+async function sessionsPerSignature(signatures: number, run: () => Promise<unknown>): Promise<number> {
   const before = new Set(sim.packages.map((p) => p.sessionId)).size;
   await run();
   return (new Set(sim.packages.map((p) => p.sessionId)).size - before) / signatures;

@@ -24,36 +24,20 @@ import { activateAll, runRefresh } from '../../protocol/test/lifecycle-harness.j
 import { p2wpkhDestination, taprootSpend } from '../../protocol/test/psbt-fixtures.js';
 import { encodeSessionId, parseSessionId, type SessionRefOf } from '../src/orchestrator/session-id.js';
 import { createSigningMachine, type SigningAction } from '../src/orchestrator/signing-machine.js';
+import { requestInput, rng, sends } from './signing-machine-harness.js';
 import { keyFor } from './signing-sim.js';
 
-const rng = (n = 32) => new Uint8Array(randomBytes(n));
 let key: Cluster;
 beforeAll(() => {
   key = keyFor('ed25519', 3, 2);
 });
-
-const sends = (actions: SigningAction[], type: 'commit_request' | 'signing_package') =>
-  actions.filter((a): a is Extract<SigningAction, { type: 'send' }> => a.type === 'send' && a.message.type === type);
 
 /** A machine with every party connected and one request running; the parties' signers. */
 function running(poolTarget = 0, sessionGraceMs = 0) {
   const m = createSigningMachine({ epoch: 'e1', poolTarget, sessionGraceMs });
   const signers = new Map<string, Signer>(key.names.map((p) => [p, createSigner(key.share(p), rng)]));
   for (const p of key.names) m.handle({ type: 'connect', party: p }, 0);
-  const started = m.handle(
-    {
-      type: 'request',
-      request: {
-        signatureId: 'sig_1',
-        keyId: key.pub.keyId,
-        key: key.pub,
-        intent: rawIntent(toHex(utf8('m'))),
-        approvals: [],
-        deadline: 10_000,
-      },
-    },
-    0,
-  );
+  const started = m.handle(requestInput(key), 0);
   const session = (a: Extract<SigningAction, { type: 'send' }>) => parseSessionId(a.message.sessionId) as SessionRefOf<'commit'>;
   return { m, signers, started, session };
 }
@@ -131,20 +115,7 @@ describe('signing machine', () => {
     expect(m.handle({ type: 'tick', requestId: 'sig_1' }, 20_000)).toEqual([]);
     expect(m.handle({ type: 'abandon', requestId: 'sig_1' }, 3)).toEqual([]);
     // Started again here (claimed back): a fresh run, which persists `signing` again and starts over.
-    const again = m.handle(
-      {
-        type: 'request',
-        request: {
-          signatureId: 'sig_1',
-          keyId: key.pub.keyId,
-          key: key.pub,
-          intent: rawIntent(toHex(utf8('m'))),
-          approvals: [],
-          deadline: 10_000,
-        },
-      },
-      4,
-    );
+    const again = m.handle(requestInput(key), 4);
     expect(again[0]).toEqual({ type: 'persist', requestId: 'sig_1', keyId: key.pub.keyId, change: { kind: 'signing' } });
     // The commitment the abandoned run held unused came back to the pool: its party is not asked again.
     expect(sends(again, 'commit_request').map((a) => a.to)).toEqual(key.names.filter((p) => p !== first.to));
@@ -168,20 +139,7 @@ describe('signing machine', () => {
       end = m.handle({ type: 'share', from: pkg.to, session: ref, shares, next: signer.commit() }, 2);
     }
     expect(end.some((a) => a.type === 'settle')).toBe(true);
-    const second = m.handle(
-      {
-        type: 'request',
-        request: {
-          signatureId: 'sig_2',
-          keyId: key.pub.keyId,
-          key: key.pub,
-          intent: rawIntent(toHex(utf8('m2'))),
-          approvals: [],
-          deadline: 10_000,
-        },
-      },
-      3,
-    );
+    const second = m.handle(requestInput(key, 'sig_2', rawIntent(toHex(utf8('m2')))), 3);
     // Every member holds a fresh commitment in the pool: the last signer's came with its share.
     expect(sends(second, 'commit_request')).toEqual([]);
     expect(new Set(sends(second, 'signing_package').map((a) => a.message.sessionId)).size, 'its session starts at once').toBe(1);
@@ -281,10 +239,7 @@ describe('a request whose intent yields several messages (a PSBT with listed inp
     const m = createSigningMachine({ epoch: 'e1', poolTarget: 32 });
     const signers = new Map<string, Signer>(tr.names.map((p) => [p, createSigner(tr.share(p), rng)]));
     for (const p of tr.names) m.handle({ type: 'connect', party: p }, 0);
-    const started = m.handle(
-      { type: 'request', request: { signatureId: 'sig_w', keyId: tr.pub.keyId, key: tr.pub, intent, approvals: [], deadline: 10_000 } },
-      0,
-    );
+    const started = m.handle(requestInput(tr, 'sig_w', intent), 0);
     const asks = sends(started, 'commit_request').filter((a) => parseSessionId(a.message.sessionId)?.kind === 'commit');
     expect(asks.map((a) => (a.message.body as { count: number }).count)).toEqual([3, 3, 3]);
     let out: SigningAction[] = [];
@@ -314,8 +269,7 @@ describe('a request whose intent yields several messages (a PSBT with listed inp
     const m = createSigningMachine({ epoch: 'e1', poolTarget: 32, sessionGraceMs: 250, deferAggregation: true });
     const signers = new Map<string, Signer>(tr.names.map((p) => [p, createSigner(tr.share(p), rng)]));
     for (const p of tr.names) m.handle({ type: 'connect', party: p }, 0);
-    const request = (signatureId: string) =>
-      m.handle({ type: 'request', request: { signatureId, keyId: tr.pub.keyId, key: tr.pub, intent, approvals: [], deadline: 10_000 } }, 0);
+    const request = (signatureId: string) => m.handle(requestInput(tr, signatureId, intent), 0);
     const asksOf = (out: SigningAction[]) =>
       sends(out, 'commit_request').filter((a) => parseSessionId(a.message.sessionId)?.kind === 'commit');
     const asks = asksOf(request('sig_w'));
@@ -355,10 +309,7 @@ describe('a request whose intent yields several messages (a PSBT with listed inp
   it('an intent the key cannot sign settles the request failed (intent_invalid) instead of running it', () => {
     const m = createSigningMachine({ epoch: 'e1' });
     const { intent } = taprootSpend(randomBytes(32), [10_000n], [{ ...p2wpkhDestination(4), amount: 5_000n }]);
-    const out = m.handle(
-      { type: 'request', request: { signatureId: 'sig_x', keyId: key.pub.keyId, key: key.pub, intent, approvals: [], deadline: 10_000 } },
-      0,
-    );
+    const out = m.handle(requestInput(key, 'sig_x', intent), 0);
     expect(out).toEqual([
       expect.objectContaining({ type: 'settle', outcome: expect.objectContaining({ status: 'failed', code: 'intent_invalid' }) }),
     ]);

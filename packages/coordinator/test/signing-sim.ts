@@ -24,17 +24,19 @@ import {
   type Rng,
   runAggregationJob,
   type Signer,
+  type SignRefusalCode,
   type SuiteId,
   toHex,
   utf8,
 } from '@glacis/protocol';
 import { pino } from 'pino';
+import { nullMetrics } from '../../../test/support/in-process-cluster.js';
 import { type MemorySignature, MemoryStore } from '../../../test/support/memory-store.js';
 import { type Cluster, cluster } from '../../protocol/test/harness.js';
 import type { Clock, OrchestratorMetrics } from '../src/orchestrator/ports.js';
 import { parseSessionId } from '../src/orchestrator/session-id.js';
-import { createSigningDriver, type SigningDriver, type SigningLeases } from '../src/orchestrator/signing-driver.js';
-import type { LeaseFence, OrchestratorStore } from '../src/orchestrator/store-port.js';
+import { createSigningDriver, type SigningDriver, type SigningLeases, type SigningStore } from '../src/orchestrator/signing-driver.js';
+import type { LeaseFence } from '../src/orchestrator/store-port.js';
 
 const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
 
@@ -111,7 +113,7 @@ export interface SimParty {
   name: string;
   signer: Signer;
   behaviour: Behaviour;
-  refusal: string;
+  refusal: SignRefusalCode;
   link: SimLink;
   /** Cut the link right after the next signing package arrives (the bench's trip wire). */
   trip: boolean;
@@ -178,7 +180,7 @@ function prng(seed: number): () => number {
 }
 
 /** A store whose every call completes after `latency(method)` virtual ms. */
-function slowStore(inner: MemoryStore, clock: VirtualClock, latency: (method: string) => number): OrchestratorStore {
+function slowStore(inner: MemoryStore, clock: VirtualClock, latency: (method: string) => number): SigningStore {
   const later =
     <A extends unknown[], R>(method: string, f: (...args: A) => R) =>
     (...args: A): Promise<R> =>
@@ -193,8 +195,6 @@ function slowStore(inner: MemoryStore, clock: VirtualClock, latency: (method: st
       );
   return {
     getKey: later('getKey', (id) => inner.getKey(id)),
-    markKeyActive: later('markKeyActive', (id, v, a) => inner.markKeyActive(id, v, a)),
-    markKeyFailed: later('markKeyFailed', (id, e, a) => inner.markKeyFailed(id, e, a)),
     getSignature: later('getSignature', (id) => inner.getSignature(id)),
     markSigning: later('markSigning', (id) => inner.markSigning(id)),
     completeSignature: later('completeSignature', (id, v, a) => inner.completeSignature(id, v, a)),
@@ -202,10 +202,7 @@ function slowStore(inner: MemoryStore, clock: VirtualClock, latency: (method: st
     rejectSignature: later('rejectSignature', (id, e, a) => inner.rejectSignature(id, e, a)),
     addExcluded: later('addExcluded', (id, e, a) => inner.addExcluded(id, e, a)),
     settleAwaiting: later('settleAwaiting', (id, s, e, a) => inner.settleAwaiting(id, s, e, a)),
-    getPolicy: later('getPolicy', () => inner.getPolicy()),
-    listUnsettledSignatures: later('listUnsettledSignatures', () => inner.listUnsettledSignatures()),
-    listPendingKeys: later('listPendingKeys', () => inner.listPendingKeys()),
-    appendAudit: later('appendAudit', (type, data) => inner.appendAudit(type, data)),
+    drawOfflineCommitments: later('drawOfflineCommitments', (p, k, n, by) => inner.drawOfflineCommitments(p, k, n, by)),
   };
 }
 
@@ -234,15 +231,7 @@ function createSigningSim(o: SimOptions) {
     groupCommitment: key.pub.groupCommitment,
   });
   const excludedMetric: string[] = [];
-  const metrics: OrchestratorMetrics = {
-    sessionEnded: () => undefined,
-    connectedParties: () => undefined,
-    wsRejected: () => undefined,
-    partyExcluded: (p) => void excludedMetric.push(p),
-    partyLatency: () => undefined,
-    signingSessionStarted: () => undefined,
-    signatureShareReceived: () => undefined,
-  };
+  const metrics: OrchestratorMetrics = { ...nullMetrics, partyExcluded: (p) => void excludedMetric.push(p) };
   const packages: SentPackage[] = [];
   const blameable = new Set<string>(); // parties that ever cheated or refused
   const parties = new Map<string, SimParty>();
@@ -336,12 +325,12 @@ function createSigningSim(o: SimOptions) {
     transfer(p.link, p.link.up, () => {
       if (p.link.seen !== conn || p.link.conn !== conn) return; // that connection is gone at one end
       const session = parseSessionId(sessionId);
-      if (session && session.kind !== 'dkg') driver.onMessage(p.name, msg, session);
+      if (session?.kind === 'pool' || session?.kind === 'commit' || session?.kind === 'sign') driver.onMessage(p.name, msg, session);
     });
   }
 
   function onPackage(p: SimParty, sessionId: string, pkg: MessageBody<'signing_package'>): void {
-    const refuse = (code: string) =>
+    const refuse = (code: SignRefusalCode) =>
       toCoordinator(p, 'sign_refused', sessionId, { keyId: pkg.keyId, requestId: pkg.requestId, code, message: code });
     switch (p.behaviour) {
       case 'silent':
@@ -421,7 +410,7 @@ function createSigningSim(o: SimOptions) {
     /** Every signing package sent (resends included). */
     packages,
     /** Sets a party's behaviour. */
-    behave(name: string, b: Behaviour, refusal?: string) {
+    behave(name: string, b: Behaviour, refusal?: SignRefusalCode) {
       party(name).behaviour = b;
       if (b === 'cheat' || b === 'refuse') blameable.add(name);
       if (refusal !== undefined) party(name).refusal = refusal;

@@ -5,7 +5,7 @@
  */
 import { GENESIS_HASH, verifyAuditChain } from '@glacis/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { LeaseFence } from '../src/orchestrator/store-port.js';
+import type { LeaseFence, OrchestratorStore } from '../src/orchestrator/store-port.js';
 import type { LifecycleType, NewKey, NewOperation, NewSignature, Store } from '../src/store/types.js';
 
 const APPROVAL = { approverKey: 'ab', signature: 'cd', nonce: 'ef', expiresAt: '2030-01-01T00:00:00Z', policyVersion: 1 };
@@ -571,61 +571,7 @@ export function storeContract(harness: () => StoreHarness): void {
     });
   });
 
-  describe('offline parties', () => {
-    const c = (i: number, keyId = 'k1') => ({ keyId, hiding: `0${i}`.repeat(32).slice(0, 64), binding: `1${i}`.repeat(32).slice(0, 64) });
-
-    test('an inbox bundle is accepted once: a sequence at or below the last changes nothing', async () => {
-      expect(await store.lastInboxSequence('p3')).toBeUndefined();
-      expect(await store.acceptInbox('p3', 10, [c(1), c(2)])).toBe(true);
-      expect(await store.acceptInbox('p3', 10, [c(3)])).toBe(false);
-      expect(await store.acceptInbox('p3', 9, [c(4)])).toBe(false);
-      expect(await store.lastInboxSequence('p3')).toBe(10);
-      expect(await store.countOfflineCommitments('p3', 'k1')).toBe(2);
-      expect(await store.lastInboxSequence('p2')).toBeUndefined();
-    });
-
-    test('each commitment is drawn once, oldest first, also by a second instance and after a reopen; a short supply draws none', async () => {
-      await store.acceptInbox('p3', 1, [c(1), c(2), c(3), c(4, 'k2')]);
-      expect(await store.drawOfflineCommitments('p3', 'k1', 2, 'sig_a')).toEqual([
-        { hiding: c(1).hiding, binding: c(1).binding },
-        { hiding: c(2).hiding, binding: c(2).binding },
-      ]);
-      const other = await again();
-      expect(await other.drawOfflineCommitments('p3', 'k1', 2, 'sig_b')).toEqual([]);
-      expect(await other.countOfflineCommitments('p3', 'k1')).toBe(1);
-      expect(await other.drawOfflineCommitments('p3', 'k1', 1, 'sig_b')).toEqual([{ hiding: c(3).hiding, binding: c(3).binding }]);
-      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_c')).toEqual([]);
-      expect(await store.countOfflineCommitments('p3', 'k2')).toBe(1);
-    });
-
-    test('a used commitment received again in a later bundle stays used', async () => {
-      await store.acceptInbox('p3', 1, [c(1)]);
-      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_a')).toHaveLength(1);
-      expect(await store.acceptInbox('p3', 2, [c(1)])).toBe(true);
-      expect(await store.countOfflineCommitments('p3', 'k1')).toBe(0);
-      expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_b')).toEqual([]);
-    });
-
-    test('two instances drawing at once never get the same commitment', async () => {
-      await store.acceptInbox('p3', 1, [c(1), c(2), c(3), c(4)]);
-      const other = await again();
-      const draws = await Promise.all([
-        store.drawOfflineCommitments('p3', 'k1', 1, 'a'),
-        other.drawOfflineCommitments('p3', 'k1', 1, 'b'),
-        store.drawOfflineCommitments('p3', 'k1', 1, 'c'),
-        other.drawOfflineCommitments('p3', 'k1', 1, 'd'),
-      ]);
-      expect(new Set(draws.flat().map((d) => d.hiding)).size).toBe(4);
-    });
-
-    test('outbox sequences only move forward: max(last + 1, now)', async () => {
-      expect(await store.nextOutboxSequence('p3', 1000)).toBe(1000);
-      expect(await store.nextOutboxSequence('p3', 1000)).toBe(1001);
-      expect(await (await again()).nextOutboxSequence('p3', 500)).toBe(1002);
-      expect(await store.nextOutboxSequence('p3', 5000)).toBe(5000);
-      expect(await store.nextOutboxSequence('p2', 7)).toBe(7);
-    });
-  });
+  describe('offline parties', () => offlineContract({ store: () => store, again }));
 
   describe('idempotency', () => {
     test('a second create under the same scope returns the first record and inserts nothing', async () => {
@@ -1026,6 +972,31 @@ export function storeContract(harness: () => StoreHarness): void {
       expect(await store.listActiveKeysOf('carol')).toMatchObject([{ keyId }]);
     });
 
+    test("a key change retires the key's unused offline commitments (the parties dropped their nonces), no other key's; a failed operation none", async () => {
+      const wire = (i: number, k: string) => ({
+        keyId: k,
+        hiding: `0${i}`.repeat(32).slice(0, 64),
+        binding: `1${i}`.repeat(32).slice(0, 64),
+      });
+      const { keyId, operationId: failing } = await pending('refresh');
+      await store.acceptInbox('carol', 1, [wire(1, keyId), wire(2, keyId), wire(3, 'k-other')]);
+      await store.failOperation(failing, { code: 'lifecycle_timeout', message: 'no' });
+      expect(await store.countOfflineCommitments('carol', keyId)).toBe(2);
+      const refresh = await store.createOperation(newOperation(keyId, 'refresh'));
+      const refreshId = refresh.created ? refresh.record.operationId : '';
+      await store.completeOperation(refreshId, { expectedGeneration: 0, link, material: successor });
+      expect(await store.countOfflineCommitments('carol', keyId)).toBe(0);
+      expect(await store.drawOfflineCommitments('carol', keyId, 1, 'sig_a')).toEqual([]);
+      expect(await store.countOfflineCommitments('carol', 'k-other')).toBe(1);
+      // Made after the switch: they count; a repair (the target's nonces dropped) retires them too.
+      await store.acceptInbox('carol', 2, [wire(4, keyId)]);
+      expect(await store.countOfflineCommitments('carol', keyId)).toBe(1);
+      const repair = await store.createOperation(newOperation(keyId, 'repair', { partyId: 'carol' }));
+      const repairId = repair.created ? repair.record.operationId : '';
+      await store.completeOperation(repairId, { expectedGeneration: 1, link: { ...link, operation: 'repair' } });
+      expect(await store.countOfflineCommitments('carol', keyId)).toBe(0);
+    });
+
     test('a switch fenced on another generation changes nothing (operation_conflict): key, operation, lease and audit as they were', async () => {
       const { keyId, operationId } = await pending('refresh');
       const fence = await claimOp(store, 'a', operationId);
@@ -1113,5 +1084,76 @@ export function storeContract(harness: () => StoreHarness): void {
       expect((await store.getKey(keyId))?.generation).toBe(1);
       stop();
     });
+  });
+}
+
+/** The stores the offline-party contract runs against: the one under test, and a second instance on its data. */
+export interface OfflineContractStores {
+  store(): OfflineStore;
+  again(): Promise<OfflineStore>;
+}
+type OfflineStore = Pick<
+  OrchestratorStore,
+  'lastInboxSequence' | 'acceptInbox' | 'drawOfflineCommitments' | 'countOfflineCommitments' | 'nextOutboxSequence'
+>;
+
+/** What every store does for offline parties (also the in-memory test store, whose second instance is itself). */
+export function offlineContract({ store: current, again }: OfflineContractStores): void {
+  let store: OfflineStore;
+  beforeEach(() => {
+    store = current();
+  });
+  const c = (i: number, keyId = 'k1') => ({ keyId, hiding: `0${i}`.repeat(32).slice(0, 64), binding: `1${i}`.repeat(32).slice(0, 64) });
+
+  test('an inbox bundle is accepted once: a sequence at or below the last changes nothing', async () => {
+    expect(await store.lastInboxSequence('p3')).toBeUndefined();
+    expect(await store.acceptInbox('p3', 10, [c(1), c(2)])).toBe(true);
+    expect(await store.acceptInbox('p3', 10, [c(3)])).toBe(false);
+    expect(await store.acceptInbox('p3', 9, [c(4)])).toBe(false);
+    expect(await store.lastInboxSequence('p3')).toBe(10);
+    expect(await store.countOfflineCommitments('p3', 'k1')).toBe(2);
+    expect(await store.lastInboxSequence('p2')).toBeUndefined();
+  });
+
+  test('each commitment is drawn once, oldest first, also by a second instance and after a reopen; a short supply draws none', async () => {
+    await store.acceptInbox('p3', 1, [c(1), c(2), c(3), c(4, 'k2')]);
+    expect(await store.drawOfflineCommitments('p3', 'k1', 2, 'sig_a')).toEqual([
+      { hiding: c(1).hiding, binding: c(1).binding },
+      { hiding: c(2).hiding, binding: c(2).binding },
+    ]);
+    const other = await again();
+    expect(await other.drawOfflineCommitments('p3', 'k1', 2, 'sig_b')).toEqual([]);
+    expect(await other.countOfflineCommitments('p3', 'k1')).toBe(1);
+    expect(await other.drawOfflineCommitments('p3', 'k1', 1, 'sig_b')).toEqual([{ hiding: c(3).hiding, binding: c(3).binding }]);
+    expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_c')).toEqual([]);
+    expect(await store.countOfflineCommitments('p3', 'k2')).toBe(1);
+  });
+
+  test('a used commitment received again in a later bundle stays used', async () => {
+    await store.acceptInbox('p3', 1, [c(1)]);
+    expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_a')).toHaveLength(1);
+    expect(await store.acceptInbox('p3', 2, [c(1)])).toBe(true);
+    expect(await store.countOfflineCommitments('p3', 'k1')).toBe(0);
+    expect(await store.drawOfflineCommitments('p3', 'k1', 1, 'sig_b')).toEqual([]);
+  });
+
+  test('two instances drawing at once never get the same commitment', async () => {
+    await store.acceptInbox('p3', 1, [c(1), c(2), c(3), c(4)]);
+    const other = await again();
+    const draws = await Promise.all([
+      store.drawOfflineCommitments('p3', 'k1', 1, 'a'),
+      other.drawOfflineCommitments('p3', 'k1', 1, 'b'),
+      store.drawOfflineCommitments('p3', 'k1', 1, 'c'),
+      other.drawOfflineCommitments('p3', 'k1', 1, 'd'),
+    ]);
+    expect(new Set(draws.flat().map((d) => d.hiding)).size).toBe(4);
+  });
+
+  test('outbox sequences only move forward: max(last + 1, now)', async () => {
+    expect(await store.nextOutboxSequence('p3', 1000)).toBe(1000);
+    expect(await store.nextOutboxSequence('p3', 1000)).toBe(1001);
+    expect(await (await again()).nextOutboxSequence('p3', 500)).toBe(1002);
+    expect(await store.nextOutboxSequence('p3', 5000)).toBe(5000);
+    expect(await store.nextOutboxSequence('p2', 7)).toBe(7);
   });
 }

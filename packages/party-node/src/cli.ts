@@ -13,11 +13,11 @@ import { isAirgapError } from '@glacis/airgap';
 import { generateIdentity, identityFingerprint, isBundleError, toHex } from '@glacis/protocol';
 import { type CliFlag, type CliRunnable, type CliValues, runCommandLine, UsageError } from '@glacis/protocol/command-line';
 import { currentGenerations, exportBackup, importBackup, readBackupFile, staleShares } from './backup/backup.js';
-import { CONFIG_FILE, loadPartyConfig, partyConfigSchema } from './config.js';
+import { CONFIG_FILE, loadPartyConfig, type PartyConfig, partyConfigSchema } from './config.js';
 import { runPartyDaemon } from './daemon.js';
 import { isPartyError, PartyError } from './errors.js';
 import { writeFileAtomic } from './fs-atomic.js';
-import { initKeystore, openKeystore } from './keystore/keystore.js';
+import { initKeystore, type Keystore, openKeystore } from './keystore/keystore.js';
 import type { UnlockSource } from './keystore/sealing.js';
 import { resolveUnlockSource } from './keystore/unlock.js';
 import { verifyLifecycleLog } from './lifecycle/lifecycle-log.js';
@@ -110,6 +110,19 @@ function unlockOf(v: Values): UnlockSource {
   const source = resolveUnlockSource({ kekFile: str(v, 'kek-file'), passphraseFile: str(v, 'passphrase-file') }, process.env);
   const onProgress = source.kind === 'passphrase' ? scryptProgress('deriving the keystore key (scrypt)') : undefined;
   return onProgress && source.kind === 'passphrase' ? { ...source, onProgress } : source;
+}
+
+/** The party's configuration, and its keystore opened with the secret the flags or the environment name. */
+function openParty(v: Values, usage: string) {
+  const dataDir = dataDirOf(v, usage);
+  const cfg = loadPartyConfig(dataDir);
+  return { cfg, keystore: openKeystore(dataDir, unlockOf(v)) };
+}
+
+/** This party's id, its identity key and the key's fingerprint (to compare by phone or on paper). */
+function partyIdentity(cfg: PartyConfig, keystore: Keystore) {
+  const identity = keystore.loadIdentity();
+  return { partyId: cfg.partyId, identityKey: toHex(identity.publicKey), fingerprint: identityFingerprint(identity.publicKey) };
 }
 
 /** What both backup commands read: the directory, the backup file, its passphrase, scrypt settings. */
@@ -270,11 +283,8 @@ const COMMANDS: Record<string, CliRunnable> = {
     summary: "Print this party's id, identity key and its fingerprint.",
     flags: { 'data-dir': DIR, ...SECRET_FLAGS },
     async run(v, usage) {
-      const dataDir = dataDirOf(v, usage);
-      const cfg = loadPartyConfig(dataDir);
-      const identity = openKeystore(dataDir, unlockOf(v)).loadIdentity();
-      const fingerprint = identityFingerprint(identity.publicKey);
-      console.log(JSON.stringify({ partyId: cfg.partyId, identityKey: toHex(identity.publicKey), fingerprint }));
+      const { cfg, keystore } = openParty(v, usage);
+      console.log(JSON.stringify(partyIdentity(cfg, keystore)));
       return 0;
     },
   },
@@ -284,10 +294,8 @@ const COMMANDS: Record<string, CliRunnable> = {
       "List the keys this party holds a share of (id, suite, threshold, status, generation, public key) and the party's identity key with a short fingerprint to compare by phone or on paper.",
     flags: { 'data-dir': DIR, json: { type: 'boolean', help: 'print one JSON object instead of a table' }, ...SECRET_FLAGS },
     async run(v, usage) {
-      const dataDir = dataDirOf(v, usage);
-      const cfg = loadPartyConfig(dataDir);
-      const keystore = openKeystore(dataDir, unlockOf(v));
-      const identity = keystore.loadIdentity();
+      const { cfg, keystore } = openParty(v, usage);
+      const party = partyIdentity(cfg, keystore);
       const keys: KeyLine[] = keystore
         .list()
         .map((s) => ({
@@ -300,12 +308,7 @@ const COMMANDS: Record<string, CliRunnable> = {
           publicKey: s.share.public.publicKey,
         }))
         .sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
-      const out = {
-        partyId: cfg.partyId,
-        identityKey: toHex(identity.publicKey),
-        fingerprint: identityFingerprint(identity.publicKey),
-        keys,
-      };
+      const out = { ...party, keys };
       console.log(v.json ? JSON.stringify(out) : keysTable(out));
       return 0;
     },
@@ -381,9 +384,7 @@ const COMMANDS: Record<string, CliRunnable> = {
       "Prove, locally, that each stored share (or one) is intact: a proof of knowledge for a fresh challenge, checked against the share's certified verifying share; exit 3 if one fails.",
     flags: { 'data-dir': DIR, key: { type: 'string', help: 'drill this key only' }, ...SECRET_FLAGS },
     async run(v, usage) {
-      const dataDir = dataDirOf(v, usage);
-      const cfg = loadPartyConfig(dataDir);
-      const keystore = openKeystore(dataDir, unlockOf(v));
+      const { cfg, keystore } = openParty(v, usage);
       const result = drillLocally(keystore, cfg.partyId, str(v, 'key'));
       console.log(JSON.stringify(result));
       for (const k of result.keys) if (!k.ok) console.error(`${NAME}: drill of key ${k.keyId} failed: ${k.code}: ${k.reason}`);

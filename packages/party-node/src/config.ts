@@ -44,9 +44,9 @@ export const policySchema = z
       .max(366 * 24 * 3600)
       .default(7 * 24 * 3600),
     /**
-     * `glacis-party offline process --yes` may sign (and join key generations) without an operator
-     * confirming each on the terminal (default false: `--yes` is refused). The signed policy still
-     * decides each signing request.
+     * `glacis-party offline process --yes` may sign (and join key generations, refreshes, repairs
+     * and reshares) without an operator confirming each on the terminal (default false: `--yes` is
+     * refused). The signed policy still decides each signing request.
      */
     unattendedOffline: z.boolean().default(false),
   })
@@ -146,9 +146,10 @@ export const partyConfigSchema = z.strictObject({
        */
       deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
       /**
-       * The same for `glacis-party offline process` (docs/offline.md): counted from the run that
-       * joined the DKG, checked at every later run; its sealed state is then deleted. Keep it above
-       * the coordinator's `offlineDeadlineMs` (default 24 h).
+       * The same for `glacis-party offline process` (docs/offline.md), for a DKG and for a refresh,
+       * repair or reshare alike: counted from the run that joined the session, checked at every
+       * later run; its sealed state is then deleted. Keep it above the coordinator's
+       * `offlineDeadlineMs` (default 24 h), which bounds both too.
        */
       offlineDeadlineMs: z
         .number()

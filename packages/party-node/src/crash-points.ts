@@ -7,10 +7,12 @@ export type CrashPoint =
   | 'nonce-recorded'
   | 'share-sent'
   | 'dkg-share-saved'
-  // Key lifecycle (keystore/successions.ts, lifecycle/lifecycle-handler.ts), in the order they happen
+  // Key lifecycle (keystore/successions.ts, lifecycle/lifecycle-rules.ts; the daemon's and the offline party's),
+  // in the order they happen
   | 'lifecycle-started'
   | 'lifecycle-staged'
   | 'lifecycle-confirmed'
+  | 'lifecycle-repaired'
   | 'lifecycle-decided'
   | 'lifecycle-switched'
   | 'lifecycle-retired'
@@ -21,7 +23,18 @@ export type CrashPoint =
   // glacis-party offline process, a DKG session: its start recorded (before round 1 is made); its state file
   // replaced (after any dkg-share-saved), before the answer is written
   | 'dkg-start-recorded'
-  | 'dkg-state-saved';
+  | 'dkg-state-saved'
+  // glacis-party offline process, a refresh, repair or reshare session (offline/offline-lifecycle.ts), in order:
+  // its state with the seed first saved (before the start is recorded: lifecycle-started follows); the inputs a
+  // successor or repaired share comes from saved (before lifecycle-staged / lifecycle-repaired); the test nonce
+  // sealed (after lifecycle-confirmed, or for a fresh commitment); the test nonce deleted (before the test share
+  // is computed); its state replaced (before the answer is written); its state deleted (certificate or abort)
+  | 'lifecycle-offline-joined'
+  | 'lifecycle-offline-inputs-saved'
+  | 'lifecycle-offline-test-nonce-saved'
+  | 'lifecycle-offline-test-nonce-deleted'
+  | 'lifecycle-offline-state-saved'
+  | 'lifecycle-offline-ended';
 
 export function createCrashPoints(spec: string | undefined): (point: CrashPoint) => void {
   if (!spec) return () => undefined;

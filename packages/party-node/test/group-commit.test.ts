@@ -35,6 +35,14 @@ function heldSync(path: string) {
 
 /** Lets pending promise callbacks and file writes run. */
 const settle = () => new Promise((r) => setTimeout(r, 20));
+/**
+ * Waits until `cond` holds (bounded), then one settle more for anything that should NOT happen to
+ * show itself. A fixed settle alone failed under load: the write and fsync run off the event loop.
+ */
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 250 && !cond(); i++) await settle();
+  await settle();
+};
 
 describe('group commit of the durable logs', () => {
   it('appends made while an fsync runs share the next fsync; none resolves before the fsync that covers it', async () => {
@@ -42,7 +50,7 @@ describe('group commit of the durable logs', () => {
     const { sync, calls } = heldSync(path);
     const log = await openDurableLog(path, { sync });
     const first = log.append('a');
-    await settle();
+    await until(() => calls.length >= 1);
     expect(calls).toHaveLength(1);
     const later = [log.append('b'), log.append('c'), log.append('d')];
     const done = settledFlags([first, ...later]);
@@ -51,7 +59,7 @@ describe('group commit of the durable logs', () => {
     expect(calls, 'the later appends wait: no second write while an fsync runs').toHaveLength(1);
 
     calls[0]?.release();
-    await settle();
+    await until(() => done[0] === true && calls.length >= 2);
     expect(done, 'the first fsync covered only the first append').toEqual([true, false, false, false]);
     expect(calls, 'the three waiting appends went out in one write and one fsync').toHaveLength(2);
     expect(calls[1]?.fileAtStart).toBe('a\nb\nc\nd\n');
@@ -68,7 +76,7 @@ describe('group commit of the durable logs', () => {
     const { sync, calls } = heldSync(path);
     const log = await openDurableLog(path, { sync });
     const first = log.append('a');
-    await settle();
+    await until(() => calls.length >= 1);
     const second = log.append('b');
     calls[0]?.fail(new Error('EIO'));
     await expect(first).rejects.toThrow('EIO');
@@ -94,10 +102,10 @@ describe('group commit of the durable logs', () => {
     });
     const records = ['01', '02', '03'].map((n) => ledger.record([use(n)]));
     const done = settledFlags(records);
-    await settle();
+    await until(() => calls.length >= 1);
     expect(calls).toHaveLength(1);
     calls[0]?.release();
-    await settle();
+    await until(() => done[0] === true && calls.length >= 2);
     expect(done).toEqual([true, false, false]);
     expect(calls).toHaveLength(2);
     // A package that counted nothing new still waits for what is being written.
@@ -118,11 +126,11 @@ describe('group commit of the durable logs', () => {
     const log = await openDecisionLog(dir, NOW, { sync });
     const recorded = ['r1', 'r2', 'r3'].map((r) => log.recordDecision(decisionRecord(r, NOW), new Date(NOW)));
     const done = settledFlags(recorded);
-    await settle();
+    await until(() => calls.length >= 1);
     expect(calls).toHaveLength(1);
     expect(log.history(NOW), 'counted at once, before anything is on disk').toHaveLength(3);
     calls[0]?.release();
-    await settle();
+    await until(() => done[0] === true && calls.length >= 2);
     expect(done, 'the first fsync covered the first decision only').toEqual([true, false, false]);
     expect(calls, 'the other two share the second fsync').toHaveLength(2);
     calls[1]?.release();

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BROADCAST,
   COORDINATOR,
   createDkgParticipant,
   createEnvelopeSealer,
@@ -19,6 +20,8 @@ import {
   getSuite,
   type IdentityKey,
   type KeyShare,
+  type LifecycleMachine,
+  type LifecycleStep,
   type Message,
   type MessageBody,
   type Outgoing,
@@ -284,9 +287,12 @@ export async function startHarness(
 
 /** The body of the one message of `type` in `msgs`. */
 export function only<T extends Message['type']>(msgs: Message[], type: T): MessageBody<T> {
-  const found = msgs.filter((m) => m.type === type);
-  if (found.length !== 1) throw new Error(`expected one ${type}, got ${found.length} (of ${msgs.map((m) => m.type).join(', ')})`);
-  return (found[0] as Extract<Message, { type: T }>).body;
+  const found = msgs.filter((m): m is Message & { type: T; body: MessageBody<T> } => m.type === type);
+  const [one] = found;
+  if (one === undefined || found.length !== 1) {
+    throw new Error(`expected one ${type}, got ${found.length} (of ${msgs.map((m) => m.type).join(', ')})`);
+  }
+  return one.body;
 }
 
 /** A decision that admitted `requestId` of key k1 at `at`, counting a velocity event unless told not to. */
@@ -309,4 +315,29 @@ export function decisionRecord(requestId: string, at: number, velocity = true): 
     repeat: false,
     reasons: [],
   };
+}
+
+/** What routeToPeers needs: the session's participants, the node under test and the peers' machines. */
+export interface PeerRoute {
+  participants: readonly string[];
+  /** The node under test: its envelopes are handed to `toNode`, the others' to their machines. */
+  node: string;
+  toNode(env: Envelope): void;
+  machines: ReadonlyMap<string, LifecycleMachine<unknown, string>>;
+  /** Opens `env` as participant `to` would (its pinned keys). */
+  open(to: string, env: Envelope): Message;
+  /** What a peer's machine made of it. */
+  onStep(to: string, step: LifecycleStep<unknown>): void;
+}
+
+/** Relays a lifecycle envelope as the coordinator would: a broadcast to everyone but its sender, else to its one recipient. */
+export function routeToPeers(env: Envelope, r: PeerRoute): void {
+  for (const to of r.participants.filter((p) => p !== env.from && (env.to === BROADCAST || env.to === p))) {
+    if (to === r.node) {
+      r.toNode(env);
+      continue;
+    }
+    const m = r.machines.get(to);
+    if (m) r.onStep(to, m.receive(r.open(to, env)));
+  }
 }

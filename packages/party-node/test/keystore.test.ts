@@ -100,7 +100,7 @@ describe('key files are never replaced', () => {
       if (status === 'active') ks.activate(share.keyId, []);
       const before = bytes();
       expect(() => ks.createPending(otherShare)).toThrowError(expect.objectContaining({ code: 'key_exists' }));
-      expect(() => ks.restore({ share: otherShare, status: 'active', certificate: [] })).toThrowError(
+      expect(() => ks.restore({ share: otherShare, status: 'active', certificate: [], generation: 0 })).toThrowError(
         expect.objectContaining({ code: 'key_exists' }),
       );
       expect(bytes()).toBe(before);

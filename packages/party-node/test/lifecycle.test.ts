@@ -20,6 +20,7 @@ import {
   type LifecycleMachine,
   type Message,
   type MessageBody,
+  type Outgoing,
   type PublicKeyPackage,
   parseNonceCommitment,
   rawIntent,
@@ -29,7 +30,7 @@ import {
 } from '@glacis/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planStart, type StartMessage } from '../src/lifecycle/start-checks.js';
-import { type Harness, nextSent, only, rng, startHarness } from './harness.js';
+import { type Harness, nextSent, only, rng, routeToPeers, startHarness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -70,17 +71,17 @@ function relay(hh: Harness, machines: Map<string, Machine>, participants: string
         toCoordinator.push(env);
         continue;
       }
-      for (const to of participants.filter((p) => p !== env.from && (env.to === BROADCAST || env.to === p))) {
-        if (to === 'p1') {
-          hh.deliverEnvelope(env);
-          continue;
-        }
-        const m = machines.get(to);
-        if (!m) continue;
-        const step = m.receive(hh.open(to, env));
-        if (step.result !== undefined) results.set(to, step.result);
-        for (const out of step.outgoing) queue.push(hh.seal(to, out));
-      }
+      routeToPeers(env, {
+        participants,
+        node: 'p1',
+        toNode: (e) => hh.deliverEnvelope(e),
+        machines,
+        open: (to, e) => hh.open(to, e),
+        onStep(to, step) {
+          if (step.result !== undefined) results.set(to, step.result);
+          for (const out of step.outgoing) queue.push(hh.seal(to, out));
+        },
+      });
     }
   }
   hh.take();
@@ -91,6 +92,14 @@ const confirmsOf = (envs: Envelope[]) => envs.filter((e) => e.type === 'lifecycl
 const complete = (sessionId: string, operation: 'refresh' | 'reshare', confirmations: Envelope[]) =>
   ({ type: 'lifecycle_complete', sessionId, to: 'p1', body: { keyId: 'k1', operation, confirmations } }) as const;
 const hashOf = (hh: Harness) => keyPackageHash(hh.keystore().get('k1')?.share.public as PublicKeyPackage);
+
+/** The coordinator's refresh_start of k1 (committee p1, p2, p3) to the node. */
+const refreshStart = (pkg: PublicKeyPackage, sessionId: string): Outgoing => ({
+  type: 'refresh_start',
+  sessionId,
+  to: 'p1',
+  body: { keyId: 'k1', suite: 'ed25519', predecessor: keyPackageHash(pkg), threshold: 2, committee: ['p1', 'p2', 'p3'] },
+});
 
 /** Runs a refresh of k1 among p1 (the node), p2, p3 up to every confirmation. */
 function refresh(hh: Harness, pkg: PublicKeyPackage, peerShares: Map<string, KeyShare>, sessionId = 'refresh-op_1') {
@@ -106,15 +115,39 @@ function refresh(hh: Harness, pkg: PublicKeyPackage, peerShares: Map<string, Key
       }) as Machine,
     ]),
   );
-  const run = relay(hh, machines, ['p1', 'p2', 'p3'], () =>
-    hh.deliver({
-      type: 'refresh_start',
-      sessionId,
-      to: 'p1',
-      body: { keyId: 'k1', suite: 'ed25519', predecessor: keyPackageHash(pkg), threshold: 2, committee: ['p1', 'p2', 'p3'] },
-    }),
-  );
+  const run = relay(hh, machines, ['p1', 'p2', 'p3'], () => hh.deliver(refreshStart(pkg, sessionId)));
   return { ...run, confirmations: confirmsOf(run.toCoordinator), machines };
+}
+
+/**
+ * The coordinator's side of refresh-op_1's successor test signature, over `message` (the test
+ * message, or one it chose): the node's staged commitment and p2's (from its successor share in
+ * `results`), the package, p2's share, then the node's. Returns the aggregator holding both shares.
+ */
+async function testSignature(hh: Harness, results: Map<string, unknown>, message: Uint8Array) {
+  const successor = results.get('p2') as { public: PublicKeyPackage; share: KeyShare };
+  hh.deliver({ type: 'lifecycle_test_request', sessionId: 'refresh-op_1', to: 'p1', body: { keyId: 'k1' } });
+  const { commitment } = only(hh.take(), 'lifecycle_test_commitment');
+  const agg = createAggregator({
+    key: successor.public,
+    requestId: 'refresh-op_1',
+    intent: rawIntent(toHex(message)),
+    messages: [message],
+  });
+  agg.addCommitment('p1', [parseNonceCommitment(getSuite('ed25519'), commitment, 'p1')]);
+  const peerSigner = createSigner(successor.share, rng);
+  agg.addCommitment('p2', [parseNonceCommitment(getSuite('ed25519'), peerSigner.commit(), 'p2')]);
+  const testPkg = agg.buildPackage(['p1', 'p2']);
+  agg.addShare('p2', [toHex(peerSigner.sign(testPkg, [message]).shares[0] as Uint8Array)]);
+  hh.deliver({
+    type: 'lifecycle_test_package',
+    sessionId: 'refresh-op_1',
+    to: 'p1',
+    body: { keyId: 'k1', commitments: testPkg.commitments },
+  });
+  const { share } = only(await nextSent(hh), 'lifecycle_test_share');
+  agg.addShare('p1', [share]);
+  return agg;
 }
 
 describe('refresh on a party', () => {
@@ -128,24 +161,8 @@ describe('refresh on a party', () => {
 
     // The test signature: the node signs successorTestMessage with its staged share.
     const successor = (results.get('p2') as { public: PublicKeyPackage }).public;
-    h.deliver({ type: 'lifecycle_test_request', sessionId: 'refresh-op_1', to: 'p1', body: { keyId: 'k1' } });
-    const { commitment } = only(h.take(), 'lifecycle_test_commitment');
     const message = successorTestMessage('refresh-op_1', successor);
-    const agg = createAggregator({ key: successor, requestId: 'refresh-op_1', intent: rawIntent(toHex(message)), messages: [message] });
-    agg.addCommitment('p1', [parseNonceCommitment(getSuite('ed25519'), commitment, 'p1')]);
-    const peerSigner = createSigner((results.get('p2') as { share: KeyShare }).share, rng);
-    agg.addCommitment('p2', [parseNonceCommitment(getSuite('ed25519'), peerSigner.commit(), 'p2')]);
-    const testPkg = agg.buildPackage(['p1', 'p2']);
-    agg.addShare('p2', [toHex(peerSigner.sign(testPkg, [message]).shares[0] as Uint8Array)]);
-    h.deliver({
-      type: 'lifecycle_test_package',
-      sessionId: 'refresh-op_1',
-      to: 'p1',
-      body: { keyId: 'k1', commitments: testPkg.commitments },
-    });
-    const { share } = only(await nextSent(h), 'lifecycle_test_share');
-    agg.addShare('p1', [share]);
-    const [signature] = agg.finish();
+    const [signature] = (await testSignature(h, results, message)).finish();
     expect(getSuite('ed25519').verify(signature as Uint8Array, message, fromHex(pkg.publicKey))).toBe(true);
 
     h.deliver(complete('refresh-op_1', 'refresh', confirmations));
@@ -157,25 +174,9 @@ describe('refresh on a party', () => {
   it('a coordinator cannot have a staged share sign a message of its choice: the share it gets is for the test message only', async () => {
     const { h, pkg, peerShares } = await withKey();
     const { results } = refresh(h, pkg, peerShares);
-    const successor = (results.get('p2') as { public: PublicKeyPackage }).public;
-    h.deliver({ type: 'lifecycle_test_request', sessionId: 'refresh-op_1', to: 'p1', body: { keyId: 'k1' } });
-    const { commitment } = only(h.take(), 'lifecycle_test_commitment');
     // The coordinator builds a package for a transaction of its own with the staged share's commitment.
     const chosen = new TextEncoder().encode('pay 100 BTC to the coordinator');
-    const agg = createAggregator({ key: successor, requestId: 'refresh-op_1', intent: rawIntent(toHex(chosen)), messages: [chosen] });
-    agg.addCommitment('p1', [parseNonceCommitment(getSuite('ed25519'), commitment, 'p1')]);
-    const peerSigner = createSigner((results.get('p2') as { share: KeyShare }).share, rng);
-    agg.addCommitment('p2', [parseNonceCommitment(getSuite('ed25519'), peerSigner.commit(), 'p2')]);
-    const evil = agg.buildPackage(['p1', 'p2']);
-    agg.addShare('p2', [toHex(peerSigner.sign(evil, [chosen]).shares[0] as Uint8Array)]);
-    h.deliver({
-      type: 'lifecycle_test_package',
-      sessionId: 'refresh-op_1',
-      to: 'p1',
-      body: { keyId: 'k1', commitments: evil.commitments },
-    });
-    const { share } = only(await nextSent(h), 'lifecycle_test_share');
-    agg.addShare('p1', [share]);
+    const agg = await testSignature(h, results, chosen);
     expect(() => agg.finish()).toThrowError(expect.objectContaining({ code: 'invalid_signature_share', culprits: ['p1'] }));
     // And a test request for a session that staged nothing here gets no commitment at all.
     h.deliver({ type: 'lifecycle_test_request', sessionId: 'refresh-op_9', to: 'p1', body: { keyId: 'k1' } });
@@ -197,12 +198,7 @@ describe('refresh on a party', () => {
     h.deliver(complete('refresh-op_1', 'refresh', []));
     await h.restart();
     h.take();
-    h.deliver({
-      type: 'refresh_start',
-      sessionId: 'refresh-op_1',
-      to: 'p1',
-      body: { keyId: 'k1', suite: 'ed25519', predecessor: keyPackageHash(pkg), threshold: 2, committee: ['p1', 'p2', 'p3'] },
-    });
+    h.deliver(refreshStart(pkg, 'refresh-op_1'));
     expect(h.take()).toEqual([
       expect.objectContaining({ type: 'lifecycle_abort', to: COORDINATOR, body: expect.objectContaining({ code: 'replayed_message' }) }),
     ]);
@@ -212,12 +208,7 @@ describe('refresh on a party', () => {
   it('while a confirmed successor waits for its certificate, a second refresh is refused (lifecycle_busy): no second successor of one generation', async () => {
     const { h, pkg, peerShares } = await withKey();
     refresh(h, pkg, peerShares);
-    h.deliver({
-      type: 'refresh_start',
-      sessionId: 'refresh-op_2',
-      to: 'p1',
-      body: { keyId: 'k1', suite: 'ed25519', predecessor: keyPackageHash(pkg), threshold: 2, committee: ['p1', 'p2', 'p3'] },
-    });
+    h.deliver(refreshStart(pkg, 'refresh-op_2'));
     expect(only(h.take(), 'lifecycle_abort')).toMatchObject({ code: 'lifecycle_busy' });
     expect(h.keystore().successions.staged('k1')?.sessionId).toBe('refresh-op_1');
   });
@@ -268,12 +259,7 @@ describe('refresh on a party', () => {
 
   it('a party that fails before confirming signs its abandonment, broadcast, for the members that did', async () => {
     const { h, pkg } = await withKey();
-    h.deliver({
-      type: 'refresh_start',
-      sessionId: 'refresh-op_4',
-      to: 'p1',
-      body: { keyId: 'k1', suite: 'ed25519', predecessor: keyPackageHash(pkg), threshold: 2, committee: ['p1', 'p2', 'p3'] },
-    });
+    h.deliver(refreshStart(pkg, 'refresh-op_4'));
     expect(only(h.take(), 'refresh_round1')).toBeDefined();
     h.clock.advance(60_000);
     const abort = h.sent.at(-1) as Message;
@@ -281,30 +267,53 @@ describe('refresh on a party', () => {
   });
 });
 
-describe('repair on a party', () => {
-  const repairStart = (
-    pkg: PublicKeyPackage,
-    target: string,
-    sessionId = 'repair-op_1',
-    extra: Partial<MessageBody<'repair_start'>> = {},
-  ) =>
-    ({
-      type: 'repair_start',
-      sessionId,
-      to: 'p1',
-      body: {
-        keyId: 'k1',
-        suite: 'ed25519',
-        predecessor: keyPackageHash(pkg),
-        target,
-        helpers: ['p1', 'p2']
-          .filter((p) => p !== target)
-          .concat(target === 'p1' ? ['p3'] : [])
-          .sort(),
-        ...extra,
-      },
-    }) as const;
+/** The coordinator's repair_start of `target` (two helpers: p1 and p2, or p2 and p3 for p1). */
+const repairStart = (pkg: PublicKeyPackage, target: string, sessionId = 'repair-op_1', extra: Partial<MessageBody<'repair_start'>> = {}) =>
+  ({
+    type: 'repair_start',
+    sessionId,
+    to: 'p1',
+    body: {
+      keyId: 'k1',
+      suite: 'ed25519',
+      predecessor: keyPackageHash(pkg),
+      target,
+      helpers: ['p1', 'p2']
+        .filter((p) => p !== target)
+        .concat(target === 'p1' ? ['p3'] : [])
+        .sort(),
+      ...extra,
+    },
+  }) as const;
 
+/**
+ * Repairs p1 (the node, which lost its share) with helpers p2 and p3 run as machines on their
+ * shares, from the coordinator's repair_start to the end. Returns what reached the coordinator.
+ */
+function repairP1(hh: Harness, pkg: PublicKeyPackage, peerShares: Map<string, KeyShare>, sessionId: string) {
+  const helpers = ['p2', 'p3'];
+  const machines = new Map<string, Machine>(
+    helpers.map((p) => {
+      const share = peerShares.get(p);
+      if (share === undefined) throw new Error(`no share of ${p}`);
+      const m = createRepairParticipant({
+        key: pkg,
+        share,
+        self: p,
+        target: 'p1',
+        helpers,
+        sessionId,
+        identity: hh.identity(p),
+        peerKey: hh.keyOf,
+        rng,
+      });
+      return [p, m as Machine];
+    }),
+  );
+  return relay(hh, machines, ['p1', ...helpers], () => hh.deliver(repairStart(pkg, 'p1', sessionId, { key: pkg, generation: 0 })));
+}
+
+describe('repair on a party', () => {
   it('a helper refuses to help a party whose identity it has not pinned (lifecycle_refused), by default', async () => {
     // p3 was re-created with a new identity that this party's operator has not pinned yet.
     const { h, pkg } = await withKey();
@@ -341,26 +350,7 @@ describe('repair on a party', () => {
     const { rmSync } = await import('node:fs');
     rmSync(`${h.dataDir}/keys/k1.json`);
     const sessionId = 'repair-op_3';
-    const machines = new Map<string, Machine>(
-      ['p2', 'p3'].map((p) => [
-        p,
-        createRepairParticipant({
-          key: pkg,
-          share: peerShares.get(p) as KeyShare,
-          self: p,
-          target: 'p1',
-          helpers: ['p2', 'p3'],
-          sessionId,
-          identity: h.identity(p),
-          peerKey: h.keyOf,
-          rng,
-        }) as Machine,
-      ]),
-    );
-    const start = repairStart(pkg, 'p1', sessionId, { key: pkg, generation: 0 });
-    const { toCoordinator } = relay(h, machines, ['p1', 'p2', 'p3'], () =>
-      h.deliver({ ...start, body: { ...start.body, helpers: ['p2', 'p3'] } }),
-    );
+    const { toCoordinator } = repairP1(h, pkg, peerShares, sessionId);
     const confirm = toCoordinator.find((e) => e.type === 'repair_confirm') as Envelope;
     const body = confirm.body as MessageBody<'repair_confirm'>;
     verifyShareDrill(pkg, { keyId: 'k1', partyId: 'p1', drillId: sessionId, nonce: keyPackageHash(pkg) }, { ...body, drillId: sessionId });
@@ -377,33 +367,7 @@ describe('a damaged share', () => {
     writeFileSync(`${h.dataDir}/keys/k1.json`, '{"format":"glacis-sealed","v":1,"purpose":"key:k1","nonce":"00","ciphertext":"00"}');
     await h.restart();
     expect(only(h.take(), 'key_sync')).toMatchObject({ holdings: [] });
-    const sessionId = 'repair-op_9';
-    const machines = new Map<string, Machine>(
-      ['p2', 'p3'].map((p) => [
-        p,
-        createRepairParticipant({
-          key: pkg,
-          share: peerShares.get(p) as KeyShare,
-          self: p,
-          target: 'p1',
-          helpers: ['p2', 'p3'],
-          sessionId,
-          identity: h.identity(p),
-          peerKey: h.keyOf,
-          rng,
-        }) as Machine,
-      ]),
-    );
-    const body = {
-      keyId: 'k1',
-      suite: 'ed25519' as const,
-      predecessor: keyPackageHash(pkg),
-      target: 'p1',
-      helpers: ['p2', 'p3'],
-      key: pkg,
-      generation: 0,
-    };
-    relay(h, machines, ['p1', 'p2', 'p3'], () => h.deliver({ type: 'repair_start', sessionId, to: 'p1', body }));
+    repairP1(h, pkg, peerShares, 'repair-op_9');
     expect(h.keystore().get('k1')?.share.frostSecret.signingShare).toEqual(before);
   });
 });
@@ -420,12 +384,15 @@ describe('reshare on a party', () => {
       committee: ['p2', 'p3'],
       dealers: ['p1', 'p2'],
     };
+    // p2 deals and receives, p3 only receives.
+    const dealing = peerShares.get('p2');
+    if (dealing === undefined) throw new Error('no share of p2');
     const machines = new Map<string, Machine>(
       ['p2', 'p3'].map((p) => [
         p,
         createReshareParticipant({
           key: pkg,
-          ...(p === 'p2' ? { share: peerShares.get(p) } : {}),
+          ...(p === 'p2' ? { share: dealing } : {}),
           self: p,
           dealers: body.dealers,
           committee: body.committee,

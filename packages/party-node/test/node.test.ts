@@ -3,7 +3,7 @@
  * coordinator can and cannot make a party do with its DKG sessions and its approvals. The
  * coordinator here is the test, holding the coordinator's own identity key.
  */
-import { createSigner, type MessageBody, toHex, utf8 } from '@glacis/protocol';
+import { createSigner, type MessageBody, type Outgoing, toHex, utf8 } from '@glacis/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeApprover } from '../../../test/support/approvals.js';
 import { type Harness, nextSent, only, rng, startHarness } from './harness.js';
@@ -14,15 +14,18 @@ afterEach(async () => {
   h = undefined;
 });
 
-const start = (keyId: string, sessionId = `dkg-${keyId}`) =>
-  ({ type: 'dkg_start', sessionId, to: 'p1', body: { keyId, suite: 'ed25519', threshold: 2, committee: ['p1', 'p2', 'p3'] } }) as const;
-const abort = (keyId: string, sessionId = `dkg-${keyId}`) =>
-  ({
-    type: 'dkg_abort',
-    sessionId,
-    to: 'p1',
-    body: { keyId, code: 'dkg_timeout', message: 'the coordinator gave up', culprits: [] },
-  }) as const;
+const start = (keyId: string, sessionId = `dkg-${keyId}`): Outgoing => ({
+  type: 'dkg_start',
+  sessionId,
+  to: 'p1',
+  body: { keyId, suite: 'ed25519', threshold: 2, committee: ['p1', 'p2', 'p3'] },
+});
+const abort = (keyId: string, sessionId = `dkg-${keyId}`): Outgoing & { type: 'dkg_abort' } => ({
+  type: 'dkg_abort',
+  sessionId,
+  to: 'p1',
+  body: { keyId, code: 'dkg_timeout', message: 'the coordinator gave up', culprits: [] },
+});
 
 describe('DKG sessions on a party', () => {
   it('a key id claimed by a running session is refused to a second session (dkg_key_reserved); the first runs on', async () => {
@@ -45,12 +48,12 @@ describe('DKG sessions on a party', () => {
     expect(only(h.take(), 'dkg_abort')).toMatchObject({ keyId: 'k1', code: 'dkg_timeout' });
     expect(h.liveSessions()).toEqual([]);
     // A late round 1 for it gets no answer (a running session would abort on this one).
-    const late = {
+    const late: Outgoing = {
       type: 'dkg_round1',
       sessionId: 'dkg-k1',
       to: '*',
       body: { paramsHash: '00'.repeat(32), commitment: ['00'], proofOfKnowledge: '00' },
-    } as const;
+    };
     h.deliver(late, 'p2');
     expect(h.take()).toEqual([]);
   });

@@ -15,21 +15,17 @@ import {
   getSuite,
   isBundleError,
   type KeyShare,
-  MemoryBundleLedger,
   type Message,
   type Outgoing,
-  openBundle,
   openEnvelope,
-  sealBundle,
 } from '@glacis/protocol';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrashPoint } from '../src/crash-points.js';
 import { openKeystore } from '../src/keystore/keystore.js';
 import { OFFLINE_DKG_DIR } from '../src/offline/offline-dkg.js';
-import { type OfflineConfirm, openOfflineParty } from '../src/offline/offline-party.js';
-import { openPartyRecords } from '../src/records.js';
+import type { OfflineConfirm } from '../src/offline/offline-party.js';
 import { type Harness, rng, startHarness } from './harness.js';
+import { answerOf, outbox, runOffline } from './offline-vault.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -40,7 +36,7 @@ afterEach(async () => {
 const KEY = 'k1';
 const SESSION = `dkg-${KEY}`;
 const committee = ['p1', 'p2', 'p3'];
-const confirmAll: OfflineConfirm = { signing: async () => true, dkg: async () => true };
+const confirmAll: OfflineConfirm = { signing: async () => true, dkg: async () => true, lifecycle: async () => true };
 
 /** p1's directory with its node stopped (the vault), and p2, p3 as protocol participants the test relays for. */
 async function vault() {
@@ -69,44 +65,17 @@ async function vault() {
 type Vault = Awaited<ReturnType<typeof vault>>;
 
 /** One run of `glacis-party offline process` on the vault (a fresh process: reopened from disk). */
-async function run(v: Vault, o: { crashAt?: CrashPoint } = {}) {
-  const keystore = openKeystore(v.h.dataDir, v.h.unlock);
-  const records = await openPartyRecords(v.h.dataDir);
-  cleanup.push(() => records.close());
-  return openOfflineParty({
-    config: v.h.config,
-    identity: keystore.loadIdentity(),
-    keystore,
-    records,
-    logger: pino({ level: 'silent' }),
-    clock: { now: () => v.now.ms, setTimeout: () => ({ cancel: () => undefined }) },
-    rng,
+const run = (v: Vault, o: { crashAt?: CrashPoint } = {}) =>
+  runOffline(v.h, {
+    dir: v.h.dataDir,
+    now: v.now,
     crash: (point) => {
       if (point === o.crashAt) throw new Error(`killed at ${point}`);
     },
+    onClose: (close) => cleanup.push(close),
   });
-}
-
-let sequence = 1;
-/** The coordinator's outbox bundle for p1 carrying `envelopes`. */
-const outbox = (h: Harness, envelopes: Envelope[]) =>
-  sealBundle(
-    { recipient: 'p1', sequence: sequence++, createdAt: Date.now(), items: envelopes.map((envelope) => ({ kind: 'envelope', envelope })) },
-    { name: COORDINATOR, identity: h.identity(COORDINATOR) },
-    rng,
-  );
 const startEnvelope = (h: Harness, keyId = KEY, sessionId = SESSION) =>
   h.seal(COORDINATOR, { type: 'dkg_start', sessionId, to: 'p1', body: { keyId, suite: 'ed25519', threshold: 2, committee } });
-
-/** p1's answer, opened as the coordinator would (envelopes kept for relaying). */
-function answerOf(h: Harness, bytes: Uint8Array | null): { msg: Message; env: Envelope }[] {
-  if (!bytes) return [];
-  const keyOf = (n: string) => h.identity(n)?.publicKey;
-  const b = openBundle(bytes, { self: COORDINATOR, keyOf, ledger: new MemoryBundleLedger() });
-  return b.items.flatMap((i) =>
-    i.kind === 'envelope' ? [{ env: i.envelope, msg: openEnvelope(i.envelope, { self: COORDINATOR, keyOf, anyRecipient: true }) }] : [],
-  );
-}
 
 /** The test relays among p2, p3 (online) and collects what is addressed to p1 and every confirmation. */
 function relay(v: Vault) {

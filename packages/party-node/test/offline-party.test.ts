@@ -103,7 +103,7 @@ const preprocessed = (h: Harness, bytes: Uint8Array) => {
   return (msg as Extract<Message, { type: 'commitments' }>).body.commitments;
 };
 const nonceFiles = (dir: string) => readdirSync(join(dir, NONCE_DIR)).filter((f) => f.endsWith('.json'));
-const confirmAll = { signing: async () => true, dkg: async () => true };
+const confirmAll = { signing: async () => true, dkg: async () => true, lifecycle: async () => true };
 
 describe('the offline party', () => {
   it('preprocessed nonces are sealed at rest; a package using one is signed after a restart, and the shares aggregate to a valid signature', async () => {
@@ -188,7 +188,7 @@ describe('the offline party', () => {
     const { party } = await openParty(h);
     const [c0] = preprocessed(h, party.preprocess('k1', 1));
     const { bytes } = requestBundle(h, peer, c0!, 'r1', toHex(utf8('not this one')));
-    const outcome = await party.process(bytes, { signing: async () => false, dkg: async () => false });
+    const outcome = await party.process(bytes, { signing: async () => false, dkg: async () => false, lifecycle: async () => false });
     expect(outcome.results).toEqual([expect.objectContaining({ kind: 'declined', requestId: 'r1' })]);
     expect(outcome.response).toBeNull();
     expect(readShareLog(h.dataDir).events).toHaveLength(0);

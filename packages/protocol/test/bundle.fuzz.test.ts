@@ -160,7 +160,7 @@ const mutatedArb = fc
     resign: fc.boolean(),
   })
   .map(({ edits, cut, append, resign }) => {
-    let b = base.slice();
+    let b: Uint8Array = base.slice();
     for (const [at, v] of edits) b[at % b.length] = v;
     if (resign) b = reseal(b, coordinator.identity);
     if (cut !== null) b = b.subarray(0, cut % (b.length + 1));

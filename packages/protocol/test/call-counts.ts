@@ -22,8 +22,8 @@ function post<T>(session: Session, method: string, params: object = {}): T {
   return out as T;
 }
 
-/** How often each of `targets` was called during `run` (summed over every script that matches). */
-export function countCalls(targets: readonly CountedFunction[], run: () => void): number[] {
+/** How often each of `targets` was called during `run` (summed over every script that matches), in their order. */
+export function countCalls<const T extends readonly CountedFunction[]>(targets: T, run: () => void): { [K in keyof T]: number } {
   const session = new Session();
   session.connect();
   try {
@@ -32,12 +32,14 @@ export function countCalls(targets: readonly CountedFunction[], run: () => void)
     post(session, 'Profiler.takePreciseCoverage'); // resets the counters
     run();
     const coverage = post<Coverage>(session, 'Profiler.takePreciseCoverage');
-    return targets.map(([suffix, name]) =>
+    const counts = targets.map(([suffix, name]) =>
       coverage.result
         .filter((s) => s.url.endsWith(suffix) || s.url.endsWith(`${suffix}.ts`) || s.url.endsWith(`${suffix}.js`))
         .flatMap((s) => s.functions.filter((f) => f.functionName === name))
         .reduce((n, f) => n + (f.ranges[0]?.count ?? 0), 0),
     );
+    // map keeps the tuple's length, which Array.prototype.map's type does not say.
+    return counts as { [K in keyof T]: number };
   } finally {
     post(session, 'Profiler.stopPreciseCoverage');
     session.disconnect();
@@ -47,6 +49,6 @@ export function countCalls(targets: readonly CountedFunction[], run: () => void)
 /** noble's Edwards point decoder (ed25519, ed448; ristretto255 decodes through it too). */
 export const EDWARDS_DECODE: CountedFunction = ['abstract/edwards.js', 'fromBytes'];
 /** noble's point decoders: every `fromBytes` of an Edwards or Weierstrass point. */
-export const POINT_DECODES: readonly CountedFunction[] = [EDWARDS_DECODE, ['abstract/weierstrass.js', 'fromBytes']];
+export const POINT_DECODES: readonly [CountedFunction, CountedFunction] = [EDWARDS_DECODE, ['abstract/weierstrass.js', 'fromBytes']];
 /** Glacis's halving subgroup check (its script is the TS source under vitest, the JS in dist). */
 export const PRIME_ORDER_CHECK: CountedFunction = ['prime-order', 'isInPrimeOrderSubgroup'];

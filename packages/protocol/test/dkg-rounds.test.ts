@@ -38,7 +38,7 @@ import { catchProtocolError, expectCode, expectError, resign } from './harness.j
 import { CRATES, type DkgVector, dkgParticipants, vectorJson } from './load-vectors.js';
 import { makeWorld, rng, runDkg, type SimWorld } from './sim.js';
 
-const wire = (r1: DKG_Round1): MessageBody<'dkg_round1'> => ({
+const wire = (r1: DKG_Round1) => ({
   commitment: r1.commitment.map(toHex),
   proofOfKnowledge: toHex(r1.proofOfKnowledge),
 });

@@ -124,7 +124,7 @@ describe('the signer decodes each point of a package once', () => {
         commitments: signers.map(([p, s]) => ({ partyId: p, ...s.commit() })),
       };
       const [self, own] = signers[0] as (typeof signers)[number];
-      let share = new Uint8Array();
+      let share: Uint8Array = new Uint8Array();
       const [edDecodes, wDecodes, torsionChecks, halvings] = countCalls(
         [...POINT_DECODES, ['abstract/edwards.js', 'isTorsionFree'], PRIME_ORDER_CHECK],
         () => {

@@ -21,6 +21,7 @@ import {
   type KeyShare,
   type MessageBody,
   type NonceCommitment,
+  type NonceCommitmentWire,
   type Outgoing,
   type ProtocolError,
   type ProtocolErrorCode,
@@ -106,6 +107,23 @@ export function parsedCommitments(suite: Suite, list: readonly NonceCommitments[
 /** The intent and messages of a raw signing request for `message` (aggregator and ROAST options). */
 export function rawSigning(message: Uint8Array): { intent: Intent; messages: Uint8Array[] } {
   return { intent: { type: 'raw', message: toHex(message) }, messages: [message] };
+}
+
+/** One entry of a signing package's commitment list: `partyId`'s commitment. */
+export function entry(partyId: string, commitment: NonceCommitmentWire): MessageBody<'signing_package'>['commitments'][number] {
+  return { partyId, ...commitment };
+}
+
+/**
+ * A raw signing package of `c`'s key over `commitments`, as a coordinator (honest or not)
+ * assembles it: request r1, message 0x01, no approvals, unless `over` says otherwise.
+ */
+export function rawPackage(
+  c: Cluster,
+  commitments: MessageBody<'signing_package'>['commitments'],
+  over: Partial<MessageBody<'signing_package'>> = {},
+): MessageBody<'signing_package'> {
+  return { keyId: c.pub.keyId, requestId: 'r1', intent: { type: 'raw', message: '01' }, approvals: [], commitments, ...over };
 }
 
 /** The messages a party derives from a raw package's intent. */
@@ -212,13 +230,14 @@ export function dkgVictim(id: SuiteId, n = 3, t = 2) {
   const world = makeWorld(names);
   const keyId = 'k1';
   const sessionId = 'dkg-k1';
-  const participant = (self: string) =>
+  /** `self`'s participant in this DKG, or in one over another `committee` (same key and session ids). */
+  const participant = (self: string, committee: readonly string[] = names) =>
     createDkgParticipant({
       suite,
       keyId,
       sessionId,
       self,
-      committee: names,
+      committee: [...committee],
       threshold: t,
       identity: (world.parties.get(self) as SimParty).identity,
       peerKey: world.keyOf,

@@ -9,7 +9,6 @@ import { ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import {
   createAggregator,
-  createDkgParticipant,
   createSigner,
   fromHex,
   type MessageBody,
@@ -26,9 +25,11 @@ import {
   cluster,
   commitmentOf,
   dkgVictim,
+  entry,
   expectCode,
   expectError,
   rawMessages,
+  rawPackage,
   rawSigning,
   scalarBytes,
   session,
@@ -128,16 +129,7 @@ for (const id of SUITE_IDS) {
           const sa = createSigner(c.share(a), rng);
           const ca = sa.commit();
           const cb = { ...createSigner(c.share(b), rng).commit(), [field]: toHex(bytes) };
-          const pkg: MessageBody<'signing_package'> = {
-            keyId: c.pub.keyId,
-            requestId: 'r1',
-            intent: { type: 'raw', message: '01' },
-            approvals: [],
-            commitments: [
-              { partyId: a, ...ca },
-              { partyId: b, ...cb },
-            ],
-          };
+          const pkg = rawPackage(c, [entry(a, ca), entry(b, cb)]);
           // The coordinator assembled this package, and it is no party: blaming `b` would let it
           // frame an honest party, so nobody is named.
           const e = expectCode(() => sa.sign(pkg, rawMessages(pkg)), 'invalid_point', []);
@@ -196,16 +188,9 @@ for (const id of SUITE_IDS) {
       expectCode(() => createAggregator({ key: c.pub, requestId: 'r1', ...rawSigning(new Uint8Array(0)) }), 'empty_message');
       const sa = createSigner(c.share(a), rng);
       const ca = sa.commit();
-      const pkg: MessageBody<'signing_package'> = {
-        keyId: c.pub.keyId,
-        requestId: 'r1',
+      const pkg = rawPackage(c, [entry(a, ca), entry(b, createSigner(c.share(b), rng).commit())], {
         intent: { type: 'raw', message: '' },
-        approvals: [],
-        commitments: [
-          { partyId: a, ...ca },
-          { partyId: b, ...createSigner(c.share(b), rng).commit() },
-        ],
-      };
+      });
       expectCode(() => sa.sign(pkg, rawMessages(pkg)), 'empty_message');
       expect(sa.pending).toBe(1);
     });
@@ -238,22 +223,7 @@ describe('identifiers', () => {
   it('a party twice in a committee: duplicate_identifier', () => {
     const suite = c().suite;
     expectCode(() => makeCommittee(suite, ['alice', 'bob', 'alice'], 2), 'duplicate_identifier');
-    const v = dkgVictim('ed25519');
-    expectCode(
-      () =>
-        createDkgParticipant({
-          suite,
-          keyId: 'k',
-          sessionId: 's',
-          self: 'p01',
-          committee: ['p01', 'p02', 'p01'],
-          threshold: 2,
-          identity: v.world.parties.get('p01')!.identity,
-          peerKey: v.world.keyOf,
-          rng,
-        }),
-      'duplicate_identifier',
-    );
+    expectCode(() => dkgVictim('ed25519').participant('p01', ['p01', 'p02', 'p01']), 'duplicate_identifier');
   });
 
   it('committee ids that are not party ids, or the coordinator: invalid_identifier', () => {
@@ -277,17 +247,7 @@ describe('identifiers', () => {
     const sa = createSigner(cl.share(a), rng);
     const ca = sa.commit();
     const cb = createSigner(cl.share(b), rng).commit();
-    const pkg: MessageBody<'signing_package'> = {
-      keyId: cl.pub.keyId,
-      requestId: 'r1',
-      intent: { type: 'raw', message: '01' },
-      approvals: [],
-      commitments: [
-        { partyId: a, ...ca },
-        { partyId: a, ...ca },
-        { partyId: b, ...cb },
-      ],
-    };
+    const pkg = rawPackage(cl, [entry(a, ca), entry(a, ca), entry(b, cb)]);
     expectCode(() => sa.sign(pkg, rawMessages(pkg)), 'duplicate_identifier');
     expect(sa.pending).toBe(1);
   });
@@ -306,16 +266,7 @@ describe('identifiers', () => {
     const sa = createSigner(cl.share(a), rng);
     const ca = sa.commit();
     const cb = createSigner(cl.share(b), rng).commit();
-    const pkg: MessageBody<'signing_package'> = {
-      keyId: cl.pub.keyId,
-      requestId: 'r1',
-      intent: { type: 'raw', message: '01' },
-      approvals: [],
-      commitments: [
-        { partyId: a, ...ca },
-        { partyId: 'mallory', ...cb },
-      ],
-    };
+    const pkg = rawPackage(cl, [entry(a, ca), entry('mallory', cb)]);
     expectCode(() => sa.sign(pkg, rawMessages(pkg)), 'not_in_committee');
     const agg = createAggregator({ key: cl.pub, requestId: 'r1', ...rawSigning(utf8('m')) });
     expectCode(() => agg.addCommitment('mallory', [parseNonceCommitment(cl.suite, cb, 'mallory')]), 'not_in_committee');
@@ -323,29 +274,9 @@ describe('identifiers', () => {
 
     // A pinned identity that is not in this key's committee cannot take part in its DKG.
     const v = dkgVictim('ed25519', 4, 2);
-    const outsider = createDkgParticipant({
-      suite: v.suite,
-      keyId: v.keyId,
-      sessionId: v.sessionId,
-      self: 'p04',
-      committee: ['p02', 'p03', 'p04'],
-      threshold: 2,
-      identity: v.world.parties.get('p04')!.identity,
-      peerKey: v.world.keyOf,
-      rng,
-    });
+    const outsider = v.participant('p04', ['p02', 'p03', 'p04']);
     const body = (outsider.start().outgoing[0] as { body: MessageBody<'dkg_round1'> }).body;
-    const own = createDkgParticipant({
-      suite: v.suite,
-      keyId: v.keyId,
-      sessionId: v.sessionId,
-      self: 'p01',
-      committee: ['p01', 'p02', 'p03'],
-      threshold: 2,
-      identity: v.world.parties.get('p01')!.identity,
-      peerKey: v.world.keyOf,
-      rng,
-    });
+    const own = v.participant('p01', ['p01', 'p02', 'p03']);
     own.start();
     const env = v.world.parties.get('p04')!.sealer.seal({ type: 'dkg_round1', sessionId: v.sessionId, to: '*', body });
     expectCode(() => own.receive(v.world.open('p01', env)), 'not_in_committee');

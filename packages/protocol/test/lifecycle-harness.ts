@@ -15,6 +15,8 @@ import {
   type Envelope,
   fromHex,
   type KeyShare,
+  type MessageBody,
+  type MessageType,
   type Outgoing,
   openEnvelope,
   type PendingSuccessor,
@@ -61,6 +63,21 @@ export function freshStart<R>(machines: ReadonlyMap<string, Machine<R>>, name: s
   const m = machines.get(name);
   if (m === undefined) throw new Error(`no machine for ${name}`);
   return m.start().outgoing;
+}
+
+/** The body of the `type` message in what `name`'s machine sends when started again (see freshStart). */
+export function freshBody<R, T extends MessageType>(machines: ReadonlyMap<string, Machine<R>>, name: string, type: T): MessageBody<T> {
+  const found = freshStart(machines, name).find((o): o is Outgoing & { type: T; body: MessageBody<T> } => o.type === type);
+  if (found === undefined) throw new Error(`${name} sends no ${type} when started`);
+  return found.body;
+}
+
+/** `name`'s share with its scalar one more: it no longer matches Y_name (a holder that lies about its share). */
+export function shareOffByOne(c: Cluster, name: string): KeyShare {
+  const s = c.share(name);
+  const scalar = c.suite.Fn.add(c.suite.Fn.fromBytes(s.frostSecret.signingShare), 1n);
+  // slice(): a copy on an ArrayBuffer of its own, as FrostSecret wants.
+  return { ...s, frostSecret: { ...s.frostSecret, signingShare: c.suite.Fn.toBytes(scalar).slice() } };
 }
 
 /** Throws on any error or refusal of a run: the happy path must be clean. */

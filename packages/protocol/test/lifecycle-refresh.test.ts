@@ -26,7 +26,7 @@ import {
   expectClean,
   expectOnlyWrongSession,
   expectSignsUnder,
-  freshStart,
+  freshBody,
   mixingIn,
   refreshMachines,
   runRefresh,
@@ -391,10 +391,10 @@ describe('refresh: parameters', () => {
     const machines = refreshMachines(c);
     const m = machines.get('p01');
     m?.start();
-    const [round1] = freshStart(refreshMachines(c), 'p02') as [{ body: MessageBody<'refresh_round1'> }];
+    const round1 = freshBody(refreshMachines(c), 'p02', 'refresh_round1');
     const env = c.world.parties
       .get('p02')
-      ?.sealer.seal({ type: 'refresh_round1', sessionId: 'refresh-1', to: '*', body: { ...round1.body, keyId: 'other-key' } }) as Envelope;
+      ?.sealer.seal({ type: 'refresh_round1', sessionId: 'refresh-1', to: '*', body: { ...round1, keyId: 'other-key' } }) as Envelope;
     expectCode(() => m?.receive(c.world.open('p01', env)), 'wrong_key');
     expect(m?.phase).toBe('round1');
   });
@@ -416,7 +416,7 @@ describe('refresh: parameters', () => {
 
 /** Another valid refresh round 1 of `name` (what an equivocator signs second). */
 function otherRound1(c: Cluster, name: string): MessageBody<'refresh_round1'> {
-  return (freshStart(refreshMachines(c), name)[0] as { body: MessageBody<'refresh_round1'> }).body;
+  return freshBody(refreshMachines(c), name, 'refresh_round1');
 }
 
 /** The box context of `env` for `to`, as the machines bind it. */

@@ -25,11 +25,12 @@ import {
   expectClean,
   expectOnlyWrongSession,
   expectSignsUnder,
-  freshStart,
+  freshBody,
   mixingIn,
   recreatedWorld,
   repairMachines,
   sealAs,
+  shareOffByOne,
   withFreshGuards,
   withShares,
 } from './lifecycle-harness.js';
@@ -44,12 +45,6 @@ const repaired = (r: RepairResult | undefined): KeyShare => {
   if (r?.kind !== 'repaired') throw new Error(`expected a repaired share, got ${JSON.stringify(r)}`);
   return r.share;
 };
-
-/** The same share with the scalar off by one: a helper that lies about its share. */
-function lyingShare(c: Cluster, name: string): KeyShare {
-  const s = c.suite.Fn.add(c.suite.Fn.fromBytes(c.share(name).frostSecret.signingShare), 1n);
-  return { ...c.share(name), frostSecret: { ...c.share(name).frostSecret, signingShare: c.suite.Fn.toBytes(s) } };
-}
 
 function boxed(c: Cluster, world: SimWorld, env: Envelope, to: string, value: Uint8Array) {
   const b = sealBox(
@@ -78,7 +73,7 @@ describe('repair: a lost share rebuilt and checked', () => {
       verifyShareDrill(
         c.pub,
         { keyId: c.pub.keyId, partyId: 'p03', drillId: 'repair-1', nonce: keyPackageHash(c.pub) },
-        { keyId: c.pub.keyId, drillId: 'repair-1', ...body },
+        { drillId: 'repair-1', ...body },
       );
       expectSignsUnder(
         withShares(c, new Map([...c.names.map((n) => [n, c.share(n)] as const), ['p03', share]])),
@@ -189,7 +184,7 @@ describe('repair: a helper that sends a wrong contribution is named', () => {
 
   it('two different signed commitment sets → lifecycle_equivocation naming the sender', () => {
     const c = cluster('secp256k1', 3, 2);
-    const other = (freshStart(repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'] }), 'p03')[0] as { body: unknown }).body;
+    const other = freshBody(repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'] }), 'p03', 'repair_commit');
     const run = runSession(c.world, repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'] }), {
       tamper: (env, to) =>
         env.type === 'repair_commit' && env.from === 'p03' && to === 'p02' ? [env, sealAs(c.world, 'p03', env, other)] : env,
@@ -199,7 +194,7 @@ describe('repair: a helper that sends a wrong contribution is named', () => {
 
   it('a relay that shows the target other (validly signed) commitments → lifecycle_transcript_mismatch, nobody named', () => {
     const c = cluster('ed25519', 3, 2);
-    const other = (freshStart(repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'] }), 'p03')[0] as { body: unknown }).body;
+    const other = freshBody(repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'] }), 'p03', 'repair_commit');
     const run = runSession(c.world, repairMachines(c, { target: 'p02', helpers: ['p01', 'p03'] }), {
       tamper: (env, to) => (env.type === 'repair_commit' && env.from === 'p03' && to === 'p02' ? sealAs(c.world, 'p03', env, other) : env),
     });
@@ -262,7 +257,7 @@ describe('repair: parameters', () => {
 
   it('a helper whose stored share is damaged refuses to help before it sends anything (lifecycle_key_mismatch)', () => {
     expectCode(
-      () => repairMachines(c, { target: 'p04', helpers: ['p01', 'p02', 'p03'], shares: new Map([['p02', lyingShare(c, 'p02')]]) }),
+      () => repairMachines(c, { target: 'p04', helpers: ['p01', 'p02', 'p03'], shares: new Map([['p02', shareOffByOne(c, 'p02')]]) }),
       'lifecycle_key_mismatch',
     );
   });

@@ -6,7 +6,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   type Envelope,
-  type KeyShare,
   type MessageBody,
   type ReshareResult,
   SUITE_IDS,
@@ -20,12 +19,14 @@ import {
   expectClean,
   expectOnlyWrongSession,
   expectSignsUnder,
+  freshBody,
   freshStart,
   mixingIn,
   type ReshareParams,
   reshareMachines,
   reshareSuccessors,
   sealAs,
+  shareOffByOne,
   widenWorld,
   withFreshGuards,
   withShares,
@@ -132,8 +133,7 @@ describe('reshare: a dealer that deals anything but its share is named', () => {
       const world = widenWorld(c, TO_3_OF_5.committee);
       // p03's machine deals from its real share; the relay swaps in a dealing of another secret, signed by p03.
       const fake = reshareMachines(c, world, TO_3_OF_5);
-      const made = freshStart(fake, 'p03') as { type: string; to: string; body: MessageBody<'reshare_round1'> }[];
-      const r1 = made.find((o) => o.type === 'reshare_round1')?.body as MessageBody<'reshare_round1'>;
+      const r1 = freshBody(fake, 'p03', 'reshare_round1');
       const moved = { ...r1, commitment: [toHex(c.suite.Point.BASE.multiply(7n).toBytes()), ...r1.commitment.slice(1)] };
       const run = runSession(world, reshareMachines(c, world, TO_3_OF_5), {
         tamper: (env) => (env.type === 'reshare_round1' && env.from === 'p03' ? sealAs(world, 'p03', env, moved) : env),
@@ -147,14 +147,7 @@ describe('reshare: a dealer that deals anything but its share is named', () => {
 
   it('a dealer with a damaged share refuses to deal (lifecycle_key_mismatch), before anything leaves', () => {
     const c = cluster('ed25519', 3, 2);
-    const s = c.share('p01');
-    const bent: KeyShare = {
-      ...s,
-      frostSecret: {
-        ...s.frostSecret,
-        signingShare: c.suite.Fn.toBytes(c.suite.Fn.add(c.suite.Fn.fromBytes(s.frostSecret.signingShare), 1n)),
-      },
-    };
+    const bent = shareOffByOne(c, 'p01');
     expectCode(
       () => reshareMachines(c, widenWorld(c, TO_3_OF_5.committee), { ...TO_3_OF_5, shares: new Map([['p01', bent]]) }),
       'lifecycle_key_mismatch',
@@ -196,7 +189,7 @@ describe('reshare: a dealer that deals anything but its share is named', () => {
   it('two different signed round-1 broadcasts → lifecycle_equivocation naming the dealer', () => {
     const c = cluster('p256', 3, 2);
     const world = widenWorld(c, TO_3_OF_5.committee);
-    const other = (freshStart(reshareMachines(c, world, TO_3_OF_5), 'p01')[0] as { body: unknown }).body;
+    const other = freshBody(reshareMachines(c, world, TO_3_OF_5), 'p01', 'reshare_round1');
     const run = runSession(world, reshareMachines(c, world, TO_3_OF_5), {
       tamper: (env, to) =>
         env.type === 'reshare_round1' && env.from === 'p01' && to === 'p06' ? [env, sealAs(world, 'p01', env, other)] : env,
@@ -208,7 +201,7 @@ describe('reshare: a dealer that deals anything but its share is named', () => {
     const c = cluster('ed25519', 3, 2);
     const world = widenWorld(c, TO_3_OF_5.committee);
     // p01 deals twice, consistently each time, and shows p06 the second dealing only.
-    const second = freshStart(reshareMachines(c, world, TO_3_OF_5), 'p01') as { type: string; to: string; body: unknown }[];
+    const second = freshStart(reshareMachines(c, world, TO_3_OF_5), 'p01');
     const run = runSession(world, reshareMachines(c, world, TO_3_OF_5), {
       tamper: (env, to) => {
         if (env.from !== 'p01' || to !== 'p06') return env;

@@ -100,7 +100,7 @@ describe('lifecycle message schemas', () => {
 
   it('a validly signed but malformed lifecycle body is refused at the envelope, naming its sender', () => {
     const c = cluster('ed25519', 3, 2);
-    const env = c.world.parties.get('p02')?.sealer.seal({
+    const env = c.world.parties.get('p02')!.sealer.seal({
       type: 'refresh_round1',
       sessionId: 'refresh-1',
       to: BROADCAST,

@@ -101,7 +101,7 @@ describe('each published vector holds up on its own', () => {
           const others = members.filter((m) => m !== j);
           const own = interpolate(
             suite,
-            [[0n, 0n], ...others.map((m) => [x(m), sent('refresh_round2', j, m)] as const)].slice(0, v.inputs.key.threshold),
+            [[0n, 0n] as const, ...others.map((m) => [x(m), sent('refresh_round2', j, m)] as const)].slice(0, v.inputs.key.threshold),
             x(j),
           );
           const received = others.reduce((a, i) => Fn.add(a, sent('refresh_round2', i, j)), Fn.create(0n));

@@ -34,13 +34,13 @@ export const partiesOutbox: Command = {
   usage: `usage: glacis parties outbox <partyId> --out FILE|DIR/ [--density D] [--url URL] [--token TOKEN]
 
 Asks the coordinator for what waits for the offline party (GET /v1/parties/{id}/outbox): the
-signing packages of running requests and the messages of key generations it is a member of,
-sealed by the coordinator into one bundle for this read, under a sequence above every earlier
+signing packages of running requests and the messages of key generations and lifecycle
+operations (refresh, repair, reshare, drill) it takes part in, sealed by the coordinator into one bundle for this read, under a sequence above every earlier
 one. Writes it to --out for the trip to the vault, where \`glacis-party offline process --in\`
 reads it: a bundle file, or a directory (trailing /) of PNG QR frames and two animated pages to
 show on a screen. Never writes over an earlier file or transfer. Each run seals a new bundle:
 carry the latest. Prints what it wrote as JSON (the requests it carries under signatureIds, the
-key generations under keyIds); with nothing waiting, writes nothing and says so. Needs an admin
+key generations under keyIds, the lifecycle operations under operationIds); with nothing waiting, writes nothing and says so. Needs an admin
 token.
 
 options:
@@ -69,7 +69,7 @@ exit: 0 written (or nothing waiting), 1 could not (no answer, HTTP error, unwrit
     const client = connect(values, io);
     const { body: outbox } = await client.partyOutbox({ params: { partyId }, query: { format: 'json' } });
     if (outbox.bundle === null) {
-      io.stdout(JSON.stringify({ partyId, items: 0, signatureIds: [], keyIds: [], out: null }));
+      io.stdout(JSON.stringify({ partyId, items: 0, signatureIds: [], keyIds: [], operationIds: [], out: null }));
       io.stderr(`glacis: nothing waits for ${partyId}; nothing written`);
       return EXIT.ok;
     }
@@ -92,6 +92,7 @@ exit: 0 written (or nothing waiting), 1 could not (no answer, HTTP error, unwrit
         items: outbox.items,
         signatureIds: outbox.signatureIds,
         keyIds: outbox.keyIds,
+        operationIds: outbox.operationIds,
         out: written,
       }),
     );

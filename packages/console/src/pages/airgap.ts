@@ -174,6 +174,7 @@ function sendSection(ctx: PageContext, offline: readonly string[] | Error): HTML
       [
         ...out.signatureIds.map((sig) => h('code', { class: 'signature-id' }, sig)),
         ...out.keyIds.map((key) => h('span', null, 'key generation ', h('code', { class: 'key-id' }, key))),
+        ...(out.operationIds ?? []).map((op) => h('span', null, 'operation ', h('code', { class: 'operation-id' }, op))),
       ].flatMap((item, i) => [i === 0 ? '' : ', ', item]),
       '. Each read seals a new bundle under a higher sequence: show the vault this one.',
     );

@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { COORDINATOR, generateIdentity, openEnvelope, ReplayGuard } from '@glacis/protocol';
+import { COORDINATOR, generateIdentity, type Outgoing, openEnvelope, ReplayGuard } from '@glacis/protocol';
 import { describe, expect, test } from 'vitest';
 import { createClockSealer } from './coordinator-sealer.js';
 
 const identity = generateIdentity((n = 32) => new Uint8Array(randomBytes(n)));
-const abort = (sessionId: string) =>
-  ({
-    type: 'dkg_abort',
-    sessionId,
-    to: 'p1',
-    body: { keyId: 'key_1', code: 'coordinator_restarted', message: 'x', culprits: [] },
-  }) as const;
+const abort = (sessionId: string): Outgoing => ({
+  type: 'dkg_abort',
+  sessionId,
+  to: 'p1',
+  body: { keyId: 'key_1', code: 'coordinator_restarted', message: 'x', culprits: [] },
+});
 
 describe('coordinator sealer', () => {
   test('an instance started before another is not taken for a replay when it speaks later in the same DKG session', () => {

@@ -22,21 +22,13 @@ import {
 } from '@glacis/protocol';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { nullMetrics } from '../../../../test/support/in-process-cluster.js';
 import { MemoryStore } from '../../../../test/support/memory-store.js';
 import { createDkgDriver } from './dkg-driver.js';
-import type { Clock, OrchestratorMetrics } from './ports.js';
+import type { Clock } from './ports.js';
 
 const rng: Rng = (n = 32) => new Uint8Array(randomBytes(n));
 const names = ['p1', 'p2', 'p3'];
-const metrics: OrchestratorMetrics = {
-  sessionEnded: () => undefined,
-  connectedParties: () => undefined,
-  wsRejected: () => undefined,
-  partyExcluded: () => undefined,
-  partyLatency: () => undefined,
-  signingSessionStarted: () => undefined,
-  signatureShareReceived: () => undefined,
-};
 const clock: Clock = { now: () => 0, setTimeout: () => ({ cancel: () => undefined }) };
 
 /** What a member does to one of its own outgoing messages before it is signed: [] drops it. */
@@ -80,7 +72,7 @@ async function runThroughDriver(lie: Lie = (_f, out) => [out], opts: { offline?:
         }
       : {}),
     logger: pino({ level: 'silent' }),
-    metrics,
+    metrics: nullMetrics,
     keyOf,
     timeoutMs: 60_000,
     link: {
@@ -156,7 +148,8 @@ async function runThroughDriver(lie: Lie = (_f, out) => [out], opts: { offline?:
     reply(to, (members.get(to) as DkgParticipant).receive(openEnvelope(env, { self: to, keyOf })).outgoing);
   }
   const key = store.keys.get('k1');
-  return Object.assign(key ?? {}, { trips, timers, held, forwarded, heldAtStart });
+  if (key === undefined) throw new Error('the store lost key k1');
+  return { ...key, trips, timers, held, forwarded, heldAtStart };
 }
 
 describe('the DKG driver with an offline member', () => {
@@ -182,7 +175,7 @@ describe('the DKG driver with an offline member', () => {
 
 describe('the DKG driver', () => {
   it('activates the key when every member is honest', async () => {
-    expect((await runThroughDriver())?.status).toBe('active');
+    expect((await runThroughDriver()).status).toBe('active');
   });
 
   it('a member that echoes another round-1 transcript in round 2 is named (dkg_transcript_mismatch)', async () => {

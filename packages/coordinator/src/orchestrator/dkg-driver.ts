@@ -34,7 +34,7 @@ import {
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import { isCoordinatorError } from '../errors.js';
-import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
+import type { Clock, HeldMessage, OrchestratorMetrics, PartyLink } from './ports.js';
 import { encodeSessionId } from './session-id.js';
 import type { KeyRow, LeaseFence, OrchestratorStore } from './store-port.js';
 
@@ -56,7 +56,7 @@ interface DkgRun {
   /** Round-2 bodies relayed, by `from→to`: an identical one again (an offline member re-sends) is not relayed twice. */
   round2: Map<string, string>;
   /** Messages for offline members, held back until every online member's round 1 is in. */
-  parked: { to: string; item: HeldDkgMessage }[] | undefined;
+  parked: { to: string; item: HeldMessage }[] | undefined;
   /** Once every round-1 package is in: the transcript every member must echo. */
   transcriptHash: string | undefined;
   confirmations: Map<string, Envelope>;
@@ -78,9 +78,6 @@ export interface DkgDriverOptions {
   offline?: OfflineDkgPort;
 }
 
-/** For the outbox: the coordinator's own message (to seal), or a member's envelope (relayed as it is). */
-export type HeldDkgMessage = { message: Outgoing } | { envelope: Envelope };
-
 /** The offline members' side of the DKG: the outbox. */
 export interface OfflineDkgPort {
   parties: readonly string[];
@@ -90,7 +87,7 @@ export interface OfflineDkgPort {
    * Holds for `partyId` a message of the DKG of `keyId`: the coordinator's own (sealed there) or a
    * member's envelope relayed. `last`: the DKG's last word (certificate, abort), held to a deadline.
    */
-  hold(partyId: string, keyId: string, item: HeldDkgMessage, last: boolean): void;
+  hold(partyId: string, keyId: string, item: HeldMessage, last: boolean): void;
   /** The DKG of `keyId` ended: its round messages are no longer wanted. */
   drop(keyId: string): void;
 }
@@ -128,7 +125,7 @@ export function createDkgDriver(o: DkgDriverOptions): DkgDriver {
     else park(run, to, { envelope: env });
   }
 
-  function park(run: DkgRun, to: string, item: HeldDkgMessage): void {
+  function park(run: DkgRun, to: string, item: HeldMessage): void {
     if (run.parked) run.parked.push({ to, item });
     else o.offline?.hold(to, run.key.keyId, item, false);
   }

@@ -5,9 +5,12 @@
  * every holder proved its share, and fails (`drill_failed`, naming the others) when one sent an
  * invalid proof, is not connected, or did not answer within `drillTimeoutMs`. Each proof is
  * recorded (audit `drill_completed`, the operation's progress, the metric
- * `glacis_drill_last_success_timestamp_seconds{party,key}`). Nothing changes on the key.
+ * `glacis_drill_last_success_timestamp_seconds{party,key}`). Nothing changes on the key. An
+ * offline holder (docs/offline.md) gets its challenge in its outbox at once; a drill with one waits
+ * for the proofs up to the offline deadline.
  */
 import { isProtocolError, type Message, toHex, verifyShareDrill } from '@glacis/protocol';
+import { createCourier } from './lifecycle-courier.js';
 import { type LifecycleRun, packageOf, type RunContext, runLifecycle } from './lifecycle-run.js';
 import { encodeSessionId } from './session-id.js';
 import type { KeyRow, OperationRecord } from './store-port.js';
@@ -19,6 +22,7 @@ export function createDrillRun(ctx: RunContext, op: OperationRecord, key: KeyRow
   const members = [...key.parties];
   const proved = new Set<string>();
   const failed = new Map<string, string>(); // party → code
+  const courier = createCourier({ link: ctx.link, offline: ctx.offline, operationId: op.operationId, sessionId });
 
   const run: LifecycleRun = {
     op,
@@ -41,11 +45,11 @@ export function createDrillRun(ctx: RunContext, op: OperationRecord, key: KeyRow
 
   async function start(): Promise<void> {
     for (const m of members) {
-      if (!ctx.link.isConnected(m)) failed.set(m, 'party_unavailable');
-      else ctx.link.sendSealed(m, { type: 'drill_request', sessionId, to: m, body: challenge });
+      if (!courier.reachable(m)) failed.set(m, 'party_unavailable');
+      else courier.send(m, { type: 'drill_request', sessionId, to: m, body: challenge });
     }
     void life.progress(report());
-    life.timer(ctx.drillTimeoutMs, () => {
+    life.timer(courier.timeoutMs(members, ctx.drillTimeoutMs), () => {
       for (const m of members) if (!proved.has(m) && !failed.has(m)) failed.set(m, 'drill_no_answer');
       void settle();
     });

@@ -9,6 +9,11 @@
  * refresh or reshare (every new holder confirmed it, so none can abandon it) resumes at its test
  * signature. A key switched by another instance reaches this one through the store
  * (`keySwitched`): its signing stops using the old material here too.
+ *
+ * An offline participant (docs/offline.md) takes part through its outbox and inbox: the runs reach
+ * it through lifecycle-courier.ts, its answers come in through `onMessage` like any participant's,
+ * and the aborts it must hear are held in its outbox as last words. It never connects, so its
+ * connection events and key syncs are not the runs' business.
  */
 import {
   BROADCAST,
@@ -18,12 +23,14 @@ import {
   type Message,
   type MessageBody,
   messageBodySchemas,
+  type Outgoing,
   type PublicKeyPackage,
 } from '@glacis/protocol';
 import { isCoordinatorError } from '../errors.js';
 import { createDrillRun } from './drill-run.js';
-import { offlinePartiesNeeded, offlinePartyMessage } from './lifecycle-offline.js';
 import { type LifecycleRun, type OperationLeases, packageOf, type RunContext } from './lifecycle-run.js';
+import type { LifecycleOperationView } from './offline-inbox.js';
+import type { HeldMessage } from './ports.js';
 import { createRepairNeeds, type RepairNeeds, type ShareStatus } from './repair-needs.js';
 import { createRepairRun } from './repair-run.js';
 import { encodeSessionId, type LifecycleKind, parseSessionId, type SessionRefOf } from './session-id.js';
@@ -41,11 +48,6 @@ export interface LifecycleDriverOptions extends Omit<RunContext, 'onSettled' | '
   leases?: LifecycleLeases;
   /** Signing continues on the new material of a switched key. */
   onKeySwitched(keyId: string, key: PublicKeyPackage): void;
-  /**
-   * Parties reached by bundles (docs/offline.md): never a participant, whether or not a socket of
-   * theirs is open; an operation that needs one fails (lifecycle-offline.ts).
-   */
-  isOffline?(partyId: string): boolean;
   /** Whether the coordinator repairs `keyId`'s missing shares itself. */
   autoRepair(keyId: string): boolean;
   /** Makes a fresh operation id. */
@@ -75,15 +77,24 @@ export interface LifecycleDriver {
   onKeySync(partyId: string, body: MessageBody<'key_sync'>): Promise<void>;
   needsRepair(partyId: string): string[];
   shareStatus(keyId: string, partyId: string): ShareStatus;
+  /**
+   * Operation `operationId` if it is of type `kind`, with its participants: running here, or as its
+   * progress recorded them (none before it started). What an offline party's inbox is checked against.
+   */
+  operation(kind: LifecycleKind, operationId: string): Promise<LifecycleOperationView | undefined>;
 }
 
 const abandonmentsOf = (op: OperationRecord): Envelope[] => {
   const list = (op.progress as { abandonments?: unknown } | null)?.abandonments;
   return Array.isArray(list) ? list.flatMap((e) => (envelopeSchema.safeParse(e).success ? [e as Envelope] : [])) : [];
 };
-const participantsOf = (op: OperationRecord): string[] => {
-  const list = (op.progress as { participants?: unknown } | null)?.participants;
-  return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+const strings = (list: unknown): string[] => (Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : []);
+const participantsOf = (op: OperationRecord): string[] => strings((op.progress as { participants?: unknown } | null)?.participants);
+/** A drill's holders, as its progress records them: proved, failed or still waiting. */
+const holdersOf = (op: OperationRecord): string[] => {
+  const p = op.progress as { proved?: unknown; failed?: unknown; waiting?: unknown } | null;
+  const failed = Array.isArray(p?.failed) ? p.failed.map((f: { partyId?: unknown }) => f?.partyId) : [];
+  return [...strings(p?.proved), ...strings(failed), ...strings(p?.waiting)];
 };
 
 /** Aborted sessions remembered for participants that were away (the oldest forgotten first). */
@@ -91,17 +102,15 @@ const MAX_UNTOLD = 1024;
 
 /** A coordinator abort still to be delivered to some participants. */
 interface Untold {
+  operationId: string;
   body: { keyId: string; operation: 'refresh' | 'repair' | 'reshare'; code: string; message: string };
   parties: Set<string>;
 }
 
-export function createLifecycleDriver(options: LifecycleDriverOptions): LifecycleDriver {
-  const isOffline = options.isOffline ?? (() => false);
-  // Every run, and the automatic repairs, see an offline party as away: never a helper or dealer.
-  const o: LifecycleDriverOptions = {
-    ...options,
-    link: { ...options.link, isConnected: (p) => !isOffline(p) && options.link.isConnected(p) },
-  };
+export function createLifecycleDriver(o: LifecycleDriverOptions): LifecycleDriver {
+  const isOffline = (p: string) => o.offline?.isOffline(p) ?? false;
+  /** An offline party is always reachable, through its outbox (contract rule 7). */
+  const reachable = (p: string) => isOffline(p) || o.link.isConnected(p);
   const runs = new Map<string, LifecycleRun>(); // sessionId → run
   /**
    * Aborts each participant must hear, also when it was away (or the coordinator restarted): a
@@ -110,14 +119,24 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
   const untold = new Map<string, Untold>(); // sessionId →
   const log = o.logger;
 
-  /** Sends `sessionId`'s abort to `partyId`; false if it is not connected. */
-  const tell = (partyId: string, sessionId: string, u: Untold) =>
-    o.link.sendSealed(partyId, {
+  /** Sends `sessionId`'s abort to `partyId` (an offline one: held as the last word); false if it is not connected. */
+  const tell = (partyId: string, sessionId: string, u: Untold) => {
+    const abort: Outgoing = {
       type: 'lifecycle_abort',
       sessionId,
       to: partyId,
       body: { ...u.body, message: u.body.message.slice(0, 1024), culprits: [] },
-    });
+    };
+    return lastWord(partyId, u.operationId, { message: abort });
+  };
+  /** A last word of operation `operationId` for `partyId`: on its socket, or held in its outbox to the offline deadline. */
+  function lastWord(partyId: string, operationId: string, item: HeldMessage): boolean {
+    if (o.offline && isOffline(partyId)) {
+      o.offline.hold(partyId, operationId, item, true);
+      return true;
+    }
+    return 'message' in item ? o.link.sendSealed(partyId, item.message) : o.link.forward(partyId, item.envelope);
+  }
   function abortFor(sessionId: string, u: Untold, participants: readonly string[]): void {
     for (const p of participants) if (!tell(p, sessionId, u)) u.parties.add(p);
     if (u.parties.size === 0) return;
@@ -132,7 +151,7 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
 
   const needs: RepairNeeds = createRepairNeeds({
     autoRepair: o.autoRepair,
-    isConnected: o.link.isConnected,
+    isConnected: reachable,
     now: o.clock.now,
     retryMs: o.autoRepairRetryMs ?? 30_000,
     async startRepair(keyId, partyId) {
@@ -179,6 +198,7 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
     ...(leases ? { leases } : {}),
     onSettled(run, outcome) {
       runs.delete(run.sessionId);
+      o.offline?.drop(run.op.operationId);
       const target = (run.op.params as { partyId?: string }).partyId;
       if (run.op.type === 'repair' && outcome === 'failed' && target) needs.repairFailed(run.op.keyId, target);
       kick();
@@ -189,7 +209,7 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
       if (run.op.type === 'drill' || run.op.type === 'dkg' || !mayRun(run.op.operationId)) return;
       abortFor(
         run.sessionId,
-        { body: { keyId: run.op.keyId, operation: run.op.type, code, message }, parties: new Set() },
+        { operationId: run.op.operationId, body: { keyId: run.op.keyId, operation: run.op.type, code, message }, parties: new Set() },
         run.participants,
       );
     },
@@ -242,13 +262,6 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
       await settleAlone(op, error);
       return;
     }
-    // A certified successor is not failed for it: its holders confirmed it and cannot abandon it.
-    const offline = certifiedProgress(op) ? [] : offlinePartiesNeeded(op.type as LifecycleKind, key.parties, op.params, isOffline);
-    if (offline.length > 0) {
-      log.warn({ operationId: op.operationId, keyId: op.keyId, offline }, 'lifecycle operation needs an offline party; failing it');
-      await settleAlone(op, { code: 'offline_party_in_committee', message: offlinePartyMessage(op.type as LifecycleKind, offline) });
-      return;
-    }
     const r = runFor(op, key);
     runs.set(sessionId, r);
     await r.start();
@@ -281,7 +294,7 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
     if (!participants.includes(partyId)) return;
     const known = abandonmentsOf(op);
     if (known.some((e) => e.from === partyId)) return;
-    for (const p of participants) if (p !== partyId) o.link.forward(p, env);
+    for (const p of participants) if (p !== partyId) lastWord(p, operationId, { envelope: env });
     await o.store.setOperationProgress(operationId, { ...(op.progress ?? {}), abandonments: [...known, env] } as unknown as JsonObject);
   }
 
@@ -338,6 +351,7 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
         );
     },
     onConnected(partyId) {
+      if (isOffline(partyId)) return;
       for (const run of [...runs.values()]) run.onConnected(partyId);
       for (const [sessionId, u] of untold) {
         if (!u.parties.has(partyId) || !tell(partyId, sessionId, u)) continue;
@@ -347,9 +361,11 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
       kick();
     },
     onDisconnected(partyId) {
+      if (isOffline(partyId)) return;
       for (const run of [...runs.values()]) run.onDisconnected(partyId);
     },
     async onKeySync(partyId, body) {
+      if (isOffline(partyId)) return;
       for (const run of [...runs.values()]) if (run.participants.includes(partyId)) run.onKeySync?.(partyId, body.staged ?? []);
       if (body.holdings !== undefined) {
         const keys = await o.store.listActiveKeysOf(partyId);
@@ -359,6 +375,13 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
       await needs.kick();
     },
     needsRepair: (partyId) => needs.needsRepair(partyId),
+    async operation(kind, operationId) {
+      const run = runs.get(encodeSessionId({ kind, operationId }));
+      if (run) return { keyId: run.op.keyId, participants: run.participants };
+      const op = await o.store.getOperation(operationId);
+      if (op?.type !== kind) return undefined;
+      return { keyId: op.keyId, participants: kind === 'drill' ? holdersOf(op) : participantsOf(op) };
+    },
     shareStatus: (keyId, partyId) => needs.status(keyId, partyId),
     async takeOver(operationId) {
       const op = await pendingOf(operationId);
@@ -380,7 +403,11 @@ export function createLifecycleDriver(options: LifecycleDriverOptions): Lifecycl
       // releases the successor the others staged.
       if (op.type === 'refresh' || op.type === 'repair' || op.type === 'reshare') {
         const sessionId = encodeSessionId({ kind: op.type, operationId });
-        abortFor(sessionId, { body: { keyId: op.keyId, operation: op.type, ...error }, parties: new Set() }, participantsOf(op));
+        abortFor(
+          sessionId,
+          { operationId, body: { keyId: op.keyId, operation: op.type, ...error }, parties: new Set() },
+          participantsOf(op),
+        );
       }
       await settleAlone(op, error);
     },

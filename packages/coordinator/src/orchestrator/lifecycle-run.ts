@@ -4,11 +4,13 @@
  * coordinator relays and checks what only it can see; it never holds a secret (every box is
  * opaque to it) and it switches a key only on a certificate it verified (store one transaction).
  *
- * Relay rules: a participant's broadcast goes to every other participant (a second, different
- * broadcast of the same type from the same party is its own signed equivocation); a directed
- * message goes to its one participant recipient; a party's signed `lifecycle_abort` ends the
- * operation with its code and is relayed to every other participant, where a member that
- * confirmed the successor takes it as proof that no certificate can ever exist.
+ * Relay rules: a participant's broadcast goes to every other participant; a directed message goes
+ * to its one participant recipient; the same message again is a duplicate, and a second, different
+ * one of the same type from the same party (to the same recipient) is its own signed equivocation.
+ * A party's signed `lifecycle_abort` ends the operation with its code and is relayed to every other
+ * participant, where a member that confirmed the successor takes it as proof that no certificate
+ * can ever exist. An offline participant (docs/offline.md) is reached through its outbox
+ * (lifecycle-courier.ts), and an operation with one runs to the offline deadline.
  *
  * With work leases (lease-keeper.ts) an operation runs only where its lease is, and every write
  * carries the lease's fence; a run whose lease is lost stops at once, writing and sending nothing
@@ -18,8 +20,9 @@ import { BROADCAST, canonicalJson, type Envelope, type Message, type PublicKeyPa
 import type { Logger } from 'pino';
 import type { CoordinatorCrashPoint } from '../crash-points.js';
 import { isCoordinatorError } from '../errors.js';
+import { type Courier, createCourier, type OfflineLifecyclePort } from './lifecycle-courier.js';
 import type { Clock, OrchestratorMetrics, PartyLink } from './ports.js';
-import type { LifecycleKind } from './session-id.js';
+import { encodeSessionId, type LifecycleKind } from './session-id.js';
 import {
   type AuditRecord,
   type ErrorInfo,
@@ -57,6 +60,8 @@ export interface RunContext {
   crash: (point: CoordinatorCrashPoint) => void;
   /** Work leases; without them every operation is this process's to run (one instance, tests). */
   leases?: OperationLeases;
+  /** Parties reached by bundles (docs/offline.md): their outboxes and deadline. */
+  offline?: OfflineLifecyclePort;
   /**
    * The run settled, or stopped here because its lease was lost (`abandoned`): the driver forgets
    * it (late messages of its session are still relayed).
@@ -222,6 +227,67 @@ export function runLifecycle(ctx: RunContext, run: () => LifecycleRun, type: Lif
   };
 }
 
+/** What a run that relays between its participants (refresh, reshare, repair) is built in. */
+export interface RunShell {
+  readonly run: LifecycleRun;
+  readonly life: RunLifecycle;
+  readonly courier: Courier;
+  readonly sessionId: string;
+  /** Everyone the session's messages go between, fixed at start (setting it starts the relay between them). */
+  participants: readonly string[];
+  readonly relay: SessionRelay;
+  /** Tells every participant that the run failed and settles it failed, once. */
+  failAll(code: string, message: string, culprits?: readonly string[]): Promise<void>;
+}
+
+/**
+ * The shell of a relaying run of `op`: its session, courier (`ready`: when an offline participant
+ * may have its messages), relay and settling. `handlers` are the run's own; they may use the shell.
+ */
+export function createRunShell(
+  ctx: RunContext,
+  op: OperationRecord,
+  kind: 'refresh' | 'reshare' | 'repair',
+  handlers: Pick<LifecycleRun, 'start' | 'onMessage' | 'onConnected' | 'onDisconnected' | 'onKeySync'>,
+  ready: (partyId: string) => boolean,
+): RunShell {
+  const sessionId = encodeSessionId({ kind, operationId: op.operationId });
+  const courier = createCourier({ link: ctx.link, offline: ctx.offline, operationId: op.operationId, sessionId, ready });
+  let participants: readonly string[] = [];
+  let relay = createSessionRelay(courier, participants);
+  const run: LifecycleRun = {
+    ...handlers,
+    op,
+    sessionId,
+    get participants() {
+      return participants;
+    },
+    abandon: () => life.abandon(),
+  };
+  const life = runLifecycle(ctx, () => run, kind);
+  return {
+    run,
+    life,
+    courier,
+    sessionId,
+    get participants() {
+      return participants;
+    },
+    set participants(list) {
+      participants = list;
+      relay = createSessionRelay(courier, list);
+    },
+    get relay() {
+      return relay;
+    },
+    async failAll(code, message, culprits = []) {
+      if (life.settled) return;
+      ctx.abort(run, code, message);
+      await life.fail({ code, message }, culprits);
+    },
+  };
+}
+
 /**
  * The relay of one session's party-to-party traffic. Returns a ProtocolError-like verdict to fail
  * the operation with when a participant provably misbehaved in what the coordinator relays.
@@ -229,25 +295,36 @@ export function runLifecycle(ctx: RunContext, run: () => LifecycleRun, type: Lif
 export interface SessionRelay {
   /** Relays `env` (of a participant); returns a failure when the message proves its sender cheated. */
   relay(from: string, msg: Message, env: Envelope): { code: string; message: string; culprits: string[] } | undefined;
+  /** Whether `from`'s `type` message to `to` (default: its broadcast) was relayed. */
+  has(type: Message['type'], from: string, to?: string): boolean;
 }
 
-export function createSessionRelay(ctx: Pick<RunContext, 'link'>, participants: readonly string[]): SessionRelay {
-  const broadcasts = new Map<string, unknown>(); // `${type}:${from}` → body
+/**
+ * Each participant signs one message of a type per recipient (or one broadcast): the same one again
+ * (an offline party re-sends every envelope of the session in each answer) is a duplicate, relayed
+ * once; a different one is its signed equivocation.
+ */
+export function createSessionRelay(courier: Pick<Courier, 'forward' | 'flush'>, participants: readonly string[]): SessionRelay {
+  const relayed = new Map<string, string>(); // `${type} ${from} ${to}` → canonical body
+  const slot = (type: string, from: string, to: string) => `${type} ${from} ${to}`;
   return {
     relay(from, msg, env) {
-      if (msg.to === BROADCAST) {
-        const slot = `${msg.type}:${from}`;
-        const prev = broadcasts.get(slot);
-        if (prev !== undefined) {
-          if (canonicalJson(prev) === canonicalJson(msg.body)) return undefined; // a duplicate
-          return { code: 'lifecycle_equivocation', message: `${from} broadcast two different ${msg.type}`, culprits: [from] };
-        }
-        broadcasts.set(slot, msg.body);
-        for (const p of participants) if (p !== from) ctx.link.forward(p, env);
-        return undefined;
+      const to = msg.to;
+      if (to !== BROADCAST && (!participants.includes(to) || to === from)) return undefined;
+      const key = slot(msg.type, from, to);
+      const body = canonicalJson(msg.body);
+      const prev = relayed.get(key);
+      if (prev !== undefined) {
+        if (prev === body) return undefined;
+        const what = to === BROADCAST ? `broadcast two different ${msg.type}` : `sent ${to} two different ${msg.type}`;
+        return { code: 'lifecycle_equivocation', message: `${from} ${what}`, culprits: [from] };
       }
-      if (participants.includes(msg.to) && msg.to !== from) ctx.link.forward(msg.to, env);
+      relayed.set(key, body);
+      if (to !== BROADCAST) courier.forward(to, env);
+      else for (const p of participants) if (p !== from) courier.forward(p, env);
+      courier.flush();
       return undefined;
     },
+    has: (type, from, to = BROADCAST) => relayed.has(slot(type, from, to)),
   };
 }

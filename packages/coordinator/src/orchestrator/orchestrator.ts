@@ -66,8 +66,8 @@ export interface OrchestratorOptions {
   /** Parties reached by bundles, not sockets (docs/offline.md): their outbox and inbox. */
   offlineParties?: readonly string[];
   /**
-   * How long a DKG whose committee has an offline party may run, and how long its certificate or
-   * abort waits in the outbox (`offlineDeadlineMs`, default 24 h).
+   * How long a DKG or lifecycle operation with an offline participant may run, and how long its
+   * certificate or abort waits in the outbox (`offlineDeadlineMs`, default 24 h).
    */
   offlineDeadlineMs?: number;
 }
@@ -349,7 +349,16 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     autoRepair: o.autoRepair ?? (() => false),
     newOperationId: () => newId('op', clock.now()),
     onKeySwitched: (keyId, key) => signing?.onKeySwitched(keyId, key),
-    isOffline: (p) => offlineParties.has(p),
+    offline: {
+      isOffline: (p) => offlineParties.has(p),
+      deadlineMs: offlineDeadlineMs,
+      hold(partyId, operationId, item, last) {
+        const env = 'envelope' in item ? item.envelope : sealer.seal(item.message);
+        outbox.putLifecycle(partyId, operationId, env, last ? clock.now() + offlineDeadlineMs : undefined);
+      },
+      withdraw: (partyId, sessionId, types) => outbox.withdrawLifecycle(partyId, sessionId, types),
+      drop: (operationId) => outbox.dropLifecycle(operationId),
+    },
     leases: {
       ...leasesOf('operation'),
       claim: async (id) => (await keeper?.claim('operation', id)) !== undefined,
@@ -408,8 +417,9 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
     async offlineOutbox(partyId) {
       offlineKeyOf(partyId);
       const now = clock.now();
-      const { envelopes, requestIds, keyIds } = outbox.pending(partyId, now);
-      if (envelopes.length === 0) return { partyId, bundle: null, sequence: null, signatureIds: [], keyIds: [], items: 0 };
+      const { envelopes, requestIds, keyIds, operationIds } = outbox.pending(partyId, now);
+      if (envelopes.length === 0)
+        return { partyId, bundle: null, sequence: null, signatureIds: [], keyIds: [], operationIds: [], items: 0 };
       // Above every sequence given before (the vault refuses any other), and near the clock's ms.
       const sequence = await o.store.nextOutboxSequence(partyId, now);
       const bundle = sealBundle(
@@ -417,7 +427,7 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         { name: COORDINATOR, identity: o.identity },
         (n = 32) => new Uint8Array(randomBytes(n)),
       );
-      return { partyId, bundle, sequence, signatureIds: requestIds, keyIds, items: envelopes.length };
+      return { partyId, bundle, sequence, signatureIds: requestIds, keyIds, operationIds, items: envelopes.length };
     },
     async offlineInbox(partyId, bytes) {
       const identityKey = offlineKeyOf(partyId);
@@ -426,12 +436,13 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         identityKey,
         lastSequence: await o.store.lastInboxSequence(partyId),
         getKey: async (keyId) => o.store.getKey(keyId),
+        getOperation: async (kind, operationId) => lifecycle?.operation(kind, operationId),
       });
       const { sequence } = plan.bundle;
       // Of two posts of one bundle at once, the store lets one in.
       if (!(await o.store.acceptInbox(partyId, sequence, plan.commitments)))
         throw new CoordinatorError('bundle_replayed', `bundle ${sequence} from ${partyId}: already accepted`);
-      const answers = plan.answers.length + plan.dkg.length;
+      const answers = plan.answers.length + plan.dkg.length + plan.lifecycle.length;
       audit('offline_inbox_accepted', { partyId, sequence, commitments: plan.commitments.length, answers });
       for (const { msg, session } of plan.answers) {
         outbox.answered(partyId, msg.sessionId);
@@ -441,6 +452,10 @@ export function createOrchestrator(o: OrchestratorOptions): RunningOrchestrator 
         outbox.dkgAnswered(partyId, msg.sessionId, msg.type);
         dkg?.onMessage(partyId, msg, env);
       }
+      // What the whole bundle shows the vault has leaves the outbox first: a message fed here may
+      // put a new one there (a restarted test round's request) that this answer cannot have seen.
+      for (const { msg, session } of plan.lifecycle) outbox.lifecycleAnswered(partyId, session.operationId, msg);
+      for (const { msg, env, session } of plan.lifecycle) lifecycle?.onMessage(partyId, msg, env, session);
       for (const keyId of new Set(plan.commitments.map((c) => c.keyId))) outbox.keyActive(partyId, keyId);
       if (plan.commitments.length > 0) signing?.onOfflineSupplied(partyId);
       return { partyId, sequence, commitments: plan.commitments.length, answers };

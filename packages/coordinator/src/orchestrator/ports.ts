@@ -28,6 +28,12 @@ export interface PartyLink {
   forward(partyId: string, env: Envelope): boolean;
 }
 
+/**
+ * A message for an offline party's outbox: the coordinator's own (sealed when it is put there), or
+ * a party's envelope relayed as it is.
+ */
+export type HeldMessage = { message: Outgoing } | { envelope: Envelope };
+
 /** Timers, injectable so drivers can be tested on a virtual clock. */
 export interface Clock {
   now(): number;

@@ -51,8 +51,22 @@ export interface SigningLeases {
   release(signatureId: string): void;
 }
 
+/** What the signing driver reads and writes in the store. */
+export type SigningStore = Pick<
+  OrchestratorStore,
+  | 'getKey'
+  | 'getSignature'
+  | 'markSigning'
+  | 'addExcluded'
+  | 'completeSignature'
+  | 'failSignature'
+  | 'rejectSignature'
+  | 'settleAwaiting'
+  | 'drawOfflineCommitments'
+>;
+
 export interface SigningDriverOptions {
-  store: OrchestratorStore;
+  store: SigningStore;
   link: PartyLink;
   clock: Clock;
   logger: Logger;

@@ -40,6 +40,8 @@ export interface OutboxBundle {
   signatureIds: string[];
   /** The keys whose DKG messages (start, rounds, certificate or abort) it carries. */
   keyIds: string[];
+  /** The lifecycle operations (refresh, repair, reshare, drill) whose messages it carries. */
+  operationIds: string[];
   /** Envelopes in it. */
   items: number;
 }
@@ -50,7 +52,7 @@ export interface InboxReceipt {
   sequence: number;
   /** Preprocessed commitments stored. */
   commitments: number;
-  /** Answers handed on: to signing sessions (shares, refusals, commitments asked for) and DKG messages. */
+  /** Answers handed on: to signing sessions (shares, refusals, commitments asked for), DKG and lifecycle messages. */
   answers: number;
 }
 

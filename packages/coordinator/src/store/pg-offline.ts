@@ -22,6 +22,12 @@ const SQL = {
   count: 'SELECT COUNT(*)::int AS n FROM offline_commitments WHERE party_id = $1 AND key_id = $2 AND used_by IS NULL',
 } as const;
 
+/**
+ * Marks every unused commitment of a key ($3) used by $1 at $2: the key switched, and the offline
+ * parties dropped the nonces behind them. Run inside the switch's transaction.
+ */
+export const RETIRE_OFFLINE_COMMITMENTS = 'UPDATE offline_commitments SET used_by = $1, used_at = $2 WHERE key_id = $3 AND used_by IS NULL';
+
 type Sequences = { inbox_sequence: number | null; outbox_sequence: number | null };
 
 /** The offline-party methods of the PostgreSQL store. */

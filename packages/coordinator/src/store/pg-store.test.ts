@@ -14,7 +14,7 @@ import type { Store } from './types.js';
 
 const pg = postgresOrSkip('pg-store');
 const adminUrl = pg.ok ? pg.url : '';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A database of its own on the test server; leases run on the server's clock, so time really passes. */
 function pgHarness(): StoreHarness {
@@ -57,7 +57,8 @@ describe.skipIf(!pg.ok)('PostgreSQL store: several instances on one database', (
   beforeEach(async () => {
     db = await createTestDatabase(adminUrl);
     // Two instances migrating at once: the advisory lock lets one do it.
-    [a, b] = await Promise.all([1, 2].map(() => openPostgresStore({ url: db.url, pollMs: 100 })));
+    const open = () => openPostgresStore({ url: db.url, pollMs: 100 });
+    [a, b] = await Promise.all([open(), open()]);
   });
   afterEach(async () => {
     await a.close();

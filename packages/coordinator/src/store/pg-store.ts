@@ -18,16 +18,17 @@ import { nextAuditEvent } from '@glacis/protocol';
 import type pg from 'pg';
 import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
-import type { AuditRecord, KeyChange, LeaseFence } from '../orchestrator/store-port.js';
+import type { KeyChange, LeaseFence } from '../orchestrator/store-port.js';
 import { approvalUpdate } from './approval-update.js';
 import { decodeCursor, pageOf } from './cursor.js';
 import { assertFence, type LeaseRow, leaseFromRow } from './leases.js';
 import { createNotifier } from './notifier.js';
 import { createPgConnection, listenPg, migratePg, type PgConnectionOptions } from './pg-connection.js';
-import { pgOffline } from './pg-offline.js';
+import { pgOffline, RETIRE_OFFLINE_COMMITMENTS } from './pg-offline.js';
 import { LOCKS, SETTLED_CHANNEL, SQL } from './pg-sql.js';
 import { keyRequestedEvent, policyDistributedEvent, signatureRequestedEvent } from './request-events.js';
 import { waitPolled } from './settle-wait.js';
+import { errorColumn, isSettledStatus, type SettleTransactions, settleMethods, signatureColumns } from './settlements.js';
 import {
   type AuditRow,
   auditFromRow,
@@ -45,18 +46,17 @@ import {
   type TokenRow,
   tokenFromRow,
 } from './sqlite-rows.js';
-import type {
-  ErrorInfo,
-  Exclusion,
-  IdempotencyClaim,
-  IdempotencyRecord,
-  InFlightCaps,
-  SettleKind,
-  SignatureRecord,
-  SignatureResult,
-  SignatureStatus,
-  Store,
-} from './types.js';
+import type { IdempotencyClaim, IdempotencyRecord, InFlightCaps, SettleKind, SignatureRecord, Store } from './types.js';
+import {
+  assertKeyActive,
+  assertNoShareOperation,
+  assertUnderCap,
+  isNewPolicy,
+  isStoredAs,
+  revocationAudit,
+  revokedByConfiguration,
+  withExclusion,
+} from './write-rules.js';
 
 /** Options of openPostgresStore. */
 export interface PostgresStoreOptions extends PgConnectionOptions {
@@ -66,7 +66,6 @@ export interface PostgresStoreOptions extends PgConnectionOptions {
   pollMs?: number;
 }
 
-const FINAL_SIGNATURE: readonly string[] = ['completed', 'failed', 'rejected'];
 const UNIQUE_VIOLATION = '23505';
 
 type Tx = pg.PoolClient;
@@ -81,13 +80,8 @@ async function one<R extends pg.QueryResultRow>(c: Tx, text: string, values: unk
  * audit lock, so concurrent creates on every instance cannot overshoot.
  */
 async function assertCapacity(c: Tx, keyId: string, caps: InFlightCaps): Promise<void> {
-  const busy = (detail: string) => new CoordinatorError('capacity_exceeded', detail, { headers: { 'Retry-After': '1' } });
-  const ofKey = (await one<{ n: number }>(c, SQL.unsettledCountOfKey, [keyId]))?.n ?? 0;
-  if (ofKey >= caps.maxInFlightPerKey)
-    throw busy(`this key already has ${caps.maxInFlightPerKey} signing requests in flight; retry when some settle`);
-  const all = (await one<{ n: number }>(c, SQL.unsettledCount, []))?.n ?? 0;
-  if (all >= caps.maxInFlight)
-    throw busy(`the coordinator already has ${caps.maxInFlight} signing requests in flight; retry when some settle`);
+  assertUnderCap((await one<{ n: number }>(c, SQL.unsettledCountOfKey, [keyId]))?.n ?? 0, caps.maxInFlightPerKey, 'this key');
+  assertUnderCap((await one<{ n: number }>(c, SQL.unsettledCount, []))?.n ?? 0, caps.maxInFlight, 'the coordinator');
 }
 
 /** Opens (migrating if needed) a PostgreSQL-backed Store on `url`. */
@@ -168,15 +162,15 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     }
   }
 
-  async function settleKey(keyId: string, fields: (string | null)[], audit?: AuditRecord, fence?: LeaseFence): Promise<void> {
-    const status = fields[0];
+  const settleKey: SettleTransactions['settleKey'] = async (keyId, columns, audit, fence) => {
+    const { status, publicKey, verifyingShares, groupCommitment, certificate, error } = columns;
     const settled = await conn.tx(async (c) => {
       const row = await one<KeyRow>(c, SQL.key, [keyId]);
       if (!row) throw new CoordinatorError('not_found', `no key ${keyId}`);
       if (fence) await checkFence(c, fence);
       const at = iso();
-      if ((await c.query(SQL.settleKey, [keyId, ...fields, at])).rowCount === 0) return undefined;
-      const error = fields[5] ?? null;
+      const values = [keyId, status, publicKey, verifyingShares, groupCommitment, certificate, error, at];
+      if ((await c.query(SQL.settleKey, values)).rowCount === 0) return undefined;
       await c.query(SQL.settleOp, [row.operation_id, status === 'active' ? 'completed' : 'failed', error, at]);
       await c.query(SQL.removeLease, ['key', keyId]);
       if (audit) await appendAuditTx(c, audit.type, audit.data);
@@ -188,28 +182,14 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       notifier.settled('key', keyId);
       notifier.settled('operation', settled);
     }
-  }
+  };
 
-  async function settleSignature(
-    id: string,
-    status: SignatureStatus,
-    fields: Partial<SignatureResult> & { error?: ErrorInfo },
-    audit?: AuditRecord,
-    fence?: LeaseFence,
-  ): Promise<void> {
+  const settleSignature: SettleTransactions['settleSignature'] = async (id, status, fields, audit, fence) => {
+    const { signature, signatures, finalized, signers, error } = signatureColumns(fields);
     const changed = await conn.tx(async (c) => {
       if (!(await one(c, SQL.sig, [id]))) throw new CoordinatorError('not_found', `no signature ${id}`);
       if (fence) await checkFence(c, fence);
-      const r = await c.query(SQL.settleSig, [
-        id,
-        status,
-        fields.signature ?? null,
-        fields.signatures ? JSON.stringify(fields.signatures) : null,
-        fields.finalized ? JSON.stringify(fields.finalized) : null,
-        fields.signers ? JSON.stringify(fields.signers) : null,
-        fields.error ? JSON.stringify(fields.error) : null,
-        iso(),
-      ]);
+      const r = await c.query(SQL.settleSig, [id, status, signature, signatures, finalized, signers, error, iso()]);
       if (r.rowCount === 0) return false;
       await c.query(SQL.removeLease, ['signature', id]);
       if (audit) await appendAuditTx(c, audit.type, audit.data);
@@ -217,21 +197,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       return true;
     });
     if (changed) notifier.settled('signature', id);
-  }
+  };
 
-  /**
-   * Settles an operation, with the change it makes to its key and its audit event, in one
-   * transaction (see Store.completeOperation). The operation row is updated first: its row lock
-   * makes a concurrent settle wait, then find it settled.
-   */
-  async function settleOperation(
-    id: string,
-    status: 'completed' | 'failed',
-    error: ErrorInfo | null,
-    change?: KeyChange,
-    audit?: AuditRecord,
-    fence?: LeaseFence,
-  ): Promise<void> {
+  /** The operation row is updated first: its row lock makes a concurrent settle wait, then find it settled. */
+  const settleOperation: SettleTransactions['settleOperation'] = async (id, status, error, change, audit, fence) => {
     const settled = await conn.tx(async (c) => {
       const op = await one<OperationRow>(c, SQL.op, [id]);
       if (!op) throw new CoordinatorError('not_found', `no operation ${id}`);
@@ -247,7 +216,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     if (!settled) return;
     notifier.settled('operation', id);
     if (settled.switched) switched(settled.keyId);
-  }
+  };
 
   /** The key's lineage link and successor material, fenced on its generation (throws `operation_conflict`). */
   async function applyKeyChange(c: Tx, keyId: string, change: KeyChange): Promise<void> {
@@ -267,27 +236,14 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     if (r.rowCount === 0) {
       throw new CoordinatorError('operation_conflict', `key ${keyId} is not at generation ${change.expectedGeneration} (or not active)`);
     }
+    // The parties drop their nonces of the key on a switch or repair: its unused commitments die with them.
+    await c.query(RETIRE_OFFLINE_COMMITMENTS, [change.link.sessionId, iso(), keyId]);
   }
 
+  const rowOf = { key: SQL.key, signature: SQL.sig, operation: SQL.op } satisfies Record<SettleKind, string>;
   async function isSettled(kind: SettleKind, id: string): Promise<boolean | undefined> {
-    switch (kind) {
-      case 'key': {
-        const [r] = await conn.query<KeyRow>(SQL.key, [id]);
-        return r ? r.status !== 'pending' : undefined;
-      }
-      case 'signature': {
-        const [r] = await conn.query<SignatureRow>(SQL.sig, [id]);
-        return r ? FINAL_SIGNATURE.includes(r.status) : undefined;
-      }
-      case 'operation': {
-        const [r] = await conn.query<OperationRow>(SQL.op, [id]);
-        return r ? r.status !== 'pending' : undefined;
-      }
-      default: {
-        const never: never = kind;
-        throw new Error(`unknown settle kind ${String(never)}`);
-      }
-    }
+    const [r] = await conn.query<{ status: string }>(rowOf[kind], [id]);
+    return r ? isSettledStatus(kind, r.status) : undefined;
   }
 
   const fetchLimit = (limit: number) => limit + 1;
@@ -342,24 +298,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     async listPendingKeys() {
       return (await conn.query<KeyRow>(SQL.pendingKeys)).map(keyFromRow);
     },
-    async markKeyActive(keyId, m, audit, fence) {
-      const material = [m.publicKey, JSON.stringify(m.verifyingShares), JSON.stringify(m.groupCommitment), JSON.stringify(m.certificate)];
-      await settleKey(keyId, ['active', ...material, null], audit, fence);
-    },
-    async markKeyFailed(keyId, error, audit, fence) {
-      await settleKey(
-        keyId,
-        ['failed', null, null, null, null, JSON.stringify({ code: error.code, message: error.message })],
-        audit,
-        fence,
-      );
-    },
+    ...settleMethods({ settleKey, settleSignature, settleOperation }),
 
     createSignature(sig, claim, caps) {
       return create(claim, async (c) => {
-        const key = await one<KeyRow>(c, SQL.key, [sig.keyId]);
-        if (!key) throw new CoordinatorError('not_found', 'no such key');
-        if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+        assertKeyActive(await one<KeyRow>(c, SQL.key, [sig.keyId]));
         if (caps) await assertCapacity(c, sig.keyId, caps);
         await c.query(SQL.insertSig, [
           sig.signatureId,
@@ -407,25 +350,15 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         await c.query(SQL.markSigning, [id]);
       });
     },
-    async completeSignature(id, r, audit, fence) {
-      await settleSignature(id, 'completed', { ...r, signatures: r.signatures ?? [r.signature] }, audit, fence);
-    },
-    async failSignature(id, error, audit, fence) {
-      await settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
-    },
-    async rejectSignature(id, error, audit, fence) {
-      await settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit, fence);
-    },
     async addExcluded(id, e, audit, fence) {
       await conn.tx(async (c) => {
         // Locked: two writers of one request's exclusions must not lose each other's.
         const row = await one<SignatureRow>(c, SQL.sigForUpdate, [id]);
         if (!row) throw new CoordinatorError('not_found', `no signature ${id}`);
         if (fence) await checkFence(c, fence);
-        const excluded = JSON.parse(row.excluded) as Exclusion[];
-        if (excluded.some((x) => x.partyId === e.partyId && x.reason === e.reason)) return;
-        excluded.push({ partyId: e.partyId, reason: e.reason });
-        await c.query(SQL.setExcluded, [id, JSON.stringify(excluded)]);
+        const excluded = withExclusion(row.excluded, e);
+        if (excluded === undefined) return;
+        await c.query(SQL.setExcluded, [id, excluded]);
         if (audit) await appendAuditTx(c, audit.type, audit.data);
       });
     },
@@ -450,8 +383,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       const changed = await conn.tx(async (c) => {
         if (!(await one(c, SQL.sigForUpdate, [id]))) throw new CoordinatorError('not_found', `no signature ${id}`);
         if (fence) await checkFence(c, fence);
-        const info = JSON.stringify({ code: error.code, message: error.message });
-        if ((await c.query(SQL.settleAwaiting, [id, status, info, iso()])).rowCount === 0) return false;
+        if ((await c.query(SQL.settleAwaiting, [id, status, errorColumn(error), iso()])).rowCount === 0) return false;
         await c.query(SQL.removeLease, ['signature', id]);
         if (audit) await appendAuditTx(c, audit.type, audit.data);
         await recordIdempotency(c, claim, iso());
@@ -470,14 +402,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       return conn.tx(async (c) => {
         // The audit lock first: two instances distributing at once decide one after the other.
         await c.query(SQL.lock, [LOCKS.audit]);
-        const current = await one<PolicyRow>(c, SQL.policy, []);
-        if (current && current.digest === p.digest) return false;
-        if (current && p.version <= current.version) {
-          throw new CoordinatorError(
-            'policy_version_conflict',
-            `policy version ${p.version} is not newer than the distributed version ${current.version}`,
-          );
-        }
+        if (!isNewPolicy(await one<PolicyRow>(c, SQL.policy, []), p)) return false;
         await c.query(SQL.insertPolicy, [p.version, p.digest, JSON.stringify(p.signed), p.distributedAt, p.distributedBy]);
         await appendAuditTx(c, 'policy_distributed', policyDistributedEvent(p));
         return true;
@@ -490,13 +415,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     },
     createOperation(op, claim) {
       return create(claim, async (c) => {
-        const key = await one<KeyRow>(c, SQL.key, [op.keyId]);
-        if (!key) throw new CoordinatorError('not_found', 'no such key');
-        if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+        assertKeyActive(await one<KeyRow>(c, SQL.key, [op.keyId]));
         // Counted under the audit lock (create takes it first): two instances cannot both start one.
-        if (op.type !== 'drill' && ((await one<{ n: number }>(c, SQL.pendingShareOpsOfKey, [op.keyId]))?.n ?? 0) > 0) {
-          throw new CoordinatorError('operation_in_progress', 'a refresh, repair or reshare of this key is pending; wait for it to settle');
-        }
+        if (op.type !== 'drill') assertNoShareOperation((await one<{ n: number }>(c, SQL.pendingShareOpsOfKey, [op.keyId]))?.n ?? 0);
         await c.query(SQL.insertLifecycleOp, [op.operationId, op.keyId, op.type, op.createdAt, JSON.stringify(op.params), op.requestedBy]);
         await c.query(SQL.insertLease, ['operation', op.operationId]);
         const { operationId, keyId, type, params, requestedBy } = op;
@@ -511,12 +432,6 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         if (fence) await checkFence(c, fence);
         await c.query(SQL.setOpProgress, [id, JSON.stringify(progress)]);
       });
-    },
-    async completeOperation(id, change, audit, fence) {
-      await settleOperation(id, 'completed', null, change, audit, fence);
-    },
-    async failOperation(id, error, audit, fence) {
-      await settleOperation(id, 'failed', { code: error.code, message: error.message }, undefined, audit, fence);
     },
     async listActiveKeysOf(partyId) {
       return (await conn.query<KeyRow>(SQL.activeKeysOf, [partyId])).map(keyFromRow);
@@ -539,19 +454,17 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       return conn.tx(async (c) => {
         // One instance at a time: two starting at once must not interleave revocations and installs.
         await c.query(SQL.lock, [LOCKS.tokens]);
-        const keep = new Set(tokens.map((t) => t.name));
-        const revoked = (await c.query<TokenRow>(SQL.tokens)).rows.filter((t) => t.source !== 'cli' && !keep.has(t.name));
+        const revoked = revokedByConfiguration((await c.query<TokenRow>(SQL.tokens)).rows, tokens);
         for (const t of revoked) {
           await c.query(SQL.deleteToken, [t.name]);
-          await appendAuditTx(c, 'token_revoked', { name: t.name, source: t.source, reason: 'removed from the configuration' });
+          await appendAuditTx(c, 'token_revoked', revocationAudit(t));
         }
         // The same secret hashed under another name would collide on the unique hash: the
         // configuration's name wins, as `token create` under an existing name replaces it.
         for (const t of tokens) {
           const holder = await one<TokenRow>(c, SQL.tokenByHash, [t.sha256]);
           if (holder && holder.name !== t.name) await c.query(SQL.deleteToken, [holder.name]);
-          const current = await one<TokenRow>(c, SQL.tokenByName, [t.name]);
-          if (current?.token_sha256 === t.sha256 && current.role === t.role && current.source === t.source) continue;
+          if (isStoredAs(await one<TokenRow>(c, SQL.tokenByName, [t.name]), t)) continue;
           await c.query(SQL.putToken, [t.name, t.sha256, t.role, t.source, iso()]);
         }
         return revoked.map((t) => t.name);

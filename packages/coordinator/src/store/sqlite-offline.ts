@@ -10,6 +10,11 @@ export interface SqliteOffline {
   draw(partyId: string, keyId: string, count: number, usedBy: string): NonceCommitmentWire[];
   count(partyId: string, keyId: string): number;
   nextOutboxSequence(partyId: string, now: number): number;
+  /**
+   * Marks every unused commitment of `keyId` used by `usedBy`: the key switched, and the offline
+   * parties dropped the nonces behind them. Runs inside the caller's (the switch's) transaction.
+   */
+  retireForKey(keyId: string, usedBy: string): number;
 }
 
 type Sequences = { inbox_sequence: number | null; outbox_sequence: number | null };
@@ -34,6 +39,9 @@ export function createSqliteOffline(db: Database, iso: () => string): SqliteOffl
       'SELECT seq, hiding, binding FROM offline_commitments WHERE party_id = ? AND key_id = ? AND used_by IS NULL ORDER BY seq LIMIT ?',
     ),
     use: db.prepare<[string, string, number]>('UPDATE offline_commitments SET used_by = ?, used_at = ? WHERE seq = ?'),
+    retire: db.prepare<[string, string, string]>(
+      'UPDATE offline_commitments SET used_by = ?, used_at = ? WHERE key_id = ? AND used_by IS NULL',
+    ),
     count: db.prepare<[string, string], { n: number }>(
       'SELECT COUNT(*) AS n FROM offline_commitments WHERE party_id = ? AND key_id = ? AND used_by IS NULL',
     ),
@@ -62,6 +70,7 @@ export function createSqliteOffline(db: Database, iso: () => string): SqliteOffl
         })
         .immediate(),
     count: (partyId, keyId) => q.count.get(partyId, keyId)?.n ?? 0,
+    retireForKey: (keyId, usedBy) => q.retire.run(usedBy, iso(), keyId).changes,
     nextOutboxSequence: (partyId, now) =>
       db
         .transaction(() => {

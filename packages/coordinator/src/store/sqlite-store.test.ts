@@ -146,6 +146,14 @@ describe('group commit: a write is acknowledged only once the WAL is on disk', (
     return { walSync, calls };
   }
   const tick = () => new Promise((r) => setTimeout(r, 10));
+  /**
+   * Waits until `cond` holds (bounded), then one tick more for anything that should NOT happen to
+   * show itself. A fixed tick alone failed under load: the fsync is started off the event loop.
+   */
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 500 && !cond(); i++) await tick();
+    await tick();
+  };
 
   /** A file with an active key and a pending request in it, and a store on it whose WAL fsyncs the test holds. */
   async function held() {
@@ -169,12 +177,12 @@ describe('group commit: a write is acknowledged only once the WAL is on disk', (
       const created = [store.createSignature(newSig(keyId)), store.createSignature(newSig(keyId))];
       const read = store.getSignature(sig.signatureId);
       const done = settledFlags([completion, ...created, read, settled]);
-      await tick();
+      await until(() => calls.length >= 1);
       expect(calls, 'one fsync under way; the others wait for the next').toHaveLength(1);
       expect(done, 'nothing acknowledged, announced or read while it is not durable').toEqual([false, false, false, false, false]);
 
       calls[0]?.release();
-      await tick();
+      await until(() => done[0] === true && calls.length >= 2);
       expect(done.slice(0, 1), 'the completion was covered by the first fsync').toEqual([true]);
       expect(done.slice(1, 4), 'the two requests and the read share the second').toEqual([false, false, false]);
       expect(calls).toHaveLength(2);
@@ -216,7 +224,7 @@ describe('group commit: a write is acknowledged only once the WAL is on disk', (
 
       const current = store.markSigning(sig.signatureId, fence(second));
       const done = settledFlags([current]);
-      await tick();
+      await until(() => calls.length >= 1);
       expect(calls, 'the current holder’s write waits for an fsync').toHaveLength(1);
       await expect(
         store.completeSignature(sig.signatureId, { signature: 'ab', signers: ['alice'] }, undefined, fence(first)),

@@ -12,12 +12,12 @@ import { nextAuditEvent } from '@glacis/protocol';
 import Database from 'better-sqlite3';
 import { normalizeAuditData } from '../audit.js';
 import { CoordinatorError } from '../errors.js';
-import type { AuditRecord, LeaseFence } from '../orchestrator/store-port.js';
 import { approvalUpdate } from './approval-update.js';
 import { type CursorScope, decodeCursor, pageOf } from './cursor.js';
 import { migrate } from './migrations.js';
 import { createNotifier } from './notifier.js';
 import { keyRequestedEvent, policyDistributedEvent, signatureRequestedEvent } from './request-events.js';
+import { errorColumn, isSettledStatus, type SettleTransactions, settleMethods, signatureColumns } from './settlements.js';
 import { createSqliteLeases } from './sqlite-leases.js';
 import { createSqliteOffline } from './sqlite-offline.js';
 import {
@@ -36,8 +36,6 @@ import {
 } from './sqlite-rows.js';
 import { prepareStatements } from './sqlite-statements.js';
 import type {
-  ErrorInfo,
-  Exclusion,
   IdempotencyClaim,
   IdempotencyRecord,
   InFlightCaps,
@@ -46,11 +44,19 @@ import type {
   PageRequest,
   SettleKind,
   SignatureRecord,
-  SignatureResult,
-  SignatureStatus,
   Store,
 } from './types.js';
 import { createWalDurability, type WalSync } from './wal-durability.js';
+import {
+  assertKeyActive,
+  assertNoShareOperation,
+  assertUnderCap,
+  isNewPolicy,
+  isStoredAs,
+  revocationAudit,
+  revokedByConfiguration,
+  withExclusion,
+} from './write-rules.js';
 
 /** Options of openSqliteStore. */
 export interface SqliteStoreOptions {
@@ -62,7 +68,6 @@ export interface SqliteStoreOptions {
   walSync?: WalSync;
 }
 
-const FINAL_SIGNATURE: readonly SignatureStatus[] = ['completed', 'failed', 'rejected'];
 // Errors that mean "the disk or the lock is not available", not "the request was wrong".
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
 
@@ -130,12 +135,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
    * transaction, so concurrent requests cannot overshoot; bounded by the caps themselves.
    */
   function assertCapacity(keyId: string, caps: InFlightCaps): void {
-    // Requests settle within the signing timeout, most within a second: a short wait is enough.
-    const busy = (detail: string) => new CoordinatorError('capacity_exceeded', detail, { headers: { 'Retry-After': '1' } });
-    if ((q.unsettledCountOfKey.get(keyId)?.n ?? 0) >= caps.maxInFlightPerKey)
-      throw busy(`this key already has ${caps.maxInFlightPerKey} signing requests in flight; retry when some settle`);
-    if ((q.unsettledCount.get()?.n ?? 0) >= caps.maxInFlight)
-      throw busy(`the coordinator already has ${caps.maxInFlight} signing requests in flight; retry when some settle`);
+    assertUnderCap(q.unsettledCountOfKey.get(keyId)?.n ?? 0, caps.maxInFlightPerKey, 'this key');
+    assertUnderCap(q.unsettledCount.get()?.n ?? 0, caps.maxInFlight, 'the coordinator');
   }
 
   function claimIdempotency(claim: IdempotencyClaim | undefined) {
@@ -164,17 +165,17 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     return pageOf(scope, fetch(decodeCursor(scope, p.cursor), p.limit + 1), p.limit, map);
   }
 
-  async function settleKey(keyId: string, fields: Record<string, string | null>, audit?: AuditRecord, fence?: LeaseFence): Promise<void> {
+  const settleKey: SettleTransactions['settleKey'] = async (keyId, columns, audit, fence) => {
     const opId = await write(() =>
       db
         .transaction(() => {
           const row = q.key.get(keyId);
           if (!row) throw new CoordinatorError('not_found', `no key ${keyId}`);
           if (fence) leases.check(fence);
-          const changed = q.settleKey.run({ keyId, at: iso(), ...fields }).changes > 0;
+          const changed = q.settleKey.run({ keyId, at: iso(), ...columns }).changes > 0;
           if (!changed) return undefined;
-          const status = fields.status === 'active' ? 'completed' : 'failed';
-          q.settleOp.run({ id: row.operation_id, status, error: fields.error ?? null, at: iso() });
+          const status = columns.status === 'active' ? 'completed' : 'failed';
+          q.settleOp.run({ id: row.operation_id, status, error: columns.error, at: iso() });
           leases.remove('key', keyId);
           if (audit) appendAuditTx(audit.type, audit.data);
           return row.operation_id;
@@ -185,31 +186,15 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       notifier.settled('key', keyId);
       notifier.settled('operation', opId);
     }
-  }
+  };
 
-  async function settleSignature(
-    id: string,
-    status: SignatureStatus,
-    fields: Partial<SignatureResult> & { error?: ErrorInfo },
-    audit?: AuditRecord,
-    fence?: LeaseFence,
-  ): Promise<void> {
+  const settleSignature: SettleTransactions['settleSignature'] = async (id, status, fields, audit, fence) => {
     const changed = await write(() =>
       db
         .transaction(() => {
           if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
           if (fence) leases.check(fence);
-          const changed =
-            q.settleSig.run({
-              id,
-              status,
-              signature: fields.signature ?? null,
-              signatures: fields.signatures ? JSON.stringify(fields.signatures) : null,
-              finalized: fields.finalized ? JSON.stringify(fields.finalized) : null,
-              signers: fields.signers ? JSON.stringify(fields.signers) : null,
-              error: fields.error ? JSON.stringify(fields.error) : null,
-              at: iso(),
-            }).changes > 0;
+          const changed = q.settleSig.run({ id, status, ...signatureColumns(fields), at: iso() }).changes > 0;
           if (changed) leases.remove('signature', id);
           if (changed && audit) appendAuditTx(audit.type, audit.data);
           return changed;
@@ -217,22 +202,10 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         .immediate(),
     );
     if (changed) notifier.settled('signature', id);
-  }
+  };
 
-  /**
-   * Settles an operation, with the change it makes to its key (lineage link, successor material)
-   * and its audit event, in one transaction: the API never shows the operation completed without
-   * the key switched, or the key switched without the operation completed. Announced (settled,
-   * key switched) once durable.
-   */
-  async function settleOperation(
-    id: string,
-    status: 'completed' | 'failed',
-    error: ErrorInfo | null,
-    change?: KeyChange,
-    audit?: AuditRecord,
-    fence?: LeaseFence,
-  ): Promise<void> {
+  /** Announced (settled, key switched) once durable. */
+  const settleOperation: SettleTransactions['settleOperation'] = async (id, status, error, change, audit, fence) => {
     const settled = await write(() =>
       db
         .transaction(() => {
@@ -251,7 +224,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (!settled) return;
     notifier.settled('operation', id);
     if (settled.switched) for (const l of [...switchListeners]) l(settled.keyId);
-  }
+  };
 
   function applyKeyChange(keyId: string, change: KeyChange): void {
     const row = q.key.get(keyId);
@@ -260,28 +233,15 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (q.changeKey.run({ keyId, expectedGeneration: change.expectedGeneration, ...columns }).changes === 0) {
       throw new CoordinatorError('operation_conflict', `key ${keyId} is not at generation ${change.expectedGeneration} (or not active)`);
     }
+    // The parties drop their nonces of the key on a switch or repair: its unused commitments die with them.
+    offline.retireForKey(keyId, change.link.sessionId);
   }
 
+  const rowOf = { key: q.key, signature: q.sig, operation: q.op } satisfies Record<SettleKind, unknown>;
   function isSettled(kind: SettleKind, id: string): boolean | undefined {
     if (!db.open) return undefined;
-    switch (kind) {
-      case 'key': {
-        const r = q.key.get(id);
-        return r ? r.status !== 'pending' : undefined;
-      }
-      case 'signature': {
-        const r = q.sig.get(id);
-        return r ? FINAL_SIGNATURE.includes(r.status as SignatureStatus) : undefined;
-      }
-      case 'operation': {
-        const r = q.op.get(id);
-        return r ? r.status !== 'pending' : undefined;
-      }
-      default: {
-        const never: never = kind;
-        throw new Error(`unknown settle kind ${String(never)}`);
-      }
-    }
+    const r = rowOf[kind].get(id);
+    return r ? isSettledStatus(kind, r.status) : undefined;
   }
 
   const store: Store = {
@@ -329,30 +289,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     async listPendingKeys() {
       return read(() => q.pendingKeys.all().map(keyFromRow));
     },
-    async markKeyActive(keyId, m, audit, fence) {
-      await settleKey(
-        keyId,
-        {
-          status: 'active',
-          publicKey: m.publicKey,
-          verifyingShares: JSON.stringify(m.verifyingShares),
-          groupCommitment: JSON.stringify(m.groupCommitment),
-          certificate: JSON.stringify(m.certificate),
-          error: null,
-        },
-        audit,
-        fence,
-      );
-    },
-    async markKeyFailed(keyId, error, audit, fence) {
-      const fields = { publicKey: null, verifyingShares: null, groupCommitment: null, certificate: null };
-      await settleKey(
-        keyId,
-        { status: 'failed', ...fields, error: JSON.stringify({ code: error.code, message: error.message }) },
-        audit,
-        fence,
-      );
-    },
+    ...settleMethods({ settleKey, settleSignature, settleOperation }),
 
     async createSignature(sig, claim, caps) {
       return write(() =>
@@ -360,9 +297,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           .transaction(() => {
             const previous = claimIdempotency(claim);
             if (previous) return { created: false as const, previous };
-            const key = q.key.get(sig.keyId);
-            if (!key) throw new CoordinatorError('not_found', 'no such key');
-            if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
+            assertKeyActive(q.key.get(sig.keyId));
             if (caps) assertCapacity(sig.keyId, caps);
             const message = sig.intent.type === 'raw' ? sig.intent.message : null;
             q.insertSig.run({
@@ -410,15 +345,6 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           .immediate(),
       );
     },
-    async completeSignature(id, r, audit, fence) {
-      await settleSignature(id, 'completed', { ...r, signatures: r.signatures ?? [r.signature] }, audit, fence);
-    },
-    async failSignature(id, error, audit, fence) {
-      await settleSignature(id, 'failed', { error: { code: error.code, message: error.message } }, audit, fence);
-    },
-    async rejectSignature(id, error, audit, fence) {
-      await settleSignature(id, 'rejected', { error: { code: error.code, message: error.message } }, audit, fence);
-    },
     async addExcluded(id, e, audit, fence) {
       await write(() =>
         db
@@ -426,10 +352,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
             const row = q.sig.get(id);
             if (!row) throw new CoordinatorError('not_found', `no signature ${id}`);
             if (fence) leases.check(fence);
-            const excluded = JSON.parse(row.excluded) as Exclusion[];
-            if (excluded.some((x) => x.partyId === e.partyId && x.reason === e.reason)) return;
-            excluded.push({ partyId: e.partyId, reason: e.reason });
-            q.setExcluded.run(JSON.stringify(excluded), id);
+            const excluded = withExclusion(row.excluded, e);
+            if (excluded === undefined) return;
+            q.setExcluded.run(excluded, id);
             if (audit) appendAuditTx(audit.type, audit.data);
           })
           .immediate(),
@@ -461,9 +386,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           .transaction(() => {
             if (!q.sig.get(id)) throw new CoordinatorError('not_found', `no signature ${id}`);
             if (fence) leases.check(fence);
-            const changed =
-              q.settleAwaiting.run({ id, status, error: JSON.stringify({ code: error.code, message: error.message }), at: iso() }).changes >
-              0;
+            const changed = q.settleAwaiting.run({ id, status, error: errorColumn(error), at: iso() }).changes > 0;
             if (!changed) return false;
             leases.remove('signature', id);
             if (audit) appendAuditTx(audit.type, audit.data);
@@ -486,14 +409,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       return write(() =>
         db
           .transaction(() => {
-            const current = q.policy.get();
-            if (current && current.digest === p.digest) return false;
-            if (current && p.version <= current.version) {
-              throw new CoordinatorError(
-                'policy_version_conflict',
-                `policy version ${p.version} is not newer than the distributed version ${current.version}`,
-              );
-            }
+            if (!isNewPolicy(q.policy.get(), p)) return false;
             q.insertPolicy.run({
               version: p.version,
               digest: p.digest,
@@ -520,15 +436,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           .transaction(() => {
             const previous = claimIdempotency(claim);
             if (previous) return { created: false as const, previous };
-            const key = q.key.get(op.keyId);
-            if (!key) throw new CoordinatorError('not_found', 'no such key');
-            if (key.status !== 'active') throw new CoordinatorError('key_not_active', `key is ${key.status}, not active`);
-            if (op.type !== 'drill' && (q.pendingShareOpsOfKey.get(op.keyId)?.n ?? 0) > 0) {
-              throw new CoordinatorError(
-                'operation_in_progress',
-                'a refresh, repair or reshare of this key is pending; wait for it to settle',
-              );
-            }
+            assertKeyActive(q.key.get(op.keyId));
+            if (op.type !== 'drill') assertNoShareOperation(q.pendingShareOpsOfKey.get(op.keyId)?.n ?? 0);
             q.insertLifecycleOp.run({ ...op, params: JSON.stringify(op.params) });
             leases.insert('operation', op.operationId);
             const { operationId, keyId, type, params, requestedBy } = op;
@@ -549,12 +458,6 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           })
           .immediate(),
       );
-    },
-    async completeOperation(id, change, audit, fence) {
-      await settleOperation(id, 'completed', null, change, audit, fence);
-    },
-    async failOperation(id, error, audit, fence) {
-      await settleOperation(id, 'failed', { code: error.code, message: error.message }, undefined, audit, fence);
     },
     async listActiveKeysOf(partyId) {
       return read(() => q.activeKeysOf.all(partyId).map(keyFromRow));
@@ -577,19 +480,17 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       return write(() =>
         db
           .transaction(() => {
-            const keep = new Set(tokens.map((t) => t.name));
-            const revoked = q.tokens.all().filter((t) => t.source !== 'cli' && !keep.has(t.name));
+            const revoked = revokedByConfiguration(q.tokens.all(), tokens);
             for (const t of revoked) {
               q.deleteToken.run(t.name);
-              appendAuditTx('token_revoked', { name: t.name, source: t.source, reason: 'removed from the configuration' });
+              appendAuditTx('token_revoked', revocationAudit(t));
             }
             // The same secret hashed under another name would collide on the unique hash: the
             // configuration's name wins, as `token create` under an existing name replaces it.
             for (const t of tokens) {
               const holder = q.tokenByHash.get(t.sha256);
               if (holder && holder.name !== t.name) q.deleteToken.run(holder.name);
-              const current = q.tokenByName.get(t.name);
-              if (current?.token_sha256 === t.sha256 && current.role === t.role && current.source === t.source) continue;
+              if (isStoredAs(q.tokenByName.get(t.name), t)) continue;
               q.putToken.run({ name: t.name, hash: t.sha256, role: t.role, source: t.source, createdAt: iso() });
             }
             return revoked.map((t) => t.name);

@@ -122,7 +122,8 @@ export function createFakeOrchestrator(options: FakeOrchestratorOptions): FakeOr
     async waitPolicySettled(digest) {
       return [...connected].every((p) => fake.policyStatus.get(p)?.digest === digest);
     },
-    allConnected: (ids) => ids.every((p) => connected.has(p)),
+    // As the real one: an offline party is reached through its outbox, never waited for.
+    allConnected: (ids) => ids.every((p) => connected.has(p) || fake.offline.has(p)),
     // Every fake party is online: the offline routes answer as for one (docs/offline.md).
     async offlineOutbox(partyId) {
       throw offlineRefusal(partyId);

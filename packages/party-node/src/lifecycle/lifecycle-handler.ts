@@ -16,35 +16,41 @@
  *
  * Replays: every start is recorded (`lifecycle-sessions.log`, fsync'd) before the machine sends
  * anything, and a session id seen before is refused, across restarts.
+ *
+ * These rules live in lifecycle-rules.ts, shared with the offline party (offline/offline-lifecycle.ts).
  */
 import {
-  activateSuccessor,
-  BROADCAST,
-  COORDINATOR,
   type Envelope,
   type IdentityKey,
   isProtocolError,
   keyPackageHash,
-  type LifecycleOperation,
   type LifecycleStep,
   type Message,
-  messageBodySchemas,
   type Outgoing,
-  type PendingSuccessor,
   ProtocolError,
   type Rng,
-  verifyLifecycleCertificate,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
 import type { LifecycleConfig } from '../config.js';
 import type { CrashPoint } from '../crash-points.js';
 import type { DkgSessionRecord } from '../dkg/session-record.js';
 import type { Keystore } from '../keystore/keystore.js';
-import type { StagedSuccessor } from '../keystore/successions.js';
 import type { Clock } from '../ports.js';
 import { answerDrill } from './drill-answer.js';
 import type { LifecycleLog } from './lifecycle-log.js';
-import { type Outcome, type Plan, planStart, type StartMessage } from './start-checks.js';
+import {
+  abandonment,
+  admitStart,
+  applyCertificate,
+  asProtocolError,
+  type LifecycleEvent,
+  type LifecycleRuleDeps,
+  refusalOf,
+  releaseAbandoned,
+  stageSuccessor,
+  storeRepairedShare,
+} from './lifecycle-rules.js';
+import type { Outcome, Plan, StartMessage } from './start-checks.js';
 import { createSuccessorTestSigner } from './successor-test-signer.js';
 
 /** Every lifecycle session started here (the form of dkg-sessions.log). */
@@ -112,36 +118,32 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
   let earlyCount = 0;
   const now = () => new Date(o.clock.now());
   const send = (out: Outgoing) => o.transmit(o.seal(out));
-  const record = (type: Parameters<LifecycleLog['record']>[0], data: Record<string, unknown>) => {
+  const record = ({ type, data }: LifecycleEvent) => {
     o.log.record(type, data, now()).catch((e: unknown) => logger.error({ type, err: (e as Error).message }, 'lifecycle log append failed'));
   };
   const tests = createSuccessorTestSigner({ successions, log: o.log, rng: o.rng, now, send, logger });
-
-  const abortBody = (keyId: string, operation: LifecycleOperation, e: ProtocolError) => ({
-    keyId,
-    operation,
-    code: e.code,
-    message: e.message.slice(0, 1024),
-    culprits: [...e.culprits],
-  });
+  const rules: LifecycleRuleDeps = {
+    self: o.self,
+    keystore,
+    sessions: o.sessions,
+    confirmed: o.confirmed,
+    keyOf: o.keyOf,
+    now,
+    logger,
+    crash: o.crash,
+  };
 
   function end(s: Session): void {
     s.deadline.cancel();
     live.delete(s.sessionId);
   }
 
-  /** True when this party confirmed (or staged, a crash before the record) the session's successor. */
-  const hasConfirmed = (sessionId: string, keyId: string) =>
-    o.confirmed.hasStarted(sessionId) || successions.staged(keyId)?.sessionId === sessionId;
-
-  /**
-   * Abandons a session this party never confirmed: its signed broadcast abort tells the other
-   * participants, and proves to the members that confirmed that no certificate can ever exist.
-   */
-  function abandon(keyId: string, sessionId: string, operation: LifecycleOperation, e: ProtocolError): void {
-    if (hasConfirmed(sessionId, keyId)) return;
-    send({ type: 'lifecycle_abort', sessionId, to: BROADCAST, body: abortBody(keyId, operation, e) });
-    record('lifecycle_aborted', { keyId, sessionId, operation, code: e.code, culprits: [...e.culprits] });
+  /** Abandons a session this party never confirmed (lifecycle-rules.ts `abandonment`). */
+  function abandon(keyId: string, sessionId: string, operation: Plan['operation'], e: ProtocolError): void {
+    const a = abandonment(rules, keyId, sessionId, operation, e);
+    if (!a) return;
+    send(a.abort);
+    record(a.event);
   }
 
   function fail(s: Session, e: ProtocolError): void {
@@ -155,7 +157,7 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
       try {
         conclude(s, s.plan.outcome(step.result), step.outgoing);
       } catch (e) {
-        fail(s, isProtocolError(e) ? e : new ProtocolError('lifecycle_failed', (e as Error).message));
+        fail(s, asProtocolError(e));
       }
       return;
     }
@@ -171,20 +173,9 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
       case 'successor': {
         const confirm = outgoing.find((m) => m.type === 'lifecycle_confirm');
         if (!confirm) throw new ProtocolError('lifecycle_failed', 'a successor without its confirmation');
-        const env = o.seal(confirm);
         // SECURITY: the successor is on disk, and this party's confirmation recorded, before the
         // confirmation can leave: what it confirms it can commit, and never abandon.
-        successions.stage({
-          sessionId,
-          operation: outcome.pending.operation,
-          predecessor: outcome.pending.predecessor,
-          predecessorKey: s.plan.predecessorKey,
-          generation: s.plan.generation,
-          share: outcome.pending.share,
-          confirm: env,
-        });
-        o.crash('lifecycle-staged');
-        o.confirmed.recordStart(sessionId, keyId, now());
+        const env = stageSuccessor(rules, s.plan, sessionId, outcome.pending, o.seal(confirm));
         s.confirmed = true;
         for (const out of outgoing) if (out !== confirm) send(out);
         o.transmit(env);
@@ -193,17 +184,17 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
         break;
       }
       case 'repaired': {
-        successions.storeRepaired(outcome.share, s.plan.generation, sessionId);
+        const event = storeRepairedShare(rules, s.plan, sessionId, outcome.share);
         o.onShareChanged(keyId);
         for (const out of outgoing) send(out);
-        record('key_repaired', { keyId, sessionId, generation: s.plan.generation, packageHash: keyPackageHash(outcome.share.public) });
+        record(event);
         logger.info({ keyId, sessionId }, 'share repaired');
         break;
       }
       case 'helped':
       case 'dealt':
         for (const out of outgoing) send(out);
-        record(outcome.kind === 'helped' ? 'repair_helped' : 'reshare_dealt', { keyId, sessionId });
+        record({ type: outcome.kind === 'helped' ? 'repair_helped' : 'reshare_dealt', data: { keyId, sessionId } });
         break;
       default: {
         const never: never = outcome;
@@ -224,34 +215,18 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
     run(s, step);
   }
 
-  /** Refuses a start: to the coordinator alone, so it can never count as an abandonment. */
-  function refuseStart(msg: StartMessage, e: ProtocolError): void {
-    logger.warn({ keyId: msg.body.keyId, sessionId: msg.sessionId, type: msg.type, code: e.code }, 'lifecycle start refused');
-    const operation = msg.type.slice(0, -'_start'.length) as LifecycleOperation;
-    send({ type: 'lifecycle_abort', sessionId: msg.sessionId, to: COORDINATOR, body: abortBody(msg.body.keyId, operation, e) });
-  }
-
   function onStart(msg: StartMessage): void {
     const sessionId = msg.sessionId;
     const keyId = msg.body.keyId;
     if (live.has(sessionId)) return; // the same start again while its session runs
     let plan: Plan;
     try {
-      if (o.sessions.hasStarted(sessionId)) {
-        throw new ProtocolError('replayed_message', `lifecycle session ${sessionId} was started here before; a start is never replayed`);
-      }
-      const other = [...live.values()].find((s) => s.plan.keyId === keyId);
-      if (other) throw new ProtocolError('lifecycle_busy', `session ${other.sessionId} of key ${keyId} runs here`);
-      plan = planStart(msg, { self: o.self, identity: o.identity, keystore, keyOf: o.keyOf, policy: o.policy, rng: o.rng });
-      const staged = successions.staged(keyId);
-      if (plan.producesSuccessor && staged) {
-        throw new ProtocolError(
-          'lifecycle_busy',
-          `a successor of key ${keyId} (session ${staged.sessionId}) waits for its certificate here`,
-        );
-      }
+      const ctx = { self: o.self, identity: o.identity, keystore, keyOf: o.keyOf, policy: o.policy, rng: o.rng };
+      plan = admitStart(rules, msg, ctx, (k) => [...live.values()].find((s) => s.plan.keyId === k)?.sessionId);
     } catch (e) {
-      refuseStart(msg, isProtocolError(e) ? e : new ProtocolError('lifecycle_failed', (e as Error).message));
+      const err = asProtocolError(e);
+      logger.warn({ keyId, sessionId, type: msg.type, code: err.code }, 'lifecycle start refused');
+      send(refusalOf(msg, err));
       return;
     }
     // SECURITY: on disk before anything of the session leaves, so no later life starts it again.
@@ -271,25 +246,15 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
     for (const m of queued) if (live.get(sessionId) === s) feed(s, m);
   }
 
-  /** A member's signed broadcast abort of a session whose successor is staged here: it can never be certified. */
-  function releaseAbandoned(msg: Of<'lifecycle_abort'>): void {
-    const staged = successions.staged(msg.body.keyId);
-    if (staged?.sessionId !== msg.sessionId || msg.to !== BROADCAST) return;
-    if (msg.from === o.self || !staged.share.public.committee.includes(msg.from)) return;
-    if (!successions.discard(staged.keyId, staged.sessionId)) return;
-    tests.forget(staged.sessionId);
-    logger.warn(
-      { keyId: staged.keyId, sessionId: staged.sessionId, by: msg.from },
-      'staged successor discarded: a new member abandoned it',
-    );
-    record('successor_discarded', { keyId: staged.keyId, sessionId: staged.sessionId, abandonedBy: msg.from, code: msg.body.code });
-  }
-
   function onPeerMessage(msg: Message): void {
     const s = live.get(msg.sessionId);
     if (s) feed(s, msg);
     if (msg.type === 'lifecycle_abort') {
-      releaseAbandoned(msg);
+      const released = releaseAbandoned(rules, msg);
+      if (released) {
+        tests.forget(released.discarded.sessionId);
+        record(released.event);
+      }
       return;
     }
     if (s || o.sessions.hasStarted(msg.sessionId) || earlyCount >= MAX_EARLY) return;
@@ -312,68 +277,21 @@ export function createLifecycleHandler(o: LifecycleHandlerOptions): LifecycleHan
     if (o.sessions.hasStarted(msg.sessionId)) abandon(keyId, msg.sessionId, operation, e);
   }
 
-  /** The successor as the protocol's switch takes it, from what is staged (a refresh's or a reshare's). */
-  const pendingOf = (st: StagedSuccessor & { operation: 'refresh' | 'reshare' }): PendingSuccessor => ({
-    operation: st.operation,
-    keyId: st.keyId,
-    sessionId: st.sessionId,
-    predecessor: st.predecessor,
-    public: st.share.public,
-    share: st.share,
-    toJSON: () => `<staged successor of ${st.keyId} redacted>`,
-  });
-
   function onComplete(msg: Of<'lifecycle_complete'>): void {
-    const { keyId, operation, confirmations } = msg.body;
-    const staged = successions.staged(keyId);
     try {
-      if (staged?.sessionId === msg.sessionId && staged.operation === operation && staged.decided === null) {
-        activateSuccessor(pendingOf({ ...staged, operation }), { predecessor: staged.predecessorKey, confirmations, keyOf: o.keyOf });
-        const stored = successions.commit(keyId, msg.sessionId, confirmations);
-        tests.forget(msg.sessionId);
-        o.onShareChanged(keyId);
-        record(operation === 'refresh' ? 'key_refreshed' : 'key_reshared', {
-          keyId,
-          sessionId: msg.sessionId,
-          generation: stored.generation,
-          packageHash: keyPackageHash(stored.share.public),
-        });
-        logger.info({ keyId, sessionId: msg.sessionId, operation, generation: stored.generation }, 'switched to the successor');
-        return;
-      }
-      if (operation === 'reshare') retireIfResharedAway(msg);
+      const done = applyCertificate(rules, msg);
+      if (done.kind === 'none') return;
+      tests.forget(msg.sessionId);
+      o.onShareChanged(msg.body.keyId);
+      record(done.event);
     } catch (e) {
-      logger.error({ keyId, sessionId: msg.sessionId, code: isProtocolError(e) ? e.code : 'internal' }, 'lifecycle certificate rejected');
+      const code = isProtocolError(e) ? e.code : 'internal';
+      logger.error({ keyId: msg.body.keyId, sessionId: msg.sessionId, code }, 'lifecycle certificate rejected');
     }
   }
 
-  /**
-   * An old member the key was reshared away from: once the new committee's certificate (checked
-   * against this party's own pins, succeeding the generation it holds) shows it is not a member,
-   * its share is destroyed.
-   */
-  function retireIfResharedAway(msg: Of<'lifecycle_complete'>): void {
-    const { keyId, confirmations } = msg.body;
-    const stored = keystore.get(keyId);
-    const first = messageBodySchemas.lifecycle_confirm.safeParse(confirmations[0]?.body);
-    if (stored?.status !== 'active' || !first.success) return;
-    const certified = verifyLifecycleCertificate(confirmations, {
-      predecessor: stored.share.public,
-      operation: 'reshare',
-      sessionId: msg.sessionId,
-      committee: Object.keys(first.data.verifyingShares).sort(),
-      threshold: first.data.threshold,
-      keyOf: o.keyOf,
-    });
-    if (certified.committee.includes(o.self)) return;
-    successions.retire(keyId, stored.generation, msg.sessionId, now());
-    o.onShareChanged(keyId);
-    record('key_retired', { keyId, sessionId: msg.sessionId, generation: stored.generation, successor: keyPackageHash(certified) });
-    logger.info({ keyId, sessionId: msg.sessionId }, 'key reshared away: share destroyed');
-  }
-
   const onDrill = (msg: Of<'drill_request'>) =>
-    answerDrill({ self: o.self, keystore, rng: o.rng, send, record: (data) => record('drill_answered', data), logger }, msg);
+    answerDrill({ self: o.self, keystore, rng: o.rng, send, record: (data) => record({ type: 'drill_answered', data }), logger }, msg);
 
   return {
     onStart,

@@ -19,8 +19,6 @@ import {
   type PendingSuccessor,
   ProtocolError,
   type PublicKeyPackage,
-  type RepairResult,
-  type ReshareResult,
   type Rng,
 } from '@glacis/protocol';
 import type { LifecycleConfig } from '../config.js';
@@ -62,6 +60,12 @@ export interface StartContext {
   keyOf: (partyId: string) => Uint8Array | undefined;
   policy: LifecycleConfig;
   rng: Rng;
+  /**
+   * The offline party re-creating the machine of a session it joined on an earlier trip (its
+   * inputs are replayed): a repair target may then already hold the share this session rebuilt
+   * (a crash after storing it, before its proof left), which is no reason to refuse.
+   */
+  resuming?: boolean;
 }
 
 const refuse = (code: 'lifecycle_refused' | 'lifecycle_wrong_generation' | 'wrong_key' | 'unknown_party', why: string) =>
@@ -101,6 +105,12 @@ function assertPinned(ctx: StartContext, parties: readonly string[]): void {
   if (unpinned.length > 0) throw refuse('unknown_party', `no pinned identity key for ${unpinned.join(', ')}`);
 }
 
+/** The plan of `machine`, whose own result `outcome` reads. */
+function planOf<R>(machine: LifecycleMachine<R, string>, outcome: (result: R) => Outcome, rest: Omit<Plan, 'machine' | 'outcome'>): Plan {
+  // The handler hands `outcome` only the result of this plan's machine, so it is an R.
+  return { ...rest, machine: machine as AnyMachine, outcome: (result) => outcome(result as R) };
+}
+
 /** Checks a start and builds its machine; throws a ProtocolError (nothing started) to refuse. */
 export function planStart(msg: StartMessage, ctx: StartContext): Plan {
   const common = { sessionId: msg.sessionId, identity: ctx.identity, peerKey: ctx.keyOf, rng: ctx.rng };
@@ -113,16 +123,13 @@ export function planStart(msg: StartMessage, ctx: StartContext): Plan {
         throw refuse('lifecycle_wrong_generation', `key ${b.keyId}: a refresh keeps the committee and threshold held here`);
       }
       assertPinned(ctx, pkg.committee);
-      const machine = createRefreshParticipant({ share: stored.share, ...common }) as AnyMachine;
-      return {
+      return planOf(createRefreshParticipant({ share: stored.share, ...common }), (pending) => ({ kind: 'successor', pending }), {
         keyId: b.keyId,
         operation: 'refresh',
-        machine,
-        outcome: (r) => ({ kind: 'successor', pending: r as PendingSuccessor }),
         producesSuccessor: true,
         generation: stored.generation + 1,
         predecessorKey: pkg,
-      };
+      });
     }
     case 'repair_start': {
       const b = msg.body;
@@ -132,7 +139,7 @@ export function planStart(msg: StartMessage, ctx: StartContext): Plan {
       let generation: number;
       if (target) {
         const held = activeShare(ctx.keystore, b.keyId);
-        if (held && keyPackageHash(held.share.public) === b.predecessor) {
+        if (held && keyPackageHash(held.share.public) === b.predecessor && !ctx.resuming) {
           throw refuse('lifecycle_refused', `this party holds an intact share of key ${b.keyId} of this generation`);
         }
         key = sentPackage(b.key, b.keyId, b.predecessor);
@@ -148,26 +155,11 @@ export function planStart(msg: StartMessage, ctx: StartContext): Plan {
         generation = stored.generation;
       }
       assertPinned(ctx, [...b.helpers, b.target]);
-      const machine = createRepairParticipant({
-        key,
-        ...(share ? { share } : {}),
-        self: ctx.self,
-        target: b.target,
-        helpers: b.helpers,
-        ...common,
-      }) as AnyMachine;
-      return {
-        keyId: b.keyId,
-        operation: 'repair',
-        machine,
-        outcome: (r) => {
-          const res = r as RepairResult;
-          return res.kind === 'repaired' ? { kind: 'repaired', share: res.share } : { kind: 'helped' };
-        },
-        producesSuccessor: false,
-        generation,
-        predecessorKey: key,
-      };
+      return planOf(
+        createRepairParticipant({ key, ...(share ? { share } : {}), self: ctx.self, target: b.target, helpers: b.helpers, ...common }),
+        (r) => (r.kind === 'repaired' ? { kind: 'repaired', share: r.share } : { kind: 'helped' }),
+        { keyId: b.keyId, operation: 'repair', producesSuccessor: false, generation, predecessorKey: key },
+      );
     }
     case 'reshare_start': {
       const b = msg.body;
@@ -179,27 +171,25 @@ export function planStart(msg: StartMessage, ctx: StartContext): Plan {
       if (dealer && stored === undefined) currentShare(ctx.keystore, b.keyId, b.predecessor); // throws the precise refusal
       const key = stored?.share.public ?? sentPackage(b.key, b.keyId, b.predecessor);
       assertPinned(ctx, [...b.dealers, ...b.committee]);
-      const machine = createReshareParticipant({
-        key,
-        ...(dealer && stored ? { share: stored.share } : {}),
-        self: ctx.self,
-        dealers: b.dealers,
-        committee: b.committee,
-        threshold: b.threshold,
-        ...common,
-      }) as AnyMachine;
-      return {
-        keyId: b.keyId,
-        operation: 'reshare',
-        machine,
-        outcome: (r) => {
-          const res = r as ReshareResult;
-          return res.kind === 'successor' ? { kind: 'successor', pending: res.successor } : { kind: 'dealt' };
+      return planOf(
+        createReshareParticipant({
+          key,
+          ...(dealer && stored ? { share: stored.share } : {}),
+          self: ctx.self,
+          dealers: b.dealers,
+          committee: b.committee,
+          threshold: b.threshold,
+          ...common,
+        }),
+        (r) => (r.kind === 'successor' ? { kind: 'successor', pending: r.successor } : { kind: 'dealt' }),
+        {
+          keyId: b.keyId,
+          operation: 'reshare',
+          producesSuccessor: receiver,
+          generation: (stored?.generation ?? b.generation ?? 0) + 1,
+          predecessorKey: key,
         },
-        producesSuccessor: receiver,
-        generation: (stored?.generation ?? b.generation ?? 0) + 1,
-        predecessorKey: key,
-      };
+      );
     }
     default: {
       const never: never = msg;

@@ -9,6 +9,8 @@ import {
   COORDINATOR,
   createSigner,
   type Message,
+  type MessageBody,
+  type NonceCommitmentWire,
   type Outgoing,
   type Rng,
   rawIntent,
@@ -17,11 +19,53 @@ import {
   toHex,
 } from '@glacis/protocol';
 import type { Logger } from 'pino';
-import type { Successions } from '../keystore/successions.js';
+import type { StagedSuccessor, Successions } from '../keystore/successions.js';
 import type { LifecycleLog } from './lifecycle-log.js';
 
-type TestRequest = Extract<Message, { type: 'lifecycle_test_request' }>;
-type TestPackage = Extract<Message, { type: 'lifecycle_test_package' }>;
+export type TestRequest = Extract<Message, { type: 'lifecycle_test_request' }>;
+export type TestPackage = Extract<Message, { type: 'lifecycle_test_package' }>;
+
+/**
+ * The confirmed successor a test message names, waiting for its certificate; undefined (logged)
+ * for anything else: a test signature is only ever made with a successor this party confirmed.
+ */
+export function stagedForTest(successions: Successions, msg: TestRequest | TestPackage, logger: Logger): StagedSuccessor | undefined {
+  const s = successions.staged(msg.body.keyId);
+  if (s?.sessionId !== msg.sessionId || s.confirm === null || s.decided !== null) {
+    logger.warn({ keyId: msg.body.keyId, sessionId: msg.sessionId }, 'test signature asked for no successor staged here; ignored');
+    return undefined;
+  }
+  return s;
+}
+
+/**
+ * What a staged share signs for a test package: the successor test message this party computes
+ * itself from the successor it holds (never anything of the coordinator's choosing), as a raw
+ * intent under the coordinator's commitments.
+ */
+export function testSigning(s: StagedSuccessor, msg: TestPackage): { pkg: MessageBody<'signing_package'>; messages: Uint8Array[] } {
+  const message = successorTestMessage(msg.sessionId, s.share.public);
+  return {
+    pkg: { keyId: s.keyId, requestId: msg.sessionId, intent: rawIntent(toHex(message)), approvals: [], commitments: msg.body.commitments },
+    messages: [message],
+  };
+}
+
+/** A holder's test commitment of session `sessionId`'s successor. */
+export const testCommitment = (s: Pick<StagedSuccessor, 'keyId'>, sessionId: string, commitment: NonceCommitmentWire): Outgoing => ({
+  type: 'lifecycle_test_commitment',
+  sessionId,
+  to: COORDINATOR,
+  body: { keyId: s.keyId, commitment },
+});
+
+/** A holder's test signature share. */
+export const testShare = (s: Pick<StagedSuccessor, 'keyId'>, sessionId: string, share: Uint8Array): Outgoing => ({
+  type: 'lifecycle_test_share',
+  sessionId,
+  to: COORDINATOR,
+  body: { keyId: s.keyId, share: toHex(share) },
+});
 
 export interface SuccessorTestSignerOptions {
   successions: Successions;
@@ -46,15 +90,7 @@ const MAX_SESSIONS = 64;
 export function createSuccessorTestSigner(o: SuccessorTestSignerOptions): SuccessorTestSigner {
   const signers = new Map<string, Signer>();
 
-  /** The staged successor the message's session names, or undefined (logged). */
-  function stagedFor(msg: TestRequest | TestPackage) {
-    const s = o.successions.staged(msg.body.keyId);
-    if (s?.sessionId !== msg.sessionId || s.confirm === null || s.decided !== null) {
-      o.logger.warn({ keyId: msg.body.keyId, sessionId: msg.sessionId }, 'test signature asked for no successor staged here; ignored');
-      return undefined;
-    }
-    return s;
-  }
+  const stagedFor = (msg: TestRequest | TestPackage) => stagedForTest(o.successions, msg, o.logger);
 
   function forget(sessionId: string): void {
     signers.get(sessionId)?.discardAll();
@@ -71,36 +107,23 @@ export function createSuccessorTestSigner(o: SuccessorTestSignerOptions): Succes
         signer = createSigner(s.share, o.rng, { maxPending: 4 });
         signers.set(msg.sessionId, signer);
       }
-      o.send({
-        type: 'lifecycle_test_commitment',
-        sessionId: msg.sessionId,
-        to: COORDINATOR,
-        body: { keyId: s.keyId, commitment: signer.commit() },
-      });
+      o.send(testCommitment(s, msg.sessionId, signer.commit()));
     },
     async onPackage(msg) {
       const s = stagedFor(msg);
       const signer = signers.get(msg.sessionId);
       if (!s || !signer) return;
-      const message = successorTestMessage(msg.sessionId, s.share.public);
+      const { pkg, messages } = testSigning(s, msg);
       let signed: ReturnType<Signer['sign']>;
       try {
-        signed = signer.sign(
-          { keyId: s.keyId, requestId: msg.sessionId, intent: rawIntent(toHex(message)), approvals: [], commitments: msg.body.commitments },
-          [message],
-        );
+        signed = signer.sign(pkg, messages);
       } catch (e) {
         o.logger.warn({ keyId: s.keyId, sessionId: msg.sessionId, err: (e as Error).message }, 'test signing package refused');
         return;
       }
       // SECURITY: the nonce's use is on disk before the share leaves (DESIGN.md invariant 1).
       await o.log.record('successor_test_signed', { keyId: s.keyId, sessionId: msg.sessionId, commitment: signed.consumed[0] }, o.now());
-      o.send({
-        type: 'lifecycle_test_share',
-        sessionId: msg.sessionId,
-        to: COORDINATOR,
-        body: { keyId: s.keyId, share: toHex(signed.shares[0] as Uint8Array) },
-      });
+      o.send(testShare(s, msg.sessionId, signed.shares[0] as Uint8Array));
     },
     forget,
     close() {

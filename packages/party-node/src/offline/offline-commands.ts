@@ -27,8 +27,9 @@ import { openPartyRecords } from '../records.js';
 import type { SigningView } from '../signing/signing-handler.js';
 import { assertOffline } from './network-check.js';
 import type { DkgJoinView } from './offline-dkg.js';
+import type { LifecycleJoinView } from './offline-lifecycle.js';
 import { type OfflineParty, openOfflineParty } from './offline-party.js';
-import { describeDkgJoin, describeSigningView } from './signing-view.js';
+import { describeDkgJoin, describeLifecycleJoin, describeSigningView } from './signing-view.js';
 
 export interface OfflineCommandDeps {
   dataDirOf(v: CliValues, usage: string): string;
@@ -80,7 +81,8 @@ async function openParty(v: CliValues, usage: string, deps: OfflineCommandDeps) 
   assertOffline(v['i-know-this-machine-is-online'] === true);
   const dataDir = deps.dataDirOf(v, usage);
   const config = loadPartyConfig(dataDir, process.env);
-  const keystore = openKeystore(dataDir, deps.unlockOf(v));
+  const crash = createCrashPoints(process.env.GLACIS_TEST_CRASH_POINTS);
+  const keystore = openKeystore(dataDir, deps.unlockOf(v), { crash });
   const records = await openPartyRecords(dataDir);
   const logger = pino(
     { name: 'glacis-party', base: { partyId: config.partyId }, level: process.env.GLACIS_LOG_LEVEL ?? 'warn' },
@@ -93,7 +95,7 @@ async function openParty(v: CliValues, usage: string, deps: OfflineCommandDeps) 
     records,
     logger,
     clock: realClock,
-    crash: createCrashPoints(process.env.GLACIS_TEST_CRASH_POINTS),
+    crash,
   });
   return { config, party, records };
 }
@@ -118,12 +120,15 @@ export function offlineCommands(deps: OfflineCommandDeps): Record<string, CliRun
   const processCommand: CliRunnable = {
     args: '--data-dir DIR --in FILE|DIR --out FILE|DIR/ [--yes] [--density D] [--i-know-this-machine-is-online]',
     summary:
-      "Read a bundle from the coordinator (a file, or a directory of QR frame images): show each signing request's intent and the rule that allows it and each key generation to join (key, suite, threshold, committee), do what the operator confirms, and write the answers as one bundle (a file, or QR frames in a directory).",
+      "Read a bundle from the coordinator (a file, or a directory of QR frame images): show each signing request's intent and the rule that allows it, each key generation to join (key, suite, threshold, committee) and each refresh, repair or reshare to take part in (key, generation, committees, role), do what the operator confirms, answer drills, certificates and successor tests, and write the answers as one bundle (a file, or QR frames in a directory).",
     flags: {
       ...deps.commonFlags,
       in: { type: 'string', help: 'the request bundle file, or a directory of QR frame images (any order, some may be missing)' },
       out: { type: 'string', help: 'bundle file to write, or a directory (trailing /) for PNG QR frames and an animated page' },
-      yes: { type: 'boolean', help: "sign and join without asking, when party.json's policy.unattendedOffline allows it" },
+      yes: {
+        type: 'boolean',
+        help: "sign, and join key generations and lifecycle operations, without asking, when party.json's policy.unattendedOffline allows it",
+      },
       ...DENSITY_FLAG,
       ...ONLINE_FLAG,
     },
@@ -150,6 +155,8 @@ export function offlineCommands(deps: OfflineCommandDeps): Record<string, CliRun
         const outcome = await party.process(bytes, {
           signing: (view: SigningView) => ask(describeSigningView(view, config.keyLabels[view.pkg.keyId] ?? null), 'sign this request'),
           dkg: (view: DkgJoinView) => ask(describeDkgJoin(view, config.keyLabels[view.keyId] ?? null), 'join this key generation'),
+          lifecycle: (view: LifecycleJoinView) =>
+            ask(describeLifecycleJoin(view, config.keyLabels[view.keyId] ?? null), `take part in this ${view.operation}`),
         });
         let written: MediaWritten | null = null;
         if (outcome.response) {

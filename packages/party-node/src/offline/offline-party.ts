@@ -2,8 +2,9 @@
  * The offline party: the same keystore, policy, share log and signer as `glacis-party serve`, driven
  * by bundles instead of a socket. `preprocess` seals a batch of nonces at rest and exports their
  * commitments; `process` opens a bundle from the coordinator, answers each signing package (and
- * commitment request) in it through the ordinary signing handler and each DKG message through the
- * offline DKG (offline-dkg.ts), and returns the answers as one bundle to the coordinator.
+ * commitment request) in it through the ordinary signing handler, each DKG message through the
+ * offline DKG (offline-dkg.ts) and each refresh, repair, reshare or drill message through the
+ * offline lifecycle (offline-lifecycle.ts), and returns the answers as one bundle to the coordinator.
  *
  * Order for each share (DESIGN.md invariant 1): share log record (fsync) → nonce file deleted
  * (fsync of its directory) → the share in the response bundle, which the caller writes out. Before
@@ -43,6 +44,13 @@ import { createSigningHandler, type NonceKeeper, type SigningView } from '../sig
 import { type NonceVault, openNonceVault } from './nonce-vault.js';
 import { type DkgJoinView, isDkgMessage, type OfflineDkgResult, openOfflineDkg } from './offline-dkg.js';
 import { openOfflineLedger } from './offline-ledger.js';
+import {
+  type BundleMessage,
+  isLifecycleMessage,
+  type LifecycleJoinView,
+  type OfflineLifecycleResult,
+  openOfflineLifecycle,
+} from './offline-lifecycle.js';
 
 /** The session id of preprocessed commitments: not a coordinator session, a standing offer. */
 export const PREPROCESS_SESSION = OFFLINE_PREPROCESS_SESSION;
@@ -65,6 +73,7 @@ export type OfflineResult =
   | { kind: 'declined'; keyId: string; requestId: string; sessionId: string }
   | { kind: 'commitments'; keyId: string; count: number }
   | OfflineDkgResult
+  | OfflineLifecycleResult
   | { kind: 'ignored'; type: string; reason: string };
 
 /** What the operator is asked before this party acts. */
@@ -73,6 +82,8 @@ export interface OfflineConfirm {
   signing(view: SigningView): Promise<boolean>;
   /** Before joining a new key generation. */
   dkg(view: DkgJoinView): Promise<boolean>;
+  /** Before taking part in a refresh, repair or reshare. */
+  lifecycle(view: LifecycleJoinView): Promise<boolean>;
 }
 
 export interface OfflineSignOutcome {
@@ -90,7 +101,7 @@ export interface OfflineParty {
   preprocess(keyId: string, count: number): Uint8Array;
   /** Nonces of `keyId` sealed here, unused. */
   nonceCount(keyId: string): number;
-  /** Answers a bundle from the coordinator: its signing packages and its DKG messages. */
+  /** Answers a bundle from the coordinator: its signing packages, DKG, lifecycle and drill messages. */
   process(bundle: Uint8Array, confirm: OfflineConfirm): Promise<OfflineSignOutcome>;
 }
 
@@ -146,8 +157,28 @@ export function openOfflineParty(o: OfflinePartyOptions): OfflineParty {
     logger,
     crash,
   });
-  // Microsecond clock as the first seq, as the daemon does: each run numbers above the last.
-  const newSealer = (): EnvelopeSealer => createEnvelopeSealer(self, identity, clock.now() * 1000);
+  const lifecycle = openOfflineLifecycle({
+    self,
+    identity,
+    keystore,
+    records: o.records,
+    keyOf: (name) => (name === self ? identity.publicKey : keyOf(name)),
+    policy: config.lifecycle,
+    rng,
+    clock,
+    deadlineMs: config.dkg.offlineDeadlineMs,
+    logger,
+    crash,
+    // Nonces made under a share that is no longer live are not used (as the daemon's signing handler discards them).
+    onShareChanged: (keyId) =>
+      vault.consume(
+        keyId,
+        vault.load(keyId).map((e) => e.commitment),
+      ),
+  });
+  // Microsecond clock as the first seq, as the daemon does: each run numbers above the last, and
+  // above every envelope a lifecycle session sends again (the coordinator checks them in order).
+  const newSealer = (): EnvelopeSealer => createEnvelopeSealer(self, identity, Math.max(clock.now() * 1000, lifecycle.highestSeq() + 1));
 
   function seal(envelopes: readonly Envelope[]): Uint8Array {
     const now = clock.now();
@@ -211,6 +242,7 @@ export function openOfflineParty(o: OfflinePartyOptions): OfflineParty {
       const sealer = newSealer();
       const outgoing: Envelope[] = [];
       const dkgMessages: Message[] = [];
+      const lifecycleMessages: BundleMessage[] = [];
       const results: OfflineResult[] = [];
       const handler = handlerFor(
         (m) => {
@@ -240,10 +272,11 @@ export function openOfflineParty(o: OfflinePartyOptions): OfflineParty {
           }
           // A DKG carries the other members' own envelopes, relayed: each checked against its pinned key above.
           if (isDkgMessage(msg)) dkgMessages.push(msg);
+          else if (isLifecycleMessage(msg)) lifecycleMessages.push({ msg, env: item.envelope });
           else if (msg.from !== COORDINATOR) results.push({ kind: 'ignored', type: msg.type, reason: 'not from the coordinator' });
           else if (msg.type === 'signing_package') await handler.onSigningPackage(msg);
           else if (msg.type === 'commit_request') handler.onCommitRequest(msg);
-          else results.push({ kind: 'ignored', type: msg.type, reason: 'not a signing or DKG message' });
+          else results.push({ kind: 'ignored', type: msg.type, reason: 'not a signing, DKG or lifecycle message' });
         }
       } finally {
         handler.close();
@@ -253,6 +286,10 @@ export function openOfflineParty(o: OfflinePartyOptions): OfflineParty {
         outgoing.push(...done.envelopes);
         results.push(...done.results);
       }
+      // Always: its own deadlines, and every session kept here sends its envelopes again.
+      const kept = await lifecycle.process(lifecycleMessages, (m) => sealer.seal(m), confirm.lifecycle);
+      outgoing.push(...kept.envelopes);
+      results.push(...kept.results);
       return {
         request,
         results,

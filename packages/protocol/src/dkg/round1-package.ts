@@ -40,14 +40,15 @@ export interface Round1Package extends VssCommitment {
  * (canonical, on the curve, not the identity, in the prime-order subgroup), and a proof
  * (R, z) in the suite's signature encoding with R an element and z a canonical scalar. Throws
  * `dkg_invalid_round1`, `invalid_point`, `invalid_scalar` or `invalid_hex`, naming `from` where the
- * fault is provably the sender's (envelopes are authenticated before this).
+ * fault is provably the sender's (envelopes are authenticated before this). The body's `paramsHash`
+ * is not read here: the participant checks it against its own session parameters.
  */
 export function parseRound1Package(
   suite: Suite,
   threshold: number,
   from: string,
   identifier: string,
-  body: MessageBody<'dkg_round1'>,
+  body: Pick<MessageBody<'dkg_round1'>, 'commitment' | 'proofOfKnowledge'>,
 ): Round1Package {
   if (body.commitment.length !== threshold) {
     throw new ProtocolError('dkg_invalid_round1', `round 1 from ${from}: ${body.commitment.length} commitments, expected ${threshold}`, [

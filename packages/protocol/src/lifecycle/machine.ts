@@ -4,10 +4,23 @@
  * DKG participant: inputs are authenticated messages; outputs are unsigned messages for the driver
  * to seal and send, a result once, or an error once.
  */
+import type { Rng } from '../bytes.js';
 import { canonicalJson } from '../canonical.js';
 import { ProtocolError } from '../errors.js';
-import type { LifecycleOperation, Message, Outgoing } from '../wire/messages.js';
+import type { IdentityKey } from '../identity.js';
+import type { LifecycleOperation, Message, MessageType, Outgoing } from '../wire/messages.js';
 import { BROADCAST } from '../wire/primitives.js';
+
+/** What every lifecycle participant is given besides its part of the key. */
+export interface LifecycleParticipantOptions {
+  sessionId: string;
+  /** This party's identity key, which opens the boxes sent to it. */
+  identity: IdentityKey;
+  /** Pinned identity key of a participant (from this party's own configuration). */
+  peerKey: (partyId: string) => Uint8Array | undefined;
+  /** Randomness: what each operation draws is listed with its options. */
+  rng: Rng;
+}
 
 /** What one step of a lifecycle machine produced. */
 export interface LifecycleStep<R> {
@@ -30,17 +43,22 @@ export interface LifecycleMachine<R, P extends string> {
   receive(msg: Message): LifecycleStep<R>;
 }
 
-/** The machine-specific half, wrapped by `createLifecycleMachine`. */
-export interface LifecycleCore<R, P extends string> {
+/** Which session a lifecycle machine runs, of which key, and as whom. */
+export interface LifecycleSession {
   readonly operation: LifecycleOperation;
   readonly keyId: string;
   readonly sessionId: string;
   readonly self: string;
+}
+
+/** The machine-specific half, wrapped by `createLifecycleMachine`. */
+export interface LifecycleCore<R, P extends string> {
+  readonly session: LifecycleSession;
   /** Everyone who may send into this session (self included). */
   readonly participants: ReadonlySet<string>;
   phase(): P;
   start(): LifecycleStep<R>;
-  /** Called with messages that passed the session and sender checks, before the machine ended. */
+  /** Called with messages that passed the session and sender checks, before the machine ended (see receiveByType). */
   receive(msg: Message): LifecycleStep<R>;
   /** Forget every secret held (called once the machine has ended, either way). */
   forget(): void;
@@ -48,6 +66,7 @@ export interface LifecycleCore<R, P extends string> {
 
 /** Wraps a core: session and sender checks, one start, terminal states, errors as values. */
 export function createLifecycleMachine<R, P extends string>(core: LifecycleCore<R, P>): LifecycleMachine<R, P> {
+  const { operation, keyId, sessionId, self } = core.session;
   let terminal: 'done' | 'failed' | undefined;
   let started = false;
 
@@ -59,7 +78,7 @@ export function createLifecycleMachine<R, P extends string>(core: LifecycleCore<
       const error =
         e instanceof ProtocolError
           ? e
-          : new ProtocolError('lifecycle_failed', `${core.operation} of ${core.keyId}: ${(e as Error).message}`, [], { cause: e });
+          : new ProtocolError('lifecycle_failed', `${operation} of ${keyId}: ${(e as Error).message}`, [], { cause: e });
       step = { outgoing: [], error };
     }
     if (step.error) {
@@ -78,7 +97,7 @@ export function createLifecycleMachine<R, P extends string>(core: LifecycleCore<
       return terminal ?? core.phase();
     },
     start() {
-      if (started) throw new ProtocolError('lifecycle_unexpected_message', `${core.operation} ${core.sessionId} already started`);
+      if (started) throw new ProtocolError('lifecycle_unexpected_message', `${operation} ${sessionId} already started`);
       started = true;
       // Input before start may already have ended the session: then nothing is sent.
       if (terminal !== undefined) return { outgoing: [] };
@@ -86,31 +105,52 @@ export function createLifecycleMachine<R, P extends string>(core: LifecycleCore<
     },
     receive(msg) {
       // Input that is not this session's is refused without touching the session.
-      if (msg.sessionId !== core.sessionId) {
-        throw new ProtocolError('wrong_session', `message for session ${msg.sessionId} fed to ${core.sessionId}`);
+      if (msg.sessionId !== sessionId) {
+        throw new ProtocolError('wrong_session', `message for session ${msg.sessionId} fed to ${sessionId}`);
       }
-      if (!core.participants.has(msg.from) || msg.from === core.self) {
-        throw new ProtocolError('not_in_committee', `${core.operation} message from ${msg.from}, who is not another participant`);
+      if (!core.participants.has(msg.from) || msg.from === self) {
+        throw new ProtocolError('not_in_committee', `${operation} message from ${msg.from}, who is not another participant`);
       }
       // Misrouted by the relay: not this party's to act on, and no reason to end the session.
-      if (msg.to !== BROADCAST && msg.to !== core.self) {
-        throw new ProtocolError('wrong_recipient', `${msg.type} for ${msg.to} delivered to ${core.self}`);
+      if (msg.to !== BROADCAST && msg.to !== self) {
+        throw new ProtocolError('wrong_recipient', `${msg.type} for ${msg.to} delivered to ${self}`);
       }
       // Every lifecycle body names its key. Another key's message under this session id (a
       // coordinator reusing ids) may be honest where it belongs: refused here, nobody blamed.
       const bodyKey = (msg.body as { keyId?: unknown }).keyId;
-      if (bodyKey !== undefined && bodyKey !== core.keyId) {
-        throw new ProtocolError('wrong_key', `${msg.type} for key ${String(bodyKey)} fed to a ${core.operation} of ${core.keyId}`);
+      if (bodyKey !== undefined && bodyKey !== keyId) {
+        throw new ProtocolError('wrong_key', `${msg.type} for key ${String(bodyKey)} fed to a ${operation} of ${keyId}`);
       }
       if (terminal !== undefined) return { outgoing: [] };
       if (msg.type === 'lifecycle_abort') {
         const b = msg.body;
         return settle(() => {
-          throw new ProtocolError('lifecycle_failed', `${core.operation} aborted by ${msg.from}: ${b.code}: ${b.message}`, b.culprits);
+          throw new ProtocolError('lifecycle_failed', `${operation} aborted by ${msg.from}: ${b.code}: ${b.message}`, b.culprits);
         });
       }
       return settle(() => core.receive(msg));
     },
+  };
+}
+
+/** One handler per message type a lifecycle operation takes. */
+export type LifecycleHandlers<R, T extends MessageType> = {
+  readonly [K in T]: (msg: Extract<Message, { type: K }>) => LifecycleStep<R>;
+};
+
+/**
+ * A core's `receive` from one handler per message type the operation takes: a message of any other
+ * type is `lifecycle_unexpected_message` naming its sender (it ends the session, as any fault does).
+ */
+export function receiveByType<R, T extends MessageType>(
+  operation: LifecycleOperation,
+  handlers: LifecycleHandlers<R, T>,
+): (msg: Message) => LifecycleStep<R> {
+  const takes = (msg: Message): msg is Extract<Message, { type: T }> => Object.hasOwn(handlers, msg.type);
+  return (msg) => {
+    if (!takes(msg)) throw unexpected(msg, `not a ${operation} message`);
+    // A message of type K goes to handlers[K]; TypeScript cannot follow that correlation through the union.
+    return (handlers[msg.type as T] as (m: Message) => LifecycleStep<R>)(msg);
   };
 }
 

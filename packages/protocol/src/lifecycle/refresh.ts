@@ -30,15 +30,14 @@
  * zero-secret polynomial keeps s·G = Y and Φ_0, so the x-only key is unchanged and nothing is
  * tweaked again.
  */
-import { type Rng, toHex } from '../bytes.js';
+import { toHex } from '../bytes.js';
 import type { VssCommitment } from '../dkg/round1-package.js';
 import { evaluatePolynomial } from '../dkg/round2-shares.js';
 import { ProtocolError } from '../errors.js';
 import { mulBaseSecret } from '../fast/group.js';
-import type { IdentityKey } from '../identity.js';
 import type { KeyShare } from '../keys.js';
 import type { GroupPoint } from '../suites.js';
-import type { Message, MessageBody, Outgoing } from '../wire/messages.js';
+import type { MessageBody, Outgoing } from '../wire/messages.js';
 import { BROADCAST } from '../wire/primitives.js';
 import { commitmentEvaluator, ownCommitment, parseDealerCommitment, sumCommitments, sumVerifiedShares } from './commitments.js';
 import { canonicalDigest, decodeKey, randomScalar, shareScalar } from './key-package.js';
@@ -46,23 +45,20 @@ import {
   assertAddressed,
   createLifecycleMachine,
   type LifecycleMachine,
+  type LifecycleParticipantOptions,
   type LifecycleStep,
   mergeSteps,
+  receiveByType,
   recordOnce,
   unexpected,
 } from './machine.js';
 import { openScalar, sealScalar } from './sealed-scalar.js';
 import { concludeSuccessor, type PendingSuccessor } from './successor.js';
 
-export interface RefreshOptions {
+/** A refresh participant's options; `rng` draws the polynomial, the share encryption and the batch-check coefficients. */
+export interface RefreshOptions extends LifecycleParticipantOptions {
   /** This party's current share; its public package is the key being refreshed. */
   share: KeyShare;
-  sessionId: string;
-  identity: IdentityKey;
-  /** Pinned identity key of a committee member (from this party's own configuration). */
-  peerKey: (partyId: string) => Uint8Array | undefined;
-  /** Randomness: the polynomial, the share encryption and the batch-check coefficients. */
-  rng: Rng;
 }
 
 export type RefreshPhase = 'round1' | 'round2';
@@ -153,32 +149,25 @@ export function createRefreshParticipant(o: RefreshOptions): RefreshParticipant 
     return { result: pending, outgoing: [confirm] };
   }
 
-  function receive(msg: Message): LifecycleStep<PendingSuccessor> {
-    switch (msg.type) {
-      case 'refresh_round1': {
-        assertAddressed(msg, true);
-        if (!recordOnce(round1, msg.from, msg.body, 'refresh round-1 packages')) return { outgoing: [] };
-        if (phase !== 'round1') throw unexpected(msg, 'round 1 after round 1 closed');
-        dealers.set(msg.from, parseDealerCommitment(suite, msg.from, idOf(msg.from), msg.body.commitment, t, 'implicit_identity'));
-        return round1.size === committee.members.length && coefficients ? deal() : { outgoing: [] };
-      }
-      case 'refresh_round2': {
-        assertAddressed(msg, false);
-        if (!recordOnce(round2, msg.from, msg.body, `refresh round-2 packages for ${self}`)) return { outgoing: [] };
-        if (phase === 'round1') return { outgoing: [] }; // early: checked once our transcript exists
-        accept(msg.from, msg.body);
-        return finish();
-      }
-      default:
-        throw unexpected(msg, 'not a refresh message');
-    }
-  }
+  const receive = receiveByType<PendingSuccessor, 'refresh_round1' | 'refresh_round2'>('refresh', {
+    refresh_round1(msg) {
+      assertAddressed(msg, true);
+      if (!recordOnce(round1, msg.from, msg.body, 'refresh round-1 packages')) return { outgoing: [] };
+      if (phase !== 'round1') throw unexpected(msg, 'round 1 after round 1 closed');
+      dealers.set(msg.from, parseDealerCommitment(suite, msg.from, idOf(msg.from), msg.body.commitment, t, 'implicit_identity'));
+      return round1.size === committee.members.length && coefficients ? deal() : { outgoing: [] };
+    },
+    refresh_round2(msg) {
+      assertAddressed(msg, false);
+      if (!recordOnce(round2, msg.from, msg.body, `refresh round-2 packages for ${self}`)) return { outgoing: [] };
+      if (phase === 'round1') return { outgoing: [] }; // early: checked once our transcript exists
+      accept(msg.from, msg.body);
+      return finish();
+    },
+  });
 
   return createLifecycleMachine<PendingSuccessor, RefreshPhase>({
-    operation: 'refresh',
-    keyId,
-    sessionId,
-    self,
+    session: { operation: 'refresh', keyId, sessionId, self },
     participants: new Set(committee.members),
     phase: () => phase,
     start() {

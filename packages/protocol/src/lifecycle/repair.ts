@@ -34,10 +34,9 @@
  * values, the last fixed by λ_i·s_i, all hidden from any single other helper), exactly as in the
  * unverified scheme.
  */
-import { fromHex, type Rng, toHex } from '../bytes.js';
+import { fromHex, toHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import { mulBaseSecret, mulPublic } from '../fast/group.js';
-import type { IdentityKey } from '../identity.js';
 import { type KeyShare, makeVerifiedKeyShare, type PublicKeyPackage } from '../keys.js';
 import type { GroupPoint, ScalarField } from '../suites.js';
 import type { Message, MessageBody, Outgoing } from '../wire/messages.js';
@@ -49,14 +48,17 @@ import {
   assertAddressed,
   createLifecycleMachine,
   type LifecycleMachine,
+  type LifecycleParticipantOptions,
   type LifecycleStep,
   mergeSteps,
+  receiveByType,
   recordOnce,
   unexpected,
 } from './machine.js';
 import { openScalar, sealScalar } from './sealed-scalar.js';
 
-export interface RepairOptions {
+/** A repair participant's options; `rng` draws the split of λ_i·s_i, the encryption and the target's proof nonce. */
+export interface RepairOptions extends LifecycleParticipantOptions {
   /** The key's public package, from its certificate: the helpers' and the target's Y. */
   key: PublicKeyPackage;
   /** This helper's share of `key`; required for a helper, absent for the target. */
@@ -66,12 +68,6 @@ export interface RepairOptions {
   target: string;
   /** At least t other committee members. */
   helpers: readonly string[];
-  sessionId: string;
-  identity: IdentityKey;
-  /** Pinned identity key of a participant (from this party's own configuration). */
-  peerKey: (partyId: string) => Uint8Array | undefined;
-  /** Randomness: the split of λ_i·s_i, the encryption, the target's proof nonce. */
-  rng: Rng;
 }
 
 /** How a participant's part ended. */
@@ -236,41 +232,38 @@ export function createRepairParticipant(o: RepairOptions): RepairParticipant {
 
   const allCommitted = () => started && committed.size === helpers.length;
 
+  const byType = receiveByType<RepairResult, 'repair_commit' | 'repair_delta' | 'repair_sigma'>('repair', {
+    repair_commit(msg) {
+      assertAddressed(msg, true);
+      if (!recordOnce(commits, msg.from, msg.body, 'repair commitment sets')) return { outgoing: [] };
+      acceptCommit(msg.from, msg.body);
+      return allCommitted() ? enterDelta() : { outgoing: [] };
+    },
+    repair_delta(msg) {
+      assertAddressed(msg, false);
+      if (!isHelper) throw unexpected(msg, 'parts go to helpers, not to the target');
+      if (!recordOnce(deltaWire, msg.from, msg.body, `repair parts for ${self}`)) return { outgoing: [] };
+      if (transcriptHash === undefined) return { outgoing: [] }; // early: checked once every commitment is in
+      acceptDelta(msg.from, msg.body);
+      return sendSigma();
+    },
+    repair_sigma(msg) {
+      assertAddressed(msg, false);
+      if (isHelper) throw unexpected(msg, 'sums go to the target, not to helpers');
+      if (!recordOnce(sigmaWire, msg.from, msg.body, 'repair sums')) return { outgoing: [] };
+      if (transcriptHash === undefined) return { outgoing: [] };
+      acceptSigma(msg.from, msg.body);
+      return repaired();
+    },
+  });
+
   function receive(msg: Message): LifecycleStep<RepairResult> {
     if (!helpers.includes(msg.from)) throw unexpected(msg, 'the repair target sends nothing to peers');
-    switch (msg.type) {
-      case 'repair_commit': {
-        assertAddressed(msg, true);
-        if (!recordOnce(commits, msg.from, msg.body, 'repair commitment sets')) return { outgoing: [] };
-        acceptCommit(msg.from, msg.body);
-        return allCommitted() ? enterDelta() : { outgoing: [] };
-      }
-      case 'repair_delta': {
-        assertAddressed(msg, false);
-        if (!isHelper) throw unexpected(msg, 'parts go to helpers, not to the target');
-        if (!recordOnce(deltaWire, msg.from, msg.body, `repair parts for ${self}`)) return { outgoing: [] };
-        if (transcriptHash === undefined) return { outgoing: [] }; // early: checked once every commitment is in
-        acceptDelta(msg.from, msg.body);
-        return sendSigma();
-      }
-      case 'repair_sigma': {
-        assertAddressed(msg, false);
-        if (isHelper) throw unexpected(msg, 'sums go to the target, not to helpers');
-        if (!recordOnce(sigmaWire, msg.from, msg.body, 'repair sums')) return { outgoing: [] };
-        if (transcriptHash === undefined) return { outgoing: [] };
-        acceptSigma(msg.from, msg.body);
-        return repaired();
-      }
-      default:
-        throw unexpected(msg, 'not a repair message');
-    }
+    return byType(msg);
   }
 
   return createLifecycleMachine<RepairResult, RepairPhase>({
-    operation: 'repair',
-    keyId,
-    sessionId,
-    self,
+    session: { operation: 'repair', keyId, sessionId, self },
     participants: new Set([...helpers, target]),
     phase: () => phase,
     start() {

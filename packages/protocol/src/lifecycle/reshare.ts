@@ -27,16 +27,15 @@
  * secp256k1-tr: the old shares already carry the TapTweak; resharing them as they are keeps Ψ_0
  * and therefore the x-only key, and nothing is tweaked again.
  */
-import { type Rng, toHex } from '../bytes.js';
+import { toHex } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { identifierScalar, type VssCommitment } from '../dkg/round1-package.js';
 import { evaluatePolynomial } from '../dkg/round2-shares.js';
 import { ProtocolError } from '../errors.js';
 import { mulBaseSecret, mulPublic } from '../fast/group.js';
-import type { IdentityKey } from '../identity.js';
 import type { KeyShare, PublicKeyPackage } from '../keys.js';
 import type { GroupPoint } from '../suites.js';
-import type { Message, MessageBody, Outgoing } from '../wire/messages.js';
+import type { MessageBody, Outgoing } from '../wire/messages.js';
 import { BROADCAST } from '../wire/primitives.js';
 import { commitmentEvaluator, ownCommitment, parseDealerCommitment, sumCommitments, sumVerifiedShares } from './commitments.js';
 import { canonicalDigest, decodeKey, randomScalar, shareScalar } from './key-package.js';
@@ -45,15 +44,18 @@ import {
   assertAddressed,
   createLifecycleMachine,
   type LifecycleMachine,
+  type LifecycleParticipantOptions,
   type LifecycleStep,
   mergeSteps,
+  receiveByType,
   recordOnce,
   unexpected,
 } from './machine.js';
 import { openScalar, sealScalar } from './sealed-scalar.js';
 import { concludeSuccessor, type PendingSuccessor } from './successor.js';
 
-export interface ReshareOptions {
+/** A reshare participant's options; `rng` draws the dealing polynomial, the share encryption and the batch-check coefficients. */
+export interface ReshareOptions extends LifecycleParticipantOptions {
   /** The key being reshared: its public package, from its certificate. */
   key: PublicKeyPackage;
   /** This party's share of `key`; required when it is a dealer, ignored otherwise. */
@@ -64,12 +66,6 @@ export interface ReshareOptions {
   /** The new committee and threshold. */
   committee: readonly string[];
   threshold: number;
-  sessionId: string;
-  identity: IdentityKey;
-  /** Pinned identity key of a participant (from this party's own configuration). */
-  peerKey: (partyId: string) => Uint8Array | undefined;
-  /** Randomness: the dealing polynomial, the share encryption and the batch-check coefficients. */
-  rng: Rng;
 }
 
 /** How a participant's part ended: dealt (an old member leaving), or with a pending successor. */
@@ -209,34 +205,27 @@ export function createReshareParticipant(o: ReshareOptions): ReshareParticipant 
     return { outgoing: [confirm], result: { kind: 'successor', successor: pending } };
   }
 
-  function receive(msg: Message): LifecycleStep<ReshareResult> {
-    switch (msg.type) {
-      case 'reshare_round1': {
-        assertAddressed(msg, true);
-        if (!dealers.includes(msg.from)) throw unexpected(msg, 'not a dealer of this reshare');
-        if (!recordOnce(round1, msg.from, msg.body, 'reshare round-1 packages')) return { outgoing: [] };
-        if (!isReceiver) return { outgoing: [] }; // a dealer-only has no use for other dealings
-        acceptRound1(msg.from, msg.body);
-        return finish();
-      }
-      case 'reshare_round2': {
-        assertAddressed(msg, false);
-        if (!dealers.includes(msg.from)) throw unexpected(msg, 'not a dealer of this reshare');
-        if (!isReceiver) throw unexpected(msg, `${self} is not in the new committee`);
-        if (!recordOnce(round2, msg.from, msg.body, `reshare round-2 packages for ${self}`)) return { outgoing: [] };
-        acceptRound2(msg.from, msg.body);
-        return finish();
-      }
-      default:
-        throw unexpected(msg, 'not a reshare message');
-    }
-  }
+  const receive = receiveByType<ReshareResult, 'reshare_round1' | 'reshare_round2'>('reshare', {
+    reshare_round1(msg) {
+      assertAddressed(msg, true);
+      if (!dealers.includes(msg.from)) throw unexpected(msg, 'not a dealer of this reshare');
+      if (!recordOnce(round1, msg.from, msg.body, 'reshare round-1 packages')) return { outgoing: [] };
+      if (!isReceiver) return { outgoing: [] }; // a dealer-only has no use for other dealings
+      acceptRound1(msg.from, msg.body);
+      return finish();
+    },
+    reshare_round2(msg) {
+      assertAddressed(msg, false);
+      if (!dealers.includes(msg.from)) throw unexpected(msg, 'not a dealer of this reshare');
+      if (!isReceiver) throw unexpected(msg, `${self} is not in the new committee`);
+      if (!recordOnce(round2, msg.from, msg.body, `reshare round-2 packages for ${self}`)) return { outgoing: [] };
+      acceptRound2(msg.from, msg.body);
+      return finish();
+    },
+  });
 
   return createLifecycleMachine<ReshareResult, ResharePhase>({
-    operation: 'reshare',
-    keyId,
-    sessionId,
-    self,
+    session: { operation: 'reshare', keyId, sessionId, self },
     participants: new Set([...dealers, ...next.members]),
     phase: () => phase,
     start() {

@@ -53,6 +53,7 @@ export function offlineRoutes(app: ZodApp, deps: RouteDeps): void {
         sequence: out.sequence,
         signatureIds: out.signatureIds,
         keyIds: out.keyIds,
+        operationIds: out.operationIds,
         items: out.items,
       };
       if (format !== 'qr' || !out.bundle) return body;

@@ -8,7 +8,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoordinatorError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { offlinePartiesNeeded, offlinePartyMessage } from '../../orchestrator/lifecycle-offline.js';
 import { ANY_ROLE, principalOf } from '../../plugins/auth.js';
 import { checkReplay, claimFor, findReplay, idempotencyScope, requestHash } from '../../plugins/idempotency.js';
 import type { IdempotencyRecord, JsonObject, KeyRecord, LifecycleType } from '../../store/types.js';
@@ -44,18 +43,8 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
     const down = parties.filter((p) => !orchestrator.allConnected([p]));
     if (down.length > 0) throw new CoordinatorError('parties_unavailable', `${what}; not connected: ${down.join(', ')}`);
   };
-  const offlineParties = () => new Set(orchestrator.parties().flatMap((p) => (p.mode === 'offline' ? [p.partyId] : [])));
-  /** Refuses an operation an offline party would have to join (lifecycle-offline.ts), before any connectivity check. */
-  const refuseOffline = (type: LifecycleType, key: KeyRecord, params: JsonObject) => {
-    const offline = offlineParties();
-    const needed = offlinePartiesNeeded(type, key.parties, params, (p) => offline.has(p));
-    if (needed.length > 0) throw new CoordinatorError('offline_party_in_committee', offlinePartyMessage(type, needed));
-  };
-  /** Members that can help a repair or deal a reshare: connected, and not offline (never a participant). */
-  const helpersOf = (parties: readonly string[]) => {
-    const offline = offlineParties();
-    return parties.filter((p) => !offline.has(p) && orchestrator.allConnected([p]));
-  };
+  /** Members that can help a repair or deal a reshare: connected, or offline (reached through their outbox). */
+  const helpersOf = (parties: readonly string[]) => parties.filter((p) => orchestrator.allConnected([p]));
   const accepted = { 200: operationSchema, 202: operationSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 503) };
 
   /** The answer to an accepted operation: 202 as it stands, or 200 once settled within `?wait=`. */
@@ -143,7 +132,6 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
     '/v1/keys/:keyId/refresh',
     post('Refresh every share, same public key', refreshBody),
     lifecycleRoute('refresh', (key) => {
-      refuseOffline('refresh', key, {});
       requireConnected(key.parties, 'a refresh needs every member connected');
       return {};
     }),
@@ -155,7 +143,6 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
     lifecycleRoute('repair', (key, body) => {
       const { partyId } = body as { partyId: string };
       if (!key.parties.includes(partyId)) throw new CoordinatorError('unknown_party', 'partyId: not a member of this key');
-      refuseOffline('repair', key, { partyId });
       if (orchestrator.shareStatus(key.keyId, partyId) === 'held') {
         throw new CoordinatorError('repair_not_needed', `${partyId} reported holding its share of this generation of the key`);
       }
@@ -166,7 +153,7 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
         const down = others.filter((p) => !helpers.includes(p));
         throw new CoordinatorError(
           'parties_unavailable',
-          `a repair needs ${key.threshold} other members connected and online; not: ${down.join(', ')}`,
+          `a repair needs ${key.threshold} other members connected; not: ${down.join(', ')}`,
         );
       }
       return { partyId };
@@ -181,7 +168,6 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
       const known = orchestrator.parties().map((p) => p.partyId);
       const committee = resolveCommittee(b.parties, known, b.threshold);
       if (committee.length < 2) throw new CoordinatorError('invalid_threshold', 'a committee has at least 2 parties');
-      refuseOffline('reshare', key, { parties: committee });
       requireConnected(committee, 'a reshare needs every new member connected');
       const dealers = helpersOf(key.parties);
       if (dealers.length < key.threshold) {
@@ -197,9 +183,6 @@ export function operationRoutes(app: ZodApp, deps: RouteDeps): void {
   app.post(
     '/v1/keys/:keyId/drill',
     post('Every holder proves its share intact', drillBody),
-    lifecycleRoute('drill', (key) => {
-      refuseOffline('drill', key, {});
-      return {};
-    }),
+    lifecycleRoute('drill', () => ({})),
   );
 }

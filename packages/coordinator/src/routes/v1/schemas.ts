@@ -338,6 +338,11 @@ export const outboxSchema = z
     sequence: z.int().nullable().describe('its sequence: the party refuses any not above the last it accepted'),
     signatureIds: z.array(z.string()).describe('the signing requests whose packages it carries'),
     keyIds: z.array(z.string()).describe('the keys whose DKG messages (start, rounds, certificate or abort) it carries'),
+    operationIds: z
+      .array(z.string())
+      .describe(
+        'the lifecycle operations (refresh, repair, reshare, drill) whose messages (start, rounds, test, certificate or abort) it carries',
+      ),
     items: z.int().describe('envelopes in it'),
     frames: z
       .array(
