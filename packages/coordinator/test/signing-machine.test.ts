@@ -145,6 +145,53 @@ describe('signing machine', () => {
     expect(new Set(sends(second, 'signing_package').map((a) => a.message.sessionId)).size, 'its session starts at once').toBe(1);
   });
 
+  it('a request none of whose committee is connected holds no ROAST run until a member connects, then signs; unanswered, it fails at its deadline as before', () => {
+    const m = createSigningMachine({ epoch: 'e1', poolTarget: 0, sessionGraceMs: 250 });
+    const signers = new Map<string, Signer>(key.names.map((p) => [p, createSigner(key.share(p), rng)]));
+    const started = m.handle(requestInput(key, 'sig_1'), 0);
+    expect(started.map((a) => a.type)).toEqual(['persist', 'set_timer']);
+    expect(m.has('sig_1')).toBe(true);
+    expect(m.roastOf('sig_1')).toBeUndefined();
+    // Parties that drop before it started leave it as it was.
+    m.handle({ type: 'disconnect', party: key.names[0] as string }, 1);
+    expect(m.roastOf('sig_1')).toBeUndefined();
+    let out: SigningAction[] = [];
+    for (const p of key.names) out = out.concat(m.handle({ type: 'connect', party: p }, 2));
+    expect(m.roastOf('sig_1')?.phase).toBe('running');
+    const asks = sends(out, 'commit_request');
+    expect(asks.map((a) => a.to)).toEqual(key.names);
+    let packages: SigningAction[] = [];
+    for (const ask of asks) {
+      const commitments = [(signers.get(ask.to) as Signer).commit()];
+      const session = parseSessionId(ask.message.sessionId) as SessionRefOf<'commit'>;
+      packages = packages.concat(m.handle({ type: 'commitments', from: ask.to, session, keyId: key.pub.keyId, commitments }, 3));
+    }
+    let end: SigningAction[] = [];
+    for (const pkg of sends(packages, 'signing_package')) {
+      if (pkg.message.type !== 'signing_package') throw new Error('not a package');
+      const signer = signers.get(pkg.to) as Signer;
+      const shares = signer.sign(pkg.message.body, [utf8('m')]).shares.map((z) => toHex(z));
+      const ref = parseSessionId(pkg.message.sessionId) as SessionRefOf<'sign'>;
+      end = end.concat(m.handle({ type: 'share', from: pkg.to, session: ref, shares, next: null }, 4));
+    }
+    expect(end.find((a) => a.type === 'settle')).toMatchObject({ outcome: { status: 'completed' } });
+
+    const alone = createSigningMachine({ epoch: 'e2', poolTarget: 0, sessionGraceMs: 250 });
+    alone.handle(requestInput(key, 'sig_2'), 0);
+    expect(alone.roastOf('sig_2')).toBeUndefined();
+    expect(alone.handle({ type: 'tick', requestId: 'sig_2' }, 10_000)).toContainEqual(
+      expect.objectContaining({
+        type: 'settle',
+        outcome: {
+          status: 'failed',
+          code: 'insufficient_parties',
+          message: expect.stringMatching(/before the deadline \(0 session\(s\) started/),
+        },
+      }),
+    );
+    expect(alone.has('sig_2')).toBe(false);
+  });
+
   it('reports each ROAST session once when it starts (session_started), not when its package is sent again to a party that reconnects', () => {
     const { m, signers, started, session } = running(0, 250);
     let out: SigningAction[] = [];

@@ -1,6 +1,6 @@
 /**
  * The lifecycle of the coordinator's signing requests, sans-IO: one ROAST run per request
- * (protocol `signing/roast.ts`), the pool of preprocessed commitments they draw from, and which
+ * (protocol `signing/roast.ts`; started once a member of its committee is connected), the pool of preprocessed commitments they draw from, and which
  * parties are connected. Inputs are what happened (a request accepted, a party's message, a
  * connection, a timer); actions are what to do (send, persist, settle, set a timer), in order.
  * Time comes in as `now`; nothing here awaits, so the same inputs give the same actions.
@@ -183,7 +183,12 @@ interface Run {
   restarts: number;
   signatureId: string;
   key: PublicKeyPackage;
-  roast: RoastCoordinator;
+  /**
+   * Its ROAST run, started once a committee member is connected (or its deadline passes): a
+   * request nobody can answer holds only this record (a ROAST run is some 4.5 KB; a coordinator
+   * whose parties are down for a while holds thousands of pending requests).
+   */
+  roast: RoastCoordinator | undefined;
   startedAt: number;
   deadline: number;
   /** Members asked for a commitment by this request whose answer has not come. */
@@ -197,6 +202,13 @@ interface Run {
 }
 
 type PoolAsk = { keyId: string; suite: PublicKeyPackage['suite']; party: string; count: number };
+
+/** The outcome of a request whose intent its key cannot sign. */
+const intentInvalid = (e: { code: string; message: string }): SigningOutcome => ({
+  status: 'failed',
+  code: 'intent_invalid',
+  message: `${e.code}: ${e.message}`,
+});
 
 /**
  * Session numbers one start of a request may use: a request that starts over (its key switched)
@@ -258,10 +270,13 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
 
   /** Gives every connected, idle member of `run` its commitments: from the pool, or asks for them. */
   function topUp(run: Run, out: SigningAction[]): void {
-    const width = run.roast.width;
+    if (!run.key.committee.some((p) => connected.has(p))) return;
+    const roast = roastFor(run, out);
+    if (!roast) return;
+    const width = roast.width;
     for (const party of run.key.committee) {
       if (!runs.has(run.signatureId)) return;
-      if (!connected.has(party) || run.roast.partyPhase(party) !== 'idle') continue;
+      if (!connected.has(party) || roast.partyPhase(party) !== 'idle') continue;
       const cs = takeFromPool(run.key.keyId, party, width);
       if (cs) {
         feed(run, { type: 'commitment', from: party, commitments: cs }, out);
@@ -282,7 +297,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   function stop(run: Run, out: SigningAction[]): void {
     runs.delete(run.signatureId);
     // Commitments this request held but never put into a package are still unused: keep them.
-    for (const [p, cs] of run.roast.unusedCommitments) if (connected.has(p)) for (const c of cs) pool.giveBack(run.key.keyId, p, c);
+    for (const [p, cs] of run.roast?.unusedCommitments ?? []) if (connected.has(p)) for (const c of cs) pool.giveBack(run.key.keyId, p, c);
     out.push({ type: 'set_timer', requestId: run.signatureId, at: null });
   }
 
@@ -300,7 +315,47 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   }
 
   function feed(run: Run, input: RoastInput, out: SigningAction[]): void {
-    for (const a of run.roast.handle(input, now)) perform(run, a, out);
+    const roast = roastFor(run, out);
+    if (roast) for (const a of roast.handle(input, now)) perform(run, a, out);
+  }
+
+  function createRoast(run: Run): RoastCoordinator {
+    const { request: r, signatureId, restarts } = run;
+    return createRoastCoordinator({
+      key: run.key,
+      requestId: signatureId,
+      intent: r.intent,
+      ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
+      approvals: r.approvals,
+      sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n: restarts * SESSIONS_PER_START + n, signatureId }),
+      sessionGraceMs: baseGrace,
+      ...(baseGrace === 0 ? {} : { sessionHold }),
+      keys,
+      ...(o.deferAggregation ? { deferAggregation: true } : {}),
+    });
+  }
+
+  /**
+   * The request's ROAST run, started now if it was not; undefined (and the request settled
+   * `intent_invalid`) when its intent cannot be signed, which onRequest has already ruled out.
+   */
+  function roastFor(run: Run, out: SigningAction[]): RoastCoordinator | undefined {
+    if (run.roast) return run.roast;
+    try {
+      run.roast = createRoast(run);
+      return run.roast;
+    } catch (e) {
+      if (!isProtocolError(e)) throw e;
+      stop(run, out);
+      out.push({
+        type: 'settle',
+        requestId: run.signatureId,
+        keyId: run.key.keyId,
+        outcome: intentInvalid(e),
+        elapsedMs: now - run.startedAt,
+      });
+      return undefined;
+    }
   }
 
   function perform(run: Run, a: RoastAction, out: SigningAction[]): void {
@@ -364,33 +419,12 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       return;
     }
     const signatureId = r.signatureId;
-    let roast: RoastCoordinator;
-    try {
-      roast = createRoastCoordinator({
-        key: r.key,
-        requestId: signatureId,
-        intent: r.intent,
-        ...(r.context === null || r.context === undefined ? {} : { context: r.context }),
-        approvals: r.approvals,
-        sessionId: (n) => encodeSessionId({ kind: 'sign', epoch: o.epoch, n: restarts * SESSIONS_PER_START + n, signatureId }),
-        sessionGraceMs: baseGrace,
-        ...(baseGrace === 0 ? {} : { sessionHold }),
-        keys,
-        ...(o.deferAggregation ? { deferAggregation: true } : {}),
-      });
-    } catch (e) {
-      // The API checks every intent against its key before accepting it: only a bug gets here.
-      if (!isProtocolError(e)) throw e;
-      const outcome: SigningOutcome = { status: 'failed', code: 'intent_invalid', message: `${e.code}: ${e.message}` };
-      out.push({ type: 'settle', requestId: signatureId, keyId: r.keyId, outcome, elapsedMs: 0 });
-      return;
-    }
     const run: Run = {
       request: r,
       restarts,
       signatureId,
       key: r.key,
-      roast,
+      roast: undefined,
       startedAt: now,
       deadline: r.deadline,
       asking: new Set(),
@@ -399,6 +433,16 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       wakeAt: undefined,
       timerAt: null,
     };
+    // Made now either way, so an intent the key cannot sign settles at once; kept only when a
+    // member is connected to answer it (else made again when one connects).
+    try {
+      const roast = createRoast(run);
+      if (r.key.committee.some((p) => connected.has(p))) run.roast = roast;
+    } catch (e) {
+      if (!isProtocolError(e)) throw e;
+      out.push({ type: 'settle', requestId: signatureId, keyId: r.keyId, outcome: intentInvalid(e), elapsedMs: 0 });
+      return;
+    }
     runs.set(signatureId, run);
     out.push({ type: 'persist', requestId: signatureId, keyId: r.key.keyId, change: { kind: 'signing' } });
     arm(run, out);
@@ -439,7 +483,8 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       return;
     }
     // A wide request's own ask is answered as one set, straight to it: k may exceed what the pool keeps.
-    if (run && run.roast.width > 1 && admitted.length === run.roast.width && run.roast.partyPhase(from) === 'idle') {
+    const wide = run?.roast;
+    if (run && wide && wide.width > 1 && admitted.length === wide.width && wide.partyPhase(from) === 'idle') {
       feed(run, { type: 'commitment', from, commitments: admitted }, out);
       if (runs.has(run.signatureId)) topUp(run, out);
       return;
@@ -510,7 +555,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
     },
     readyCount(partyId) {
       let count = 0;
-      for (const run of runs.values()) if (run.roast.partyPhase(partyId) === 'ready') count++;
+      for (const run of runs.values()) if (run.roast?.partyPhase(partyId) === 'ready') count++;
       return count;
     },
     has: (signatureId) => runs.has(signatureId),
@@ -548,7 +593,8 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
           for (const run of [...runs.values()]) {
             if (!run.key.committee.includes(input.party)) continue;
             run.asking.delete(input.party);
-            feed(run, { type: 'unavailable', party: input.party }, out);
+            // A request not started yet has nothing the party could be in.
+            if (run.roast) feed(run, { type: 'unavailable', party: input.party }, out);
           }
           break;
         case 'abandon': {
@@ -575,7 +621,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
             break;
           }
           if (run.wakeAt !== undefined && run.wakeAt <= now) run.wakeAt = undefined;
-          feed(run, { type: 'tick' }, out);
+          if (run.roast) feed(run, { type: 'tick' }, out);
           if (runs.has(run.signatureId)) arm(run, out);
           break;
         }
