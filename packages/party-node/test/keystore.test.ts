@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateIdentity, type Rng } from '@glacis/protocol';
@@ -79,6 +79,55 @@ describe('keystore at rest', () => {
  * DESIGN.md invariant 6: an active share is never replaced or deleted. The keystore has no call
  * that could: each is tried against a stored share, and the file's bytes must not change.
  */
+describe('a key file opened once is read from disk at every use', () => {
+  // The keystore keeps what it opened and checked by the file's exact text (the AEAD and the VSS
+  // check cost a third to a half of a party's CPU per signature): what changed on disk since must
+  // still be seen at the next read.
+  const c = cluster('ed25519', 3, 2);
+  const other = cluster('ed25519', 3, 2);
+  const kek = { kind: 'kek' as const, kek: rng(32) };
+  const setup = () => {
+    const dir = fresh();
+    const ks = initKeystore(dir, kek);
+    ks.createPending(c.share('p01'));
+    ks.activate(c.share('p01').keyId, []);
+    const path = join(dir, 'keys', `${c.share('p01').keyId}.json`);
+    expect(ks.get(c.share('p01').keyId)?.status).toBe('active');
+    return { dir, ks, path };
+  };
+
+  it('a byte flipped in a key file after it was read is refused at the next read (corrupt_file)', () => {
+    const { ks, path } = setup();
+    const text = readFileSync(path, 'utf8');
+    const at = text.indexOf('"ciphertext":"') + 20;
+    writeFileSync(path, text.slice(0, at) + (text[at] === '0' ? '1' : '0') + text.slice(at + 1));
+    expect(() => ks.get(c.share('p01').keyId)).toThrowError(expect.objectContaining({ code: 'corrupt_file' }));
+    expect(ks.usable().damaged).toEqual([c.share('p01').keyId]);
+  });
+
+  it("another key's file swapped in after a read is refused, not served from what was read before", () => {
+    const { ks, path, dir } = setup();
+    ks.createPending(other.share('p01'));
+    writeFileSync(path, readFileSync(join(dir, 'keys', `${other.share('p01').keyId}.json`)));
+    expect(() => ks.get(c.share('p01').keyId)).toThrowError(expect.objectContaining({ code: 'corrupt_file' }));
+  });
+
+  it('a key file deleted after a read is gone at the next read', () => {
+    const { ks, path } = setup();
+    rmSync(path);
+    expect(ks.get(c.share('p01').keyId)).toBeUndefined();
+  });
+
+  it('a status written by another opening of the keystore (a CLI command) is seen at the next read', () => {
+    const { ks, dir } = setup();
+    const key = other.share('p01');
+    ks.createPending(key);
+    expect(ks.get(key.keyId)?.status).toBe('pending');
+    openKeystore(dir, kek).activate(key.keyId, []);
+    expect(ks.get(key.keyId)?.status).toBe('active');
+  });
+});
+
 describe('key files are never replaced', () => {
   const c = cluster('ed25519', 3, 2);
   const share = c.share('p01');

@@ -155,18 +155,27 @@ export function openKeystore(dataDir: string, source: UnlockSource, opts: OpenKe
   removeTempFiles(keysDir);
   const idPath = join(dataDir, IDENTITY_FILE);
 
-  /** Reads and opens a sealed file; any failure names the file and how to recover. */
-  function readSealed(path: string, purpose: string): string {
-    let raw: unknown;
+  /** Reads a keystore file's text; unreadable names the file and how to recover. */
+  function readRaw(path: string): string {
     try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
+      return readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new PartyError('corrupt_file', `${path}: unreadable (${(e as Error).message}); the node will not use it; ${RESTORE_HINT}`);
+    }
+  }
+
+  /** Opens the text of a sealed file read from `path`; any failure names the file and how to recover. */
+  function openRaw(path: string, raw: string, purpose: string): string {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
     } catch (e) {
       throw new PartyError(
         'corrupt_file',
         `${path}: unreadable or truncated (${(e as Error).message}); the node will not use it; ${RESTORE_HINT}`,
       );
     }
-    const parsed = sealedSchema.safeParse(raw);
+    const parsed = sealedSchema.safeParse(json);
     if (!parsed.success)
       throw new PartyError('corrupt_file', `${path}: not a sealed keystore file; the node will not use it; ${RESTORE_HINT}`);
     try {
@@ -178,6 +187,9 @@ export function openKeystore(dataDir: string, source: UnlockSource, opts: OpenKe
       );
     }
   }
+
+  /** Reads and opens a sealed file. */
+  const readSealed = (path: string, purpose: string): string => openRaw(path, readRaw(path), purpose);
   const sealedText = (purpose: string, value: unknown) =>
     JSON.stringify(sealer.seal(purpose, new TextEncoder().encode(JSON.stringify(value))));
   const keyPath = (keyId: string) => {
@@ -186,20 +198,36 @@ export function openKeystore(dataDir: string, source: UnlockSource, opts: OpenKe
     return join(keysDir, `${keyId}.json`);
   };
 
+  /**
+   * Key files already opened and checked, by path: the exact text read and what it gave. A key's
+   * file is read from disk for every signing package (a share deleted, damaged or swapped on disk
+   * is seen at the next package), but opening it again (the AEAD) and checking the share against
+   * the key's commitments (a decode of every commitment element) cost a third to a half of a
+   * party's CPU per signature (bench profile). The same text gives the same result: it is opened
+   * and checked again only when the file's text differs.
+   */
+  const opened = new Map<string, { raw: string; keyId: string; stored: StoredShare }>();
+
   function readKeyFile(path: string, keyId: string): StoredShare {
-    const text = readSealed(path, `key:${keyId}`);
+    const raw = readRaw(path);
+    const hit = opened.get(path);
+    if (hit && hit.raw === raw && hit.keyId === keyId) return { ...hit.stored };
+    opened.delete(path);
+    const text = openRaw(path, raw, `key:${keyId}`);
     let parsed: z.infer<typeof keyFileSchema>;
     try {
       parsed = keyFileSchema.parse(JSON.parse(text));
     } catch (e) {
       throw new PartyError('corrupt_file', `${path}: decrypted but malformed (${(e as Error).message}); ${RESTORE_HINT}`);
     }
-    return {
+    const stored: StoredShare = {
       share: decodeKeyShare(parsed.share),
       status: parsed.status,
       certificate: parsed.certificate,
       generation: parsed.generation ?? 0,
     };
+    opened.set(path, { raw, keyId, stored });
+    return { ...stored };
   }
 
   const keyFileText = (s: StoredShare) =>
