@@ -82,3 +82,21 @@ describe('the session grace when the signers are busy (2-of-3, each signer 10 ms
     expect(longest).toBeLessThan(20_000);
   }, 60_000);
 });
+
+describe('bursts of requests (2-of-3, each signer 10 ms per package)', () => {
+  const made = () => [...sim.parties.values()].reduce((sum, p) => sum + p.made, 0);
+
+  it('the commitments a burst of 64 brings back are kept: the next burst makes only what it uses', async () => {
+    // Each request draws a set from every member and gives back what it did not use; a pool that
+    // dropped what came back beyond 2 × its target had the parties make them again at each burst.
+    sim = await startSigningSim({ n: 3, t: 2, poolTarget: 32, requestTimeoutMs: 60_000 });
+    sim.serve(sim.key.names, 10);
+    await closedLoop(64, 64);
+    const [madeBefore, packagesBefore] = [made(), sim.packages.length];
+    await closedLoop(64, 64);
+    const used = sim.packages.length - packagesBefore;
+    expect(used).toBe(128);
+    // Every package is answered with a share and the signer's next commitment: nothing else made.
+    expect(made() - madeBefore).toBe(used);
+  }, 60_000);
+});

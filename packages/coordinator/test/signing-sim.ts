@@ -119,6 +119,8 @@ export interface SimParty {
   trip: boolean;
   /** Shares this party released, by session. */
   released: string[];
+  /** Nonce commitments this party made (answers to commit requests, and each share's next). */
+  made: number;
   seq: number;
   /**
    * Virtual ms it spends on each signing package, one after another in the order they came (a
@@ -290,6 +292,7 @@ function createSigningSim(o: SimOptions) {
       link: newLink(),
       trip: false,
       released: [],
+      made: 0,
       seq: 0,
       serviceMs: 0,
       busyUntil: 0,
@@ -370,6 +373,7 @@ function createSigningSim(o: SimOptions) {
       p.trip = false;
       p.link.cut = true; // the share is on its way into a cut link
     }
+    p.made++;
     toCoordinator(p, 'signature_share', sessionId, {
       keyId: pkg.keyId,
       requestId: pkg.requestId,
@@ -382,6 +386,7 @@ function createSigningSim(o: SimOptions) {
     switch (out.type) {
       case 'commit_request': {
         const commitments = Array.from({ length: out.body.count }, () => p.signer.commit());
+        p.made += commitments.length;
         toCoordinator(p, 'commitments', out.sessionId, { keyId: out.body.keyId, commitments });
         return;
       }

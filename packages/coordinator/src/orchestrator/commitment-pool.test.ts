@@ -67,19 +67,19 @@ describe('commitment pool', () => {
     expect(pool.size('k1', 'p2')).toBe(1);
   });
 
-  it('is bounded: at most max(2 × target, 16) per key and party, the oldest dropped first', () => {
+  it('is bounded: at most max(8 × target, 64) per key and party, the oldest dropped first', () => {
     const pool = createCommitmentPool({ target: 10, lowWater: 5 });
-    const all = Array.from({ length: 25 }, () => commitment());
-    expect(pool.put('k1', 'p1', all)).toBe(25);
-    expect(pool.size('k1', 'p1')).toBe(20);
+    const all = Array.from({ length: 85 }, () => commitment());
+    expect(pool.put('k1', 'p1', all)).toBe(85);
+    expect(pool.size('k1', 'p1')).toBe(80);
     expect(takeAll(pool, 'k1', 'p1')).toEqual(all.slice(5));
     const small = createCommitmentPool({ target: 0, lowWater: 0 });
     small.put(
       'k1',
       'p1',
-      Array.from({ length: 20 }, () => commitment()),
+      Array.from({ length: 70 }, () => commitment()),
     );
-    expect(small.size('k1', 'p1'), 'a request’s own asks still pass through a disabled pool').toBe(16);
+    expect(small.size('k1', 'p1'), 'a request’s own asks still pass through a disabled pool').toBe(64);
   });
 
   it('asks for what is missing below the low-water mark, counting asks not yet answered', () => {

@@ -20,7 +20,7 @@ export interface CommitmentPool {
   take(keyId: string, partyId: string): NonceCommitment | undefined;
   /**
    * Adds fresh commitments from the party; returns how many were kept. Commitments the pool holds
-   * or has handed out are refused; beyond the capacity the oldest are dropped.
+   * or has handed out are refused; beyond the capacity (max(8 × target, 64)) the oldest are dropped.
    */
   put(keyId: string, partyId: string, commitments: readonly NonceCommitment[]): number;
   /** Returns a commitment a request ended without using (taken from here, or sent along with a share). */
@@ -59,8 +59,13 @@ const keyOf = (c: NonceCommitment) => `${c.wire.hiding}:${c.wire.binding}`;
 
 export function createCommitmentPool(opts: CommitmentPoolOptions): CommitmentPool {
   const slots = new Map<string, Map<string, Slot>>(); // partyId → keyId → slot
-  // Never hold more than the party keeps nonces for, with room for a request's own asks.
-  const capacity = Math.max(2 * opts.target, 16);
+  // Room for every commitment a burst of requests brings back: a request draws one set from each
+  // member and returns what it did not use when it ends, so after a burst the pool holds about as
+  // many as there were requests in flight. Dropping them (at 2 × target) made the parties compute
+  // commitments again at the next burst and the coordinator decode them again — some 40 % of the
+  // commitments made per signature in the bench's windows of 64 requests. Far below what a party
+  // keeps nonces for (protocol `createSigner`'s maxPending, 4096 per key).
+  const capacity = Math.max(8 * opts.target, 64);
 
   function slot(keyId: string, partyId: string): Slot {
     const byKey = slots.get(partyId) ?? new Map<string, Slot>();
