@@ -79,11 +79,30 @@ function passesStructuralChecks(signature: Uint8Array, publicKey: Uint8Array): b
 export function opensslAcceptsIdentitySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64 || publicKey.length !== 32 || !passesStructuralChecks(signature, publicKey)) return false;
   try {
-    const key = { key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' } as const;
-    return opensslVerify(null, message, key, signature);
+    return opensslVerify(null, message, opensslPublicKey(publicKey), signature);
   } catch {
     return false;
   }
+}
+
+/**
+ * OpenSSL key objects of identity public keys, by their 32 bytes. Building one from DER for each
+ * verification cost as much as the verification (0.1 ms each here); a coordinator verifies the
+ * envelopes of a few parties, a party those of its coordinator. Bounded (emptied when full): only
+ * keys that passed the structural checks get here.
+ */
+const OPENSSL_KEYS_KEPT = 256;
+const opensslKeys = new Map<string, KeyObject>();
+
+function opensslPublicKey(publicKey: Uint8Array): KeyObject {
+  const id = toHex(publicKey);
+  let key = opensslKeys.get(id);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    if (opensslKeys.size >= OPENSSL_KEYS_KEPT) opensslKeys.clear();
+    opensslKeys.set(id, key);
+  }
+  return key;
 }
 
 /** A new identity from 32 fresh random bytes. */
