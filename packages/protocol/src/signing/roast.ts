@@ -111,8 +111,9 @@ export type RoastAction =
 
 /**
  * Where a committee member stands in this request: without a commitment (`idle`), holding a
- * fresh one (`ready`), owing a share to a session (`signing`), out for good without blame
- * (`benched`: withdrew beyond its budget) or excluded (blame or refusal).
+ * fresh one (`ready`), owing a share to a session or having sent the share whose session's
+ * aggregate is out (`signing`: its next commitment comes with the verdict), out for good without
+ * blame (`benched`: withdrew beyond its budget) or excluded (blame or refusal).
  */
 export type RoastPartyPhase = 'idle' | 'ready' | 'signing' | 'benched' | 'excluded';
 
@@ -438,7 +439,10 @@ export function createRoastCoordinator(o: RoastOptions): RoastCoordinator {
       if (excluded.has(party) || !committee.has(party)) return 'excluded';
       if (benched.has(party)) return 'benched';
       if (inSession.has(party)) return 'signing';
-      return ready.has(party) ? 'ready' : 'idle';
+      if (ready.has(party)) return 'ready';
+      // Not idle: a commitment given to it now would be overwritten by the one the verdict brings.
+      for (const s of sessions.values()) if (s.awaiting?.from === party) return 'signing';
+      return 'idle';
     },
     handle(input, at) {
       if (at !== undefined) now = at;
