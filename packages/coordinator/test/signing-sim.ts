@@ -385,9 +385,14 @@ function createSigningSim(o: SimOptions) {
   function atParty(p: SimParty, out: Outgoing): void {
     switch (out.type) {
       case 'commit_request': {
-        const commitments = Array.from({ length: out.body.count }, () => p.signer.commit());
-        p.made += commitments.length;
-        toCoordinator(p, 'commitments', out.sessionId, { keyId: out.body.keyId, commitments });
+        const answer = () => {
+          const commitments = Array.from({ length: out.body.count }, () => p.signer.commit());
+          p.made += commitments.length;
+          toCoordinator(p, 'commitments', out.sessionId, { keyId: out.body.keyId, commitments });
+        };
+        // One event loop: a commit request is answered after the packages that came before it.
+        if (p.busyUntil <= clock.now()) answer();
+        else clock.setTimeout(answer, p.busyUntil - clock.now());
         return;
       }
       case 'signing_package': {

@@ -203,6 +203,10 @@ interface Run {
 
 type PoolAsk = { keyId: string; suite: PublicKeyPackage['suite']; party: string; count: number };
 
+/** Asks of ended requests remembered at most (oldest forgotten first): a party that never answers does not grow it. */
+const MAX_LATE_ASKS = 4096;
+const lateAskKey = (sessionId: string, party: string) => `${sessionId}\n${party}`;
+
 /** The outcome of a request whose intent its key cannot sign. */
 const intentInvalid = (e: { code: string; message: string }): SigningOutcome => ({
   status: 'failed',
@@ -223,6 +227,13 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   const keys = createKeyCache();
   const runs = new Map<string, Run>(); // insertion order = start order
   const poolAsks = new Map<string, PoolAsk>(); // encoded pool session id → what was asked
+  /**
+   * Asks of requests that ended before the party answered, by `lateAskKey`: the answer still
+   * brings fresh commitments of the key (the party keeps their nonces for this connection), so it
+   * goes to the pool. Discarding it had the parties make about one commitment per signature for
+   * nothing under load (a request asks every idle member and signs with the first t that answer).
+   */
+  const lateAsks = new Map<string, PoolAsk>();
   const connected = new Set<string>();
   const offline = new Set(o.offlineParties ?? []);
   let refills = 0;
@@ -287,7 +298,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
         out.push({ type: 'draw_offline', requestId: run.signatureId, party, keyId, suite, count: width });
       } else if (!run.asking.has(party)) {
         run.asking.add(party);
-        const sessionId = encodeSessionId({ kind: 'commit', epoch: o.epoch, signatureId: run.signatureId });
+        const sessionId = commitSessionId(run);
         send(out, party, { type: 'commit_request', sessionId, to: party, body: { keyId: run.key.keyId, count: width } }, run.signatureId);
       }
     }
@@ -296,6 +307,13 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   /** Ends `run` here: its timer cleared, its unused commitments back in the pool. */
   function stop(run: Run, out: SigningAction[]): void {
     runs.delete(run.signatureId);
+    const { keyId, suite } = run.key;
+    const width = run.roast?.width ?? 1;
+    for (const party of run.asking) {
+      if (offline.has(party) || !connected.has(party)) continue;
+      lateAsks.set(lateAskKey(commitSessionId(run), party), { keyId, suite, party, count: width });
+      if (lateAsks.size > MAX_LATE_ASKS) lateAsks.delete(lateAsks.keys().next().value as string);
+    }
     // Commitments this request held but never put into a package are still unused: keep them.
     for (const [p, cs] of run.roast?.unusedCommitments ?? []) if (connected.has(p)) for (const c of cs) pool.giveBack(run.key.keyId, p, c);
     out.push({ type: 'set_timer', requestId: run.signatureId, at: null });
@@ -407,6 +425,11 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   }
 
   /** The running request a `sign` or `commit` session of this life names. */
+  /** The session id of a request's own commit requests. */
+  function commitSessionId(run: Run): string {
+    return encodeSessionId({ kind: 'commit', epoch: o.epoch, signatureId: run.signatureId });
+  }
+
   function runOf(session: SessionRefOf<'sign'> | SessionRefOf<'commit'>): Run | undefined {
     return session.epoch === o.epoch ? runs.get(session.signatureId) : undefined;
   }
@@ -466,12 +489,17 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       suite = ask.suite;
     } else {
       run = runOf(session);
-      if (!run || run.key.keyId !== input.keyId || !run.key.committee.includes(from)) {
+      const late = run ? undefined : lateAsks.get(lateAskKey(encodeSessionId(session), from));
+      if (late && late.keyId === input.keyId) {
+        lateAsks.delete(lateAskKey(encodeSessionId(session), from));
+        suite = late.suite;
+      } else if (!run || run.key.keyId !== input.keyId || !run.key.committee.includes(from)) {
         out.push({ type: 'discarded', from, reason: 'commitments for a request that is not running here' });
         return;
+      } else {
+        run.asking.delete(from);
+        suite = run.key.suite;
       }
-      run.asking.delete(from);
-      suite = run.key.suite;
     }
     const admitted: NonceCommitment[] = [];
     try {
@@ -542,6 +570,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
   function onKeySwitched(keyId: string, key: PublicKeyPackage, out: SigningAction[]): void {
     pool.dropKey(keyId);
     for (const [sid, ask] of poolAsks) if (ask.keyId === keyId) poolAsks.delete(sid);
+    for (const [k, ask] of lateAsks) if (ask.keyId === keyId) lateAsks.delete(k);
     for (const run of [...runs.values()]) {
       if (run.key.keyId !== keyId) continue;
       runs.delete(run.signatureId);
@@ -590,6 +619,7 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
           pool.dropParty(input.party);
           queues.dropParty(input.party);
           for (const [sid, ask] of poolAsks) if (ask.party === input.party) poolAsks.delete(sid);
+          for (const [k, ask] of lateAsks) if (ask.party === input.party) lateAsks.delete(k);
           for (const run of [...runs.values()]) {
             if (!run.key.committee.includes(input.party)) continue;
             run.asking.delete(input.party);
