@@ -23,6 +23,9 @@ afterEach(() => {
   expect(sim.wrongfulExclusions()).toEqual([]);
 });
 
+/** Nonce commitments the simulated parties made so far. */
+const made = () => [...sim.parties.values()].reduce((sum, p) => sum + p.made, 0);
+
 const settled = (id: string) => !['pending', 'signing'].includes(sim.store.signatures.get(id)?.status ?? 'pending');
 
 /**
@@ -84,8 +87,6 @@ describe('the session grace when the signers are busy (2-of-3, each signer 10 ms
 });
 
 describe('bursts of requests (2-of-3, each signer 10 ms per package)', () => {
-  const made = () => [...sim.parties.values()].reduce((sum, p) => sum + p.made, 0);
-
   it('the commitments a burst of 64 brings back are kept: the next burst makes only what it uses', async () => {
     // Each request draws a set from every member and gives back what it did not use; a pool that
     // dropped what came back beyond 2 × its target had the parties make them again at each burst.
@@ -102,8 +103,6 @@ describe('bursts of requests (2-of-3, each signer 10 ms per package)', () => {
 });
 
 describe('commitments while an aggregate is out (a worker thread)', () => {
-  const made = () => [...sim.parties.values()].reduce((sum, p) => sum + p.made, 0);
-
   it('the signer whose share completed a session is not given another commitment meanwhile: the parties make only what is used', async () => {
     // Its next commitment comes back with the verdict; one drawn for it from the pool while the
     // aggregate was out was overwritten by it and lost (about one per signature in the bench).
