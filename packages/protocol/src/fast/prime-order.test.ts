@@ -10,7 +10,14 @@ import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, getSuite, isProtocolError } from '../index.js';
-import { type CofactorCurve, createPrimeOrderCheck, type EdwardsCoordinates, isEdwardsIdentity } from './prime-order.js';
+import {
+  type CofactorCurve,
+  createPrimeOrderCheck,
+  type EdwardsCoordinates,
+  ed25519ChainOps,
+  ed25519PowPm5d8,
+  isEdwardsIdentity,
+} from './prime-order.js';
 
 type EdPoint = ReturnType<typeof ed25519.Point.fromBytes>;
 type EdCons = {
@@ -161,3 +168,31 @@ for (const { id, Point, torsion, cofactor } of CURVES) {
     });
   });
 }
+
+describe("Ed25519's field operations with the fold reduction, against noble's field", () => {
+  const { Fp } = ed25519.Point;
+  const p = Fp.ORDER;
+  // The edges of the fold: 0, 1, p − 1 (the largest product), values around 2¹²⁸ and 2²⁵⁴.
+  const edges = [0n, 1n, 2n, 19n, p - 1n, p - 2n, p - 19n, (1n << 128n) - 1n, 1n << 128n, (1n << 254n) - 1n, 1n << 254n];
+  const element = fc.oneof(fc.constantFrom(...edges), fc.bigInt({ min: 0n, max: p - 1n }));
+
+  it("sqr and mul give noble's Fp.sqr and Fp.mul on every pair of reduced elements (edges and 20,000 random)", () => {
+    for (const a of edges) {
+      expect(ed25519ChainOps.sqr(a)).toBe(Fp.sqr(a));
+      for (const b of edges) expect(ed25519ChainOps.mul(a, b)).toBe(Fp.mul(a, b));
+    }
+    fc.assert(
+      fc.property(element, element, (a, b) => ed25519ChainOps.mul(a, b) === Fp.mul(a, b) && ed25519ChainOps.sqr(a) === Fp.sqr(a)),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('the addition chain gives x^((p − 5) / 8) (Fp.pow) on edges and 500 random elements', () => {
+    const e = (p - 5n) / 8n;
+    for (const x of edges) expect(ed25519PowPm5d8(x)).toBe(Fp.pow(x, e));
+    fc.assert(
+      fc.property(element, (x) => ed25519PowPm5d8(x) === Fp.pow(x, e)),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -55,14 +55,41 @@ interface CurveKit {
   tryRoot(x: bigint): RootAttempt;
 }
 
-const squarings = (Fp: IField<bigint>, x: bigint, n: number): bigint => {
+/** The two operations an exponentiation chain runs on, over reduced field elements. */
+export interface ChainOps {
+  sqr(x: bigint): bigint;
+  mul(a: bigint, b: bigint): bigint;
+}
+
+const squarings = (Fp: ChainOps, x: bigint, n: number): bigint => {
   let r = x;
   for (let i = 0; i < n; i++) r = Fp.sqr(r);
   return r;
 };
 
 /** x^(2^k − 1) for the k of an addition chain, from x^(2^i − 1) and x^(2^j − 1): k = i + j. */
-const joinOnes = (Fp: IField<bigint>, hi: bigint, lo: bigint, loBits: number): bigint => Fp.mul(squarings(Fp, hi, loBits), lo);
+const joinOnes = (Fp: ChainOps, hi: bigint, lo: bigint, loBits: number): bigint => Fp.mul(squarings(Fp, hi, loBits), lo);
+
+const P25519 = (1n << 255n) - 19n;
+const LOW255 = (1n << 255n) - 1n;
+
+/**
+ * x mod 2²⁵⁵ − 19 for 0 ≤ x < 2⁵¹⁰ (a product of two reduced elements), by folding: 2²⁵⁵ ≡ 19.
+ * After one fold x < 20·2²⁵⁵, after two x < 2²⁵⁵ + 380 < 2p, so one subtraction ends it. Shifts,
+ * masks and a small multiplication instead of noble's generic `%` by p: the exponentiations of the
+ * subgroup check run about a third faster on this machine (differential test: prime-order.test.ts).
+ */
+const reduce25519 = (x: bigint): bigint => {
+  let r = (x & LOW255) + 19n * (x >> 255n);
+  r = (r & LOW255) + 19n * (r >> 255n);
+  return r >= P25519 ? r - P25519 : r;
+};
+
+/** Ed25519's field operations with the fold reduction, for the exponentiation chain. */
+export const ed25519ChainOps: ChainOps = {
+  sqr: (x) => reduce25519(x * x),
+  mul: (a, b) => reduce25519(a * b),
+};
 
 /** The field and the halving curves' constants of an Edwards curve a·x² + y² = 1 + d·x²·y². */
 function curveConstants(Point: typeof ed25519.Point | typeof ed448.Point) {
@@ -73,6 +100,23 @@ function curveConstants(Point: typeof ed25519.Point | typeof ed448.Point) {
   return { Fp, aMinusD: Fp.sub(a, d), A, Ap: Fp.neg(Fp.mul(Fp.create(2n), A)), Bp: Fp.sub(Fp.sqr(A), Fp.mul(Fp.create(4n), B)) };
 }
 
+/** x^((p−5)/8) = x^(2²⁵² − 3) in Ed25519's field, by the classic addition chain through x^(2^k − 1). */
+export function ed25519PowPm5d8(x: bigint): bigint {
+  const F = ed25519ChainOps;
+  const x2 = F.sqr(x);
+  const x9 = F.mul(squarings(F, x2, 2), x);
+  const x11 = F.mul(x9, x2);
+  const e5 = F.mul(F.sqr(x11), x9);
+  const e10 = joinOnes(F, e5, e5, 5);
+  const e20 = joinOnes(F, e10, e10, 10);
+  const e40 = joinOnes(F, e20, e20, 20);
+  const e50 = joinOnes(F, e40, e10, 10);
+  const e100 = joinOnes(F, e50, e50, 50);
+  const e200 = joinOnes(F, e100, e100, 100);
+  const e250 = joinOnes(F, e200, e50, 50);
+  return F.mul(squarings(F, e250, 2), x);
+}
+
 /** Ed25519: p = 2²⁵⁵ − 19 ≡ 5 (mod 8), cofactor 8. */
 function ed25519Kit(): CurveKit {
   const { Fp, aMinusD, A, Ap, Bp } = curveConstants(ed25519.Point);
@@ -81,21 +125,6 @@ function ed25519Kit(): CurveKit {
   // Both radicands are squares: B' and √−1 are non-squares mod p (p ≡ 5 mod 8), −1 is a square.
   const rootBpOverI = Fp.sqrt(Fp.mul(Bp, Fp.neg(sqrtM1)));
   const rootBpOverMinusI = Fp.sqrt(Fp.mul(Bp, sqrtM1));
-  // x^((p−5)/8) = x^(2²⁵² − 3), by the classic addition chain through x^(2^k − 1).
-  const powPm5d8 = (x: bigint): bigint => {
-    const x2 = Fp.sqr(x);
-    const x9 = Fp.mul(squarings(Fp, x2, 2), x);
-    const x11 = Fp.mul(x9, x2);
-    const e5 = Fp.mul(Fp.sqr(x11), x9);
-    const e10 = joinOnes(Fp, e5, e5, 5);
-    const e20 = joinOnes(Fp, e10, e10, 10);
-    const e40 = joinOnes(Fp, e20, e20, 20);
-    const e50 = joinOnes(Fp, e40, e10, 10);
-    const e100 = joinOnes(Fp, e50, e50, 50);
-    const e200 = joinOnes(Fp, e100, e100, 100);
-    const e250 = joinOnes(Fp, e200, e50, 50);
-    return Fp.mul(squarings(Fp, e250, 2), x);
-  };
   return {
     Fp,
     aMinusD,
@@ -105,7 +134,7 @@ function ed25519Kit(): CurveKit {
     // Order 1/2: x = 0; order 4: y = 0; order 8: x = ±√−1·y, i.e. X² = −Y².
     isLowOrder: ({ X, Y }) => Fp.is0(X) || Fp.is0(Y) || Fp.eql(Fp.sqr(X), Fp.neg(Fp.sqr(Y))),
     tryRoot(x) {
-      const c = Fp.mul(x, powPm5d8(x));
+      const c = Fp.mul(x, ed25519PowPm5d8(x));
       const c2 = Fp.sqr(c);
       if (Fp.eql(c2, x)) return { square: true, root: c };
       if (Fp.eql(c2, Fp.neg(x))) return { square: true, root: Fp.mul(c, sqrtM1) };
