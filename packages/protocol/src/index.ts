@@ -92,7 +92,7 @@ export {
 } from './keys.js';
 export { type DrillChallenge, type DrillProof, proveShareIntact, verifyShareDrill } from './lifecycle/drill.js';
 export { keyPackageHash } from './lifecycle/key-package.js';
-export type { LifecycleMachine, LifecycleStep } from './lifecycle/machine.js';
+export { LIFECYCLE_PEER_MESSAGES, type LifecycleMachine, type LifecycleStep } from './lifecycle/machine.js';
 export { createRefreshParticipant, type RefreshOptions, type RefreshParticipant, type RefreshPhase } from './lifecycle/refresh.js';
 export {
   createRepairParticipant,

@@ -20,6 +20,7 @@ import {
   getSuite,
   isBundleError,
   isProtocolError,
+  LIFECYCLE_PEER_MESSAGES,
   type Message,
   OFFLINE_PREPROCESS_SESSION,
   type OpenedBundle,
@@ -76,18 +77,7 @@ const LIFECYCLE_MESSAGES: Record<LifecycleKind, ReadonlySet<Message['type']>> = 
 };
 
 /** Messages addressed to other parties, which the coordinator relays (all others are addressed to it). */
-const RELAYED: ReadonlySet<Message['type']> = new Set([
-  'dkg_round1',
-  'dkg_round2',
-  'refresh_round1',
-  'refresh_round2',
-  'reshare_round1',
-  'reshare_round2',
-  'repair_commit',
-  'repair_delta',
-  'repair_sigma',
-  'lifecycle_abort',
-]);
+const RELAYED: ReadonlySet<Message['type']> = new Set(['dkg_round1', 'dkg_round2', ...LIFECYCLE_PEER_MESSAGES]);
 
 /** A lifecycle operation as the inbox checks a message against it. */
 export interface LifecycleOperationView {

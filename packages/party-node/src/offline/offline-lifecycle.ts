@@ -49,6 +49,7 @@ import {
   fromHex,
   type IdentityKey,
   isProtocolError,
+  LIFECYCLE_PEER_MESSAGES,
   type LifecycleOperation,
   type LifecycleStep,
   type Message,
@@ -205,16 +206,7 @@ export interface OfflineLifecycle {
 
 const START_TYPES: ReadonlySet<string> = new Set(['refresh_start', 'repair_start', 'reshare_start']);
 /** A peer's part of a session (and a member's signed abort): fed to its machine. */
-const PEER_TYPES: ReadonlySet<string> = new Set([
-  'refresh_round1',
-  'refresh_round2',
-  'reshare_round1',
-  'reshare_round2',
-  'repair_commit',
-  'repair_delta',
-  'repair_sigma',
-  'lifecycle_abort',
-]);
+const PEER_TYPES: ReadonlySet<string> = LIFECYCLE_PEER_MESSAGES;
 /** Only the coordinator sends these. */
 const CONTROL_TYPES: ReadonlySet<string> = new Set([
   ...START_TYPES,

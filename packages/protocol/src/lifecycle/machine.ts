@@ -11,6 +11,23 @@ import type { IdentityKey } from '../identity.js';
 import type { LifecycleOperation, Message, MessageType, Outgoing } from '../wire/messages.js';
 import { BROADCAST } from '../wire/primitives.js';
 
+/**
+ * What a member addresses to other members in a lifecycle operation: each round's messages and a
+ * member's signed abort (the coordinator relays them; everything else of an operation is addressed
+ * to the coordinator or comes from it). One list for the coordinator's offline inbox and the
+ * offline party.
+ */
+export const LIFECYCLE_PEER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
+  'refresh_round1',
+  'refresh_round2',
+  'reshare_round1',
+  'reshare_round2',
+  'repair_commit',
+  'repair_delta',
+  'repair_sigma',
+  'lifecycle_abort',
+]);
+
 /** What every lifecycle participant is given besides its part of the key. */
 export interface LifecycleParticipantOptions {
   sessionId: string;
