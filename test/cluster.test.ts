@@ -23,7 +23,9 @@ let api: ReturnType<typeof restClient>;
 const dataDir = mkdtempSync(join(tmpdir(), 'glacis-cluster-'));
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({ dataDir, port: 0, parties: 5 });
+  // One aggregation thread, as a coordinator on a host with more cores runs it (two cores default to none):
+  // the signatures below come back through the worker as well as inline.
+  cluster = await startLocalCluster({ dataDir, port: 0, parties: 5, env: { GLACIS_AGGREGATION_WORKERS: '1' } });
   api = restClient(cluster.baseUrl, cluster.adminToken);
 });
 afterAll(async () => {

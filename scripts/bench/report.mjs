@@ -316,8 +316,17 @@ What was done, and why (each found in a profile or a count, \`npm run bench -- -
   verifying, aggregating and a signer's share, the aggregate verified once, per-share checks only to name
   cheaters. Ed25519/Ed448 points are checked for the prime-order subgroup by point halving rather than
   [L]P (table \`primeOrder\`); envelope signatures go through node:crypto (table \`identity\`).
-* Aggregation runs on worker threads when the coordinator has more than one core (section 2, "The
-  coordinator alone").
+* Nothing computed for nothing, found in the calls per signature (profile section): a party opened and
+  re-checked its key file (AEAD, then the share against every commitment element) for each package —
+  now once per file content; the signer whose share was being aggregated on a worker was handed a pooled
+  commitment that the verdict then overwrote, and answers that came after their request ended were
+  dropped — both leaked commitments the parties had made and the coordinator had decoded (3.3 made per
+  signature for 2 used; now 1 per signer); the pool dropped what a burst of requests brought back.
+  Envelope verification keeps each peer's OpenSSL key object; Ed25519's subgroup check reduces its
+  field products by folding (2^255 ≡ 19) instead of a generic \`%\`.
+* Aggregation runs on worker threads from three cores up; on one or two it runs on the event loop: on
+  two cores a thread cost more CPU per signature than it saved (section 2, "The coordinator alone").
+  Set \`GLACIS_AGGREGATION_WORKERS\` on a dedicated host with more cores.
 * Durable writes are group-committed — the parties' share and approval logs and the coordinator's SQLite
   commits (section 2, "Slow disk").
 

@@ -103,10 +103,12 @@ describe('limits and TLS settings', () => {
     expect(() => parseConfig({}, '/data', { GLACIS_RATE_LIMIT_MAX: 'lots' })).toThrow(/rateLimit\.max/);
   });
 
-  test('aggregation workers: unset means the default (cores - 1), 0 means inline; from the file or GLACIS_AGGREGATION_WORKERS', () => {
+  test('aggregation workers: unset means the default (cores - 1 from 3 cores, else 0), 0 means inline; from the file or GLACIS_AGGREGATION_WORKERS', () => {
     expect(parseConfig({}, '/data').aggregationWorkers).toBeUndefined();
     expect(defaultAggregationWorkers(1)).toBe(0);
-    expect(defaultAggregationWorkers(2)).toBe(1);
+    expect(defaultAggregationWorkers(2), 'two cores: a thread costs more CPU than it saves (docs/benchmarks.md)').toBe(0);
+    expect(defaultAggregationWorkers(3)).toBe(2);
+    expect(defaultAggregationWorkers(8)).toBe(7);
     expect(parseConfig({ aggregationWorkers: 0 }, '/data').aggregationWorkers).toBe(0);
     expect(parseConfig({}, '/data', { GLACIS_AGGREGATION_WORKERS: '2' }).aggregationWorkers).toBe(2);
     expect(() => parseConfig({}, '/data', { GLACIS_AGGREGATION_WORKERS: 'many' })).toThrow(/aggregationWorkers/);
