@@ -3,7 +3,7 @@
  * confused driver must not be able to feed it shares out of turn or finish a session twice.
  */
 import { describe, expect, it } from 'vitest';
-import { createAggregator, createSigner, toHex, utf8 } from '../src/index.js';
+import { createAggregator, createKeyCache, createSigner, type KeyCache, toHex, utf8 } from '../src/index.js';
 import { cluster, commitmentOf, expectCode, rawSigning, session, shareOf } from './harness.js';
 import { rng } from './sim.js';
 
@@ -50,5 +50,43 @@ describe('aggregator', () => {
     agg.addCommitment(a, [commitmentOf(c.suite, createSigner(c.share(a), rng), a)]);
     expectCode(() => agg.buildPackage(), 'too_few_signers');
     expect(agg.state.phase).toBe('awaiting_commitments');
+  });
+
+  it('computes the session after the package is fixed, not while fixing it: once, by prepare, and finish reuses it', () => {
+    // The package goes to the signers first; the arithmetic (which starts by taking the key) follows.
+    const cache = createKeyCache();
+    let taken = 0;
+    const keys: KeyCache = {
+      get: (pkg) => {
+        taken++;
+        return cache.get(pkg);
+      },
+      get size() {
+        return cache.size;
+      },
+    };
+    const agg = createAggregator({ key: c.pub, requestId: 'r', keys, ...rawSigning(msg) });
+    const signers = [a, b].map((n) => [n, createSigner(c.share(n), rng)] as const);
+    for (const [n, s] of signers) agg.addCommitment(n, [commitmentOf(c.suite, s, n)]);
+    agg.prepare(); // before the package: nothing to prepare
+    const pkg = agg.buildPackage();
+    expect(taken, 'fixing the package computes nothing').toBe(0);
+    agg.prepare();
+    agg.prepare();
+    expect(taken, 'prepare computes the session once').toBe(1);
+    for (const [n, s] of signers) agg.addShare(n, [toHex(shareOf(s, pkg))]);
+    const [sig] = agg.finish();
+    expect(taken, 'finish uses what prepare computed').toBe(1);
+    expect(c.suite.verify(sig as Uint8Array, msg, Buffer.from(c.pub.publicKey, 'hex'))).toBe(true);
+  });
+
+  it('finishes the same without prepare (a driver that never feeds it): the session is computed at the last share', () => {
+    const agg = createAggregator({ key: c.pub, requestId: 'r', ...rawSigning(msg) });
+    const signers = [a, b].map((n) => [n, createSigner(c.share(n), rng)] as const);
+    for (const [n, s] of signers) agg.addCommitment(n, [commitmentOf(c.suite, s, n)]);
+    const pkg = agg.buildPackage();
+    for (const [n, s] of signers) agg.addShare(n, [toHex(shareOf(s, pkg))]);
+    const [sig] = agg.finish();
+    expect(c.suite.verify(sig as Uint8Array, msg, Buffer.from(c.pub.publicKey, 'hex'))).toBe(true);
   });
 });

@@ -74,6 +74,23 @@ describe('ROAST coordinator', () => {
     expect(roast.phase).toBe('completed');
   });
 
+  it("asks for its session's arithmetic after the package, not before: prepare_session follows send_package; the result is the same either way", () => {
+    for (const prepared of [true, false]) {
+      const { c, signers, roast } = setup(3, 2);
+      roast.handle({ type: 'commitment', from: 'p01', commitments: [fresh(signers, 'p01')] });
+      const started = roast.handle({ type: 'commitment', from: 'p02', commitments: [fresh(signers, 'p02')] });
+      expect(started.map((a) => a.type)).toEqual(['send_package', 'prepare_session']);
+      const [start] = packages(started);
+      if (prepared) expect(roast.handle({ type: 'prepare_session', sessionId: start!.sessionId })).toEqual([]);
+      roast.handle(answer(signers, 'p01', start!.sessionId, start!.pkg));
+      const done = roast.handle(answer(signers, 'p02', start!.sessionId, start!.pkg));
+      const [signature] = done.find((a) => a.type === 'completed')?.signatures ?? [];
+      expect(signature && c.suite.verify(signature, message, fromHex(c.pub.publicKey))).toBe(true);
+      // Once the session ended, a late prepare changes nothing.
+      expect(roast.handle({ type: 'prepare_session', sessionId: start!.sessionId })).toEqual([]);
+    }
+  });
+
   it('a silent signer stalls only its session: the others, ready again, sign without it and nobody is blamed', () => {
     const { signers, roast } = setup(4, 2);
     const a1 = roast.handle({ type: 'commitment', from: 'p01', commitments: [fresh(signers, 'p01')] });

@@ -243,6 +243,10 @@ export function createSigningDriver(o: SigningDriverOptions): SigningDriver {
       case 'aggregate':
         aggregate(a);
         break;
+      case 'prepare':
+        // After this turn: the package sends before it are on their way first.
+        o.clock.setTimeout(() => feed({ type: 'prepare', requestId: a.requestId, sessionId: a.sessionId }), 0);
+        break;
       default: {
         const never: never = a;
         throw new Error(`unhandled signing action ${JSON.stringify(never)}`);

@@ -114,6 +114,8 @@ export type SigningInput =
   | { type: 'abandon'; requestId: string }
   /** The verdict on an `aggregate` action (ignored once the request is settled or abandoned). */
   | { type: 'aggregated'; requestId: string; sessionId: string; verdict: AggregationVerdict }
+  /** A `prepare` action's package has left: compute its session now (ignored once the request ended). */
+  | { type: 'prepare'; requestId: string; sessionId: string }
   /**
    * `keyId` switched to a successor (refresh, reshare): no share of the old material may meet the
    * new one. Its requests in flight start over on `key` (new sessions, the same deadline), and the
@@ -144,7 +146,12 @@ export type SigningAction =
   /** A party's message was not used, and why (for the log). */
   | { type: 'discarded'; from: string; reason: string }
   /** Run `job` (protocol `runAggregationJob`, e.g. on a worker) and feed its verdict as `aggregated`. */
-  | { type: 'aggregate'; requestId: string; sessionId: string; job: AggregationJob };
+  | { type: 'aggregate'; requestId: string; sessionId: string; job: AggregationJob }
+  /**
+   * Once the sends before it have left, feed `prepare` back (ROAST's `prepare_session`): the
+   * session's arithmetic then overlaps the signers' work instead of delaying their packages.
+   */
+  | { type: 'prepare'; requestId: string; sessionId: string };
 
 export interface SigningMachineOptions {
   /** This coordinator life's tag (session-id.ts `newEpoch`). */
@@ -417,6 +424,9 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
       case 'aggregate':
         out.push({ type: 'aggregate', requestId, sessionId: a.sessionId, job: a.job });
         break;
+      case 'prepare_session':
+        out.push({ type: 'prepare', requestId, sessionId: a.sessionId });
+        break;
       default: {
         const never: never = a;
         throw new Error(`unhandled ROAST action ${JSON.stringify(never)}`);
@@ -637,6 +647,11 @@ export function createSigningMachine(o: SigningMachineOptions): SigningMachine {
           if (!run) break;
           feed(run, { type: 'aggregated', sessionId: input.sessionId, verdict: input.verdict }, out);
           if (runs.has(run.signatureId)) topUp(run, out);
+          break;
+        }
+        case 'prepare': {
+          const run = runs.get(input.requestId);
+          if (run?.roast) feed(run, { type: 'prepare_session', sessionId: input.sessionId }, out);
           break;
         }
         case 'key_switched':

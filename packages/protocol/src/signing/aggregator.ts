@@ -5,8 +5,8 @@
  *
  * Commitments arrive parsed (`parseNonceCommitment`, where they entered the coordinator) and the
  * key prepared once per key (a `KeyCache`, when the caller passes one). The session — binding
- * factors, group commitment, challenge — is computed once, when the package is fixed, while the
- * signers work; `finish` then checks the group signature a single time and looks at individual
+ * factors, group commitment, challenge — is computed once, by `prepare` after the package has been
+ * sent (while the signers work), or else at `finish`; `finish` then checks the group signature a single time and looks at individual
  * shares only if that fails (RFC 9591 §5.4) — output byte-identical to noble's `aggregate`,
  * without its per-share rebuilding of the session. The arithmetic is the fast path's (fast/).
  *
@@ -66,6 +66,12 @@ export interface Aggregator {
   addCommitment(partyId: string, commitments: readonly NonceCommitment[]): void;
   /** Fixes the signing package over `signers` (default: every party that committed). */
   buildPackage(signers?: readonly string[]): MessageBody<'signing_package'>;
+  /**
+   * Computes the package's sessions now (binding factors, group commitment, challenge): call it once
+   * the package has been sent, so the work overlaps the signers'. Idempotent; a no-op when
+   * `deferred` (another thread computes them) or before the package. Otherwise `finish` does it.
+   */
+  prepare(): void;
   /** Records a signer's shares, one per message (hex); returns true once every signer's are in. */
   addShare(partyId: string, shares: readonly string[]): boolean;
   /** Aggregates and verifies: one signature per message. Throws `invalid_signature_share` naming every cheater. */
@@ -169,11 +175,13 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
         commitments,
       };
       if (o.context !== undefined) pkg.context = o.context;
-      // Computed now, while the signers work — unless another thread will (`deferred`).
       chosen = new Map(signersOf.map((p) => [p, held.get(p) as readonly NonceCommitment[]]));
-      if (!o.deferred) sessions = startSessions(chosen, signersOf);
       state = { phase: 'awaiting_shares', pkg, shares: new Map() };
       return pkg;
+    },
+    prepare() {
+      if (o.deferred || state.phase !== 'awaiting_shares' || sessions !== undefined) return;
+      sessions = startSessions(chosen, [...chosen.keys()]);
     },
     addShare(partyId, shareHexes) {
       if (state.phase !== 'awaiting_shares') throw closed('share');
@@ -195,7 +203,7 @@ export function createAggregator(o: AggregatorOptions): Aggregator {
     },
     finish() {
       complete('finish');
-      // Prepared with the package, or (deferred, but finished here after all) now.
+      // Prepared once the package left, or (not prepared, or deferred but finished here after all) now.
       const prepared = sessions ?? startSessions(chosen, [...chosen.keys()]);
       return this.conclude(
         sessionVerdict(
