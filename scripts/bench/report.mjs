@@ -324,9 +324,11 @@ What was done, and why (each found in a profile or a count, \`npm run bench -- -
   signature for 2 used; now 1 per signer); the pool dropped what a burst of requests brought back.
   Envelope verification keeps each peer's OpenSSL key object; Ed25519's subgroup check reduces its
   field products by folding (2^255 ≡ 19) instead of a generic \`%\`.
-* Aggregation runs on worker threads from three cores up; on one or two it runs on the event loop: on
-  two cores a thread cost more CPU per signature than it saved (section 2, "The coordinator alone").
-  Set \`GLACIS_AGGREGATION_WORKERS\` on a dedicated host with more cores.
+* Aggregation runs on worker threads from three cores up; on one or two it runs on the event loop. On
+  two cores shared with the parties (this bench, \`npm start\`) a thread cost the coordinator 1 to 1.5 ms
+  more CPU per signature for no more throughput. A coordinator alone on two cores gets 1.00 to 1.2 times
+  the throughput from one (section 2, "The coordinator alone": more for secp256k1-tr, whose aggregation
+  costs more): set \`GLACIS_AGGREGATION_WORKERS=1\` on such a host.
 * Durable writes are group-committed — the parties' share and approval logs and the coordinator's SQLite
   commits (section 2, "Slow disk").
 

@@ -47,10 +47,10 @@ export interface AggregationPoolOptions {
 
 /**
  * Threads by default: every core but the event loop's, from three cores up; none (aggregate
- * inline) on one or two. Measured on two cores (`npm run bench`): one thread made the coordinator
- * alone 1.05 times faster for 35 % more CPU per signature (the job's structured clone, the thread's
- * own prepared keys and its wake-ups), and a coordinator sharing the machine with its parties spent
- * 1 to 1.5 ms more CPU per signature with it than without, for no more throughput.
+ * inline) on one or two. Measured on two cores (`npm run bench`): a coordinator sharing them with
+ * its parties spent 1 to 1.5 ms more CPU per signature with one thread than without (the job's
+ * structured clone, the thread's own prepared keys, its wake-ups), for no more throughput; a
+ * coordinator alone on two cores gets 1.00 to 1.2 times the throughput from one (operations.md).
  */
 export function defaultAggregationWorkers(cores = availableParallelism()): number {
   return cores <= 2 ? 0 : cores - 1;
