@@ -133,6 +133,8 @@ export async function startHarness(
     config?: Partial<Pick<PartyConfig, 'policyAdmins' | 'bitcoinNetwork' | 'keyLabels'>>;
     /** How the share, approval and decision logs make appends durable (a test may hold one). */
     syncs?: RecordSyncs;
+    /** The node's randomness (default: the platform's; a test may count the draws). */
+    rng?: Rng;
   } = {},
 ): Promise<Harness> {
   const self = 'p1';
@@ -169,7 +171,7 @@ export async function startHarness(
       keystore,
       records: await openPartyRecords(dataDir, clock.clock, o.syncs),
       logger: pino({ level: process.env.GLACIS_TEST_LOG ?? 'silent' }),
-      rng,
+      rng: o.rng ?? rng,
       clock: clock.clock,
       connect: (ev) => {
         events = ev;

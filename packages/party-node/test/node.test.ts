@@ -166,3 +166,45 @@ describe('approvals on a party', () => {
     expect(await sign('r2', message, [soon])).toMatchObject({ type: 'sign_refused', body: { code: 'policy_approval_expired' } });
   });
 });
+
+describe('the next commitments a share carries', () => {
+  it('are made once the share before it has left, not while a package waits: no randomness is drawn between a package and its share', async () => {
+    let draws = 0;
+    const hh = await startHarness({
+      rng: (n = 32) => {
+        draws++;
+        return rng(n);
+      },
+    });
+    const { sessionId, confirmations, peerShares } = await hh.dkg('k1');
+    hh.deliver({ type: 'dkg_complete', sessionId, to: 'p1', body: { keyId: 'k1', confirmations } });
+    const peer = createSigner(peerShares.get('p2')!, rng);
+    hh.deliver({ type: 'commit_request', sessionId: 'c-1', to: 'p1', body: { keyId: 'k1', count: 1 } });
+    let [mine] = only(hh.take(), 'commitments').commitments;
+    const sign = async (n: number) => {
+      const commitments = [
+        { partyId: 'p1', ...mine! },
+        { partyId: 'p2', ...peer.commit() },
+      ];
+      hh.deliver({
+        type: 'signing_package',
+        sessionId: `s-${n}`,
+        to: 'p1',
+        body: { keyId: 'k1', requestId: `r${n}`, intent: { type: 'raw', message: `aa0${n}` }, approvals: [], commitments },
+      });
+      const share = only(await nextSent(hh), 'signature_share');
+      mine = share.next === null ? undefined : { hiding: share.next.hiding, binding: share.next.binding };
+      return share;
+    };
+    await sign(1); // no spare yet: its next commitments are made before it leaves
+    hh.clock.advance(0); // the party's next turn: the spare is made
+    const drawnBefore = draws;
+    const second = await sign(2);
+    expect(draws, 'the second share left without a commitment being made for it').toBe(drawnBefore);
+    // What it carried is a commitment the party holds: the next package with it is signed.
+    expect(second.next).not.toBeNull();
+    const third = await sign(3);
+    expect(third.share).toMatch(/^[0-9a-f]+$/);
+    await hh.close();
+  });
+});
