@@ -324,6 +324,9 @@ What was done, and why (each found in a profile or a count, \`npm run bench -- -
   signature for 2 used; now 1 per signer); the pool dropped what a burst of requests brought back.
   Envelope verification keeps each peer's OpenSSL key object; Ed25519's subgroup check reduces its
   field products by folding (2^255 ≡ 19) instead of a generic \`%\`.
+* Off the critical path (p50 at concurrency 1): the coordinator computes a session's binding factors,
+  group commitment and challenge once its packages have left (ROAST's \`prepare_session\`), and a party
+  makes the next commitments a share carries once the share before it has left (a spare per key).
 * Aggregation runs on worker threads from three cores up; on one or two it runs on the event loop. On
   two cores shared with the parties (this bench, \`npm start\`) a thread cost the coordinator 1 to 1.5 ms
   more CPU per signature for no more throughput. A coordinator alone on two cores gets 1.00 to 1.2 times
