@@ -118,6 +118,16 @@ describe('a key file opened once is read from disk at every use', () => {
     expect(ks.get(c.share('p01').keyId)).toBeUndefined();
   });
 
+  it('a share zeroed by its holder (a signer whose key was switched) is not zeroed for the next reader', () => {
+    const { ks } = setup();
+    const keyId = c.share('p01').keyId;
+    const first = ks.get(keyId);
+    const bytes = first?.share.frostSecret.signingShare.slice();
+    first?.share.frostSecret.signingShare.fill(0);
+    expect(ks.get(keyId)?.share.frostSecret.signingShare).toEqual(bytes);
+    expect(bytes?.some((b) => b !== 0)).toBe(true);
+  });
+
   it('a status written by another opening of the keystore (a CLI command) is seen at the next read', () => {
     const { ks, dir } = setup();
     const key = other.share('p01');

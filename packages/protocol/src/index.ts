@@ -80,6 +80,7 @@ export {
   rawIntent,
 } from './intent/schema.js';
 export {
+  copyKeyShare,
   decodeKeyShare,
   encodeKeyShare,
   type KeyShare,

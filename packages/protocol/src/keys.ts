@@ -87,6 +87,18 @@ export function makeVerifiedKeyShare(pkg: PublicKeyPackage, partyId: string, sig
   return freezeKeyShare(pkg, partyId, toFrostPublic(pkg), { identifier: suite.identifierFor(partyId), signingShare: signingShare.slice() });
 }
 
+/**
+ * A copy of a share that owns its secret bytes: a holder may zero its copy (as a signer does when
+ * its key is switched) without touching the original. Nothing is checked again: a KeyShare was
+ * checked when it was made.
+ */
+export function copyKeyShare(share: KeyShare): KeyShare {
+  return freezeKeyShare(share.public, share.partyId, share.frostPublic, {
+    identifier: share.frostSecret.identifier,
+    signingShare: share.frostSecret.signingShare.slice(),
+  });
+}
+
 function freezeKeyShare(pkg: PublicKeyPackage, partyId: string, frostPublic: FrostPublic, frostSecret: FrostSecret): KeyShare {
   return Object.freeze({
     keyId: pkg.keyId,

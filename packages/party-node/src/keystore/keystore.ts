@@ -18,6 +18,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  copyKeyShare,
   decodeKeyShare,
   type Envelope,
   encodeKeyShare,
@@ -211,7 +212,7 @@ export function openKeystore(dataDir: string, source: UnlockSource, opts: OpenKe
   function readKeyFile(path: string, keyId: string): StoredShare {
     const raw = readRaw(path);
     const hit = opened.get(path);
-    if (hit && hit.raw === raw && hit.keyId === keyId) return { ...hit.stored };
+    if (hit && hit.raw === raw && hit.keyId === keyId) return handOut(hit.stored);
     opened.delete(path);
     const text = openRaw(path, raw, `key:${keyId}`);
     let parsed: z.infer<typeof keyFileSchema>;
@@ -227,7 +228,15 @@ export function openKeystore(dataDir: string, source: UnlockSource, opts: OpenKe
       generation: parsed.generation ?? 0,
     };
     opened.set(path, { raw, keyId, stored });
-    return { ...stored };
+    return handOut(stored);
+  }
+
+  /**
+   * What a caller gets of a kept share: its own copy of the secret bytes (a signer zeroes its share
+   * when the key is switched; the kept one, and every other caller's, must not change with it).
+   */
+  function handOut(s: StoredShare): StoredShare {
+    return { ...s, share: copyKeyShare(s.share) };
   }
 
   const keyFileText = (s: StoredShare) =>
