@@ -8,9 +8,9 @@
  *
  * A worker thread is a V8 isolate of its own: the protocol's modules, each curve's precomputed
  * tables, and a heap that under load grows to V8's default young generation. On the bench's two
- * cores the one worker, started with the coordinator and kept for good, held about 54 MB of the
- * coordinator's RSS, idle or not (and took the RSS with 10,000 requests pending over its 256 MB
- * target). So:
+ * cores the one worker (then the default), started with the coordinator and kept for good, held
+ * about 54 MB of the coordinator's RSS, idle or not (and took the RSS with 10,000 requests pending
+ * over its 256 MB target). So:
  * - threads start when jobs come often (the one before less than `warmWithinMs` ago) and end after
  *   `idleTimeoutMs` without a job, which gives their memory back;
  * - each thread's young generation is capped (`youngGenerationMb`): the jobs allocate many short
