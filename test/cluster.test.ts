@@ -23,8 +23,9 @@ let api: ReturnType<typeof restClient>;
 const dataDir = mkdtempSync(join(tmpdir(), 'glacis-cluster-'));
 
 beforeAll(async () => {
-  // One aggregation thread, as a coordinator on a host with more cores runs it (two cores default to none):
-  // the signatures below come back through the worker as well as inline.
+  // One aggregation thread, as a coordinator on a host with more cores runs it (two cores default to none),
+  // so this process wires the pool in; which signatures a thread aggregates is not asserted here (the
+  // thread path itself: test/aggregation-workers.test.ts).
   cluster = await startLocalCluster({ dataDir, port: 0, parties: 5, env: { GLACIS_AGGREGATION_WORKERS: '1' } });
   api = restClient(cluster.baseUrl, cluster.adminToken);
 });
