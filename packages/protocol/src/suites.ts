@@ -11,6 +11,7 @@ import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST } from '@noble/curve
 import { ProtocolError } from './errors.js';
 import { createFrostHashes, type FrostHashes } from './fast/hashes.js';
 import { type CofactorCurve, createPrimeOrderCheck, type EdwardsCoordinates } from './fast/prime-order.js';
+import { decodeCompressed, type PointCons } from './fast/secp256k1-arith.js';
 
 /** Suite ids, as DESIGN.md names them. */
 export const SUITE_IDS = ['ed25519', 'secp256k1-tr', 'ed448', 'secp256k1', 'p256', 'ristretto255'] as const;
@@ -112,6 +113,8 @@ type Options = {
   verify: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
   /** Curves with a cofactor: their points are checked by halving. Others need no check. */
   cofactorCurve?: CofactorCurve;
+  /** Decoding of an element (default: noble's `Point.fromBytes`). */
+  decode?: (bytes: Uint8Array) => GroupPoint;
 };
 
 /** The halving check of `curve`, with noble's [L]P check for what halving never reaches. */
@@ -125,6 +128,7 @@ function makeSuite(o: Options): Suite {
   const identifiers = new Map<string, string>();
   // ristretto255 decodes only prime-order elements; secp256k1 and P-256 have cofactor 1.
   const isPrimeOrder = o.cofactorCurve === undefined ? () => true : halvingCheck(o.cofactorCurve);
+  const decode = o.decode ?? ((bytes: Uint8Array) => o.Point.fromBytes(bytes));
   const suite: Suite = {
     id: o.id,
     contextString: contextStrings[o.id],
@@ -154,7 +158,7 @@ function makeSuite(o: Options): Suite {
       }
       let p: GroupPoint;
       try {
-        p = o.Point.fromBytes(bytes);
+        p = decode(bytes);
         p.assertValidity();
       } catch (e) {
         return fail('not a valid encoding of a curve point', e);
@@ -208,6 +212,8 @@ const contextStrings: Record<SuiteId, string> = {
 };
 
 const asCons = (p: unknown): GroupPointConstructor => p as GroupPointConstructor;
+/** secp256k1's compressed points through fast/secp256k1-arith.ts (its field, not noble's `%`). */
+const decodeSecp256k1 = (bytes: Uint8Array) => decodeCompressed(secp256k1.Point as unknown as PointCons, bytes);
 
 let registry: Map<SuiteId, Suite> | undefined;
 function buildRegistry(): Map<SuiteId, Suite> {
@@ -233,6 +239,7 @@ function buildRegistry(): Map<SuiteId, Suite> {
       // BIP-340 keys are x-only: drop the parity byte of the (tweaked) group key.
       encodePublicKey: (groupKey) => groupKey.slice(1),
       verify: (sig, msg, pk) => schnorr.verify(sig, msg, pk),
+      decode: decodeSecp256k1,
     }),
     makeSuite({
       id: 'ed448',
@@ -252,6 +259,7 @@ function buildRegistry(): Map<SuiteId, Suite> {
       publicKeyLength: 33,
       signatureLength: 65,
       verify: (sig, msg, pk) => secp256k1_FROST.verify(sig, msg, pk),
+      decode: decodeSecp256k1,
     }),
     makeSuite({
       id: 'p256',

@@ -48,7 +48,11 @@ export function countCalls<const T extends readonly CountedFunction[]>(targets: 
 
 /** noble's Edwards point decoder (ed25519, ed448; ristretto255 decodes through it too). */
 export const EDWARDS_DECODE: CountedFunction = ['abstract/edwards.js', 'fromBytes'];
-/** noble's point decoders: every `fromBytes` of an Edwards or Weierstrass point. */
-export const POINT_DECODES: readonly [CountedFunction, CountedFunction] = [EDWARDS_DECODE, ['abstract/weierstrass.js', 'fromBytes']];
+/** Every point decoder: noble's `fromBytes` of an Edwards or Weierstrass point, Glacis's secp256k1 one. */
+export const POINT_DECODES: readonly [CountedFunction, CountedFunction, CountedFunction] = [
+  EDWARDS_DECODE,
+  ['abstract/weierstrass.js', 'fromBytes'],
+  ['secp256k1-arith', 'decodeCompressed'],
+];
 /** Glacis's halving subgroup check (its script is the TS source under vitest, the JS in dist). */
 export const PRIME_ORDER_CHECK: CountedFunction = ['prime-order', 'isInPrimeOrderSubgroup'];

@@ -269,6 +269,10 @@ describe('random sessions: the aggregator returns noble’s bytes', HEAVY, () =>
       for (let i = 0; i < PRECOMPUTE_AFTER + 3; i++) {
         const { msg, list, shares } = nobleSession(suite, pub, secrets);
         expect(fastAggregate(suite, keys.get(pkg), list, msg, shares)).toEqual(nobleAggregate(suite, pub, list, msg, shares));
+        // The table's c·PK must also reject: a share off by one names its signer.
+        const [first] = Object.keys(shares) as [string];
+        const bad = { ...shares, [first]: suite.Fn.toBytes(suite.Fn.add(suite.Fn.fromBytes(shares[first] as Uint8Array), 1n)) };
+        expect(fastAggregate(suite, keys.get(pkg), list, msg, bad)).toEqual({ cheaters: [first] });
       }
     }
   });

@@ -7,6 +7,7 @@
  */
 import { concatBytes } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
+import { mulBasePublic } from './group.js';
 import type { SessionContext } from './session.js';
 import { findInvalidShares, type ShareScalars } from './share-checks.js';
 
@@ -18,10 +19,9 @@ import { findInvalidShares, type ShareScalars } from './share-checks.js';
 export function verifyGroupSignature(ctx: SessionContext, z: bigint): boolean {
   const { suite } = ctx.key;
   const R = ctx.negateCommitmentShares ? ctx.groupCommitment.negate() : ctx.groupCommitment;
-  // Two separate multiplications beat one joint MSM here: z·G uses noble's precomputed base
-  // table and c·PK the key's table once it has one (key.ts).
-  const cPK = ctx.key.groupKeyForMultiply().multiplyUnsafe(ctx.challenge);
-  return suite.Point.BASE.multiplyUnsafe(z).equals(R.add(cPK));
+  // Two separate multiplications beat one joint MSM here: z·G and c·PK each walk a window table
+  // (G's, and the key's once it has one: key.ts), with no doublings.
+  return mulBasePublic(suite, z).equals(R.add(ctx.key.groupKeyTimes(ctx.challenge)));
 }
 
 /** The suite's signature encoding of (R, z): RFC 9591 Appendix A, x-only R for secp256k1-tr (BIP-340). */

@@ -1,24 +1,47 @@
 /**
- * Typed access to noble's multi-scalar and scalar multiplications for the fast path, and the
- * random-linear-combination coefficients every batch check uses. No curve arithmetic is
- * implemented here: each operation is a call into @noble/curves (abstract/curve.js `mulAddUnsafe`
- * and `interleavedMSMUnsafe`, the points' own `multiply` / `multiplyUnsafe`).
+ * Typed access to the fast path's multi-scalar and scalar multiplications, and the
+ * random-linear-combination coefficients every batch check uses. Each operation is a call into
+ * @noble/curves (abstract/curve.js `mulAddUnsafe` and `interleavedMSMUnsafe`, the points' own
+ * `multiply` / `multiplyUnsafe`), except the variable-time MSM on secp256k1, which is Glacis's
+ * own (secp256k1-msm.ts: GLV, affine tables; differential-tested against noble's).
  */
 import { interleavedMSMUnsafe, mulAddUnsafe } from '@noble/curves/abstract/curve.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, type Rng, utf8 } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import type { GroupPoint, Suite } from '../suites.js';
+import { secp256k1MulBase, secp256k1MulBasePublic } from './secp256k1-fixed.js';
+import { secp256k1Msm } from './secp256k1-msm.js';
 
 type Cons = Parameters<typeof mulAddUnsafe>[0];
 type Points = Parameters<typeof mulAddUnsafe>[1];
 
+type Secp256k1Cons = Parameters<typeof secp256k1MulBase>[0];
+const isSecp256k1 = (suite: Suite) => (suite.Point as unknown) === secp256k1.Point;
+
 /**
  * Σ scalars[i]·points[i], variable time: public inputs only (commitments, keys, shares, batch
- * coefficients). noble's interleaved wNAF.
+ * coefficients). secp256k1 (both suites): secp256k1-msm.ts; every other curve: noble's
+ * interleaved wNAF, with terms of scalar 1 (a session's hiding commitments) added, not walked.
  */
 export function msm(suite: Suite, points: readonly GroupPoint[], scalars: readonly bigint[]): GroupPoint {
-  return mulAddUnsafe(suite.Point as unknown as Cons, points as unknown as Points, [...scalars]) as unknown as GroupPoint;
+  if (isSecp256k1(suite)) return secp256k1Msm(suite.Point as unknown as Secp256k1Cons, points, scalars);
+  if (points.length !== scalars.length) throw new Error('arrays of points and scalars must have equal length');
+  const walked: GroupPoint[] = [];
+  const walkedScalars: bigint[] = [];
+  const added: GroupPoint[] = [];
+  points.forEach((p, i) => {
+    const k = scalars[i] as bigint;
+    if (k === 1n) added.push(p);
+    else {
+      walked.push(p);
+      walkedScalars.push(k);
+    }
+  });
+  let sum = mulAddUnsafe(suite.Point as unknown as Cons, walked as unknown as Points, walkedScalars) as unknown as GroupPoint;
+  for (const p of added) sum = sum.add(p);
+  return sum;
 }
 
 /**
@@ -35,17 +58,25 @@ export function fixedPointsMsm(
   return (scalars) => run([...scalars]) as unknown as GroupPoint;
 }
 
+/** k·G, variable time, for public `k` (0 gives the identity): G's window table on every curve. */
+export function mulBasePublic(suite: Suite, k: bigint): GroupPoint {
+  if (isSecp256k1(suite)) return secp256k1MulBasePublic(suite.Point as unknown as Secp256k1Cons, k);
+  return suite.Fn.is0(k) ? suite.Point.ZERO : suite.Point.BASE.multiplyUnsafe(k);
+}
+
 /** k·P, variable time, for public `k` (0 gives the identity). */
 export function mulPublic(suite: Suite, p: GroupPoint, k: bigint): GroupPoint {
   return suite.Fn.is0(k) ? suite.Point.ZERO : p.multiplyUnsafe(k);
 }
 
 /**
- * k·G in constant time, for secret `k` (a DKG share or a sum involving one). noble's constant-time
- * `multiply` refuses 0; G·0 is the identity.
+ * k·G with noble's constant-time discipline, for secret `k` (a nonce, a DKG share or a sum
+ * involving one): secp256k1-base.ts on secp256k1, noble's `multiply` elsewhere. G·0 is the
+ * identity (both refuse 0 themselves).
  */
 export function mulBaseSecret(suite: Suite, k: bigint): GroupPoint {
-  return suite.Fn.is0(k) ? suite.Point.ZERO : suite.Point.BASE.multiply(k);
+  if (suite.Fn.is0(k)) return suite.Point.ZERO;
+  return isSecp256k1(suite) ? secp256k1MulBase(suite.Point as unknown as Secp256k1Cons, k) : suite.Point.BASE.multiply(k);
 }
 
 /** 1, x, x², …, x^(count−1) over the scalar field: RFC 9591 App. C.2's monomial basis at x. */

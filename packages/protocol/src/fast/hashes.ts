@@ -1,5 +1,5 @@
 /**
- * The RFC 9591 §6 hash functions the fast path needs — H1 (binding factors), H4/H5 (message and
+ * The RFC 9591 §6 hash functions the fast path needs — H1 (binding factors), H3 (nonces), H4/H5 (message and
  * commitment-list digests), the challenge (H2, or BIP-340's for secp256k1-tr) and H_DKG — for each
  * suite. Each suite builds its set once (`Suite.hashes`, suites.ts): no cache here.
  *
@@ -23,6 +23,8 @@ import type { ScalarField, SuiteId } from '../suites.js';
 export interface FrostHashes {
   /** H1: the binding factor ρ_i from its input (RFC 9591 §4.4), DST contextString || "rho". */
   H1(input: Uint8Array): bigint;
+  /** H3: nonce_generate's hash (RFC 9591 §4.1), DST contextString || "nonce". */
+  H3(input: Uint8Array): bigint;
   /** H4: digest of the message (RFC 9591 §4.4), prefix contextString || "msg". */
   H4(message: Uint8Array): Uint8Array;
   /** H5: digest of the encoded commitment list (RFC 9591 §4.4), prefix contextString || "com". */
@@ -75,6 +77,7 @@ export function createFrostHashes(id: SuiteId, Fn: ScalarField, contextString: s
       return Fn.create(Fn.isLE ? bytesToNumberLE(t) : bytesToNumberBE(t));
     });
   const rho = utf8(`${ctx}rho`);
+  const nonce = utf8(`${ctx}nonce`);
   const msgPrefix = utf8(`${ctx}msg`);
   const comPrefix = utf8(`${ctx}com`);
   const chal = utf8(r.h2Prefix ?? `${ctx}chal`);
@@ -85,6 +88,7 @@ export function createFrostHashes(id: SuiteId, Fn: ScalarField, contextString: s
     : (R: Uint8Array, PK: Uint8Array, m: Uint8Array) => hashToScalar(concatBytes(R, PK, m), { DST: chal });
   return Object.freeze({
     H1: (input: Uint8Array) => hashToScalar(input, { DST: rho }),
+    H3: (input: Uint8Array) => hashToScalar(input, { DST: nonce }),
     H4: (m: Uint8Array) => r.hash(concatBytes(msgPrefix, m)),
     H5: (m: Uint8Array) => r.hash(concatBytes(comPrefix, m)),
     challenge,

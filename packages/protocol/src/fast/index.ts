@@ -6,8 +6,9 @@
  * checking t shares costs O(t²) point decodes, and on Ed25519/Ed448 each decode carries a full
  * [L]P subgroup check. Here a key is prepared once (key.ts), each commitment is parsed once where
  * it enters (commitment.ts), and one session context serves verifying, aggregating and signing.
- * The curve and field arithmetic stay noble's; the prime-order check on Ed25519/Ed448 is point
- * halving (prime-order.ts). Every output is byte-identical to noble's, which the differential
+ * The curve and field arithmetic stay noble's except on secp256k1 (secp256k1-*.ts: its own
+ * field reduction, MSM and fixed-window multiplications); the prime-order check on Ed25519/Ed448
+ * is point halving (prime-order.ts). Every output is byte-identical to noble's, which the differential
  * tests in packages/protocol/test/fast-*.test.ts and the RFC 9591 / frost-rs vectors hold.
  *
  * Entry point: `prepareSession(key, commitments, message)`.
@@ -22,6 +23,8 @@ import { computeSignatureShare, type SignerSecret, type SigningNonces } from './
 export type { AggregateOutcome } from './aggregate.js';
 export {
   type AffinePoint,
+  type CommittedNonces,
+  commitNonces,
   decodeOwnNonceCommitment,
   type NonceCommitment,
   nonceCommitmentFromPortable,

@@ -12,9 +12,12 @@
  * coordinator's signing driver) creates one and passes it where keys are prepared.
  */
 import type { FrostPublic } from '@noble/curves/abstract/frost.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ProtocolError } from '../errors.js';
 import { type PublicKeyPackage, toFrostPublic } from '../keys.js';
 import { type GroupPoint, getSuite, type Suite } from '../suites.js';
+import { mulPublic } from './group.js';
+import { type FixedWindowTable, fixedWindowTable, mulFixedPublic } from './secp256k1-fixed.js';
 
 /** A key ready for signing-session arithmetic. Immutable apart from its lazily filled caches. */
 export interface PreparedKey {
@@ -39,20 +42,23 @@ export interface PreparedKey {
    */
   verifyingShare(identifier: string): GroupPoint;
   /**
-   * The group key, switched to noble's precomputed-window multiplication once the key has signed
-   * often enough to amortize building the window table (see `PRECOMPUTE_AFTER`).
+   * k·groupKey for a public k (the aggregate check's c·PK), variable time: through a window table
+   * once the key has signed often enough to amortize building it (see `PRECOMPUTE_AFTER`) —
+   * secp256k1-fixed.ts's on secp256k1, noble's precomputed window elsewhere.
    */
-  groupKeyForMultiply(): GroupPoint;
+  groupKeyTimes(k: bigint): GroupPoint;
 }
 
 /**
- * Sessions after which the group key gets a precomputed wNAF table. c·PK is one of the three
- * scalar multiplications of the aggregate check; with a W=4 table it costs about a third, but the
- * table costs roughly ten multiplications to build and ~100–150 KB to hold, so a key earns one
- * only once it is clearly in regular use.
+ * Sessions after which the group key gets a precomputed window table. c·PK is one of the
+ * multiplications of the aggregate check; with a W=4 table it costs about a third, but the table
+ * costs roughly ten multiplications to build and ~70–150 KB to hold, so a key earns one only once
+ * it is clearly in regular use.
  */
 export const PRECOMPUTE_AFTER = 8;
 const PRECOMPUTE_WINDOW = 4;
+const isSecp256k1 = (suite: Suite) => (suite.Point as unknown) === secp256k1.Point;
+type Secp256k1Cons = Parameters<typeof mulFixedPublic>[0];
 
 type Precomputable = { precompute(windowSize: number, isLazy?: boolean): unknown };
 
@@ -72,6 +78,7 @@ export function prepareKey(suite: Suite, pub: FrostPublic): PreparedKey {
   const decoded = new Map<string, GroupPoint>();
   let uses = 0;
   let precomputed = false;
+  let table: FixedWindowTable | undefined;
   return Object.freeze({
     suite,
     signers: Object.freeze({ min: pub.signers.min, max: pub.signers.max }),
@@ -90,12 +97,14 @@ export function prepareKey(suite: Suite, pub: FrostPublic): PreparedKey {
       }
       return p;
     },
-    groupKeyForMultiply() {
+    groupKeyTimes(k: bigint) {
       if (!precomputed && ++uses >= PRECOMPUTE_AFTER) {
-        (groupKey as unknown as Precomputable).precompute(PRECOMPUTE_WINDOW, true);
+        if (isSecp256k1(suite)) table = fixedWindowTable(groupKey, PRECOMPUTE_WINDOW, 256);
+        else (groupKey as unknown as Precomputable).precompute(PRECOMPUTE_WINDOW, true);
         precomputed = true;
       }
-      return groupKey;
+      if (table) return mulFixedPublic(suite.Point as unknown as Secp256k1Cons, table, k);
+      return mulPublic(suite, groupKey, k);
     },
   });
 }

@@ -7,7 +7,7 @@
  * validating every commitment again), which makes checking t shares O(t²) point decodings. Here
  * the commitments arrive decoded (commitment.ts) and the key prepared (key.ts).
  *
- * The arithmetic is noble's (Point, Fn, mulAddUnsafe); only the order of operations is ours. Each
+ * The arithmetic is noble's (Point, Fn, mulAddUnsafe; secp256k1's MSM is group.ts's own); only the order of operations is ours. Each
  * value is bit-for-bit what noble computes — including secp256k1-tr's even-Y rules — which the
  * tests check against noble and the RFC 9591 / frost-rs vectors.
  */
@@ -109,14 +109,13 @@ export function createSessionContext(key: PreparedKey, commitments: readonly Sig
     }),
   );
 
-  // RFC 9591 §4.5: R = Σ D_i + ρ_i·E_i. Hiding commitments carry scalar 1, so they are added
-  // directly and only the binding commitments go through the multi-scalar multiplication.
-  let R = msm(
+  // RFC 9591 §4.5: R = Σ D_i + ρ_i·E_i, one MSM (the hiding commitments' scalar 1 makes them
+  // plain additions there).
+  const R = msm(
     suite,
-    signers.map((s) => s.commitment.binding),
-    signers.map((s) => s.bindingFactor),
+    signers.flatMap((s) => [s.commitment.hiding, s.commitment.binding]),
+    signers.flatMap((s) => [1n, s.bindingFactor]),
   );
-  for (const s of signers) R = R.add(s.commitment.hiding);
   if (R.is0()) throw new ProtocolError('aggregate_invalid', 'group commitment is the identity element');
   const groupCommitmentBytes = R.toBytes();
   // secp256k1-tr: compressed SEC1 prefix 0x03 = odd Y.

@@ -9,12 +9,13 @@
  * itself, is only decoded), and the session context is the one the coordinator's checks use —
  * byte-identical to noble's `signShare`, which would decode and check every commitment again.
  */
-import type { Nonces } from '@noble/curves/abstract/frost.js';
-import { type Rng, toHex } from '../bytes.js';
+import type { Rng } from '../bytes.js';
 import { type Committee, makeCommittee } from '../committee.js';
 import { ProtocolError } from '../errors.js';
 import {
+  commitNonces,
   decodeOwnNonceCommitment,
+  type NonceCommitment,
   parseNonceCommitment,
   prepareKey,
   prepareSession,
@@ -83,12 +84,23 @@ export interface PreprocessedNonce {
 
 const commitmentKey = (c: { hiding: string; binding: string }) => `${c.hiding}:${c.binding}`;
 
+/**
+ * A nonce pair in the pool. SECRET. `commitment` is the decoded commitment when this signer made
+ * the pair in this run (`commit`); an adopted pair has only its bytes and is decoded when used.
+ */
+interface Nonces {
+  readonly hiding: Uint8Array;
+  readonly binding: Uint8Array;
+  readonly commitment?: NonceCommitment;
+}
+
 /** A signer for one key share. `rng` feeds RFC 9591 nonce_generate (hashed with the share). */
 export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed?: number; maxPending?: number } = {}): Signer {
   const suite: Suite = getSuite(share.public.suite);
   const committee: Committee = makeCommittee(suite, share.public.committee, share.public.threshold);
   const key = prepareKey(suite, share.frostPublic);
   const secret = prepareSignerSecret(key, share.frostSecret);
+  const secretScalar = suite.Fn.fromBytes(share.frostSecret.signingShare);
   const pool = new Map<string, Nonces>();
   // Consumed commitments, remembered so a replayed package gets `nonce_reused`, not a vaguer code.
   const consumed = new Set<string>();
@@ -136,11 +148,11 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
       for (const [i, wire] of set.entries()) {
         // Decoded and validated once. No culprit: the coordinator assembled this package, and
         // naming the party would let a coordinator frame an honest one. Our own commitment, when
-        // it is one we hold nonces for, we computed ourselves: decoding it is enough.
-        const parsed =
-          mine && pool.has(commitmentKey(wire))
-            ? decodeOwnNonceCommitment(suite, wire)
-            : parseNonceCommitment(suite, wire, undefined, c.partyId);
+        // it is one we hold nonces for, we computed ourselves: kept from commit(), or decoded.
+        const held = mine ? pool.get(commitmentKey(wire)) : undefined;
+        const parsed = held
+          ? (held.commitment ?? decodeOwnNonceCommitment(suite, wire))
+          : parseNonceCommitment(suite, wire, undefined, c.partyId);
         perMessage[i]?.push({ identifier, commitment: parsed });
       }
       if (mine) own = set;
@@ -195,9 +207,9 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
       return pool.size;
     },
     commit() {
-      const { nonces, commitments } = suite.frost.commit(share.frostSecret, rng);
-      const wire = { hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) };
-      pool.set(commitmentKey(wire), nonces);
+      const { nonces, commitment } = commitNonces(suite, secretScalar, rng);
+      const wire = { hiding: commitment.wire.hiding, binding: commitment.wire.binding };
+      pool.set(commitmentKey(wire), { hiding: nonces.hiding, binding: nonces.binding, commitment });
       if (pool.size > maxPending) {
         const [oldestKey, oldest] = pool.entries().next().value as [string, Nonces];
         oldest.hiding.fill(0);
@@ -209,8 +221,11 @@ export function createSigner(share: KeyShare, rng: Rng, opts: { rememberConsumed
     prepare,
     sign: (pkg, messages) => prepare(pkg, messages).sign(),
     preprocess() {
-      const { nonces, commitments } = suite.frost.commit(share.frostSecret, rng);
-      return { commitment: { hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) }, nonces };
+      const { nonces, commitment } = commitNonces(suite, secretScalar, rng);
+      return {
+        commitment: { hiding: commitment.wire.hiding, binding: commitment.wire.binding },
+        nonces: { hiding: nonces.hiding, binding: nonces.binding },
+      };
     },
     adopt(entry) {
       const k = commitmentKey(entry.commitment);
