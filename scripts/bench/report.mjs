@@ -324,6 +324,14 @@ What was done, and why (each found in a profile or a count, \`npm run bench -- -
   signature for 2 used; now 1 per signer); the pool dropped what a burst of requests brought back.
   Envelope verification keeps each peer's OpenSSL key object; Ed25519's subgroup check reduces its
   field products by folding (2^255 ≡ 19) instead of a generic \`%\`.
+* secp256k1's multiplications are Glacis's own (\`fast/secp256k1-*.ts\`, architecture.md): profiles put a
+  third of every secp256k1-tr process's CPU in noble's MSM and a quarter of a signer's in noble's
+  constant-time k·G, both on complete projective formulas with a \`%\` after every field operation. Now:
+  a field product reduced by folding 2^256 ≡ 2^32 + 977, Jacobian mixed additions over affine tables, the
+  session MSM split by the GLV endomorphism (about 0.35 of noble's time), nonce commitments by noble's
+  blinded fixed-window algorithm on these formulas (about 0.6), z·G and c·PK from window tables with no
+  doublings, compressed points decoded on the same field. A signer keeps its own commitment decoded from
+  \`commitNonces\` instead of decoding it again. Every result is compared with noble's in the tests.
 * Off the critical path (p50 at concurrency 1): the coordinator computes a session's binding factors,
   group commitment and challenge once its packages have left (ROAST's \`prepare_session\`), and a party
   makes the next commitments a share carries once the share before it has left (a spare per key).
