@@ -176,6 +176,7 @@ export function secp256k1MulBase(
     if (d === 0) fake = addAffine(fake, sel.x, y);
     else acc = addAffine(acc, sel.x, y);
   }
+  // The discarded sum is never used: its additions are there so a zero digit costs what another does.
   void fake;
   return toNoblePoint(Point, addAffine(acc, t.negStart.x, t.negStart.y));
 }
