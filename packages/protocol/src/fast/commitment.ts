@@ -77,8 +77,12 @@ export interface CommittedNonces {
  */
 export function commitNonces(suite: Suite, secret: bigint, rng: Rng): CommittedNonces {
   const secretBytes = suite.Fn.toBytes(secret);
-  const hidingNonce = suite.hashes.H3(concatBytes(rng(32), secretBytes));
-  const bindingNonce = suite.hashes.H3(concatBytes(rng(32), secretBytes));
+  const hidingInput = concatBytes(rng(32), secretBytes);
+  const bindingInput = concatBytes(rng(32), secretBytes);
+  const hidingNonce = suite.hashes.H3(hidingInput);
+  const bindingNonce = suite.hashes.H3(bindingInput);
+  // The share's bytes are secret: wipe the copies this made (the bigints cannot be).
+  for (const b of [secretBytes, hidingInput, bindingInput]) b.fill(0);
   // A zero nonce is refused, as by noble's commit (H3 gives 0 with probability 2⁻²⁵⁶).
   if (suite.Fn.is0(hidingNonce) || suite.Fn.is0(bindingNonce)) throw new RangeError('invalid scalar: out of range');
   const hiding = mulBaseSecret(suite, hidingNonce);

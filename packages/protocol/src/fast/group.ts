@@ -18,7 +18,8 @@ type Cons = Parameters<typeof mulAddUnsafe>[0];
 type Points = Parameters<typeof mulAddUnsafe>[1];
 
 type Secp256k1Cons = Parameters<typeof secp256k1MulBase>[0];
-const isSecp256k1 = (suite: Suite) => (suite.Point as unknown) === secp256k1.Point;
+/** Both secp256k1 suites share noble's point class: the curve whose arithmetic is Glacis's own. */
+export const isSecp256k1 = (suite: Suite): boolean => (suite.Point as unknown) === secp256k1.Point;
 
 /**
  * Σ scalars[i]·points[i], variable time: public inputs only (commitments, keys, shares, batch

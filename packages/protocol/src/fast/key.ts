@@ -12,11 +12,10 @@
  * coordinator's signing driver) creates one and passes it where keys are prepared.
  */
 import type { FrostPublic } from '@noble/curves/abstract/frost.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ProtocolError } from '../errors.js';
 import { type PublicKeyPackage, toFrostPublic } from '../keys.js';
 import { type GroupPoint, getSuite, type Suite } from '../suites.js';
-import { mulPublic } from './group.js';
+import { isSecp256k1, mulPublic } from './group.js';
 import { type FixedWindowTable, fixedWindowTable, mulFixedPublic } from './secp256k1-fixed.js';
 
 /** A key ready for signing-session arithmetic. Immutable apart from its lazily filled caches. */
@@ -57,7 +56,6 @@ export interface PreparedKey {
  */
 export const PRECOMPUTE_AFTER = 8;
 const PRECOMPUTE_WINDOW = 4;
-const isSecp256k1 = (suite: Suite) => (suite.Point as unknown) === secp256k1.Point;
 type Secp256k1Cons = Parameters<typeof mulFixedPublic>[0];
 
 type Precomputable = { precompute(windowSize: number, isLazy?: boolean): unknown };
