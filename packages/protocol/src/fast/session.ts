@@ -7,9 +7,10 @@
  * validating every commitment again), which makes checking t shares O(t²) point decodings. Here
  * the commitments arrive decoded (commitment.ts) and the key prepared (key.ts).
  *
- * The arithmetic is noble's (Point, Fn, mulAddUnsafe; secp256k1's MSM is group.ts's own); only the order of operations is ours. Each
- * value is bit-for-bit what noble computes — including secp256k1-tr's even-Y rules — which the
- * tests check against noble and the RFC 9591 / frost-rs vectors.
+ * The arithmetic is noble's (Point, Fn, mulAddUnsafe), except secp256k1's MSM (group.ts); only
+ * the order of operations is ours. Each value is bit-for-bit what noble computes — including
+ * secp256k1-tr's even-Y rules — which the tests check against noble and the RFC 9591 / frost-rs
+ * vectors.
  */
 import { concatBytes, fromHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';

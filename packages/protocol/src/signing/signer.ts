@@ -5,8 +5,8 @@
  * twice; the driver must make that consumption durable before the share leaves the process.
  *
  * The share is computed through the fast path (fast/): the key is prepared once per signer, each
- * peer commitment of a package is decoded and validated once (the signer's own, which it computed
- * itself, is only decoded), and the session context is the one the coordinator's checks use —
+ * peer commitment of a package is decoded and validated once (the signer's own it computed itself
+ * and keeps decoded from commit()), and the session context is the one the coordinator's checks use —
  * byte-identical to noble's `signShare`, which would decode and check every commitment again.
  */
 import type { Rng } from '../bytes.js';
