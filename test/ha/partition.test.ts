@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type AuditEvent, verifyAuditChain } from '@glacis/protocol';
+import pgClient from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module without types
 import { startHaCluster } from '../../scripts/ha-cluster.mjs';
@@ -60,6 +61,31 @@ async function dbProxy(target: URL) {
     partition: (on: boolean) => cmd({ cmd: 'partition', on }),
     stop: () => child.stdin.end(),
   };
+}
+
+/** The instance id a coordinator logged at start (its lease owner name). */
+function instanceIdOf(logFile: string): string {
+  const line = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .find((l) => l.includes('"msg":"coordinator listening"'));
+  const id = line === undefined ? undefined : (JSON.parse(line) as { instance?: unknown }).instance;
+  if (typeof id !== 'string') throw new Error(`no instance id in ${logFile}`);
+  return id;
+}
+
+/** Which of `ids` have their signature lease held by `owner` now. */
+async function signatureLeasesOf(url: string, owner: string, ids: readonly string[]): Promise<Set<string>> {
+  const client = new pgClient.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query<{ id: string }>("SELECT id FROM work_leases WHERE kind = 'signature' AND owner = $1 AND id = ANY($2)", [
+      owner,
+      ids,
+    ]);
+    return new Set(r.rows.map((row) => row.id));
+  } finally {
+    await client.end();
+  }
 }
 
 describe.skipIf(!pg.ok)('an instance cut off from the database', () => {
@@ -110,6 +136,12 @@ describe.skipIf(!pg.ok)('an instance cut off from the database', () => {
       expect((await api(b)<Sig>('GET', `/v1/signatures/${id}`)).body.status).toBe('signing');
     }
 
+    // The requests A runs. The accepting instance claims a request right after inserting it, but
+    // the other instance's claim loop can take a fresh one first (it is claimable until claimed):
+    // what this test says about A giving requests up holds for those A holds.
+    const heldByA = await signatureLeasesOf(db.url, instanceIdOf(join(dataDir, 'logs', `${a}.log`)), [...messages.keys()]);
+    expect(heldByA.size, 'A holds none of the requests it accepted').toBeGreaterThan(0);
+
     // Cut A from the database, then bring the parties back: they reach both instances.
     await proxy.partition(true);
     cluster.startParty(p2);
@@ -139,11 +171,11 @@ describe.skipIf(!pg.ok)('an instance cut off from the database', () => {
         id,
       ).toEqual(['signature_completed']);
     }
-    // A gave each request up when it could no longer be sure of its lease.
+    // A gave each request it held up when it could no longer be sure of its lease.
     const lost = readFileSync(join(dataDir, 'logs', `${a}.log`), 'utf8')
       .split('\n')
       .filter((l) => l.includes('"msg":"lease lost; work stopped here"'));
-    for (const id of messages.keys())
+    for (const id of heldByA)
       expect(
         lost.some((l) => l.includes(`"id":"${id}"`)),
         `A never gave ${id} up`,
