@@ -2,8 +2,8 @@
  * Typed access to the fast path's multi-scalar and scalar multiplications, and the
  * random-linear-combination coefficients every batch check uses. Each operation is a call into
  * @noble/curves (abstract/curve.js `mulAddUnsafe` and `interleavedMSMUnsafe`, the points' own
- * `multiply` / `multiplyUnsafe`), except the variable-time MSM on secp256k1, which is Glacis's
- * own (secp256k1-msm.ts: GLV, affine tables; differential-tested against noble's).
+ * `multiply` / `multiplyUnsafe`), except on secp256k1, whose MSM, k·G and table multiplications are
+ * Glacis's own (secp256k1-msm.ts, secp256k1-fixed.ts; differential-tested against noble's).
  */
 import { interleavedMSMUnsafe, mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -72,7 +72,7 @@ export function mulPublic(suite: Suite, p: GroupPoint, k: bigint): GroupPoint {
 
 /**
  * k·G with noble's constant-time discipline, for secret `k` (a nonce, a DKG share or a sum
- * involving one): secp256k1-base.ts on secp256k1, noble's `multiply` elsewhere. G·0 is the
+ * involving one): secp256k1-fixed.ts on secp256k1, noble's `multiply` elsewhere. G·0 is the
  * identity (both refuse 0 themselves).
  */
 export function mulBaseSecret(suite: Suite, k: bigint): GroupPoint {
