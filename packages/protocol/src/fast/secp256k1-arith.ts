@@ -1,6 +1,6 @@
 /**
  * secp256k1 field and group arithmetic for the fast path's own multiplications (secp256k1-msm.ts,
- * secp256k1-base.ts): a field element is a bigint in [0, p), a product is reduced by folding
+ * secp256k1-fixed.ts): a field element is a bigint in [0, p), a product is reduced by folding
  * 2^256 ≡ 2^32 + 977 twice instead of dividing, and points are Jacobian (x = X/Z², y = Y/Z³) with
  * the formulas of the Explicit-Formulas Database for a = 0 — every addition handles the equal and
  * opposite cases its formula does not. noble's `Point` (homogeneous projective, complete formulas,
